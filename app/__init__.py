@@ -1,0 +1,23 @@
+"""DFC Order Hub: a linked-data order server for food networks speaking DFC."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from app.config import Settings
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then `config` (Settings field names)."""
+    from app import api
+    from app.hub import Hub
+
+    settings = Settings.load(config)
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    app.extensions["dfc_hub"] = Hub.open(settings)
+    api.init_app(app)
+    return app

@@ -1,0 +1,51 @@
+"""HTTP: Flask blueprints, thin — parse, authorise, call the domain, render."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from app.errors import HubError
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprints and the one error handler."""
+    from app.api import admin, resources
+
+    app.register_blueprint(resources.bp)
+    app.register_blueprint(admin.bp)
+    app.register_error_handler(HubError, _hub_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def problem(body: dict, headers: dict | None = None) -> Response:
+    """Render an RFC 9457 problem document."""
+    return Response(json.dumps(body), status=body["status"], headers=headers,
+                    mimetype="application/problem+json")
+
+
+def _hub_error(e: HubError) -> Response:
+    return problem(e.problem())
+
+
+def _http_error(e: HTTPException) -> Response:
+    slug = (e.name or "error").lower().replace(" ", "-")
+    detail = e.description or e.name
+    if e.code == 413:
+        detail = "the body is larger than this server accepts (DFC_HUB_MAX_BODY_BYTES)"
+    headers = dict(e.get_headers()) if e.code == 405 else None
+    if headers:
+        headers.pop("Content-Type", None)
+    return problem({"type": f"https://w3id.org/dfc-order-hub/problems/{slug}", "title": e.name,
+                    "status": e.code, "detail": detail}, headers)
+
+
+def _unexpected(e: Exception) -> Response:
+    log.exception("unexpected error")
+    return problem({"type": "https://w3id.org/dfc-order-hub/problems/internal-error",
+                    "title": "Internal error", "status": 500,
+                    "detail": "the server failed; this is a bug, please report it"})

@@ -1,0 +1,37 @@
+"""Pagination of collections: `?page=` (from 1) and `?per_page=`, with Link headers."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import request
+
+from app.api.context import hub
+from app.api.negotiate import rdf_response
+from app.errors import BadRequest
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(f"query parameter {name} must be a whole number from {low} to {high}",
+                         parameter=name, value=raw)
+    return int(raw)
+
+
+def page_of(items: list, triples_of: Callable[[list], list]):
+    """Render one page of a collection's documents, with Link and X-Total-Count headers."""
+    settings = hub().settings
+    per_page = _int_arg("per_page", settings.page_size, 1, settings.max_page_size)
+    last = max(1, -(-len(items) // per_page))
+    page = _int_arg("page", 1, 1, 10**9)
+    chunk = items[(page - 1) * per_page: page * per_page]
+    base = settings.public_base_url + request.path
+    links = [f'<{base}?page={p}&per_page={per_page}>; rel="{rel}"'
+             for rel, p in (("first", 1), ("prev", page - 1), ("next", page + 1), ("last", last))
+             if 1 <= p <= last and not (rel in ("prev", "next") and p == page)]
+    headers = {"X-Total-Count": str(len(items))}
+    if links:
+        headers["Link"] = ", ".join(links)
+    return rdf_response(triples_of(chunk), 200, headers)

@@ -1,0 +1,55 @@
+"""Settings: one dataclass, read from the environment; tests pass a mapping instead."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    # Every field is documented in README.md under "Configuration"; a test checks it.
+    public_base_url: str = "http://127.0.0.1:8000"
+    store: str = "oxigraph:./data/store"
+    sparql_query: str | None = None
+    sparql_update: str | None = None
+    sparql_store: str | None = None
+    admin_token: str | None = None
+    jwt_issuers: str | None = None        # path to a JSON file {issuer: PEM public key}
+    jwt_audience: str | None = None
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_json_depth: int = 64
+    page_size: int = 100
+    max_page_size: int = 1000
+
+    # Environment variable of each field; PUBLIC_BASE_URL has no prefix, as API.md fixes.
+    ENV = {
+        "public_base_url": "PUBLIC_BASE_URL",
+        "store": "DFC_HUB_STORE",
+        "sparql_query": "DFC_HUB_SPARQL_QUERY",
+        "sparql_update": "DFC_HUB_SPARQL_UPDATE",
+        "sparql_store": "DFC_HUB_SPARQL_STORE",
+        "admin_token": "DFC_HUB_ADMIN_TOKEN",
+        "jwt_issuers": "DFC_HUB_JWT_ISSUERS",
+        "jwt_audience": "DFC_HUB_JWT_AUDIENCE",
+        "max_body_bytes": "DFC_HUB_MAX_BODY_BYTES",
+        "max_json_depth": "DFC_HUB_MAX_JSON_DEPTH",
+        "page_size": "DFC_HUB_PAGE_SIZE",
+        "max_page_size": "DFC_HUB_MAX_PAGE_SIZE",
+    }
+
+    @classmethod
+    def load(cls, overrides: Mapping | None = None, environ: Mapping | None = None) -> "Settings":
+        """Defaults, then the environment, then `overrides` (field names)."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(cls.ENV[f.name])
+            if raw not in (None, ""):
+                values[f.name] = int(raw) if f.type == "int" else raw
+        values.update(overrides or {})
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown settings: {sorted(unknown)}")
+        settings = cls(**values)
+        return dataclasses.replace(settings, public_base_url=settings.public_base_url.rstrip("/"))

@@ -1,0 +1,202 @@
+"""Resource documents: one named graph per resource, named by the resource's IRI.
+
+Pure functions turn a payload's triples into documents (minting ids for placeholders,
+splitting a catalogue per resource, checking that every subject lies in the writer's
+namespace); the functions at the end read and write them through a Store passed in.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+
+from pyoxigraph import BlankNode, NamedNode, Triple
+
+from app import queries
+from app.domain.kinds import CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, Kind
+from app.errors import BadRequest, Forbidden
+from app.namespaces import RDF_TYPE
+from app.store import Store
+
+
+class Namespace:
+    """The IRIs of one enterprise under the server's base URL (snake_case and CamelCase)."""
+
+    def __init__(self, base_url: str, eid: str):
+        self.base_url, self.eid = base_url, eid
+        self.iri = f"{base_url}/api/dfc/enterprises/{eid}"
+        self.prefixes = (self.iri + "/", f"{base_url}/api/dfc/{ENTERPRISE.alias}/{eid}/")
+
+    def owns(self, iri: str) -> bool:
+        """Tell whether an IRI lies in this enterprise's namespace."""
+        return iri.startswith(self.prefixes) or iri in (self.iri, self.prefixes[1][:-1])
+
+    def collection(self, kind: Kind) -> str:
+        return f"{self.iri}/{kind.segment}"
+
+    def bindings(self) -> dict:
+        return {"prefix": self.prefixes[0], "alias": self.prefixes[1]}
+
+
+def variants(iri: str, base_url: str) -> list[str]:
+    """The spellings of one resource IRI: as given, all snake_case, all CamelCase."""
+    from app.domain.kinds import SEGMENTS
+    api = base_url + "/api/dfc/"
+    if not iri.startswith(api):
+        return [iri]
+    parts = iri[len(api):].split("/")
+    to_snake = {**{k.alias: k.segment for k in SEGMENTS.values()}, ENTERPRISE.alias: ENTERPRISE.segment}
+    to_camel = {v: k for k, v in to_snake.items()}
+    snake = api + "/".join(to_snake.get(p, p) if i % 2 == 0 else p for i, p in enumerate(parts))
+    camel = api + "/".join(to_camel.get(p, p) if i % 2 == 0 else p for i, p in enumerate(parts))
+    return list(dict.fromkeys([iri, snake, camel]))
+
+
+def is_placeholder(node, collection: str) -> bool:
+    """Tell whether a client left the id to the server (blank, the collection URL, or …/#)."""
+    if isinstance(node, BlankNode):
+        return True
+    value = node.value
+    return value in (collection, collection + "/") or value.endswith("/#") or value.endswith("#") \
+        and value[:-1] in (collection, collection + "/")
+
+
+def mint(collection: str) -> NamedNode:
+    """Return a fresh IRI in a collection."""
+    return NamedNode(f"{collection}/{secrets.token_hex(6)}")
+
+
+def rename(triples: list[Triple], renames: dict) -> list[Triple]:
+    """Replace terms (as subject or object) by others."""
+    if not renames:
+        return triples
+    return [Triple(renames.get(t.subject, t.subject), t.predicate, renames.get(t.object, t.object))
+            for t in triples]
+
+
+def main_nodes(triples: list[Triple], type_: NamedNode) -> list:
+    """The subjects typed `type_`, in first-seen order."""
+    return list(dict.fromkeys(t.subject for t in triples if t.predicate == RDF_TYPE and t.object == type_))
+
+
+def single_document(triples: list[Triple], kind: Kind, target: NamedNode | None,
+                    collection: str, base_url: str) -> tuple[NamedNode, list[Triple]]:
+    """Return (IRI, triples) of a payload describing one resource of `kind`.
+
+    With `target` (PUT) the resource is the node with that IRI, or the one node of `kind`
+    with a placeholder id; without (POST) the one node of `kind`, a placeholder getting a
+    fresh IRI.
+    """
+    if target is not None:
+        spellings = set(variants(target.value, base_url))
+        named = [s for s in dict.fromkeys(t.subject for t in triples)
+                 if isinstance(s, NamedNode) and s.value in spellings]
+        if named:
+            return named[0], triples
+    mains = main_nodes(triples, kind.type)
+    if len(mains) != 1:
+        raise BadRequest(f"the payload must describe exactly one {_short(kind.type)}, "
+                         f"it describes {len(mains)}", expectedType=kind.type.value)
+    node = mains[0]
+    if not is_placeholder(node, collection) and (target is not None):
+        raise BadRequest(f"the payload describes {node.value}, not {target.value}", pointer="/@id")
+    if target is not None:
+        iri = target
+    else:
+        iri = mint(collection) if is_placeholder(node, collection) else node
+    return iri, rename(triples, {node: iri} if node != iri else {})
+
+
+def split_catalog(triples: list[Triple], ns: Namespace) -> dict[NamedNode, list[Triple]]:
+    """Split a catalogue payload into one document per resource (blank nodes follow their user).
+
+    Typed resources with placeholder ids get minted IRIs; every document must lie in the
+    enterprise's namespace.
+    """
+    kinds = {}
+    for t in triples:
+        if t.predicate == RDF_TYPE and t.object in CATALOG_TYPES:
+            kinds.setdefault(t.subject, KIND_OF_TYPE[t.object])
+    triples = rename(triples, {s: mint(ns.collection(k)) for s, k in kinds.items()
+                               if is_placeholder(s, ns.collection(k))})
+    check_owned(ns, triples)
+    return split_documents(triples)
+
+
+def check_owned(ns: Namespace, triples: list[Triple]) -> None:
+    """Refuse (403) a payload stating anything about another enterprise's resources."""
+    for subject in {t.subject.value for t in triples if isinstance(t.subject, NamedNode)}:
+        if not ns.owns(subject):
+            raise Forbidden(f"{subject} is outside the namespace of enterprise {ns.eid} "
+                            f"({ns.prefixes[0]}…); write only your own resources", iri=subject)
+
+
+def split_documents(triples: list[Triple]) -> dict[NamedNode, list[Triple]]:
+    """One document per IRI subject; blank nodes go with the document that refers to them."""
+    by_subject = defaultdict(list)
+    for t in triples:
+        by_subject[t.subject].append(t)
+    docs: dict[NamedNode, list[Triple]] = {}
+    claimed: set = set()
+    for subject in [s for s in by_subject if isinstance(s, NamedNode)]:
+        doc, stack = [], [subject]
+        while stack:
+            node = stack.pop()
+            for t in by_subject.get(node, ()):
+                doc.append(t)
+                if isinstance(t.object, BlankNode) and t.object not in claimed:
+                    claimed.add(t.object)
+                    stack.append(t.object)
+        docs[subject] = doc
+    orphans = [s for s in by_subject if isinstance(s, BlankNode) and s not in claimed]
+    if orphans:
+        types = {_short(t.object) for s in orphans for t in by_subject[s] if t.predicate == RDF_TYPE}
+        raise BadRequest("the payload has nodes without an id that no resource refers to "
+                         f"({', '.join(sorted(types)) or 'untyped'}); give them an @id or nest them",
+                         count=len(orphans))
+    if not docs:
+        raise BadRequest("the payload describes no resource")
+    return docs
+
+
+def etag(triples: list[Triple]) -> str:
+    """A strong validator of a document's content."""
+    lines = sorted(f"{t.subject} {t.predicate} {t.object}" for t in triples)
+    return '"' + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32] + '"'
+
+
+def _short(node: NamedNode) -> str:
+    return "dfc-b:" + node.value.split("#")[-1]
+
+
+# --- reading and writing through the store ---------------------------------------------
+
+def find(store: Store, iri: str, base_url: str) -> tuple[NamedNode, list[Triple]] | None:
+    """Return (graph name, triples) of the document at any spelling of `iri`, or None."""
+    for candidate in variants(iri, base_url):
+        name = NamedNode(candidate)
+        triples = store.graph(name)
+        if triples:
+            return name, triples
+    return None
+
+
+def list_documents(store: Store, ns: Namespace, kind: Kind) -> list[NamedNode]:
+    """IRIs of an enterprise's documents of one kind, sorted."""
+    rows = store.select(queries.load("list_documents"), {**ns.bindings(), "type": kind.type})
+    return [r["g"] for r in rows]
+
+
+def list_enterprises(store: Store) -> list[NamedNode]:
+    """IRIs of every enterprise document, sorted."""
+    return [r["g"] for r in store.select(queries.load("enterprises"))]
+
+
+def catalog(store: Store, ns: Namespace) -> list[Triple]:
+    """Every triple of an enterprise's catalogue documents."""
+    return store.construct(queries.load("catalog_documents"), ns.bindings())
+
+
+def has_documents(store: Store, ns: Namespace) -> bool:
+    """Tell whether an enterprise has any document besides its own."""
+    return store.ask(queries.load("documents_under"), ns.bindings())

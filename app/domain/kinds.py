@@ -1,0 +1,32 @@
+"""The resource kinds the API serves: collection segments, their aliases and DFC types."""
+from __future__ import annotations
+
+import dataclasses
+
+from pyoxigraph import NamedNode
+
+from app.namespaces import b
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    segment: str           # canonical snake_case collection segment
+    alias: str             # the CamelCase segment FDC servers use
+    type: NamedNode        # the DFC class of the document's main node
+    write_scope: str       # the DFC scope that allows writing it (besides an unscoped token)
+
+
+KINDS = {k.segment: k for k in (
+    Kind("supplied_products", "SuppliedProducts", b("SuppliedProduct"), "WriteProducts"),
+    Kind("catalog_items", "CatalogItems", b("CatalogItem"), "WriteProducts"),
+    Kind("offers", "Offers", b("Offer"), "WriteProducts"),
+    Kind("sale_sessions", "SaleSessions", b("SaleSession"), "WriteProducts"),
+)}
+ENTERPRISE = Kind("enterprises", "Enterprises", b("Enterprise"), "WriteEnterprise")
+
+# Every collection segment a URL may use → the kind it names.
+SEGMENTS = {**{k.segment: k for k in KINDS.values()}, **{k.alias: k for k in KINDS.values()}}
+
+# Types that give a node a document of its own when a whole catalogue is imported.
+CATALOG_TYPES = {k.type for k in KINDS.values() if k.segment != "sale_sessions"}
+KIND_OF_TYPE = {k.type: k for k in KINDS.values()}

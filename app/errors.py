@@ -1,0 +1,61 @@
+"""The hub's errors; each knows its HTTP status and renders as RFC 9457 problem+json.
+
+    HubError
+    ├── BadRequest (400)            not JSON, not JSON-LD, unknown remote context, bad parameter
+    │   └── UnknownContext          a remote @context we will not fetch
+    ├── Unauthorized (401)          no token or a bad one
+    ├── Forbidden (403)             the agent may not do this
+    ├── NotFound (404)
+    ├── NotAcceptable (406)
+    ├── Conflict (409)              a state that forbids the change
+    │   └── Shortage                not enough stock, with `shortages`
+    ├── PreconditionFailed (412)    stale If-Match
+    ├── PayloadTooLarge (413)
+    ├── UnsupportedMediaType (415)
+    ├── ShapeViolation (422)        SHACL violations, with `violations`
+    └── StoreUnavailable (503)      the remote store did not answer
+
+Nothing here knows about HTTP frameworks: `app/api` renders `problem()`.
+"""
+
+
+class HubError(Exception):
+    status = 500
+    title = "Internal error"
+    slug = "internal-error"
+
+    def __init__(self, detail: str = "", **extra):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+    def problem(self) -> dict:
+        """Return the RFC 9457 body of this error."""
+        body = {
+            "type": f"https://w3id.org/dfc-order-hub/problems/{self.slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        body.update(self.extra)
+        return body
+
+
+def _error(name, status, title, slug, base=HubError):
+    return type(name, (base,), {"status": status, "title": title, "slug": slug})
+
+
+BadRequest = _error("BadRequest", 400, "Bad request", "bad-request")
+UnknownContext = _error("UnknownContext", 400, "Unknown remote JSON-LD context", "unknown-context", BadRequest)
+Unauthorized = _error("Unauthorized", 401, "Unauthorized", "unauthorized")
+Forbidden = _error("Forbidden", 403, "Forbidden", "forbidden")
+NotFound = _error("NotFound", 404, "Not found", "not-found")
+MethodNotAllowed = _error("MethodNotAllowed", 405, "Method not allowed", "method-not-allowed")
+NotAcceptable = _error("NotAcceptable", 406, "Not acceptable", "not-acceptable")
+Conflict = _error("Conflict", 409, "Conflict", "conflict")
+Shortage = _error("Shortage", 409, "Not enough stock", "shortage", Conflict)
+PreconditionFailed = _error("PreconditionFailed", 412, "Precondition failed", "precondition-failed")
+PayloadTooLarge = _error("PayloadTooLarge", 413, "Payload too large", "payload-too-large")
+UnsupportedMediaType = _error("UnsupportedMediaType", 415, "Unsupported media type", "unsupported-media-type")
+ShapeViolation = _error("ShapeViolation", 422, "The payload does not conform to the DFC shapes", "shape-violation")
+StoreUnavailable = _error("StoreUnavailable", 503, "Store unavailable", "store-unavailable")

@@ -1,0 +1,93 @@
+"""RDF in and out: read any accepted payload into canonical triples; write them back.
+
+    read_payload(body, media_type, base_iri) -> Payload   JSON-LD, Turtle or N-Triples
+    render(triples, media_type, ...) -> bytes             see app.rdf.render
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pyoxigraph as ox
+from pyoxigraph import Triple
+
+from app.errors import BadRequest, UnsupportedMediaType
+from app.rdf.contexts import inline_contexts
+from app.rdf.normalise import normalise
+
+JSONLD_TYPES = ("application/ld+json", "application/json")
+TURTLE_TYPES = ("text/turtle", "application/x-turtle")
+NTRIPLES_TYPES = ("application/n-triples",)
+ACCEPTED_TYPES = JSONLD_TYPES + TURTLE_TYPES + NTRIPLES_TYPES
+
+
+@dataclasses.dataclass
+class Payload:
+    """A request body read into canonical triples."""
+    triples: list[Triple]
+    versions: set[str]                  # DFC versions named by its contexts
+    notes: list[dict]                   # what normalisation corrected
+    document: object = None             # the decoded JSON, for JSON-LD bodies
+
+
+def read_json(body: bytes, max_depth: int = 64):
+    """Decode a JSON body, refusing what is not JSON or nests deeper than `max_depth`."""
+    try:
+        doc = json.loads(body)
+    except RecursionError:
+        raise BadRequest(f"the JSON nests deeper than {max_depth} levels", pointer="/") from None
+    except (UnicodeDecodeError, ValueError) as e:
+        where = {"line": e.lineno, "column": e.colno} if isinstance(e, json.JSONDecodeError) else {}
+        raise BadRequest(f"the body is not JSON: {e}", **where) from None
+    _check_depth(doc, max_depth)
+    return doc
+
+
+def _check_depth(doc, max_depth: int) -> None:
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            raise BadRequest(f"the JSON nests deeper than {max_depth} levels")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def parse_jsonld(doc, base_iri: str | None) -> tuple[list[Triple], set[str]]:
+    """Parse decoded JSON-LD offline into raw (not yet normalised) triples."""
+    if not isinstance(doc, (dict, list)):
+        raise BadRequest("the body is JSON but not JSON-LD: expected an object or an array")
+    versions = inline_contexts(doc)
+    try:
+        quads = ox.parse(json.dumps(doc), format=ox.RdfFormat.JSON_LD, base_iri=base_iri,
+                         rename_blank_nodes=True)
+        triples = [q.triple for q in quads]
+    except SyntaxError as e:
+        raise BadRequest(f"the body is not valid JSON-LD: {e}") from None
+    if not triples:
+        raise BadRequest("the body is JSON but not JSON-LD: it has no @context and states no "
+                         "triples (keys must be terms of a context or absolute IRIs)")
+    return triples, versions
+
+
+def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64) -> Payload:
+    """Read a request body of an accepted media type into a normalised Payload."""
+    media_type = (media_type or "application/ld+json").split(";")[0].strip().lower()
+    document = None
+    if media_type in JSONLD_TYPES:
+        document = read_json(body, max_depth)
+        raw, versions = parse_jsonld(document, base_iri)
+    elif media_type in TURTLE_TYPES + NTRIPLES_TYPES:
+        fmt = ox.RdfFormat.TURTLE if media_type in TURTLE_TYPES else ox.RdfFormat.N_TRIPLES
+        try:
+            raw = [q.triple for q in ox.parse(body, format=fmt, base_iri=base_iri,
+                                              rename_blank_nodes=True)]
+        except SyntaxError as e:
+            raise BadRequest(f"the body is not valid {media_type}: {e}") from None
+        versions = set()
+    else:
+        raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}, not {media_type}")
+    triples, notes = normalise(raw)
+    return Payload(triples, versions, notes, document)

@@ -1,0 +1,122 @@
+"""Offline JSON-LD contexts: every known DFC context URL maps to our own local context.
+
+The server never fetches a context. Before parsing, every `@context` reference in a payload
+is replaced by the local context it names; a remote one we do not know is refused.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from importlib import resources
+
+from app.errors import UnknownContext
+from app.namespaces import FAMILIES
+
+DEFAULT_CONTEXT_URL = "https://www.datafoodconsortium.org"
+V2_CONTEXT_URL = "https://w3id.org/dfc/ontology/context/context_2.0.0.json"
+
+# Releases whose context the w3id / wordpress URLs name (1.8.2 … 2.0.0).
+KNOWN_VERSIONS = {
+    "1.8.2", "1.9.0", "1.10.0", "1.11.0", "1.11.1", "1.12.0", "1.13.0",
+    "1.14.0", "1.15.0", "1.16.0", "2.0.0",
+}
+_STATIC_EXTRA = {
+    "dfc-p": "http://static.datafoodconsortium.org/ontologies/DFC_ProductOntology.owl#",
+}
+_WORDPRESS = re.compile(
+    r"^https?://(www\.)?datafoodconsortium\.org/wp-content/plugins/wordpress-context-jsonld/"
+    r"context(?:_(?P<version>[0-9.]+))?\.jsonld$")
+_W3ID = re.compile(r"^https?://w3id\.org/dfc/ontology/context/context_(?P<version>[0-9.]+)\.json(?:ld)?$")
+_HOME = re.compile(r"^https?://(www\.)?datafoodconsortium\.org/?$")
+_STATIC = re.compile(r"^https?://static\.datafoodconsortium\.org/ontologies/context\.json$")
+
+
+@functools.cache
+def local_context(family: str = "1.x") -> dict:
+    """Return our context (ontology/context.jsonld) with the prefixes of a namespace family."""
+    text = resources.files("app.ontology").joinpath("context.jsonld").read_text(encoding="utf-8")
+    ctx = json.loads(text)["@context"]
+    if family != "1.x":
+        ctx = dict(ctx)
+        for prefix, iri in FAMILIES[family].items():
+            ctx[prefix] = iri
+        if family == "static":
+            ctx.update(_STATIC_EXTRA)
+    return ctx
+
+
+@functools.cache
+def object_properties() -> frozenset[str]:
+    """Canonical IRIs of the terms our context reads as references (`"@type": "@id"`)."""
+    ctx = local_context("1.x")
+    out = set()
+    for term, definition in ctx.items():
+        if isinstance(definition, dict) and definition.get("@type") == "@id":
+            prefix, _, local = term.partition(":")
+            if isinstance(ctx.get(prefix), str):
+                out.add(ctx[prefix] + local)
+    return frozenset(out)
+
+
+def family_of_version(version: str) -> str:
+    """Namespace family of a DFC release: static up to 1.7, github 1.8–1.16, w3id from 2.0."""
+    major, minor = (int(x) for x in version.split(".")[:2])
+    if major >= 2:
+        return "2.0"
+    return "1.x" if minor >= 8 else "static"
+
+
+def resolve(url: str) -> tuple[dict, str]:
+    """Return (local context, DFC version label) for a known context URL; refuse others."""
+    if _HOME.match(url):
+        return local_context("1.x"), "1.8–1.16"
+    if _STATIC.match(url):
+        return local_context("static"), "≤1.7"
+    m = _W3ID.match(url) or _WORDPRESS.match(url)
+    if m:
+        version = m.group("version")
+        if version is None:
+            return local_context("1.x"), "1.8–1.16"
+        if version in KNOWN_VERSIONS:
+            return local_context(family_of_version(version)), version
+    raise UnknownContext(
+        f"the @context {url!r} is not a known DFC context; the server never fetches contexts. "
+        "Use https://www.datafoodconsortium.org, a https://w3id.org/dfc/ontology/context/"
+        "context_<version>.json URL (1.8.2 … 2.0.0), or an inline context.",
+        context=url)
+
+
+def inline_contexts(doc) -> set[str]:
+    """Replace, in place, every remote @context reference in `doc`; return the versions seen."""
+    versions: set[str] = set()
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if "@context" in node:
+                node["@context"] = _inline(node["@context"], versions)
+            stack.extend(v for k, v in node.items() if k != "@context")
+    return versions
+
+
+def _inline(value, versions: set[str]):
+    if isinstance(value, str):
+        ctx, version = resolve(value)
+        versions.add(version)
+        return ctx
+    if isinstance(value, list):
+        return [_inline(v, versions) for v in value]
+    if isinstance(value, dict):
+        if isinstance(value.get("@import"), str):
+            imported, version = resolve(value["@import"])
+            versions.add(version)
+            value = {**imported, **{k: v for k, v in value.items() if k != "@import"}}
+        # Scoped contexts inside term definitions may name remote contexts too.
+        for term, definition in value.items():
+            if isinstance(definition, dict) and "@context" in definition:
+                definition["@context"] = _inline(definition["@context"], versions)
+        return value
+    return value

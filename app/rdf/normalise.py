@@ -1,0 +1,173 @@
+"""Liberal reading, canonical storage: namespaces, renamed terms and literal forms.
+
+Every DFC namespace variant becomes the canonical one (app.namespaces); known typos and
+renamed terms become the current term; numbers, dates and booleans sent as strings become
+typed literals. Each correction is reported as a note, so clients can learn of it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from app.namespaces import DFC_B, FAMILIES, XSD
+from app.rdf.contexts import object_properties
+
+_CANON = FAMILIES["1.x"]
+# Variant namespace → canonical namespace, longest first so the most specific wins.
+_VARIANTS = {}
+for _family in ("2.0", "static"):
+    for _prefix, _iri in FAMILIES[_family].items():
+        _VARIANTS[_iri] = _CANON[_prefix]
+        if _iri.startswith("http://w3id.org/"):
+            _VARIANTS["https://" + _iri[len("http://"):]] = _CANON[_prefix]
+# Releases up to 1.5 bound dfc-b to the full model file.
+_VARIANTS["http://static.datafoodconsortium.org/ontologies/dfc_FullModel.owl#"] = DFC_B
+_VARIANT_RE = re.compile("|".join(re.escape(k) for k in sorted(_VARIANTS, key=len, reverse=True)))
+_VARIANT_HOSTS = ("http://static.datafoodconsortium.org/", "http://w3id.org/dfc/", "https://w3id.org/dfc/")
+
+# Terms real senders use that the ontology names otherwise: (wrong local name) → right one.
+RENAMED = {
+    "Entreprise": ("Enterprise", "typo"),
+    "QuantitiveValue": ("QuantitativeValue", "typo"),
+    "hasAdress": ("hasAddress", "typo"),
+    "OrderedBy": ("orderedBy", "typo"),
+    "hasPaymentState": ("hasPaymentStatus", "renamed"),
+    "hasOrderState": ("hasOrderStatus", "renamed"),
+    "hasFulfilmentState": ("hasFulfilmentStatus", "renamed"),
+    "beginDate": ("startDate", "renamed"),
+}
+_RENAMED_IRIS = {NamedNode(DFC_B + k): NamedNode(DFC_B + v) for k, (v, _) in RENAMED.items()}
+
+NUMERIC = {DFC_B + p for p in (
+    "value", "stockLimitation", "quantity", "VATrate", "discount", "latitude", "longitude",
+    "minValue", "maxValue", "cost", "fee", "marginPercent", "totalTheoriticalStock",
+    "hasPercentageOfAlcoholByVolume")}
+DATES = {DFC_B + p for p in (
+    "startDate", "endDate", "date", "expiryDate", "bestBeforeDate", "productionDate")}
+BOOLEANS = {DFC_B + p for p in ("frozen", "refrigerated")}
+_TYPED = NUMERIC | DATES | BOOLEANS
+
+_ABSOLUTE = re.compile(r"^\s*https?://[^\s<>\"{}|\\^`]+\s*$")
+OBJECT_PROPERTIES = object_properties()
+
+_DECIMAL = NamedNode(XSD + "decimal")
+_DATETIME = NamedNode(XSD + "dateTime")
+_BOOLEAN = NamedNode(XSD + "boolean")
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+# JavaScript's Date#toString / OFN: "Thu Aug 22 2024 05:40:38 UTC", "… GMT+0200 (CEST)".
+_JS_DATE = re.compile(
+    r"^(?:[A-Z][a-z]{2},? )?(?P<mon>[A-Z][a-z]{2}) (?P<day>\d{1,2}),? (?P<year>\d{4}),? "
+    r"(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2}) ?(?:UTC|GMT|Z)?(?P<off>[+-]\d{2}:?\d{2})?(?: \(.*\))?$")
+
+
+def canonical_iri(node):
+    """Return the canonical form of an IRI term (other terms unchanged)."""
+    if not isinstance(node, NamedNode):
+        return node
+    value = node.value
+    if value.startswith(_VARIANT_HOSTS):
+        m = _VARIANT_RE.match(value)
+        if m:
+            node = NamedNode(_VARIANTS[m.group(0)] + value[m.end():])
+    return _RENAMED_IRIS.get(node, node)
+
+
+def decimal_literal(value) -> Literal | None:
+    """Return the canonical xsd:decimal literal of a number or numeric string, else None."""
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not d.is_finite():
+        return None
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return Literal(text if text not in ("", "-0") else "0", datatype=_DECIMAL)
+
+
+def parse_datetime(text: str) -> dt.datetime | None:
+    """Read ISO 8601 or JavaScript-style date strings; None if neither."""
+    text = text.strip()
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        pass
+    m = _JS_DATE.match(text)
+    if not m or m.group("mon") not in _MONTHS:
+        return None
+    off = m.group("off") or "+0000"
+    offset = dt.timedelta(hours=int(off[1:3]), minutes=int(off[-2:])) * (-1 if off[0] == "-" else 1)
+    try:
+        return dt.datetime(int(m.group("year")), _MONTHS[m.group("mon")], int(m.group("day")),
+                           int(m.group("h")), int(m.group("m")), int(m.group("s")),
+                           tzinfo=dt.timezone(offset))
+    except ValueError:
+        return None
+
+
+def datetime_literal(value: dt.datetime) -> Literal:
+    """Return the xsd:dateTime literal of a datetime (UTC written as Z)."""
+    text = value.isoformat()
+    if text.endswith("+00:00"):
+        text = text[:-6] + "Z"
+    return Literal(text, datatype=_DATETIME)
+
+
+def _literal(predicate: str, obj: Literal) -> Literal | None:
+    """Canonical literal for a typed DFC property; None drops an empty value."""
+    if obj.language or obj.datatype.value not in (XSD + "string", XSD + "integer", XSD + "double",
+                                                   XSD + "decimal", XSD + "float", XSD + "boolean",
+                                                   XSD + "dateTime", XSD + "date"):
+        return obj
+    if obj.value.strip() == "":
+        return None
+    if predicate in NUMERIC:
+        return decimal_literal(obj.value) or obj
+    if predicate in DATES:
+        when = parse_datetime(obj.value)
+        return datetime_literal(when) if when else obj
+    if predicate in BOOLEANS and obj.value.lower() in ("true", "false", "1", "0"):
+        return Literal("true" if obj.value.lower() in ("true", "1") else "false", datatype=_BOOLEAN)
+    return obj
+
+
+def normalise(triples) -> tuple[list[Triple], list[dict]]:
+    """Return canonical triples (duplicates removed) and notes on what was corrected."""
+    out: dict[Triple, None] = {}
+    notes: dict[str, dict] = {}
+    for t in triples:
+        s, p, o = canonical_iri(t.subject), canonical_iri(t.predicate), t.object
+        if isinstance(o, NamedNode):
+            o = canonical_iri(o)
+        elif isinstance(o, Literal) and p.value in OBJECT_PROPERTIES and _ABSOLUTE.match(o.value):
+            # A reference sent as a plain string where no context made it an IRI.
+            o = canonical_iri(NamedNode(o.value.strip()))
+        elif isinstance(o, Literal) and p.value in _TYPED:
+            o = _literal(p.value, o)
+            if o is None:
+                notes.setdefault("empty:" + p.value, {
+                    "code": "empty-value", "term": p.value,
+                    "message": f"empty value of {_short(p.value)} ignored"})
+                continue
+        for before, after in ((t.predicate, p), (t.object, o)):
+            if isinstance(before, NamedNode) and before != after and before.value.startswith(DFC_B) \
+                    and before.value[len(DFC_B):] in RENAMED:
+                local = before.value[len(DFC_B):]
+                notes.setdefault("renamed:" + local, {
+                    "code": f"{RENAMED[local][1]}-term", "term": before.value,
+                    "message": f"dfc-b:{local} read as {_short(after.value)}"})
+        out[Triple(s, p, o)] = None
+    return list(out), list(notes.values())
+
+
+def _short(iri: str) -> str:
+    return "dfc-b:" + iri[len(DFC_B):] if iri.startswith(DFC_B) else iri
+
+
+__all__ = ["normalise", "canonical_iri", "decimal_literal", "parse_datetime", "datetime_literal",
+           "RENAMED", "NUMERIC", "DATES", "BOOLEANS"]

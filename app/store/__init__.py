@@ -1,0 +1,27 @@
+"""Open the store a `DFC_HUB_STORE` spec names: `oxigraph:PATH`, `memory:` or `sparql:URL`."""
+from __future__ import annotations
+
+import os
+
+from app.store.base import QueryError, Store
+from app.store.embedded import EmbeddedStore
+from app.store.remote import RemoteStore
+
+__all__ = ["QueryError", "Store", "open_store"]
+
+
+def open_store(spec: str, query_url: str | None = None, update_url: str | None = None,
+               graph_store_url: str | None = None) -> Store:
+    """Open the store named by `spec`; endpoint overrides apply to `sparql:` only."""
+    kind, _, rest = spec.partition(":")
+    if kind == "memory":
+        return EmbeddedStore()
+    if kind == "oxigraph":
+        path = rest or "./data/store"
+        os.makedirs(path, exist_ok=True)
+        return EmbeddedStore(path)
+    if kind == "sparql":
+        base = rest.rstrip("/")
+        return RemoteStore(query_url or f"{base}/query", update_url or f"{base}/update",
+                           graph_store_url or f"{base}/store")
+    raise ValueError(f"DFC_HUB_STORE must be oxigraph:PATH, memory: or sparql:URL, not {spec!r}")

@@ -1,0 +1,93 @@
+"""The one store interface, grouped by result shape; every backend implements it.
+
+Terms are pyoxigraph's (NamedNode, BlankNode, Literal, Triple, Quad) everywhere, whatever
+the backend, so the layers above never see a backend's own types. Errors too are the hub's:
+a query or update the store refuses raises `QueryError`, a store that cannot answer raises
+`app.errors.StoreUnavailable`; a backend's own exceptions never escape.
+
+Every backend runs the same text: bindings are substituted by `app.queries.bind` (never by a
+backend's own mechanism), so a query that passes in memory passes against a remote server.
+"""
+from __future__ import annotations
+
+import abc
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
+
+from pyoxigraph import NamedNode, Quad, Triple
+
+from app.errors import HubError
+from app.queries import bind, to_sparql
+
+Bindings = Mapping[str, object] | None
+
+
+class QueryError(HubError):
+    """The store refused a query or update (bad syntax, or an operation that failed)."""
+
+    status = 500
+    title = "The store refused a query"
+    slug = "store-query-error"
+
+
+class Store(abc.ABC):
+    """A quad store holding one named graph per resource document."""
+
+    @abc.abstractmethod
+    def select(self, query: str, bindings: Bindings = None) -> list[dict]:
+        """Run a SELECT; return one dict per solution, variable name → term (unbound ones absent)."""
+
+    @abc.abstractmethod
+    def ask(self, query: str, bindings: Bindings = None) -> bool:
+        """Run an ASK."""
+
+    @abc.abstractmethod
+    def construct(self, query: str, bindings: Bindings = None) -> list[Triple]:
+        """Run a CONSTRUCT or DESCRIBE."""
+
+    @abc.abstractmethod
+    def _update(self, update: str) -> None:
+        """Run a SPARQL update whose values are already bound."""
+
+    @abc.abstractmethod
+    def graph(self, name: NamedNode) -> list[Triple]:
+        """Return the triples of one named graph (empty if there is none)."""
+
+    @abc.abstractmethod
+    def add_quads(self, quads: Iterable[Quad]) -> None:
+        """Add quads in one transaction (bulk loading; nothing is replaced)."""
+
+    def update(self, update: str, bindings: Bindings = None) -> None:
+        """Run a SPARQL update, all or nothing."""
+        self._update(bind(update, bindings))
+
+    def replace_graphs(self, graphs: Mapping[NamedNode, Iterable[Triple]],
+                       remove: Iterable[NamedNode] = ()) -> None:
+        """Replace each named graph by its triples and drop `remove`, all in one transaction."""
+        self._update(replace_graphs_update(graphs, remove))
+
+    def has_graph(self, name: NamedNode) -> bool:
+        """Tell whether a named graph holds any triple."""
+        return self.ask("ASK { GRAPH ?g { ?s ?p ?o } }", {"g": name})
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Serialise a read-check-write sequence against every other writer of this store."""
+        yield
+
+    def close(self) -> None:
+        """Release what the backend holds open."""
+
+
+def replace_graphs_update(graphs: Mapping[NamedNode, Iterable[Triple]],
+                          remove: Iterable[NamedNode] = ()) -> str:
+    """Build the single update that drops and refills graphs (terms serialised by pyoxigraph)."""
+    ops = [f"DROP SILENT GRAPH {g}" for g in [*graphs, *remove]]
+    body = []
+    for g, triples in graphs.items():
+        lines = " .\n".join(" ".join(map(to_sparql, t)) for t in triples)
+        if lines:
+            body.append(f"GRAPH {g} {{\n{lines} .\n}}")
+    if body:
+        ops.append("INSERT DATA {\n" + "\n".join(body) + "\n}")
+    return " ;\n".join(ops) if ops else ""

@@ -1,0 +1,90 @@
+"""Oxigraph embedded in the process: on disk (`oxigraph:PATH`) or in memory (`memory:`)."""
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator
+
+import pyoxigraph as ox
+from pyoxigraph import NamedNode, Quad, Triple
+
+from app.errors import StoreUnavailable
+from app.queries import bind
+from app.store.base import Bindings, QueryError, Store
+
+
+class EmbeddedStore(Store):
+    """pyoxigraph.Store with every write behind one process-wide lock.
+
+    On-disk Oxigraph does not isolate concurrent writers (DESIGN.md: concurrent conditional
+    updates oversold every time); serialising writes in the only process that may open the
+    directory makes every update, and every read-check-write under `write_lock`, exact.
+    """
+
+    def __init__(self, path: str | None = None):
+        with _translated():
+            self._store = ox.Store(path) if path else ox.Store()
+        self._lock = threading.RLock()
+
+    def select(self, query: str, bindings: Bindings = None) -> list[dict]:
+        text = bind(query, bindings)
+        with _translated():
+            solutions = self._store.query(text)
+            names = [v.value for v in solutions.variables]
+            return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+
+    def ask(self, query: str, bindings: Bindings = None) -> bool:
+        text = bind(query, bindings)
+        with _translated():
+            return bool(self._store.query(text))
+
+    def construct(self, query: str, bindings: Bindings = None) -> list[Triple]:
+        text = bind(query, bindings)
+        with _translated():
+            return list(self._store.query(text))
+
+    def _update(self, update: str) -> None:
+        if update:
+            with self._lock, _translated():
+                self._store.update(update)
+
+    def graph(self, name: NamedNode) -> list[Triple]:
+        return [q.triple for q in self._store.quads_for_pattern(None, None, None, name)]
+
+    def has_graph(self, name: NamedNode) -> bool:
+        return next(iter(self._store.quads_for_pattern(None, None, None, name)), None) is not None
+
+    def add_quads(self, quads: Iterable[Quad]) -> None:
+        with self._lock, _translated():
+            self._store.extend(quads)
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    def close(self) -> None:
+        # Dropping the last reference releases the RocksDB lock, so the directory can be
+        # opened again (by this process or another); closing twice is harmless.
+        with self._lock:
+            store = self.__dict__.pop("_store", None)
+            if store is not None:
+                with _translated():
+                    store.flush()
+            del store
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store itself, for benchmarks and the bulk loader."""
+        return self._store
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Map pyoxigraph's exceptions to the hub's (the one place that knows them)."""
+    try:
+        yield
+    except (SyntaxError, RuntimeError, ValueError) as e:
+        raise QueryError(f"the store refused the query: {e}") from e
+    except OSError as e:
+        raise StoreUnavailable(f"the embedded store failed: {e}") from e

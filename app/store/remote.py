@@ -1,0 +1,147 @@
+"""A remote SPARQL 1.1 server (query, update, Graph Store Protocol), laid out as Oxigraph's."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+
+import pyoxigraph as ox
+import requests
+from pyoxigraph import NamedNode, Quad, Triple
+
+from app.errors import StoreUnavailable
+from app.queries import bind, to_sparql
+from app.store.base import Bindings, QueryError, Store
+
+_NT = "application/n-triples"
+_JSON = "application/sparql-results+json"
+_UNAVAILABLE = {502, 503, 504}
+
+
+class RemoteStore(Store):
+    """Talks SPARQL 1.1 Protocol over HTTP; one requests.Session per thread.
+
+    Oxigraph's server runs each update request atomically but does not isolate concurrent
+    writers, so every write here (and every read-check-write under `write_lock`) holds a
+    lock shared by all threads and processes of this machine that use the same update URL.
+    """
+
+    def __init__(self, query_url: str, update_url: str, store_url: str | None, timeout: float = 30.0):
+        self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
+        self.timeout = timeout
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+        self._thread_lock = threading.RLock()
+        self._lock_depth = 0
+        self._lock_file = None
+        # Several app processes may share one remote store; a lock file named after the
+        # store's URL serialises their writes and read-check-write sequences on this machine.
+        digest = hashlib.sha256(update_url.encode()).hexdigest()[:16]
+        self._lock_path = os.path.join(tempfile.gettempdir(), f"dfc-hub-{digest}.lock")
+
+    @property
+    def _http(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+    def _post(self, url: str, body: bytes | str, content_type: str, accept: str | None = None) -> requests.Response:
+        headers = {"Content-Type": content_type}
+        if accept:
+            headers["Accept"] = accept
+        try:
+            r = self._http.post(url, data=body if isinstance(body, bytes) else body.encode(),
+                                headers=headers, timeout=self.timeout)
+        except requests.RequestException as e:
+            raise StoreUnavailable(f"the SPARQL server did not answer: {e}") from e
+        if r.status_code in _UNAVAILABLE:
+            raise StoreUnavailable(f"the SPARQL server answered {r.status_code}: {r.text[:500]}")
+        if r.status_code >= 400:
+            # Oxigraph answers 400 to bad syntax and 500 to an operation that failed.
+            raise QueryError(f"the SPARQL server answered {r.status_code}: {r.text[:500]}")
+        return r
+
+    def _query(self, query: str, bindings: Bindings, accept: str) -> bytes:
+        return self._post(self.query_url, bind(query, bindings), "application/sparql-query", accept).content
+
+    def select(self, query: str, bindings: Bindings = None) -> list[dict]:
+        solutions = ox.parse_query_results(self._query(query, bindings, _JSON), format=ox.QueryResultsFormat.JSON)
+        names = [v.value for v in solutions.variables]
+        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+
+    def ask(self, query: str, bindings: Bindings = None) -> bool:
+        return bool(ox.parse_query_results(self._query(query, bindings, _JSON), format=ox.QueryResultsFormat.JSON))
+
+    def construct(self, query: str, bindings: Bindings = None) -> list[Triple]:
+        data = self._query(query, bindings, _NT)
+        return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+
+    def _update(self, update: str) -> None:
+        if update:
+            with self.write_lock():
+                self._post(self.update_url, update, "application/sparql-update")
+
+    def graph(self, name: NamedNode) -> list[Triple]:
+        return self.construct("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": name})
+
+    def add_quads(self, quads: Iterable[Quad]) -> None:
+        # The Graph Store Protocol POST of N-Quads is one transaction in Oxigraph's server
+        # (a syntax error loads nothing); blank nodes are fresh per request.
+        data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+        if not data:
+            return
+        if self.store_url:
+            with self.write_lock():
+                self._post(self.store_url, data, "application/n-quads")
+        else:
+            self._update("INSERT DATA {\n" + _as_insert_body(data.decode()) + "}")
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        # Re-entrant: only the outermost holder takes the file lock (a second flock on a new
+        # descriptor would wait for the first one for ever).
+        with self._thread_lock:
+            if self._lock_depth == 0:
+                self._lock_file = _lock_exclusive(self._lock_path)
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                if self._lock_depth == 0:
+                    lock_file, self._lock_file = self._lock_file, None
+                    lock_file.close()  # closing the descriptor releases the flock
+
+    def close(self) -> None:
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
+
+
+def _lock_exclusive(path: str):
+    f = open(path, "a")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX)
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def _as_insert_body(nquads: str) -> str:
+    """Turn N-Quads into the body of INSERT DATA (GRAPH blocks per quad)."""
+    out = []
+    for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
+        t = " ".join(map(to_sparql, q.triple)) + " ."
+        out.append(t if isinstance(q.graph_name, ox.DefaultGraph) else f"GRAPH {q.graph_name} {{ {t} }}")
+    return "\n".join(out) + "\n"

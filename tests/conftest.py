@@ -1,0 +1,126 @@
+"""Shared fixtures: a fresh app on an in-memory store with the demo data, a client, a real server."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from app import create_app
+from app.cli import FIXTURES
+from app.loading import load_files
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CONFORMANCE = SHARED / "conformance" / "real"
+ADMIN = "test-admin-token"
+BASE = "http://hub.test"
+JSONLD = "application/ld+json"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not SHARED.is_dir():
+        skip = pytest.mark.skip(reason=f"the reference data {SHARED} is not beside the checkout")
+        for item in items:
+            if "shared" in item.fixturenames:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def shared() -> Path:
+    return SHARED
+
+
+def make_app(demo: bool = True, **overrides):
+    app = create_app({"store": "memory:", "admin_token": ADMIN, "public_base_url": BASE, **overrides})
+    if demo:
+        hub = app.extensions["dfc_hub"]
+        load_files(hub.store, sorted((FIXTURES / "demo").glob("*.json")), BASE + "/api/dfc/")
+    return app
+
+
+@pytest.fixture
+def app():
+    return make_app()
+
+
+@pytest.fixture
+def bare_app():
+    return make_app(demo=False)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def store(app):
+    return app.extensions["dfc_hub"].store
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def admin() -> dict:
+    return {"Authorization": f"Bearer {ADMIN}"}
+
+
+def token_for(client, agent: str, scopes=()) -> dict:
+    """Issue a token for an agent through the admin API; return the auth header."""
+    r = client.post("/api/admin/tokens", json={"agent": agent, "scopes": list(scopes)}, headers=admin())
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return {"Authorization": f"Bearer {r.get_json()['token']}"}
+
+
+def jsonld(doc) -> dict:
+    return {"data": json.dumps(doc), "content_type": JSONLD}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """Start the real `dfc-hub serve` in a subprocess on a free port; yield its base URL."""
+    servers = []
+
+    def start(**env) -> str:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        environ = {**os.environ, "PUBLIC_BASE_URL": base, "DFC_HUB_ADMIN_TOKEN": ADMIN,
+                   "DFC_HUB_STORE": f"oxigraph:{tmp_path / f'store-{port}'}", **env}
+        exe = Path(sys.executable).with_name("dfc-hub")
+        proc = subprocess.Popen([str(exe), "serve", "--port", str(port), *(["--demo"])],
+                                env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        servers.append(proc)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(base + "/api/dfc/enterprises", timeout=1)
+                return base
+            except requests.ConnectionError:
+                if proc.poll() is not None:
+                    raise RuntimeError(proc.stdout.read().decode())
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start in 30 s")
+
+    yield start
+    for proc in servers:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
