@@ -24,12 +24,35 @@ def family() -> str:
     return "2.0" if _V2_PROFILE.search(request.headers.get("Accept", "")) else "1.x"
 
 
+def best_media_type(accept: str | None, offered: list[str]) -> str | None:
+    """Pick the offered media type the Accept header prefers (parameters like profile ignored)."""
+    if not accept or not accept.strip():
+        return offered[0]
+    best, best_q = None, 0.0
+    for position, entry in enumerate(accept.split(",")):
+        media, *params = [p.strip() for p in entry.split(";")]
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        for candidate in offered:
+            if media in (candidate, "*/*") or (media.endswith("/*") and candidate.startswith(media[:-1])):
+                # Earlier entries win ties; an exact match beats a wildcard of the same q.
+                score = q - position * 1e-6 - (1e-3 if "*" in media else 0)
+                if q > 0 and score > best_q:
+                    best, best_q = candidate, score
+                break
+    return best
+
+
 def rdf_response(triples, status: int = 200, headers: dict | None = None) -> Response:
     """Render triples in the representation the request's Accept header prefers."""
-    if not request.accept_mimetypes or request.accept_mimetypes.best == "*/*":
-        media = "application/ld+json"
-    else:
-        media = request.accept_mimetypes.best_match(list(SERIALISERS))
+    media = best_media_type(request.headers.get("Accept"), list(SERIALISERS))
     if media is None:
         raise NotAcceptable(f"this resource is available as {', '.join(SERIALISERS)}",
                             available=list(SERIALISERS))

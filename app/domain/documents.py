@@ -13,7 +13,7 @@ from collections import defaultdict
 from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import queries
-from app.domain.kinds import CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, Kind
+from app.domain.kinds import CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, NOT_CATALOG, Kind
 from app.errors import BadRequest, Forbidden
 from app.namespaces import RDF_TYPE
 from app.store import Store
@@ -117,10 +117,15 @@ def split_catalog(triples: list[Triple], ns: Namespace) -> dict[NamedNode, list[
     for t in triples:
         if t.predicate == RDF_TYPE and t.object in CATALOG_TYPES:
             kinds.setdefault(t.subject, KIND_OF_TYPE[t.object])
+        elif t.predicate == RDF_TYPE and t.object in NOT_CATALOG:
+            raise BadRequest(f"{_short(t.object)} is not a catalogue resource; a catalogue holds "
+                             "products, catalogue items, offers and their flows", node=str(t.subject))
     triples = rename(triples, {s: mint(ns.collection(k)) for s, k in kinds.items()
                                if is_placeholder(s, ns.collection(k))})
     check_owned(ns, triples)
-    return split_documents(triples)
+    # Nodes no resource refers to (FDC exports carry a few) are kept in the catalogue's own
+    # document rather than lost.
+    return split_documents(triples, orphans_to=NamedNode(ns.iri + "/catalog"))
 
 
 def check_owned(ns: Namespace, triples: list[Triple]) -> None:
@@ -131,8 +136,12 @@ def check_owned(ns: Namespace, triples: list[Triple]) -> None:
                             f"({ns.prefixes[0]}…); write only your own resources", iri=subject)
 
 
-def split_documents(triples: list[Triple]) -> dict[NamedNode, list[Triple]]:
-    """One document per IRI subject; blank nodes go with the document that refers to them."""
+def split_documents(triples: list[Triple], orphans_to: NamedNode | None = None
+                    ) -> dict[NamedNode, list[Triple]]:
+    """One document per IRI subject; blank nodes go with the document that refers to them.
+
+    Blank nodes nothing refers to go to `orphans_to`, or are refused without it.
+    """
     by_subject = defaultdict(list)
     for t in triples:
         by_subject[t.subject].append(t)
@@ -149,7 +158,9 @@ def split_documents(triples: list[Triple]) -> dict[NamedNode, list[Triple]]:
                     stack.append(t.object)
         docs[subject] = doc
     orphans = [s for s in by_subject if isinstance(s, BlankNode) and s not in claimed]
-    if orphans:
+    if orphans and orphans_to is not None:
+        docs.setdefault(orphans_to, []).extend(t for s in orphans for t in by_subject[s])
+    elif orphans:
         types = {_short(t.object) for s in orphans for t in by_subject[s] if t.predicate == RDF_TYPE}
         raise BadRequest("the payload has nodes without an id that no resource refers to "
                          f"({', '.join(sorted(types)) or 'untyped'}); give them an @id or nest them",

@@ -30,3 +30,5 @@ SEGMENTS = {**{k.segment: k for k in KINDS.values()}, **{k.alias: k for k in KIN
 # Types that give a node a document of its own when a whole catalogue is imported.
 CATALOG_TYPES = {k.type for k in KINDS.values() if k.segment != "sale_sessions"}
 KIND_OF_TYPE = {k.type: k for k in KINDS.values()}
+# Types a catalogue import refuses: they have endpoints of their own.
+NOT_CATALOG = {b(t) for t in ("Order", "OrderLine", "SaleSession", "Person")}

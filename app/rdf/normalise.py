@@ -10,9 +10,9 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.namespaces import DFC_B, FAMILIES, XSD
+from app.namespaces import DFC_B, FAMILIES, RDF_TYPE, XSD
 from app.rdf.contexts import object_properties
 
 _CANON = FAMILIES["1.x"]
@@ -53,6 +53,7 @@ _TYPED = NUMERIC | DATES | BOOLEANS
 _ABSOLUTE = re.compile(r"^\s*https?://[^\s<>\"{}|\\^`]+\s*$")
 OBJECT_PROPERTIES = object_properties()
 
+_HAS_PRICE, _PRICE, _VALUE = (NamedNode(DFC_B + x) for x in ("hasPrice", "Price", "value"))
 _DECIMAL = NamedNode(XSD + "decimal")
 _DATETIME = NamedNode(XSD + "dateTime")
 _BOOLEAN = NamedNode(XSD + "boolean")
@@ -62,6 +63,17 @@ _MONTHS = {m: i for i, m in enumerate(
 _JS_DATE = re.compile(
     r"^(?:[A-Z][a-z]{2},? )?(?P<mon>[A-Z][a-z]{2}) (?P<day>\d{1,2}),? (?P<year>\d{4}),? "
     r"(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2}) ?(?:UTC|GMT|Z)?(?P<off>[+-]\d{2}:?\d{2})?(?: \(.*\))?$")
+
+
+def _as_reference(text: str) -> NamedNode | None:
+    """The IRI a string names: absolute, or a prefixed name of ours (`dfc-v:Held`)."""
+    text = text.strip()
+    if _ABSOLUTE.match(text):
+        return NamedNode(text)
+    prefix, colon, local = text.partition(":")
+    if colon and prefix in _CANON and local and " " not in local:
+        return NamedNode(_CANON[prefix] + local)
+    return None
 
 
 def canonical_iri(node):
@@ -144,9 +156,9 @@ def normalise(triples) -> tuple[list[Triple], list[dict]]:
         s, p, o = canonical_iri(t.subject), canonical_iri(t.predicate), t.object
         if isinstance(o, NamedNode):
             o = canonical_iri(o)
-        elif isinstance(o, Literal) and p.value in OBJECT_PROPERTIES and _ABSOLUTE.match(o.value):
+        elif isinstance(o, Literal) and p.value in OBJECT_PROPERTIES and _as_reference(o.value):
             # A reference sent as a plain string where no context made it an IRI.
-            o = canonical_iri(NamedNode(o.value.strip()))
+            o = canonical_iri(_as_reference(o.value))
         elif isinstance(o, Literal) and p.value in _TYPED:
             o = _literal(p.value, o)
             if o is None:
@@ -161,6 +173,15 @@ def normalise(triples) -> tuple[list[Triple], list[dict]]:
                 notes.setdefault("renamed:" + local, {
                     "code": f"{RENAMED[local][1]}-term", "term": before.value,
                     "message": f"dfc-b:{local} read as {_short(after.value)}"})
+        if p == _HAS_PRICE and isinstance(o, Literal) and decimal_literal(o.value) is not None:
+            # OFN's offers API takes a bare number as the price: make it the Price node DFC expects.
+            price = BlankNode()
+            for extra in ((s, p, price), (price, RDF_TYPE, _PRICE), (price, _VALUE, decimal_literal(o.value))):
+                out[Triple(*extra)] = None
+            notes.setdefault("price:" + p.value, {
+                "code": "literal-price", "term": p.value,
+                "message": "a number given as dfc-b:hasPrice was read as a dfc-b:Price with that value"})
+            continue
         out[Triple(s, p, o)] = None
     return list(out), list(notes.values())
 

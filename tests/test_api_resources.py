@@ -1,0 +1,181 @@
+"""The catalogue and enterprise API through the real Flask app (API.md)."""
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+from conftest import BASE, JSONLD, admin, jsonld, token_for
+
+JEAN = f"{BASE}/api/dfc/enterprises/jean-farm"
+CTX = "https://www.datafoodconsortium.org"
+
+
+def triples(response, media=JSONLD):
+    fmt = {JSONLD: ox.RdfFormat.JSON_LD, "text/turtle": ox.RdfFormat.TURTLE,
+           "application/n-triples": ox.RdfFormat.N_TRIPLES}[media]
+    body = response.get_data()
+    if media == JSONLD:
+        from app.rdf import read_payload
+        return read_payload(body, JSONLD, None).triples
+    return [q.triple for q in ox.parse(body, format=fmt)]
+
+
+def product(name="Leeks", iri=None):
+    doc = {"@context": CTX, "@type": "dfc-b:SuppliedProduct", "dfc-b:name": name,
+           "dfc-b:hasQuantity": {"@type": "dfc-b:QuantitativeValue", "dfc-b:hasUnit": "dfc-m:Kilogram",
+                                 "dfc-b:value": "1"}}
+    if iri is not None:
+        doc["@id"] = iri
+    return doc
+
+
+@pytest.fixture
+def jean(client):
+    return token_for(client, JEAN)
+
+
+def test_enterprises_are_dfc_jsonld_with_the_dfc_context(client):
+    r = client.get("/api/dfc/enterprises")
+    assert r.status_code == 200
+    assert r.mimetype == JSONLD
+    body = r.get_json()
+    assert body["@context"] == CTX
+    assert {n["@id"] for n in body["@graph"]} >= {JEAN, f"{BASE}/api/dfc/enterprises/hub-a"}
+    assert r.headers["X-Total-Count"] == "3"
+
+
+@pytest.mark.parametrize("media", ["text/turtle", "application/n-triples", JSONLD])
+def test_representations_follow_accept_and_say_the_same(client, media):
+    r = client.get("/api/dfc/enterprises/jean-farm/catalog", headers={"Accept": media})
+    assert r.status_code == 200 and r.mimetype == media
+    canonical = triples(client.get("/api/dfc/enterprises/jean-farm/catalog"))
+    assert _iso(triples(r, media), canonical)
+
+
+def test_unsupported_accept_is_406_problem(client):
+    r = client.get("/api/dfc/enterprises", headers={"Accept": "image/png"})
+    assert r.status_code == 406 and r.mimetype == "application/problem+json"
+
+
+def test_dfc_v2_profile_speaks_the_w3id_namespace(client):
+    r = client.get("/api/dfc/enterprises/jean-farm/offers/carrots",
+                   headers={"Accept": 'application/ld+json; profile="https://www.datafoodconsortium.org/dfc-v2"'})
+    assert r.get_json()["@context"] == "https://w3id.org/dfc/ontology/context/context_2.0.0.json"
+    nt = client.get("/api/dfc/enterprises/jean-farm/offers/carrots",
+                    headers={"Accept": 'text/turtle; profile="dfc-v2"'}).get_data(as_text=True)
+    assert "http://w3id.org/dfc/ontology/v2.0.0/src/DFC_BusinessOntology.owl#" in nt
+
+
+def test_post_with_collection_url_as_id_gets_a_server_id(client, jean):
+    collection = f"{JEAN}/supplied_products"
+    for given in (collection, collection + "/#", None):
+        r = client.post("/api/dfc/enterprises/jean-farm/supplied_products", headers=jean,
+                        **jsonld(product(iri=given)))
+        assert r.status_code == 201, r.get_data(as_text=True)
+        location = r.headers["Location"]
+        assert location.startswith(collection + "/") and location != collection + "/#"
+        got = client.get(location[len(BASE):])
+        assert got.status_code == 200 and got.get_json()["@id"] == location
+        assert got.get_json()["dfc-b:name"] == "Leeks"
+
+
+def test_put_creates_then_replaces_with_etag_and_if_match(client, jean):
+    path = "/api/dfc/enterprises/jean-farm/supplied_products/leeks"
+    r = client.put(path, headers=jean, **jsonld(product()))
+    assert r.status_code == 201 and r.headers["Location"] == BASE + path
+    etag = client.get(path).headers["ETag"]
+    stale = client.put(path, headers={**jean, "If-Match": '"stale"'}, **jsonld(product("Old leeks")))
+    assert stale.status_code == 412
+    assert client.get(path).get_json()["dfc-b:name"] == "Leeks"
+    ok = client.put(path, headers={**jean, "If-Match": etag}, **jsonld(product("Winter leeks")))
+    assert ok.status_code == 200
+    assert client.get(path).get_json()["dfc-b:name"] == "Winter leeks"
+    assert client.get(path).headers["ETag"] != etag
+
+
+def test_delete_removes_the_document(client, jean):
+    path = "/api/dfc/enterprises/jean-farm/offers/carrots"
+    assert client.delete(path).status_code == 401
+    assert client.delete(path, headers=jean).status_code == 204
+    assert client.get(path).status_code == 404
+    assert client.get(path).mimetype == "application/problem+json"
+
+
+def test_camelcase_aliases_reach_the_same_resources(client, jean):
+    r = client.get("/api/dfc/Enterprises/jean-farm/CatalogItems/carrots")
+    assert r.status_code == 200
+    assert r.get_json()["@id"] == f"{JEAN}/catalog_items/carrots"
+    listed = client.get("/api/dfc/Enterprises/jean-farm/Offers").get_json()
+    assert listed["@id"] == f"{JEAN}/offers/carrots"
+
+
+def test_pagination_links_and_bad_parameters(client, jean):
+    for i in range(3):
+        client.put(f"/api/dfc/enterprises/jean-farm/supplied_products/p{i}", headers=jean, **jsonld(product()))
+    r = client.get("/api/dfc/enterprises/jean-farm/supplied_products?per_page=2")
+    assert r.headers["X-Total-Count"] == "4"
+    assert 'rel="next"' in r.headers["Link"] and len(r.get_json()["@graph"]) == 2
+    last = client.get("/api/dfc/enterprises/jean-farm/supplied_products?per_page=2&page=2")
+    assert 'rel="next"' not in last.headers["Link"]
+    for bad in ("per_page=0", "per_page=abc", "page=-1", "per_page=100000"):
+        bad_r = client.get(f"/api/dfc/enterprises/jean-farm/supplied_products?{bad}")
+        assert bad_r.status_code == 400 and bad_r.get_json()["parameter"] in bad
+
+
+def test_sale_sessions_accept_begin_date_and_js_dates(client):
+    hub = token_for(client, f"{BASE}/api/dfc/enterprises/hub-a")
+    doc = {"@context": CTX, "@type": "dfc-b:SaleSession",
+           "dfc-b:beginDate": "Thu Oct 17 2024 03:58:10 UTC", "dfc-b:endDate": "Fri Oct 25 2024 03:58:10 UTC"}
+    r = client.post("/api/dfc/enterprises/hub-a/sale_sessions", headers=hub, **jsonld(doc))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    nt = {"Accept": "application/n-triples"}
+    stored = triples(client.get(r.headers["Location"][len(BASE):], headers=nt), "application/n-triples")
+    dates = {t.predicate.value.split("#")[1]: t.object for t in stored if "Date" in t.predicate.value}
+    assert dates["startDate"].value == "2024-10-17T03:58:10Z"
+    assert dates["startDate"].datatype.value.endswith("#dateTime")
+    assert dates["endDate"].value == "2024-10-25T03:58:10Z"
+
+
+def test_admin_may_create_an_enterprise_and_its_owner_may_edit_it(client):
+    doc = {"@context": CTX, "@type": "dfc-b:Enterprise", "dfc-b:name": "Green Valley"}
+    assert client.put("/api/dfc/enterprises/green-valley", **jsonld(doc)).status_code == 401
+    assert client.put("/api/dfc/enterprises/green-valley", headers=admin(), **jsonld(doc)).status_code == 201
+    owner = token_for(client, f"{BASE}/api/dfc/enterprises/green-valley")
+    doc["dfc-b:name"] = "Green Valley Farm"
+    assert client.put("/api/dfc/enterprises/green-valley", headers=owner, **jsonld(doc)).status_code == 200
+    assert client.get("/api/dfc/enterprises/green-valley").get_json()["dfc-b:name"] == "Green Valley Farm"
+
+
+def test_an_enterprise_with_resources_is_not_deleted(client):
+    r = client.delete("/api/dfc/enterprises/jean-farm", headers=admin())
+    assert r.status_code == 409
+    assert client.get("/api/dfc/enterprises/jean-farm").status_code == 200
+
+
+def test_turtle_bodies_are_accepted(client, jean):
+    body = f"""@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
+<{JEAN}/supplied_products/beets> a dfc-b:SuppliedProduct ; dfc-b:name "Beets" ."""
+    r = client.put("/api/dfc/enterprises/jean-farm/supplied_products/beets", headers=jean,
+                   data=body, content_type="text/turtle")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert client.get("/api/dfc/enterprises/jean-farm/supplied_products/beets").get_json()["dfc-b:name"] == "Beets"
+
+
+def _iso(a, b) -> bool:
+    def canon(ts):
+        d = ox.Dataset([ox.Quad(t.subject, t.predicate, t.object) for t in ts])
+        d.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        return set(d)
+    return canon(a) == canon(b)
+
+
+def test_json_numbers_and_strings_mean_the_same_number(client, jean):
+    a = product(); a["dfc-b:hasQuantity"]["dfc-b:value"] = "1.50"
+    client.put("/api/dfc/enterprises/jean-farm/supplied_products/a", headers=jean, **jsonld(a))
+    b = product(); b["dfc-b:hasQuantity"]["dfc-b:value"] = 1.5
+    client.put("/api/dfc/enterprises/jean-farm/supplied_products/b", headers=jean, **jsonld(b))
+    qa = client.get("/api/dfc/enterprises/jean-farm/supplied_products/a").get_json()["dfc-b:hasQuantity"]
+    qb = client.get("/api/dfc/enterprises/jean-farm/supplied_products/b").get_json()["dfc-b:hasQuantity"]
+    assert qa["dfc-b:value"] == qb["dfc-b:value"] == 1.5
+    assert json.dumps(qa) == json.dumps(qb)
