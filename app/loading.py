@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pyoxigraph import Quad
+
 from app.domain.documents import split_documents
 from app.rdf import Payload, read_payload
 from app.store import Store
 
 MEDIA = {".json": "application/ld+json", ".jsonld": "application/ld+json",
          ".ttl": "text/turtle", ".nt": "application/n-triples"}
-BATCH = 500
+BATCH = 5000   # documents per write: each bulk write makes new files, so fewer is faster
 
 
 def read_file(path: Path, base: str | None) -> Payload:
@@ -30,11 +32,22 @@ def load_files(store: Store, paths: list[Path], base: str, progress: bool = Fals
     total = 0
     for path in paths:
         documents = split_documents(read_file(path, base).triples)
-        names = list(documents)
-        bar = tqdm(total=len(names), desc=path.name, unit="res", disable=not progress)
-        for i in range(0, len(names), BATCH):
-            store.replace_graphs({n: documents[n] for n in names[i:i + BATCH]})
-            bar.update(len(names[i:i + BATCH]))
+        bar = tqdm(total=len(documents), desc=path.name, unit="res", disable=not progress)
+        load_documents(store, documents, bar.update)
         bar.close()
-        total += len(names)
+        total += len(documents)
     return total
+
+
+def load_documents(store: Store, documents: dict, progress=lambda n: None) -> None:
+    """Write documents in batches: new ones through the bulk path, existing ones replaced."""
+    names = list(documents)
+    for i in range(0, len(names), BATCH):
+        batch = {n: documents[n] for n in names[i:i + BATCH]}
+        with store.write_lock():
+            if any(store.has_graph(n) for n in batch):
+                store.replace_graphs(batch)
+            else:
+                store.bulk_load(Quad(t.subject, t.predicate, t.object, n)
+                                for n, triples in batch.items() for t in triples)
+        progress(len(batch))

@@ -20,7 +20,7 @@ def open_store(spec: str, query_url: str | None = None, update_url: str | None =
         path = rest or "./data/store"
         os.makedirs(path, exist_ok=True)
         return EmbeddedStore(path)
-    if kind == "sparql":
+    if kind == "sparql" and rest.startswith(("http://", "https://")):
         base = rest.rstrip("/")
         return RemoteStore(query_url or f"{base}/query", update_url or f"{base}/update",
                            graph_store_url or f"{base}/store")

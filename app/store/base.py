@@ -57,6 +57,10 @@ class Store(abc.ABC):
     def add_quads(self, quads: Iterable[Quad]) -> None:
         """Add quads in one transaction (bulk loading; nothing is replaced)."""
 
+    def bulk_load(self, quads: Iterable[Quad]) -> None:
+        """Add many quads as fast as the backend can (loading new data; not for API writes)."""
+        self.add_quads(quads)
+
     def update(self, update: str, bindings: Bindings = None) -> None:
         """Run a SPARQL update, all or nothing."""
         self._update(bind(update, bindings))
