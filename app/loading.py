@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyoxigraph import Quad
+from pyoxigraph import NamedNode, Quad
 
 from app.domain.documents import split_documents
 from app.rdf import Payload, read_payload
@@ -31,7 +31,9 @@ def load_files(store: Store, paths: list[Path], base: str, progress: bool = Fals
 
     total = 0
     for path in paths:
-        documents = split_documents(read_file(path, base).triples)
+        # Nodes nothing refers to are kept in a document named after the file, not lost.
+        documents = split_documents(read_file(path, base).triples,
+                                    orphans_to=NamedNode(f"urn:x-dfc-hub:file:{path.name}"))
         bar = tqdm(total=len(documents), desc=path.name, unit="res", disable=not progress)
         load_documents(store, documents, bar.update)
         bar.close()

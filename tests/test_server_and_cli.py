@@ -1,0 +1,79 @@
+"""The real `dfc-hub` command: serve over HTTP (embedded and remote store), load, validate."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+from conftest import ADMIN, CONFORMANCE
+from support.oxigraph_server import running_oxigraph
+
+DFC_HUB = str(Path(sys.executable).with_name("dfc-hub"))
+AUTH = {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/ld+json"}
+
+
+def item(base, stock):
+    return json.dumps({"@context": "https://www.datafoodconsortium.org",
+                       "@id": f"{base}/api/dfc/enterprises/jean-farm/catalog_items/carrots",
+                       "@type": "dfc-b:CatalogItem", "dfc-b:stockLimitation": stock})
+
+
+def test_serve_with_demo_data_answers_dfc_jsonld_over_http(live_server):
+    base = live_server()
+    r = requests.get(f"{base}/api/dfc/enterprises", timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/ld+json")
+    names = {n["dfc-b:name"] for n in r.json()["@graph"]}
+    assert names == {"Jean's Farm", "Hub A", "Hub B"}
+    url = f"{base}/api/dfc/enterprises/jean-farm/catalog_items/carrots"
+    assert requests.put(url, data=item(base, 7), headers=AUTH, timeout=10).status_code == 200
+    assert requests.get(url, timeout=10).json()["dfc-b:stockLimitation"] == 7
+
+
+def test_serve_on_a_remote_oxigraph_store(live_server, tmp_path):
+    with running_oxigraph(tmp_path) as sparql:
+        base = live_server(DFC_HUB_STORE=f"sparql:{sparql}")
+        url = f"{base}/api/dfc/enterprises/jean-farm/catalog_items/carrots"
+        assert requests.put(url, data=item(base, 4), headers=AUTH, timeout=10).status_code == 200
+        # What the hub wrote is in the SPARQL server, in the resource's own named graph.
+        ask = requests.post(f"{sparql}/query", data=f"ASK {{ GRAPH <{url}> {{ ?s ?p ?o }} }}",
+                            headers={"Content-Type": "application/sparql-query",
+                                     "Accept": "application/sparql-results+json"}, timeout=10)
+        assert ask.json()["boolean"] is True
+        assert requests.get(url, timeout=10).json()["dfc-b:stockLimitation"] == 4
+
+
+def run(*args, env=None):
+    return subprocess.run([DFC_HUB, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_validate_exit_codes(shared, tmp_path):
+    good = CONFORMANCE / "ofn/fdc-shopify-catalog-hodmedod.json"
+    bad = CONFORMANCE / "dfc/connector-ts_SaleSession.json"
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert run("validate", str(good)).returncode == 0
+    result = run("validate", str(good), str(bad))
+    assert result.returncode == 1 and "does not conform" in result.stdout
+    assert run("validate", str(bad), str(broken)).returncode == 2
+
+
+def test_load_writes_one_document_per_resource(shared, tmp_path):
+    import os
+    env = {**os.environ, "DFC_HUB_STORE": f"oxigraph:{tmp_path / 'store'}",
+           "PUBLIC_BASE_URL": "https://env-0105831.jcloud-ver-jpe.ik-server.com"}
+    result = run("load", str(CONFORMANCE / "ofn/fdc-shopify-catalog-hodmedod.json"), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "loaded 34 resources" in result.stdout   # 33 with an IRI + the unreferenced nodes
+    again = run("load", str(CONFORMANCE / "ofn/fdc-shopify-catalog-hodmedod.json"), env=env)
+    assert again.returncode == 0
+    from app.store import open_store
+    store = open_store(f"oxigraph:{tmp_path / 'store'}")
+    try:
+        count = store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]["n"]
+        graphs = store.select("SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]["n"]
+    finally:
+        store.close()
+    assert int(graphs.value) == 34          # loading twice replaced, it did not duplicate
+    assert int(count.value) == 203
