@@ -29,10 +29,7 @@ def serve(host, port, demo, threads):
     from app import create_app
     from app.loading import is_empty, load_files
 
-    overrides = {}
-    settings = Settings.load()
-    if not settings.admin_token:
-        overrides["admin_token"] = secrets.token_urlsafe(24)
+    overrides = {} if Settings.load().admin_token else {"admin_token": secrets.token_urlsafe(24)}
     app = create_app(overrides)
     hub = app.extensions["dfc_hub"]
     if demo and is_empty(hub.store):
@@ -42,7 +39,7 @@ def serve(host, port, demo, threads):
     base = hub.settings.public_base_url
     token = hub.settings.admin_token
     click.echo(f"""
-DFC Order Hub serving {settings.store} on http://{host}:{port} (IRIs under {base})
+DFC Order Hub serving {hub.settings.store} on http://{host}:{port} (IRIs under {base})
 Admin token: {token}{'  (generated; set DFC_HUB_ADMIN_TOKEN to choose one)' if 'admin_token' in overrides else ''}
 
 Try:

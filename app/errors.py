@@ -13,7 +13,8 @@
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
     ├── ShapeViolation (422)        SHACL violations, with `violations`
-    └── StoreUnavailable (503)      the remote store did not answer
+    ├── QueryError (500)            the store refused one of our queries: a bug of ours
+    └── StoreUnavailable (503)      the store did not answer
 
 Nothing here knows about HTTP frameworks: `app/api` renders `problem()`.
 """
@@ -50,7 +51,6 @@ UnknownContext = _error("UnknownContext", 400, "Unknown remote JSON-LD context",
 Unauthorized = _error("Unauthorized", 401, "Unauthorized", "unauthorized")
 Forbidden = _error("Forbidden", 403, "Forbidden", "forbidden")
 NotFound = _error("NotFound", 404, "Not found", "not-found")
-MethodNotAllowed = _error("MethodNotAllowed", 405, "Method not allowed", "method-not-allowed")
 NotAcceptable = _error("NotAcceptable", 406, "Not acceptable", "not-acceptable")
 Conflict = _error("Conflict", 409, "Conflict", "conflict")
 Shortage = _error("Shortage", 409, "Not enough stock", "shortage", Conflict)
@@ -58,4 +58,5 @@ PreconditionFailed = _error("PreconditionFailed", 412, "Precondition failed", "p
 PayloadTooLarge = _error("PayloadTooLarge", 413, "Payload too large", "payload-too-large")
 UnsupportedMediaType = _error("UnsupportedMediaType", 415, "Unsupported media type", "unsupported-media-type")
 ShapeViolation = _error("ShapeViolation", 422, "The payload does not conform to the DFC shapes", "shape-violation")
+QueryError = _error("QueryError", 500, "The store refused a query", "store-query-error")
 StoreUnavailable = _error("StoreUnavailable", 503, "Store unavailable", "store-unavailable")

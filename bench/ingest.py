@@ -35,7 +35,7 @@ from app.loading import load_documents  # noqa: E402
 from app.rdf import read_payload  # noqa: E402
 from app.rdf.contexts import local_context  # noqa: E402
 from app.store import open_store  # noqa: E402
-from app.validation import Validator  # noqa: E402
+from app.validation import load_shapes_graph  # noqa: E402
 
 FDC = ROOT.parent / "shared" / "conformance" / "real" / "ofn" / "fdc-shopify-catalog-hodmedod.json"
 FDC_BASE = "https://env-0105831.jcloud-ver-jpe.ik-server.com"
@@ -144,7 +144,6 @@ def bench_http(repeat: int) -> None:
 
     context = local_context("1.x")
     doc = json.loads(body)
-    validator = Validator()
 
     def naive_parse():
         # rdflib would fetch the remote context; give it the same local one we use.
@@ -154,7 +153,7 @@ def bench_http(repeat: int) -> None:
         return graph
 
     from pyshacl import validate as pyshacl_validate
-    shapes = validator_shapes()
+    shapes = load_shapes_graph()
 
     def naive_with_shacl():
         graph = naive_parse()
@@ -172,15 +171,6 @@ def bench_http(repeat: int) -> None:
         m = statistics.median(times)
         print(f"  {label:38s} {1 / m:8.1f} imports/s  (p50 {m * 1000:.1f} ms)  -> ours is {m / h:.2f}x faster")
     print("  goal: at least 5x the rdflib import")
-
-
-def validator_shapes() -> rdflib.Graph:
-    from importlib import resources
-    graph = rdflib.Graph()
-    for path in resources.files("app.shapes").iterdir():
-        if path.name.endswith(".ttl"):
-            graph.parse(data=path.read_text(), format="turtle")
-    return graph
 
 
 def main() -> None:

@@ -179,3 +179,22 @@ def test_json_numbers_and_strings_mean_the_same_number(client, jean):
     qb = client.get("/api/dfc/enterprises/jean-farm/supplied_products/b").get_json()["dfc-b:hasQuantity"]
     assert qa["dfc-b:value"] == qb["dfc-b:value"] == 1.5
     assert json.dumps(qa) == json.dumps(qb)
+
+
+def test_numbers_json_cannot_hold_stay_typed_literals(client, jean):
+    body = f"""@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<{JEAN}/supplied_products/odd> a dfc-b:SuppliedProduct ; dfc-b:name "Odd" ; dfc-b:alcoholPercentage "NaN"^^xsd:double ."""
+    assert client.put("/api/dfc/enterprises/jean-farm/supplied_products/odd", headers=jean,
+                      data=body, content_type="text/turtle").status_code == 201
+    r = client.get("/api/dfc/enterprises/jean-farm/supplied_products/odd")
+    assert json.loads(r.get_data(as_text=True))["dfc-b:alcoholPercentage"] == {"@value": "NaN", "@type": "xsd:double"}
+
+
+def test_an_enterprise_without_resources_is_deleted_if_match_permitting(client):
+    doc = {"@context": CTX, "@type": "dfc-b:Enterprise", "dfc-b:name": "Short-lived"}
+    client.put("/api/dfc/enterprises/short", headers=admin(), **jsonld(doc))
+    etag = client.get("/api/dfc/enterprises/short").headers["ETag"]
+    assert client.delete("/api/dfc/enterprises/short", headers={**admin(), "If-Match": '"old"'}).status_code == 412
+    assert client.delete("/api/dfc/enterprises/short", headers={**admin(), "If-Match": etag}).status_code == 204
+    assert client.get("/api/dfc/enterprises/short").status_code == 404

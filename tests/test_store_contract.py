@@ -202,6 +202,15 @@ def test_graph_returns_exactly_the_triples_put_there(store):
     assert {t.object for t in got if isinstance(t.object, Literal)} >= {Literal(NASTY), Literal(INJECTION)}
 
 
+def test_graphs_returns_the_union_of_the_named_graphs_only(store):
+    third = nn("graph/third")
+    store.replace_graphs({G1: tricky_triples(), G2: [Triple(S, P, Literal("two"))],
+                          third: [Triple(S, P, Literal("three"))]})
+    got = store.graphs([G1, G2, nn("graph/absent")])
+    assert canonical(got) == canonical([*tricky_triples(), Triple(S, P, Literal("two"))])
+    assert store.graphs([]) == []
+
+
 def test_graph_of_a_missing_graph_is_empty(store):
     assert store.graph(G1) == []
 

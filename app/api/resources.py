@@ -64,7 +64,7 @@ def _document_response(iri: NamedNode, triples, status: int = 200) -> Response:
 
 def _write(ns: docs.Namespace, kind: Kind, target: NamedNode | None, collection: str) -> Response:
     """POST (target None) or PUT one resource document."""
-    require_writer(agent(), _base(), ns.eid, kind.write_scope)
+    require_writer(agent(), ns, kind.write_scope)
     payload = read_body((target or NamedNode(collection)).value)
     iri, triples = docs.single_document(payload.triples, kind, target, collection, _base())
     docs.check_owned(ns, triples)
@@ -84,7 +84,7 @@ def _write(ns: docs.Namespace, kind: Kind, target: NamedNode | None, collection:
 @bp.get("/Enterprises")
 def list_enterprises():
     iris = docs.list_enterprises(hub().store)
-    return page_of(iris, lambda page: [t for i in page for t in hub().store.graph(i)])
+    return page_of(iris, hub().store.graphs)
 
 
 @bp.get(f"/{ENT}/<eid>")
@@ -102,7 +102,7 @@ def put_enterprise(ent, eid):
 @bp.delete(f"/{ENT}/<eid>")
 def delete_enterprise(ent, eid):
     ns = _ns(eid)
-    require_writer(agent(), _base(), eid, ENTERPRISE.write_scope)
+    require_writer(agent(), ns, ENTERPRISE.write_scope)
     store = hub().store
     with store.write_lock():
         name, triples = _load(_iri())
@@ -121,7 +121,7 @@ def get_catalog(ent, eid):
 @bp.post(f"/{ENT}/<eid>/catalog")
 def import_catalog(ent, eid):
     ns = _ns(eid)
-    require_writer(agent(), _base(), eid, "WriteProducts")
+    require_writer(agent(), ns, "WriteProducts")
     payload = read_body(ns.iri + "/catalog")
     documents = docs.split_catalog(payload.triples, ns)
     store = hub().store
@@ -134,7 +134,7 @@ def import_catalog(ent, eid):
 def list_resources(ent, eid, seg):
     ns, kind = _ns(eid), SEGMENTS[seg]
     iris = docs.list_documents(hub().store, ns, kind)
-    return page_of(iris, lambda page: [t for i in page for t in hub().store.graph(i)])
+    return page_of(iris, hub().store.graphs)
 
 
 @bp.post(f"/{ENT}/<eid>/{SEG}")
@@ -157,8 +157,7 @@ def put_resource(ent, eid, seg, rid):
 
 @bp.delete(f"/{ENT}/<eid>/{SEG}/<path:rid>")
 def delete_resource(ent, eid, seg, rid):
-    _ns(eid)
-    require_writer(agent(), _base(), eid, SEGMENTS[seg].write_scope)
+    require_writer(agent(), _ns(eid), SEGMENTS[seg].write_scope)
     store = hub().store
     with store.write_lock():
         name, triples = _load(_iri())

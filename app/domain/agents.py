@@ -11,6 +11,7 @@ import jwt
 from pyoxigraph import Literal, NamedNode
 
 from app import queries
+from app.domain.documents import Namespace
 from app.errors import BadRequest, Forbidden, Unauthorized
 from app.store import Store
 
@@ -31,18 +32,14 @@ class Agent:
         return self.admin or self.scopes is None or scope in self.scopes
 
 
-def enterprise_iris(base_url: str, eid: str) -> set[str]:
-    return {f"{base_url}/api/dfc/enterprises/{eid}", f"{base_url}/api/dfc/Enterprises/{eid}"}
-
-
-def require_writer(agent: Agent | None, base_url: str, eid: str, scope: str) -> Agent:
-    """Allow a write to enterprise `eid`'s resources, or raise 401/403."""
+def require_writer(agent: Agent | None, ns: Namespace, scope: str) -> Agent:
+    """Allow a write to an enterprise's resources, or raise 401/403."""
     if agent is None:
         raise Unauthorized("this write needs a bearer token")
     if agent.admin:
         return agent
-    if agent.iri not in enterprise_iris(base_url, eid):
-        raise Forbidden(f"{agent.iri} may not write the resources of enterprise {eid}")
+    if agent.iri not in ns.iris:
+        raise Forbidden(f"{agent.iri} may not write the resources of enterprise {ns.eid}")
     if not agent.allows(scope):
         raise Forbidden(f"the token lacks the {scope} scope", scopes=sorted(agent.scopes or ()))
     return agent

@@ -13,7 +13,8 @@ from collections import defaultdict
 from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import queries
-from app.domain.kinds import CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, NOT_CATALOG, Kind
+from app.domain.kinds import (CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, NOT_CATALOG, TO_CAMEL,
+                              TO_SNAKE, Kind)
 from app.errors import BadRequest, Forbidden
 from app.namespaces import RDF_TYPE
 from app.store import Store
@@ -24,12 +25,13 @@ class Namespace:
 
     def __init__(self, base_url: str, eid: str):
         self.base_url, self.eid = base_url, eid
-        self.iri = f"{base_url}/api/dfc/enterprises/{eid}"
-        self.prefixes = (self.iri + "/", f"{base_url}/api/dfc/{ENTERPRISE.alias}/{eid}/")
+        self.iri = f"{base_url}/api/dfc/{ENTERPRISE.segment}/{eid}"
+        self.iris = (self.iri, f"{base_url}/api/dfc/{ENTERPRISE.alias}/{eid}")   # both spellings
+        self.prefixes = tuple(i + "/" for i in self.iris)
 
     def owns(self, iri: str) -> bool:
         """Tell whether an IRI lies in this enterprise's namespace."""
-        return iri.startswith(self.prefixes) or iri in (self.iri, self.prefixes[1][:-1])
+        return iri.startswith(self.prefixes) or iri in self.iris
 
     def collection(self, kind: Kind) -> str:
         return f"{self.iri}/{kind.segment}"
@@ -40,25 +42,22 @@ class Namespace:
 
 def variants(iri: str, base_url: str) -> list[str]:
     """The spellings of one resource IRI: as given, all snake_case, all CamelCase."""
-    from app.domain.kinds import SEGMENTS
     api = base_url + "/api/dfc/"
     if not iri.startswith(api):
         return [iri]
     parts = iri[len(api):].split("/")
-    to_snake = {**{k.alias: k.segment for k in SEGMENTS.values()}, ENTERPRISE.alias: ENTERPRISE.segment}
-    to_camel = {v: k for k, v in to_snake.items()}
-    snake = api + "/".join(to_snake.get(p, p) if i % 2 == 0 else p for i, p in enumerate(parts))
-    camel = api + "/".join(to_camel.get(p, p) if i % 2 == 0 else p for i, p in enumerate(parts))
-    return list(dict.fromkeys([iri, snake, camel]))
+    # Collection segments stand at even positions: enterprises/{eid}/offers/{id}.
+    spelled = [api + "/".join(table.get(p, p) if i % 2 == 0 else p for i, p in enumerate(parts))
+               for table in (TO_SNAKE, TO_CAMEL)]
+    return list(dict.fromkeys([iri, *spelled]))
 
 
 def is_placeholder(node, collection: str) -> bool:
-    """Tell whether a client left the id to the server (blank, the collection URL, or …/#)."""
+    """Tell whether a client left the id to the server: blank, the collection URL, or `…/#`."""
     if isinstance(node, BlankNode):
         return True
     value = node.value
-    return value in (collection, collection + "/") or value.endswith("/#") or value.endswith("#") \
-        and value[:-1] in (collection, collection + "/")
+    return value.endswith("/#") or value.removesuffix("#").rstrip("/") == collection
 
 
 def mint(collection: str) -> NamedNode:

@@ -27,6 +27,10 @@ ENTERPRISE = Kind("enterprises", "Enterprises", b("Enterprise"), "WriteEnterpris
 # Every collection segment a URL may use → the kind it names.
 SEGMENTS = {**{k.segment: k for k in KINDS.values()}, **{k.alias: k for k in KINDS.values()}}
 
+# Collection segment spellings: CamelCase → snake_case and back (enterprises included).
+TO_SNAKE = {**{k.alias: k.segment for k in KINDS.values()}, ENTERPRISE.alias: ENTERPRISE.segment}
+TO_CAMEL = {snake: camel for camel, snake in TO_SNAKE.items()}
+
 # Types that give a node a document of its own when a whole catalogue is imported.
 CATALOG_TYPES = {k.type for k in KINDS.values() if k.segment != "sale_sessions"}
 KIND_OF_TYPE = {k.type: k for k in KINDS.values()}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 
 import pyoxigraph as ox
@@ -51,7 +52,13 @@ class JsonLdWriter:
         if dtype in _NUMBER_TYPES:
             # DFC platforms send numbers as JSON numbers or strings; numbers keep their meaning.
             text = lit.value
-            return int(text) if text.lstrip("-").isdigit() else float(text)
+            if text.lstrip("-").isdigit():
+                return int(text)
+            number = float(text)
+            if math.isfinite(number):
+                return number
+            # JSON has no NaN or infinity: keep the typed literal.
+            return {"@value": text, "@type": self.compact(dtype)}
         if dtype == XSD + "boolean":
             return lit.value == "true"
         if dtype in (None, XSD + "string", XSD + "dateTime", XSD + "date"):

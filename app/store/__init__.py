@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 
-from app.store.base import QueryError, Store
+from app.errors import QueryError
+from app.store.base import Store
 from app.store.embedded import EmbeddedStore
 from app.store.remote import RemoteStore
 

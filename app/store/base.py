@@ -2,7 +2,7 @@
 
 Terms are pyoxigraph's (NamedNode, BlankNode, Literal, Triple, Quad) everywhere, whatever
 the backend, so the layers above never see a backend's own types. Errors too are the hub's:
-a query or update the store refuses raises `QueryError`, a store that cannot answer raises
+a query or update the store refuses raises `app.errors.QueryError`, a store that cannot answer raises
 `app.errors.StoreUnavailable`; a backend's own exceptions never escape.
 
 Every backend runs the same text: bindings are substituted by `app.queries.bind` (never by a
@@ -16,18 +16,10 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from pyoxigraph import NamedNode, Quad, Triple
 
-from app.errors import HubError
+from app.errors import QueryError
 from app.queries import bind, to_sparql
 
 Bindings = Mapping[str, object] | None
-
-
-class QueryError(HubError):
-    """The store refused a query or update (bad syntax, or an operation that failed)."""
-
-    status = 500
-    title = "The store refused a query"
-    slug = "store-query-error"
 
 
 class Store(abc.ABC):
@@ -52,6 +44,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def graph(self, name: NamedNode) -> list[Triple]:
         """Return the triples of one named graph (empty if there is none)."""
+
+    def graphs(self, names: Iterable[NamedNode]) -> list[Triple]:
+        """Return the triples of several named graphs, in one request."""
+        query = graphs_query(names)
+        return self.construct(query) if query else []
 
     @abc.abstractmethod
     def add_quads(self, quads: Iterable[Quad]) -> None:
@@ -81,6 +78,13 @@ class Store(abc.ABC):
 
     def close(self) -> None:
         """Release what the backend holds open."""
+
+
+def graphs_query(names: Iterable[NamedNode]) -> str:
+    """Build the CONSTRUCT of several graphs' triples (names serialised by pyoxigraph)."""
+    values = " ".join(map(to_sparql, names))
+    return f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}" \
+        if values else ""
 
 
 def replace_graphs_update(graphs: Mapping[NamedNode, Iterable[Triple]],

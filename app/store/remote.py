@@ -13,9 +13,9 @@ import pyoxigraph as ox
 import requests
 from pyoxigraph import NamedNode, Quad, Triple
 
-from app.errors import StoreUnavailable
+from app.errors import QueryError, StoreUnavailable
 from app.queries import bind, to_sparql
-from app.store.base import Bindings, QueryError, Store
+from app.store.base import Bindings, Store
 
 _NT = "application/n-triples"
 _JSON = "application/sparql-results+json"

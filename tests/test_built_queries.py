@@ -1,0 +1,34 @@
+"""Golden tests of the SPARQL the code builds (not loaded from app/queries)."""
+from __future__ import annotations
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+from app.store.base import graphs_query, replace_graphs_update
+
+G1, G2 = NamedNode("http://hub.test/a"), NamedNode("http://hub.test/b")
+P = NamedNode("http://hub.test/p")
+
+
+def test_graphs_query_golden():
+    assert graphs_query([G1, G2]) == (
+        "CONSTRUCT { ?s ?p ?o } WHERE { VALUES ?g { <http://hub.test/a> <http://hub.test/b> } "
+        "GRAPH ?g { ?s ?p ?o } }")
+    assert graphs_query([]) == ""
+
+
+def test_replace_graphs_update_golden():
+    text = replace_graphs_update({G1: [Triple(G1, P, Literal('say "hi"\n} ; DROP ALL'))],
+                                  G2: [Triple(G2, P, BlankNode("b0"))]}, remove=[NamedNode("http://hub.test/c")])
+    assert text == (
+        "DROP SILENT GRAPH <http://hub.test/a> ;\n"
+        "DROP SILENT GRAPH <http://hub.test/b> ;\n"
+        "DROP SILENT GRAPH <http://hub.test/c> ;\n"
+        "INSERT DATA {\n"
+        "GRAPH <http://hub.test/a> {\n"
+        '<http://hub.test/a> <http://hub.test/p> "say \\"hi\\"\\n} ; DROP ALL" .\n'
+        "}\n"
+        "GRAPH <http://hub.test/b> {\n"
+        "<http://hub.test/b> <http://hub.test/p> _:b0 .\n"
+        "}\n"
+        "}")
+    assert replace_graphs_update({}) == ""
