@@ -8,8 +8,11 @@ from flask import Flask
 from app.config import Settings
 
 
-def create_app(config: Mapping | None = None) -> Flask:
-    """Build the app: defaults, then the environment, then `config` (Settings field names)."""
+def create_app(config: Mapping | None = None, clock=None) -> Flask:
+    """Build the app: defaults, then the environment, then `config` (Settings field names).
+
+    `clock` (anything with `now()`) replaces the system clock, for tests of sale sessions.
+    """
     from app import api
     from app.hub import Hub
 
@@ -18,6 +21,6 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
-    app.extensions["dfc_hub"] = Hub.open(settings)
+    app.extensions["dfc_hub"] = Hub.open(settings, clock=clock)
     api.init_app(app)
     return app

@@ -49,6 +49,8 @@ Try:
        -d '{{"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Enterprise", "dfc-b:name": "My farm"}}' \\
        {base}/api/dfc/enterprises/my-farm
 """)
+    from app.scheduler import start_closer
+    start_closer(hub)
     waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
 
 
@@ -71,6 +73,28 @@ def load(files, base):
     finally:
         hub.close()
     click.echo(f"loaded {count} resources from {len(files)} file(s)")
+
+
+@main.command("close-due-sessions")
+def close_due_sessions():
+    """Close the sale sessions whose endDate plus DFC_HUB_CLOSE_GRACE_SECONDS has passed (for cron)."""
+    from app.errors import HubError
+    from app.hub import Hub
+    from app.scheduler import close_due
+
+    try:
+        hub = Hub.open(Settings.load())
+    except HubError as e:
+        click.echo(f"error: {e.detail} (is `dfc-hub serve` running on this store? it closes "
+                   "sessions itself)", err=True)
+        sys.exit(2)
+    try:
+        closed = close_due(hub)
+    finally:
+        hub.close()
+    for session in closed:
+        click.echo(f"closed {session.value}")
+    click.echo(f"{len(closed)} sale session(s) closed")
 
 
 @main.command()

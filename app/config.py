@@ -21,6 +21,8 @@ class Settings:
     max_json_depth: int = 64
     page_size: int = 100
     max_page_size: int = 1000
+    close_grace_seconds: int = 3600       # sessions close automatically this long after endDate
+    close_every_seconds: int = 60         # how often `serve` looks for sessions due (0: never)
 
     # Environment variable of each field; PUBLIC_BASE_URL has no prefix, as API.md fixes.
     ENV = {
@@ -36,6 +38,8 @@ class Settings:
         "max_json_depth": "DFC_HUB_MAX_JSON_DEPTH",
         "page_size": "DFC_HUB_PAGE_SIZE",
         "max_page_size": "DFC_HUB_MAX_PAGE_SIZE",
+        "close_grace_seconds": "DFC_HUB_CLOSE_GRACE_SECONDS",
+        "close_every_seconds": "DFC_HUB_CLOSE_EVERY_SECONDS",
     }
 
     @classmethod

@@ -8,11 +8,13 @@
     ├── NotFound (404)
     ├── NotAcceptable (406)
     ├── Conflict (409)              a state that forbids the change
-    │   └── Shortage                not enough stock, with `shortages`
+    │   ├── Shortage                not enough stock, with `shortages`
+    │   └── SessionNotOpen          a sale session closed, or outside its dates
     ├── PreconditionFailed (412)    stale If-Match
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
     ├── ShapeViolation (422)        SHACL violations, with `violations`
+    ├── KeyReused (422)             an Idempotency-Key sent again with another request
     ├── QueryError (500)            the store refused one of our queries: a bug of ours
     └── StoreUnavailable (503)      the store did not answer
 
@@ -54,9 +56,11 @@ NotFound = _error("NotFound", 404, "Not found", "not-found")
 NotAcceptable = _error("NotAcceptable", 406, "Not acceptable", "not-acceptable")
 Conflict = _error("Conflict", 409, "Conflict", "conflict")
 Shortage = _error("Shortage", 409, "Not enough stock", "shortage", Conflict)
+SessionNotOpen = _error("SessionNotOpen", 409, "Sale session not open", "session-not-open", Conflict)
 PreconditionFailed = _error("PreconditionFailed", 412, "Precondition failed", "precondition-failed")
 PayloadTooLarge = _error("PayloadTooLarge", 413, "Payload too large", "payload-too-large")
 UnsupportedMediaType = _error("UnsupportedMediaType", 415, "Unsupported media type", "unsupported-media-type")
 ShapeViolation = _error("ShapeViolation", 422, "The payload does not conform to the DFC shapes", "shape-violation")
+KeyReused = _error("KeyReused", 422, "Idempotency key reused", "idempotency-key-reused")
 QueryError = _error("QueryError", 500, "The store refused a query", "store-query-error")
 StoreUnavailable = _error("StoreUnavailable", 503, "Store unavailable", "store-unavailable")

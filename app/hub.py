@@ -5,6 +5,8 @@ import dataclasses
 
 from app.config import Settings
 from app.domain.agents import Authenticator
+from app.domain.clock import SystemClock
+from app.domain.reservations import OrderBook
 from app.store import Store, open_store
 from app.validation import Validator
 
@@ -15,14 +17,19 @@ class Hub:
     store: Store
     validator: Validator
     auth: Authenticator
+    orders: OrderBook
 
     @classmethod
-    def open(cls, settings: Settings, store: Store | None = None) -> "Hub":
-        """Open the store the settings name (or use `store`) and load the shapes once."""
+    def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
+        """Open the store the settings name (or use `store`) and load the shapes once.
+
+        `clock` (anything with `now()`) is where order rules read the time; tests pass their own.
+        """
         store = store or open_store(settings.store, settings.sparql_query, settings.sparql_update,
                                     settings.sparql_store)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience)
-        return cls(settings, store, Validator(), auth)
+        book = OrderBook(store, settings.public_base_url, clock or SystemClock())
+        return cls(settings, store, Validator(), auth, book)
 
     def close(self) -> None:
         self.store.close()

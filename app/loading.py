@@ -6,6 +6,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad
 
 from app.domain.documents import split_documents
+from app.domain.server_state import carry_over
 from app.rdf import Payload, read_payload
 from app.store import Store
 
@@ -48,7 +49,7 @@ def load_documents(store: Store, documents: dict, progress=lambda n: None) -> No
         batch = {n: documents[n] for n in names[i:i + BATCH]}
         with store.write_lock():
             if any(store.has_graph(n) for n in batch):
-                store.replace_graphs(batch)
+                store.replace_graphs(carry_over({n: store.graph(n) for n in batch}, batch))
             else:
                 store.bulk_load(Quad(t.subject, t.predicate, t.object, n)
                                 for n, triples in batch.items() for t in triples)

@@ -83,3 +83,24 @@ def hub(name: str) -> NamedNode:
 
 
 RDF_TYPE = NamedNode(RDF + "type")
+
+
+class T:
+    """The terms the order rules read and write, named once."""
+    Order, OrderLine, Offer, CatalogItem, SaleSession, Person, Enterprise, Price, QuantitativeValue = (
+        b(n) for n in ("Order", "OrderLine", "Offer", "CatalogItem", "SaleSession", "Person",
+                       "Enterprise", "Price", "QuantitativeValue"))
+    hasPart, partOf, concerns, quantity, hasQuantity, value, hasUnit, hasPrice, discount = (
+        b(n) for n in ("hasPart", "partOf", "concerns", "quantity", "hasQuantity", "value", "hasUnit",
+                       "hasPrice", "discount"))
+    orderedBy, soldBy, belongsTo, hasOrderStatus, hasFulfilmentStatus, stockLimitation = (
+        b(n) for n in ("orderedBy", "soldBy", "belongsTo", "hasOrderStatus", "hasFulfilmentStatus",
+                       "stockLimitation"))
+    offeredItem, offeredThrough, startDate, endDate, VATrate = (
+        b(n) for n in ("offeredItem", "offeredThrough", "startDate", "endDate", "VATrate"))
+    Draft, Held, Complete, Cancelled, Unfulfilled = (
+        v(n) for n in ("Draft", "Held", "Complete", "Cancelled", "Unfulfilled"))
+    onHand, held, committed, stockItem, wholesaleLine, customerOrder, consolidated, closedAt = (
+        hub(n) for n in ("onHand", "held", "committed", "stockItem", "wholesaleLine", "customerOrder",
+                         "consolidated", "closedAt"))
+

@@ -36,8 +36,8 @@ def shared() -> Path:
     return SHARED
 
 
-def make_app(demo: bool = True, **overrides):
-    app = create_app({"store": "memory:", "admin_token": ADMIN, "public_base_url": BASE, **overrides})
+def make_app(demo: bool = True, clock=None, **overrides):
+    app = create_app({"store": "memory:", "admin_token": ADMIN, "public_base_url": BASE, **overrides}, clock)
     if demo:
         hub = app.extensions["dfc_hub"]
         load_files(hub.store, sorted((FIXTURES / "demo").glob("*.json")), BASE + "/api/dfc/")

@@ -141,10 +141,17 @@ def test_decimals_without_a_value_are_refused(value):
         as_term(value)
 
 
-@pytest.mark.parametrize("value", [None, object(), b"bytes", [1]])
+@pytest.mark.parametrize("value", [None, object(), b"bytes", {1}, [None]])
 def test_other_python_values_are_refused(value):
     with pytest.raises(TypeError):
         bind("ASK { ?s ?p ?v }", {"v": value})
+
+
+def test_a_list_binds_the_rows_of_values():
+    hostile = 'x" } } ; DROP ALL ; #'
+    rows = evaluate("SELECT ?w WHERE { VALUES ?w { $list } }", {"list": [NamedNode("urn:a"), hostile, 3]})
+    assert [r["w"] for r in rows] == [NamedNode("urn:a"), Literal(hostile), typed("3", "integer")]
+    assert evaluate("SELECT ?w WHERE { VALUES ?w { $list } }", {"list": []}) == []
 
 
 def test_blank_nodes_cannot_be_bound():

@@ -12,6 +12,7 @@ from app.api.paging import page_of
 from app.domain import documents as docs
 from app.domain.agents import require_writer
 from app.domain.kinds import ENTERPRISE, SEGMENTS, Kind
+from app.domain.server_state import carry_over, check_deletable
 from app.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 
 bp = Blueprint("resources", __name__, url_prefix="/api/dfc")
@@ -76,8 +77,10 @@ def _write(ns: docs.Namespace, kind: Kind, target: NamedNode | None, collection:
         elif found:
             raise Conflict(f"{iri.value} exists already; PUT it to replace it", iri=iri.value)
         name = found[0] if found else iri
-        store.replace_graphs({name: triples})
-    return _document_response(name, triples, 200 if found else 201)
+        triples = docs.rename(triples, {iri: name}) if name != iri else triples
+        documents = carry_over({name: found[1]} if found else {}, {name: triples})
+        store.replace_graphs(documents)
+    return _document_response(name, documents[name], 200 if found else 201)
 
 
 @bp.get("/enterprises")
@@ -126,6 +129,7 @@ def import_catalog(ent, eid):
     documents = docs.split_catalog(payload.triples, ns)
     store = hub().store
     with store.write_lock():
+        documents = carry_over({n: store.graph(n) for n in documents}, documents)
         store.replace_graphs(documents)
     return rdf_response([t for triples in documents.values() for t in triples], 200)
 
@@ -162,5 +166,6 @@ def delete_resource(ent, eid, seg, rid):
     with store.write_lock():
         name, triples = _load(_iri())
         _check_if_match(triples)
+        check_deletable(name, triples)
         store.replace_graphs({}, remove=[name])
     return Response(status=204)

@@ -40,6 +40,17 @@ class Namespace:
         return {"prefix": self.prefixes[0], "alias": self.prefixes[1]}
 
 
+def enterprise_of(iri: str, base_url: str) -> str | None:
+    """The id of the enterprise whose namespace holds `iri`, or None (not one of ours)."""
+    api = base_url + "/api/dfc/"
+    if not iri.startswith(api):
+        return None
+    parts = iri[len(api):].split("/")
+    if len(parts) < 2 or parts[0] not in (ENTERPRISE.segment, ENTERPRISE.alias) or not parts[1]:
+        return None
+    return parts[1]
+
+
 def variants(iri: str, base_url: str) -> list[str]:
     """The spellings of one resource IRI: as given, all snake_case, all CamelCase."""
     api = base_url + "/api/dfc/"

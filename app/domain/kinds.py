@@ -23,13 +23,17 @@ KINDS = {k.segment: k for k in (
     Kind("sale_sessions", "SaleSessions", b("SaleSession"), "WriteProducts"),
 )}
 ENTERPRISE = Kind("enterprises", "Enterprises", b("Enterprise"), "WriteEnterprise")
+# Orders have routes of their own (app/api/orders.py): buyers write in the seller's namespace.
+ORDERS = Kind("orders", "Orders", b("Order"), "WriteOrders")
+ORDER_LINES = Kind("order_lines", "orderLines", b("OrderLine"), "WriteOrders")
 
 # Every collection segment a URL may use → the kind it names.
 SEGMENTS = {**{k.segment: k for k in KINDS.values()}, **{k.alias: k for k in KINDS.values()}}
 
 # Collection segment spellings: CamelCase → snake_case and back (enterprises included).
-TO_SNAKE = {**{k.alias: k.segment for k in KINDS.values()}, ENTERPRISE.alias: ENTERPRISE.segment}
-TO_CAMEL = {snake: camel for camel, snake in TO_SNAKE.items()}
+TO_SNAKE = {**{k.alias: k.segment for k in KINDS.values()},
+            **{k.alias: k.segment for k in (ENTERPRISE, ORDERS, ORDER_LINES)}, "OrderLines": "order_lines"}
+TO_CAMEL = {**{snake: camel for camel, snake in TO_SNAKE.items()}, "order_lines": ORDER_LINES.alias}
 
 # Types that give a node a document of its own when a whole catalogue is imported.
 CATALOG_TYPES = {k.type for k in KINDS.values() if k.segment != "sale_sessions"}

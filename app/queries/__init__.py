@@ -5,6 +5,7 @@ pyoxigraph serialises (and so escapes), skipping IRIs, strings and comments in t
 Every backend runs the same bound text, so a query behaves alike in memory and over HTTP.
 A bound variable becomes a constant: it must not be projected (`SELECT ?x`) nor assigned
 (`AS ?x`, `VALUES ?x`); blank nodes cannot be bound (in query text they match anything).
+A list binds to its terms separated by spaces, for `VALUES ?x { $list }`.
 """
 from __future__ import annotations
 
@@ -87,6 +88,8 @@ def bind(text: str, bindings: Mapping[str, object] | None) -> str:
 
 
 def _bindable(name: str, value) -> str:
+    if isinstance(value, (list, tuple)):
+        return " ".join(_bindable(name, v) for v in value)   # empty: VALUES matches nothing
     term = as_term(value)
     if _has_blank_node(term):
         # `_:x` in a pattern is a fresh variable, not that node: the query would match anything.

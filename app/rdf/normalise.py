@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.namespaces import DFC_B, FAMILIES, RDF_TYPE, XSD
+from app.namespaces import DFC_B, FAMILIES, HUB, RDF_TYPE, XSD
 from app.rdf.contexts import object_properties
 
 _CANON = FAMILIES["1.x"]
@@ -44,10 +44,10 @@ _RENAMED_IRIS = {NamedNode(DFC_B + k): NamedNode(DFC_B + v) for k, (v, _) in REN
 NUMERIC = {DFC_B + p for p in (
     "value", "stockLimitation", "quantity", "VATrate", "discount", "latitude", "longitude",
     "minValue", "maxValue", "cost", "fee", "marginPercent", "totalTheoriticalStock",
-    "hasPercentageOfAlcoholByVolume")}
+    "hasPercentageOfAlcoholByVolume")} | {HUB + p for p in ("onHand", "held", "committed")}
 DATES = {DFC_B + p for p in (
-    "startDate", "endDate", "date", "expiryDate", "bestBeforeDate", "productionDate")}
-BOOLEANS = {DFC_B + p for p in ("frozen", "refrigerated")}
+    "startDate", "endDate", "date", "expiryDate", "bestBeforeDate", "productionDate")} | {HUB + "closedAt"}
+BOOLEANS = {DFC_B + p for p in ("frozen", "refrigerated")} | {HUB + p for p in ("customerOrder", "consolidated")}
 _TYPED = NUMERIC | DATES | BOOLEANS
 
 _ABSOLUTE = re.compile(r"^\s*https?://[^\s<>\"{}|\\^`]+\s*$")

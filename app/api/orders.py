@@ -1,0 +1,169 @@
+"""Orders sold by an enterprise, their lines, and the sale-session actions (API.md "Orders")."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from pyoxigraph import NamedNode
+
+from app.api.context import agent, hub
+from app.api.negotiate import rdf_response, read_body
+from app.api.paging import page_of
+from app.api.resources import ENT, _check_if_match, _iri, _ns
+from app.domain import documents as docs
+from app.domain import idempotency, orders
+from app.domain.agents import require_writer
+from app.domain.idempotency import Answer
+from app.domain.kinds import KINDS, ORDERS
+from app.errors import BadRequest, NotFound
+
+bp = Blueprint("orders", __name__, url_prefix="/api/dfc")
+
+ORD = "<any(orders, Orders):seg>"
+LINES = "<any(order_lines, OrderLines, orderLines):lseg>"
+SESSION = "<any(sale_sessions, SaleSessions):sseg>"
+
+
+def _book():
+    return hub().orders
+
+
+def _answer(answer: Answer) -> Response:
+    if answer.status == 204:
+        return Response(status=204)
+    headers = {"ETag": docs.etag(answer.triples)}
+    if answer.location:
+        headers["Location"] = answer.location
+    return rdf_response(answer.triples, answer.status, headers)
+
+
+def _key() -> idempotency.Key | None:
+    """The request's Idempotency-Key, bound to its agent, method, path and body."""
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return None
+    if not value.strip() or len(value) > 255:
+        raise BadRequest("Idempotency-Key must be 1 to 255 characters", header="Idempotency-Key")
+    who = agent()
+    return idempotency.key(who.iri if who else "", value, request.method, request.path, request.get_data())
+
+
+def _order(eid: str, oid: str):
+    """The order at (eid, oid), readable by the caller, or 404/403."""
+    ns = _ns(eid)
+    iri = NamedNode(f"{ns.iri}/orders/{oid}")
+    found = _book().find(iri.value)
+    if found is None:
+        raise NotFound(f"no order at {iri.value}")
+    _book().readable(agent(), ns, found[1], found[0])
+    return ns, found[0], found[1]
+
+
+@bp.get(f"/{ENT}/<eid>/{ORD}")
+def list_orders(ent, eid, seg):
+    items = _book().listing(agent(), _ns(eid))
+    return page_of(items, hub().store.graphs)
+
+
+@bp.post(f"/{ENT}/<eid>/{ORD}")
+def place_order(ent, eid, seg):
+    ns = _ns(eid)
+    key = _key()
+    payload = read_body(ns.collection(ORDERS))
+    incoming = orders.from_payload(payload.triples, None, ns, hub().settings.public_base_url)
+    return _answer(_book().save(ns, incoming, agent(), key=key))
+
+
+@bp.get(f"/{ENT}/<eid>/{ORD}/<oid>")
+def get_order(ent, eid, seg, oid):
+    _, iri, triples = _order(eid, oid)
+    return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
+
+
+@bp.put(f"/{ENT}/<eid>/{ORD}/<oid>")
+def put_order(ent, eid, seg, oid):
+    ns, target = _ns(eid), _iri()
+    key = _key()
+    payload = read_body(target.value)
+    incoming = orders.from_payload(payload.triples, target, ns, hub().settings.public_base_url)
+    return _answer(_book().save(ns, incoming, agent(), target=target, check=_check_if_match, key=key))
+
+
+@bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>")
+def delete_order(ent, eid, seg, oid):
+    ns, target = _ns(eid), _iri()
+    return _answer(_book().save(ns, None, agent(), target=target, check=_check_if_match, key=_key()))
+
+
+@bp.get(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}")
+def list_lines(ent, eid, seg, oid, lseg):
+    _, iri, triples = _order(eid, oid)
+    body = [t for line in orders.lines(triples, iri) for t in orders.line_triples(triples, line.iri)]
+    return rdf_response(body)
+
+
+def _line(triples, order, lid: str) -> NamedNode:
+    for line in orders.lines(triples, order):
+        if line.iri.value.rsplit("/", 1)[-1] == lid:
+            return line.iri
+    raise NotFound(f"order {order.value} has no line {lid}")
+
+
+@bp.get(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
+def get_line(ent, eid, seg, oid, lseg, lid):
+    _, iri, triples = _order(eid, oid)
+    body = orders.line_triples(triples, _line(triples, iri, lid))
+    return rdf_response(body, 200, {"ETag": docs.etag(body)})
+
+
+@bp.put(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
+def put_line(ent, eid, seg, oid, lseg, lid):
+    """Replace one line: the order is rewritten with it, and its reservation adjusts."""
+    ns, iri, triples = _order(eid, oid)
+    line = _line(triples, iri, lid)
+    payload = read_body(line.value)
+    sent = orders.line_from_payload(payload.triples, line)
+    whole = orders.replace_line(triples, iri, line, sent)
+    incoming = orders.from_payload(whole, iri, ns, hub().settings.public_base_url)
+    answer = _book().save(ns, incoming, agent(), target=iri, key=_key(),
+                          check=lambda current: _check_if_match(orders.line_triples(current, line)))
+    return _answer(Answer(answer.status, None, orders.line_triples(answer.triples, line)))
+
+
+@bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
+def delete_line(ent, eid, seg, oid, lseg, lid):
+    ns, iri, triples = _order(eid, oid)
+    line = _line(triples, iri, lid)
+    incoming = orders.from_payload(orders.drop_line(triples, iri, line), iri, ns,
+                                   hub().settings.public_base_url)
+    _book().save(ns, incoming, agent(), target=iri, key=_key(),
+                 check=lambda current: _check_if_match(orders.line_triples(current, line)))
+    return Response(status=204)
+
+
+# --- sale sessions: close, and the wholesale orders a hub placed for one ------------------------
+
+def _session(eid: str, sid: str):
+    ns = _ns(eid)
+    iri = NamedNode(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
+    found = docs.find(hub().store, iri.value, hub().settings.public_base_url)
+    if found is None:
+        raise NotFound(f"no sale session at {iri.value}")
+    return ns, found[0]
+
+
+@bp.post(f"/{ENT}/<eid>/{SESSION}/<sid>/close")
+def close_session(ent, eid, sseg, sid):
+    ns, session = _session(eid, sid)
+    require_writer(agent(), ns, "WriteOrders")
+    closed, completed = _book().close_session(session)
+    triples = hub().store.graph(session)
+    headers = {"ETag": docs.etag(triples), "X-Orders-Completed": str(len(completed))}
+    return rdf_response(triples, 200, headers)
+
+
+@bp.get(f"/{ENT}/<eid>/{SESSION}/<sid>/wholesale_orders")
+def wholesale_orders(ent, eid, sseg, sid):
+    ns, session = _session(eid, sid)
+    require_writer(agent(), ns, "ReadOrders")
+    items = _book().placed_for(session, NamedNode(ns.iri))
+    return page_of(items, hub().store.graphs)
+

@@ -1,0 +1,73 @@
+"""From an order line's offer to the stock it sells: offer → catalogue item → product.
+
+Resolution reads the catalogue only (two queries at most per order); the ledger itself is
+read again under the write lock when the reservation is made.
+"""
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+from pyoxigraph import NamedNode
+
+from app import queries
+from app.domain.documents import enterprise_of, variants
+from app.rdf.triples import number
+from app.store import Store
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Where a line's goods come from: an offer, the catalogue item whose ledger it draws on."""
+    offer: NamedNode
+    item: NamedNode | None = None        # None: the offer sells no catalogue item we know (unlimited)
+    product: NamedNode | None = None
+    price: Decimal | None = None
+    currency: NamedNode | None = None
+
+
+def offer_sources(store: Store, offers: list[NamedNode], base_url: str,
+                  hints: dict[NamedNode, NamedNode] | None = None) -> dict[NamedNode, Source | None]:
+    """The source of each offer (any IRI spelling), None for an offer nobody knows.
+
+    `hints` maps offers a payload describes to the product it says they offer: FDC servers
+    answer orders with `/Offers/{id}` aliases of catalogue offers, which only the product ties
+    back to the catalogue item.
+    """
+    spelled = {NamedNode(s): o for o in offers for s in variants(o.value, base_url)}
+    rows = store.select(queries.load("offer_items"), {"offers": list(spelled)}) if spelled else []
+    found: dict[NamedNode, Source] = {}
+    for row in sorted(rows, key=lambda r: ("item" not in r, str(r.get("item", "")))):
+        original = spelled[row["offer"]]
+        if original in found or not (row.get("known") or row.get("item")):
+            continue
+        found[original] = Source(row["offer"], row.get("item"), row.get("product"),
+                                 number(row.get("price")), row.get("currency"))
+    missing = {o: p for o, p in (hints or {}).items() if o in offers and o not in found}
+    if missing:
+        by_product = product_sources(store, list(set(missing.values())), base_url)
+        for offer, product in missing.items():
+            source = by_product.get(product)
+            if source is not None:
+                found[offer] = Source(offer, source.item, product, source.price, source.currency)
+    return {o: found.get(o) for o in offers}
+
+
+def product_sources(store: Store, products: list[NamedNode], base_url: str) -> dict[NamedNode, Source]:
+    """For each product, the catalogue item of the enterprise that owns the product, and its offer.
+
+    A hub's own catalogue item may reference a producer's product; the producer's item is the
+    one in the product owner's namespace.
+    """
+    rows = store.select(queries.load("product_items"), {"products": products}) if products else []
+    out: dict[NamedNode, Source] = {}
+    for row in rows:
+        product, item = row["product"], row["item"]
+        owner = enterprise_of(product.value, base_url)
+        if owner is None or enterprise_of(item.value, base_url) != owner:
+            continue
+        best = out.get(product)
+        if best is None or (best.offer is None and row.get("offer") is not None):
+            out[product] = Source(row.get("offer"), item, product, number(row.get("price")),
+                                  row.get("currency"))
+    return out

@@ -1,0 +1,211 @@
+"""Order documents: what a payload says of an order, and the order as the server stores it.
+
+An order document holds the Order node, its lines and the blank nodes they embed (prices,
+quantities, a session given only as `…/SalesSession/#`). Offers, products and people a payload
+describes beside the order are references, not part of it: a buyer cannot write the seller's
+catalogue by sending an order.
+"""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from decimal import Decimal
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+from app.domain import documents as docs
+from app.domain.kinds import ORDERS
+from app.errors import BadRequest, ShapeViolation
+from app.namespaces import RDF_TYPE, T
+from app.queries import as_term
+from app.rdf.triples import first, number, objects, subjects, subtree, without
+
+STATUSES = (T.Draft, T.Held, T.Complete, T.Cancelled)
+# What an order's lines count towards in the ledger of their items, by order status.
+RESERVES = {T.Held: "held", T.Complete: "committed"}
+# Terms only the server writes; what a client sends of them is dropped.
+SERVER_TERMS = frozenset({T.stockItem, T.wholesaleLine, T.customerOrder, T.consolidated, T.soldBy,
+                          T.partOf})
+TRUE = Literal("true", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Line:
+    iri: NamedNode
+    offer: NamedNode | None
+    quantity: Decimal
+    stock_item: NamedNode | None = None
+    wholesale_line: NamedNode | None = None
+
+
+@dataclasses.dataclass
+class Incoming:
+    """An order as a client sent it, shaped as a document (ids minted, references dropped)."""
+    iri: NamedNode
+    triples: list[Triple]
+    hints: dict[NamedNode, NamedNode]               # offer → product, as the payload describes them
+    person: tuple[NamedNode, list[Triple]] | None   # the buyer when it is a person described inline
+
+
+def status(triples, order) -> NamedNode | None:
+    return first(triples, order, T.hasOrderStatus)
+
+
+def buyer(triples, order):
+    return first(triples, order, T.orderedBy)
+
+
+def session(triples, order):
+    return first(triples, order, T.belongsTo)
+
+
+def is_customer(triples, order) -> bool:
+    return Triple(order, T.customerOrder, TRUE) in triples
+
+
+def lines(triples, order) -> list[Line]:
+    """The order's lines, in the order the document lists them."""
+    out = []
+    for node in objects(triples, order, T.hasPart):
+        qv = first(triples, node, T.hasQuantity)
+        quantity = number(first(triples, qv, T.value)) if qv is not None else None
+        if quantity is None:
+            quantity = number(first(triples, node, T.quantity))
+        out.append(Line(node, first(triples, node, T.concerns), quantity or Decimal(0),
+                        first(triples, node, T.stockItem), first(triples, node, T.wholesaleLine)))
+    return out
+
+
+def usage(triples, order) -> dict[NamedNode, tuple[Decimal, Decimal]]:
+    """What the order counts in each item's ledger: (held, committed) per stock item."""
+    if triples is None or is_customer(triples, order):
+        return {}
+    bucket = RESERVES.get(status(triples, order))
+    out: dict[NamedNode, tuple[Decimal, Decimal]] = {}
+    if bucket is None:
+        return out
+    for line in lines(triples, order):
+        if line.stock_item is not None and line.quantity:
+            held, committed = out.get(line.stock_item, (Decimal(0), Decimal(0)))
+            out[line.stock_item] = (held + line.quantity, committed) if bucket == "held" \
+                else (held, committed + line.quantity)
+    return out
+
+
+def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Namespace,
+                 base_url: str) -> Incoming:
+    """Shape a payload into the order document it asks for (POST: target None)."""
+    collection = ns.collection(ORDERS)
+    iri, triples = docs.single_document(triples, ORDERS, target, collection, base_url)
+    if target is None and not ns.owns(iri.value):
+        raise BadRequest(f"{iri.value} is not in {collection}; POST with the collection URL as @id "
+                         "or none, or PUT to the order's own URL", pointer="/@id")
+    hints = {t.subject: t.object for t in triples
+             if t.predicate == T.offeredItem and isinstance(t.subject, NamedNode)
+             and isinstance(t.object, NamedNode)}
+    # Lines: what hasPart names, and OrderLine nodes the order forgot to list.
+    line_nodes = list(dict.fromkeys([*objects(triples, iri, T.hasPart), *subjects(triples, RDF_TYPE, T.OrderLine)]))
+    prefixes = tuple(v + "/" for v in docs.variants(iri.value, base_url))
+    renames = {}
+    for node in line_nodes:
+        if not (isinstance(node, NamedNode) and node.value.startswith(prefixes)):
+            renames[node] = NamedNode(f"{iri.value}/order_lines/{secrets.token_hex(4)}")
+    placeholder_session = session(triples, iri)
+    if isinstance(placeholder_session, NamedNode) and placeholder_session.value.endswith("#"):
+        renames[placeholder_session] = BlankNode()   # `…/SalesSession/#`: described, not named
+    triples = docs.rename(triples, renames)
+    line_nodes = [renames.get(n, n) for n in line_nodes]
+    person = _person(triples, iri, ns)
+    body = [t for t in subtree(triples, iri) if t.predicate != T.hasPart]
+    for node in line_nodes:
+        body.append(Triple(iri, T.hasPart, node))
+        body += subtree(triples, node)
+    s = session(body, iri)
+    if isinstance(s, BlankNode):
+        body += subtree(triples, s)
+    body = [t for t in dict.fromkeys(body) if t.predicate not in SERVER_TERMS]
+    for node in line_nodes:
+        if first(body, node, T.concerns) is None:
+            raise ShapeViolation("an order line names no offer", violations=[_violation(
+                node, T.concerns, None, "An OrderLine must reference the Offer it buys with dfc-b:concerns.")])
+        if _quantity(body, node) is None:
+            raise ShapeViolation("an order line has no quantity", violations=[_violation(
+                node, T.hasQuantity, None, "An OrderLine needs a quantity: dfc-b:quantity or dfc-b:hasQuantity.")])
+        if Triple(node, RDF_TYPE, T.OrderLine) not in body:
+            body.append(Triple(node, RDF_TYPE, T.OrderLine))
+    if person is not None:
+        body = docs.rename(body, {person[2]: person[0]})
+    return Incoming(iri, body, hints, person[:2] if person else None)
+
+
+def _quantity(triples, line) -> Decimal | None:
+    qv = first(triples, line, T.hasQuantity)
+    q = number(first(triples, qv, T.value)) if qv is not None else None
+    return q if q is not None else number(first(triples, line, T.quantity))
+
+
+def _person(triples, order, ns: docs.Namespace):
+    """The buyer when the payload describes it as a Person: (IRI, its triples, node as sent)."""
+    node = buyer(triples, order)
+    if node is None or Triple(node, RDF_TYPE, T.Person) not in triples:
+        return None
+    iri = node
+    if isinstance(node, BlankNode) or docs.is_placeholder(node, ns.iri + "/persons"):
+        iri = NamedNode(f"{ns.iri}/persons/{secrets.token_hex(6)}")
+    return iri, docs.rename(subtree(triples, node), {node: iri}), node
+
+
+def set_status(triples, order, new_status: NamedNode) -> list[Triple]:
+    """The document with an order status and the fulfilment status that goes with it."""
+    fulfilment = {T.Held: T.Held, T.Complete: T.Unfulfilled, T.Cancelled: T.Cancelled}.get(new_status)
+    current = first(triples, order, T.hasFulfilmentStatus)
+    out = without(triples, order, {T.hasOrderStatus})
+    out.append(Triple(order, T.hasOrderStatus, new_status))
+    # A fulfilment status the client set later in the lifecycle (Fulfilled) is kept.
+    if fulfilment is not None and (current is None or current in (T.Held, T.Unfulfilled, T.Cancelled)):
+        out = without(out, order, {T.hasFulfilmentStatus}) + [Triple(order, T.hasFulfilmentStatus, fulfilment)]
+    return out
+
+
+def set_quantity(triples, line, quantity: Decimal) -> list[Triple]:
+    """The document with a line's quantity changed, in both forms readers use."""
+    qv = first(triples, line, T.hasQuantity)
+    out = without(triples, line, {T.quantity})
+    out.append(Triple(line, T.quantity, as_term(quantity)))
+    if qv is None:
+        qv = BlankNode()
+        out += [Triple(line, T.hasQuantity, qv), Triple(qv, RDF_TYPE, T.QuantitativeValue)]
+    out = [t for t in out if not (t.subject == qv and t.predicate == T.value)]
+    out.append(Triple(qv, T.value, as_term(quantity)))
+    return out
+
+
+def drop_line(triples, order, line) -> list[Triple]:
+    gone = {t.subject for t in subtree(triples, line)}
+    return [t for t in triples if t.subject not in gone and not (t.subject == order and t.object == line)]
+
+
+def line_triples(triples, line) -> list[Triple]:
+    return subtree(triples, line)
+
+
+def line_from_payload(triples: list[Triple], line: NamedNode) -> list[Triple]:
+    """The one line a payload describes, under the line's own IRI (PUT on a line)."""
+    nodes = [n for n in subjects(triples, RDF_TYPE, T.OrderLine)] or \
+        [s for s in dict.fromkeys(t.subject for t in triples) if s == line]
+    if len(nodes) != 1:
+        raise BadRequest(f"the payload must describe exactly one dfc-b:OrderLine, it describes {len(nodes)}")
+    node = nodes[0]
+    if isinstance(node, NamedNode) and node != line and not node.value.endswith("#"):
+        raise BadRequest(f"the payload describes {node.value}, not {line.value}", pointer="/@id")
+    return docs.rename(subtree(triples, node), {node: line})
+
+
+def replace_line(triples, order, line, sent: list[Triple]) -> list[Triple]:
+    """The order document with one line replaced by what a client sent for it."""
+    return [*drop_line(triples, order, line), Triple(order, T.hasPart, line), *sent]
+
+
+def _violation(node, path, value, message) -> dict:
+    return {"focusNode": str(node), "path": path.value, "value": value, "severity": "Violation",
+            "message": message}

@@ -1,0 +1,441 @@
+"""The order book: every order change and its stock reservation, in one transaction each.
+
+Under the store's write lock, one operation reads what it changes (the order, the ledgers of
+the items its lines draw on, the hub's wholesale orders), checks it, and writes every document
+it touched in one atomic update. The lock is what makes it exact: on-disk Oxigraph does not
+isolate concurrent writers (DESIGN.md), so no conditional update alone could be trusted.
+
+Catalogue links (offer → item → product) are resolved before taking the lock: they change
+rarely, and everything that decides whether stock suffices is read again inside it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import defaultdict
+from decimal import Decimal
+
+from pyoxigraph import BlankNode, NamedNode, Triple
+
+from app import queries
+from app.domain import documents as docs
+from app.domain import idempotency, orders, sessions, stock
+from app.domain.agents import Agent
+from app.domain.catalog_links import Source, offer_sources, product_sources
+from app.domain.idempotency import Answer
+from app.domain.kinds import ORDERS
+from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Shortage,
+                        Unauthorized)
+from app.namespaces import RDF_TYPE, T
+from app.queries import as_term
+from app.rdf.normalise import datetime_literal
+from app.rdf.triples import first, number
+from app.store import Store
+
+ZERO = Decimal(0)
+Usage = dict[NamedNode, tuple[Decimal, Decimal]]
+
+
+class OrderBook:
+    def __init__(self, store: Store, base_url: str, clock):
+        self.store, self.base_url, self.clock = store, base_url, clock
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def find(self, iri: str) -> tuple[NamedNode, list[Triple]] | None:
+        return docs.find(self.store, iri, self.base_url)
+
+    def readable(self, agent: Agent | None, ns: docs.Namespace, triples, order) -> None:
+        """An order is readable by its seller and its buyer (and the admin), nobody else."""
+        if agent is None:
+            raise Unauthorized("orders are private: send a bearer token")
+        if agent.admin or agent.iri in ns.iris or _is(orders.buyer(triples, order), agent.iri):
+            if agent.allows("ReadOrders") or agent.allows("WriteOrders"):
+                return
+            raise Forbidden("the token lacks the ReadOrders scope")
+        raise Forbidden(f"{agent.iri} is neither the seller nor the buyer of {order.value}")
+
+    def listing(self, agent: Agent | None, ns: docs.Namespace) -> list[NamedNode]:
+        """The orders of a seller the agent may read: all for the seller, its own for a buyer."""
+        if agent is None:
+            raise Unauthorized("orders are private: send a bearer token")
+        if agent.admin or agent.iri in ns.iris:
+            return docs.list_documents(self.store, ns, ORDERS)
+        rows = self.store.select(queries.load("orders_of_buyer"), {**ns.bindings(), "buyer": NamedNode(agent.iri)})
+        return [r["g"] for r in rows]
+
+    def placed_for(self, session: NamedNode, buyer: NamedNode) -> list[NamedNode]:
+        """The orders a buyer placed for a sale session (a hub's wholesale orders)."""
+        rows = self.store.select(queries.load("placed_for_session"), {"session": session, "buyer": buyer})
+        return [r["order"] for r in rows]
+
+    # --- writing an order ------------------------------------------------------------------
+
+    def save(self, ns: docs.Namespace, incoming: orders.Incoming | None, agent: Agent | None, *,
+             target: NamedNode | None = None, check=lambda current: None,
+             key: idempotency.Key | None = None) -> Answer:
+        """POST (target None), PUT (incoming and target) or DELETE (incoming None) an order."""
+        if agent is None:
+            raise Unauthorized("writing an order needs a bearer token")
+        if not agent.allows("WriteOrders"):
+            raise Forbidden("the token lacks the WriteOrders scope")
+        iri = incoming.iri if incoming is not None else target
+        new = incoming.triples if incoming is not None else None
+        if new is not None:
+            new = self._stamp_buyer(new, iri, agent, ns)
+        customer = new is not None and self._is_customer(incoming)
+        sources = self._resolve(ns, new, iri, incoming.hints, customer) if new is not None else {}
+        with self.store.write_lock():
+            if key is not None:
+                answered = idempotency.replay(self.store, key)
+                if answered is not None:
+                    return answered
+            found = self.find(iri.value)
+            if found is not None:
+                iri, current = found[0], found[1]
+                if new is not None:
+                    new = docs.rename(new, {incoming.iri: iri}) if incoming.iri != iri else new
+            else:
+                current = None
+            if incoming is None and current is None:
+                raise NotFound(f"no order at {iri.value}")
+            if target is None and current is not None:
+                raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
+            check(current)
+            self._authorise(agent, ns, current, new, iri)
+            if current is not None and new is not None and orders.is_customer(current, iri):
+                customer = True
+            if new is not None:
+                new = self._lifecycle(current, new, iri, ns)
+            if customer or (current is not None and orders.is_customer(current, iri)):
+                graphs = self._customer(ns, iri, current, new, sources)
+            else:
+                graphs = self._wholesale(ns, iri, current, new, sources)
+            if incoming is not None and incoming.person is not None:
+                graphs.setdefault(incoming.person[0], incoming.person[1])
+            remove = [iri] if new is None else []
+            answer = Answer(201 if current is None else (204 if new is None else 200),
+                            iri.value if current is None else None, new or [])
+            if key is not None:
+                graphs.update(idempotency.record(key, answer))
+            self.store.replace_graphs({g: t for g, t in graphs.items() if g not in remove}, remove=remove)
+        return answer
+
+    def _stamp_buyer(self, new, iri, agent: Agent, ns) -> list[Triple]:
+        if orders.buyer(new, iri) is None and not agent.admin and agent.iri not in ns.iris:
+            new = [*new, Triple(iri, T.orderedBy, NamedNode(agent.iri))]
+        return new
+
+    def _is_customer(self, incoming: orders.Incoming) -> bool:
+        if incoming.person is not None:
+            return True
+        who = orders.buyer(incoming.triples, incoming.iri)
+        return isinstance(who, NamedNode) and Triple(who, RDF_TYPE, T.Person) in self.store.graph(who)
+
+    def _authorise(self, agent: Agent, ns, current, new, iri) -> None:
+        if agent.admin or agent.iri in ns.iris:
+            return
+        for doc in (current, new):
+            if doc is not None and not _is(orders.buyer(doc, iri), agent.iri):
+                raise Forbidden(f"{agent.iri} may only write the orders it placed itself "
+                                f"(dfc-b:orderedBy <{agent.iri}>)")
+
+    def _lifecycle(self, current, new, iri, ns) -> list[Triple]:
+        """Apply the status rules; return the new document with the server's own statements."""
+        old_status = orders.status(current, iri) if current is not None else None
+        status = orders.status(new, iri) or old_status or T.Held
+        if old_status == T.Cancelled and status != T.Cancelled:
+            raise Conflict("a cancelled order cannot change; place a new order", status=T.Cancelled.value)
+        if old_status == T.Complete and status in (T.Held, T.Draft):
+            raise Conflict("a Complete order cannot go back to Held or Draft",
+                           status=old_status.value, requested=status.value)
+        new = orders.set_status(new, iri, status)
+        new.append(Triple(iri, T.soldBy, NamedNode(ns.iri)))
+        return new
+
+    # --- resolution (before the lock) ------------------------------------------------------
+
+    def _resolve(self, ns, new, iri, hints, customer: bool) -> dict[NamedNode, Source]:
+        wanted = [line.offer for line in orders.lines(new, iri)]
+        found = offer_sources(self.store, list(dict.fromkeys(wanted)), self.base_url, hints)
+        unknown = [o for o, s in found.items() if s is None]
+        if unknown:
+            raise ShapeViolation(f"{len(unknown)} order line(s) concern offers this server does not know",
+                                 violations=[_unknown_offer(o) for o in unknown])
+        if not customer:
+            foreign = [o for o, s in found.items() if not ns.owns((s.item or s.offer).value)]
+            if foreign:
+                raise ShapeViolation(f"an order to {ns.eid} may only concern {ns.eid}'s offers",
+                                     violations=[_unknown_offer(o, f"{o.value} is not an offer of {ns.eid}")
+                                                 for o in foreign])
+            return found
+        # A customer line concerns a hub offer (whose item references a producer's product) or
+        # a producer's offer directly; either way the wholesale line needs the producer's.
+        via_hub = {o: s for o, s in found.items() if s.item is not None and ns.owns(s.item.value)}
+        upstream = product_sources(self.store, list({s.product for s in via_hub.values() if s.product}),
+                                   self.base_url)
+        out = {}
+        for offer, source in found.items():
+            if offer in via_hub:
+                source = upstream.get(source.product) if source.product else None
+            if source is None or source.item is None or source.offer is None or ns.owns(source.item.value):
+                raise ShapeViolation("a customer line must lead to a producer's catalogue item and offer",
+                                     violations=[_unknown_offer(offer, f"{offer.value} leads to no producer's "
+                                                 "catalogue item with an offer (CatalogItem references "
+                                                 "a producer's SuppliedProduct)")])
+            out[offer] = source
+        return out
+
+    # --- wholesale orders: the order itself reserves -----------------------------------------
+
+    def _wholesale(self, ns, iri, current, new, sources) -> dict[NamedNode, list[Triple]]:
+        if new is not None:
+            new = self._stamp_items(new, iri, current, sources)
+            s = orders.session(new, iri)
+            if isinstance(s, NamedNode) and orders.status(new, iri) == T.Held:
+                session_doc = self.store.graph(s)
+                if session_doc and sessions.closed_at(session_doc, s) is not None:
+                    sessions.check_open(session_doc, s, self.clock.now(), growing=True)
+            self._check_discounts(new, iri, sources)
+        delta = _minus(orders.usage(new, iri), orders.usage(current, iri))
+        lines = _lines_by_item(new, iri, sources) if new is not None else {}
+        graphs = self._ledgers(delta, lines)
+        if new is not None:
+            graphs[iri] = new
+        return graphs
+
+    def _stamp_items(self, new, iri, current, sources) -> list[Triple]:
+        """Fix each line's stock item: kept from when it was first reserved, else resolved now."""
+        before = {line.iri: line.stock_item for line in orders.lines(current, iri)} if current else {}
+        out = list(new)
+        for line in orders.lines(new, iri):
+            item = before.get(line.iri) or sources[line.offer].item
+            if item is not None:
+                out.append(Triple(line.iri, T.stockItem, item))
+        return out
+
+    def _check_discounts(self, doc, iri, sources) -> None:
+        """A discount is a number ≥ 0 (the shapes check that) not above what it discounts."""
+        problems, total, priced = [], ZERO, True
+        for line in orders.lines(doc, iri):
+            price = number(first(doc, first(doc, line.iri, T.hasPrice), T.value)) \
+                if first(doc, line.iri, T.hasPrice) is not None else None
+            source = sources.get(line.offer)
+            if price is None and source is not None:
+                price = source.price
+            if price is None:
+                priced = False
+                continue
+            value = price * line.quantity
+            discount = number(first(doc, line.iri, T.discount)) or ZERO
+            if discount > value:
+                problems.append(_discount(line.iri, discount, f"the line discount {discount} exceeds "
+                                          f"the line's value {value} ({line.quantity} × {price})"))
+            total += value - discount
+        discount = number(first(doc, iri, T.discount))
+        if discount is not None and priced and discount > total:
+            problems.append(_discount(iri, discount, f"the order discount {discount} exceeds the "
+                                      f"order's value {total}"))
+        if problems:
+            raise ShapeViolation(f"{len(problems)} discount(s) exceed what they discount", violations=problems)
+
+    # --- customer orders: the hub's wholesale orders reserve ----------------------------------
+
+    def _customer(self, ns, iri, current, new, sources) -> dict[NamedNode, list[Triple]]:
+        doc = new if new is not None else current
+        session = orders.session(doc, iri)
+        if current is not None and new is not None and orders.session(current, iri) != session:
+            raise Conflict("a customer order cannot move to another sale session")
+        if not isinstance(session, NamedNode) or not ns.owns(session.value):
+            raise ShapeViolation("a customer order must name one of the hub's sale sessions", violations=[{
+                "focusNode": iri.value, "path": T.belongsTo.value, "value": str(session),
+                "severity": "Violation", "message": f"dfc-b:belongsTo must name a sale session of {ns.eid}"}])
+        reserves = new is not None and orders.status(new, iri) in orders.RESERVES
+        session_doc = self.store.graph(session)
+        sessions.check_open(session_doc, session, self.clock.now(), growing=reserves)
+
+        change: dict[NamedNode, Decimal] = defaultdict(Decimal)   # wholesale line → delta
+        if current is not None and orders.status(current, iri) in orders.RESERVES:
+            for line in orders.lines(current, iri):
+                if line.wholesale_line is not None:
+                    change[line.wholesale_line] -= line.quantity
+        hub = NamedNode(ns.iri)
+        rows = self.store.select(queries.load("wholesale_orders"), {"session": session, "hub": hub})
+        by_producer = {r["producer"]: r["order"] for r in rows}
+        wholesale = {o: self.store.graph(o) for o in by_producer.values()}
+        created: dict[NamedNode, list[Triple]] = {}
+        if reserves:
+            for line in orders.lines(new, iri):
+                source = sources[line.offer]
+                producer = NamedNode(docs.Namespace(self.base_url, docs.enterprise_of(
+                    source.item.value, self.base_url)).iri)
+                order = by_producer.get(producer)
+                if order is None:
+                    order = docs.mint(docs.Namespace(self.base_url, docs.enterprise_of(
+                        producer.value, self.base_url)).collection(ORDERS))
+                    by_producer[producer] = order
+                    wholesale[order] = created[order] = _new_wholesale(order, hub, producer, session)
+                wline, wholesale[order] = _line_for(wholesale[order], order, source)
+                change[wline] += line.quantity
+                new.append(Triple(line.iri, T.wholesaleLine, wline))
+        if new is not None:
+            new.append(Triple(iri, T.customerOrder, orders.TRUE))
+
+        graphs: dict[NamedNode, list[Triple]] = {}
+        usage_delta: Usage = {}
+        customer_lines: dict[NamedNode, list] = defaultdict(list)
+        for order, before in wholesale.items():
+            touched = {w: d for w, d in change.items() if w.value.startswith(order.value + "/")}
+            if not touched and order not in created:
+                continue
+            if orders.status(before, order) != T.Held:
+                raise Conflict(f"the wholesale order {order.value} is no longer Held", order=order.value)
+            after = before
+            for wline, delta in touched.items():
+                line = next((x for x in orders.lines(after, order) if x.iri == wline), None)
+                if line is None:
+                    continue      # the hub removed that line from its wholesale order itself
+                quantity = line.quantity + delta
+                after = orders.set_quantity(after, wline, quantity) if quantity > 0 \
+                    else orders.drop_line(after, order, wline)
+                if delta > 0 and line.stock_item is not None and new is not None:
+                    customer_lines[line.stock_item] += [
+                        (x.offer, x.quantity) for x in orders.lines(new, iri)
+                        if Triple(x.iri, T.wholesaleLine, wline) in new]
+            old_usage = {} if order in created else orders.usage(before, order)
+            usage_delta = _plus(usage_delta, _minus(orders.usage(after, order), old_usage))
+            graphs[order] = after
+        graphs.update(self._ledgers(usage_delta, customer_lines))
+        if new is not None:
+            graphs[iri] = new
+        return graphs
+
+    # --- the ledger ------------------------------------------------------------------------
+
+    def _ledgers(self, delta: Usage, lines_by_item: dict) -> dict[NamedNode, list[Triple]]:
+        """The item documents a usage change makes; 409 with shortages if any would go below 0."""
+        graphs, shortages = {}, []
+        for item, (held, committed) in sorted(delta.items(), key=lambda kv: kv[0].value):
+            if not held and not committed:
+                continue
+            doc = self.store.graph(item)
+            if not doc:
+                continue      # the item was deleted: nothing left to count on
+            ledger = stock.read(doc, item)
+            after = ledger.moved(held, committed)
+            if held + committed > 0 and after.available is not None and after.available < 0:
+                for offer, requested in lines_by_item.get(item, [(None, held + committed)]):
+                    shortages.append({"offer": offer.value if offer else None, "stockItem": item.value,
+                                      "requested": _num(requested), "available": _num(ledger.available)})
+                continue
+            graphs[item] = stock.write(doc, item, after)
+        if shortages:
+            raise Shortage(f"not enough stock for {len(shortages)} line(s); nothing was reserved",
+                           shortages=shortages)
+        return graphs
+
+    # --- sale sessions ---------------------------------------------------------------------
+
+    def close_session(self, session: NamedNode, now: dt.datetime | None = None) -> tuple[bool, list[NamedNode]]:
+        """Complete every Held order of a session, once; (closed now?, the orders completed)."""
+        now = now or self.clock.now()
+        with self.store.write_lock():
+            doc = self.store.graph(session)
+            if not doc:
+                raise NotFound(f"no sale session at {session.value}")
+            if sessions.closed_at(doc, session) is not None:
+                return False, []
+            rows = self.store.select(queries.load("session_orders"), {"session": session})
+            graphs, usage_delta, completed = {}, {}, []
+            for row in rows:
+                order = row["order"]
+                before = self.store.graph(order)
+                if orders.status(before, order) != T.Held:
+                    continue
+                after = orders.set_status(before, order, T.Complete)
+                usage_delta = _plus(usage_delta, _minus(orders.usage(after, order), orders.usage(before, order)))
+                graphs[order] = after
+                completed.append(order)
+            graphs.update(self._ledgers(usage_delta, {}))
+            graphs[session] = [*doc, Triple(session, T.closedAt, _instant(now))]
+            self.store.replace_graphs(graphs)
+        return True, completed
+
+    def close_due(self, grace: dt.timedelta, now: dt.datetime | None = None) -> list[NamedNode]:
+        """Close every session whose end date plus the grace period has passed; return them."""
+        now = now or self.clock.now()
+        closed = []
+        for row in self.store.select(queries.load("open_sessions")):
+            end = sessions.instant(row["end"], end=True)
+            if end is not None and end + grace <= now and self.close_session(row["session"], now)[0]:
+                closed.append(row["session"])
+        return closed
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def _is(node, iri: str) -> bool:
+    return isinstance(node, NamedNode) and node.value == iri
+
+
+def _minus(a: Usage, b: Usage) -> Usage:
+    out = dict(a)
+    for item, (h, c) in b.items():
+        h0, c0 = out.get(item, (ZERO, ZERO))
+        out[item] = (h0 - h, c0 - c)
+    return out
+
+
+def _plus(a: Usage, b: Usage) -> Usage:
+    return _minus(a, {k: (-h, -c) for k, (h, c) in b.items()})
+
+
+def _lines_by_item(doc, iri, sources) -> dict[NamedNode, list]:
+    out = defaultdict(list)
+    for line in orders.lines(doc, iri):
+        if line.stock_item is not None:
+            out[line.stock_item].append((line.offer, line.quantity))
+    return out
+
+
+def _new_wholesale(order, hub, producer, session) -> list[Triple]:
+    doc = [Triple(order, RDF_TYPE, T.Order), Triple(order, T.orderedBy, hub),
+           Triple(order, T.soldBy, producer), Triple(order, T.belongsTo, session),
+           Triple(order, T.consolidated, orders.TRUE)]
+    return orders.set_status(doc, order, T.Held)
+
+
+def _line_for(doc, order, source: Source) -> tuple[NamedNode, list[Triple]]:
+    """The wholesale order's line for an offer, added (quantity 0) if it has none yet."""
+    for line in orders.lines(doc, order):
+        if line.offer == source.offer:
+            return line.iri, doc
+    line = NamedNode(f"{order.value}/order_lines/{secrets.token_hex(4)}")
+    doc = [*doc, Triple(order, T.hasPart, line), Triple(line, RDF_TYPE, T.OrderLine),
+           Triple(line, T.concerns, source.offer), Triple(line, T.stockItem, source.item)]
+    if source.price is not None:
+        price = BlankNode()
+        doc += [Triple(line, T.hasPrice, price), Triple(price, RDF_TYPE, T.Price),
+                Triple(price, T.value, as_term(source.price))]
+        if source.currency is not None:
+            doc.append(Triple(price, T.hasUnit, source.currency))
+    return line, orders.set_quantity(doc, line, ZERO)
+
+
+def _num(value) -> str | None:
+    return None if value is None else format(value.normalize() if value == value.to_integral() else value, "f")
+
+
+def _instant(now: dt.datetime):
+    return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
+
+
+def _unknown_offer(offer, message=None) -> dict:
+    return {"focusNode": offer.value, "path": T.concerns.value, "value": offer.value, "severity": "Violation",
+            "message": message or f"{offer.value} is not an offer this server knows: import the "
+                                  "seller's catalogue first, or use the offer's IRI from it"}
+
+
+def _discount(node, value, message) -> dict:
+    return {"focusNode": node.value, "path": T.discount.value, "value": str(value), "severity": "Violation",
+            "message": message}

@@ -1,0 +1,56 @@
+"""Sale sessions: when they are open, and the mark that closes them."""
+from __future__ import annotations
+
+import datetime as dt
+
+from pyoxigraph import Literal, NamedNode
+
+from app.errors import SessionNotOpen, ShapeViolation
+from app.namespaces import T, XSD
+from app.rdf.normalise import parse_datetime
+from app.rdf.triples import first
+
+
+def instant(term, end: bool = False) -> dt.datetime | None:
+    """A literal date or date-time as an aware datetime; a bare date covers its whole day."""
+    if not isinstance(term, Literal):
+        return None
+    if term.datatype.value == XSD + "date":
+        try:
+            day = dt.date.fromisoformat(term.value[:10])
+        except ValueError:
+            return None
+        start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+        return start + dt.timedelta(days=1) if end else start
+    moment = parse_datetime(term.value)
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment
+
+
+def window(triples, session: NamedNode) -> tuple[dt.datetime | None, dt.datetime | None]:
+    return instant(first(triples, session, T.startDate)), instant(first(triples, session, T.endDate), end=True)
+
+
+def closed_at(triples, session) -> Literal | None:
+    return first(triples, session, T.closedAt)
+
+
+def check_open(triples, session: NamedNode, now: dt.datetime, growing: bool) -> None:
+    """Refuse (409) a change to a closed session, or an order that grows outside its dates."""
+    if not triples:
+        raise ShapeViolation(f"the sale session {session.value} does not exist", violations=[{
+            "focusNode": session.value, "path": T.belongsTo.value, "value": session.value,
+            "severity": "Violation", "message": "dfc-b:belongsTo must name one of the hub's sale sessions"}])
+    closed = closed_at(triples, session)
+    if closed is not None:
+        raise SessionNotOpen(f"the sale session {session.value} closed at {closed.value}",
+                             session=session.value, closedAt=closed.value)
+    start, end = window(triples, session)
+    if growing and ((start is not None and now < start) or (end is not None and now > end)):
+        raise SessionNotOpen(f"the sale session {session.value} is open from {_show(start)} to "
+                             f"{_show(end)}; it is now {_show(now)}", session=session.value)
+
+
+def _show(moment: dt.datetime | None) -> str:
+    return moment.isoformat() if moment else "(not set)"

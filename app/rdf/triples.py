@@ -1,0 +1,62 @@
+"""Small reads and edits on lists of triples (a document in memory)."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+
+def objects(triples, subject, predicate) -> list:
+    return [t.object for t in triples if t.subject == subject and t.predicate == predicate]
+
+
+def first(triples, subject, predicate):
+    """The first object of (subject, predicate), or None."""
+    return next((t.object for t in triples if t.subject == subject and t.predicate == predicate), None)
+
+
+def subjects(triples, predicate, obj) -> list:
+    return list(dict.fromkeys(t.subject for t in triples if t.predicate == predicate and t.object == obj))
+
+
+def subtree(triples, node) -> list[Triple]:
+    """The triples about `node` and about the blank nodes it leads to (its embedded objects)."""
+    by_subject: dict = {}
+    for t in triples:
+        by_subject.setdefault(t.subject, []).append(t)
+    out, stack, seen = [], [node], {node}
+    while stack:
+        for t in by_subject.get(stack.pop(), ()):
+            out.append(t)
+            if isinstance(t.object, BlankNode) and t.object not in seen:
+                seen.add(t.object)
+                stack.append(t.object)
+    return out
+
+
+def without(triples, subject, predicates) -> list[Triple]:
+    """`triples` minus (subject, p, *) for each p, and the blank subtrees only those led to."""
+    dropped = [t for t in triples if t.subject == subject and t.predicate in predicates]
+    if not dropped:
+        return list(triples)
+    gone = set()
+    for t in dropped:
+        if isinstance(t.object, BlankNode):
+            gone.update(x.subject for x in subtree(triples, t.object))
+    drop = set(dropped)
+    return [t for t in triples if t not in drop and t.subject not in gone]
+
+
+def number(term) -> Decimal | None:
+    """The decimal value of a numeric literal, None for anything else."""
+    if not isinstance(term, Literal):
+        return None
+    try:
+        value = Decimal(term.value)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def iri(term) -> str | None:
+    return term.value if isinstance(term, NamedNode) else None
