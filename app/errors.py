@@ -28,6 +28,9 @@ class HubError(Exception):
     slug = "internal-error"
 
     def __init__(self, detail: str = "", **extra):
+        clash = {"type", "title", "status", "detail"} & set(extra)
+        if clash:
+            raise TypeError(f"problem members {sorted(clash)} are not extras")
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.extra = extra

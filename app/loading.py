@@ -48,8 +48,10 @@ def load_documents(store: Store, documents: dict, progress=lambda n: None) -> No
     for i in range(0, len(names), BATCH):
         batch = {n: documents[n] for n in names[i:i + BATCH]}
         with store.write_lock():
-            if any(store.has_graph(n) for n in batch):
-                store.replace_graphs(carry_over({n: store.graph(n) for n in batch}, batch))
+            existing = {n: store.graph(n) for n in batch if store.has_graph(n)}
+            batch = carry_over(existing, batch)     # every item gets its ledger, existing ones keep theirs
+            if existing:
+                store.replace_graphs(batch)
             else:
                 store.bulk_load(Quad(t.subject, t.predicate, t.object, n)
                                 for n, triples in batch.items() for t in triples)

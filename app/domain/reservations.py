@@ -145,10 +145,10 @@ class OrderBook:
         old_status = orders.status(current, iri) if current is not None else None
         status = orders.status(new, iri) or old_status or T.Held
         if old_status == T.Cancelled and status != T.Cancelled:
-            raise Conflict("a cancelled order cannot change; place a new order", status=T.Cancelled.value)
+            raise Conflict("a cancelled order cannot change; place a new order", orderStatus=T.Cancelled.value)
         if old_status == T.Complete and status in (T.Held, T.Draft):
             raise Conflict("a Complete order cannot go back to Held or Draft",
-                           status=old_status.value, requested=status.value)
+                           orderStatus=old_status.value, requestedStatus=status.value)
         new = orders.set_status(new, iri, status)
         new.append(Triple(iri, T.soldBy, NamedNode(ns.iri)))
         return new

@@ -1,0 +1,487 @@
+"""Orders through the API: reservations, the lifecycle, the ledger, idempotent retries, discounts.
+
+The demo data has Jean's farm with 10 kg of carrots (offer `jean-farm/offers/carrots`, 1.80 EUR)
+and two hubs; each test starts from it on a fresh in-memory store.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from app.domain.clock import ManualClock
+from conftest import ADMIN, BASE, JSONLD, jsonld, make_app, token_for
+
+API = BASE + "/api/dfc/enterprises"
+JEAN, HUB_A, HUB_B = f"{API}/jean-farm", f"{API}/hub-a", f"{API}/hub-b"
+CARROTS = f"{JEAN}/offers/carrots"
+CARROTS_ITEM = "/api/dfc/enterprises/jean-farm/catalog_items/carrots"
+CTX = "https://www.datafoodconsortium.org"
+MONDAY = dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(MONDAY)
+
+
+@pytest.fixture
+def client(clock):
+    return make_app(clock=clock).test_client()
+
+
+@pytest.fixture
+def hub_a(client):
+    return token_for(client, HUB_A)
+
+
+@pytest.fixture
+def hub_b(client):
+    return token_for(client, HUB_B)
+
+
+@pytest.fixture
+def jean(client):
+    return token_for(client, JEAN)
+
+
+def order(*lines, status="dfc-v:Held", buyer=HUB_A, id_="#", **extra):
+    return {"@context": CTX, "@id": id_, "@type": "dfc-b:Order", "dfc-b:hasOrderStatus": status,
+            "dfc-b:orderedBy": buyer, **extra,
+            "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": q, "dfc-b:concerns": offer,
+                               **(more[0] if more else {})} for offer, q, *more in lines]}
+
+
+def ledger(client, path=CARROTS_ITEM) -> dict:
+    doc = client.get(path).get_json()
+    keys = {"dfc-b:stockLimitation": "available", "hub:onHand": "onHand", "hub:held": "held",
+            "hub:committed": "committed"}
+    return {name: Decimal(str(doc[k])) for k, name in keys.items() if k in doc}
+
+
+def place(client, token, doc, seller="jean-farm", **headers):
+    return client.post(f"/api/dfc/enterprises/{seller}/orders", headers={**token, **headers}, **jsonld(doc))
+
+
+def path_of(location: str) -> str:
+    return location[len(BASE):]
+
+
+def lines_of(body: dict) -> list[dict]:
+    graph = body.get("@graph", [body])
+    return [n for n in graph if n.get("@type") == "dfc-b:OrderLine"]
+
+
+def main_node(body: dict) -> dict:
+    return next(n for n in body.get("@graph", [body]) if n.get("@type") == "dfc-b:Order")
+
+
+def add_item(client, eid: str, name: str, stock, price=2.0) -> str:
+    """Add a product, its catalogue item (stock) and an offer to an enterprise; return the offer."""
+    ns = f"{API}/{eid}"
+    item = {"@id": f"{ns}/catalog_items/{name}", "@type": "dfc-b:CatalogItem",
+            "dfc-b:references": f"{ns}/supplied_products/{name}", "dfc-b:offeredThrough": f"{ns}/offers/{name}"}
+    if stock is not None:
+        item["dfc-b:stockLimitation"] = stock
+    doc = {"@context": CTX, "@graph": [
+        {"@id": f"{ns}/supplied_products/{name}", "@type": "dfc-b:SuppliedProduct", "dfc-b:name": name},
+        item,
+        {"@id": f"{ns}/offers/{name}", "@type": "dfc-b:Offer", "dfc-b:offeredItem": f"{ns}/catalog_items/{name}",
+         "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": price, "dfc-b:hasUnit": "dfc-m:Euro"}}]}
+    r = client.post(f"/api/dfc/enterprises/{eid}/catalog", headers={"Authorization": f"Bearer {ADMIN}"},
+                    **jsonld(doc))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return f"{ns}/offers/{name}"
+
+
+# --- wholesale orders ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("id_", ["#", f"{JEAN}/orders", f"{JEAN}/orders/#", "_:new", None])
+def test_a_held_order_reserves_its_lines_and_gets_server_ids(client, hub_a, id_):
+    doc = order((CARROTS, 4))
+    if id_ is None:
+        del doc["@id"]
+    else:
+        doc["@id"] = id_
+    r = place(client, hub_a, doc)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    location = r.headers["Location"]
+    assert location.startswith(f"{JEAN}/orders/") and location != f"{JEAN}/orders/"
+    body = r.get_json()
+    assert main_node(body)["@id"] == location
+    assert main_node(body)["dfc-b:hasOrderStatus"] == "dfc-v:Held"
+    [line] = lines_of(body)
+    assert line["@id"].startswith(location + "/order_lines/") and line["dfc-b:quantity"] == 4
+    assert ledger(client) == {"available": 6, "onHand": 10, "held": 4, "committed": 0}
+    assert client.get(path_of(location), headers=hub_a).status_code == 200
+
+
+def test_an_order_is_readable_by_its_seller_and_its_buyer_only(client, hub_a, hub_b, jean):
+    location = place(client, hub_a, order((CARROTS, 1))).headers["Location"]
+    assert client.get(path_of(location), headers=jean).status_code == 200
+    assert client.get(path_of(location), headers=hub_a).status_code == 200
+    assert client.get(path_of(location), headers=hub_b).status_code == 403
+    assert client.get(path_of(location)).status_code == 401
+    r = client.get("/api/dfc/enterprises/jean-farm/orders", headers=hub_b)
+    assert r.status_code == 200 and r.headers["X-Total-Count"] == "0"
+    assert client.get("/api/dfc/enterprises/jean-farm/orders", headers=jean).headers["X-Total-Count"] == "1"
+    assert client.get("/api/dfc/enterprises/jean-farm/orders", headers=hub_a).headers["X-Total-Count"] == "1"
+
+
+def test_all_lines_or_none(client, hub_a):
+    leeks = add_item(client, "jean-farm", "leeks", 3)
+    r = place(client, hub_a, order((CARROTS, 4), (leeks, 5)))
+    assert r.status_code == 409 and r.mimetype == "application/problem+json"
+    assert r.get_json()["shortages"] == [{"offer": leeks, "stockItem": f"{JEAN}/catalog_items/leeks",
+                                          "requested": "5", "available": "3"}]
+    assert ledger(client)["held"] == 0 and ledger(client)["available"] == 10
+    assert client.get("/api/dfc/enterprises/jean-farm/orders", headers=hub_a).headers["X-Total-Count"] == "0"
+
+
+def test_put_adjusts_the_reservation_by_the_difference(client, hub_a):
+    r = place(client, hub_a, order((CARROTS, 4)))
+    location, line = r.headers["Location"], lines_of(r.get_json())[0]["@id"]
+
+    def put(quantity):
+        doc = order((CARROTS, quantity), id_=location)
+        doc["dfc-b:hasPart"][0]["@id"] = line
+        return client.put(path_of(location), headers=hub_a, **jsonld(doc))
+
+    assert put(7).status_code == 200 and ledger(client)["held"] == 7
+    assert put(11).status_code == 409 and ledger(client)["held"] == 7      # 11 > 10: unchanged
+    assert put(2).status_code == 200 and ledger(client)["held"] == 2
+    assert put(0).status_code == 200 and ledger(client)["held"] == 0       # quantity 0 releases
+    put(3)
+    doc = order(id_=location)                                               # no lines at all
+    assert client.put(path_of(location), headers=hub_a, **jsonld(doc)).status_code == 200
+    assert ledger(client) == {"available": 10, "onHand": 10, "held": 0, "committed": 0}
+
+
+def test_complete_commits_and_answers_unfulfilled(client, hub_a):
+    location = place(client, hub_a, order((CARROTS, 4))).headers["Location"]
+    r = client.put(path_of(location), headers=hub_a, **jsonld(order((CARROTS, 4), id_=location, status="dfc-v:Complete")))
+    assert r.status_code == 200
+    node = main_node(r.get_json())
+    assert node["dfc-b:hasOrderStatus"] == "dfc-v:Complete"
+    assert node["dfc-b:hasFulfilmentStatus"] == "dfc-v:Unfulfilled"
+    assert ledger(client) == {"available": 6, "onHand": 10, "held": 0, "committed": 4}
+    back = client.put(path_of(location), headers=hub_a, **jsonld(order((CARROTS, 4), id_=location)))
+    assert back.status_code == 409                                    # Complete → Held is refused
+    assert ledger(client)["committed"] == 4
+
+
+def test_a_complete_order_with_no_lines_is_legal(client, hub_a):
+    location = place(client, hub_a, order((CARROTS, 4))).headers["Location"]
+    r = client.put(path_of(location), headers=hub_a, **jsonld(order(id_=location, status="dfc-v:Complete")))
+    assert r.status_code == 200 and lines_of(r.get_json()) == []
+    assert ledger(client) == {"available": 10, "onHand": 10, "held": 0, "committed": 0}
+
+
+@pytest.mark.parametrize("how", ["delete", "cancel"])
+def test_delete_or_cancelled_releases_everything(client, hub_a, how):
+    location = place(client, hub_a, order((CARROTS, 4))).headers["Location"]
+    if how == "delete":
+        assert client.delete(path_of(location), headers=hub_a).status_code == 204
+        assert client.get(path_of(location), headers=hub_a).status_code == 404
+    else:
+        r = client.put(path_of(location), headers=hub_a, **jsonld(order((CARROTS, 4), id_=location, status="dfc-v:Cancelled")))
+        assert r.status_code == 200 and main_node(r.get_json())["dfc-b:hasOrderStatus"] == "dfc-v:Cancelled"
+        again = client.put(path_of(location), headers=hub_a, **jsonld(order((CARROTS, 1), id_=location)))
+        assert again.status_code == 409                              # a cancelled order is final
+    assert ledger(client) == {"available": 10, "onHand": 10, "held": 0, "committed": 0}
+
+
+def test_a_draft_reserves_nothing(client, hub_a):
+    r = place(client, hub_a, order((CARROTS, 40), status="dfc-v:Draft"))
+    assert r.status_code == 201 and ledger(client)["held"] == 0
+
+
+@pytest.mark.parametrize("stock", [None, -1])
+def test_items_without_inventory_never_block(client, hub_a, stock):
+    beans = add_item(client, "jean-farm", "beans", stock)
+    assert place(client, hub_a, order((beans, 500))).status_code == 201
+    after = ledger(client, "/api/dfc/enterprises/jean-farm/catalog_items/beans")
+    assert after["held"] == 500 and "onHand" not in after
+    assert after.get("available", Decimal(-1)) < 0 or stock is None
+
+
+def test_only_the_buyer_or_the_seller_write_an_order(client, hub_a, hub_b):
+    location = place(client, hub_a, order((CARROTS, 1))).headers["Location"]
+    assert client.put(path_of(location), headers=hub_b, **jsonld(order((CARROTS, 9), id_=location))).status_code == 403
+    assert client.delete(path_of(location), headers=hub_b).status_code == 403
+    assert place(client, hub_b, order((CARROTS, 1), buyer=HUB_A)).status_code == 403   # posing as hub A
+    assert place(client, {}, order((CARROTS, 1))).status_code == 401
+    read_only = token_for(client, HUB_A, ["ReadOrders"])
+    assert place(client, read_only, order((CARROTS, 1))).status_code == 403
+    assert ledger(client)["held"] == 1
+
+
+def test_the_buyer_defaults_to_the_agent(client, hub_b):
+    doc = order((CARROTS, 1))
+    del doc["dfc-b:orderedBy"]
+    r = place(client, hub_b, doc)
+    assert r.status_code == 201 and main_node(r.get_json())["dfc-b:orderedBy"] == HUB_B
+
+
+def test_lines_must_concern_known_offers_of_the_seller(client, hub_a):
+    r = place(client, hub_a, order((f"{JEAN}/offers/unknown", 1)))
+    assert r.status_code == 422 and r.get_json()["violations"][0]["focusNode"] == f"{JEAN}/offers/unknown"
+    r = place(client, hub_a, order((f"{HUB_B}/offers/jean-carrots", 1)))
+    assert r.status_code == 422                                  # another enterprise's offer
+    assert ledger(client)["held"] == 0
+
+
+def test_order_lines_are_resources_of_their_own(client, hub_a):
+    leeks = add_item(client, "jean-farm", "leeks", 5)
+    r = place(client, hub_a, order((CARROTS, 2), (leeks, 1)))
+    location = r.headers["Location"]
+    lines = {line["dfc-b:concerns"]: line["@id"] for line in lines_of(r.get_json())}
+    listed = client.get(path_of(location) + "/order_lines", headers=hub_a)
+    assert {n["@id"] for n in lines_of(listed.get_json())} == set(lines.values())
+    carrots_line = path_of(lines[CARROTS])
+    got = client.get(carrots_line, headers=hub_a)
+    assert got.status_code == 200 and got.get_json()["dfc-b:quantity"] == 2
+    # The CamelCase spellings FDC servers use find the same line.
+    camel = carrots_line.replace("/enterprises/", "/Enterprises/").replace("/orders/", "/Orders/") \
+        .replace("/order_lines/", "/orderLines/")
+    assert client.get(camel, headers=hub_a).get_json()["@id"] == lines[CARROTS]
+    new = {"@context": CTX, "@id": lines[CARROTS], "@type": "dfc-b:OrderLine", "dfc-b:quantity": 6,
+           "dfc-b:concerns": CARROTS}
+    assert client.put(carrots_line, headers=hub_a, **jsonld(new)).status_code == 200
+    assert ledger(client)["held"] == 6
+    assert client.delete(carrots_line, headers=hub_a).status_code == 204
+    assert ledger(client)["held"] == 0
+    assert len(lines_of(client.get(path_of(location), headers=hub_a).get_json())) == 1
+
+
+def test_camelcase_collections_work_unchanged(client, hub_a):
+    r = client.post("/api/dfc/Enterprises/jean-farm/Orders", headers=hub_a,
+                    **jsonld(order((CARROTS, 1), id_=f"{BASE}/api/dfc/Enterprises/jean-farm/Orders")))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert client.get(path_of(r.headers["Location"]).replace("/orders/", "/Orders/"), headers=hub_a).status_code == 200
+
+
+# --- idempotent retries -------------------------------------------------------------------------
+
+def test_a_retry_with_the_same_key_gets_the_first_answer(client, hub_a):
+    first = place(client, hub_a, order((CARROTS, 3)), **{"Idempotency-Key": "checkout-17"})
+    again = place(client, hub_a, order((CARROTS, 3)), **{"Idempotency-Key": "checkout-17"})
+    assert first.status_code == again.status_code == 201
+    assert first.headers["Location"] == again.headers["Location"]
+    assert main_node(again.get_json())["@id"] == first.headers["Location"]
+    assert ledger(client)["held"] == 3
+    other = place(client, hub_a, order((CARROTS, 3)), **{"Idempotency-Key": "checkout-18"})
+    assert other.status_code == 201 and ledger(client)["held"] == 6
+
+
+def test_a_key_reused_for_another_request_is_refused(client, hub_a):
+    place(client, hub_a, order((CARROTS, 3)), **{"Idempotency-Key": "k1"})
+    r = place(client, hub_a, order((CARROTS, 4)), **{"Idempotency-Key": "k1"})
+    assert r.status_code == 422 and "Idempotency-Key" in r.get_json()["detail"]
+    assert ledger(client)["held"] == 3
+
+
+def test_keys_are_per_agent(client, hub_a, hub_b):
+    a = place(client, hub_a, order((CARROTS, 1)), **{"Idempotency-Key": "same"})
+    b = place(client, hub_b, order((CARROTS, 1), buyer=HUB_B), **{"Idempotency-Key": "same"})
+    assert a.headers["Location"] != b.headers["Location"] and ledger(client)["held"] == 2
+
+
+# --- discounts ------------------------------------------------------------------------------
+
+def test_discounts_are_stored_and_returned(client, hub_a):
+    doc = order((CARROTS, 4, {"dfc-b:discount": 1.2}), **{"dfc-b:discount": "2.50"})
+    r = place(client, hub_a, doc)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    got = client.get(path_of(r.headers["Location"]), headers=hub_a).get_json()
+    assert main_node(got)["dfc-b:discount"] == 2.5 and lines_of(got)[0]["dfc-b:discount"] == 1.2
+
+
+@pytest.mark.parametrize("line, whole, where", [
+    ({"dfc-b:discount": 7.3}, {}, "line"),          # 4 × 1.80 = 7.20
+    ({}, {"dfc-b:discount": 7.5}, "order"),
+    ({"dfc-b:discount": 1}, {"dfc-b:discount": 6.5}, "order"),   # 7.20 - 1 = 6.20 left
+    ({"dfc-b:discount": -1}, {}, "line"),
+    ({}, {"dfc-b:discount": "a lot"}, "order"),
+])
+def test_a_discount_above_what_it_discounts_is_refused(client, hub_a, line, whole, where):
+    r = place(client, hub_a, order((CARROTS, 4, line), **whole))
+    assert r.status_code == 422, r.get_data(as_text=True)
+    [v] = [v for v in r.get_json()["violations"] if v["path"].endswith("#discount")]
+    assert ("/order_lines/" in v["focusNode"] or v["focusNode"].startswith("_:")) == (where == "line") \
+        or where == "order"
+    assert ledger(client)["held"] == 0
+
+
+# --- the ledger through the catalogue -----------------------------------------------------------
+
+def test_stock_limitation_written_by_the_producer_is_what_is_available_now(client, hub_a, jean):
+    place(client, hub_a, order((CARROTS, 4)))
+    doc = client.get(CARROTS_ITEM).get_json()                 # GET ...
+    assert (doc["dfc-b:stockLimitation"], doc["hub:onHand"], doc["hub:held"]) == (6, 10, 4)
+    doc["dfc-b:stockLimitation"] = 8                          # ... modify ...
+    assert client.put(CARROTS_ITEM, headers=jean, **jsonld(doc)).status_code == 200   # ... PUT
+    assert ledger(client) == {"available": 8, "onHand": 12, "held": 4, "committed": 0}
+    doc = client.get(CARROTS_ITEM).get_json()
+    doc["hub:onHand"] = 15                                    # restock by the physical count
+    assert client.put(CARROTS_ITEM, headers=jean, **jsonld(doc)).status_code == 200
+    assert ledger(client) == {"available": 11, "onHand": 15, "held": 4, "committed": 0}
+    doc = client.get(CARROTS_ITEM).get_json()
+    doc["hub:onHand"], doc["dfc-b:stockLimitation"] = 30, 1   # both changed, and they disagree
+    assert client.put(CARROTS_ITEM, headers=jean, **jsonld(doc)).status_code == 422
+    doc = client.get(CARROTS_ITEM).get_json()
+    doc["hub:onHand"] = 3                                     # below what orders hold
+    del doc["dfc-b:stockLimitation"]
+    r = client.put(CARROTS_ITEM, headers=jean, **jsonld(doc))
+    assert r.status_code == 409 and r.get_json()["shortages"]
+    doc = client.get(CARROTS_ITEM).get_json()
+    doc["hub:held"] = 0                                       # the server's figures are its own
+    assert client.put(CARROTS_ITEM, headers=jean, **jsonld(doc)).status_code == 200
+    assert ledger(client) == {"available": 11, "onHand": 15, "held": 4, "committed": 0}
+
+
+def test_a_catalogue_import_keeps_what_orders_hold(client, hub_a, jean):
+    place(client, hub_a, order((CARROTS, 4)))
+    catalog = client.get("/api/dfc/enterprises/jean-farm/catalog").get_json()
+    for node in catalog["@graph"]:
+        if node["@id"].endswith("/catalog_items/carrots"):
+            node["dfc-b:stockLimitation"] = 20
+            for key in ("hub:onHand", "hub:held", "hub:committed"):
+                node.pop(key)
+    assert client.post("/api/dfc/enterprises/jean-farm/catalog", headers=jean, **jsonld(catalog)).status_code == 200
+    assert ledger(client) == {"available": 20, "onHand": 24, "held": 4, "committed": 0}
+
+
+def test_an_item_orders_hold_cannot_be_deleted(client, hub_a, jean):
+    location = place(client, hub_a, order((CARROTS, 4))).headers["Location"]
+    assert client.delete(CARROTS_ITEM, headers=jean).status_code == 409
+    client.delete(path_of(location), headers=hub_a)
+    assert client.delete(CARROTS_ITEM, headers=jean).status_code == 204
+
+
+# --- customer orders at a hub -------------------------------------------------------------------
+
+def checkout(client, token, hub="hub-a", *lines, status="dfc-v:Held", name="Ali", session="week-48"):
+    hub_ns = f"{API}/{hub}"
+    doc = {"@context": CTX, "@graph": [
+        {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:buyer", "dfc-b:hasOrderStatus": status,
+         "dfc-b:belongsTo": f"{hub_ns}/sale_sessions/{session}",
+         "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": q, "dfc-b:concerns": o}
+                           for o, q in (lines or [(f"{hub_ns}/offers/jean-carrots", 1)])]},
+        {"@id": "_:buyer", "@type": "dfc-b:Person", "dfc-b:firstName": name}]}
+    return client.post(f"/api/dfc/enterprises/{hub}/orders", headers=token, **jsonld(doc))
+
+
+def wholesale(client, token, hub="hub-a") -> list[dict]:
+    r = client.get(f"/api/dfc/enterprises/{hub}/sale_sessions/week-48/wholesale_orders", headers=token)
+    assert r.status_code == 200
+    body = r.get_json()
+    return [main_node({"@graph": [n]}) for n in body.get("@graph", [body]) if n.get("@type") == "dfc-b:Order"] \
+        if body.get("@graph") or body.get("@type") else []
+
+
+def wholesale_quantities(client, token, hub="hub-a") -> dict:
+    r = client.get(f"/api/dfc/enterprises/{hub}/sale_sessions/week-48/wholesale_orders", headers=token)
+    return {line["dfc-b:concerns"]: line["dfc-b:quantity"] for line in lines_of(r.get_json())}
+
+
+def test_checkouts_consolidate_into_one_wholesale_order_per_producer(client, hub_a):
+    assert checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1)).status_code == 201
+    assert checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 5), name="Paul").status_code == 201
+    assert wholesale_quantities(client, hub_a) == {CARROTS: 6}
+    assert len(wholesale(client, hub_a)) == 1
+    [w] = wholesale(client, hub_a)
+    assert w["dfc-b:orderedBy"] == HUB_A and w["dfc-b:hasOrderStatus"] == "dfc-v:Held"
+    assert w["@id"].startswith(f"{JEAN}/orders/")
+    assert ledger(client)["held"] == 6
+    # The producer sees the hub, never a person (GDPR).
+    jean = token_for(client, JEAN)
+    got = client.get(path_of(w["@id"]), headers=jean).get_data(as_text=True)
+    assert "Person" not in got and "persons" not in got and "Ali" not in got
+
+
+def test_a_cancelled_or_deleted_checkout_shrinks_the_wholesale_order_at_once(client, hub_a):
+    ali = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1))
+    paul = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 5), name="Paul")
+    doc = paul.get_json()
+    main_node(doc)["dfc-b:hasOrderStatus"] = "dfc-v:Cancelled"
+    r = client.put(path_of(paul.headers["Location"]), headers=hub_a, **jsonld(doc))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert wholesale_quantities(client, hub_a) == {CARROTS: 1} and ledger(client)["held"] == 1
+    assert client.delete(path_of(ali.headers["Location"]), headers=hub_a).status_code == 204
+    assert wholesale_quantities(client, hub_a) == {} and ledger(client)["held"] == 0
+
+
+def test_complete_checkout_changes_nothing_upstream_and_draft_reserves_nothing(client, hub_a):
+    r = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 2))
+    doc = r.get_json()
+    main_node(doc)["dfc-b:hasOrderStatus"] = "dfc-v:Complete"
+    assert client.put(path_of(r.headers["Location"]), headers=hub_a, **jsonld(doc)).status_code == 200
+    assert wholesale_quantities(client, hub_a) == {CARROTS: 2} and ledger(client)["held"] == 2
+    assert checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 9), status="dfc-v:Draft").status_code == 201
+    assert ledger(client)["held"] == 2
+
+
+def test_a_basket_from_two_producers_is_reserved_all_or_nothing(client, hub_a):
+    # A second producer, whose apples hub A resells.
+    r = client.put("/api/dfc/enterprises/marie-orchard", headers={"Authorization": f"Bearer {ADMIN}"},
+                   **jsonld({"@context": CTX, "@type": "dfc-b:Enterprise", "dfc-b:name": "Marie's orchard"}))
+    assert r.status_code == 201
+    add_item(client, "marie-orchard", "apples", 2)
+    hub_item = {"@context": CTX, "@graph": [
+        {"@id": f"{HUB_A}/catalog_items/marie-apples", "@type": "dfc-b:CatalogItem",
+         "dfc-b:references": f"{API}/marie-orchard/supplied_products/apples",
+         "dfc-b:offeredThrough": f"{HUB_A}/offers/marie-apples"},
+        {"@id": f"{HUB_A}/offers/marie-apples", "@type": "dfc-b:Offer",
+         "dfc-b:offeredItem": f"{HUB_A}/catalog_items/marie-apples"}]}
+    assert client.post("/api/dfc/enterprises/hub-a/catalog", headers=hub_a, **jsonld(hub_item)).status_code == 200
+    basket = [(f"{HUB_A}/offers/jean-carrots", 3), (f"{HUB_A}/offers/marie-apples", 5)]
+    r = checkout(client, hub_a, "hub-a", *basket)
+    assert r.status_code == 409
+    assert [s["offer"] for s in r.get_json()["shortages"]] == [f"{HUB_A}/offers/marie-apples"]
+    assert ledger(client)["held"] == 0 and wholesale_quantities(client, hub_a) == {}
+    basket[1] = (f"{HUB_A}/offers/marie-apples", 2)
+    assert checkout(client, hub_a, "hub-a", *basket).status_code == 201
+    assert wholesale_quantities(client, hub_a) == {CARROTS: 3, f"{API}/marie-orchard/offers/apples": 2}
+    assert len(wholesale(client, hub_a)) == 2
+
+
+def test_checkouts_outside_the_session_or_after_close_get_409(client, hub_a, hub_b, clock):
+    assert checkout(client, hub_b, "hub-b", (f"{HUB_B}/offers/jean-carrots", 1)).status_code == 409  # Monday: B opens Tuesday
+    ali = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1))
+    clock.set(dt.datetime(2026, 11, 27, 19, tzinfo=dt.timezone.utc))          # after A's end
+    late = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1))
+    assert late.status_code == 409 and late.get_json()["session"].endswith("/hub-a/sale_sessions/week-48")
+    assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).status_code == 200
+    assert client.delete(path_of(ali.headers["Location"]), headers=hub_a).status_code == 409
+    assert ledger(client) == {"available": 9, "onHand": 10, "held": 0, "committed": 1}
+
+
+def test_closing_twice_completes_once(client, hub_a):
+    checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 4))
+    url = "/api/dfc/enterprises/hub-a/sale_sessions/week-48/close"
+    first, second = client.post(url, headers=hub_a), client.post(url, headers=hub_a)
+    assert first.headers["X-Orders-Completed"] == "1" and second.headers["X-Orders-Completed"] == "0"
+    assert first.get_json()["hub:closedAt"] == second.get_json()["hub:closedAt"]
+    assert ledger(client) == {"available": 6, "onHand": 10, "held": 0, "committed": 4}
+    [w] = wholesale(client, hub_a)
+    assert (w["dfc-b:hasOrderStatus"], w["dfc-b:hasFulfilmentStatus"]) == ("dfc-v:Complete", "dfc-v:Unfulfilled")
+
+
+def test_only_the_hub_closes_its_session(client, hub_b, jean):
+    url = "/api/dfc/enterprises/hub-a/sale_sessions/week-48/close"
+    assert client.post(url, headers=hub_b).status_code == 403
+    assert client.post(url, headers=jean).status_code == 403
+    assert client.post(url).status_code == 401
+    assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/nope/close", headers=jean).status_code == 404
+
+
+def test_a_session_put_keeps_its_close(client, hub_a):
+    client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a)
+    url = "/api/dfc/enterprises/hub-a/sale_sessions/week-48"
+    doc = client.get(url).get_json()
+    closed = doc.pop("hub:closedAt")
+    doc["dfc-b:endDate"] = "2026-12-31T18:00:00Z"
+    assert client.put(url, headers=hub_a, **jsonld(doc)).status_code == 200
+    assert client.get(url).get_json()["hub:closedAt"] == closed
