@@ -67,8 +67,10 @@ def is_placeholder(node, collection: str) -> bool:
     """Tell whether a client left the id to the server: blank, the collection URL, or `…/#`."""
     if isinstance(node, BlankNode):
         return True
-    value = node.value
-    return value.endswith("/#") or value.removesuffix("#").rstrip("/") == collection
+    value = node.value.removesuffix("#").rstrip("/")
+    # Any spelling of the collection: OFN posts to `…/Enterprises/x/Orders` with that as @id.
+    base_url = collection.split("/api/dfc/")[0]
+    return node.value.endswith("/#") or value in variants(collection, base_url)
 
 
 def mint(collection: str) -> NamedNode:
