@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from app.domain.clock import ManualClock
-from conftest import ADMIN, BASE, JSONLD, jsonld, make_app, token_for
+from conftest import ADMIN, BASE, jsonld, make_app, token_for
 
 API = BASE + "/api/dfc/enterprises"
 JEAN, HUB_A, HUB_B = f"{API}/jean-farm", f"{API}/hub-a", f"{API}/hub-b"
