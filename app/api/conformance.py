@@ -12,10 +12,10 @@ from app.api.negotiate import SERIALISERS, best_media_type, family
 from app.errors import HubError, NotAcceptable, UnsupportedMediaType
 from app.rdf import ACCEPTED_TYPES
 from app.validation.report import PROFILES, check
-from app.validation.terms import short
+from app.validation.terms import short_path
 
 bp = Blueprint("conformance", __name__)
-bp.add_app_template_filter(short, "short")
+bp.add_app_template_filter(short_path, "short")
 
 # JSON (API.md's report) first: it is what a client that states no preference gets.
 REPORT_TYPES = ["application/json", "application/ld+json", "text/turtle", "application/n-triples"]

@@ -21,7 +21,7 @@ import rdflib
 from app.namespaces import DFC_B, RDF, SH
 from app.rdf.contexts import family_of_version
 from app.rdf.normalise import decimal_literal
-from app.validation.terms import dfc_terms, is_dfc_term, short
+from app.validation.terms import dfc_terms, is_dfc_term, short, short_path
 
 _FAMILY_LABEL = {"static": "≤1.7", "1.x": "1.8–1.16", "2.0": "2.0"}
 _FAMILY_HOSTS = (("http://static.datafoodconsortium.org/", "static"), ("http://w3id.org/dfc/", "2.0"),
@@ -96,7 +96,7 @@ def _correction(code: str, t: ox.Triple, replacement) -> dict:
 
 # --- the terms it used --------------------------------------------------------------------------
 
-def term_findings(triples, family: str | None) -> list[dict]:
+def term_findings(triples, version: str, family: str | None) -> list[dict]:
     """Findings on DFC terms that are not current 1.16 terms, or used as the wrong kind."""
     terms, out, seen = dfc_terms(), [], set()
     for t in triples:
@@ -107,14 +107,14 @@ def term_findings(triples, family: str | None) -> list[dict]:
         if not is_dfc_term(iri) or (t.subject, iri) in seen:
             continue
         seen.add((t.subject, iri))
-        found = _term_finding(terms, iri, kind, family)
+        found = _term_finding(terms, iri, kind, version, family)
         if found:
             severity, message, hint, code = found
             out.append(result(severity, text(t.subject), path, text(t.object), message, hint, code))
     return out
 
 
-def _term_finding(terms, iri: str, kind: str, family: str | None):
+def _term_finding(terms, iri: str, kind: str, version: str, family: str | None):
     name, actual = short(iri), terms.kind(iri)
     if actual is not None:
         if (actual == "class") != (kind == "class"):
@@ -128,12 +128,9 @@ def _term_finding(terms, iri: str, kind: str, family: str | None):
     other = terms.other_version(iri)
     if other:
         release = other["in"]
-        if family and _in_family(release, family):
-            if family == "2.0":
-                return None            # a 2.0 term in a 2.0 payload: current for its sender
-            severity = "Info"
-        else:
-            severity = "Warning"
+        if release == "2.0" and family == "2.0":
+            return None                # a 2.0 term in a 2.0 payload: current for its sender
+        severity = "Info" if _in_release(release, version, family) else "Warning"
         instead = f"; DFC 1.16 says {short(other['use'])}" if other["use"] else "; DFC 1.16 has no such term"
         return (severity, f"{name} exists only in DFC {release}",
                 f"It is a term of another DFC release{instead}. Send the terms of the release "
@@ -161,10 +158,15 @@ def _wrong_kind(terms, iri: str, kind: str):
             f"{name} is a property: use it as a key; @type takes a class.", "property-as-class")
 
 
-def _in_family(release: str, family: str) -> bool:
+def _in_release(release: str, version: str, family: str | None) -> bool:
+    """Tell whether the payload's release is one the term belongs to (≤1.7, or a range like 1.9.0–1.10.0)."""
     if release.startswith("≤"):
         return family == "static"
-    return family_of_version(release.split("–")[0]) == family
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        return False                   # "1.8–1.16": the context does not say which release
+    low, _, high = release.partition("–")
+    as_tuple = lambda v: tuple(int(x) for x in v.split("."))  # noqa: E731
+    return as_tuple(low) <= as_tuple(version) <= as_tuple(high or low)
 
 
 # --- values of the wrong kind ----------------------------------------------------------------
@@ -351,7 +353,7 @@ def shacl_hint(r: dict, counts: dict) -> tuple[str, str]:
     """Return (hint code, hint) for a result of our SHACL shapes."""
     shape = shape_facts().get(r["shape"], {})
     value, path = r["value"], r["path"] or ""
-    p = short(path) if "/" not in path.rpartition("#")[2] else path
+    p = short_path(path)
     if "in" in shape and value:
         allowed = [short(v) for v in shape["in"]]
         guess = difflib.get_close_matches(short(value), allowed, n=1, cutoff=0.6)
@@ -375,8 +377,7 @@ def shacl_hint(r: dict, counts: dict) -> tuple[str, str]:
     if "maxCount" in shape and count > shape["maxCount"]:
         return "too-many-values", f"Give {p} once only ({count} values were sent)."
     if "minCount" in shape:
-        target = short(shape["target"]) if shape.get("target") else "this resource"
-        return "missing-property", f"Add {p} to {target} {r['focusNode']}."
+        return "missing-property", f"Add {p} to this {short(shape['target'])}."
     return "shape", f"See {p} in the DFC ontology 1.16."
 
 

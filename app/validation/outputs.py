@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 from app.errors import HubError
 from app.validation.report import ConformanceReport
-from app.validation.terms import short
+from app.validation.terms import short_path
 
 
 def describe(report: ConformanceReport) -> str:
@@ -21,7 +21,7 @@ def describe(report: ConformanceReport) -> str:
 
 def item_lines(r: dict) -> list[str]:
     """A result as two lines: what is wrong where, then the hint."""
-    where = " ".join(x for x in (r["focusNode"], short(r["path"]) if r["path"] else None) if x)
+    where = " ".join(x for x in (r["focusNode"], short_path(r["path"]) if r["path"] else None) if x)
     value = f" = {r['value']!r}" if r["value"] is not None else ""
     return [f"{r['severity']} [{r['hintCode']}] {where}{value}: {r['message']}", f"  hint: {r['hint']}"]
 

@@ -111,7 +111,7 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
         results.append({**{k: r[k] for k in ("severity", "focusNode", "path", "value", "message")},
                         "hint": hint, "hintCode": code})
     shaped = {(r["focusNode"], r["path"], r["value"]) for r in results}
-    for finding in (hints.correction_findings(found) + hints.term_findings(triples, family)
+    for finding in (hints.correction_findings(found) + hints.term_findings(triples, version, family)
                     + hints.value_findings(triples, PAYLOAD_BASE) + hints.document_findings(document, PAYLOAD_BASE)):
         # A SHACL result on the same value already says it, with the same hint.
         if (finding["focusNode"], finding["path"], finding["value"]) not in shaped:
@@ -119,6 +119,7 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
     profile, more = _profile_results(triples, profile)
     results += more
     _add_resources(results, triples)
+    _stable_blank_nodes(results, raw + triples)
     results = _unique(results)
     results.sort(key=lambda r: (_RANK[r["severity"]], r["resource"] or "", r["focusNode"] or "",
                                 r["path"] or "", r["value"] or "", r["hintCode"]))
@@ -162,6 +163,19 @@ def _add_resources(results: list[dict], triples) -> None:
             seen.add(node)
             node = parent[node]
         r["resource"] = node
+
+
+def _stable_blank_nodes(results: list[dict], triples) -> None:
+    """Name blank nodes _:b1, _:b2… in the order the payload mentions them, not by parser luck."""
+    labels: dict[str, str] = {}
+    for t in triples:
+        for term in (t.subject, t.object):
+            if isinstance(term, ox.BlankNode):
+                labels.setdefault("_:" + term.value, f"_:b{len(labels) + 1}")
+    for r in results:
+        for key in ("focusNode", "value", "resource"):
+            if r[key] in labels:
+                r[key] = labels[r[key]]
 
 
 def _unique(results: list[dict]) -> list[dict]:

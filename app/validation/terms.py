@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -23,8 +24,10 @@ from app.rdf.contexts import local_context
 
 PREFIXES = {"dfc-b": DFC_B, "dfc-t": DFC_T, "dfc-p": local_context("static")["dfc-p"]}
 # Every namespace a report may name, any DFC release, longest first: messages use prefixed names.
+# Releases up to 1.5 bound dfc-b to the full model file (app.rdf.normalise reads it so too).
 _SHORT = sorted({**{iri: p for family in FAMILIES.values() for p, iri in family.items()},
-                 **{iri: p for p, iri in {**WRITTEN, **PREFIXES, "rdf": RDF}.items()}}.items(),
+                 **{iri: p for p, iri in {**WRITTEN, **PREFIXES, "rdf": RDF}.items()},
+                 "http://static.datafoodconsortium.org/ontologies/dfc_FullModel.owl#": "dfc-b"}.items(),
                 key=lambda pair: -len(pair[0]))
 _KINDS = {"classes": "class", "objectProperties": "object", "datatypeProperties": "datatype"}
 
@@ -41,6 +44,11 @@ def short(iri: str) -> str:
         if iri.startswith(ns) and len(iri) > len(ns):
             return f"{prefix}:{iri[len(ns):]}"
     return iri
+
+
+def short_path(path: str) -> str:
+    """Return a SHACL path as the validator writes it (`a/b` sequences, `a|b` alternatives), prefixed."""
+    return "|".join("/".join(short(step) for step in re.split(r"/(?=https?://)", alt)) for alt in path.split("|"))
 
 
 def is_dfc_term(iri: str) -> bool:
