@@ -6,22 +6,20 @@ the terms it used (app.validation.terms), its JSON (keys JSON-LD drops, repeated
 its namespaces (the DFC release). SHACL results get a hint from the shape they broke.
 
 What the server repairs is a Warning: it reads the payload, but other DFC platforms may not.
+SHACL results get their hints in app.validation.shape_hints.
 """
 from __future__ import annotations
 
-import difflib
-import functools
 import json
 import re
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
-import rdflib
 
-from app.namespaces import DFC_B, RDF, SH
+from app.namespaces import DFC_B, RDF
 from app.rdf.contexts import family_of_version
 from app.rdf.normalise import decimal_literal
-from app.validation.terms import dfc_terms, is_dfc_term, short, short_path
+from app.validation.terms import dfc_terms, is_dfc_term, short
 
 _FAMILY_LABEL = {"static": "≤1.7", "1.x": "1.8–1.16", "2.0": "2.0"}
 _FAMILY_HOSTS = (("http://static.datafoodconsortium.org/", "static"), ("http://w3id.org/dfc/", "2.0"),
@@ -212,7 +210,7 @@ def literal_hint(path: str, value: str) -> str:
         return (f"{p} takes a {cls} node: {{\"@type\": \"dfc-b:{cls}\", \"dfc-b:value\": {value}, "
                 "\"dfc-b:hasUnit\": {\"@id\": \"dfc-m:…\"}}.")
     if path in _STATES:
-        return f"Give a state of the DFC vocabulary as a reference, e.g. {{\"@id\": \"dfc-v:Held\"}}."
+        return "Give a state of the DFC vocabulary as a reference, e.g. {\"@id\": \"dfc-v:Held\"}."
     return f"{p} links to another resource: give its IRI as {{\"@id\": \"https://…\"}}, not text."
 
 
@@ -347,60 +345,5 @@ def _family_of_iri(iri: str) -> str | None:
     return None
 
 
-# --- SHACL results ------------------------------------------------------------------------------
-
-def shacl_hint(r: dict, counts: dict) -> tuple[str, str]:
-    """Return (hint code, hint) for a result of our SHACL shapes."""
-    shape = shape_facts().get(r["shape"], {})
-    value, path = r["value"], r["path"] or ""
-    p = short_path(path)
-    if "in" in shape and value:
-        allowed = [short(v) for v in shape["in"]]
-        guess = difflib.get_close_matches(short(value), allowed, n=1, cutoff=0.6)
-        return "not-in-vocabulary", (f"Did you mean {guess[0]}? " if guess else "") + \
-            f"Use one of {', '.join(allowed)}."
-    if shape.get("datatype") and value is not None and value.startswith("_:"):
-        return "node-for-literal", f"Send {p} as a plain value, not a node."
-    if shape.get("nodeKind") and value is not None and not value.startswith(("http", "_:", "urn:")):
-        return "literal-for-object", literal_hint(path, value)
-    if shape.get("datatype") == rdflib.XSD.decimal and value is not None:
-        number = re.search(r"[-+]?\d+(?:[.,]\d+)?", value)
-        return "not-a-number", (f"Send the number alone: {number.group(0).replace(',', '.')} (no currency "
-                                "or unit; those go in dfc-b:hasUnit)." if number else
-                                "Send a number, e.g. 3 or \"2.50\".")
-    if shape.get("datatype") == rdflib.XSD.dateTime and value is not None:
-        return "not-a-date", "Send an ISO 8601 date-time such as \"2024-10-17T03:58:10Z\"" + (
-            f"; \"{value}\" looks like a placeholder." if value.isalpha() else ".")
-    if "minInclusive" in shape and value is not None:
-        return "negative-number", f"Send 0 or more for {p}."
-    count = counts.get((r["focusNode"], path), 0)
-    if "maxCount" in shape and count > shape["maxCount"]:
-        return "too-many-values", f"Give {p} once only ({count} values were sent)."
-    if "minCount" in shape:
-        return "missing-property", f"Add {p} to this {short(shape['target'])}."
-    return "shape", f"See {p} in the DFC ontology 1.16."
-
-
-@functools.cache
-def shape_facts() -> dict:
-    """The constraints of each of our shapes, read once from the shapes graph."""
-    from app.validation import load_shapes_graph
-
-    graph, sh = load_shapes_graph(), rdflib.Namespace(SH)
-    facts = {}
-    for shape in set(graph.subjects(sh.targetClass, None)):
-        f = {"target": str(graph.value(shape, sh.targetClass))}
-        for key in ("datatype", "nodeKind"):
-            if graph.value(shape, sh[key]) is not None:
-                f[key] = graph.value(shape, sh[key])
-        for key in ("minCount", "maxCount", "minInclusive"):
-            if graph.value(shape, sh[key]) is not None:
-                f[key] = graph.value(shape, sh[key]).toPython()
-        if graph.value(shape, sh["in"]) is not None:
-            f["in"] = [str(v) for v in rdflib.collection.Collection(graph, graph.value(shape, sh["in"]))]
-        facts[str(shape)] = f
-    return facts
-
-
 __all__ = ["correction_findings", "term_findings", "value_findings", "document_findings",
-           "detect_version", "shacl_hint", "literal_hint", "result", "text", "UNITS"]
+           "detect_version", "literal_hint", "result", "text", "UNITS"]

@@ -18,8 +18,9 @@ from app.errors import BadRequest
 from app.namespaces import HUB, RDF, RDF_TYPE, SH, b
 from app.rdf import parse_body
 from app.rdf.normalise import normalise
-from app.validation import Validator, default_validator
+from app.validation import BySeverity, Validator, default_validator
 from app.validation import hints
+from app.validation.shape_hints import shacl_hint
 from app.validation.terms import short
 
 # Relative @ids are resolved against this base, the same for the endpoint, the page and the CLI.
@@ -37,19 +38,13 @@ _ENDPOINTS = {b("Order"): "an enterprise's orders", b("OrderLine"): "an enterpri
 
 
 @dataclass
-class ConformanceReport:
+class ConformanceReport(BySeverity):
+    """What `check` found: conforms when no result is a Violation."""
+
     conforms: bool
     dfc_version: str
     profile: str
     results: list[dict] = field(default_factory=list)
-
-    @property
-    def violations(self) -> list[dict]:
-        return [r for r in self.results if r["severity"] == "Violation"]
-
-    @property
-    def warnings(self) -> list[dict]:
-        return [r for r in self.results if r["severity"] == "Warning"]
 
     def to_json(self) -> dict:
         """The report as API.md fixes it (plus `profile`, and per result `hintCode`, `resource`)."""
@@ -100,16 +95,8 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
     raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth)
     found: list[dict] = []
     triples, _notes = normalise(raw, found)
-    shacl = (validator or default_validator()).validate(triples)
     version, family, results = hints.detect_version(raw, versions)
-    counts: dict = {}
-    for t in triples:
-        key = (hints.text(t.subject), t.predicate.value)
-        counts[key] = counts.get(key, 0) + 1
-    for r in shacl.results:
-        code, hint = hints.shacl_hint(r, counts)
-        results.append({**{k: r[k] for k in ("severity", "focusNode", "path", "value", "message")},
-                        "hint": hint, "hintCode": code})
+    results += _shacl_results(triples, validator or default_validator())
     shaped = {(r["focusNode"], r["path"], r["value"]) for r in results}
     for finding in (hints.correction_findings(found) + hints.term_findings(triples, version, family)
                     + hints.value_findings(triples, PAYLOAD_BASE) + hints.document_findings(document, PAYLOAD_BASE)):
@@ -127,6 +114,20 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
     return ConformanceReport(conforms, version, profile, results)
 
 
+def _shacl_results(triples, validator: Validator) -> list[dict]:
+    """SHACL on the normalised triples (what the server would store), each result with a hint."""
+    counts: dict = {}
+    for t in triples:
+        key = (hints.text(t.subject), t.predicate.value)
+        counts[key] = counts.get(key, 0) + 1
+    out = []
+    for r in validator.validate(triples).results:
+        code, hint = shacl_hint(r, counts)
+        out.append({**{k: r[k] for k in ("severity", "focusNode", "path", "value", "message")},
+                    "hint": hint, "hintCode": code})
+    return out
+
+
 def _profile_results(triples, profile: str) -> tuple[str, list[dict]]:
     typed = [(t.subject, t.object) for t in triples if t.predicate == RDF_TYPE]
     classes = {cls for _, cls in typed}
@@ -140,7 +141,7 @@ def _profile_results(triples, profile: str) -> tuple[str, list[dict]]:
         wanted = ", ".join(sorted(short(c.value) for c in main))
         out.append(hints.result("Violation", None, RDF + "type", None,
                                 f"a {profile} payload must hold a resource of type {wanted}; this one has none",
-                                f"Check the @type of the main resource, or validate with another profile.",
+                                "Check the @type of the main resource, or validate with another profile.",
                                 "profile-missing-resource"))
     for subject, cls in typed:
         if cls in foreign:
