@@ -1,4 +1,4 @@
-"""The `dfc-hub` command: serve, load, validate. Each command is a thin wrapper."""
+"""The `dfc-hub` command: serve, load, validate, conformance-report. Each command is a thin wrapper."""
 from __future__ import annotations
 
 import secrets
@@ -99,25 +99,40 @@ def close_due_sessions():
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def validate(files):
+@click.option("--profile", type=click.Choice(["auto", "catalog", "order", "sale_session"]), default="auto",
+              show_default=True, help="What the payloads are meant to be.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text",
+              show_default=True, help="junit: JUnit XML for a CI, one test case a file.")
+def validate(files, profile, fmt):
     """Validate DFC payloads; exit 0 all conform, 1 violations, 2 a file unreadable."""
     from app.errors import HubError
-    from app.loading import read_file
-    from app.validation import Validator
+    from app.validation import outputs
+    from app.validation.corpus import media_of
+    from app.validation.report import check
 
-    validator, worst = Validator(), 0
+    outcomes, worst = [], 0
     for name in files:
         try:
-            payload = read_file(Path(name), None)
+            report = check(Path(name).read_bytes(), media_of(Path(name)), profile,
+                           Settings.load().max_json_depth)
         except (OSError, HubError) as e:
-            click.echo(f"{name}: unreadable: {getattr(e, 'detail', e)}")
+            outcomes.append((name, e))
             worst = 2
             continue
-        report = validator.validate(payload.triples)
-        click.echo(f"{name}: {'conforms' if report.conforms else 'does not conform'}"
-                   f" ({len(report.violations)} violation(s), {len(report.warnings)} warning(s))")
-        for r in report.results:
-            click.echo(f"  {r['severity']}: {r['focusNode']} {r.get('path') or ''}: {r['message']}")
+        outcomes.append((name, report))
         if not report.conforms:
             worst = max(worst, 1)
+    click.echo({"text": outputs.to_text, "json": outputs.to_json, "junit": outputs.to_junit}[fmt](outcomes))
     sys.exit(worst)
+
+
+@main.command("conformance-report")
+@click.option("--corpus", type=click.Path(file_okay=False, exists=True), help="Default: ../shared/conformance/real.")
+@click.option("--output", type=click.Path(dir_okay=False), help="Default: docs/conformance.md.")
+def conformance_report(corpus, output):
+    """Write the table of the corpus payloads' conformance (docs/conformance.md)."""
+    from app.validation import corpus as corpus_module
+
+    written = corpus_module.write(Path(corpus) if corpus else corpus_module.CORPUS,
+                                  Path(output) if output else corpus_module.OUTPUT)
+    click.echo(f"wrote {written}")

@@ -1,6 +1,7 @@
 """RDF in and out: read any accepted payload into canonical triples; write them back.
 
     read_payload(body, media_type, base_iri) -> Payload   JSON-LD, Turtle or N-Triples
+    parse_body(body, media_type, base_iri) -> raw triples, context versions, decoded JSON
     render(triples, media_type, ...) -> bytes             see app.rdf.render
 """
 from __future__ import annotations
@@ -72,22 +73,27 @@ def parse_jsonld(doc, base_iri: str | None) -> tuple[list[Triple], set[str]]:
     return triples, versions
 
 
-def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64) -> Payload:
-    """Read a request body of an accepted media type into a normalised Payload."""
+def parse_body(body: bytes, media_type: str, base_iri: str | None,
+               max_depth: int = 64) -> tuple[list[Triple], set[str], object]:
+    """Parse a body of an accepted media type into raw triples, context versions and its JSON."""
     media_type = (media_type or "application/ld+json").split(";")[0].strip().lower()
-    document = None
     if media_type in JSONLD_TYPES:
         document = read_json(body, max_depth)
         raw, versions = parse_jsonld(document, base_iri)
-    elif media_type in TURTLE_TYPES + NTRIPLES_TYPES:
+        return raw, versions, document
+    if media_type in TURTLE_TYPES + NTRIPLES_TYPES:
         fmt = ox.RdfFormat.TURTLE if media_type in TURTLE_TYPES else ox.RdfFormat.N_TRIPLES
         try:
             raw = [q.triple for q in ox.parse(body, format=fmt, base_iri=base_iri,
                                               rename_blank_nodes=True)]
         except SyntaxError as e:
             raise BadRequest(f"the body is not valid {media_type}: {e}") from None
-        versions = set()
-    else:
-        raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}, not {media_type}")
+        return raw, set(), None
+    raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}, not {media_type}")
+
+
+def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64) -> Payload:
+    """Read a request body of an accepted media type into a normalised Payload."""
+    raw, versions, document = parse_body(body, media_type, base_iri, max_depth)
     triples, notes = normalise(raw)
     return Payload(triples, versions, notes, document)

@@ -148,10 +148,15 @@ def _literal(predicate: str, obj: Literal) -> Literal | None:
     return obj
 
 
-def normalise(triples) -> tuple[list[Triple], list[dict]]:
-    """Return canonical triples (duplicates removed) and notes on what was corrected."""
+def normalise(triples, found: list | None = None) -> tuple[list[Triple], list[dict]]:
+    """Return canonical triples (duplicates removed) and notes on what was corrected.
+
+    With a `found` list, every correction is also appended to it, triple by triple, as
+    {code, triple (as sent), replacement}: the conformance report tells the sender where.
+    """
     out: dict[Triple, None] = {}
     notes: dict[str, dict] = {}
+    report = found.append if found is not None else None
     for t in triples:
         s, p, o = canonical_iri(t.subject), canonical_iri(t.predicate), t.object
         if isinstance(o, NamedNode):
@@ -159,13 +164,21 @@ def normalise(triples) -> tuple[list[Triple], list[dict]]:
         elif isinstance(o, Literal) and p.value in OBJECT_PROPERTIES and _as_reference(o.value):
             # A reference sent as a plain string where no context made it an IRI.
             o = canonical_iri(_as_reference(o.value))
+            if report:
+                report({"code": "reference-as-string", "triple": t, "replacement": o})
         elif isinstance(o, Literal) and p.value in _TYPED:
-            o = _literal(p.value, o)
+            sent, o = o, _literal(p.value, o)
             if o is None:
                 notes.setdefault("empty:" + p.value, {
                     "code": "empty-value", "term": p.value,
                     "message": f"empty value of {_short(p.value)} ignored"})
+                if report:
+                    report({"code": "empty-value", "triple": t, "replacement": None})
                 continue
+            if report and o != sent and sent.datatype.value == XSD + "string":
+                code = _string_code(p.value, sent.value)
+                if code:
+                    report({"code": code, "triple": t, "replacement": o})
         for before, after in ((t.predicate, p), (t.object, o)):
             if isinstance(before, NamedNode) and before != after and before.value.startswith(DFC_B) \
                     and before.value[len(DFC_B):] in RENAMED:
@@ -173,6 +186,8 @@ def normalise(triples) -> tuple[list[Triple], list[dict]]:
                 notes.setdefault("renamed:" + local, {
                     "code": f"{RENAMED[local][1]}-term", "term": before.value,
                     "message": f"dfc-b:{local} read as {_short(after.value)}"})
+                if report:
+                    report({"code": f"{RENAMED[local][1]}-term", "triple": t, "replacement": after})
         if p == _HAS_PRICE and isinstance(o, Literal) and decimal_literal(o.value) is not None:
             # OFN's offers API takes a bare number as the price: make it the Price node DFC expects.
             price = BlankNode()
@@ -181,9 +196,21 @@ def normalise(triples) -> tuple[list[Triple], list[dict]]:
             notes.setdefault("price:" + p.value, {
                 "code": "literal-price", "term": p.value,
                 "message": "a number given as dfc-b:hasPrice was read as a dfc-b:Price with that value"})
+            if report:
+                report({"code": "literal-price", "triple": t, "replacement": price})
             continue
         out[Triple(s, p, o)] = None
     return list(out), list(notes.values())
+
+
+def _string_code(predicate: str, text: str) -> str | None:
+    """Name the kind of typed value a sender wrote as a string (None: the usual way to write it)."""
+    if predicate in NUMERIC:
+        return "number-as-string"
+    if predicate in DATES:
+        # ISO 8601 strings are how DFC JSON-LD writes dates (its context types none): not a finding.
+        return "js-date" if _JS_DATE.match(text.strip()) else None
+    return "boolean-as-string"
 
 
 def _short(iri: str) -> str:

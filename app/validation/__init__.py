@@ -43,13 +43,10 @@ _SH_SOURCE_SHAPE = rdflib.URIRef(SH + "sourceShape")
 _SH_MESSAGE = rdflib.URIRef(SH + "resultMessage")
 
 
-@dataclass
-class Report:
-    """The outcome of one validation: conforms when there is no Violation."""
+class BySeverity:
+    """The results of a report by severity (a report has a `results` list of dicts)."""
 
-    conforms: bool
-    results: list[dict] = field(default_factory=list)
-    _raw: list = field(default_factory=list, repr=False, compare=False)
+    results: list[dict]
 
     @property
     def violations(self) -> list[dict]:
@@ -60,6 +57,15 @@ class Report:
     def warnings(self) -> list[dict]:
         """Return the results of severity Warning."""
         return [r for r in self.results if r["severity"] == "Warning"]
+
+
+@dataclass
+class Report(BySeverity):
+    """The outcome of one validation: conforms when there is no Violation."""
+
+    conforms: bool
+    results: list[dict] = field(default_factory=list)
+    _raw: list = field(default_factory=list, repr=False, compare=False)
 
     def as_graph(self) -> list[ox.Triple]:
         """Return the report as sh:ValidationReport triples (pyoxigraph terms)."""
