@@ -3,7 +3,7 @@
 The canonical DFC namespaces are the ones the 1.x contexts and the official ontology
 (1.16.0) use; every other variant a client may send is normalised to them on the way in.
 """
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 _GH = "https://github.com/datafoodconsortium/"
 
@@ -83,6 +83,8 @@ def hub(name: str) -> NamedNode:
 
 
 RDF_TYPE = NamedNode(RDF + "type")
+TRUE = Literal("true", datatype=NamedNode(XSD + "boolean"))
+FALSE = Literal("false", datatype=NamedNode(XSD + "boolean"))
 
 
 class T:
@@ -103,4 +105,11 @@ class T:
     onHand, held, committed, stockItem, wholesaleLine, customerOrder, consolidated, closedAt = (
         hub(n) for n in ("onHand", "held", "committed", "stockItem", "wholesaleLine", "customerOrder",
                          "consolidated", "closedAt"))
+    HubSettings, settingsOf, consolidation, PerSessionAndProducer, PerCustomerOrder, aggregateByWeight = (
+        hub(n) for n in ("HubSettings", "settingsOf", "consolidation", "PerSessionAndProducer",
+                         "PerCustomerOrder", "aggregateByWeight"))
+    forCustomerOrder, ordered, packSize, wholePacks, surplus, contribution, supplier, product, unitWeight = (
+        hub(n) for n in ("forCustomerOrder", "ordered", "packSize", "wholePacks", "surplus", "contribution",
+                         "supplier", "product", "unitWeight"))
+    hasIncome, hasOutcome, consumes, produces = (b(n) for n in ("hasIncome", "hasOutcome", "consumes", "produces"))
 

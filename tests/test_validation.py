@@ -7,10 +7,11 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from app.namespaces import DFC_B, SH
+from app.namespaces import DFC_B, HUB, SH
 from app.validation import Report, Validator
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+OURS = rdflib.Graph().parse(Path(__file__).resolve().parents[1] / "ontology" / "hub.ttl", format="turtle")
 ONTOLOGY = SHARED / "dfc" / "DFC_BusinessOntology.rdf"
 
 PREFIXES = """
@@ -339,17 +340,19 @@ def test_there_is_one_shapes_file_per_resource_type():
         targets |= {str(o) for o in graph.objects(None, rdflib.URIRef(SH + "targetClass"))}
     expected = {"Enterprise", "Person", "Address", "SuppliedProduct", "CatalogItem", "Offer",
                 "Price", "QuantitativeValue", "SaleSession", "Order", "OrderLine"}
-    assert targets == {b(name) for name in expected}
+    assert targets == {b(name) for name in expected} | {HUB + "HubSettings"}
 
 
 def test_every_shapes_file_targets_classes_of_the_official_ontology(ontology):
+    """DFC classes from the official ontology; ours (hub:) from ontology/hub.ttl."""
+    ontology = ontology + OURS
     owl_class = rdflib.URIRef("http://www.w3.org/2002/07/owl#Class")
     for resource in _shape_files():
         graph = rdflib.Graph().parse(data=resource.read_text(encoding="utf-8"), format="turtle")
         classes = set(graph.objects(None, rdflib.URIRef(SH + "targetClass")))
         assert classes, f"{resource.name} targets no class"
         for cls in classes:
-            assert str(cls).startswith(DFC_B), f"{resource.name}: {cls} is not a dfc-b class"
+            assert str(cls).startswith((DFC_B, HUB)), f"{resource.name}: {cls} is neither dfc-b nor hub"
             assert (cls, rdflib.RDF.type, owl_class) in ontology, f"{resource.name}: {cls} not in the ontology"
 
 
@@ -358,6 +361,7 @@ SENDER_TERMS = {b("offeredTo"), b("offeredItem")}
 
 
 def test_every_property_a_shape_constrains_exists_in_the_ontology(ontology):
+    ontology = ontology + OURS
     owl = "http://www.w3.org/2002/07/owl#"
     properties = {s for kind in ("ObjectProperty", "DatatypeProperty")
                   for s in ontology.subjects(rdflib.RDF.type, rdflib.URIRef(owl + kind))}

@@ -13,9 +13,10 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     """Register the blueprints and the one error handler."""
-    from app.api import admin, conformance, orders, resources
+    from app.api import admin, conformance, hub_settings, orders, resources
 
     app.register_blueprint(orders.bp)
+    app.register_blueprint(hub_settings.bp)
     app.register_blueprint(resources.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(conformance.bp)

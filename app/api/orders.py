@@ -5,11 +5,11 @@ from flask import Blueprint, Response, request
 from pyoxigraph import NamedNode
 
 from app.api.context import agent, hub
-from app.api.negotiate import rdf_response, read_body
+from app.api.negotiate import SERIALISERS, best_media_type, rdf_response, read_body
 from app.api.paging import page_of
 from app.api.resources import ENT, _check_if_match, _iri, _ns
 from app.domain import documents as docs
-from app.domain import idempotency, orders
+from app.domain import idempotency, orders, summary
 from app.domain.agents import require_writer
 from app.domain.idempotency import Answer
 from app.domain.kinds import KINDS, ORDERS
@@ -158,6 +158,17 @@ def close_session(ent, eid, sseg, sid):
     triples = hub().store.graph(session)
     headers = {"ETag": docs.etag(triples), "X-Orders-Completed": str(len(completed))}
     return rdf_response(triples, 200, headers)
+
+
+@bp.get(f"/{ENT}/<eid>/{SESSION}/<sid>/summary")
+def session_summary(ent, eid, sseg, sid):
+    """Per producer and product: ordered, held, completed, cancelled, kilograms, value (JSON-LD or CSV)."""
+    ns, session = _session(eid, sid)
+    require_writer(agent(), ns, "ReadOrders")
+    table = summary.rows(hub().store, session, NamedNode(ns.iri))
+    if best_media_type(request.headers.get("Accept"), [*SERIALISERS, "text/csv"]) == "text/csv":
+        return Response(summary.to_csv(table), mimetype="text/csv", headers={"Vary": "Accept"})
+    return rdf_response(summary.to_triples(session, table))
 
 
 @bp.get(f"/{ENT}/<eid>/{SESSION}/<sid>/wholesale_orders")

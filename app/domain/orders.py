@@ -11,12 +11,12 @@ import dataclasses
 import secrets
 from decimal import Decimal
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app.domain import documents as docs
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, ShapeViolation
-from app.namespaces import RDF_TYPE, T
+from app.namespaces import RDF_TYPE, TRUE, T
 from app.queries import as_term
 from app.rdf.triples import first, number, objects, subjects, subtree, without
 
@@ -26,7 +26,6 @@ RESERVES = {T.Held: "held", T.Complete: "committed"}
 # Terms only the server writes; what a client sends of them is dropped.
 SERVER_TERMS = frozenset({T.stockItem, T.wholesaleLine, T.customerOrder, T.consolidated, T.soldBy,
                           T.partOf})
-TRUE = Literal("true", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,23 +11,21 @@ rarely, and everything that decides whether stock suffices is read again inside 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections import defaultdict
 from decimal import Decimal
 
-from pyoxigraph import BlankNode, NamedNode, Triple
+from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import idempotency, orders, sessions, stock
+from app.domain import consolidation, hub_settings, idempotency, orders, sessions, stock
 from app.domain.agents import Agent
-from app.domain.catalog_links import Source, offer_sources, product_sources
+from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
 from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Shortage,
                         Unauthorized)
-from app.namespaces import RDF_TYPE, T
-from app.queries import as_term
+from app.namespaces import RDF_TYPE, TRUE, T
 from app.rdf.normalise import datetime_literal
 from app.rdf.triples import first, number
 from app.store import Store
@@ -155,36 +153,22 @@ class OrderBook:
 
     # --- resolution (before the lock) ------------------------------------------------------
 
-    def _resolve(self, ns, new, iri, hints, customer: bool) -> dict[NamedNode, Source]:
+    def _resolve(self, ns, new, iri, hints, customer: bool) -> dict:
+        """Each line's offer → its Source (wholesale) or its upstream Target (customer); 422 if none."""
         wanted = [line.offer for line in orders.lines(new, iri)]
         found = offer_sources(self.store, list(dict.fromkeys(wanted)), self.base_url, hints)
         unknown = [o for o, s in found.items() if s is None]
         if unknown:
             raise ShapeViolation(f"{len(unknown)} order line(s) concern offers this server does not know",
                                  violations=[_unknown_offer(o) for o in unknown])
-        if not customer:
-            foreign = [o for o, s in found.items() if not ns.owns((s.item or s.offer).value)]
-            if foreign:
-                raise ShapeViolation(f"an order to {ns.eid} may only concern {ns.eid}'s offers",
-                                     violations=[_unknown_offer(o, f"{o.value} is not an offer of {ns.eid}")
-                                                 for o in foreign])
-            return found
-        # A customer line concerns a hub offer (whose item references a producer's product) or
-        # a producer's offer directly; either way the wholesale line needs the producer's.
-        via_hub = {o: s for o, s in found.items() if s.item is not None and ns.owns(s.item.value)}
-        upstream = product_sources(self.store, list({s.product for s in via_hub.values() if s.product}),
-                                   self.base_url)
-        out = {}
-        for offer, source in found.items():
-            if offer in via_hub:
-                source = upstream.get(source.product) if source.product else None
-            if source is None or source.item is None or source.offer is None or ns.owns(source.item.value):
-                raise ShapeViolation("a customer line must lead to a producer's catalogue item and offer",
-                                     violations=[_unknown_offer(offer, f"{offer.value} leads to no producer's "
-                                                 "catalogue item with an offer (CatalogItem references "
-                                                 "a producer's SuppliedProduct)")])
-            out[offer] = source
-        return out
+        if customer:
+            return consolidation.targets(self.store, ns, found, hub_settings.read(self.store, ns), self.base_url)
+        foreign = [o for o, s in found.items() if not ns.owns((s.item or s.offer).value)]
+        if foreign:
+            raise ShapeViolation(f"an order to {ns.eid} may only concern {ns.eid}'s offers",
+                                 violations=[_unknown_offer(o, f"{o.value} is not an offer of {ns.eid}")
+                                             for o in foreign])
+        return found
 
     # --- wholesale orders: the order itself reserves -----------------------------------------
 
@@ -241,7 +225,8 @@ class OrderBook:
 
     # --- customer orders: the hub's wholesale orders reserve ----------------------------------
 
-    def _customer(self, ns, iri, current, new, sources) -> dict[NamedNode, list[Triple]]:
+    def _customer(self, ns, iri, current, new, targets) -> dict[NamedNode, list[Triple]]:
+        """A customer order's change, carried into the hub's wholesale orders with its producers."""
         doc = new if new is not None else current
         session = orders.session(doc, iri)
         if current is not None and new is not None and orders.session(current, iri) != session:
@@ -251,61 +236,64 @@ class OrderBook:
                 "focusNode": iri.value, "path": T.belongsTo.value, "value": str(session),
                 "severity": "Violation", "message": f"dfc-b:belongsTo must name a sale session of {ns.eid}"}])
         reserves = new is not None and orders.status(new, iri) in orders.RESERVES
-        session_doc = self.store.graph(session)
-        sessions.check_open(session_doc, session, self.clock.now(), growing=reserves)
+        sessions.check_open(self.store.graph(session), session, self.clock.now(), growing=reserves)
 
         change: dict[NamedNode, Decimal] = defaultdict(Decimal)   # wholesale line → delta
         if current is not None and orders.status(current, iri) in orders.RESERVES:
             for line in orders.lines(current, iri):
                 if line.wholesale_line is not None:
-                    change[line.wholesale_line] -= line.quantity
+                    given = number(first(current, line.iri, T.contribution))
+                    change[line.wholesale_line] -= line.quantity if given is None else given
         hub = NamedNode(ns.iri)
-        rows = self.store.select(queries.load("wholesale_orders"), {"session": session, "hub": hub})
+        settings = hub_settings.read(self.store, ns)
+        query, bindings = ("wholesale_orders_of_customer", {"customer": iri}) if settings.per_customer_order \
+            else ("wholesale_orders", {"session": session, "hub": hub})
+        rows = self.store.select(queries.load(query), bindings)
         by_producer = {r["producer"]: r["order"] for r in rows}
         wholesale = {o: self.store.graph(o) for o in by_producer.values()}
-        created: dict[NamedNode, list[Triple]] = {}
-        if reserves:
-            for line in orders.lines(new, iri):
-                source = sources[line.offer]
-                producer = NamedNode(docs.Namespace(self.base_url, docs.enterprise_of(
-                    source.item.value, self.base_url)).iri)
-                order = by_producer.get(producer)
-                if order is None:
-                    order = docs.mint(docs.Namespace(self.base_url, docs.enterprise_of(
-                        producer.value, self.base_url)).collection(ORDERS))
-                    by_producer[producer] = order
-                    wholesale[order] = created[order] = _new_wholesale(order, hub, producer, session)
-                wline, wholesale[order] = _line_for(wholesale[order], order, source)
-                change[wline] += line.quantity
-                new.append(Triple(line.iri, T.wholesaleLine, wline))
+        for line in orders.lines(current, iri) if current is not None else []:
+            order = _order_of(line.wholesale_line)
+            if order is not None and order not in wholesale:
+                wholesale[order] = self.store.graph(order)   # made under the other consolidation mode
+        created: set[NamedNode] = set()
         if new is not None:
-            new.append(Triple(iri, T.customerOrder, orders.TRUE))
+            for line in orders.lines(new, iri):
+                target = targets[line.offer]
+                wline = contribution = None
+                if reserves:
+                    order = by_producer.get(target.producer)
+                    if order is None:
+                        order = by_producer[target.producer] = docs.mint(docs.Namespace(
+                            self.base_url, docs.enterprise_of(target.producer.value, self.base_url)).collection(ORDERS))
+                        wholesale[order] = consolidation.new_order(
+                            order, hub, target.producer, session, iri if settings.per_customer_order else None)
+                        created.add(order)
+                    wline, wholesale[order] = consolidation.line_for(wholesale[order], order, target)
+                    contribution = line.quantity * target.per_unit
+                    change[wline] += contribution
+                new = consolidation.stamp(new, line.iri, target, wline, contribution)
+            new.append(Triple(iri, T.customerOrder, TRUE))
 
         graphs: dict[NamedNode, list[Triple]] = {}
         usage_delta: Usage = {}
-        customer_lines: dict[NamedNode, list] = defaultdict(list)
+        wanted: dict[NamedNode, list] = defaultdict(list)
         for order, before in wholesale.items():
-            touched = {w: d for w, d in change.items() if w.value.startswith(order.value + "/")}
+            touched = {w: d for w, d in change.items() if _order_of(w) == order}
             if not touched and order not in created:
                 continue
             if orders.status(before, order) != T.Held:
                 raise Conflict(f"the wholesale order {order.value} is no longer Held", order=order.value)
             after = before
             for wline, delta in touched.items():
-                line = next((x for x in orders.lines(after, order) if x.iri == wline), None)
-                if line is None:
-                    continue      # the hub removed that line from its wholesale order itself
-                quantity = line.quantity + delta
-                after = orders.set_quantity(after, wline, quantity) if quantity > 0 \
-                    else orders.drop_line(after, order, wline)
-                if delta > 0 and line.stock_item is not None and new is not None:
-                    customer_lines[line.stock_item] += [
-                        (x.offer, x.quantity) for x in orders.lines(new, iri)
-                        if Triple(x.iri, T.wholesaleLine, wline) in new]
+                after = consolidation.add(after, order, wline, delta)
+            for line in orders.lines(after, order):
+                if touched.get(line.iri, 0) > 0 and line.stock_item is not None:
+                    wanted[line.stock_item] += [(x.offer, x.quantity) for x in orders.lines(new, iri)
+                                                if Triple(x.iri, T.wholesaleLine, line.iri) in new]
             old_usage = {} if order in created else orders.usage(before, order)
             usage_delta = _plus(usage_delta, _minus(orders.usage(after, order), old_usage))
             graphs[order] = after
-        graphs.update(self._ledgers(usage_delta, customer_lines))
+        graphs.update(self._ledgers(usage_delta, wanted))
         if new is not None:
             graphs[iri] = new
         return graphs
@@ -398,28 +386,11 @@ def _lines_by_item(doc, iri, sources) -> dict[NamedNode, list]:
     return out
 
 
-def _new_wholesale(order, hub, producer, session) -> list[Triple]:
-    doc = [Triple(order, RDF_TYPE, T.Order), Triple(order, T.orderedBy, hub),
-           Triple(order, T.soldBy, producer), Triple(order, T.belongsTo, session),
-           Triple(order, T.consolidated, orders.TRUE)]
-    return orders.set_status(doc, order, T.Held)
-
-
-def _line_for(doc, order, source: Source) -> tuple[NamedNode, list[Triple]]:
-    """The wholesale order's line for an offer, added (quantity 0) if it has none yet."""
-    for line in orders.lines(doc, order):
-        if line.offer == source.offer:
-            return line.iri, doc
-    line = NamedNode(f"{order.value}/order_lines/{secrets.token_hex(4)}")
-    doc = [*doc, Triple(order, T.hasPart, line), Triple(line, RDF_TYPE, T.OrderLine),
-           Triple(line, T.concerns, source.offer), Triple(line, T.stockItem, source.item)]
-    if source.price is not None:
-        price = BlankNode()
-        doc += [Triple(line, T.hasPrice, price), Triple(price, RDF_TYPE, T.Price),
-                Triple(price, T.value, as_term(source.price))]
-        if source.currency is not None:
-            doc.append(Triple(price, T.hasUnit, source.currency))
-    return line, orders.set_quantity(doc, line, ZERO)
+def _order_of(line: NamedNode | None) -> NamedNode | None:
+    """The order a line IRI belongs to (lines are minted under their order's IRI)."""
+    if line is None or "/order_lines/" not in line.value:
+        return None
+    return NamedNode(line.value.rsplit("/order_lines/", 1)[0])
 
 
 def _num(value) -> str | None:

@@ -44,10 +44,12 @@ _RENAMED_IRIS = {NamedNode(DFC_B + k): NamedNode(DFC_B + v) for k, (v, _) in REN
 NUMERIC = {DFC_B + p for p in (
     "value", "stockLimitation", "quantity", "VATrate", "discount", "latitude", "longitude",
     "minValue", "maxValue", "cost", "fee", "marginPercent", "totalTheoriticalStock",
-    "hasPercentageOfAlcoholByVolume")} | {HUB + p for p in ("onHand", "held", "committed")}
+    "hasPercentageOfAlcoholByVolume")} | {HUB + p for p in (
+        "onHand", "held", "committed", "ordered", "packSize", "surplus", "contribution", "unitWeight")}
 DATES = {DFC_B + p for p in (
     "startDate", "endDate", "date", "expiryDate", "bestBeforeDate", "productionDate")} | {HUB + "closedAt"}
-BOOLEANS = {DFC_B + p for p in ("frozen", "refrigerated")} | {HUB + p for p in ("customerOrder", "consolidated")}
+BOOLEANS = {DFC_B + p for p in ("frozen", "refrigerated")} | {HUB + p for p in (
+    "customerOrder", "consolidated", "aggregateByWeight", "wholePacks")}
 _TYPED = NUMERIC | DATES | BOOLEANS
 
 _ABSOLUTE = re.compile(r"^\s*https?://[^\s<>\"{}|\\^`]+\s*$")

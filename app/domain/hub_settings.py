@@ -1,0 +1,48 @@
+"""A hub's own settings: how its customer checkouts become wholesale orders (ontology/hub.ttl)."""
+from __future__ import annotations
+
+import dataclasses
+
+from pyoxigraph import NamedNode, Triple
+
+from app.domain.documents import Namespace
+from app.errors import BadRequest
+from app.namespaces import FALSE, RDF_TYPE, TRUE, T
+from app.rdf.triples import first, subjects
+from app.store import Store
+
+
+@dataclasses.dataclass(frozen=True)
+class HubSettings:
+    per_customer_order: bool = False     # else one wholesale order per (session, producer)
+    by_weight: bool = False
+
+
+def iri(ns: Namespace) -> NamedNode:
+    return NamedNode(ns.iri + "/settings")
+
+
+def read(store: Store, ns: Namespace) -> HubSettings:
+    return parse(store.graph(iri(ns)), iri(ns))
+
+
+def parse(triples, node) -> HubSettings:
+    return HubSettings(first(triples, node, T.consolidation) == T.PerCustomerOrder,
+                       first(triples, node, T.aggregateByWeight) == TRUE)
+
+
+def document(ns: Namespace, settings: HubSettings) -> list[Triple]:
+    node = iri(ns)
+    return [Triple(node, RDF_TYPE, T.HubSettings), Triple(node, T.settingsOf, NamedNode(ns.iri)),
+            Triple(node, T.consolidation, T.PerCustomerOrder if settings.per_customer_order
+                   else T.PerSessionAndProducer),
+            Triple(node, T.aggregateByWeight, TRUE if settings.by_weight else FALSE)]
+
+
+def from_payload(triples, ns: Namespace) -> list[Triple]:
+    """The settings a payload sets (absent ones take their defaults), as the stored document."""
+    nodes = subjects(triples, RDF_TYPE, T.HubSettings)
+    if len(nodes) != 1:
+        raise BadRequest(f"describe exactly one hub:HubSettings node, not {len(nodes)}")
+    return document(ns, parse(triples, nodes[0]))
+

@@ -1,0 +1,60 @@
+"""A sale session's summary: per producer and product, what customers ordered and what is held."""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from pyoxigraph import BlankNode, NamedNode, Triple
+
+from app import queries
+from app.namespaces import RDF_TYPE, hub
+from app.queries import as_term
+from app.rdf.triples import number
+from app.store import Store
+
+COLUMNS = ("ordered", "held", "completed", "cancelled", "kilograms", "value")
+TERMS = {"ordered": "orderedQuantity", "held": "heldQuantity", "completed": "completedQuantity",
+         "cancelled": "cancelledQuantity", "kilograms": "totalWeight", "value": "value"}
+
+
+def rows(store: Store, session: NamedNode, hub_iri: NamedNode) -> list[dict]:
+    """One dict per (producer, product): the figures of COLUMNS as decimals."""
+    table: dict[tuple, dict] = {}
+    for query, bindings in (("summary_customers", {"session": session}),
+                            ("summary_wholesale", {"session": session, "hub": hub_iri})):
+        for row in store.select(queries.load(query), bindings):
+            key = (row["producer"], row.get("product"))
+            entry = table.setdefault(key, {"producer": key[0], "product": key[1],
+                                           **{c: Decimal(0) for c in COLUMNS}})
+            for column in COLUMNS:
+                if column in row:
+                    entry[column] = number(row[column]) or Decimal(0)
+    return [table[k] for k in sorted(table, key=lambda k: (k[0].value, k[1].value if k[1] else ""))]
+
+
+def to_triples(session: NamedNode, table: list[dict]) -> list[Triple]:
+    node = NamedNode(session.value + "/summary")
+    out = [Triple(node, RDF_TYPE, hub("SessionSummary")), Triple(node, hub("summaryOf"), session)]
+    for entry in table:
+        row = BlankNode()
+        out += [Triple(node, hub("row"), row), Triple(row, hub("supplier"), entry["producer"])]
+        if entry["product"] is not None:
+            out.append(Triple(row, hub("product"), entry["product"]))
+        out += [Triple(row, hub(TERMS[c]), as_term(_tidy(entry[c]))) for c in COLUMNS]
+    return out
+
+
+def to_csv(table: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["producer", "product", *COLUMNS])
+    for entry in table:
+        writer.writerow([entry["producer"].value, entry["product"].value if entry["product"] else "",
+                         *(format(_tidy(entry[c]), "f") for c in COLUMNS)])
+    return buffer.getvalue()
+
+
+def _tidy(value: Decimal) -> Decimal:
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value
