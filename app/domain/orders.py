@@ -64,14 +64,19 @@ def is_customer(triples, order) -> bool:
 
 def lines(triples, order) -> list[Line]:
     """The order's lines, in the order the document lists them."""
+    about: dict = {}
+    for t in triples:      # one pass: documents are read many times per change
+        about.setdefault(t.subject, {}).setdefault(t.predicate, t.object)
+    parts = [t.object for t in triples if t.subject == order and t.predicate == T.hasPart]
     out = []
-    for node in objects(triples, order, T.hasPart):
-        qv = first(triples, node, T.hasQuantity)
-        quantity = number(first(triples, qv, T.value)) if qv is not None else None
+    for node in parts:
+        props = about.get(node, {})
+        qv = props.get(T.hasQuantity)
+        quantity = number(about.get(qv, {}).get(T.value)) if qv is not None else None
         if quantity is None:
-            quantity = number(first(triples, node, T.quantity))
-        out.append(Line(node, first(triples, node, T.concerns), quantity or Decimal(0),
-                        first(triples, node, T.stockItem), first(triples, node, T.wholesaleLine)))
+            quantity = number(props.get(T.quantity))
+        out.append(Line(node, props.get(T.concerns), quantity or Decimal(0),
+                        props.get(T.stockItem), props.get(T.wholesaleLine)))
     return out
 
 
