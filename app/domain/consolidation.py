@@ -22,7 +22,8 @@ from app.domain.hub_settings import HubSettings
 from app.errors import ShapeViolation
 from app.namespaces import FALSE, RDF_TYPE, TRUE, T
 from app.queries import as_term
-from app.rdf.triples import first, number, without
+from app.rdf.normalise import decimal_literal
+from app.rdf.triples import first, number, tidy, without
 from app.store import Store
 
 ONE = Decimal(1)
@@ -158,10 +159,10 @@ def add(doc, order, line, delta: Decimal) -> list[Triple]:
         quantity = Decimal(math.ceil(quantity))
     surplus = quantity * pack - ordered
     doc = without(doc, line, {T.ordered, T.surplus})
-    doc += [Triple(line, T.ordered, as_term(_tidy(ordered)))]
+    doc += [Triple(line, T.ordered, decimal_literal(ordered))]
     if surplus > 0:
-        doc.append(Triple(line, T.surplus, as_term(_tidy(surplus))))
-    return orders.set_quantity(doc, line, _tidy(quantity))
+        doc.append(Triple(line, T.surplus, decimal_literal(surplus)))
+    return orders.set_quantity(doc, line, tidy(quantity))
 
 
 def stamp(doc, line: NamedNode, target: Target, wholesale_line: NamedNode | None,
@@ -173,17 +174,11 @@ def stamp(doc, line: NamedNode, target: Target, wholesale_line: NamedNode | None
     if target.product is not None:
         out.append(Triple(line, T.product, target.product))
     if target.unit_weight is not None:
-        out.append(Triple(line, T.unitWeight, as_term(_tidy(target.unit_weight))))
+        out.append(Triple(line, T.unitWeight, decimal_literal(target.unit_weight)))
     if wholesale_line is not None:
         out += [Triple(line, T.wholesaleLine, wholesale_line),
-                Triple(line, T.contribution, as_term(_tidy(contribution)))]
+                Triple(line, T.contribution, decimal_literal(contribution))]
     return [*doc, *out]
-
-
-def _tidy(value: Decimal) -> Decimal:
-    """A decimal without trailing zeros (6.000 → 6), so documents read as people write them."""
-    value = value.normalize()
-    return value.quantize(ONE) if value == value.to_integral() else value
 
 
 def _violation(offer, message) -> dict:

@@ -27,7 +27,7 @@ from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Shortage,
                         Unauthorized)
 from app.namespaces import RDF_TYPE, TRUE, T
 from app.rdf.normalise import datetime_literal
-from app.rdf.triples import first, number
+from app.rdf.triples import first, number, tidy
 from app.store import Store
 
 ZERO = Decimal(0)
@@ -394,7 +394,7 @@ def _order_of(line: NamedNode | None) -> NamedNode | None:
 
 
 def _num(value) -> str | None:
-    return None if value is None else format(value.normalize() if value == value.to_integral() else value, "f")
+    return None if value is None else format(tidy(value), "f")
 
 
 def _instant(now: dt.datetime):

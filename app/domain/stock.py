@@ -14,7 +14,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app.errors import Conflict, ShapeViolation
 from app.namespaces import RDF_TYPE, T
-from app.queries import as_term
+from app.rdf.normalise import decimal_literal
 from app.rdf.triples import first, number, without
 
 ZERO = Decimal(0)
@@ -53,9 +53,9 @@ def write(triples: list[Triple], item: NamedNode, ledger: Ledger) -> list[Triple
     replaced = {*LEDGER, T.stockLimitation} if ledger.on_hand is not None else set(LEDGER)
     out = without(triples, item, replaced)
     if ledger.on_hand is not None:
-        out += [Triple(item, T.onHand, _dec(ledger.on_hand)),
-                Triple(item, T.stockLimitation, _dec(ledger.available))]
-    out += [Triple(item, T.held, _dec(ledger.held)), Triple(item, T.committed, _dec(ledger.committed))]
+        out += [Triple(item, T.onHand, decimal_literal(ledger.on_hand)),
+                Triple(item, T.stockLimitation, decimal_literal(ledger.available))]
+    out += [Triple(item, T.held, decimal_literal(ledger.held)), Triple(item, T.committed, decimal_literal(ledger.committed))]
     return out
 
 
@@ -105,7 +105,3 @@ def keep_ledgers(current: dict[NamedNode, list[Triple]], documents: dict[NamedNo
             triples = restock(current.get(name), triples, name)
         out[name] = triples
     return out
-
-
-def _dec(value: Decimal):
-    return as_term(value.normalize() if value == value.to_integral() else value)

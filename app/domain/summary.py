@@ -9,8 +9,8 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import queries
 from app.namespaces import RDF_TYPE, hub
-from app.queries import as_term
-from app.rdf.triples import number
+from app.rdf.normalise import decimal_literal
+from app.rdf.triples import number, tidy
 from app.store import Store
 
 COLUMNS = ("ordered", "held", "completed", "cancelled", "kilograms", "value")
@@ -41,7 +41,7 @@ def to_triples(session: NamedNode, table: list[dict]) -> list[Triple]:
         out += [Triple(node, hub("row"), row), Triple(row, hub("supplier"), entry["producer"])]
         if entry["product"] is not None:
             out.append(Triple(row, hub("product"), entry["product"]))
-        out += [Triple(row, hub(TERMS[c]), as_term(_tidy(entry[c]))) for c in COLUMNS]
+        out += [Triple(row, hub(TERMS[c]), decimal_literal(entry[c])) for c in COLUMNS]
     return out
 
 
@@ -51,10 +51,5 @@ def to_csv(table: list[dict]) -> str:
     writer.writerow(["producer", "product", *COLUMNS])
     for entry in table:
         writer.writerow([entry["producer"].value, entry["product"].value if entry["product"] else "",
-                         *(format(_tidy(entry[c]), "f") for c in COLUMNS)])
+                         *(format(tidy(entry[c]), "f") for c in COLUMNS)])
     return buffer.getvalue()
-
-
-def _tidy(value: Decimal) -> Decimal:
-    value = value.normalize()
-    return value.quantize(Decimal(1)) if value == value.to_integral() else value

@@ -58,5 +58,11 @@ def number(term) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+def tidy(value: Decimal) -> Decimal:
+    """A decimal without trailing zeros (6.000 → 6, 1E+1 → 10): documents read as people write them."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value
+
+
 def iri(term) -> str | None:
     return term.value if isinstance(term, NamedNode) else None
