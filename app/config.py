@@ -23,6 +23,7 @@ class Settings:
     max_page_size: int = 1000
     close_grace_seconds: int = 3600       # sessions close automatically this long after endDate
     close_every_seconds: int = 60         # how often `serve` looks for sessions due (0: never)
+    lock_ttl_seconds: int = 30            # a remote store's write lock outlives a killed holder this long
 
     # Environment variable of each field; PUBLIC_BASE_URL has no prefix, as API.md fixes.
     ENV = {
@@ -40,6 +41,7 @@ class Settings:
         "max_page_size": "DFC_HUB_MAX_PAGE_SIZE",
         "close_grace_seconds": "DFC_HUB_CLOSE_GRACE_SECONDS",
         "close_every_seconds": "DFC_HUB_CLOSE_EVERY_SECONDS",
+        "lock_ttl_seconds": "DFC_HUB_LOCK_TTL_SECONDS",
     }
 
     @classmethod

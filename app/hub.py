@@ -26,7 +26,7 @@ class Hub:
         `clock` (anything with `now()`) is where order rules read the time; tests pass their own.
         """
         store = store or open_store(settings.store, settings.sparql_query, settings.sparql_update,
-                                    settings.sparql_store)
+                                    settings.sparql_store, settings.lock_ttl_seconds)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience)
         book = OrderBook(store, settings.public_base_url, clock or SystemClock())
         return cls(settings, store, Validator(), auth, book)

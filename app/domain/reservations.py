@@ -81,7 +81,9 @@ class OrderBook:
         new = incoming.triples if incoming is not None else None
         if new is not None:
             new = self._stamp_buyer(new, iri, agent, ns)
-        customer = new is not None and self._is_customer(incoming)
+        existing = self.find(iri.value)
+        customer = new is not None and (self._is_customer(incoming) or (
+            existing is not None and orders.is_customer(existing[1], existing[0])))
         sources = self._resolve(ns, new, iri, incoming.hints, customer) if new is not None else {}
         with self.store.write_lock():
             if key is not None:
@@ -101,8 +103,9 @@ class OrderBook:
                 raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
             check(current)
             self._authorise(agent, ns, current, new, iri)
-            if current is not None and new is not None and orders.is_customer(current, iri):
-                customer = True
+            if current is not None and new is not None and orders.is_customer(current, iri) != customer:
+                raise Conflict("an order cannot change from a customer's order to a wholesale order "
+                               "or back; place a new order")
             if new is not None:
                 new = self._lifecycle(current, new, iri, ns)
             if customer or (current is not None and orders.is_customer(current, iri)):
@@ -112,8 +115,9 @@ class OrderBook:
             if incoming is not None and incoming.person is not None:
                 graphs.setdefault(incoming.person[0], incoming.person[1])
             remove = [iri] if new is None else []
+            # The answer is the document as written, so its ETag is the one a GET gives.
             answer = Answer(201 if current is None else (204 if new is None else 200),
-                            iri.value if current is None else None, new or [])
+                            iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
             if key is not None:
                 graphs.update(idempotency.record(key, answer))
             self.store.replace_graphs({g: t for g, t in graphs.items() if g not in remove}, remove=remove)

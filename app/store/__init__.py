@@ -12,7 +12,7 @@ __all__ = ["QueryError", "Store", "open_store"]
 
 
 def open_store(spec: str, query_url: str | None = None, update_url: str | None = None,
-               graph_store_url: str | None = None) -> Store:
+               graph_store_url: str | None = None, lock_ttl: float = 30.0) -> Store:
     """Open the store named by `spec`; endpoint overrides apply to `sparql:` only."""
     kind, _, rest = spec.partition(":")
     if kind == "memory":
@@ -24,5 +24,5 @@ def open_store(spec: str, query_url: str | None = None, update_url: str | None =
     if kind == "sparql" and rest.startswith(("http://", "https://")):
         base = rest.rstrip("/")
         return RemoteStore(query_url or f"{base}/query", update_url or f"{base}/update",
-                           graph_store_url or f"{base}/store")
+                           graph_store_url or f"{base}/store", lock_ttl=lock_ttl)
     raise ValueError(f"DFC_HUB_STORE must be oxigraph:PATH, memory: or sparql:URL, not {spec!r}")

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import os
+import random
 import tempfile
 import threading
+import time
+import uuid
 from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
@@ -27,10 +31,13 @@ class RemoteStore(Store):
 
     Oxigraph's server runs each update request atomically but does not isolate concurrent
     writers, so every write here (and every read-check-write under `write_lock`) holds a
-    lock shared by all threads and processes of this machine that use the same update URL.
+    lock shared by every app process of the store, wherever it runs: a lock kept in the store
+    itself (see `_StoreLock`). A lock file per machine queues this machine's processes first,
+    so that the store lock is contended by one process per host at most.
     """
 
-    def __init__(self, query_url: str, update_url: str, store_url: str | None, timeout: float = 30.0):
+    def __init__(self, query_url: str, update_url: str, store_url: str | None, timeout: float = 30.0,
+                 lock_ttl: float = 30.0):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
         self.timeout = timeout
         self._local = threading.local()
@@ -43,6 +50,7 @@ class RemoteStore(Store):
         # store's URL serialises their writes and read-check-write sequences on this machine.
         digest = hashlib.sha256(update_url.encode()).hexdigest()[:16]
         self._lock_path = os.path.join(tempfile.gettempdir(), f"dfc-hub-{digest}.lock")
+        self._store_lock = _StoreLock(self, lock_ttl)
 
     @property
     def _http(self) -> requests.Session:
@@ -111,6 +119,11 @@ class RemoteStore(Store):
         with self._thread_lock:
             if self._lock_depth == 0:
                 self._lock_file = _lock_exclusive(self._lock_path)
+                try:
+                    self._store_lock.acquire()
+                except BaseException:
+                    self._lock_file.close()
+                    raise
             self._lock_depth += 1
             try:
                 yield
@@ -118,7 +131,10 @@ class RemoteStore(Store):
                 self._lock_depth -= 1
                 if self._lock_depth == 0:
                     lock_file, self._lock_file = self._lock_file, None
-                    lock_file.close()  # closing the descriptor releases the flock
+                    try:
+                        self._store_lock.release()
+                    finally:
+                        lock_file.close()  # closing the descriptor releases the flock
 
     def close(self) -> None:
         with self._sessions_lock:
@@ -126,6 +142,57 @@ class RemoteStore(Store):
         for session in sessions:
             session.close()
         self._local = threading.local()
+
+
+class _StoreLock:
+    """A mutual exclusion between app processes kept in the store: correct across hosts.
+
+    To take it, a process adds its token to the lock graph, then lists the tokens there: it
+    holds the lock only if its token is alone, else it takes it back and tries again after a
+    random pause. Each request sees every update committed before it starts, so of two
+    processes whose tokens overlap, the one that lists second sees both: at most one is ever
+    alone. Tokens carry an expiry, so a process killed while holding the lock blocks the others
+    for `ttl` seconds at most; a holder must finish within `ttl` (writes take milliseconds).
+    """
+
+    GRAPH = "<urn:x-dfc-hub:write-lock>"
+    EXPIRES = "<https://w3id.org/dfc-order-hub/ns#expires>"
+
+    def __init__(self, store: "RemoteStore", ttl: float):
+        self.store, self.ttl, self.token = store, ttl, None
+
+    def acquire(self) -> None:
+        pause = 0.001
+        while True:
+            token = f"<urn:x-dfc-hub:lock:{uuid.uuid4().hex}>"
+            now = time.time()
+            self._update(
+                f"DELETE {{ GRAPH {self.GRAPH} {{ ?t {self.EXPIRES} ?e }} }} WHERE {{ GRAPH {self.GRAPH} "
+                f"{{ ?t {self.EXPIRES} ?e }} FILTER(?e < {_stamp(now)}) }} ;\n"
+                f"INSERT DATA {{ GRAPH {self.GRAPH} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }} }}")
+            rows = self.store.select(f"SELECT ?t WHERE {{ GRAPH {self.GRAPH} {{ ?t {self.EXPIRES} ?e }} }}")
+            if [str(r["t"]) for r in rows] == [token]:
+                self.token = token
+                return
+            self._drop(token)
+            time.sleep(random.uniform(0, pause))
+            pause = min(pause * 2, 0.05)
+
+    def release(self) -> None:
+        token, self.token = self.token, None
+        if token is not None:
+            self._drop(token)
+
+    def _drop(self, token: str) -> None:
+        self._update(f"DELETE WHERE {{ GRAPH {self.GRAPH} {{ {token} ?p ?o }} }}")
+
+    def _update(self, text: str) -> None:
+        self.store._post(self.store.update_url, text, "application/sparql-update")
+
+
+def _stamp(seconds: float) -> str:
+    moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return f'"{moment}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
 
 
 def _lock_exclusive(path: str):
