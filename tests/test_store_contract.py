@@ -156,6 +156,26 @@ def test_replace_graphs_replaces_only_the_named_graphs(filled):
     assert default_graph(filled) == before_default != []
 
 
+def test_replace_graphs_given_what_they_hold_writes_the_same_result(filled):
+    """With `current`, graphs change by their difference; blank nodes force a whole replace."""
+    old_g1, old_g2 = filled.graph(G1), filled.graph(G2)
+    qv = BlankNode()
+    new_g1 = [*old_g1[1:], Triple(S, Q, nn("added"))]                 # one removed, one added
+    new_g2 = [*old_g2, Triple(S, Q, qv), Triple(qv, P, Literal("7"))]  # a new blank node
+    new_g4 = [Triple(S, P, Literal("fresh"))]
+    filled.replace_graphs({G1: new_g1, G2: new_g2, nn("graph/4"): new_g4},
+                          current={G1: old_g1, G2: old_g2, nn("graph/4"): []})
+    assert canonical(filled.graph(G1)) == canonical(new_g1)
+    assert canonical(filled.graph(G2)) == canonical(new_g2)
+    assert canonical(filled.graph(nn("graph/4"))) == canonical(new_g4)
+    kept = filled.graph(G2)                                             # now holds a blank node
+    changed = [t for t in kept if t.predicate != P or not isinstance(t.subject, BlankNode)]
+    changed.append(Triple(next(t.object for t in kept if isinstance(t.object, BlankNode)), P, Literal("8")))
+    filled.replace_graphs({G2: changed}, current={G2: kept})
+    values = {t.object.value for t in filled.graph(G2) if isinstance(t.subject, BlankNode)}
+    assert values == {"8"} and len([t for t in filled.graph(G2) if t.predicate == Q and isinstance(t.object, BlankNode)]) == 1
+
+
 def test_replace_graphs_with_no_triples_drops_the_graph_and_missing_graphs_are_fine(filled):
     filled.replace_graphs({G1: [], nn("graph/never"): []}, remove=[nn("graph/absent")])
     assert not filled.has_graph(G1)

@@ -108,10 +108,11 @@ class OrderBook:
                                "or back; place a new order")
             if new is not None:
                 new = self._lifecycle(current, new, iri, ns)
+            seen = {iri: current or []}     # what each graph holds now, to write differences only
             if customer or (current is not None and orders.is_customer(current, iri)):
-                graphs = self._customer(ns, iri, current, new, sources)
+                graphs = self._customer(ns, iri, current, new, sources, seen)
             else:
-                graphs = self._wholesale(ns, iri, current, new, sources)
+                graphs = self._wholesale(ns, iri, current, new, sources, seen)
             if incoming is not None and incoming.person is not None:
                 graphs.setdefault(incoming.person[0], incoming.person[1])
             remove = [iri] if new is None else []
@@ -120,7 +121,9 @@ class OrderBook:
                             iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
             if key is not None:
                 graphs.update(idempotency.record(key, answer))
-            self.store.replace_graphs({g: t for g, t in graphs.items() if g not in remove}, remove=remove)
+                seen[key.graph] = []
+            self.store.replace_graphs({g: t for g, t in graphs.items() if g not in remove}, remove=remove,
+                                      current=seen)
         return answer
 
     def _stamp_buyer(self, new, iri, agent: Agent, ns) -> list[Triple]:
@@ -176,7 +179,7 @@ class OrderBook:
 
     # --- wholesale orders: the order itself reserves -----------------------------------------
 
-    def _wholesale(self, ns, iri, current, new, sources) -> dict[NamedNode, list[Triple]]:
+    def _wholesale(self, ns, iri, current, new, sources, seen) -> dict[NamedNode, list[Triple]]:
         if new is not None:
             new = self._stamp_items(new, iri, current, sources)
             s = orders.session(new, iri)
@@ -187,7 +190,7 @@ class OrderBook:
             self._check_discounts(new, iri, sources)
         delta = _minus(orders.usage(new, iri), orders.usage(current, iri))
         lines = _lines_by_item(new, iri, sources) if new is not None else {}
-        graphs = self._ledgers(delta, lines)
+        graphs = self._ledgers(delta, lines, seen)
         if new is not None:
             graphs[iri] = new
         return graphs
@@ -229,7 +232,7 @@ class OrderBook:
 
     # --- customer orders: the hub's wholesale orders reserve ----------------------------------
 
-    def _customer(self, ns, iri, current, new, targets) -> dict[NamedNode, list[Triple]]:
+    def _customer(self, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Triple]]:
         """A customer order's change, carried into the hub's wholesale orders with its producers."""
         doc = new if new is not None else current
         session = orders.session(doc, iri)
@@ -259,6 +262,7 @@ class OrderBook:
             order = _order_of(line.wholesale_line)
             if order is not None and order not in wholesale:
                 wholesale[order] = self.store.graph(order)   # made under the other consolidation mode
+        seen.update(wholesale)                          # as read, before any change below
         created: set[NamedNode] = set()
         if new is not None:
             for line in orders.lines(new, iri):
@@ -272,6 +276,7 @@ class OrderBook:
                         wholesale[order] = consolidation.new_order(
                             order, hub, target.producer, session, iri if settings.per_customer_order else None)
                         created.add(order)
+                        seen[order] = []
                     wline, wholesale[order] = consolidation.line_for(wholesale[order], order, target)
                     contribution = line.quantity * target.per_unit
                     change[wline] += contribution
@@ -297,14 +302,14 @@ class OrderBook:
             old_usage = {} if order in created else orders.usage(before, order)
             usage_delta = _plus(usage_delta, _minus(orders.usage(after, order), old_usage))
             graphs[order] = after
-        graphs.update(self._ledgers(usage_delta, wanted))
+        graphs.update(self._ledgers(usage_delta, wanted, seen))
         if new is not None:
             graphs[iri] = new
         return graphs
 
     # --- the ledger ------------------------------------------------------------------------
 
-    def _ledgers(self, delta: Usage, lines_by_item: dict) -> dict[NamedNode, list[Triple]]:
+    def _ledgers(self, delta: Usage, lines_by_item: dict, seen: dict) -> dict[NamedNode, list[Triple]]:
         """The item documents a usage change makes; 409 with shortages if any would go below 0."""
         graphs, shortages = {}, []
         for item, (held, committed) in sorted(delta.items(), key=lambda kv: kv[0].value):
@@ -313,6 +318,7 @@ class OrderBook:
             doc = self.store.graph(item)
             if not doc:
                 continue      # the item was deleted: nothing left to count on
+            seen[item] = doc
             ledger = stock.read(doc, item)
             after = ledger.moved(held, committed)
             if held + committed > 0 and after.available is not None and after.available < 0:
@@ -348,9 +354,10 @@ class OrderBook:
                 usage_delta = _plus(usage_delta, _minus(orders.usage(after, order), orders.usage(before, order)))
                 graphs[order] = after
                 completed.append(order)
-            graphs.update(self._ledgers(usage_delta, {}))
+            seen = {session: doc}
+            graphs.update(self._ledgers(usage_delta, {}, seen))
             graphs[session] = [*doc, Triple(session, T.closedAt, _instant(now))]
-            self.store.replace_graphs(graphs)
+            self.store.replace_graphs(graphs, current=seen)
         return True, completed
 
     def close_due(self, grace: dt.timedelta, now: dt.datetime | None = None) -> list[NamedNode]:

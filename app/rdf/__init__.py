@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from pyoxigraph import Triple
 
 from app.errors import BadRequest, UnsupportedMediaType
-from app.rdf.contexts import inline_contexts
+from app.rdf.contexts import inline_contexts, trim_contexts
 from app.rdf.normalise import normalise
 
 JSONLD_TYPES = ("application/ld+json", "application/json")
@@ -61,6 +61,7 @@ def parse_jsonld(doc, base_iri: str | None) -> tuple[list[Triple], set[str]]:
     if not isinstance(doc, (dict, list)):
         raise BadRequest("the body is JSON but not JSON-LD: expected an object or an array")
     versions = inline_contexts(doc)
+    trim_contexts(doc)
     try:
         quads = ox.parse(json.dumps(doc), format=ox.RdfFormat.JSON_LD, base_iri=base_iri,
                          rename_blank_nodes=True)

@@ -14,7 +14,7 @@ import abc
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping
 
-from pyoxigraph import NamedNode, Quad, Triple
+from pyoxigraph import BlankNode, NamedNode, Quad, Triple
 
 from app.errors import QueryError
 from app.queries import bind, to_sparql
@@ -63,9 +63,13 @@ class Store(abc.ABC):
         self._update(bind(update, bindings))
 
     def replace_graphs(self, graphs: Mapping[NamedNode, Iterable[Triple]],
-                       remove: Iterable[NamedNode] = ()) -> None:
-        """Replace each named graph by its triples and drop `remove`, all in one transaction."""
-        self._update(replace_graphs_update(graphs, remove))
+                       remove: Iterable[NamedNode] = (), current: Mapping | None = None) -> None:
+        """Replace each named graph by its triples and drop `remove`, all in one transaction.
+
+        `current` may give what some graphs hold now (read under the write lock): those are
+        changed by their difference only, which is much less to write.
+        """
+        self._update(replace_graphs_update(graphs, remove, current))
 
     def has_graph(self, name: NamedNode) -> bool:
         """Tell whether a named graph holds any triple."""
@@ -88,14 +92,37 @@ def graphs_query(names: Iterable[NamedNode]) -> str:
 
 
 def replace_graphs_update(graphs: Mapping[NamedNode, Iterable[Triple]],
-                          remove: Iterable[NamedNode] = ()) -> str:
-    """Build the single update that drops and refills graphs (terms serialised by pyoxigraph)."""
-    ops = [f"DROP SILENT GRAPH {g}" for g in [*graphs, *remove]]
-    body = []
+                          remove: Iterable[NamedNode] = (), current: Mapping | None = None) -> str:
+    """Build the single update that drops and refills graphs (terms serialised by pyoxigraph).
+
+    A graph whose current triples are known is changed by its difference instead, unless the
+    difference holds a blank node: DELETE DATA cannot name one, and INSERT DATA would make a
+    new one where the graph meant the one it has.
+    """
+    current = current or {}
+    drops, deletes, inserts = [*remove], {}, {}
     for g, triples in graphs.items():
-        lines = " .\n".join(" ".join(map(to_sparql, t)) for t in triples)
-        if lines:
-            body.append(f"GRAPH {g} {{\n{lines} .\n}}")
-    if body:
-        ops.append("INSERT DATA {\n" + "\n".join(body) + "\n}")
+        triples = list(triples)
+        old = current.get(g)
+        if old is not None:
+            gone = set(old) - set(triples)
+            added = [t for t in dict.fromkeys(triples) if t not in set(old)]
+            if not any(_has_blank(t) for t in (*gone, *added)):
+                deletes[g], inserts[g] = gone, added
+                continue
+        drops.append(g)
+        inserts[g] = triples
+    ops = [f"DROP SILENT GRAPH {g}" for g in drops]
+    for keyword, blocks in (("DELETE DATA", deletes), ("INSERT DATA", inserts)):
+        body = []
+        for g, triples in blocks.items():
+            lines = " .\n".join(" ".join(map(to_sparql, t)) for t in triples)
+            if lines:
+                body.append(f"GRAPH {g} {{\n{lines} .\n}}")
+        if body:
+            ops.append(keyword + " {\n" + "\n".join(body) + "\n}")
     return " ;\n".join(ops) if ops else ""
+
+
+def _has_blank(t: Triple) -> bool:
+    return isinstance(t.subject, BlankNode) or isinstance(t.object, BlankNode)

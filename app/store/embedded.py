@@ -48,11 +48,11 @@ class EmbeddedStore(Store):
             with self._lock, _translated():
                 self._store.update(update)
 
-    def replace_graphs(self, graphs, remove=()) -> None:
+    def replace_graphs(self, graphs, remove=(), current=None) -> None:
         """Replace graphs in one transaction; new graphs take the native path, five times faster."""
         with self._lock:
-            if remove or any(self.has_graph(g) for g in graphs):
-                super().replace_graphs(graphs, remove)
+            if remove or any((current or {}).get(g) or self.has_graph(g) for g in graphs):
+                super().replace_graphs(graphs, remove, current)
                 return
             # Nothing to drop: one `extend` is one transaction, and no SPARQL text is built.
             with _translated():
