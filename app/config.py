@@ -24,6 +24,9 @@ class Settings:
     close_grace_seconds: int = 3600       # sessions close automatically this long after endDate
     close_every_seconds: int = 60         # how often `serve` looks for sessions due (0: never)
     lock_ttl_seconds: int = 30            # a remote store's write lock outlives a killed holder this long
+    sparql_timeout_seconds: float = 30.0  # an analyst query running longer answers 503
+    sparql_max_queries: int = 2           # analyst queries running at once (503 beyond)
+    sparql_max_result_bytes: int = 16 * 1024 * 1024
 
     # Environment variable of each field; PUBLIC_BASE_URL has no prefix, as API.md fixes.
     ENV = {
@@ -42,6 +45,9 @@ class Settings:
         "close_grace_seconds": "DFC_HUB_CLOSE_GRACE_SECONDS",
         "close_every_seconds": "DFC_HUB_CLOSE_EVERY_SECONDS",
         "lock_ttl_seconds": "DFC_HUB_LOCK_TTL_SECONDS",
+        "sparql_timeout_seconds": "DFC_HUB_SPARQL_TIMEOUT_SECONDS",
+        "sparql_max_queries": "DFC_HUB_SPARQL_MAX_QUERIES",
+        "sparql_max_result_bytes": "DFC_HUB_SPARQL_MAX_RESULT_BYTES",
     }
 
     @classmethod
@@ -52,7 +58,7 @@ class Settings:
         for f in dataclasses.fields(cls):
             raw = environ.get(cls.ENV[f.name])
             if raw not in (None, ""):
-                values[f.name] = int(raw) if f.type == "int" else raw
+                values[f.name] = {"int": int, "float": float}.get(f.type, str)(raw)
         values.update(overrides or {})
         unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
         if unknown:

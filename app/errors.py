@@ -2,7 +2,10 @@
 
     HubError
     ├── BadRequest (400)            not JSON, not JSON-LD, unknown remote context, bad parameter
-    │   └── UnknownContext          a remote @context we will not fetch
+    │   ├── UnknownContext          a remote @context we will not fetch
+    │   ├── InvalidQuery            an analyst's SPARQL the store cannot parse or evaluate
+    │   ├── QueryRefused            an update, LOAD or SERVICE sent to the read-only endpoint
+    │   └── ResultTooLarge          an analyst's result beyond DFC_HUB_SPARQL_MAX_RESULT_BYTES
     ├── Unauthorized (401)          no token or a bad one
     ├── Forbidden (403)             the agent may not do this
     ├── NotFound (404)
@@ -17,6 +20,8 @@
     ├── KeyReused (422)             an Idempotency-Key sent again with another request
     ├── QueryError (500)            the store refused one of our queries: a bug of ours
     └── StoreUnavailable (503)      the store did not answer
+        ├── QueryTimeout            an analyst's query ran past DFC_HUB_SPARQL_TIMEOUT_SECONDS
+        └── AnalyticsBusy           every analyst query slot is taken
 
 Nothing here knows about HTTP frameworks: `app/api` renders `problem()`.
 """
@@ -53,6 +58,9 @@ def _error(name, status, title, slug, base=HubError):
 
 BadRequest = _error("BadRequest", 400, "Bad request", "bad-request")
 UnknownContext = _error("UnknownContext", 400, "Unknown remote JSON-LD context", "unknown-context", BadRequest)
+InvalidQuery = _error("InvalidQuery", 400, "Invalid SPARQL query", "invalid-query", BadRequest)
+QueryRefused = _error("QueryRefused", 400, "Query refused", "query-refused", BadRequest)
+ResultTooLarge = _error("ResultTooLarge", 400, "Result too large", "result-too-large", BadRequest)
 Unauthorized = _error("Unauthorized", 401, "Unauthorized", "unauthorized")
 Forbidden = _error("Forbidden", 403, "Forbidden", "forbidden")
 NotFound = _error("NotFound", 404, "Not found", "not-found")
@@ -67,3 +75,5 @@ ShapeViolation = _error("ShapeViolation", 422, "The payload does not conform to 
 KeyReused = _error("KeyReused", 422, "Idempotency key reused", "idempotency-key-reused")
 QueryError = _error("QueryError", 500, "The store refused a query", "store-query-error")
 StoreUnavailable = _error("StoreUnavailable", 503, "Store unavailable", "store-unavailable")
+QueryTimeout = _error("QueryTimeout", 503, "Query timed out", "query-timeout", StoreUnavailable)
+AnalyticsBusy = _error("AnalyticsBusy", 503, "Too many analyst queries", "analytics-busy", StoreUnavailable)

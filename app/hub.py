@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from app.analytics import Analytics
 from app.config import Settings
 from app.domain.agents import Authenticator
 from app.domain.clock import SystemClock
@@ -18,6 +19,7 @@ class Hub:
     validator: Validator
     auth: Authenticator
     orders: OrderBook
+    analytics: Analytics
 
     @classmethod
     def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
@@ -29,7 +31,8 @@ class Hub:
                                     settings.sparql_store, settings.lock_ttl_seconds)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience)
         book = OrderBook(store, settings.public_base_url, clock or SystemClock())
-        return cls(settings, store, Validator(), auth, book)
+        return cls(settings, store, Validator(), auth, book, Analytics(store, settings))
 
     def close(self) -> None:
+        self.analytics.close()
         self.store.close()

@@ -32,3 +32,23 @@ def test_replace_graphs_update_golden():
         "}\n"
         "}")
     assert replace_graphs_update({}) == ""
+
+
+def test_replace_graphs_update_by_difference_golden():
+    old = [Triple(G1, P, Literal("1")), Triple(G1, P, Literal("keep"))]
+    new = [Triple(G1, P, Literal("keep")), Triple(G1, P, Literal("2"))]
+    text = replace_graphs_update({G1: new, G2: [Triple(G2, P, Literal("x"))]}, current={G1: old, G2: []})
+    assert text == (
+        "DELETE DATA {\n"
+        "GRAPH <http://hub.test/a> {\n"
+        '<http://hub.test/a> <http://hub.test/p> "1" .\n'
+        "}\n"
+        "} ;\n"
+        "INSERT DATA {\n"
+        "GRAPH <http://hub.test/a> {\n"
+        '<http://hub.test/a> <http://hub.test/p> "2" .\n'
+        "}\n"
+        "GRAPH <http://hub.test/b> {\n"
+        '<http://hub.test/b> <http://hub.test/p> "x" .\n'
+        "}\n"
+        "}")

@@ -138,6 +138,10 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
         if Triple(node, RDF_TYPE, T.OrderLine) not in body:
             body.append(Triple(node, RDF_TYPE, T.OrderLine))
     if person is not None:
+        # The person's details live in the person's graph only (DESIGN.md storage model); the
+        # order keeps a reference, or analysts and producers reading orders would see them.
+        about_person = {t.subject for t in subtree(triples, person[2])}
+        body = [t for t in body if t.subject not in about_person]
         body = docs.rename(body, {person[2]: person[0]})
     return Incoming(iri, body, hints, person[:2] if person else None)
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import BinaryIO
 
 from pyoxigraph import BlankNode, NamedNode, Quad, Triple
 
@@ -20,6 +21,10 @@ from app.errors import QueryError
 from app.queries import bind, to_sparql
 
 Bindings = Mapping[str, object] | None
+# What `query_to` writes: SPARQL results formats, and N-Triples for graph results.
+RESULT_FORMATS = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                  "text/tab-separated-values")
+N_TRIPLES = "application/n-triples"
 
 
 class Store(abc.ABC):
@@ -36,6 +41,19 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def construct(self, query: str, bindings: Bindings = None) -> list[Triple]:
         """Run a CONSTRUCT or DESCRIBE."""
+
+    @abc.abstractmethod
+    def query_to(self, query: str, default_graph: Sequence[NamedNode], named_graphs: Sequence[NamedNode],
+                 media_type: str, out: BinaryIO, timeout: float | None = None) -> None:
+        """Run a client's query over exactly this dataset, writing its results to `out`.
+
+        The default graph is the union of `default_graph` and `GRAPH` sees only `named_graphs`,
+        whatever FROM / FROM NAMED the query says (both lists replace the query's own dataset;
+        pass non-empty lists: an empty one means "unrestricted" to the SPARQL protocol).
+        `media_type` is a SPARQL results format for SELECT and ASK (`RESULT_FORMATS`), N-Triples
+        for CONSTRUCT and DESCRIBE. A query the store cannot parse or evaluate raises InvalidQuery;
+        an exception `out.write` raises stops the query and propagates.
+        """
 
     @abc.abstractmethod
     def _update(self, update: str) -> None:
@@ -100,7 +118,7 @@ def replace_graphs_update(graphs: Mapping[NamedNode, Iterable[Triple]],
     new one where the graph meant the one it has.
     """
     current = current or {}
-    drops, deletes, inserts = [*remove], {}, {}
+    drops, deletes, inserts = [], {}, {}
     for g, triples in graphs.items():
         triples = list(triples)
         old = current.get(g)
@@ -112,7 +130,7 @@ def replace_graphs_update(graphs: Mapping[NamedNode, Iterable[Triple]],
                 continue
         drops.append(g)
         inserts[g] = triples
-    ops = [f"DROP SILENT GRAPH {g}" for g in drops]
+    ops = [f"DROP SILENT GRAPH {g}" for g in [*drops, *remove]]
     for keyword, blocks in (("DELETE DATA", deletes), ("INSERT DATA", inserts)):
         body = []
         for g, triples in blocks.items():

@@ -4,13 +4,18 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 import pyoxigraph as ox
 from pyoxigraph import NamedNode, Quad, Triple
 
-from app.errors import QueryError, StoreUnavailable
+from app.errors import InvalidQuery, QueryError, StoreUnavailable
 from app.queries import bind
-from app.store.base import Bindings, Store
+from app.store.base import N_TRIPLES, Bindings, Store
+
+_RESULTS = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
+            "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+            "text/csv": ox.QueryResultsFormat.CSV, "text/tab-separated-values": ox.QueryResultsFormat.TSV}
 
 
 class EmbeddedStore(Store):
@@ -42,6 +47,29 @@ class EmbeddedStore(Store):
         text = bind(query, bindings)
         with _translated():
             return list(self._store.query(text))
+
+    def query_to(self, query, default_graph, named_graphs, media_type: str, out: BinaryIO,
+                  timeout: float | None = None) -> None:
+        # The query runs in the caller's thread (pyoxigraph releases the GIL while it works);
+        # `timeout` is the caller's to enforce: an embedded query cannot be interrupted.
+        try:
+            result = self._store.query(query, default_graph=list(default_graph),
+                                       named_graphs=list(named_graphs))
+            try:
+                if isinstance(result, ox.QueryTriples) != (media_type == N_TRIPLES):
+                    raise InvalidQuery(f"this query's results cannot be written as {media_type}")
+                result.serialize(out, format=ox.RdfFormat.N_TRIPLES if media_type == N_TRIPLES
+                                 else _RESULTS[media_type])
+            finally:
+                # pyoxigraph's results belong to this thread: an exception carried to another
+                # thread must not keep them alive in its traceback.
+                del result
+        except SyntaxError as e:
+            raise InvalidQuery(f"the query is not valid SPARQL: {e}") from e
+        except (RuntimeError, ValueError) as e:
+            raise InvalidQuery(f"the query failed: {e}") from e
+        except OSError as e:
+            raise StoreUnavailable(f"the embedded store failed: {e}") from e
 
     def _update(self, update: str) -> None:
         if update:

@@ -1,0 +1,88 @@
+"""Analyst queries on worker threads: a deadline, a bounded number at once, a bounded result.
+
+Neither backend lets Python interrupt a running query: pyoxigraph evaluates in Rust (releasing
+the GIL, so the request thread stays free to answer), Oxigraph's server computes on after we
+stop listening. So a query that outlives its deadline is answered 503 at once and abandoned,
+and what it can cost afterwards is bounded instead:
+- it keeps one of `max_running` slots until the store returns; while every slot is taken, new
+  queries answer 503 at once rather than queue, so abandoned queries never pile up;
+- the next time it writes a result chunk it is stopped (streaming results such as a plain
+  SELECT stop within milliseconds; a sort or an aggregate first runs to its end);
+- a result never grows past `max_bytes` in memory.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import threading
+from collections.abc import Callable
+
+from app.errors import AnalyticsBusy, QueryTimeout, ResultTooLarge
+
+
+class Abandoned(Exception):
+    """Raised into a query's writer once nobody waits for it any more."""
+
+
+class Output(io.RawIOBase):
+    """Where a query writes its result: bounded, and closed to it once it is abandoned."""
+
+    def __init__(self, max_bytes: int):
+        super().__init__()
+        self._buffer = io.BytesIO()
+        self._max_bytes = max_bytes
+        self.abandoned = threading.Event()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        if self.abandoned.is_set():
+            raise Abandoned("the query ran past its deadline")
+        if self._buffer.tell() + len(data) > self._max_bytes:
+            raise ResultTooLarge(f"the result is larger than {self._max_bytes} bytes "
+                                 "(DFC_HUB_SPARQL_MAX_RESULT_BYTES); add a LIMIT or aggregate",
+                                 maxBytes=self._max_bytes)
+        return self._buffer.write(data)
+
+    def value(self) -> bytes:
+        return self._buffer.getvalue()
+
+
+class QueryRunner:
+    """Runs jobs that write into an `Output`, `max_running` at most, each within `timeout` seconds."""
+
+    def __init__(self, timeout: float, max_running: int, max_bytes: int):
+        self.timeout, self.max_bytes = timeout, max_bytes
+        self._slots = threading.BoundedSemaphore(max_running)
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_running, thread_name_prefix="analyst-query")
+
+    def run(self, job: Callable[[Output], None]) -> bytes:
+        """Run `job(output)`; return what it wrote, or raise its error, 503 when late or busy."""
+        if not self._slots.acquire(blocking=False):
+            raise AnalyticsBusy("every analyst query slot is taken (DFC_HUB_SPARQL_MAX_QUERIES); "
+                                "try again in a moment", retryAfter=int(self.timeout) + 1)
+        out = Output(self.max_bytes)
+        try:
+            future = self._pool.submit(self._work, job, out)
+        except BaseException:
+            self._slots.release()
+            raise
+        try:
+            future.result(timeout=self.timeout)
+        except concurrent.futures.TimeoutError:
+            out.abandoned.set()
+            raise QueryTimeout(f"the query did not finish within {self.timeout:g} s "
+                               "(DFC_HUB_SPARQL_TIMEOUT_SECONDS); narrow it, or add a LIMIT",
+                               timeoutSeconds=self.timeout) from None
+        return out.value()
+
+    def _work(self, job, out: Output) -> None:
+        try:
+            job(out)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        """Stop taking queries; abandoned ones finish on their own threads."""
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,75 @@
+"""`/sparql`: the SPARQL 1.1 Protocol, read-only, over the anonymised dataset (app/analytics)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from app.analytics import GRAPH_MEDIA, RESULT_MEDIA, read_query
+from app.api.context import agent, hub
+from app.api.negotiate import best_media_type, family
+from app.domain.agents import Agent
+from app.errors import BadRequest, Forbidden, NotAcceptable, QueryRefused, Unauthorized, UnsupportedMediaType
+
+bp = Blueprint("sparql", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+# Plain JSON is what many clients ask for first; it gets the JSON flavour of the results.
+RESULTS = {**{m: m for m in RESULT_MEDIA}, "application/json": RESULT_MEDIA[0]}
+GRAPHS = {**{m: m for m in GRAPH_MEDIA}, "application/json": "application/ld+json"}
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def sparql():
+    _analyst(agent())
+    text, params = _protocol_request()
+    query = read_query(text)
+    offered = GRAPHS if query.returns_graph else RESULTS
+    chosen = best_media_type(request.headers.get("Accept"), list(offered))
+    if chosen is None:
+        raise NotAcceptable(f"{query.form} results are available as {', '.join(offered)}",
+                            available=list(offered))
+    media = offered[chosen]
+    analytics = hub().analytics
+    dataset = analytics.dataset(query, params.getlist("default-graph-uri"), params.getlist("named-graph-uri"))
+    body = analytics.run(query, media, dataset, family())
+    response = Response(body, content_type=media + ("; charset=utf-8" if media.startswith("text/") else ""))
+    response.vary.add("Accept")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _analyst(who: Agent | None) -> Agent:
+    """Allow the admin and tokens with the Analytics scope (an unscoped token is not enough:
+    analytics reach beyond what any one enterprise owns)."""
+    if who is None:
+        raise Unauthorized("/sparql needs a bearer token with the Analytics scope")
+    if not (who.admin or "Analytics" in (who.scopes or ())):
+        raise Forbidden("the token lacks the Analytics scope", scopes=sorted(who.scopes or ()))
+    return who
+
+
+def _protocol_request():
+    """The query text and the parameters holding its graph URIs, as the protocol sends them."""
+    if request.method == "GET":
+        return _one_query(request.args), request.args
+    media = (request.mimetype or "").lower()
+    if media == FORM:
+        return _one_query(request.form), request.form
+    if media == DIRECT:
+        try:
+            return request.get_data(cache=False).decode("utf-8"), request.args
+        except UnicodeDecodeError:
+            raise BadRequest("the query must be UTF-8") from None
+    if media == "application/sparql-update":
+        raise QueryRefused("updates are refused: this endpoint is read-only")
+    raise UnsupportedMediaType(f"POST a query as {FORM} (query=…) or {DIRECT}"
+                               + (f", not {media}" if media else ""))
+
+
+def _one_query(params) -> str:
+    if "update" in params:
+        raise QueryRefused("updates are refused: this endpoint is read-only")
+    found = params.getlist("query")
+    if len(found) != 1:
+        raise BadRequest(f"send exactly one `query` parameter, not {len(found)}", parameter="query")
+    return found[0]

@@ -1,0 +1,399 @@
+"""`/sparql` over real HTTP with `requests`, on the embedded store and on a real `oxigraph serve`:
+the protocol (GET, POST form, POST direct; every result format, parsed), what it refuses, and
+attempts to reach a person's data, which must all come back empty.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+import xml.etree.ElementTree as ET
+
+import pyoxigraph as ox
+import pytest
+import requests
+
+from app.analytics.runner import QueryRunner
+from app.errors import AnalyticsBusy, QueryTimeout
+from app.rdf import read_payload
+from conftest import ADMIN, make_app
+from support.analytics_scenario import CUSTOMERS, served
+
+DFC_B = "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#"
+PREFIXES = f"PREFIX dfc-b: <{DFC_B}>\nPREFIX hub: <https://w3id.org/dfc-order-hub/ns#>\n"
+COUNT_OFFERS = PREFIXES + "SELECT (COUNT(?o) AS ?n) WHERE { ?o a dfc-b:Offer }"
+OFFERS = PREFIXES + "CONSTRUCT { ?o a dfc-b:Offer } WHERE { ?o a dfc-b:Offer }"
+SECRETS = [*CUSTOMERS, *CUSTOMERS.values(), "secret", "Person", "urn:x-dfc-hub"]
+
+
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def hub(request, tmp_path_factory):
+    with served(request.param, tmp_path_factory.mktemp(request.param), make_app, ADMIN) as (scenario, app):
+        r = scenario.http.post(f"{scenario.base}/api/admin/tokens", headers=scenario.admin,
+                               json={"agent": "https://analysts.example/ana", "scopes": ["Analytics"]})
+        scenario.tokens["analyst"] = {"Authorization": f"Bearer {r.json()['token']}"}
+        yield scenario, app
+
+
+def sparql(hub, query=None, accept=None, how="get", token="analyst", **params):
+    s, _ = hub
+    headers = {**s.tokens.get(token, s.admin if token == "admin" else {}), **({"Accept": accept} if accept else {})}
+    url = f"{s.base}/sparql"
+    if how == "get":
+        return s.http.get(url, params={"query": query, **params}, headers=headers)
+    if how == "form":
+        return s.http.post(url, data={"query": query, **params}, headers=headers)
+    return s.http.post(url, params=params, data=query.encode(), headers={**headers, "Content-Type": "application/sparql-query"})
+
+
+def rows(r) -> list[dict]:
+    assert r.status_code == 200, r.text
+    return [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
+
+
+# --- the protocol -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["get", "form", "direct"])
+def test_select_by_get_post_form_and_post_body(hub, how):
+    r = sparql(hub, COUNT_OFFERS, how=how)
+    assert r.headers["Content-Type"].startswith("application/sparql-results+json")
+    assert rows(r) == [{"n": "5"}]          # demo's 3 offers, the beans' 2, nothing else
+
+
+def test_select_results_in_every_format(hub):
+    json_rows = rows(sparql(hub, COUNT_OFFERS, "application/sparql-results+json"))
+    xml = sparql(hub, COUNT_OFFERS, "application/sparql-results+xml")
+    assert xml.headers["Content-Type"].startswith("application/sparql-results+xml")
+    ns = {"r": "http://www.w3.org/2005/sparql-results#"}
+    literal = ET.fromstring(xml.content).find("r:results/r:result/r:binding[@name='n']/r:literal", ns)
+    csv_r = sparql(hub, COUNT_OFFERS, "text/csv")
+    assert csv_r.headers["Content-Type"].startswith("text/csv")
+    tsv = sparql(hub, COUNT_OFFERS, "text/tab-separated-values")
+    assert tsv.headers["Content-Type"].startswith("text/tab-separated-values")
+    header, value = tsv.text.strip().split("\n")
+    assert header == "?n" and value.split("^^")[0] in ('"5"', "5")
+    assert json_rows == [{"n": literal.text}] == list(csv.DictReader(io.StringIO(csv_r.text)))
+
+
+@pytest.mark.parametrize("accept, parse", [
+    ("application/sparql-results+json", lambda r: r.json()["boolean"]),
+    ("application/sparql-results+xml", lambda r: ET.fromstring(r.content)[-1].text == "true"),
+    ("text/csv", lambda r: r.text.strip() == "true"),
+    ("text/tab-separated-values", lambda r: r.text.strip() == "true"),
+])
+def test_ask_in_every_format(hub, accept, parse):
+    r = sparql(hub, PREFIXES + "ASK { ?o a dfc-b:Offer }", accept)
+    assert r.status_code == 200 and parse(r) is True
+
+
+def offers_in(r) -> set[str]:
+    media = r.headers["Content-Type"].split(";")[0]
+    if media == "application/ld+json":
+        triples = read_payload(r.content, media, None).triples
+    else:
+        fmt = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFormat.N_TRIPLES}[media]
+        triples = [q.triple for q in ox.parse(r.content, format=fmt)]
+    return {t.subject.value for t in triples if t.object.value == DFC_B + "Offer"}
+
+
+@pytest.mark.parametrize("accept", [None, "text/turtle", "application/ld+json", "application/n-triples"])
+def test_construct_in_every_format(hub, accept):
+    r = sparql(hub, OFFERS, accept, how="form")
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].split(";")[0] == (accept or "text/turtle")
+    assert len(offers_in(r)) == 5
+    if accept == "application/ld+json":
+        assert r.json()["@context"] == "https://www.datafoodconsortium.org"   # DFC-compacted
+
+
+def test_describe(hub):
+    s, _ = hub
+    r = sparql(hub, f"DESCRIBE <{s.api}/jean-farm/offers/beans>", "application/n-triples")
+    assert offers_in(r) == {f"{s.api}/jean-farm/offers/beans"}
+
+
+@pytest.mark.parametrize("query, accept", [
+    (COUNT_OFFERS, "text/turtle"),
+    (OFFERS, "application/sparql-results+json"),
+    (COUNT_OFFERS, "image/png"),
+])
+def test_a_format_that_does_not_fit_the_query_is_406(hub, query, accept):
+    r = sparql(hub, query, accept)
+    assert r.status_code == 406 and r.headers["Content-Type"] == "application/problem+json"
+    assert r.json()["available"]
+
+
+# --- what it refuses --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", [
+    "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+    PREFIXES + "DELETE WHERE { ?o a dfc-b:Offer }",
+    "LOAD <http://127.0.0.1:9/data.ttl>",
+    "DROP ALL",
+    "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+])
+def test_updates_are_refused(hub, query):
+    for how in ("get", "form", "direct"):
+        r = sparql(hub, query, how=how)
+        assert r.status_code == 400 and r.json()["type"].endswith("/query-refused"), r.text
+    assert rows(sparql(hub, COUNT_OFFERS)) == [{"n": "5"}]
+
+
+def test_updates_by_the_update_protocol_are_refused(hub):
+    s, _ = hub
+    form = s.http.post(f"{s.base}/sparql", data={"update": "DROP ALL"}, headers=s.tokens["analyst"])
+    direct = s.http.post(f"{s.base}/sparql", data=b"DROP ALL",
+                         headers={**s.tokens["analyst"], "Content-Type": "application/sparql-update"})
+    assert form.status_code == direct.status_code == 400
+    assert rows(sparql(hub, COUNT_OFFERS)) == [{"n": "5"}]
+
+
+@pytest.fixture
+def trap():
+    """A local HTTP server recording every request: SERVICE must never reach it."""
+    import http.server
+
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(500)
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/sparql", hits
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "select * where {{ service silent <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ ?s ?p ?o OPTIONAL {{ SERVICE<{url}>{{ ?s ?p ?x }} }} }}",
+    "SELECT * WHERE {{ ?s ?p ?o FILTER EXISTS {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }}",
+    "SELECT * WHERE {{ BIND(<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ \\u0053ERVICE <{url}> {{ ?s ?p ?o }} }}",          # a codepoint escape
+    "PREFIX x: <{url}#> SELECT * WHERE {{ SERVICE x: {{ ?s ?p ?o }} }}",
+])
+def test_service_is_refused_and_nothing_is_fetched(hub, trap, template):
+    url, hits = trap
+    r = sparql(hub, template.format(url=url), how="direct")
+    assert r.status_code == 400 and "SERVICE" in r.json()["detail"], r.text
+    assert hits == []
+
+
+@pytest.mark.parametrize("query", [
+    PREFIXES + 'SELECT ?service WHERE { ?service dfc-b:name "SERVICE" } # SERVICE',
+    PREFIXES + "PREFIX service: <urn:x:> SELECT * WHERE { ?s service:SERVICE ?o . <urn:x:SERVICE> ?p ?o }",
+])
+def test_the_word_service_elsewhere_is_no_service_call(hub, query):
+    assert sparql(hub, query).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["SELECT * WHERE {", "SELECT ?x WHERE { ?x ?y }", "ASK { FILTER(nope(1)) }",
+                                   "hello", ""])
+def test_bad_syntax_is_400(hub, query):
+    r = sparql(hub, query, how="form")
+    assert r.status_code == 400 and r.headers["Content-Type"] == "application/problem+json"
+
+
+def test_one_query_parameter_exactly_and_a_known_body_type(hub):
+    s, _ = hub
+    url, token = f"{s.base}/sparql", s.tokens["analyst"]
+    assert s.http.get(url, headers=token).status_code == 400
+    assert s.http.get(url, params=[("query", "ASK {}"), ("query", "ASK {}")], headers=token).status_code == 400
+    r = s.http.post(url, data=b"ASK {}", headers={**token, "Content-Type": "text/plain"})
+    assert r.status_code == 415
+
+
+def test_tokens_need_the_analytics_scope(hub):
+    s, _ = hub
+    r = s.http.post(f"{s.base}/api/admin/tokens", headers=s.admin,
+                    json={"agent": f"{s.api}/hub-a", "scopes": ["ReadOrders", "ReadProducts"]})
+    s.tokens["reader"] = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert sparql(hub, "ASK {}", token="nobody").status_code == 401
+    s.tokens["forged"] = {"Authorization": "Bearer not-a-token"}
+    assert sparql(hub, "ASK {}", token="forged").status_code == 401
+    assert sparql(hub, "ASK {}", token="hub-a").status_code == 403        # unscoped: not an analyst
+    assert sparql(hub, "ASK {}", token="reader").status_code == 403
+    assert sparql(hub, "ASK {}", token="admin").status_code == 200
+
+
+# --- no person's data, ever -------------------------------------------------------------------
+
+def person_iris(app) -> list[str]:
+    """The person graphs the server holds (read from its store, not through /sparql)."""
+    store = app.extensions["dfc_hub"].store
+    found = store.select(PREFIXES + "SELECT ?p WHERE { GRAPH ?p { ?p a dfc-b:Person } }")
+    assert len(found) >= len(CUSTOMERS)
+    return [r["p"].value for r in found]
+
+
+def test_every_graph_holds_no_person(hub):
+    _, app = hub
+    r = sparql(hub, "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert len(rows(r)) > 100
+    graphs = {row["g"] for row in rows(r)}
+    assert not set(person_iris(app)) & graphs
+    assert not any(g.startswith("urn:") for g in graphs)
+    for secret in SECRETS:
+        assert secret not in r.text
+    union = sparql(hub, "SELECT * WHERE { ?s ?p ?o }")
+    assert len(rows(union)) > 100 and not any(secret in union.text for secret in SECRETS)
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT * FROM NAMED <{p}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    "SELECT * FROM <{p}> WHERE {{ ?s ?p ?o }}",
+    "SELECT * FROM <{p}> FROM NAMED <{p}> WHERE {{ {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} }} }}",
+    "SELECT * WHERE {{ GRAPH <{p}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ <{p}> ?p ?o }}",
+    "SELECT * WHERE {{ GRAPH ?g {{ <{p}> ?p ?o }} }}",
+    "CONSTRUCT {{ <{p}> ?p ?o }} WHERE {{ GRAPH ?g {{ <{p}> ?p ?o }} }}",
+    "DESCRIBE <{p}>",
+    "ASK {{ GRAPH ?g {{ <{p}> ?p ?o }} }}",
+    "SELECT ?x WHERE {{ ?order dfc-b:orderedBy/(dfc-b:firstName|dfc-b:email) ?x }}",
+    "SELECT ?x WHERE {{ ?order hub:customerOrder true ; dfc-b:orderedBy/(!<urn:x:none>)+ ?x }}",
+    "SELECT ?x WHERE {{ GRAPH ?g {{ ?order hub:customerOrder true ; dfc-b:orderedBy ?who }} "
+    "GRAPH ?who {{ ?who ?p ?x }} }}",
+    "SELECT ?s ?o WHERE {{ ?s ?p ?o FILTER(CONTAINS(LCASE(STR(?o)), \"secret\")) }}",
+    "SELECT * WHERE {{ GRAPH <urn:x-dfc-hub:tokens> {{ ?s ?p ?o }} }}",
+    "SELECT ?g WHERE {{ GRAPH ?g {{ ?s a hub:IdempotentResponse }} }}",
+])
+def test_crafted_queries_reach_no_person(hub, template):
+    s, app = hub
+    for person in person_iris(app):
+        query = PREFIXES + template.format(p=person)
+        for token in ("analyst", "admin"):                  # the admin gets the same view
+            r = sparql(hub, query, accept="application/n-triples" if "DESCRIBE" in query or "CONSTRUCT" in query
+                       else None, how="direct", token=token)
+            assert r.status_code == 200, r.text
+            for secret in SECRETS:
+                assert secret not in r.text
+            if "CONSTRUCT" in query or "DESCRIBE" in query:
+                assert r.text.strip() == ""
+            elif "ASK" in query:
+                assert r.json()["boolean"] is False
+            else:
+                assert rows(r) == []
+
+
+def test_the_protocol_graph_parameters_cannot_name_a_person(hub):
+    _, app = hub
+    for person in person_iris(app)[:2]:
+        for graph in (person, "urn:x-dfc-hub:tokens"):
+            params = {"default-graph-uri": graph, "named-graph-uri": graph}
+            for how in ("get", "form", "direct"):
+                r = sparql(hub, "SELECT * WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }", how=how, **params)
+                assert rows(r) == []
+
+
+def test_dataset_clauses_narrow_to_allowed_graphs(hub):
+    s, app = hub
+    offer = f"{s.api}/jean-farm/offers/carrots"
+    query = PREFIXES + f"SELECT ?g ?o FROM <{offer}> FROM NAMED <{offer}> FROM NAMED <{person_iris(app)[0]}> " \
+        "WHERE { { ?o a dfc-b:Offer } UNION { GRAPH ?g { ?o a dfc-b:Offer } } }"
+    assert sorted(rows(sparql(hub, query)), key=len) == [{"o": offer}, {"g": offer, "o": offer}]
+    # The protocol's parameters win over the query's own clauses, as the protocol says.
+    other = f"{s.api}/hub-a/offers/jean-carrots"
+    assert rows(sparql(hub, query, **{"default-graph-uri": other})) == [{"o": other}]
+
+
+def test_customers_appear_only_as_server_minted_pseudonyms(hub):
+    s, _ = hub
+    found = rows(sparql(hub, PREFIXES + "SELECT ?order ?buyer WHERE { ?order hub:customerOrder true ; "
+                        "dfc-b:orderedBy ?buyer }"))
+    assert {r["order"] for r in found} == set(s.orders.values())
+    assert all(re.fullmatch(rf"{re.escape(s.api)}/hub-[ab]/persons/[0-9a-f]{{12}}", r["buyer"]) for r in found)
+    described = sparql(hub, f"DESCRIBE <{found[0]['buyer']}>", "application/n-triples")
+    assert described.status_code == 200 and described.text.strip() == ""
+
+
+def test_a_customer_order_stores_no_person_triple(hub):
+    s, app = hub
+    store = app.extensions["dfc_hub"].store
+    for order in s.orders.values():
+        graph = store.graph(ox.NamedNode(order))
+        assert graph and not any(t.predicate.value.endswith(("#firstName", "#email")) for t in graph)
+        assert not any(t.object.value == DFC_B + "Person" for t in graph)
+
+
+def test_documents_that_describe_a_person_stay_out_whole(hub):
+    """Data written before persons had graphs of their own, or a person named by an IRI a client
+    chose (it may say who they are), keep their documents out of the dataset."""
+    s, app = hub
+    store = app.extensions["dfc_hub"].store
+    legacy, chosen = f"{s.api}/hub-a/orders/legacy", f"{s.api}/hub-a/orders/chosen"
+    person = "mailto:zoe.secret@example.org"
+    store.update(PREFIXES + f"""INSERT DATA {{
+      GRAPH <{legacy}> {{ <{legacy}> a dfc-b:Order ; dfc-b:orderedBy <{legacy}#buyer> .
+                         <{legacy}#buyer> a dfc-b:Person ; dfc-b:firstName "Zoé" }}
+      GRAPH <{chosen}> {{ <{chosen}> a dfc-b:Order ; dfc-b:orderedBy <{person}> }}
+      GRAPH <{person}> {{ <{person}> a dfc-b:Person }} }}""")
+    try:
+        r = sparql(hub, PREFIXES + "SELECT ?o ?who WHERE { ?o a dfc-b:Order OPTIONAL { ?o dfc-b:orderedBy ?who } }")
+        assert {legacy, chosen} & {row["o"] for row in rows(r)} == set()
+        assert "Zo" not in r.text and "mailto" not in r.text
+    finally:
+        store.update(f"DROP GRAPH <{legacy}> ; DROP GRAPH <{chosen}> ; DROP GRAPH <{person}>")
+
+
+# --- limits ---------------------------------------------------------------------------------
+
+SLOW = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"       # every triple, cubed
+
+
+@pytest.mark.parametrize("backend", ["embedded", "remote"])
+def test_a_query_past_the_timeout_answers_503(tmp_path, backend):
+    settings = {"sparql_timeout_seconds": 0.05, "sparql_max_result_bytes": 1 << 30}
+    with served(backend, tmp_path, make_app, ADMIN, **settings) as (s, _):
+        r = s.http.get(f"{s.base}/sparql", params={"query": SLOW}, headers=s.admin)
+        assert r.status_code == 503 and r.headers["Content-Type"] == "application/problem+json"
+        problem = r.json()
+        assert problem["type"].endswith("/query-timeout") and "DFC_HUB_SPARQL_TIMEOUT_SECONDS" in problem["detail"]
+        assert problem["timeoutSeconds"] == 0.05
+
+
+def test_a_result_past_the_size_limit_answers_400(tmp_path):
+    with served("embedded", tmp_path, make_app, ADMIN, sparql_max_result_bytes=2000) as (s, _):
+        r = s.http.get(f"{s.base}/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers=s.admin)
+        assert r.status_code == 400 and r.json()["type"].endswith("/result-too-large")
+        assert s.http.get(f"{s.base}/sparql", params={"query": "ASK {}"}, headers=s.admin).status_code == 200
+
+
+def test_abandoned_queries_hold_their_slot_and_never_pile_up():
+    runner = QueryRunner(timeout=0.01, max_running=1, max_bytes=100)
+    release, finished = threading.Event(), threading.Event()
+
+    def stuck(out):                      # a query the store cannot be made to stop
+        release.wait(30)
+        finished.set()
+
+    try:
+        with pytest.raises(QueryTimeout):
+            runner.run(stuck)
+        with pytest.raises(AnalyticsBusy):
+            runner.run(lambda out: out.write(b"x"))
+        release.set()
+        assert finished.wait(30)
+        for _ in range(100):            # the slot comes back once the stuck query returns
+            try:
+                assert runner.run(lambda out: out.write(b"ok")) == b"ok"
+                break
+            except AnalyticsBusy:
+                finished.wait(0.01)
+        else:
+            pytest.fail("the slot never came back")
+    finally:
+        release.set()
+        runner.close()
