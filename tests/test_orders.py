@@ -413,6 +413,23 @@ def test_a_cancelled_or_deleted_checkout_shrinks_the_wholesale_order_at_once(cli
     assert wholesale_quantities(client, hub_a) == {} and ledger(client)["held"] == 0
 
 
+def test_a_person_named_by_another_platform_gets_a_stable_pseudonym(client, hub_a):
+    def buy(person):
+        doc = {"@context": CTX, "@graph": [
+            {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": person, "dfc-b:hasOrderStatus": "dfc-v:Held",
+             "dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48",
+             "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                               "dfc-b:concerns": f"{HUB_A}/offers/jean-carrots"}},
+            {"@id": person, "@type": "dfc-b:Person", "dfc-b:email": "ali@example.org"}]}
+        r = client.post("/api/dfc/enterprises/hub-a/orders", headers=hub_a, **jsonld(doc))
+        assert r.status_code == 201, r.get_data(as_text=True)
+        return main_node(r.get_json())["dfc-b:orderedBy"]
+    first, again = buy("mailto:ali@example.org"), buy("mailto:ali@example.org")
+    assert first == again and first.startswith(f"{HUB_A}/persons/") and "ali" not in first
+    assert buy("https://other.example/people/7") not in (first, "https://other.example/people/7")
+    assert client.get(path_of(first)).status_code == 404        # no API serves people's graphs
+
+
 def test_complete_checkout_changes_nothing_upstream_and_draft_reserves_nothing(client, hub_a):
     r = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 2))
     doc = r.get_json()

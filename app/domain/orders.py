@@ -8,6 +8,7 @@ catalogue by sending an order.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import secrets
 from decimal import Decimal
 
@@ -157,9 +158,15 @@ def _person(triples, order, ns: docs.Namespace):
     node = buyer(triples, order)
     if node is None or Triple(node, RDF_TYPE, T.Person) not in triples:
         return None
-    iri = node
-    if isinstance(node, BlankNode) or docs.is_placeholder(node, ns.iri + "/persons"):
-        iri = NamedNode(f"{ns.iri}/persons/{secrets.token_hex(6)}")
+    persons = ns.iri + "/persons"
+    if isinstance(node, BlankNode) or docs.is_placeholder(node, persons):
+        iri = NamedNode(f"{persons}/{secrets.token_hex(6)}")
+    elif ns.owns(node.value):
+        iri = node
+    else:
+        # Another platform's id for the person (perhaps a mailto:) is neither ours to write
+        # nor safe to show: the hub keeps a stable pseudonym of it, under its own namespace.
+        iri = NamedNode(f"{persons}/{hashlib.sha256(node.value.encode()).hexdigest()[:12]}")
     return iri, docs.rename(subtree(triples, node), {node: iri}), node
 
 
