@@ -70,6 +70,8 @@ def read_body(base_iri: str) -> Payload:
                                    + (f", not {media}" if media else " with a Content-Type"))
     h = hub()
     payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth)
+    if h.validator.surely_conforms(payload.triples):
+        return payload          # pyshacl would find no violation (a tenth of its time)
     report = h.validator.validate(payload.triples)
     if not report.conforms:
         raise ShapeViolation(f"{len(report.violations)} SHACL violation(s)",

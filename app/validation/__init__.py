@@ -27,6 +27,7 @@ from pyshacl.pytypes import SHACLExecutor
 from pyshacl.shapes_graph import ShapesGraph
 
 from app.namespaces import RDF, SH, XSD
+from app.validation.prescreen import Prescreen
 
 __all__ = ["Report", "Validator", "default_validator", "load_shapes_graph"]
 
@@ -112,6 +113,11 @@ class Validator:
         # per-shape state; it makes no promise of re-entrancy. Validation is pure Python and holds
         # the GIL anyway, so one lock costs no throughput and rules out interleaving.
         self._lock = threading.Lock()
+        self._prescreen = Prescreen(parsed)
+
+    def surely_conforms(self, triples) -> bool:
+        """True when a fast check proves no violation; False means: call `validate` for the report."""
+        return self._prescreen.surely_conforms(triples)
 
     def validate(self, triples) -> Report:
         """Validate `triples` (pyoxigraph Triples) and return the Report."""
