@@ -59,7 +59,7 @@ from app import create_app  # noqa: E402
 from app.domain import documents as docs  # noqa: E402
 from app.domain import orders  # noqa: E402
 from app.domain.kinds import ORDERS  # noqa: E402
-from app.errors import HubError, ShapeViolation  # noqa: E402
+from app.errors import HubError  # noqa: E402
 from app.namespaces import DFC_B, HUB  # noqa: E402
 from app.rdf import read_payload  # noqa: E402
 
@@ -431,9 +431,7 @@ class InProcess:
             try:
                 agent = hub.auth.agent(token)
                 payload = read_payload(body, JSONLD, collection, hub.settings.max_json_depth)
-                report = hub.validator.validate(payload.triples)
-                if not report.conforms:
-                    raise ShapeViolation(f"{len(report.violations)} SHACL violation(s)", violations=report.violations)
+                hub.validator.require(payload.triples)
                 incoming = orders.from_payload(payload.triples, None, ns, self.w.base)
                 return hub.orders.save(ns, incoming, agent).status, ""
             except HubError as e:
