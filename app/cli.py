@@ -1,6 +1,7 @@
 """The `dfc-hub` command: serve, load, validate, conformance-report. Each command is a thin wrapper."""
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import click
 from app.config import Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+DEFAULT_THREADS = os.cpu_count() or 2
 
 
 @click.group()
@@ -21,7 +23,11 @@ def main():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Load the demo data if the store is empty, print how to try it.")
-@click.option("--threads", default=8, show_default=True, type=int)
+# Python runs one thread's code at a time, and waitress does the connections' I/O outside its
+# threads: more threads than cores only queue for the interpreter lock (measured: 8 threads
+# served held checkouts at 60-70 % of the rate of 2, on 2 cores).
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=int,
+              help="Threads running the app (default: the number of CPUs).")
 def serve(host, port, demo, threads):
     """Serve the API (settings from the environment; see README)."""
     import waitress

@@ -25,7 +25,7 @@ slice, so that drift in a shared machine's load hits all alike. Afterwards the l
 back (through HTTP for the server) and checked: for every item held = the quantities answered
 201, held ≤ onHand, stockLimitation = onHand − held − committed ≥ 0, and one order stored per
 201. Throughput is checkouts over the time spent running them; latency is per checkout as its
-client saw it, queueing included (16 clients, 8 server threads). CPU is the serving process's
+client saw it, queueing included (16 clients; the server's default threads, one per CPU). CPU is the serving process's
 (/proc). Machines here are noisy: only ratios within one run mean anything. Exit status 1 if any
 run oversold or answered anything but 201 or 409-with-shortages.
 """
@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from app.domain import documents as docs  # noqa: E402
+from app.cli import DEFAULT_THREADS  # noqa: E402
 from app.domain import orders  # noqa: E402
 from app.domain.kinds import ORDERS  # noqa: E402
 from app.errors import HubError  # noqa: E402
@@ -541,7 +542,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients / in-process threads")
     parser.add_argument("--lines", type=int, default=3, help="order lines per checkout")
     parser.add_argument("--items", type=int, default=20, help="catalogue items the checkouts draw on")
-    parser.add_argument("--server-threads", type=int, default=8, help="waitress threads (dfc-hub serve's default)")
+    parser.add_argument("--server-threads", type=int, default=DEFAULT_THREADS,
+                        help="waitress threads (default: dfc-hub serve's, the number of CPUs)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     # `kill` (SIGTERM) unwinds like an error does, so the server subprocess is stopped too.

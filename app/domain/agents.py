@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 
 import jwt
 from pyoxigraph import Literal, NamedNode
@@ -85,6 +86,7 @@ class Authenticator:
     def __init__(self, store: Store, admin_token: str | None, issuers_file: str | None,
                  audience: str | None = None):
         self.store, self.admin_token, self.audience = store, admin_token, audience
+        self._known: dict[str, tuple[Agent, float]] = {}
         self.issuers = {}
         if issuers_file:
             with open(issuers_file, encoding="utf-8") as f:
@@ -96,9 +98,18 @@ class Authenticator:
             return Agent("urn:x-dfc-hub:admin", admin=True)
         if token.count(".") == 2:
             return self._jwt(token)
+        digest = _digest(token)
+        cached = self._known.get(digest)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         found = _opaque(self.store, token)
         if found is None:
             raise Unauthorized("unknown bearer token")
+        # Issued tokens never change (there is no revocation yet), so a minute's memory saves a
+        # store query on every request; only digests are kept, as in the store.
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[digest] = (found, time.monotonic() + 60)
         return found
 
     def _jwt(self, token: str) -> Agent:
