@@ -33,15 +33,17 @@ def serve(host, port, demo, threads):
     import waitress
 
     from app import create_app
-    from app.loading import is_empty, load_files
+    from app.loading import is_empty, load_demo
 
     overrides = {} if Settings.load().admin_token else {"admin_token": secrets.token_urlsafe(24)}
     app = create_app(overrides)
     hub = app.extensions["dfc_hub"]
     if demo and is_empty(hub.store):
-        count = load_files(hub.store, sorted((FIXTURES / "demo").glob("*.json")),
-                           hub.settings.public_base_url + "/api/dfc/", progress=False)
-        click.echo(f"Loaded the demo data ({count} resources).")
+        count, sessions = load_demo(hub.store, FIXTURES / "demo" / "jean-scenario.json",
+                                    hub.settings.public_base_url + "/api/dfc/", hub.orders.clock.now())
+        click.echo(f"Loaded the demo data ({count} resources). Sale sessions, moved to this week:")
+        for iri, start, end in sessions:
+            click.echo(f"  {iri}: {start} to {end}")
     base = hub.settings.public_base_url
     token = hub.settings.admin_token
     click.echo(f"""

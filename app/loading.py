@@ -1,6 +1,8 @@
 """Bulk loading of files into the store (the `load` command and the demo data)."""
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 from pyoxigraph import NamedNode, Quad
@@ -8,6 +10,7 @@ from pyoxigraph import NamedNode, Quad
 from app.domain.documents import split_documents
 from app.domain.server_state import carry_over
 from app.rdf import Payload, read_payload
+from app.rdf.normalise import parse_datetime
 from app.store import Store
 
 MEDIA = {".json": "application/ld+json", ".jsonld": "application/ld+json",
@@ -56,3 +59,25 @@ def load_documents(store: Store, documents: dict, progress=lambda n: None) -> No
                 store.bulk_load(Quad(t.subject, t.predicate, t.object, n)
                                 for n, triples in batch.items() for t in triples)
         progress(len(batch))
+
+
+def load_demo(store: Store, path: Path, base: str, now: dt.datetime) -> tuple[int, list[tuple[str, str, str]]]:
+    """Load the demo scenario with its sale sessions moved to now; return (resources, sessions).
+
+    The fixture's dates are the DFC example's week; a newcomer trying the server on another
+    day must find Hub A's session open, so every session moves by whole days until the first
+    one has just begun (lengths and order kept). Returns each session's IRI, start and end.
+    """
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    sessions = [n for n in doc["@graph"] if n.get("@type") == "dfc-b:SaleSession"]
+    first = min(parse_datetime(n["dfc-b:startDate"]) for n in sessions)
+    shift = dt.timedelta(days=(now.date() - first.date()).days)
+    if first + shift > now:
+        shift -= dt.timedelta(days=1)
+    for node in sessions:
+        for key in ("dfc-b:startDate", "dfc-b:endDate"):
+            node[key] = (parse_datetime(node[key]) + shift).isoformat().replace("+00:00", "Z")
+    payload = read_payload(json.dumps(doc).encode(), "application/ld+json", base)
+    documents = split_documents(payload.triples, orphans_to=NamedNode(f"urn:x-dfc-hub:file:{path.name}"))
+    load_documents(store, documents)
+    return len(documents), [(base + n["@id"], n["dfc-b:startDate"], n["dfc-b:endDate"]) for n in sessions]

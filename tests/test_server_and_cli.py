@@ -79,3 +79,26 @@ def test_load_writes_one_document_per_resource(shared, tmp_path):
         store.close()
     assert int(graphs.value) == 34          # loading twice replaced, it did not duplicate
     assert int(count.value) == 203
+
+
+def test_the_readme_checkout_works_on_the_demo_whatever_the_date(live_server):
+    """`make run`'s demo moves its sessions to now, so the README's checkout is accepted today."""
+    base = live_server()
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    hub_a = f"{base}/api/dfc/enterprises/hub-a"
+    token = requests.post(f"{base}/api/admin/tokens", json={"agent": hub_a, "scopes": []}, headers=admin,
+                          timeout=10).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    body = {"@context": "https://www.datafoodconsortium.org", "@graph": [
+        {"@type": "dfc-b:Order", "dfc-b:orderedBy": "_:ali", "dfc-b:hasOrderStatus": "dfc-v:Held",
+         "dfc-b:belongsTo": f"{hub_a}/sale_sessions/week-48",
+         "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 2,
+                           "dfc-b:concerns": f"{hub_a}/offers/jean-carrots"}},
+        {"@id": "_:ali", "@type": "dfc-b:Person", "dfc-b:firstName": "Ali"}]}
+    r = requests.post(f"{hub_a}/orders", data=json.dumps(body), timeout=10,
+                      headers={**auth, "Content-Type": "application/ld+json", "Idempotency-Key": "checkout-1"})
+    assert r.status_code == 201, r.text
+    assert requests.get(f"{hub_a}/sale_sessions/week-48/wholesale_orders", headers=auth, timeout=10).status_code == 200
+    carrots = requests.get(f"{base}/api/dfc/enterprises/jean-farm/catalog_items/carrots", timeout=10).json()
+    assert (carrots["dfc-b:stockLimitation"], carrots["hub:held"]) == (8, 2)
+    assert requests.post(f"{hub_a}/sale_sessions/week-48/close", headers=auth, timeout=10).status_code == 200
