@@ -39,6 +39,18 @@ def browser(tmp_path):
     driver.quit()
 
 
+def submit_and_wait(browser) -> None:
+    """Submit the form and wait for the report page: a click returns before the page loads."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    form_page = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.ID, "check").click()
+    WebDriverWait(browser, 60).until(ec.staleness_of(form_page))
+    WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, "verdict")))
+
+
 def test_pasting_a_payload_and_submitting_shows_the_report_with_hints(live_server, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -48,7 +60,7 @@ def test_pasting_a_payload_and_submitting_shows_the_report_with_hints(live_serve
     assert "DFC conformance check" in browser.title
     browser.find_element(By.ID, "payload").send_keys(json.dumps(SESSION))
     Select(browser.find_element(By.ID, "profile")).select_by_value("sale_session")
-    browser.find_element(By.ID, "check").click()
+    submit_and_wait(browser)
 
     verdict = browser.find_element(By.ID, "verdict").text
     assert "Conforms" in verdict and "profile sale_session" in verdict
@@ -66,7 +78,7 @@ def test_uploading_a_file_shows_its_violations_first(live_server, browser, tmp_p
     browser.get(base + "/conformance")
     path = shared / "conformance" / "real" / "dfc" / "connector-ts_SaleSession.json"
     browser.find_element(By.ID, "file").send_keys(str(path))
-    browser.find_element(By.ID, "check").click()
+    submit_and_wait(browser)
 
     assert "Does not conform" in browser.find_element(By.ID, "verdict").text
     severities = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "li.result .severity")]

@@ -535,3 +535,32 @@ def test_processes_never_oversell_a_remote_store(oxigraph_url):
     finally:
         store.close()
 
+
+
+def test_the_remote_write_lock_excludes_other_hosts_and_outlives_a_dead_holder_by_its_ttl(oxigraph_url):
+    """Two stores with their own lock files (two hosts, or private /tmp) share the store's lock."""
+    import threading
+
+    from app.store.remote import RemoteStore
+
+    here = open_store(f"sparql:{oxigraph_url}", lock_ttl=5)
+    there = RemoteStore(f"{oxigraph_url}/query", f"{oxigraph_url}/update", None, lock_ttl=5)
+    there._lock_path += ".other-host"           # another machine: its own lock file
+    here.update("DROP ALL")
+    here._store_lock.acquire()                  # a holder that then dies without releasing
+    got = threading.Event()
+
+    def writer():
+        with there.write_lock():
+            got.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert not got.wait(0.5), "the other host wrote while the lock was held"
+    thread.join(timeout=60)                     # the dead holder's token expires after 5 s
+    assert got.is_set()
+    here._store_lock.token = None               # the dead holder is gone: nothing to release
+    with here.write_lock():                     # and the lock is free again afterwards
+        assert here.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]["n"].value == "1"
+    here.close()
+    there.close()
