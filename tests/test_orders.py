@@ -353,6 +353,24 @@ def test_a_catalogue_import_keeps_what_orders_hold(client, hub_a, jean):
     assert ledger(client) == {"available": 20, "onHand": 24, "held": 4, "committed": 0}
 
 
+def test_a_catalogue_change_is_seen_by_the_next_order(client, hub_a, jean):
+    """What an offer sells may be remembered between orders, never across a catalogue write."""
+    place(client, hub_a, order((CARROTS, 1)))
+    leeks = add_item(client, "jean-farm", "leeks", 5)
+    item = client.get(CARROTS_ITEM).get_json()
+    del item["dfc-b:offeredThrough"]                     # the carrots offer now sells the leeks item
+    assert client.put(CARROTS_ITEM, headers=jean, **jsonld(item)).status_code == 200
+    leeks_item = "/api/dfc/enterprises/jean-farm/catalog_items/leeks"
+    doc = client.get(leeks_item).get_json()
+    doc["dfc-b:offeredThrough"] = [leeks, CARROTS]
+    assert client.put(leeks_item, headers=jean, **jsonld(doc)).status_code == 200
+    offer = client.get(path_of(CARROTS)).get_json()
+    offer["dfc-b:offeredItem"] = BASE + leeks_item
+    assert client.put(path_of(CARROTS), headers=jean, **jsonld(offer)).status_code == 200
+    place(client, hub_a, order((CARROTS, 2)))
+    assert ledger(client)["held"] == 1 and ledger(client, leeks_item)["held"] == 2
+
+
 def test_an_item_orders_hold_cannot_be_deleted(client, hub_a, jean):
     location = place(client, hub_a, order((CARROTS, 4))).headers["Location"]
     assert client.delete(CARROTS_ITEM, headers=jean).status_code == 409

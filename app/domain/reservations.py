@@ -37,6 +37,9 @@ Usage = dict[NamedNode, tuple[Decimal, Decimal]]
 class OrderBook:
     def __init__(self, store: Store, base_url: str, clock):
         self.store, self.base_url, self.clock = store, base_url, clock
+        # Offer → Source, remembered while nothing but this book wrote (see _sources).
+        self._links: dict = {}
+        self._links_generation: int | None = None
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -122,8 +125,10 @@ class OrderBook:
             if key is not None:
                 graphs.update(idempotency.record(key, answer))
                 seen[key.graph] = []
+            before = self.store.generation
             self.store.replace_graphs({g: t for g, t in graphs.items() if g not in remove}, remove=remove,
                                       current=seen)
+            self._wrote(before)
         return answer
 
     def _stamp_buyer(self, new, iri, agent: Agent, ns) -> list[Triple]:
@@ -163,7 +168,7 @@ class OrderBook:
     def _resolve(self, ns, new, iri, hints, customer: bool) -> dict:
         """Each line's offer → its Source (wholesale) or its upstream Target (customer); 422 if none."""
         wanted = [line.offer for line in orders.lines(new, iri)]
-        found = offer_sources(self.store, list(dict.fromkeys(wanted)), self.base_url, hints)
+        found = self._sources(list(dict.fromkeys(wanted)), hints)
         unknown = [o for o, s in found.items() if s is None]
         if unknown:
             raise ShapeViolation(f"{len(unknown)} order line(s) concern offers this server does not know",
@@ -176,6 +181,30 @@ class OrderBook:
                                  violations=[_unknown_offer(o, f"{o.value} is not an offer of {ns.eid}")
                                              for o in foreign])
         return found
+
+    def _sources(self, offers: list[NamedNode], hints) -> dict:
+        """offer_sources, remembered between checkouts where this process alone writes the store.
+
+        Order writes never change what an offer sells (they change ledgers, not links or
+        prices), so they keep the memory valid; any other write (a catalogue) drops it.
+        """
+        generation = self.store.generation
+        if generation is None or generation != self._links_generation:
+            self._links, self._links_generation = {}, generation
+        links = self._links
+        missing = [o for o in offers if o not in links]
+        if missing:
+            found = offer_sources(self.store, missing, self.base_url, hints)
+            if generation is not None:      # what a payload claimed (hints) is not remembered
+                links.update({o: s for o, s in found.items() if s is not None and o not in (hints or {})})
+        else:
+            found = {}
+        return {o: links.get(o, found.get(o)) for o in offers}
+
+    def _wrote(self, before: int | None) -> None:
+        """After an order write under the lock: keep the memory if it was valid before it."""
+        if before is not None and before == self._links_generation:
+            self._links_generation = self.store.generation
 
     # --- wholesale orders: the order itself reserves -----------------------------------------
 
@@ -357,7 +386,9 @@ class OrderBook:
             seen = {session: doc}
             graphs.update(self._ledgers(usage_delta, {}, seen))
             graphs[session] = [*doc, Triple(session, T.closedAt, _instant(now))]
+            before = self.store.generation
             self.store.replace_graphs(graphs, current=seen)
+            self._wrote(before)
         return True, completed
 
     def close_due(self, grace: dt.timedelta, now: dt.datetime | None = None) -> list[NamedNode]:

@@ -30,6 +30,10 @@ N_TRIPLES = "application/n-triples"
 class Store(abc.ABC):
     """A quad store holding one named graph per resource document."""
 
+    # A number every write changes, where this process is the store's only writer (embedded
+    # Oxigraph); None where other processes write too, so nothing read may be remembered.
+    generation: int | None = None
+
     @abc.abstractmethod
     def select(self, query: str, bindings: Bindings = None) -> list[dict]:
         """Run a SELECT; return one dict per solution, variable name → term (unbound ones absent)."""

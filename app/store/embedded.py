@@ -30,6 +30,7 @@ class EmbeddedStore(Store):
         with _translated():
             self._store = ox.Store(path) if path else ox.Store()
         self._lock = threading.RLock()
+        self.generation = 0     # bumped by every write: this process is the store's only writer
 
     def select(self, query: str, bindings: Bindings = None) -> list[dict]:
         text = bind(query, bindings)
@@ -74,6 +75,7 @@ class EmbeddedStore(Store):
     def _update(self, update: str) -> None:
         if update:
             with self._lock, _translated():
+                self.generation += 1
                 self._store.update(update)
 
     def replace_graphs(self, graphs, remove=(), current=None) -> None:
@@ -83,6 +85,7 @@ class EmbeddedStore(Store):
                 super().replace_graphs(graphs, remove, current)
                 return
             # Nothing to drop: one `extend` is one transaction, and no SPARQL text is built.
+            self.generation += 1
             with _translated():
                 self._store.extend(Quad(t.subject, t.predicate, t.object, g)
                                    for g, triples in graphs.items() for t in triples)
@@ -99,12 +102,14 @@ class EmbeddedStore(Store):
 
     def add_quads(self, quads: Iterable[Quad]) -> None:
         with self._lock, _translated():
+            self.generation += 1
             self._store.extend(quads)
 
     def bulk_load(self, quads: Iterable[Quad]) -> None:
         # RocksDB's bulk path writes files directly: three times `extend`'s speed, but not one
         # transaction, so only loaders of new data (`dfc-hub load`) use it.
         with self._lock, _translated():
+            self.generation += 1
             self._store.bulk_extend(quads)
 
     @contextlib.contextmanager
