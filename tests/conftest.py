@@ -124,3 +124,11 @@ def live_server(tmp_path):
             proc.kill()
             proc.wait()
         proc.stdout.close()
+
+
+@pytest.fixture
+def hubs(tmp_path):
+    """Start real `dfc-hub serve` processes on one PUBLIC_BASE_URL (tests/support/hub_server.py)."""
+    from support.hub_server import hub_processes
+    with hub_processes(tmp_path, ADMIN) as start:
+        yield start

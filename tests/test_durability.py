@@ -16,30 +16,15 @@ import threading
 
 import pytest
 from conftest import ADMIN
-from support.hub_server import hub_processes
-from support.order_audit import (crash_problems, ledger_problems, model_problems, read_store,
-                                 tally)
+from support.order_audit import (read_at, crash_problems, ledger_problems, model_problems, tally)
 from support.order_storm import (HttpClient, make_buyers, reading_problems, run_storm,
                                  setup_catalogue)
 from support.oxigraph_server import running_oxigraph
 
-from app.store import open_store
 
 SUCCESS = {"place": 201, "change": 200, "complete": 200, "cancelled": 200, "delete": 204}
 
 
-@pytest.fixture
-def hubs(tmp_path):
-    with hub_processes(tmp_path, ADMIN) as start:
-        yield start
-
-
-def read_at(spec: str):
-    store = open_store(spec)
-    try:
-        return read_store(store)
-    finally:
-        store.close()
 
 
 def storm_with_kill(buyers, steps: int, kill, after: int) -> None:

@@ -22,29 +22,15 @@ import uuid
 
 import pytest
 from conftest import ADMIN, make_app
-from support.hub_server import hub_processes
-from support.order_audit import (answer_problems, ledger_problems, model_problems, read_store,
+from support.order_audit import (read_at, answer_problems, ledger_problems, model_problems, read_store,
                                  tally)
 from support.order_storm import (CONTEXT, ORDERS, PUBLIC, FlaskClient, HttpClient, Watcher,
                                  item_iri, jsonld_request, make_buyers, offer_iri, run_storm,
                                  setup_catalogue)
 from support.oxigraph_server import running_oxigraph
 
-from app.store import open_store
 
 
-@pytest.fixture
-def hubs(tmp_path):
-    with hub_processes(tmp_path, ADMIN) as start:
-        yield start
-
-
-def read_at(spec: str):
-    store = open_store(spec)
-    try:
-        return read_store(store)
-    finally:
-        store.close()
 
 
 @contextlib.contextmanager

@@ -90,16 +90,22 @@ def resolve(url: str) -> tuple[dict, str]:
 def inline_contexts(doc) -> set[str]:
     """Replace, in place, every remote @context reference in `doc`; return the versions seen."""
     versions: set[str] = set()
+    for node in _nodes(doc):
+        if isinstance(node, dict) and "@context" in node:
+            node["@context"] = _inline(node["@context"], versions)
+    return versions
+
+
+def _nodes(doc):
+    """Every object, array and string of a JSON document, outside its @context values."""
     stack = [doc]
     while stack:
         node = stack.pop()
+        yield node
         if isinstance(node, list):
             stack.extend(node)
         elif isinstance(node, dict):
-            if "@context" in node:
-                node["@context"] = _inline(node["@context"], versions)
             stack.extend(v for k, v in node.items() if k != "@context")
-    return versions
 
 
 def trim_contexts(doc) -> None:
@@ -110,18 +116,11 @@ def trim_contexts(doc) -> None:
     """
     used: set[str] = set()
     contexts: list[dict] = []
-    stack = [doc]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if key == "@context":
-                    contexts.append(node)
-                    continue
-                used.add(key)
-                stack.append(value)
+    for node in _nodes(doc):
+        if isinstance(node, dict):
+            used.update(k for k in node if k != "@context")
+            if "@context" in node:
+                contexts.append(node)
         elif isinstance(node, str):
             used.add(node)
     used |= {u.partition(":")[0] for u in used if ":" in u}

@@ -69,6 +69,16 @@ class _Found:
     lines: dict = dataclasses.field(default_factory=dict)    # line → (items, quantities)
 
 
+def read_at(spec: str) -> "Snapshot":
+    """Open the store at `spec`, read its snapshot, close it (no server may hold it open)."""
+    from app.store import open_store
+    store = open_store(spec)
+    try:
+        return read_store(store)
+    finally:
+        store.close()
+
+
 def read_store(store: Store) -> Snapshot:
     """Read every order and item ledger straight from the store."""
     found: dict[str, _Found] = defaultdict(_Found)
