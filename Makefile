@@ -30,6 +30,8 @@ browser:
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/checkout.py
+	$(BIN)/python bench/consolidation.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
