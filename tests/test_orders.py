@@ -520,3 +520,79 @@ def test_a_session_put_keeps_its_close(client, hub_a):
     doc["dfc-b:endDate"] = "2026-12-31T18:00:00Z"
     assert client.put(url, headers=hub_a, **jsonld(doc)).status_code == 200
     assert client.get(url).get_json()["hub:closedAt"] == closed
+
+
+# --- found by review: each once broke the ledger or answered 500 -------------------------------
+
+@pytest.mark.parametrize("line", [
+    {"dfc-b:quantity": 1e40, "dfc-b:concerns": CARROTS},
+    {"dfc-b:quantity": "0.0000001", "dfc-b:concerns": CARROTS},
+    {"dfc-b:quantity": 1, "dfc-b:concerns": {"@type": "dfc-b:Offer"}},
+])
+def test_lines_beyond_reason_are_refused_not_crashed_on(client, hub_a, line):
+    doc = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:hasOrderStatus": "dfc-v:Held",
+           "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", **line}}
+    r = place(client, hub_a, doc)
+    assert r.status_code == 422 and r.get_json()["violations"]
+    assert ledger(client)["held"] == 0
+
+
+def test_server_terms_sent_by_a_client_are_ignored(client, hub_a):
+    checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 2))
+    paul = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 3), name="Paul")
+    doc = paul.get_json()
+    for node in lines_of(doc):
+        node["hub:contribution"] = 100                     # "take 100 back when I cancel"
+    assert client.put(path_of(paul.headers["Location"]), headers=hub_a, **jsonld(doc)).status_code == 200
+    assert client.delete(path_of(paul.headers["Location"]), headers=hub_a).status_code == 204
+    assert ledger(client)["held"] == 2 and wholesale_quantities(client, hub_a) == {CARROTS: 2}
+
+
+def test_a_wholesale_order_put_back_by_its_hub_stays_the_consolidated_one(client, hub_a):
+    checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 2))
+    [order] = wholesale(client, hub_a)
+    doc = client.get(path_of(order["@id"]), headers=hub_a).get_json()
+    assert client.put(path_of(order["@id"]), headers=hub_a, **jsonld(doc)).status_code == 200
+    checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1), name="Paul")
+    assert len(wholesale(client, hub_a)) == 1 and wholesale_quantities(client, hub_a) == {CARROTS: 3}
+
+
+def test_closing_a_session_completes_only_its_hubs_orders(client, hub_a, hub_b):
+    r = place(client, hub_b, order((CARROTS, 2), buyer=HUB_B, **{"dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48"}))
+    assert r.status_code == 201
+    assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).headers[
+        "X-Orders-Completed"] == "0"
+    assert main_node(client.get(path_of(r.headers["Location"]), headers=hub_b).get_json())[
+        "dfc-b:hasOrderStatus"] == "dfc-v:Held"
+
+
+def test_a_customer_order_must_name_a_sale_session(client, hub_a):
+    doc = {"@context": CTX, "@graph": [
+        {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:b", "dfc-b:hasOrderStatus": "dfc-v:Held",
+         "dfc-b:belongsTo": f"{HUB_A}/offers/jean-carrots",           # the hub's, but not a session
+         "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                           "dfc-b:concerns": f"{HUB_A}/offers/jean-carrots"}},
+        {"@id": "_:b", "@type": "dfc-b:Person", "dfc-b:firstName": "Ali"}]}
+    r = client.post("/api/dfc/enterprises/hub-a/orders", headers=hub_a, **jsonld(doc))
+    assert r.status_code == 422 and ledger(client)["held"] == 0
+
+
+def test_a_line_that_changes_offer_reserves_from_the_new_item(client, hub_a):
+    leeks = add_item(client, "jean-farm", "leeks", 3)
+    r = place(client, hub_a, order((CARROTS, 1)))
+    location, line = r.headers["Location"], lines_of(r.get_json())[0]["@id"]
+    doc = order((leeks, 5), id_=location)
+    doc["dfc-b:hasPart"][0]["@id"] = line
+    assert client.put(path_of(location), headers=hub_a, **jsonld(doc)).status_code == 409   # only 3 leeks
+    doc = order((leeks, 2), id_=location)
+    doc["dfc-b:hasPart"][0]["@id"] = line
+    assert client.put(path_of(location), headers=hub_a, **jsonld(doc)).status_code == 200
+    assert ledger(client)["held"] == 0
+    assert ledger(client, "/api/dfc/enterprises/jean-farm/catalog_items/leeks")["held"] == 2
+
+
+def test_an_item_with_committed_stock_cannot_be_deleted(client, hub_a, jean):
+    location = place(client, hub_a, order((CARROTS, 4))).headers["Location"]
+    client.put(path_of(location), headers=hub_a, **jsonld(order((CARROTS, 4), id_=location, status="dfc-v:Complete")))
+    r = client.delete(CARROTS_ITEM, headers=jean)
+    assert r.status_code == 409 and r.get_json()["committed"] == "4"

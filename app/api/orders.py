@@ -13,7 +13,7 @@ from app.domain import idempotency, orders, summary
 from app.domain.agents import require_writer
 from app.domain.idempotency import Answer
 from app.domain.kinds import KINDS, ORDERS
-from app.errors import BadRequest, NotFound
+from app.errors import BadRequest, Conflict, NotFound
 
 bp = Blueprint("orders", __name__, url_prefix="/api/dfc")
 
@@ -124,8 +124,15 @@ def put_line(ent, eid, seg, oid, lseg, lid):
     whole = orders.replace_line(triples, iri, line, sent)
     incoming = orders.from_payload(whole, iri, ns, hub().settings.public_base_url)
     answer = _book().save(ns, incoming, agent(), target=iri, key=_key(),
-                          check=lambda current: _check_if_match(orders.line_triples(current, line)))
+                          check=lambda current: _unchanged(current, triples, line))
     return _answer(Answer(answer.status, None, orders.line_triples(answer.triples, line)))
+
+
+def _unchanged(current, read, line) -> None:
+    """A line's change rewrites its order as read: refuse if the order changed since (409)."""
+    _check_if_match(orders.line_triples(current, line) if current else None)
+    if current is None or docs.etag(current) != docs.etag(read):
+        raise Conflict("the order changed while this line was being changed; read it again and retry")
 
 
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
@@ -135,7 +142,7 @@ def delete_line(ent, eid, seg, oid, lseg, lid):
     incoming = orders.from_payload(orders.drop_line(triples, iri, line), iri, ns,
                                    hub().settings.public_base_url)
     _book().save(ns, incoming, agent(), target=iri, key=_key(),
-                 check=lambda current: _check_if_match(orders.line_triples(current, line)))
+                 check=lambda current: _unchanged(current, triples, line))
     return Response(status=204)
 
 

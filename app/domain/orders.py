@@ -26,7 +26,12 @@ STATUSES = (T.Draft, T.Held, T.Complete, T.Cancelled)
 RESERVES = {T.Held: "held", T.Complete: "committed"}
 # Terms only the server writes; what a client sends of them is dropped.
 SERVER_TERMS = frozenset({T.stockItem, T.wholesaleLine, T.customerOrder, T.consolidated, T.soldBy,
-                          T.partOf})
+                          T.partOf, T.contribution, T.supplier, T.product, T.unitWeight, T.ordered,
+                          T.packSize, T.wholePacks, T.surplus, T.forCustomerOrder})
+# Terms the server writes on an order itself that a client's PUT keeps (they say what it is).
+KEPT_ON_PUT = (T.consolidated, T.forCustomerOrder)
+# Quantities beyond these are typing errors, and would outgrow exact decimal arithmetic.
+MAX_QUANTITY, MAX_DECIMALS = Decimal(10) ** 12, 6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,12 +135,17 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
         body += subtree(triples, s)
     body = [t for t in dict.fromkeys(body) if t.predicate not in SERVER_TERMS]
     for node in line_nodes:
-        if first(body, node, T.concerns) is None:
+        if not isinstance(first(body, node, T.concerns), NamedNode):
             raise ShapeViolation("an order line names no offer", violations=[_violation(
-                node, T.concerns, None, "An OrderLine must reference the Offer it buys with dfc-b:concerns.")])
-        if _quantity(body, node) is None:
+                node, T.concerns, None, "An OrderLine must reference the Offer it buys by IRI with dfc-b:concerns.")])
+        quantity = _quantity(body, node)
+        if quantity is None:
             raise ShapeViolation("an order line has no quantity", violations=[_violation(
                 node, T.hasQuantity, None, "An OrderLine needs a quantity: dfc-b:quantity or dfc-b:hasQuantity.")])
+        if quantity > MAX_QUANTITY or -quantity.as_tuple().exponent > MAX_DECIMALS:
+            raise ShapeViolation("an order line's quantity is out of range", violations=[_violation(
+                node, T.quantity, str(quantity), f"A quantity must be at most {MAX_QUANTITY:,} with at most "
+                                                 f"{MAX_DECIMALS} decimals.")])
         if Triple(node, RDF_TYPE, T.OrderLine) not in body:
             body.append(Triple(node, RDF_TYPE, T.OrderLine))
     if person is not None:

@@ -161,6 +161,8 @@ class OrderBook:
                            orderStatus=old_status.value, requestedStatus=status.value)
         new = orders.set_status(new, iri, status)
         new.append(Triple(iri, T.soldBy, NamedNode(ns.iri)))
+        if current is not None:   # what the server made the order (consolidated…) stays so
+            new += [t for t in current if t.subject == iri and t.predicate in orders.KEPT_ON_PUT]
         return new
 
     # --- resolution (before the lock) ------------------------------------------------------
@@ -226,10 +228,13 @@ class OrderBook:
 
     def _stamp_items(self, new, iri, current, sources) -> list[Triple]:
         """Fix each line's stock item: kept from when it was first reserved, else resolved now."""
-        before = {line.iri: line.stock_item for line in orders.lines(current, iri)} if current else {}
+        before = {line.iri: line for line in orders.lines(current, iri)} if current else {}
         out = list(new)
         for line in orders.lines(new, iri):
-            item = before.get(line.iri) or sources[line.offer].item
+            old = before.get(line.iri)
+            # A line keeps the item it reserved from, unless it now concerns another offer.
+            item = old.stock_item if old is not None and old.offer == line.offer and old.stock_item \
+                else sources[line.offer].item
             if item is not None:
                 out.append(Triple(line.iri, T.stockItem, item))
         return out
@@ -372,7 +377,10 @@ class OrderBook:
                 raise NotFound(f"no sale session at {session.value}")
             if sessions.closed_at(doc, session) is not None:
                 return False, []
-            rows = self.store.select(queries.load("session_orders"), {"session": session})
+            owner = docs.enterprise_of(session.value, self.base_url)
+            hub = NamedNode(docs.Namespace(self.base_url, owner).iri) if owner else session
+            # Only the session's own hub's orders: another buyer naming it completes nothing.
+            rows = self.store.select(queries.load("session_orders"), {"session": session, "hub": hub})
             graphs, usage_delta, completed = {}, {}, []
             for row in rows:
                 order = row["order"]

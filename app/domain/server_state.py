@@ -21,9 +21,11 @@ def carry_over(current: dict[NamedNode, list[Triple]], documents: dict[NamedNode
 
 
 def check_deletable(name: NamedNode, triples: list[Triple]) -> None:
-    """Refuse (409) to delete a catalogue item that Held orders still reserve."""
+    """Refuse (409) to delete a catalogue item that orders still hold or committed."""
     if Triple(name, RDF_TYPE, T.CatalogItem) in triples:
-        held = stock.read(triples, name).held
-        if held > 0:
-            raise Conflict(f"{name.value} has {held} held by orders; they must complete or be "
-                           "cancelled before the item is deleted", held=str(held))
+        ledger = stock.read(triples, name)
+        # Committed stock counts too: cancelling a Complete order later must find its ledger.
+        if ledger.held > 0 or ledger.committed > 0:
+            raise Conflict(f"{name.value} has {ledger.held} held and {ledger.committed} committed by "
+                           "orders; it cannot be deleted while orders count on it",
+                           held=str(ledger.held), committed=str(ledger.committed))

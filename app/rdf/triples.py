@@ -61,7 +61,10 @@ def number(term) -> Decimal | None:
 def tidy(value: Decimal) -> Decimal:
     """A decimal without trailing zeros (6.000 → 6, 1E+1 → 10): documents read as people write them."""
     value = value.normalize()
-    return value.quantize(Decimal(1)) if value == value.to_integral() else value
+    try:
+        return value.quantize(Decimal(1)) if value == value.to_integral() else value
+    except InvalidOperation:        # beyond the context's precision: normalised is tidy enough
+        return value
 
 
 def iri(term) -> str | None:
