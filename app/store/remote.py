@@ -164,7 +164,11 @@ class _StoreLock:
     random pause. Each request sees every update committed before it starts, so of two
     processes whose tokens overlap, the one that lists second sees both: at most one is ever
     alone. Tokens carry an expiry, so a process killed while holding the lock blocks the others
-    for `ttl` seconds at most; a holder must finish within `ttl` (writes take milliseconds).
+    for `ttl` seconds at most. A holder is trusted to finish within `ttl` (writes take
+    milliseconds): there is no renewal and no fencing, and expiry is judged by each process's
+    own clock, so hosts must keep their clocks within `ttl` of each other (NTP does). The
+    store's NOW() would be the better clock, but Oxigraph 0.5 computes no NOW() + duration in
+    an update's BIND.
     """
 
     GRAPH = "<urn:x-dfc-hub:write-lock>"
@@ -183,6 +187,8 @@ class _StoreLock:
                 f"{{ ?t {self.EXPIRES} ?e }} FILTER(?e < {_stamp(now)}) }} ;\n"
                 f"INSERT DATA {{ GRAPH {self.GRAPH} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }} }}")
             rows = self.store.select(f"SELECT ?t WHERE {{ GRAPH {self.GRAPH} {{ ?t {self.EXPIRES} ?e }} }}")
+            if token not in [str(r["t"]) for r in rows]:     # never loop on a store that drops it
+                raise StoreUnavailable("the SPARQL server did not keep the write lock's token")
             if [str(r["t"]) for r in rows] == [token]:
                 self.token = token
                 return
