@@ -25,6 +25,7 @@
 
 Nothing here knows about HTTP frameworks: `app/api` renders `problem()`.
 """
+from pyoxigraph import BlankNode
 
 
 class HubError(Exception):
@@ -77,3 +78,16 @@ QueryError = _error("QueryError", 500, "The store refused a query", "store-query
 StoreUnavailable = _error("StoreUnavailable", 503, "Store unavailable", "store-unavailable")
 QueryTimeout = _error("QueryTimeout", 503, "Query timed out", "query-timeout", StoreUnavailable)
 AnalyticsBusy = _error("AnalyticsBusy", 503, "Too many analyst queries", "analytics-busy", StoreUnavailable)
+
+
+def violation(focus, path, value, message: str) -> dict:
+    """One entry of a 422's `violations`, shaped like a SHACL result (API.md): terms as text."""
+    return {"focusNode": _text(focus), "path": _text(path), "value": _text(value),
+            "severity": "Violation", "message": message}
+
+
+def _text(term):
+    """An IRI or literal's text, a blank node as `_:id`; strings and None as they are."""
+    if term is None or isinstance(term, str):
+        return term
+    return str(term) if isinstance(term, BlankNode) else getattr(term, "value", str(term))

@@ -534,6 +534,8 @@ def test_lines_beyond_reason_are_refused_not_crashed_on(client, hub_a, line):
            "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", **line}}
     r = place(client, hub_a, doc)
     assert r.status_code == 422 and r.get_json()["violations"]
+    focus = r.get_json()["violations"][0]["focusNode"]
+    assert focus.startswith(f"{JEAN}/orders/") or focus.startswith("_:")    # text, not <IRI>
     assert ledger(client)["held"] == 0
 
 

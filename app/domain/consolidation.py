@@ -19,7 +19,7 @@ from app.domain import documents as docs
 from app.domain import orders, units
 from app.domain.catalog_links import Source, product_sources
 from app.domain.hub_settings import HubSettings
-from app.errors import ShapeViolation
+from app.errors import ShapeViolation, violation
 from app.namespaces import FALSE, RDF_TYPE, TRUE, T
 from app.queries import as_term
 from app.rdf.normalise import decimal_literal
@@ -182,5 +182,4 @@ def stamp(doc, line: NamedNode, target: Target, wholesale_line: NamedNode | None
 
 
 def _violation(offer, message) -> dict:
-    return {"focusNode": offer.value, "path": T.concerns.value, "value": offer.value,
-            "severity": "Violation", "message": message}
+    return violation(offer, T.concerns, offer, message)

@@ -16,7 +16,7 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app.domain import documents as docs
 from app.domain.kinds import ORDERS
-from app.errors import BadRequest, ShapeViolation
+from app.errors import BadRequest, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, TRUE, T
 from app.queries import as_term
 from app.rdf.triples import first, number, objects, subjects, subtree, without
@@ -136,14 +136,14 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
     body = [t for t in dict.fromkeys(body) if t.predicate not in SERVER_TERMS]
     for node in line_nodes:
         if not isinstance(first(body, node, T.concerns), NamedNode):
-            raise ShapeViolation("an order line names no offer", violations=[_violation(
+            raise ShapeViolation("an order line names no offer", violations=[violation(
                 node, T.concerns, None, "An OrderLine must reference the Offer it buys by IRI with dfc-b:concerns.")])
         quantity = _quantity(body, node)
         if quantity is None:
-            raise ShapeViolation("an order line has no quantity", violations=[_violation(
+            raise ShapeViolation("an order line has no quantity", violations=[violation(
                 node, T.hasQuantity, None, "An OrderLine needs a quantity: dfc-b:quantity or dfc-b:hasQuantity.")])
         if quantity > MAX_QUANTITY or -quantity.as_tuple().exponent > MAX_DECIMALS:
-            raise ShapeViolation("an order line's quantity is out of range", violations=[_violation(
+            raise ShapeViolation("an order line's quantity is out of range", violations=[violation(
                 node, T.quantity, str(quantity), f"A quantity must be at most {MAX_QUANTITY:,} with at most "
                                                  f"{MAX_DECIMALS} decimals.")])
         if Triple(node, RDF_TYPE, T.OrderLine) not in body:
@@ -231,6 +231,3 @@ def replace_line(triples, order, line, sent: list[Triple]) -> list[Triple]:
     return [*drop_line(triples, order, line), Triple(order, T.hasPart, line), *sent]
 
 
-def _violation(node, path, value, message) -> dict:
-    return {"focusNode": str(node), "path": path.value, "value": value, "severity": "Violation",
-            "message": message}

@@ -23,8 +23,8 @@ from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
-from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Shortage,
-                        Unauthorized)
+from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Shortage, Unauthorized,
+                        violation)
 from app.namespaces import RDF_TYPE, TRUE, T
 from app.rdf.normalise import datetime_literal
 from app.rdf.triples import first, number, tidy
@@ -273,9 +273,8 @@ class OrderBook:
         if current is not None and new is not None and orders.session(current, iri) != session:
             raise Conflict("a customer order cannot move to another sale session")
         if not isinstance(session, NamedNode) or not ns.owns(session.value):
-            raise ShapeViolation("a customer order must name one of the hub's sale sessions", violations=[{
-                "focusNode": iri.value, "path": T.belongsTo.value, "value": str(session),
-                "severity": "Violation", "message": f"dfc-b:belongsTo must name a sale session of {ns.eid}"}])
+            raise ShapeViolation("a customer order must name one of the hub's sale sessions", violations=[violation(
+                iri, T.belongsTo, session, f"dfc-b:belongsTo must name a sale session of {ns.eid}")])
         reserves = new is not None and orders.status(new, iri) in orders.RESERVES
         sessions.check_open(self.store.graph(session), session, self.clock.now(), growing=reserves)
 
@@ -452,11 +451,9 @@ def _instant(now: dt.datetime):
 
 
 def _unknown_offer(offer, message=None) -> dict:
-    return {"focusNode": offer.value, "path": T.concerns.value, "value": offer.value, "severity": "Violation",
-            "message": message or f"{offer.value} is not an offer this server knows: import the "
-                                  "seller's catalogue first, or use the offer's IRI from it"}
+    return violation(offer, T.concerns, offer, message or f"{offer.value} is not an offer this server knows: "
+                     "import the seller's catalogue first, or use the offer's IRI from it")
 
 
 def _discount(node, value, message) -> dict:
-    return {"focusNode": node.value, "path": T.discount.value, "value": str(value), "severity": "Violation",
-            "message": message}
+    return violation(node, T.discount, str(value), message)

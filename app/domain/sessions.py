@@ -5,7 +5,7 @@ import datetime as dt
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.errors import SessionNotOpen, ShapeViolation
+from app.errors import SessionNotOpen, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T, XSD
 from app.rdf.normalise import parse_datetime
 from app.rdf.triples import first
@@ -39,9 +39,8 @@ def closed_at(triples, session) -> Literal | None:
 def check_open(triples, session: NamedNode, now: dt.datetime, growing: bool) -> None:
     """Refuse (409) a change to a closed session, or an order that grows outside its dates."""
     if Triple(session, RDF_TYPE, T.SaleSession) not in (triples or []):
-        raise ShapeViolation(f"{session.value} is not a sale session", violations=[{
-            "focusNode": session.value, "path": T.belongsTo.value, "value": session.value,
-            "severity": "Violation", "message": "dfc-b:belongsTo must name one of the hub's sale sessions"}])
+        raise ShapeViolation(f"{session.value} is not a sale session", violations=[violation(
+            session, T.belongsTo, session, "dfc-b:belongsTo must name one of the hub's sale sessions")])
     closed = closed_at(triples, session)
     if closed is not None:
         raise SessionNotOpen(f"the sale session {session.value} closed at {closed.value}",

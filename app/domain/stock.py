@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from pyoxigraph import NamedNode, Triple
 
-from app.errors import Conflict, ShapeViolation
+from app.errors import Conflict, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.normalise import decimal_literal
 from app.rdf.triples import first, number, without
@@ -82,10 +82,9 @@ def restock(current: list[Triple] | None, sent: list[Triple], item: NamedNode) -
         else:
             raise ShapeViolation(
                 "dfc-b:stockLimitation and hub:onHand disagree: send one of them",
-                violations=[{"focusNode": item.value, "path": T.onHand.value, "value": str(on_hand),
-                             "severity": "Violation",
-                             "message": f"onHand {on_hand} - held {old.held} - committed "
-                                        f"{old.committed} is not the stockLimitation {limit} sent"}])
+                violations=[violation(item, T.onHand, str(on_hand),
+                                      f"onHand {on_hand} - held {old.held} - committed "
+                                      f"{old.committed} is not the stockLimitation {limit} sent")])
     else:
         new = on_hand if on_hand is not None else from_limit
     if new is not None and new < reserved:

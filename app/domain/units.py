@@ -9,7 +9,8 @@ from importlib import resources
 import pyoxigraph as ox
 from pyoxigraph import NamedNode
 
-from app.errors import ShapeViolation
+from app.errors import ShapeViolation, violation
+from app.namespaces import T
 
 _QUDT = "http://qudt.org/schema/qudt/"
 MASS = NamedNode("http://qudt.org/vocab/quantitykind/Mass")
@@ -43,9 +44,8 @@ def ratio(part: Amount, whole: Amount, where: str) -> Decimal:
     """How many `whole`s `part` makes; 422 when their kinds differ (kg and litres never add up)."""
     if part.kind != whole.kind:
         raise ShapeViolation(f"cannot aggregate {where}: {_kind(part)} and {_kind(whole)} do not convert",
-                             violations=[{"focusNode": where, "path": "dfc-b:hasQuantity", "value": None,
-                                          "severity": "Violation",
-                                          "message": f"{_kind(part)} cannot be summed with {_kind(whole)}"}])
+                             violations=[violation(where, T.hasQuantity, None,
+                                                   f"{_kind(part)} cannot be summed with {_kind(whole)}")])
     return part.value / whole.value
 
 

@@ -17,7 +17,6 @@ from typing import BinaryIO
 
 from pyoxigraph import BlankNode, NamedNode, Quad, Triple
 
-from app.errors import QueryError
 from app.queries import bind, to_sparql
 
 Bindings = Mapping[str, object] | None
