@@ -1,11 +1,19 @@
-"""Per-request access to the hub, the settings and the calling agent."""
+"""Per-request access: the hub, the calling agent, the resource and enterprise a path names."""
 from __future__ import annotations
 
-from flask import current_app, g, request
+import re
 
+from flask import current_app, g, request
+from pyoxigraph import NamedNode
+
+from app.domain import documents as docs
 from app.domain.agents import Agent
-from app.errors import Unauthorized
+from app.errors import BadRequest, PreconditionFailed, Unauthorized
 from app.hub import Hub
+
+# The enterprise part of every route: both spellings FDC and we use.
+ENT = "<any(enterprises, Enterprises):ent>"
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
 
 
 def hub() -> Hub:
@@ -24,3 +32,30 @@ def agent() -> Agent | None:
                 raise Unauthorized("use `Authorization: Bearer <token>`")
             g.agent = hub().auth.agent(token.strip())
     return g.agent
+
+
+def base_url() -> str:
+    return hub().settings.public_base_url
+
+
+def request_iri() -> NamedNode:
+    """The IRI of the resource the request names (PUBLIC_BASE_URL + path)."""
+    return NamedNode(base_url() + request.path.rstrip("/"))
+
+
+def namespace(eid: str) -> docs.Namespace:
+    """The namespace of the enterprise a path names; 400 for an id no IRI could hold."""
+    if not _SLUG.match(eid):
+        raise BadRequest(f"{eid!r} is not a valid enterprise id (letters, digits, . _ ~ -)")
+    return docs.Namespace(base_url(), eid)
+
+
+def check_if_match(current: list | None) -> None:
+    """412 when If-Match names another version than the current one."""
+    wanted = request.headers.get("If-Match")
+    if wanted is None:
+        return
+    tags = {t.strip() for t in wanted.split(",")}
+    if current is None or ("*" not in tags and docs.etag(current) not in tags):
+        raise PreconditionFailed("If-Match does not match the current ETag; GET the resource again",
+                                 currentETag=docs.etag(current) if current else None)

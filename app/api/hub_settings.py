@@ -4,9 +4,8 @@ from __future__ import annotations
 from flask import Blueprint
 from pyoxigraph import NamedNode
 
-from app.api.context import agent, hub
+from app.api.context import ENT, agent, check_if_match, hub, namespace
 from app.api.negotiate import rdf_response, read_body
-from app.api.resources import ENT, _check_if_match, _ns
 from app.domain import documents as docs
 from app.domain import hub_settings
 from app.domain.agents import require_writer
@@ -24,18 +23,18 @@ def _current(ns):
 
 @bp.get(f"/{ENT}/<eid>/settings")
 def get_settings(ent, eid):
-    triples = _current(_ns(eid))
+    triples = _current(namespace(eid))
     return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
 
 
 @bp.put(f"/{ENT}/<eid>/settings")
 def put_settings(ent, eid):
-    ns = _ns(eid)
+    ns = namespace(eid)
     require_writer(agent(), ns, ENTERPRISE.write_scope)
     triples = hub_settings.from_payload(read_body(ns.iri + "/settings").triples, ns)
     store = hub().store
     with store.write_lock():
-        _check_if_match(_current(ns))
+        check_if_match(_current(ns))
         store.replace_graphs({hub_settings.iri(ns): triples})
     return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from pyoxigraph import NamedNode
 
-from app.api.context import agent, hub
+from app.api.context import ENT, agent, base_url, check_if_match, hub, namespace, request_iri
 from app.api.negotiate import SERIALISERS, best_media_type, rdf_response, read_body
 from app.api.paging import page_of
-from app.api.resources import ENT, _check_if_match, _iri, _ns
 from app.domain import documents as docs
 from app.domain import idempotency, orders, summary
 from app.domain.agents import require_writer
@@ -48,8 +47,8 @@ def _key() -> idempotency.Key | None:
 
 def _order(eid: str, oid: str):
     """The order at (eid, oid), readable by the caller, or 404/403."""
-    ns = _ns(eid)
-    iri = NamedNode(f"{ns.iri}/orders/{oid}")
+    ns = namespace(eid)
+    iri = NamedNode(f"{ns.collection(ORDERS)}/{oid}")
     found = _book().find(iri.value)
     if found is None:
         raise NotFound(f"no order at {iri.value}")
@@ -59,16 +58,16 @@ def _order(eid: str, oid: str):
 
 @bp.get(f"/{ENT}/<eid>/{ORD}")
 def list_orders(ent, eid, seg):
-    items = _book().listing(agent(), _ns(eid))
+    items = _book().listing(agent(), namespace(eid))
     return page_of(items, hub().store.graphs)
 
 
 @bp.post(f"/{ENT}/<eid>/{ORD}")
 def place_order(ent, eid, seg):
-    ns = _ns(eid)
+    ns = namespace(eid)
     key = _key()
     payload = read_body(ns.collection(ORDERS))
-    incoming = orders.from_payload(payload.triples, None, ns, hub().settings.public_base_url)
+    incoming = orders.from_payload(payload.triples, None, ns, base_url())
     return _answer(_book().save(ns, incoming, agent(), key=key))
 
 
@@ -80,17 +79,17 @@ def get_order(ent, eid, seg, oid):
 
 @bp.put(f"/{ENT}/<eid>/{ORD}/<oid>")
 def put_order(ent, eid, seg, oid):
-    ns, target = _ns(eid), _iri()
+    ns, target = namespace(eid), request_iri()
     key = _key()
     payload = read_body(target.value)
-    incoming = orders.from_payload(payload.triples, target, ns, hub().settings.public_base_url)
-    return _answer(_book().save(ns, incoming, agent(), target=target, check=_check_if_match, key=key))
+    incoming = orders.from_payload(payload.triples, target, ns, base_url())
+    return _answer(_book().save(ns, incoming, agent(), target=target, check=check_if_match, key=key))
 
 
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>")
 def delete_order(ent, eid, seg, oid):
-    ns, target = _ns(eid), _iri()
-    return _answer(_book().save(ns, None, agent(), target=target, check=_check_if_match, key=_key()))
+    ns, target = namespace(eid), request_iri()
+    return _answer(_book().save(ns, None, agent(), target=target, check=check_if_match, key=_key()))
 
 
 @bp.get(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}")
@@ -122,7 +121,7 @@ def put_line(ent, eid, seg, oid, lseg, lid):
     payload = read_body(line.value)
     sent = orders.line_from_payload(payload.triples, line)
     whole = orders.replace_line(triples, iri, line, sent)
-    incoming = orders.from_payload(whole, iri, ns, hub().settings.public_base_url)
+    incoming = orders.from_payload(whole, iri, ns, base_url())
     answer = _book().save(ns, incoming, agent(), target=iri, key=_key(),
                           check=lambda current: _unchanged(current, triples, line))
     return _answer(Answer(answer.status, None, orders.line_triples(answer.triples, line)))
@@ -130,7 +129,7 @@ def put_line(ent, eid, seg, oid, lseg, lid):
 
 def _unchanged(current, read, line) -> None:
     """A line's change rewrites its order as read: refuse if the order changed since (409)."""
-    _check_if_match(orders.line_triples(current, line) if current else None)
+    check_if_match(orders.line_triples(current, line) if current else None)
     if current is None or docs.etag(current) != docs.etag(read):
         raise Conflict("the order changed while this line was being changed; read it again and retry")
 
@@ -140,7 +139,7 @@ def delete_line(ent, eid, seg, oid, lseg, lid):
     ns, iri, triples = _order(eid, oid)
     line = _line(triples, iri, lid)
     incoming = orders.from_payload(orders.drop_line(triples, iri, line), iri, ns,
-                                   hub().settings.public_base_url)
+                                   base_url())
     _book().save(ns, incoming, agent(), target=iri, key=_key(),
                  check=lambda current: _unchanged(current, triples, line))
     return Response(status=204)
@@ -149,9 +148,9 @@ def delete_line(ent, eid, seg, oid, lseg, lid):
 # --- sale sessions: close, and the wholesale orders a hub placed for one ------------------------
 
 def _session(eid: str, sid: str):
-    ns = _ns(eid)
+    ns = namespace(eid)
     iri = NamedNode(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
-    found = docs.find(hub().store, iri.value, hub().settings.public_base_url)
+    found = docs.find(hub().store, iri.value, base_url())
     if found is None:
         raise NotFound(f"no sale session at {iri.value}")
     return ns, found[0]
