@@ -598,3 +598,10 @@ def test_an_item_with_committed_stock_cannot_be_deleted(client, hub_a, jean):
     client.put(path_of(location), headers=hub_a, **jsonld(order((CARROTS, 4), id_=location, status="dfc-v:Complete")))
     r = client.delete(CARROTS_ITEM, headers=jean)
     assert r.status_code == 409 and r.get_json()["committed"] == "4"
+
+
+def test_a_held_wholesale_order_for_a_closed_session_is_refused(client, hub_a):
+    assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).status_code == 200
+    r = place(client, hub_a, order((CARROTS, 1), **{"dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48"}))
+    assert r.status_code == 409 and r.get_json()["closedAt"]
+    assert ledger(client)["held"] == 0

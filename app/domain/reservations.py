@@ -215,9 +215,7 @@ class OrderBook:
             new = self._stamp_items(new, iri, current, sources)
             s = orders.session(new, iri)
             if isinstance(s, NamedNode) and orders.status(new, iri) == T.Held:
-                session_doc = self.store.graph(s)
-                if session_doc and sessions.closed_at(session_doc, s) is not None:
-                    sessions.check_open(session_doc, s, self.clock.now(), growing=True)
+                sessions.refuse_closed(self.store.graph(s), s)     # a buyer's session, if we know it
             self._check_discounts(new, iri, sources)
         delta = _minus(orders.usage(new, iri), orders.usage(current, iri))
         lines = _lines_by_item(new, iri, sources) if new is not None else {}

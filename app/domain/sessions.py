@@ -41,14 +41,19 @@ def check_open(triples, session: NamedNode, now: dt.datetime, growing: bool) -> 
     if Triple(session, RDF_TYPE, T.SaleSession) not in (triples or []):
         raise ShapeViolation(f"{session.value} is not a sale session", violations=[violation(
             session, T.belongsTo, session, "dfc-b:belongsTo must name one of the hub's sale sessions")])
-    closed = closed_at(triples, session)
-    if closed is not None:
-        raise SessionNotOpen(f"the sale session {session.value} closed at {closed.value}",
-                             session=session.value, closedAt=closed.value)
+    refuse_closed(triples, session)
     start, end = window(triples, session)
     if growing and ((start is not None and now < start) or (end is not None and now > end)):
         raise SessionNotOpen(f"the sale session {session.value} is open from {_show(start)} to "
                              f"{_show(end)}; it is now {_show(now)}", session=session.value)
+
+
+def refuse_closed(triples, session: NamedNode) -> None:
+    """Refuse (409) a change to a session that has closed."""
+    closed = closed_at(triples, session)
+    if closed is not None:
+        raise SessionNotOpen(f"the sale session {session.value} closed at {closed.value}",
+                             session=session.value, closedAt=closed.value)
 
 
 def _show(moment: dt.datetime | None) -> str:
