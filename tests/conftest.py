@@ -31,8 +31,9 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared() -> Path:
+    """The reference data beside the checkout; a test that asks for it skips where it is absent."""
     return SHARED
 
 
