@@ -15,6 +15,8 @@ from app.domain.clock import ManualClock
 from conftest import ADMIN, jsonld, make_app, token_for
 from test_orders import API, CTX, HUB_A, JEAN, checkout, ledger, lines_of, path_of, wholesale
 
+pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
+
 ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
 SETTINGS = "/api/dfc/enterprises/hub-a/settings"
 BULK_ITEM = "/api/dfc/enterprises/jean-farm/catalog_items/carrots-bulk"

@@ -19,6 +19,8 @@ from conftest import BASE, make_app, token_for
 from support.oxigraph_server import running_oxigraph
 from test_orders import HUB_A, checkout, ledger, wholesale
 
+pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
+
 UTC = dt.timezone.utc
 DFC_HUB = str(Path(sys.executable).with_name("dfc-hub"))
 A_ENDS = dt.datetime(2026, 11, 27, 18, tzinfo=UTC)          # hub A's week-48 endDate
