@@ -9,7 +9,7 @@ from app.api.negotiate import SERIALISERS, best_media_type, rdf_response, read_b
 from app.api.paging import page_of
 from app.domain import documents as docs
 from app.domain import idempotency, orders, summary
-from app.domain.agents import require_writer
+from app.domain.agents import require_scope, require_writer
 from app.domain.idempotency import Answer
 from app.domain.kinds import KINDS, ORDERS
 from app.errors import BadRequest, Conflict, NotFound
@@ -58,7 +58,10 @@ def _order(eid: str, oid: str):
 
 @bp.get(f"/{ENT}/<eid>/{ORD}")
 def list_orders(ent, eid, seg):
-    items = _book().listing(agent(), namespace(eid))
+    ns, who = namespace(eid), agent()
+    if who is not None:     # a listing shows whole orders: the scopes a single GET needs
+        require_scope(who, "ReadOrders", "WriteOrders")
+    items = _book().listing(who, ns)
     return page_of(items, hub().store.graphs)
 
 
