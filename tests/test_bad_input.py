@@ -319,3 +319,19 @@ def test_an_invalid_iri_in_a_payload_is_422_saying_which(client, store, hub_b, v
     assert any(v["value"] == text and v["pointer"].endswith("orderedBy" if isinstance(value, str) else "@id")
                for v in body["violations"])
     assert everything(store) == before
+
+
+@pytest.mark.parametrize("method, path, who", [
+    ("POST", ORDERS, "hub-b"), ("PUT", ITEM, "jean-farm"), ("POST", "/api/dfc/enterprises/jean-farm/catalog", "jean-farm"),
+    ("POST", "/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", "hub-a"),
+])
+def test_an_answer_nobody_accepts_is_406_before_anything_is_written(client, store, method, path, who):
+    """Finding 3's last rule: a request that fails (here 406, after the write on main) leaves no write."""
+    token = token_for(client, f"{BASE}/api/dfc/enterprises/{who}")
+    doc = held_order() if path == ORDERS else item(7)
+    if path.endswith("/catalog"):
+        doc = {"@context": doc.pop("@context"), "@graph": [doc]}
+    before = everything(store)
+    r = client.open(path, method=method, headers={**token, "Accept": "text/html"}, **jsonld(doc))
+    assert_problem(r, 406)
+    assert everything(store) == before

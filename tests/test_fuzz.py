@@ -197,12 +197,16 @@ def dump(app) -> list[str]:
     return sorted(str(r) for r in store.select("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"))
 
 
-def check(hub, method, path, who, body, media):
+ACCEPT = st.sampled_from([None, None, "application/ld+json", "text/turtle", "text/html", "*/*;q=0", "text/csv"])
+
+
+def check(hub, method, path, who, body, media, accept=None):
     app, client, tokens, order, line = hub
     path = path.replace("orders/known/order_lines/known", f"orders/{order}/order_lines/{line}")
     path = path.replace("orders/known", f"orders/{order}")
     before = dump(app)
-    r = client.open(path, method=method, headers=tokens[who], data=body, content_type=media)
+    headers = {**tokens[who], **({"Accept": accept} if accept else {})}
+    r = client.open(path, method=method, headers=headers, data=body, content_type=media)
     assert r.status_code < 500, f"{method} {path} as {who}: {r.status_code} {r.get_data(as_text=True)[:500]}"
     if 400 <= r.status_code < 500:
         # The /conformance page answers its form in HTML; every API route in problem+json.
@@ -215,9 +219,9 @@ TOKENS = st.sampled_from(["none", "admin", "garbage jwt", "jean-farm", "hub-a", 
 
 
 @settings(RUNS, max_examples=250)
-@given(route=ROUTES, who=TOKENS, doc=documents)
-def test_hostile_json_ld_on_every_route(hub, route, who, doc):
-    check(hub, *route, who, json.dumps(doc).encode(), "application/ld+json")
+@given(route=ROUTES, who=TOKENS, doc=documents, accept=ACCEPT)
+def test_hostile_json_ld_on_every_route(hub, route, who, doc, accept):
+    check(hub, *route, who, json.dumps(doc).encode(), "application/ld+json", accept)
 
 
 @settings(RUNS, max_examples=80)
@@ -231,9 +235,9 @@ def test_unreadable_bodies_and_odd_paths_on_every_route(hub, route, who, body, m
                      st.one_of(st.just({}), st.just({}), st.dictionaries(st.sampled_from(TERMS), hostile_values,
                                                                          max_size=1))),
        seller=st.sampled_from(ENTERPRISES), who=st.sampled_from(["hub-a", "hub-b", "hub-a WriteOrders", "admin"]),
-       put=st.booleans())
-def test_hostile_orders_reach_the_order_book(hub, doc, seller, who, put):
+       put=st.booleans(), accept=ACCEPT)
+def test_hostile_orders_reach_the_order_book(hub, doc, seller, who, put, accept):
     """Orders close to valid ones, so that they pass the shapes and meet the reservation rules."""
     path = f"/api/dfc/enterprises/{seller}/orders" + ("/known" if put and seller == "jean-farm" else "")
     check(hub, "PUT" if put and seller == "jean-farm" else "POST", path, who, json.dumps(doc).encode(),
-          "application/ld+json")
+          "application/ld+json", accept)

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, request
 from pyoxigraph import NamedNode
 
 from app.api.context import ENT, agent, base_url, check_if_match, hub, namespace, request_iri
-from app.api.negotiate import SERIALISERS, best_media_type, rdf_response, read_body
+from app.api.negotiate import SERIALISERS, answer_type, best_media_type, rdf_response, read_body
 from app.api.paging import page_of
 from app.domain import documents as docs
 from app.domain import idempotency, orders, summary
@@ -163,6 +163,7 @@ def _session(eid: str, sid: str):
 def close_session(ent, eid, sseg, sid):
     ns, session = _session(eid, sid)
     require_writer(agent(), ns, "WriteOrders")
+    answer_type()           # a 406 must come before the close, not after it
     closed, completed = _book().close_session(session)
     triples = hub().store.graph(session)
     headers = {"ETag": docs.etag(triples), "X-Orders-Completed": str(len(completed))}
