@@ -229,13 +229,19 @@ def test_a_stored_ill_typed_literal_still_renders(client, store, jean):
     xsd = "http://www.w3.org/2001/XMLSchema#"
     desc = NamedNode("https://github.com/datafoodconsortium/ontology/releases/latest/download/"
                      "DFC_BusinessOntology.owl#description")
-    store.replace_graphs({name: [Triple(name, desc, Literal(v, datatype=NamedNode(xsd + t))) for v, t in
-                                 (("x", "decimal"), ("1" * 5000, "integer"), ("INF", "double"), ("1", "boolean"),
-                                  ("maybe", "boolean"), ("NaN", "float"))]})
+    typed = Triple(name, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                   NamedNode(desc.value.replace("#description", "#SuppliedProduct")))
+    store.replace_graphs({name: [typed] + [Triple(name, desc, Literal(v, datatype=NamedNode(xsd + t))) for v, t in
+                                           (("x", "decimal"), ("1" * 5000, "integer"), ("INF", "double"),
+                                            ("1", "boolean"), ("maybe", "boolean"), ("NaN", "float"))]})
     doc = client.get("/api/dfc/enterprises/jean-farm/supplied_products/odd").get_json()
     values = doc["dfc-b:description"]
     assert {"@value": "x", "@type": "xsd:decimal"} in values and True in values
     assert {"@value": "maybe", "@type": "xsd:boolean"} in values
+    analyst = token_for(client, "https://analysts.example/ana", ["Analytics"])
+    r = client.post("/sparql", headers={**analyst, "Accept": "application/ld+json"},
+                    data={"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name.value}> {{ ?s ?p ?o }} }}"})
+    assert r.status_code == 200 and {"@value": "x", "@type": "xsd:decimal"} in r.get_json()["dfc-b:description"]
 
 
 @pytest.mark.parametrize("scopes", [["ReadProducts"], ["Analytics"], ["ReadEnterprise", "WriteProducts"]])
