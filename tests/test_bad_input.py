@@ -305,13 +305,18 @@ def test_ids_with_dot_segments_are_refused(client, store, jean, rid):
     assert everything(store) == before
 
 
-def test_payload_iris_with_dot_segments_are_422(client, store, jean):
+@pytest.mark.parametrize("iri, words", [
+    (JEAN + "/catalog_items/../../hub-a/catalog_items/jean-carrots", "dot segment"),
+    (JEAN + "/catalog_items/./carrots", "dot segment"),
+    (JEAN + "/catalog_items/..%2F..%2Fhub-a%2Fcatalog_items%2Fjean-carrots", "encoded slash"),
+    (JEAN + "/catalog_items/x%5c..%5cy", "encoded slash"),
+])
+def test_payload_iris_with_dot_segments_or_encoded_slashes_are_422(client, store, jean, iri, words):
     """Finding 14 in a body: a catalogue import naming `jean-farm/../hub-a/…` would write hub-a's IRI."""
     before = everything(store)
-    sneaky = item(3) | {"@id": JEAN + "/catalog_items/../../hub-a/catalog_items/jean-carrots"}
-    catalog = {"@context": "https://www.datafoodconsortium.org", "@graph": [sneaky]}
+    catalog = {"@context": "https://www.datafoodconsortium.org", "@graph": [item(3) | {"@id": iri}]}
     body = assert_problem(client.post("/api/dfc/enterprises/jean-farm/catalog", headers=jean, **jsonld(catalog)), 422)
-    assert "dot segment" in body["violations"][0]["message"]
+    assert words in body["violations"][0]["message"]
     assert everything(store) == before
 
 

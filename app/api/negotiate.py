@@ -80,6 +80,7 @@ def read_body(base_iri: str) -> Payload:
         raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}"
                                    + (f", not {media}" if media else " with a Content-Type"))
     h = hub()
-    payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth)
+    payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth,
+                           own=h.settings.public_base_url + "/api/dfc/")
     h.validator.require(payload.triples)
     return payload

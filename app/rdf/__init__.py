@@ -94,15 +94,16 @@ def parse_body(body: bytes, media_type: str, base_iri: str | None,
     raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}, not {media_type}")
 
 
-def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64) -> Payload:
+def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,
+                 own: str | None = None) -> Payload:
     """Read a request body of an accepted media type into a normalised Payload.
 
     Refuses (422) what the store must not keep: IRIs a JSON-LD reader would drop, ill-typed
-    literals, dot segments (app.rdf.checks).
+    literals, dot segments, encoded slashes in IRIs under `own` (app.rdf.checks).
     """
     raw, versions, document = parse_body(body, media_type, base_iri, max_depth)
     if document is not None:
         refuse_dropped_iris(document, base_iri)
     triples, notes = normalise(raw)
-    refuse_ill_typed(triples)
+    refuse_ill_typed(triples, own)
     return Payload(triples, versions, notes, document)

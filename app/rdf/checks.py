@@ -41,6 +41,7 @@ _NUMBERS = {XSD + n for n in ("decimal", "integer", "int", "long", "nonNegativeI
 _TAKES = [(NUMERIC, _NUMBERS, "a number"), (DATES, {XSD + "dateTime", XSD + "date", XSD + "string"}, "a date"),
           (BOOLEANS, {XSD + "boolean"}, "true or false")]
 _DOT_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)?")
+_ENCODED_SLASH = re.compile(r"%2f|%5c", re.IGNORECASE)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -50,15 +51,25 @@ def well_formed(literal: Literal) -> bool:
     return pattern is None or pattern.fullmatch(literal.value) is not None
 
 
-def refuse_ill_typed(triples) -> None:
-    """Refuse (422, each a violation) ill-typed literals, values of the wrong datatype, dot segments."""
+def refuse_ill_typed(triples, own: str | None = None) -> None:
+    """Refuse (422, each a violation) ill-typed literals, values of the wrong datatype, dot segments.
+
+    IRIs under `own` (the server's API base) may not hold an encoded slash or backslash either:
+    each of their segments is an id, and `%2F` would smuggle a path into one.
+    """
     problems, odd = [], set()
     for t in triples:
         for term in (t.subject, t.object):
-            if isinstance(term, NamedNode) and term not in odd and _has_dot_segment(term.value):
+            if not isinstance(term, NamedNode) or term in odd:
+                continue
+            if _has_dot_segment(term.value):
                 odd.add(term)
                 problems.append(violation(t.subject, t.predicate, term, f"{term.value} has a dot segment "
                                           "(. or ..); send the IRI in its normal form"))
+            elif own and term.value.startswith(own) and _ENCODED_SLASH.search(term.value):
+                odd.add(term)
+                problems.append(violation(t.subject, t.predicate, term, f"{term.value} has an encoded slash "
+                                          "(%2F or %5C) in an id of this server"))
         o = t.object
         if not isinstance(o, Literal):
             continue
