@@ -346,3 +346,14 @@ def test_an_answer_nobody_accepts_is_406_before_anything_is_written(client, stor
     r = client.open(path, method=method, headers={**token, "Accept": "text/html"}, **jsonld(doc))
     assert_problem(r, 406)
     assert everything(store) == before
+
+
+@pytest.mark.parametrize("extra, code", [
+    ({"dfc-b:description": {"@value": "x", "@type": "xsd:decimal"}}, "ill-typed"),
+    ({"dfc-b:orderedBy": "http://x.test/a b"}, "invalid-iri"),
+])
+def test_the_validator_reports_what_the_server_would_refuse(client, extra, code):
+    """An integrator's check never calls conforming a payload the server answers 422."""
+    r = client.post("/api/conformance/validate", **jsonld(held_order(**extra)))
+    assert r.status_code == 200 and r.get_json()["conforms"] is False
+    assert code in {x["hintCode"] for x in r.get_json()["results"] if x["severity"] == "Violation"}

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from app.domain.kinds import CATALOG_TYPES, NOT_CATALOG
-from app.errors import BadRequest
+from app.errors import BadRequest, ShapeViolation
 from app.namespaces import HUB, RDF, RDF_TYPE, SH, b
 from app.rdf import parse_body
+from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed
 from app.rdf.normalise import normalise
 from app.validation import BySeverity, Validator, default_validator
 from app.validation import hints
@@ -103,6 +104,8 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
         # A SHACL result on the same value already says it, with the same hint.
         if (finding["focusNode"], finding["path"], finding["value"]) not in shaped:
             results.append(finding)
+    said = {(r["focusNode"], r["path"], r["value"]) for r in results}
+    results += [r for r in _storage_results(document, triples) if (r["focusNode"], r["path"], r["value"]) not in said]
     profile, more = _profile_results(triples, profile)
     results += more
     _add_resources(results, triples)
@@ -112,6 +115,22 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
                                 r["path"] or "", r["value"] or "", r["hintCode"]))
     conforms = not any(r["severity"] == "Violation" for r in results)
     return ConformanceReport(conforms, version, profile, results)
+
+
+def _storage_results(document, triples) -> list[dict]:
+    """What the server would refuse before SHACL (app.rdf.checks): a payload it refuses never conforms."""
+    out = []
+    for refuse, args, code in ((refuse_dropped_iris, (document, PAYLOAD_BASE), "invalid-iri"),
+                               (refuse_ill_typed, (triples,), "ill-typed")):
+        if code == "invalid-iri" and document is None:
+            continue
+        try:
+            refuse(*args)
+        except ShapeViolation as e:
+            out += [{**{k: v.get(k) for k in ("severity", "focusNode", "path", "value", "message")},
+                     "hint": "fix the value: the server refuses it (422) rather than store or lose it",
+                     "hintCode": code} for v in e.extra["violations"]]
+    return out
 
 
 def _shacl_results(triples, validator: Validator) -> list[dict]:
