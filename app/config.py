@@ -15,8 +15,9 @@ class Settings:
     sparql_update: str | None = None
     sparql_store: str | None = None
     admin_token: str | None = None
-    jwt_issuers: str | None = None        # path to a JSON file {issuer: PEM public key}
+    jwt_issuers: str | None = None        # path to a JSON file {issuer: {"key": PEM, "agents": [...]}}
     jwt_audience: str | None = None
+    jwt_max_lifetime_seconds: int = 86400  # a JWT expiring later than this from now is refused
     max_body_bytes: int = 4 * 1024 * 1024
     max_json_depth: int = 64
     page_size: int = 100
@@ -39,6 +40,7 @@ class Settings:
         "admin_token": "DFC_HUB_ADMIN_TOKEN",
         "jwt_issuers": "DFC_HUB_JWT_ISSUERS",
         "jwt_audience": "DFC_HUB_JWT_AUDIENCE",
+        "jwt_max_lifetime_seconds": "DFC_HUB_JWT_MAX_LIFETIME_SECONDS",
         "max_body_bytes": "DFC_HUB_MAX_BODY_BYTES",
         "max_json_depth": "DFC_HUB_MAX_JSON_DEPTH",
         "page_size": "DFC_HUB_PAGE_SIZE",

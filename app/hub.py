@@ -30,7 +30,8 @@ class Hub:
         """
         store = store or open_store(settings.store, settings.sparql_query, settings.sparql_update,
                                     settings.sparql_store, settings.lock_ttl_seconds)
-        auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience)
+        auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
+                             settings.jwt_max_lifetime_seconds)
         book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
         return cls(settings, store, Validator(), auth, book, Analytics(store, settings))
 

@@ -47,7 +47,7 @@ EXPECTED = {
     "dfc/std_practical-example_v1.7.4_user-data.json": (True, {"deprecated-term", "other-version-term", "typo-term", "unknown-term"}),
     "dfc/std_practical-example_v1.8.2_user-data.json": (True, {"deprecated-term", "empty-value", "mixed-versions", "other-version-term", "sender-term", "typo-term", "unknown-term"}),
     "dfc/std_practical-example_v1.9_user-data.json": (True, {"boolean-as-string", "deprecated-term", "dropped-key", "empty-value", "legacy-version", "other-version-term", "sender-term", "unknown-term"}),
-    "dfc/std_use-cases_order-example_CONVERTED-FROM-YAML.json": (False, {"class-as-property", "deprecated-term", "literal-for-object", "not-a-number", "reference-as-string", "renamed-term", "typo-term", "unknown-term"}),
+    "dfc/std_use-cases_order-example_CONVERTED-FROM-YAML.json": (False, {"class-as-property", "deprecated-term", "invalid-iri", "literal-for-object", "not-a-number", "reference-as-string", "renamed-term", "typo-term", "unknown-term"}),
     "dfc/std_v2-draft_enterprise_block3.json": (True, {"deprecated-term", "undefined-prefix"}),
     "dfc/std_v2-draft_person_block3.json": (True, {"undefined-prefix"}),
     "ofn/fdc-shopify-catalog-hodmedod.json": (True, {"other-version-term", "unknown-term"}),

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from pyoxigraph import Triple
 
 from app.errors import BadRequest, UnsupportedMediaType
+from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed
 from app.rdf.contexts import inline_contexts, trim_contexts
 from app.rdf.normalise import normalise
 
@@ -101,8 +102,16 @@ def parse_body(body: bytes, media_type: str, base_iri: str | None, max_depth: in
     raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}, not {media_type}")
 
 
-def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64) -> Payload:
-    """Read a request body of an accepted media type into a normalised Payload."""
+def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,
+                 own: str | None = None) -> Payload:
+    """Read a request body of an accepted media type into a normalised Payload.
+
+    Refuses (422) what the store must not keep: IRIs a JSON-LD reader would drop, ill-typed
+    literals, dot segments, encoded slashes in IRIs under `own` (app.rdf.checks).
+    """
     raw, versions, document = parse_body(body, media_type, base_iri, max_depth)
+    if document is not None:
+        refuse_dropped_iris(document, base_iri)
     triples, notes = normalise(raw)
+    refuse_ill_typed(triples, own)
     return Payload(triples, versions, notes, document)

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from app.domain.kinds import CATALOG_TYPES, NOT_CATALOG
-from app.errors import BadRequest
+from app.errors import BadRequest, ShapeViolation
 from app.namespaces import HUB, RDF, RDF_TYPE, SH, b
 from app.rdf import no_triples, parse_body
+from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed
 from app.rdf.normalise import normalise
 from app.validation import BySeverity, Validator, default_validator
 from app.validation import hints
@@ -118,11 +119,11 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
         raise BadRequest(f"profile must be one of auto, {', '.join(PROFILES)}; not {profile!r}",
                          parameter="profile")
     raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth, allow_empty=True)
-    unreadable = hints.invalid_iri_findings(document, PAYLOAD_BASE)
-    if not raw and not unreadable:
-        raise no_triples()
     found: list[dict] = []
     triples, _notes = normalise(raw, found)
+    refused = _storage_results(document, triples)
+    if not raw and not refused:         # nothing readable, and nothing to explain why
+        raise no_triples()
     version, family, results = hints.detect_version(raw, versions)
     results += _shacl_results(triples, validator or default_validator())
     shaped = {(r["focusNode"], r["path"], r["value"]) for r in results}
@@ -131,7 +132,8 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
         # A SHACL result on the same value already says it, with the same hint.
         if (finding["focusNode"], finding["path"], finding["value"]) not in shaped:
             results.append(finding)
-    results += unreadable
+    said = {(r["focusNode"], r["path"], r["value"]) for r in results}
+    results += [r for r in refused if (r["focusNode"], r["path"], r["value"]) not in said]
     profile, more = _profile_results(triples, profile)
     results += more
     _add_resources(results, triples)
@@ -141,6 +143,29 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
                                 r["path"] or "", r["value"] or "", r["hintCode"]))
     conforms = not any(r["severity"] == "Violation" for r in results)
     return ConformanceReport(conforms, version, profile, results)
+
+
+def _storage_results(document, triples) -> list[dict]:
+    """What the server would refuse before SHACL (app.rdf.checks): a payload it refuses never conforms."""
+    out = []
+    for refuse, args, code in ((refuse_dropped_iris, (document, PAYLOAD_BASE), "invalid-iri"),
+                               (refuse_ill_typed, (triples,), "ill-typed")):
+        if code == "invalid-iri" and document is None:
+            continue
+        try:
+            refuse(*args)
+        except ShapeViolation as e:
+            out += [{**{k: v.get(k) for k in ("severity", "focusNode", "path", "value", "message", "pointer")},
+                     "hint": _STORAGE_HINTS[code], "hintCode": code} for v in e.extra["violations"]]
+    return out
+
+
+_STORAGE_HINTS = {
+    "invalid-iri": "Percent-encode spaces and the characters < > \" { } | \\ ^ ` (a space is %20, | is %7C), "
+                   "or use a blank node \"_:name\" for a node with no IRI: JSON-LD readers drop such an IRI "
+                   "and everything said about it, and this server refuses it (422).",
+    "ill-typed": "Fix the value: the server refuses it (422) rather than store or lose it.",
+}
 
 
 def _shacl_results(triples, validator: Validator) -> list[dict]:
