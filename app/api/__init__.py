@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     """Register the blueprints and the one error handler."""
-    from app.api import admin, conformance, hub_settings, orders, resources, sparql
+    from app.api import admin, conformance, contexts, hub_settings, orders, resources, sparql
 
     app.register_blueprint(orders.bp)
     app.register_blueprint(hub_settings.bp)
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(conformance.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(contexts.bp)
     app.register_error_handler(HubError, _hub_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -5,9 +5,10 @@ import re
 
 from flask import Response, request
 
-from app.api.context import hub
+from app.api.context import base_url, hub
 from app.errors import NotAcceptable, UnsupportedMediaType
 from app.rdf import ACCEPTED_TYPES, Payload, read_payload
+from app.rdf.answer_context import own_contexts
 from app.rdf.render import to_jsonld, to_ntriples, to_turtle
 
 SERIALISERS = {
@@ -56,7 +57,7 @@ def rdf_response(triples, status: int = 200, headers: dict | None = None) -> Res
     if media is None:
         raise NotAcceptable(f"this resource is available as {', '.join(SERIALISERS)}",
                             available=list(SERIALISERS))
-    body = SERIALISERS[media](triples, family())
+    body = SERIALISERS[media](triples, family(), base_url())
     response = Response(body, status=status, headers=headers, mimetype=media)
     response.vary.add("Accept")
     return response
@@ -69,6 +70,7 @@ def read_body(base_iri: str) -> Payload:
         raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}"
                                    + (f", not {media}" if media else " with a Content-Type"))
     h = hub()
-    payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth)
+    payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth,
+                           own_contexts(h.settings.public_base_url))
     h.validator.require(payload.triples)
     return payload

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 
 import pyoxigraph as ox
 from pyoxigraph import Triple
@@ -56,11 +57,14 @@ def _check_depth(doc, max_depth: int) -> None:
             stack.extend((v, depth + 1) for v in node)
 
 
-def parse_jsonld(doc, base_iri: str | None) -> tuple[list[Triple], set[str]]:
-    """Parse decoded JSON-LD offline into raw (not yet normalised) triples."""
+def parse_jsonld(doc, base_iri: str | None, own: Mapping[str, dict] | None = None) -> tuple[list[Triple], set[str]]:
+    """Parse decoded JSON-LD offline into raw (not yet normalised) triples.
+
+    `own`: this server's own context URLs and their contexts (app.rdf.answer_context.own_contexts).
+    """
     if not isinstance(doc, (dict, list)):
         raise BadRequest("the body is JSON but not JSON-LD: expected an object or an array")
-    versions = inline_contexts(doc)
+    versions = inline_contexts(doc, own)
     trim_contexts(doc)
     try:
         quads = ox.parse(json.dumps(doc), format=ox.RdfFormat.JSON_LD, base_iri=base_iri,
@@ -74,13 +78,13 @@ def parse_jsonld(doc, base_iri: str | None) -> tuple[list[Triple], set[str]]:
     return triples, versions
 
 
-def parse_body(body: bytes, media_type: str, base_iri: str | None,
-               max_depth: int = 64) -> tuple[list[Triple], set[str], object]:
+def parse_body(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,
+               own: Mapping[str, dict] | None = None) -> tuple[list[Triple], set[str], object]:
     """Parse a body of an accepted media type into raw triples, context versions and its JSON."""
     media_type = (media_type or "application/ld+json").split(";")[0].strip().lower()
     if media_type in JSONLD_TYPES:
         document = read_json(body, max_depth)
-        raw, versions = parse_jsonld(document, base_iri)
+        raw, versions = parse_jsonld(document, base_iri, own)
         return raw, versions, document
     if media_type in TURTLE_TYPES + NTRIPLES_TYPES:
         fmt = ox.RdfFormat.TURTLE if media_type in TURTLE_TYPES else ox.RdfFormat.N_TRIPLES
@@ -93,8 +97,9 @@ def parse_body(body: bytes, media_type: str, base_iri: str | None,
     raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}, not {media_type}")
 
 
-def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64) -> Payload:
+def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,
+                 own: Mapping[str, dict] | None = None) -> Payload:
     """Read a request body of an accepted media type into a normalised Payload."""
-    raw, versions, document = parse_body(body, media_type, base_iri, max_depth)
+    raw, versions, document = parse_body(body, media_type, base_iri, max_depth, own)
     triples, notes = normalise(raw)
     return Payload(triples, versions, notes, document)

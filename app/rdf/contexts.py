@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Mapping
 from importlib import resources
 
 from app.errors import UnknownContext
@@ -67,8 +68,14 @@ def family_of_version(version: str) -> str:
     return "1.x" if minor >= 8 else "static"
 
 
-def resolve(url: str) -> tuple[dict, str]:
-    """Return (local context, DFC version label) for a known context URL; refuse others."""
+def resolve(url: str, own: Mapping[str, dict] | None = None) -> tuple[dict, str | None]:
+    """Return (local context, DFC version label) for a known context URL; refuse others.
+
+    `own` maps this server's own context URLs (app.rdf.answer_context) to their contexts: they
+    name no DFC version.
+    """
+    if own and url in own:
+        return own[url], None
     if _HOME.match(url):
         return local_context("1.x"), "1.8–1.16"
     if _STATIC.match(url):
@@ -87,12 +94,13 @@ def resolve(url: str) -> tuple[dict, str]:
         context=url)
 
 
-def inline_contexts(doc) -> set[str]:
+def inline_contexts(doc, own: Mapping[str, dict] | None = None) -> set[str]:
     """Replace, in place, every remote @context reference in `doc`; return the versions seen."""
     versions: set[str] = set()
     for node in _nodes(doc):
         if isinstance(node, dict) and "@context" in node:
-            node["@context"] = _inline(node["@context"], versions)
+            node["@context"] = _inline(node["@context"], versions, own)
+    versions.discard(None)
     return versions
 
 
@@ -136,21 +144,21 @@ def _trimmed(ctx, used: set[str]):
     return {k: v for k, v in ctx.items() if k in used or k.startswith("@") or isinstance(v, str)}
 
 
-def _inline(value, versions: set[str]):
+def _inline(value, versions: set, own):
     if isinstance(value, str):
-        ctx, version = resolve(value)
+        ctx, version = resolve(value, own)
         versions.add(version)
         return ctx
     if isinstance(value, list):
-        return [_inline(v, versions) for v in value]
+        return [_inline(v, versions, own) for v in value]
     if isinstance(value, dict):
         if isinstance(value.get("@import"), str):
-            imported, version = resolve(value["@import"])
+            imported, version = resolve(value["@import"], own)
             versions.add(version)
             value = {**imported, **{k: v for k, v in value.items() if k != "@import"}}
         # Scoped contexts inside term definitions may name remote contexts too.
         for term, definition in value.items():
             if isinstance(definition, dict) and "@context" in definition:
-                definition["@context"] = _inline(definition["@context"], versions)
+                definition["@context"] = _inline(definition["@context"], versions, own)
         return value
     return value

@@ -87,12 +87,15 @@ def _term(value: str, node: bool):
 
 
 def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 64,
-          validator: Validator | None = None) -> ConformanceReport:
-    """Validate a payload as sent; raise the HubError of a body that is not a payload at all."""
+          validator: Validator | None = None, own_contexts: dict | None = None) -> ConformanceReport:
+    """Validate a payload as sent; raise the HubError of a body that is not a payload at all.
+
+    `own_contexts`: this server's context URLs, read offline like the DFC ones.
+    """
     if profile not in ("auto", *PROFILES):
         raise BadRequest(f"profile must be one of auto, {', '.join(PROFILES)}; not {profile!r}",
                          parameter="profile")
-    raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth)
+    raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth, own_contexts)
     found: list[dict] = []
     triples, _notes = normalise(raw, found)
     version, family, results = hints.detect_version(raw, versions)
