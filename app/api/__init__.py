@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from app.errors import HubError
@@ -34,7 +34,13 @@ def problem(body: dict, headers: dict | None = None) -> Response:
 
 
 def _hub_error(e: HubError) -> Response:
-    return problem(e.problem())
+    headers = None
+    if e.status == 401:
+        # RFC 6750 §3: say which scheme to use, and whether the token sent was the trouble.
+        sent = "Authorization" in request.headers
+        headers = {"WWW-Authenticate": 'Bearer realm="DFC Order Hub"'
+                   + (', error="invalid_token"' if sent else "")}
+    return problem(e.problem(), headers)
 
 
 def _http_error(e: HTTPException) -> Response:

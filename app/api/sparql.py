@@ -13,9 +13,13 @@ bp = Blueprint("sparql", __name__)
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
-# Plain JSON is what many clients ask for first; it gets the JSON flavour of the results.
-RESULTS = {**{m: m for m in RESULT_MEDIA}, "application/json": RESULT_MEDIA[0]}
-GRAPHS = {**{m: m for m in GRAPH_MEDIA}, "application/json": "application/ld+json"}
+# Plain JSON and XML are what many clients ask for; they get that flavour of each query form's
+# answer. Clients list formats for every form at once (rdflib: `application/sparql-results+xml,
+# application/rdf+xml`), so each form picks from the whole Accept list what fits it.
+RESULTS = {**{m: m for m in RESULT_MEDIA}, "application/json": RESULT_MEDIA[0],
+           "application/xml": "application/sparql-results+xml"}
+GRAPHS = {**{m: m for m in GRAPH_MEDIA}, "application/json": "application/ld+json",
+          "application/xml": "application/rdf+xml"}
 
 
 @bp.route("/sparql", methods=["GET", "POST"])

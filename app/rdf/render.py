@@ -144,6 +144,13 @@ def to_ntriples(triples: list[Triple], family: str = "1.x", base_url: str | None
     return ox.serialize(_in_family(triples, _WRITERS[family]), format=ox.RdfFormat.N_TRIPLES)
 
 
+def to_rdfxml(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
+    """Serialise as RDF/XML (what SPARQLWrapper and rdflib ask for by default) with the DFC prefixes."""
+    w = _WRITERS[family]
+    prefixes = {p: w.family_iri(iri) for p, iri in PREFIXES.items()}
+    return ox.serialize(_in_family(triples, w), format=ox.RdfFormat.RDF_XML, prefixes=prefixes)
+
+
 def _in_family(triples, w: JsonLdWriter):
     if w.family == "1.x":
         return triples
