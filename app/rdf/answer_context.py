@@ -20,7 +20,7 @@ from importlib import resources
 
 import pyoxigraph as ox
 
-from app.namespaces import HUB, PREFIXES, RDFS, XSD
+from app.namespaces import HUB, LDP, PREFIXES, RDFS, SH, XSD
 from app.rdf.contexts import DEFAULT_CONTEXT_URL, V2_CONTEXT_URL, local_context
 from app.rdf.normalise import DATES, NUMERIC
 
@@ -59,7 +59,9 @@ def typed_terms() -> dict[str, str]:
 @functools.cache
 def served(family: str = "1.x") -> dict:
     """Our context for a namespace family: prefixes, references (`@id`) and typed literals."""
-    ctx = dict(local_context(family))
+    # Prefixes of our own answers only (reports, containers): payloads that use them without
+    # defining them name other IRIs, and the validator must still say so.
+    ctx = {**local_context(family), "sh": SH, "ldp": LDP}
     for iri, datatype in sorted(typed_terms().items()):
         ctx[_compact(iri)] = {"@type": _compact(datatype)}
     return ctx

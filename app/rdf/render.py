@@ -133,10 +133,9 @@ def to_jsonld(triples: list[Triple], family: str = "1.x", base_url: str | None =
 
 
 def to_turtle(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
-    """Serialise as Turtle with the DFC prefixes."""
-    w = _WRITERS[family]
-    prefixes = {p: w.family_iri(iri) for p, iri in PREFIXES.items()}
-    return ox.serialize(_in_family(triples, w), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    """Serialise as Turtle with the DFC prefixes (those it uses)."""
+    triples = _in_family(triples, _WRITERS[family])
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_used_prefixes(triples, family))
 
 
 def to_ntriples(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
@@ -146,9 +145,23 @@ def to_ntriples(triples: list[Triple], family: str = "1.x", base_url: str | None
 
 def to_rdfxml(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
     """Serialise as RDF/XML (what SPARQLWrapper and rdflib ask for by default) with the DFC prefixes."""
+    triples = _in_family(triples, _WRITERS[family])
+    return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_used_prefixes(triples, family))
+
+
+def _used_prefixes(triples, family: str) -> dict[str, str]:
+    """Our prefixes (in a namespace family) that name at least one IRI of `triples`."""
     w = _WRITERS[family]
-    prefixes = {p: w.family_iri(iri) for p, iri in PREFIXES.items()}
-    return ox.serialize(_in_family(triples, w), format=ox.RdfFormat.RDF_XML, prefixes=prefixes)
+    wanted = {w.family_iri(iri): p for p, iri in PREFIXES.items()}
+    used = {}
+    for t in triples:
+        for term in (t.predicate, t.object, t.subject):
+            if isinstance(term, NamedNode) or (isinstance(term, Literal) and term.datatype):
+                iri = term.value if isinstance(term, NamedNode) else term.datatype.value
+                ns = iri[: max(iri.rfind("#"), iri.rfind("/")) + 1]
+                if ns in wanted:
+                    used[wanted[ns]] = ns
+    return used
 
 
 def _in_family(triples, w: JsonLdWriter):
