@@ -21,7 +21,7 @@ from importlib import resources
 import pyoxigraph as ox
 
 from app.namespaces import HUB, LDP, PREFIXES, RDFS, SH, XSD
-from app.rdf.contexts import DEFAULT_CONTEXT_URL, V2_CONTEXT_URL, local_context
+from app.rdf.contexts import DEFAULT_CONTEXT_URL, V2_CONTEXT_URL, local_context, object_properties
 from app.rdf.normalise import DATES, NUMERIC
 
 PATHS = {"1.x": "/api/contexts/hub.jsonld", "2.0": "/api/contexts/hub-2.0.jsonld"}
@@ -37,6 +37,12 @@ def url(base_url: str, family: str = "1.x") -> str:
 def names(base_url: str, family: str = "1.x") -> list[str]:
     """The `@context` of an answer: the DFC context URL first, then ours."""
     return [DFC_URLS[family], url(base_url, family)]
+
+
+@functools.cache
+def reference_terms() -> frozenset[str]:
+    """Canonical IRIs of the terms our context reads as references (`"@type": "@id"`)."""
+    return object_properties() | {LDP + "contains"}
 
 
 def own_contexts(base_url: str) -> dict[str, dict]:
@@ -61,7 +67,7 @@ def served(family: str = "1.x") -> dict:
     """Our context for a namespace family: prefixes, references (`@id`) and typed literals."""
     # Prefixes of our own answers only (reports, containers): payloads that use them without
     # defining them name other IRIs, and the validator must still say so.
-    ctx = {**local_context(family), "sh": SH, "ldp": LDP}
+    ctx = {**local_context(family), "sh": SH, "ldp": LDP, "ldp:contains": {"@type": "@id"}}
     for iri, datatype in sorted(typed_terms().items()):
         ctx[_compact(iri)] = {"@type": _compact(datatype)}
     return ctx

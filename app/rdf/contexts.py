@@ -15,7 +15,8 @@ from app.errors import UnknownContext
 from app.namespaces import FAMILIES
 
 DEFAULT_CONTEXT_URL = "https://www.datafoodconsortium.org"
-V2_CONTEXT_URL = "https://w3id.org/dfc/ontology/context/context_2.0.0.json"
+# The form the DFC 2.0 connectors (generated from the DFC LinkML schema) write.
+V2_CONTEXT_URL = "https://w3id.org/dfc/ontology/v2.0.0/context/context_2.0.0.json"
 
 # Releases whose context the w3id / wordpress URLs name (1.8.2 … 2.0.0).
 KNOWN_VERSIONS = {
@@ -28,7 +29,10 @@ _STATIC_EXTRA = {
 _WORDPRESS = re.compile(
     r"^https?://(www\.)?datafoodconsortium\.org/wp-content/plugins/wordpress-context-jsonld/"
     r"context(?:_(?P<version>[0-9.]+))?\.jsonld$")
-_W3ID = re.compile(r"^https?://w3id\.org/dfc/ontology/context/context_(?P<version>[0-9.]+)\.json(?:ld)?$")
+# w3id publishes each context at …/context/context_<v>.json and, from 2.0, also under the
+# release's own folder: …/v<v>/context/context_<v>.json.
+_W3ID = re.compile(r"^https?://w3id\.org/dfc/ontology/(?:v(?P<folder>[0-9.]+)/)?context/"
+                   r"context_(?P<version>[0-9.]+)\.json(?:ld)?$")
 _HOME = re.compile(r"^https?://(www\.)?datafoodconsortium\.org/?$")
 _STATIC = re.compile(r"^https?://static\.datafoodconsortium\.org/ontologies/context\.json$")
 
@@ -83,6 +87,8 @@ def resolve(url: str, own: Mapping[str, dict] | None = None) -> tuple[dict, str 
     m = _W3ID.match(url) or _WORDPRESS.match(url)
     if m:
         version = m.group("version")
+        if m.re is _W3ID and m.group("folder") not in (None, version):
+            version = "mismatch"            # a release folder holds only its own context
         if version is None:
             return local_context("1.x"), "1.8–1.16"
         if version in KNOWN_VERSIONS:

@@ -10,9 +10,11 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app.namespaces import FAMILIES, PREFIXES, RDF, XSD
 from app.rdf import answer_context
-from app.rdf.contexts import object_properties, trim_contexts
+from app.rdf.contexts import trim_contexts
 
 _NUMBER_TYPES = {XSD + "decimal", XSD + "integer"}
+# Canonical (1.x) terms a later release renamed: DFC 2.0 calls an Enterprise an Organization.
+_RENAMED_IN = {"2.0": {FAMILIES["1.x"]["dfc-b"] + "Enterprise": FAMILIES["1.x"]["dfc-b"] + "Organization"}}
 _WHOLE = re.compile(r"^(0|-?[1-9][0-9]{0,14})$")    # canonical, and exact as a JSON (double) number
 
 
@@ -27,7 +29,7 @@ class JsonLdWriter:
         self._canon_to_family = {FAMILIES["1.x"][p]: ns[p] for p in ns}
         self._prefixes = sorted(((iri, p) for p, iri in pairs.items()), key=lambda x: -len(x[0]))
         # How our answer's contexts read a term's plain values: as IRIs, or as typed literals.
-        self._types = {**dict.fromkeys(object_properties(), "@id"), **answer_context.typed_terms()}
+        self._types = {**dict.fromkeys(answer_context.reference_terms(), "@id"), **answer_context.typed_terms()}
 
     def compact(self, iri: str) -> str:
         """Return a prefixed name for an IRI where one of our prefixes fits, else the IRI."""
@@ -38,9 +40,10 @@ class JsonLdWriter:
         return iri
 
     def family_iri(self, iri: str) -> str:
-        """Translate a canonical IRI to this writer's namespace family."""
+        """Translate a canonical IRI to this writer's namespace family (and 2.0's renamed terms)."""
         if self.family == "1.x":
             return iri
+        iri = _RENAMED_IN.get(self.family, {}).get(iri, iri)
         for canon, fam in self._canon_to_family.items():
             if iri.startswith(canon):
                 return fam + iri[len(canon):]

@@ -73,6 +73,10 @@ def _correction(code: str, t: ox.Triple, replacement) -> dict:
                       f"{short(replacement.value)}",
                       f"Did you mean {short(replacement.value)}? This server reads {short(sent)} so, "
                       "other DFC platforms will not.", code)
+    if code == "other-version-term":       # a 2.0 term in a payload of another release
+        return result("Warning", focus, path, value, f"{short(t.object.value if path == _TYPE else path)} "
+                      "exists only in DFC 2.0", f"It is a term of another DFC release; DFC 1.16 says "
+                      f"{short(replacement.value)}. Send the terms of the release your @context names.", code)
     if code == "number-as-string":
         return result("Warning", focus, path, value, f"{p} is the string \"{value}\", not a number",
                       f"Send the JSON number {replacement.value} without quotes: the DFC context does not "
