@@ -129,19 +129,24 @@ def test_orders_and_their_parts_expand_to_their_turtle(client, shared, orders, p
 
 def test_the_catalogue_keeps_numbers_exact_references_as_iris_and_our_terms(client, shared):
     """The three ways the DFC context alone misreads us (issue 10), each read right now."""
-    doc = client.get("/api/dfc/enterprises/jean-farm/catalog").get_json()
-    g = pyld_graph(doc, loader_for(client, shared))
+    offer = {"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Offer",
+             "dfc-b:offeredItem": f"{JEAN}/supplied_products/carrots",          # as the FDC app links it
+             "dfc-b:offers": f"{JEAN}/catalog_items/carrots",
+             "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": "18.85", "dfc-b:hasUnit": "dfc-m:Euro"}}
+    r = client.put("/api/dfc/enterprises/jean-farm/offers/fdc", headers=token_for(client, JEAN),
+                   **jsonld_body(offer))
+    assert r.status_code in (200, 201), r.get_data(as_text=True)
+    path = "/api/dfc/enterprises/jean-farm/catalog"
+    g = pyld_graph(client.get(path).get_json(), loader_for(client, shared))
+    assert_same(g, turtle_graph(client, path))
     HUB = rdflib.Namespace("https://w3id.org/dfc-order-hub/ns#")
     B = rdflib.Namespace("https://github.com/datafoodconsortium/ontology/releases/latest/download/"
                          "DFC_BusinessOntology.owl#")
-    item = rdflib.URIRef(f"{JEAN}/catalog_items/carrots")
-    on_hand = g.value(item, HUB.onHand)
+    on_hand = g.value(rdflib.URIRef(f"{JEAN}/catalog_items/carrots"), HUB.onHand)
     assert on_hand is not None and on_hand.datatype == rdflib.XSD.decimal
-    for offer in g.subjects(rdflib.RDF.type, B.Offer):
-        offered = g.value(offer, B.offeredItem)
-        assert offered is None or isinstance(offered, rdflib.URIRef)
-    for value in g.objects(None, B.value):
-        assert value.datatype == rdflib.XSD.decimal
+    assert g.value(rdflib.URIRef(f"{JEAN}/offers/fdc"), B.offeredItem) == \
+        rdflib.URIRef(f"{JEAN}/supplied_products/carrots")
+    assert rdflib.Literal("18.85", datatype=rdflib.XSD.decimal) in set(g.objects(None, B.value))
 
 
 def test_fractions_are_exact_decimal_strings_and_whole_numbers_json_numbers(client, shared):
