@@ -23,6 +23,7 @@ class Settings:
     max_page_size: int = 1000
     close_grace_seconds: int = 3600       # sessions close automatically this long after endDate
     close_every_seconds: int = 60         # how often `serve` looks for sessions due (0: never)
+    clock_start: str | None = None        # ISO 8601: the clock starts there and runs on (rehearsals, tests)
     lock_ttl_seconds: int = 30            # a remote store's write lock outlives a killed holder this long
     sparql_timeout_seconds: float = 30.0  # an analyst query running longer answers 503
     sparql_max_queries: int = 2           # analyst queries running at once (503 beyond)
@@ -45,6 +46,7 @@ class Settings:
         "max_page_size": "DFC_HUB_MAX_PAGE_SIZE",
         "close_grace_seconds": "DFC_HUB_CLOSE_GRACE_SECONDS",
         "close_every_seconds": "DFC_HUB_CLOSE_EVERY_SECONDS",
+        "clock_start": "DFC_HUB_CLOCK_START",
         "lock_ttl_seconds": "DFC_HUB_LOCK_TTL_SECONDS",
         "sparql_timeout_seconds": "DFC_HUB_SPARQL_TIMEOUT_SECONDS",
         "sparql_max_queries": "DFC_HUB_SPARQL_MAX_QUERIES",

@@ -12,8 +12,10 @@ from pyoxigraph import NamedNode
 
 from app.domain import units
 from app.domain.clock import ManualClock
-from conftest import ADMIN, SHARED, jsonld, make_app, token_for
+from conftest import ADMIN, jsonld, make_app, token_for
 from test_orders import API, CTX, HUB_A, JEAN, checkout, ledger, lines_of, path_of, wholesale
+
+pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
 
 ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
 SETTINGS = "/api/dfc/enterprises/hub-a/settings"
@@ -177,8 +179,8 @@ def test_pounds_and_ounces_add_up_with_kilograms(client, hub_a):
     assert Decimal(str(line["hub:ordered"])) == Decimal("4.5359237") + 4 * 8 * Decimal("0.028349523125")
 
 
-def test_every_unit_we_convert_is_a_dfc_measure():
-    official = (SHARED / "dfc" / "measures.rdf").read_text()
+def test_every_unit_we_convert_is_a_dfc_measure(shared):
+    official = (shared / "dfc" / "measures.rdf").read_text()
     for unit in units.factors():
         assert f'rdf:about="{unit.value}"' in official, unit.value
     kilogram = units.amount(Decimal(1), NamedNode(DFC_M + "Kilogram"))

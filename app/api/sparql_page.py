@@ -24,9 +24,9 @@ FORMATS = {"table": None, "json": "application/sparql-results+json", "xml": "app
 
 
 def wanted() -> bool:
-    """Whether this request is the page's: its form's `format` field, or a browser preferring HTML."""
-    if "format" in request.values:
-        return True
+    """Whether this request is the page's: a browser's, preferring HTML to every results format.
+
+    Not a `format` parameter: SPARQLWrapper sends `format=xml` with every query."""
     return best_media_type(request.headers.get("Accept"), [*RESULT_MEDIA, "text/html"]) == "text/html"
 
 

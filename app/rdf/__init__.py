@@ -57,7 +57,14 @@ def _check_depth(doc, max_depth: int) -> None:
             stack.extend((v, depth + 1) for v in node)
 
 
-def parse_jsonld(doc, base_iri: str | None, own: Mapping[str, dict] | None = None) -> tuple[list[Triple], set[str]]:
+def no_triples() -> BadRequest:
+    """The error of a JSON body that states nothing in RDF."""
+    return BadRequest("the body is JSON but not JSON-LD: it has no @context and states no "
+                      "triples (keys must be terms of a context or absolute IRIs)")
+
+
+def parse_jsonld(doc, base_iri: str | None, allow_empty: bool = False,
+                 own: Mapping[str, dict] | None = None) -> tuple[list[Triple], set[str]]:
     """Parse decoded JSON-LD offline into raw (not yet normalised) triples.
 
     `own`: this server's own context URLs and their contexts (app.rdf.answer_context.own_contexts).
@@ -72,19 +79,23 @@ def parse_jsonld(doc, base_iri: str | None, own: Mapping[str, dict] | None = Non
         triples = [q.triple for q in quads]
     except SyntaxError as e:
         raise BadRequest(f"the body is not valid JSON-LD: {e}") from None
-    if not triples:
-        raise BadRequest("the body is JSON but not JSON-LD: it has no @context and states no "
-                         "triples (keys must be terms of a context or absolute IRIs)")
+    if not triples and not allow_empty:
+        raise no_triples()
     return triples, versions
 
 
 def parse_body(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,
-               own: Mapping[str, dict] | None = None) -> tuple[list[Triple], set[str], object]:
-    """Parse a body of an accepted media type into raw triples, context versions and its JSON."""
+               allow_empty: bool = False, own: Mapping[str, dict] | None = None,
+               ) -> tuple[list[Triple], set[str], object]:
+    """Parse a body of an accepted media type into raw triples, context versions and its JSON.
+
+    `allow_empty` lets a JSON-LD body that yields no triple through (the validator explains why);
+    `own`: this server's own context URLs (see parse_jsonld).
+    """
     media_type = (media_type or "application/ld+json").split(";")[0].strip().lower()
     if media_type in JSONLD_TYPES:
         document = read_json(body, max_depth)
-        raw, versions = parse_jsonld(document, base_iri, own)
+        raw, versions = parse_jsonld(document, base_iri, allow_empty, own)
         return raw, versions, document
     if media_type in TURTLE_TYPES + NTRIPLES_TYPES:
         fmt = ox.RdfFormat.TURTLE if media_type in TURTLE_TYPES else ox.RdfFormat.N_TRIPLES
@@ -100,6 +111,6 @@ def parse_body(body: bytes, media_type: str, base_iri: str | None, max_depth: in
 def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,
                  own: Mapping[str, dict] | None = None) -> Payload:
     """Read a request body of an accepted media type into a normalised Payload."""
-    raw, versions, document = parse_body(body, media_type, base_iri, max_depth, own)
+    raw, versions, document = parse_body(body, media_type, base_iri, max_depth, own=own)
     triples, notes = normalise(raw)
     return Payload(triples, versions, notes, document)

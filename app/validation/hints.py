@@ -228,6 +228,35 @@ def literal_hint(path: str, value: str) -> str:
 _CONTAINERS = ("@graph", "@list", "@set", "@included", "@reverse", "@nest")
 
 
+def invalid_iri_findings(document, base: str | None) -> list[dict]:
+    """Every @id that is no valid IRI: JSON-LD processors drop its node, and every triple on it."""
+    out, stack = [], [(document, "")]
+    while stack:
+        node, pointer = stack.pop()
+        items = enumerate(node) if isinstance(node, list) else node.items() if isinstance(node, dict) else ()
+        for key, value in items:
+            where = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if key == "@id" and isinstance(value, str) and not _valid_reference(value, base):
+                out.append(dict(result(
+                    "Violation", value, None, None, f"\"{value}\" is not a valid IRI: JSON-LD drops this node "
+                    "and everything said about it", "Percent-encode spaces and the characters < > \" { } | \\ ^ ` "
+                    "(a space is %20, | is %7C), or use a blank node \"_:name\" for a node with no IRI.",
+                    "invalid-iri"), pointer=where))
+            elif key != "@context":
+                stack.append((value, where))
+    return out
+
+
+def _valid_reference(value: str, base: str | None) -> bool:
+    if value.startswith("_:"):
+        return True
+    try:
+        ox.NamedNode(urljoin(base or "", value))
+    except ValueError:
+        return False
+    return True
+
+
 def document_findings(document, base: str | None) -> list[dict]:
     """Keys JSON-LD silently drops (no term of the @context) and repeated @types."""
     out: list[dict] = []

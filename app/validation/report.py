@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from app.domain.kinds import CATALOG_TYPES, NOT_CATALOG
 from app.errors import BadRequest
 from app.namespaces import HUB, RDF, RDF_TYPE, SH, b
-from app.rdf import parse_body
+from app.rdf import no_triples, parse_body
 from app.rdf.normalise import normalise
 from app.validation import BySeverity, Validator, default_validator
 from app.validation import hints
@@ -73,7 +73,7 @@ class ConformanceReport(BySeverity):
                     ox.Triple(node, ox.NamedNode(SH + "resultMessage"), ox.Literal(r["message"])),
                     ox.Triple(node, ox.NamedNode(HUB + "hint"), ox.Literal(r["hint"])),
                     ox.Triple(node, ox.NamedNode(HUB + "hintCode"), ox.Literal(r["hintCode"]))]
-            for key, predicate in (("focusNode", "focusNode"), ("path", "resultPath"), ("value", "value")):
+            for key, predicate in (("focusNode", "focusNode"), ("value", "value")):
                 if r[key] is not None and key == "focusNode" and r[key] in self.paths:
                     # A node the payload left unnamed: a blank node here, and its path to find it by.
                     focus = ox.BlankNode()
@@ -81,15 +81,40 @@ class ConformanceReport(BySeverity):
                             ox.Triple(node, ox.NamedNode(HUB + "focusPath"), ox.Literal(r[key]))]
                 elif r[key] is not None:
                     out.append(ox.Triple(node, ox.NamedNode(SH + predicate), _term(r[key], key != "value")))
+            if r["path"] is not None:
+                out += _path(node, r["path"])
         return out
 
 
 def _term(value: str, node: bool):
+    """A focus node or value as an RDF term; text that is no valid IRI stays a literal, never lost."""
     if value.startswith("_:"):
         return ox.BlankNode(value[2:])
     if node:
-        return ox.NamedNode(value)
+        try:
+            return ox.NamedNode(value)
+        except ValueError:      # the result's own hint says what is wrong with it (invalid-iri)
+            pass
     return ox.Literal(value)
+
+
+def _path(result, path: str) -> list[ox.Triple]:
+    """sh:resultPath: an IRI, or `a|b|…` as SHACL's sh:alternativePath list."""
+    has_path = ox.NamedNode(SH + "resultPath")
+    options = path.split("|")
+    try:
+        iris = [ox.NamedNode(p) for p in options]
+    except ValueError:
+        return [ox.Triple(result, has_path, ox.Literal(path))]
+    if len(iris) == 1:
+        return [ox.Triple(result, has_path, iris[0])]
+    alternative, cells = ox.BlankNode(), [ox.BlankNode() for _ in iris]
+    out = [ox.Triple(result, has_path, alternative),
+           ox.Triple(alternative, ox.NamedNode(SH + "alternativePath"), cells[0])]
+    for i, (cell, iri) in enumerate(zip(cells, iris)):
+        rest = cells[i + 1] if i + 1 < len(cells) else ox.NamedNode(RDF + "nil")
+        out += [ox.Triple(cell, ox.NamedNode(RDF + "first"), iri), ox.Triple(cell, ox.NamedNode(RDF + "rest"), rest)]
+    return out
 
 
 def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 64,
@@ -101,7 +126,11 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
     if profile not in ("auto", *PROFILES):
         raise BadRequest(f"profile must be one of auto, {', '.join(PROFILES)}; not {profile!r}",
                          parameter="profile")
-    raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth, own_contexts)
+    raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth, allow_empty=True,
+                                         own=own_contexts)
+    unreadable = hints.invalid_iri_findings(document, PAYLOAD_BASE)
+    if not raw and not unreadable:
+        raise no_triples()
     found: list[dict] = []
     triples, _notes = normalise(raw, found)
     version, family, results = hints.detect_version(raw, versions)
@@ -112,6 +141,7 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
         # A SHACL result on the same value already says it, with the same hint.
         if (finding["focusNode"], finding["path"], finding["value"]) not in shaped:
             results.append(finding)
+    results += unreadable
     profile, more = _profile_results(triples, profile)
     results += more
     _add_resources(results, triples)
