@@ -119,3 +119,9 @@ def test_every_401_names_the_bearer_scheme(endpoint, path, method):
     bad = requests.request(method, base + path, params={"query": ASK}, timeout=10,
                            headers={"Authorization": "Bearer not-a-token"})
     assert bad.status_code == 401 and 'error="invalid_token"' in bad.headers["WWW-Authenticate"]
+
+
+def test_the_query_page_asks_for_a_token_with_a_bearer_challenge_too(endpoint):
+    r = requests.post(endpoint[0], data={"query": ASK, "format": "table"}, headers={"Accept": "text/html"}, timeout=10)
+    assert r.status_code == 401 and r.headers["Content-Type"].startswith("text/html")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer ") and 'id="token"' in r.text

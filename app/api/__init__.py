@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from app.api.context import bearer_challenge
 from app.errors import HubError
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,7 @@ def problem(body: dict, headers: dict | None = None) -> Response:
 
 
 def _hub_error(e: HubError) -> Response:
-    headers = None
-    if e.status == 401:
-        # RFC 6750 §3: say which scheme to use, and whether the token sent was the trouble.
-        sent = "Authorization" in request.headers
-        headers = {"WWW-Authenticate": 'Bearer realm="DFC Order Hub"'
-                   + (', error="invalid_token"' if sent else "")}
-    return problem(e.problem(), headers)
+    return problem(e.problem(), bearer_challenge() if e.status == 401 else None)
 
 
 def _http_error(e: HTTPException) -> Response:

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from flask import Response, render_template, request, session
 
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA, read_query
-from app.api.context import agent, hub
+from app.api.context import agent, bearer_challenge, hub
 from app.api.negotiate import best_media_type
 from app.errors import HubError, NotAcceptable, Unauthorized
 
@@ -48,6 +48,7 @@ def answer(run, allow) -> Response | tuple[str, int]:
     except HubError as e:
         if isinstance(e, Unauthorized):
             session.pop(TOKEN, None)
+            return _page(form, error=e.problem()), e.status, bearer_challenge()
         return _page(form, error=e.problem()), e.status
 
 
