@@ -16,7 +16,7 @@ from app.namespaces import DFC_B, DFC_T
 from app.rdf.normalise import RENAMED
 from app.validation.hints import UNITS
 from app.validation.report import PAYLOAD_BASE, check
-from app.validation.terms import dfc_terms, expand
+from app.validation.terms import dfc_terms
 
 CTX = "https://www.datafoodconsortium.org"
 OWL = "http://www.w3.org/2002/07/owl#"

@@ -95,7 +95,9 @@ def _binding(value: dict | None) -> tuple[str, str]:
         return "", ""
     if value["type"] == "bnode":
         return "_:" + value["value"], ""
-    note = value.get("xml:lang") and "@" + value["xml:lang"] or value.get("datatype", "").rsplit("#", 1)[-1]
+    if "xml:lang" in value:
+        return value["value"], "@" + value["xml:lang"]
+    note = value.get("datatype", "").rsplit("#", 1)[-1]
     return value["value"], "" if note == "string" else note
 
 
