@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean browser
+.PHONY: run reset test bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/dfc-hub serve --demo
+
+# Start over: empty the store (everything in it is lost), load the demo afresh, serve.
+reset: $(STAMP)
+	$(BIN)/dfc-hub serve --demo --reset
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
