@@ -15,6 +15,7 @@ DEFAULT_THREADS = os.cpu_count() or 2
 
 
 @click.group()
+@click.version_option(package_name="dfc-order-hub", prog_name="dfc-hub")
 def main():
     """DFC Order Hub: a linked-data order server for DFC food networks."""
 
@@ -58,8 +59,21 @@ Try:
        {base}/api/dfc/enterprises/my-farm
 """)
     from app.scheduler import start_closer
+    _log_requests()
     start_closer(hub)
     waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
+
+
+def _log_requests() -> None:
+    """Send the access log (one line per request) to stderr, with the time."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
+    access = logging.getLogger("app.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False     # waitress gives the root logger a handler: one line, not two
 
 
 def _demo(hub) -> None:

@@ -12,8 +12,9 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprints and the one error handler."""
-    from app.api import admin, conformance, hub_settings, orders, resources, sparql
+    """Register the blueprints, the one error handler and the access log."""
+    from app.api import admin, conformance, hub_settings, orders, resources, service, sparql
+    from app.api.access_log import AccessLog
 
     app.register_blueprint(orders.bp)
     app.register_blueprint(hub_settings.bp)
@@ -21,9 +22,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(conformance.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(service.bp)
     app.register_error_handler(HubError, _hub_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
+    app.wsgi_app = AccessLog(app.wsgi_app)
 
 
 def problem(body: dict, headers: dict | None = None) -> Response:

@@ -1,0 +1,35 @@
+"""The service itself: /health, /version and the OpenAPI description of the API."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify
+
+from app import __version__
+from app.api.context import hub
+from app.queries import load
+
+bp = Blueprint("service", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/health")
+def health():
+    """200 when the store answers a query, else 503 (for load balancers and probes)."""
+    try:
+        hub().store.ask(load("health"))
+    except Exception:   # whatever the store raised, the answer is "not healthy"
+        log.warning("health check: the store did not answer", exc_info=True)
+        return _no_cache(jsonify({"status": "unavailable", "store": "unreachable"}), 503)
+    return _no_cache(jsonify({"status": "ok", "store": "reachable"}), 200)
+
+
+@bp.get("/version")
+def version():
+    return jsonify({"name": "dfc-order-hub", "version": __version__})
+
+
+def _no_cache(response, status: int):
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
