@@ -40,7 +40,16 @@ def base_url() -> str:
 
 def request_iri() -> NamedNode:
     """The IRI of the resource the request names (PUBLIC_BASE_URL + path)."""
-    return NamedNode(base_url() + request.path.rstrip("/"))
+    return path_iri(base_url() + request.path.rstrip("/"))
+
+
+def path_iri(value: str) -> NamedNode:
+    """An IRI built from a request path; 400 when the path holds what no IRI may (a control
+    character, a space, `<`…)."""
+    try:
+        return NamedNode(value)
+    except ValueError:
+        raise BadRequest("the path holds characters no IRI may contain", path=request.path) from None
 
 
 def namespace(eid: str) -> docs.Namespace:

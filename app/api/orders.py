@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from pyoxigraph import NamedNode
 
-from app.api.context import ENT, agent, base_url, check_if_match, hub, namespace, request_iri
+from app.api.context import ENT, agent, base_url, check_if_match, hub, namespace, path_iri, request_iri
 from app.api.negotiate import SERIALISERS, best_media_type, rdf_response, read_body
 from app.api.paging import page_of
 from app.domain import documents as docs
@@ -48,7 +48,7 @@ def _key() -> idempotency.Key | None:
 def _order(eid: str, oid: str):
     """The order at (eid, oid), readable by the caller, or 404/403."""
     ns = namespace(eid)
-    iri = NamedNode(f"{ns.collection(ORDERS)}/{oid}")
+    iri = path_iri(f"{ns.collection(ORDERS)}/{oid}")
     found = _book().find(iri.value)
     if found is None:
         raise NotFound(f"no order at {iri.value}")
@@ -149,7 +149,7 @@ def delete_line(ent, eid, seg, oid, lseg, lid):
 
 def _session(eid: str, sid: str):
     ns = namespace(eid)
-    iri = NamedNode(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
+    iri = path_iri(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
     found = docs.find(hub().store, iri.value, base_url())
     if found is None:
         raise NotFound(f"no sale session at {iri.value}")

@@ -6,7 +6,8 @@ import logging
 from flask import Blueprint, jsonify
 
 from app import __version__
-from app.api.context import hub
+from app.api import openapi
+from app.api.context import base_url, hub
 from app.queries import load
 
 bp = Blueprint("service", __name__)
@@ -27,6 +28,11 @@ def health():
 @bp.get("/version")
 def version():
     return jsonify({"name": "dfc-order-hub", "version": __version__})
+
+
+@bp.get("/api/openapi.json")
+def openapi_description():
+    return jsonify(openapi.description(base_url()))
 
 
 def _no_cache(response, status: int):
