@@ -10,7 +10,8 @@ import click
 
 from app.config import Settings
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# app/fixtures links to the top-level fixtures/ in a checkout, and is a copy in a wheel.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_THREADS = os.cpu_count() or 2
 
 
