@@ -38,8 +38,16 @@ def serve(host, port, demo, reset, threads):
     from app import create_app
     from app.loading import reset as reset_store
 
+    from app.errors import HubError
+
     overrides = {} if Settings.load().admin_token else {"admin_token": secrets.token_urlsafe(24)}
-    app = create_app(overrides)
+    try:
+        app = create_app(overrides)
+    except HubError as e:
+        click.echo(f"error: {e.detail}\n(an on-disk store opens in one process at a time: is another "
+                   "`dfc-hub serve` or `make run` using it? Stop that one, or set DFC_HUB_STORE to "
+                   "another directory.)", err=True)
+        sys.exit(2)
     hub = app.extensions["dfc_hub"]
     if reset:
         reset_store(hub.store)

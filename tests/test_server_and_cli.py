@@ -125,3 +125,12 @@ def test_serve_demo_on_a_used_store_says_so_and_reset_starts_over(live_server, t
     assert "Loaded the demo data" in live_server.output(fresh)
     assert requests.get(f"{fresh}/api/dfc/enterprises/my-farm", timeout=10).status_code == 404
     assert requests.get(f"{fresh}/api/dfc/enterprises/jean-farm", timeout=10).status_code == 200
+
+
+def test_a_second_server_on_the_same_store_says_why_it_cannot_start(live_server, tmp_path):
+    import os
+    store = f"oxigraph:{tmp_path / 'busy'}"
+    live_server(DFC_HUB_STORE=store)
+    second = run("serve", "--port", "1", env={**os.environ, "DFC_HUB_STORE": store, "DFC_HUB_ADMIN_TOKEN": ADMIN})
+    assert second.returncode == 2
+    assert "another `dfc-hub serve`" in second.stderr and "Traceback" not in second.stderr
