@@ -21,6 +21,13 @@ def test_version_over_http_and_on_the_command_line(client):
     assert out.returncode == 0 and VERSION in out.stdout
 
 
+def test_the_root_says_where_to_go(client):
+    index = client.get("/").get_json()
+    assert index["version"] == VERSION
+    assert all(client.get(url.removeprefix("http://hub.test")).status_code in (200, 401)
+               for url in index["links"].values())     # /sparql wants a token
+
+
 def test_health_is_200_while_the_store_answers_and_503_once_it_does_not(live_server, tmp_path):
     with running_oxigraph(tmp_path) as sparql:
         base = live_server(DFC_HUB_STORE=f"sparql:{sparql}")

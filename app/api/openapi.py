@@ -114,6 +114,8 @@ def _service() -> dict:
             200: _json("The store answered a query", "Health"),
             503: {"description": "The store did not answer", "content": {"application/json": {"schema": _ref("schemas", "Health")}}},
         }, [], tag="service")},
+        "/": {"get": _op("Where to go from here", {200: _json("Name, version and the main URLs", "Index")}, [],
+                         tag="service")},
         "/version": {"get": _op("The running release", {200: _json("Name and version", "Version")}, [], tag="service")},
         "/api/openapi.json": {"get": _op("This description", {200: {
             "description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
@@ -326,6 +328,9 @@ def _components() -> dict:
                 "status": {"type": "string", "enum": ["ok", "unavailable"]}, "store": {"type": "string"}}},
             "Version": {"type": "object", "required": ["name", "version"], "properties": {
                 "name": {"type": "string"}, "version": {"type": "string"}}},
+            "Index": {"type": "object", "required": ["name", "version", "links"], "properties": {
+                "name": {"type": "string"}, "version": {"type": "string"},
+                "links": {"type": "object", "additionalProperties": {"type": "string"}}}},
             "SparqlResults": {"type": "object", "description": "SPARQL 1.1 Query Results JSON, or JSON-LD"},
         },
     }

@@ -1,4 +1,4 @@
-"""The service itself: /health, /version and the OpenAPI description of the API."""
+"""The service itself: its index at /, /health, /version and the OpenAPI description of the API."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +12,16 @@ from app.queries import load
 
 bp = Blueprint("service", __name__)
 log = logging.getLogger(__name__)
+
+
+@bp.get("/")
+def index():
+    """Where to go from here: the first thing a person or a crawler asks."""
+    base = base_url()
+    return jsonify({"name": "dfc-order-hub", "version": __version__, "links": {
+        "enterprises": f"{base}/api/dfc/enterprises", "openapi": f"{base}/api/openapi.json",
+        "conformance": f"{base}/conformance", "sparql": f"{base}/sparql", "health": f"{base}/health",
+        "version": f"{base}/version"}})
 
 
 @bp.get("/health")
