@@ -69,3 +69,11 @@ def test_an_id_no_iri_may_hold_is_a_400_not_a_500(client):
                  "/api/dfc/enterprises/hub-a/sale_sessions/a%16b/summary"]:
         r = client.get(path, headers={"Authorization": f"Bearer {ADMIN}"})
         assert (r.status_code, r.mimetype) == (400, "application/problem+json"), path
+
+
+def test_an_order_write_without_a_token_is_a_401_whatever_its_body(client):
+    """Also found by schemathesis: the body was read (400) before the missing token was noticed."""
+    for method, path in [("POST", "/api/dfc/enterprises/jean-farm/orders"),
+                         ("PUT", "/api/dfc/enterprises/jean-farm/orders/1")]:
+        r = client.open(path, method=method, data='{"@graph": [null]}', content_type="application/ld+json")
+        assert (r.status_code, r.mimetype) == (401, "application/problem+json"), path

@@ -15,10 +15,22 @@ from app.validation.report import PROFILES
 
 RDF_OUT = ["application/ld+json", "application/json", "text/turtle", "application/n-triples"]
 PROBLEM = "application/problem+json"
-WRITE_ERRORS = [400, 401, 403, 406, 409, 412, 413, 415, 422, 503]
+# 404 too: a path that routes nowhere (a newline in an id) is a 404 before any write.
+WRITE_ERRORS = [400, 401, 403, 404, 406, 409, 412, 413, 415, 422, 503]
 READ_ERRORS = [400, 404, 406, 503]
 SINGULAR = {"supplied_products": "supplied product", "catalog_items": "catalogue item",
             "offers": "offer", "sale_sessions": "sale session"}
+DFC = "https://www.datafoodconsortium.org"
+# A body each kind accepts, for schemathesis's examples phase and for readers.
+EXAMPLE_BODIES = {
+    "supplied_products": {"@context": DFC, "@type": "dfc-b:SuppliedProduct", "dfc-b:name": "Leeks"},
+    "catalog_items": {"@context": DFC, "@type": "dfc-b:CatalogItem", "dfc-b:sku": "JEAN-LEE-1KG",
+                      "dfc-b:stockLimitation": 5},
+    "offers": {"@context": DFC, "@type": "dfc-b:Offer", "dfc-b:hasPrice": {
+        "@type": "dfc-b:Price", "dfc-b:value": 2.4, "dfc-b:hasUnit": "dfc-m:Euro"}},
+    "sale_sessions": {"@context": DFC, "@type": "dfc-b:SaleSession",
+                      "dfc-b:startDate": "2026-12-01T08:00:00Z", "dfc-b:endDate": "2026-12-05T18:00:00Z"},
+}
 EXAMPLE_IDS = {"supplied_products": "carrots", "catalog_items": "carrots", "offers": "carrots",
                "sale_sessions": "week-48"}
 ERROR_MEANING = {
@@ -50,8 +62,8 @@ def description(base_url: str) -> dict:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "paths": {**_service(), **_resources(), **_orders(), **_tools()},
-        "components": _components(),
+        "paths": {**_service(), **_resources(), **_orders(base_url), **_tools()},
+        "components": _components(base_url),
     }
 
 
@@ -87,7 +99,7 @@ def _op(summary: str, answers: dict, errors: list[int], *, params=(), body=None,
 def _rdf_body(example: dict | None = None) -> dict:
     content = {}
     for media in ACCEPTED_TYPES:
-        schema = _ref("schemas", "JsonLdDocument" if "json" in media else "Text")
+        schema = _ref("schemas", "JsonLdPayload" if "json" in media else "Text")
         content[media] = {"schema": schema, **({"example": example} if example and "json" in media else {})}
     return {"required": True, "content": content}
 
@@ -147,7 +159,7 @@ def _resources() -> dict:
         ent + "/settings": {
             "get": _op("A hub's settings (hub:HubSettings)", {200: _rdf("The settings", ETAG)}, READ_ERRORS,
                        params=["eid"]),
-            "put": _op("Replace a hub's settings", {200: _rdf("The settings written", ETAG)}, [*WRITE_ERRORS, 404],
+            "put": _op("Replace a hub's settings", {200: _rdf("The settings written", ETAG)}, WRITE_ERRORS,
                        params=["eid", "if_match"], body=_rdf_body(), secured=True),
         },
     }
@@ -157,19 +169,21 @@ def _resources() -> dict:
             "get": _op(f"The enterprise's {one}s, one page", {200: _rdf(f"{one}s", PAGED)}, [400, 406, 503],
                        params=["eid", "page", "per_page"]),
             "post": _op(f"Create a {one}; the server mints its id",
-                        {201: _rdf("Created", LOCATION)}, WRITE_ERRORS, params=["eid"], body=_rdf_body(), secured=True),
+                        {201: _rdf("Created", LOCATION)}, WRITE_ERRORS, params=["eid"],
+                        body=_rdf_body(EXAMPLE_BODIES[segment]), secured=True),
         }
         paths[f"{ent}/{segment}/{{id}}"] = {
             "get": _op(f"A {one}", {200: _rdf(f"The {one}'s document", ETAG)}, READ_ERRORS, params=["eid", rid]),
             "put": _op(f"Create or replace a {one}", {200: _rdf("Replaced", ETAG), 201: _rdf("Created", LOCATION)},
-                       WRITE_ERRORS, params=["eid", rid, "if_match"], body=_rdf_body(), secured=True),
+                       WRITE_ERRORS, params=["eid", rid, "if_match"], body=_rdf_body(EXAMPLE_BODIES[segment]),
+                       secured=True),
             "delete": _op(f"Delete a {one}", {204: {"description": "Deleted"}}, [400, 401, 403, 404, 409, 412, 503],
                           params=["eid", rid, "if_match"], secured=True),
         }
     return paths
 
 
-def _orders() -> dict:
+def _orders(base_url: str) -> dict:
     orders = "/api/dfc/enterprises/{eid}/orders"
     oid = _segment_param("oid", "1", "The order's id")
     lid = _segment_param("lid", "1", "The line's id")
@@ -178,12 +192,18 @@ def _orders() -> dict:
     read = [400, 401, 403, 404, 406, 503]
     order_write = [400, 401, 403, 404, 406, 409, 412, 413, 415, 422, 503]
     saved = {200: _rdf("The order as stored", ETAG), 201: _rdf("Created", LOCATION)}
+    ent = f"{base_url}/api/dfc/enterprises"
+    wholesale = {"@context": DFC, "@type": "dfc-b:Order", "dfc-b:orderedBy": f"{ent}/hub-a",
+                 "dfc-b:hasOrderStatus": "dfc-v:Held", "dfc-b:hasPart": {
+                     "@type": "dfc-b:OrderLine", "dfc-b:concerns": f"{ent}/jean-farm/offers/carrots",
+                     "dfc-b:hasQuantity": {"@type": "dfc-b:QuantitativeValue", "dfc-b:value": 1,
+                                           "dfc-b:hasUnit": "dfc-m:Kilogram"}}}
     return {
         orders: {
             "get": _op("Orders sold by the enterprise that the caller may read", {200: _rdf("Orders", PAGED)},
                        read, params=["eid", "page", "per_page"], secured=True, tag="orders"),
             "post": _op("Place an order (Held reserves stock, all lines or none)", saved, order_write,
-                        params=["eid", "idempotency_key"], body=_rdf_body(), secured=True, tag="orders"),
+                        params=["eid", "idempotency_key"], body=_rdf_body(wholesale), secured=True, tag="orders"),
         },
         orders + "/{oid}": {
             "get": _op("An order (its seller and buyer only)", {200: _rdf("The order", ETAG)}, read,
@@ -263,7 +283,9 @@ def _tools() -> dict:
         "/sparql": {
             "get": _op("Run a read-only SPARQL query over the anonymised dataset (Analytics scope)",
                        {200: {"description": "The results", "content": results}}, sparql,
-                       params=[{"name": "query", "in": "query", "required": True, "schema": {"type": "string"}},
+                       params=[{"name": "query", "in": "query", "required": True, "schema": {"type": "string"},
+                                "example": "SELECT ?name WHERE { ?e <https://github.com/datafoodconsortium/ontology/"
+                                           "releases/latest/download/DFC_BusinessOntology.owl#name> ?name }"},
                                *graphs], secured=True, tag="analytics"),
             "post": _op("The same, the query in a form or as application/sparql-query",
                         {200: {"description": "The results", "content": results}}, sparql, params=graphs,
@@ -276,7 +298,7 @@ def _tools() -> dict:
     }
 
 
-def _components() -> dict:
+def _components(base_url: str) -> dict:
     problem = {"description": "", "content": {PROBLEM: {"schema": _ref("schemas", "Problem")}}}
     return {
         "securitySchemes": {"bearer": {
@@ -308,6 +330,8 @@ def _components() -> dict:
                 "shortages": {"type": "array", "items": {"type": "object"}}}},
             "JsonLdDocument": {"type": "object", "description": "DFC JSON-LD (compacted, DFC context)",
                                "properties": {"@context": {}, "@graph": {"type": "array"}}},
+            "JsonLdPayload": {"type": ["object", "array"],
+                              "description": "JSON-LD with a DFC context (by URL or inline), or an array of such nodes"},
             "Text": {"type": "string"},
             "Report": {"type": "object", "required": ["conforms", "results"], "properties": {
                 "conforms": {"type": "boolean"}, "dfcVersion": {"type": ["string", "null"]},
@@ -319,7 +343,7 @@ def _components() -> dict:
                     "value": {}, "message": {"type": "string"}, "hint": {"type": ["string", "null"]}}}}}},
             "TokenRequest": {"type": "object", "required": ["agent"], "properties": {
                 "agent": {"type": "string", "description": "The agent's IRI", "example":
-                          "http://127.0.0.1:8000/api/dfc/enterprises/jean-farm"},
+                          f"{base_url}/api/dfc/enterprises/jean-farm"},
                 "scopes": {"type": "array", "items": {"type": "string"}, "example": ["WriteProducts"]}}},
             "Token": {"type": "object", "required": ["token", "agent", "scopes"], "properties": {
                 "token": {"type": "string"}, "agent": {"type": "string"},
