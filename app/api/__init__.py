@@ -15,6 +15,10 @@ def init_app(app: Flask) -> None:
     """Register the blueprints, the one error handler and the access log."""
     from app.api import admin, conformance, hub_settings, orders, resources, service, sparql
     from app.api.access_log import AccessLog
+    from app.api.context import check_ids
+
+    # Every id in a path is checked once, before any view: none can build an invalid IRI.
+    app.url_value_preprocessor(check_ids)
 
     app.register_blueprint(orders.bp)
     app.register_blueprint(hub_settings.bp)
