@@ -43,7 +43,8 @@ ERROR_MEANING = {
     412: "If-Match names another version than the current one",
     413: "The body is larger than DFC_HUB_MAX_BODY_BYTES",
     415: "A Content-Type the server does not read",
-    422: "SHACL violations (with `violations`), or an Idempotency-Key reused for another request",
+    422: "SHACL violations (with `violations`), a term or IRI the server would refuse to store, an "
+         "Idempotency-Key reused for another request, or a token asked for an agent that is no IRI",
     503: "The store did not answer, or an analyst query ran too long or found no free slot",
 }
 
@@ -157,8 +158,9 @@ def _resources() -> dict:
                         WRITE_ERRORS, params=["eid"], body=_rdf_body(), secured=True),
         },
         ent + "/settings": {
-            "get": _op("A hub's settings (hub:HubSettings)", {200: _rdf("The settings", ETAG)}, READ_ERRORS,
-                       params=["eid"]),
+            "get": _op("A hub's settings (hub:HubSettings), readable by the hub and the admin only",
+                       {200: _rdf("The settings", ETAG)}, [400, 401, 403, 404, 406, 503], params=["eid"],
+                       secured=True),
             "put": _op("Replace a hub's settings", {200: _rdf("The settings written", ETAG)}, WRITE_ERRORS,
                        params=["eid", "if_match"], body=_rdf_body(), secured=True),
         },
@@ -263,7 +265,8 @@ def _tools() -> dict:
               for n in ("default-graph-uri", "named-graph-uri")]
     return {
         "/api/admin/tokens": {"post": _op("Issue an opaque token for an agent (admin only)",
-                                          {201: _json("The token, shown once", "Token")}, [400, 401, 403, 413, 503],
+                                          {201: _json("The token, shown once", "Token")},
+                                          [400, 401, 403, 413, 422, 503],
                                           body={"required": True, "content": {"application/json": {
                                               "schema": _ref("schemas", "TokenRequest")}}},
                                           secured=True, tag="admin")},
