@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test calendar bench clean tools connector
+.PHONY: run reset test calendar bench clean tools connector
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/dfc-hub serve --demo
+
+# Start over: empty the store (everything in it is lost), load the demo afresh, serve.
+reset: $(STAMP)
+	$(BIN)/dfc-hub serve --demo --reset
 
 test: $(STAMP) tools connector
 	$(BIN)/python -m pytest -q

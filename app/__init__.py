@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from importlib import metadata
 
 from flask import Flask
 
 from app.config import Settings
+
+try:
+    __version__ = metadata.version("dfc-order-hub")
+except metadata.PackageNotFoundError:     # run from a checkout that was never installed
+    __version__ = "unknown"
 
 
 def create_app(config: Mapping | None = None, clock=None) -> Flask:

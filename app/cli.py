@@ -10,11 +10,13 @@ import click
 
 from app.config import Settings
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# app/fixtures links to the top-level fixtures/ in a checkout, and is a copy in a wheel.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_THREADS = os.cpu_count() or 2
 
 
 @click.group()
+@click.version_option(package_name="dfc-order-hub", prog_name="dfc-hub")
 def main():
     """DFC Order Hub: a linked-data order server for DFC food networks."""
 
@@ -23,27 +25,35 @@ def main():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Load the demo data if the store is empty, print how to try it.")
+@click.option("--reset", is_flag=True, help="Empty the store first: everything in it is lost.")
 # Python runs one thread's code at a time, and waitress does the connections' I/O outside its
 # threads: more threads than cores only queue for the interpreter lock (measured: 8 threads
 # served held checkouts at 60-70 % of the rate of 2, on 2 cores).
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=int,
               help="Threads running the app (default: the number of CPUs).")
-def serve(host, port, demo, threads):
+def serve(host, port, demo, reset, threads):
     """Serve the API (settings from the environment; see README)."""
     import waitress
 
     from app import create_app
-    from app.loading import is_empty, load_demo
+    from app.loading import reset as reset_store
+
+    from app.errors import HubError
 
     overrides = {} if Settings.load().admin_token else {"admin_token": secrets.token_urlsafe(24)}
-    app = create_app(overrides)
+    try:
+        app = create_app(overrides)
+    except HubError as e:
+        click.echo(f"error: {e.detail}\n(an on-disk store opens in one process at a time: is another "
+                   "`dfc-hub serve` or `make run` using it? Stop that one, or set DFC_HUB_STORE to "
+                   "another directory.)", err=True)
+        sys.exit(2)
     hub = app.extensions["dfc_hub"]
-    if demo and is_empty(hub.store):
-        count, sessions = load_demo(hub.store, FIXTURES / "demo" / "jean-scenario.json",
-                                    hub.settings.public_base_url + "/api/dfc/", hub.orders.clock.now())
-        click.echo(f"Loaded the demo data ({count} resources). Sale sessions, moved to this week:")
-        for iri, start, end in sessions:
-            click.echo(f"  {iri}: {start} to {end}")
+    if reset:
+        reset_store(hub.store)
+        click.echo(f"Emptied the store {hub.settings.store}.")
+    if demo:
+        _demo(hub)
     base = hub.settings.public_base_url
     token = hub.settings.admin_token
     click.echo(f"""
@@ -58,8 +68,38 @@ Try:
        {base}/api/dfc/enterprises/my-farm
 """)
     from app.scheduler import start_closer
+    _log_requests()
     start_closer(hub)
     waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
+
+
+def _log_requests() -> None:
+    """Send the access log (one line per request) to stderr, with the time."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
+    access = logging.getLogger("app.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False     # waitress gives the root logger a handler: one line, not two
+
+
+def _demo(hub) -> None:
+    """Load the demo data into an empty store; on a used one, say so and how to start over."""
+    from app.loading import is_empty, load_demo
+
+    if not is_empty(hub.store):
+        click.echo(f"""The store {hub.settings.store} already holds data, so the demo data was not loaded again:
+what was changed stays changed (a sale session that was closed, or whose dates have passed,
+answers the README's checkout with 409). To start over with a fresh demo: `make reset`
+(or `dfc-hub serve --demo --reset`; everything in the store is lost).""")
+        return
+    count, sessions = load_demo(hub.store, FIXTURES / "demo" / "jean-scenario.json",
+                                hub.settings.public_base_url + "/api/dfc/", hub.orders.clock.now())
+    click.echo(f"Loaded the demo data ({count} resources). Sale sessions, moved to this week:")
+    for iri, start, end in sessions:
+        click.echo(f"  {iri}: {start} to {end}")
 
 
 @main.command()
@@ -139,7 +179,7 @@ def validate(files, profile, fmt):
 
 
 @main.command("conformance-report")
-@click.option("--corpus", type=click.Path(file_okay=False, exists=True), help="Default: ../shared/conformance/real.")
+@click.option("--corpus", type=click.Path(file_okay=False, exists=True), help="Default: shared/conformance/real beside the checkout.")
 @click.option("--output", type=click.Path(dir_okay=False), help="Default: docs/conformance.md.")
 def conformance_report(corpus, output):
     """Write the table of the corpus payloads' conformance (docs/conformance.md)."""

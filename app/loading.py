@@ -29,6 +29,14 @@ def is_empty(store: Store) -> bool:
     return not store.ask("ASK { GRAPH ?g { ?s ?p ?o } }")
 
 
+def reset(store: Store) -> None:
+    """Empty the store: every resource, token and stored answer is lost."""
+    from app.queries import load
+
+    with store.write_lock():
+        store.update(load("reset"))
+
+
 def load_files(store: Store, paths: list[Path], base: str, progress: bool = False) -> int:
     """Load files, one named graph per resource; return how many resources were written."""
     from tqdm import tqdm

@@ -100,25 +100,34 @@ def free_port() -> int:
 
 @pytest.fixture
 def live_server(tmp_path):
-    """Start the real `dfc-hub serve` in a subprocess on a free port; yield its base URL."""
+    """Start the real `dfc-hub serve --demo` in a subprocess on a free port (see running_servers)."""
     with running_servers(tmp_path) as start:
         yield start
 
 
 @contextlib.contextmanager
 def running_servers(tmp_path):
-    """What `live_server` yields, for fixtures of wider scope: start(**env) -> base URL."""
-    servers = []
+    """What `live_server` yields, for fixtures of any scope.
 
-    def start(**env) -> str:
+    Yields `start(*args, **env) -> base URL` (args: more `serve` options, env: variables over
+    the test's: its own store under tmp_path, the test admin token, PUBLIC_BASE_URL = the base
+    URL); `start.output(base)` is what that server printed (stdout and stderr),
+    `start.stop(base)` stops it. Leaving the block stops the rest.
+    """
+    servers = {}
+
+    def start(*args, **env) -> str:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        environ = {**os.environ, "PUBLIC_BASE_URL": base, "DFC_HUB_ADMIN_TOKEN": ADMIN,
+        environ = {**os.environ, "PUBLIC_BASE_URL": base, "DFC_HUB_ADMIN_TOKEN": ADMIN, "PYTHONUNBUFFERED": "1",
                    "DFC_HUB_STORE": f"oxigraph:{tmp_path / f'store-{port}'}", **env}
         exe = Path(sys.executable).with_name("dfc-hub")
-        proc = subprocess.Popen([str(exe), "serve", "--port", str(port), *(["--demo"])],
-                                env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        servers.append(proc)
+        log = tmp_path / f"server-{port}.log"
+        # A file, not a pipe: nobody reads a pipe while the server runs, and a full one blocks it.
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--demo", *args],
+                                    env=environ, stdout=out, stderr=subprocess.STDOUT)
+        servers[base] = (proc, log)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -126,25 +135,26 @@ def running_servers(tmp_path):
                 return base
             except requests.ConnectionError:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stdout.read().decode())
+                    raise RuntimeError(log.read_text(errors="replace"))
                 time.sleep(0.1)
         raise RuntimeError("the server did not start in 30 s")
 
-    try:
-        yield start
-    finally:
-        _stop(servers)
-
-
-def _stop(servers) -> None:
-    for proc in servers:
+    def stop(base: str) -> None:
+        proc, _ = servers[base]
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        proc.stdout.close()
+
+    start.output = lambda base: servers[base][1].read_text(errors="replace")
+    start.stop = stop
+    try:
+        yield start
+    finally:
+        for base in servers:
+            stop(base)
 
 
 @pytest.fixture

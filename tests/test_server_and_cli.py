@@ -105,3 +105,35 @@ def test_the_readme_checkout_works_on_the_demo_whatever_the_date(live_server):
     carrots = requests.get(f"{base}/api/dfc/enterprises/jean-farm/catalog_items/carrots", timeout=10).json()
     assert (carrots["dfc-b:stockLimitation"], carrots["hub:held"]) == (8, 2)
     assert requests.post(f"{hub_a}/sale_sessions/week-48/close", headers=auth, timeout=10).status_code == 200
+
+
+def test_serve_demo_on_a_used_store_says_so_and_reset_starts_over(live_server, tmp_path):
+    # One PUBLIC_BASE_URL for the three servers (on three ports), so the IRIs stay the same.
+    store = {"DFC_HUB_STORE": f"oxigraph:{tmp_path / 'kept'}", "PUBLIC_BASE_URL": "http://hub.test"}
+    first = live_server(**store)
+    assert "Loaded the demo data" in live_server.output(first)
+    farm = {"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Enterprise", "dfc-b:name": "My farm"}
+    assert requests.put(f"{first}/api/dfc/enterprises/my-farm", data=json.dumps(farm), headers=AUTH,
+                        timeout=10).status_code == 201
+    live_server.stop(first)
+
+    again = live_server(**store)
+    said = live_server.output(again)
+    assert "Loaded the demo data" not in said
+    assert "already holds data" in said and "make reset" in said and "--reset" in said
+    assert requests.get(f"{again}/api/dfc/enterprises/my-farm", timeout=10).status_code == 200
+    live_server.stop(again)
+
+    fresh = live_server("--reset", **store)
+    assert "Loaded the demo data" in live_server.output(fresh)
+    assert requests.get(f"{fresh}/api/dfc/enterprises/my-farm", timeout=10).status_code == 404
+    assert requests.get(f"{fresh}/api/dfc/enterprises/jean-farm", timeout=10).status_code == 200
+
+
+def test_a_second_server_on_the_same_store_says_why_it_cannot_start(live_server, tmp_path):
+    import os
+    store = f"oxigraph:{tmp_path / 'busy'}"
+    live_server(DFC_HUB_STORE=store)
+    second = run("serve", "--port", "1", env={**os.environ, "DFC_HUB_STORE": store, "DFC_HUB_ADMIN_TOKEN": ADMIN})
+    assert second.returncode == 2
+    assert "another `dfc-hub serve`" in second.stderr and "Traceback" not in second.stderr

@@ -13,8 +13,9 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprints and the one error handler."""
-    from app.api import admin, conformance, contexts, hub_settings, orders, resources, sparql
+    """Register the blueprints, the one error handler and the access log."""
+    from app.api import admin, conformance, contexts, hub_settings, orders, resources, service, sparql
+    from app.api.access_log import AccessLog
     from app.api.context import check_ids
 
     # Every id in a path is checked once, before any view: none can build an invalid IRI.
@@ -27,9 +28,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(conformance.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(contexts.bp)
+    app.register_blueprint(service.bp)
     app.register_error_handler(HubError, _hub_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
+    app.wsgi_app = AccessLog(app.wsgi_app)
 
 
 def problem(body: dict, headers: dict | None = None) -> Response:

@@ -12,7 +12,7 @@ from app.domain import idempotency, orders, summary
 from app.domain.agents import require_scope, require_writer
 from app.domain.idempotency import Answer
 from app.domain.kinds import KINDS, ORDERS
-from app.errors import BadRequest, Conflict, NotFound
+from app.errors import BadRequest, Conflict, NotFound, Unauthorized
 
 bp = Blueprint("orders", __name__, url_prefix="/api/dfc")
 
@@ -45,6 +45,14 @@ def _key() -> idempotency.Key | None:
     return idempotency.key(who.iri if who else "", value, request.method, request.path, request.get_data())
 
 
+def _caller():
+    """The calling agent; 401 without a token, before the body is even read."""
+    who = agent()
+    if who is None:
+        raise Unauthorized("orders are private: send a bearer token")
+    return who
+
+
 def _order(eid: str, oid: str):
     """The order at (eid, oid), readable by the caller, or 404/403."""
     ns = namespace(eid)
@@ -68,6 +76,7 @@ def list_orders(ent, eid, seg):
 @bp.post(f"/{ENT}/<eid>/{ORD}")
 def place_order(ent, eid, seg):
     ns = namespace(eid)
+    _caller()
     key = _key()
     payload = read_body(ns.collection(ORDERS))
     incoming = orders.from_payload(payload.triples, None, ns, base_url())
@@ -83,6 +92,7 @@ def get_order(ent, eid, seg, oid):
 @bp.put(f"/{ENT}/<eid>/{ORD}/<oid>")
 def put_order(ent, eid, seg, oid):
     ns, target = namespace(eid), request_iri()
+    _caller()
     key = _key()
     payload = read_body(target.value)
     incoming = orders.from_payload(payload.triples, target, ns, base_url())

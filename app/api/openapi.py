@@ -1,0 +1,363 @@
+"""The OpenAPI 3.1 description of the HTTP API, served at /api/openapi.json.
+
+Built here, beside the routes it describes, and kept true by tests/test_openapi.py, which
+fuzzes a live server with schemathesis against it. docs/api.md says the same in prose.
+Only the snake_case collection segments are listed; the CamelCase aliases FDC servers use
+answer alike.
+"""
+from __future__ import annotations
+
+from app import __version__
+from app.analytics import GRAPH_MEDIA, RESULT_MEDIA
+from app.domain.kinds import KINDS
+from app.rdf import ACCEPTED_TYPES
+from app.validation.report import PROFILES
+
+RDF_OUT = ["application/ld+json", "application/json", "text/turtle", "application/n-triples"]
+PROBLEM = "application/problem+json"
+# 404 too: a path that routes nowhere (a newline in an id) is a 404 before any write.
+WRITE_ERRORS = [400, 401, 403, 404, 406, 409, 412, 413, 415, 422, 503]
+READ_ERRORS = [400, 404, 406, 503]
+SINGULAR = {"supplied_products": "supplied product", "catalog_items": "catalogue item",
+            "offers": "offer", "sale_sessions": "sale session"}
+DFC = "https://www.datafoodconsortium.org"
+# A body each kind accepts, for schemathesis's examples phase and for readers.
+EXAMPLE_BODIES = {
+    "supplied_products": {"@context": DFC, "@type": "dfc-b:SuppliedProduct", "dfc-b:name": "Leeks"},
+    "catalog_items": {"@context": DFC, "@type": "dfc-b:CatalogItem", "dfc-b:sku": "JEAN-LEE-1KG",
+                      "dfc-b:stockLimitation": 5},
+    "offers": {"@context": DFC, "@type": "dfc-b:Offer", "dfc-b:hasPrice": {
+        "@type": "dfc-b:Price", "dfc-b:value": 2.4, "dfc-b:hasUnit": "dfc-m:Euro"}},
+    "sale_sessions": {"@context": DFC, "@type": "dfc-b:SaleSession",
+                      "dfc-b:startDate": "2026-12-01T08:00:00Z", "dfc-b:endDate": "2026-12-05T18:00:00Z"},
+}
+EXAMPLE_IDS = {"supplied_products": "carrots", "catalog_items": "carrots", "offers": "carrots",
+               "sale_sessions": "week-48"}
+ERROR_MEANING = {
+    400: "Not JSON, not JSON-LD, an unknown remote context, a bad id or query parameter",
+    401: "No token, or one the server does not know",
+    403: "The token's agent may not do this",
+    404: "No such resource",
+    406: "None of the representations the Accept header allows",
+    409: "Not enough stock (with `shortages`), or a state that forbids the change",
+    412: "If-Match names another version than the current one",
+    413: "The body is larger than DFC_HUB_MAX_BODY_BYTES",
+    415: "A Content-Type the server does not read",
+    422: "SHACL violations (with `violations`), a term or IRI the server would refuse to store, an "
+         "Idempotency-Key reused for another request, or a token asked for an agent that is no IRI",
+    503: "The store did not answer, or an analyst query ran too long or found no free slot",
+}
+
+
+def description(base_url: str) -> dict:
+    """Return the OpenAPI document, its server being PUBLIC_BASE_URL."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "DFC Order Hub",
+            "version": __version__,
+            "summary": "A linked-data order server for food networks that speak the DFC standard",
+            "description": "Resources are DFC JSON-LD documents (also Turtle and N-Triples). Errors are "
+                           "RFC 9457 problem documents. CamelCase collection segments (`Enterprises`, "
+                           "`CatalogItems`, …) are accepted wherever the snake_case ones are.",
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "servers": [{"url": base_url}],
+        "paths": {**_service(), **_resources(), **_orders(base_url), **_tools()},
+        "components": _components(base_url),
+    }
+
+
+# --- building blocks -----------------------------------------------------------------------------
+
+def _ref(kind: str, name: str) -> dict:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _rdf(description: str, headers: dict | None = None) -> dict:
+    content = {m: {"schema": _ref("schemas", "JsonLdDocument" if "json" in m else "Text")} for m in RDF_OUT}
+    return {"description": description, "content": content, **({"headers": headers} if headers else {})}
+
+
+def _json(description: str, schema: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref("schemas", schema)}}}
+
+
+def _op(summary: str, answers: dict, errors: list[int], *, params=(), body=None, secured=False,
+        tag: str = "resources") -> dict:
+    responses = {str(code): r for code, r in answers.items()}
+    responses.update({str(code): _ref("responses", f"E{code}") for code in errors})
+    op = {"summary": summary, "tags": [tag], "responses": responses}
+    if params:
+        op["parameters"] = [_ref("parameters", p) if isinstance(p, str) else p for p in params]
+    if body:
+        op["requestBody"] = body
+    if secured:
+        op["security"] = [{"bearer": []}]
+    return op
+
+
+def _rdf_body(example: dict | None = None) -> dict:
+    content = {}
+    for media in ACCEPTED_TYPES:
+        schema = _ref("schemas", "JsonLdPayload" if "json" in media else "Text")
+        content[media] = {"schema": schema, **({"example": example} if example and "json" in media else {})}
+    return {"required": True, "content": content}
+
+
+ETAG = {"ETag": {"description": "The version of this representation, for If-Match",
+                 "required": True, "schema": {"type": "string"}}}
+PAGED = {"X-Total-Count": {"description": "How many items the whole collection holds", "required": True,
+                           "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+         "Link": {"description": "first, prev, next and last pages", "schema": {"type": "string"}}}
+LOCATION = {**ETAG, "Location": {"description": "The IRI the server gave the new resource",
+                                 "required": True, "schema": {"type": "string"}}}
+
+
+def _segment_param(name: str, example: str, what: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": what,
+            "schema": {"type": "string", "minLength": 1}, "example": example}
+
+
+# --- the routes ----------------------------------------------------------------------------------
+
+def _service() -> dict:
+    return {
+        "/health": {"get": _op("Whether the store answers", {
+            200: _json("The store answered a query", "Health"),
+            503: {"description": "The store did not answer", "content": {"application/json": {"schema": _ref("schemas", "Health")}}},
+        }, [], tag="service")},
+        "/": {"get": _op("Where to go from here", {200: _json("Name, version and the main URLs", "Index")}, [],
+                         tag="service")},
+        "/version": {"get": _op("The running release", {200: _json("Name and version", "Version")}, [], tag="service")},
+        "/api/openapi.json": {"get": _op("This description", {200: {
+            "description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            [], tag="service")},
+    }
+
+
+def _resources() -> dict:
+    ent = "/api/dfc/enterprises/{eid}"
+    paths = {
+        "/api/dfc/enterprises": {"get": _op("Enterprises, one page", {200: _rdf("The enterprises", PAGED)},
+                                            [400, 406, 503], params=["page", "per_page"])},
+        ent: {
+            "get": _op("An enterprise", {200: _rdf("The enterprise's document", ETAG)}, READ_ERRORS, params=["eid"]),
+            "put": _op("Create or replace an enterprise (the client chooses the id)",
+                       {200: _rdf("Replaced", ETAG), 201: _rdf("Created", LOCATION)}, WRITE_ERRORS,
+                       params=["eid", "if_match"], body=_rdf_body(
+                           {"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Enterprise",
+                            "dfc-b:name": "My farm"}), secured=True),
+            "delete": _op("Delete an enterprise that holds no resources", {204: {"description": "Deleted"}},
+                          [400, 401, 403, 404, 409, 412, 503], params=["eid", "if_match"], secured=True),
+        },
+        ent + "/catalog": {
+            "get": _op("The whole catalogue as one graph", {200: _rdf("Products, items, offers")}, [400, 406, 503],
+                       params=["eid"]),
+            "post": _op("Import products, catalogue items and offers at once", {200: _rdf("What was written")},
+                        WRITE_ERRORS, params=["eid"], body=_rdf_body(), secured=True),
+        },
+        ent + "/settings": {
+            "get": _op("A hub's settings (hub:HubSettings), readable by the hub and the admin only",
+                       {200: _rdf("The settings", ETAG)}, [400, 401, 403, 404, 406, 503], params=["eid"],
+                       secured=True),
+            "put": _op("Replace a hub's settings", {200: _rdf("The settings written", ETAG)}, WRITE_ERRORS,
+                       params=["eid", "if_match"], body=_rdf_body(), secured=True),
+        },
+    }
+    for segment in KINDS:
+        one, rid = SINGULAR[segment], _segment_param("id", EXAMPLE_IDS[segment], "The resource's id")
+        paths[f"{ent}/{segment}"] = {
+            "get": _op(f"The enterprise's {one}s, one page", {200: _rdf(f"{one}s", PAGED)}, [400, 406, 503],
+                       params=["eid", "page", "per_page"]),
+            "post": _op(f"Create a {one}; the server mints its id",
+                        {201: _rdf("Created", LOCATION)}, WRITE_ERRORS, params=["eid"],
+                        body=_rdf_body(EXAMPLE_BODIES[segment]), secured=True),
+        }
+        paths[f"{ent}/{segment}/{{id}}"] = {
+            "get": _op(f"A {one}", {200: _rdf(f"The {one}'s document", ETAG)}, READ_ERRORS, params=["eid", rid]),
+            "put": _op(f"Create or replace a {one}", {200: _rdf("Replaced", ETAG), 201: _rdf("Created", LOCATION)},
+                       WRITE_ERRORS, params=["eid", rid, "if_match"], body=_rdf_body(EXAMPLE_BODIES[segment]),
+                       secured=True),
+            "delete": _op(f"Delete a {one}", {204: {"description": "Deleted"}}, [400, 401, 403, 404, 409, 412, 503],
+                          params=["eid", rid, "if_match"], secured=True),
+        }
+    return paths
+
+
+def _orders(base_url: str) -> dict:
+    orders = "/api/dfc/enterprises/{eid}/orders"
+    oid = _segment_param("oid", "1", "The order's id")
+    lid = _segment_param("lid", "1", "The line's id")
+    sid = _segment_param("sid", "week-48", "The sale session's id")
+    session = "/api/dfc/enterprises/{eid}/sale_sessions/{sid}"
+    read = [400, 401, 403, 404, 406, 503]
+    order_write = [400, 401, 403, 404, 406, 409, 412, 413, 415, 422, 503]
+    saved = {200: _rdf("The order as stored", ETAG), 201: _rdf("Created", LOCATION)}
+    ent = f"{base_url}/api/dfc/enterprises"
+    wholesale = {"@context": DFC, "@type": "dfc-b:Order", "dfc-b:orderedBy": f"{ent}/hub-a",
+                 "dfc-b:hasOrderStatus": "dfc-v:Held", "dfc-b:hasPart": {
+                     "@type": "dfc-b:OrderLine", "dfc-b:concerns": f"{ent}/jean-farm/offers/carrots",
+                     "dfc-b:hasQuantity": {"@type": "dfc-b:QuantitativeValue", "dfc-b:value": 1,
+                                           "dfc-b:hasUnit": "dfc-m:Kilogram"}}}
+    return {
+        orders: {
+            "get": _op("Orders sold by the enterprise that the caller may read", {200: _rdf("Orders", PAGED)},
+                       read, params=["eid", "page", "per_page"], secured=True, tag="orders"),
+            "post": _op("Place an order (Held reserves stock, all lines or none)", saved, order_write,
+                        params=["eid", "idempotency_key"], body=_rdf_body(wholesale), secured=True, tag="orders"),
+        },
+        orders + "/{oid}": {
+            "get": _op("An order (its seller and buyer only)", {200: _rdf("The order", ETAG)}, read,
+                       params=["eid", oid], secured=True, tag="orders"),
+            "put": _op("Replace an order; its reservation follows", saved, order_write,
+                       params=["eid", oid, "if_match", "idempotency_key"], body=_rdf_body(), secured=True, tag="orders"),
+            "delete": _op("Delete an order, releasing what it reserved", {204: {"description": "Deleted"}},
+                          [400, 401, 403, 404, 409, 412, 422, 503], params=["eid", oid, "if_match", "idempotency_key"],
+                          secured=True, tag="orders"),
+        },
+        orders + "/{oid}/order_lines": {
+            "get": _op("An order's lines", {200: _rdf("The lines")}, read, params=["eid", oid], secured=True,
+                       tag="orders"),
+        },
+        orders + "/{oid}/order_lines/{lid}": {
+            "get": _op("One line", {200: _rdf("The line", ETAG)}, read, params=["eid", oid, lid], secured=True,
+                       tag="orders"),
+            "put": _op("Replace one line; the order's reservation adjusts", {200: _rdf("The line as stored", ETAG)},
+                       order_write, params=["eid", oid, lid, "if_match", "idempotency_key"], body=_rdf_body(),
+                       secured=True, tag="orders"),
+            "delete": _op("Remove one line", {204: {"description": "Removed"}}, [400, 401, 403, 404, 409, 412, 422, 503],
+                          params=["eid", oid, lid, "if_match", "idempotency_key"], secured=True, tag="orders"),
+        },
+        session + "/close": {
+            "post": _op("Close the sale session now: its wholesale orders complete", {200: _rdf("The session", {
+                **ETAG, "X-Orders-Completed": {"description": "How many wholesale orders this call completed",
+                                               "required": True, "schema": {"type": "string"}}})},
+                read, params=["eid", sid], secured=True, tag="orders"),
+        },
+        session + "/summary": {
+            "get": _op("Per producer and product: ordered, held, completed, cancelled, kilograms, value", {200: {
+                **_rdf("The summary"), "content": {**_rdf("")["content"], "text/csv": {"schema": _ref("schemas", "Text")}}}},
+                read, params=["eid", sid], secured=True, tag="orders"),
+        },
+        session + "/wholesale_orders": {
+            "get": _op("The wholesale orders this hub placed for the session", {200: _rdf("Orders", PAGED)}, read,
+                       params=["eid", sid, "page", "per_page"], secured=True, tag="orders"),
+        },
+    }
+
+
+def _tools() -> dict:
+    profile = {"name": "profile", "in": "query", "description": "What the payload should be",
+               "schema": {"type": "string", "enum": ["auto", *PROFILES], "default": "auto"}}
+    report = {m: {"schema": _ref("schemas", "Report" if m == "application/json" else
+                                 "JsonLdDocument" if "json" in m else "Text")}
+              for m in ["application/json", "application/ld+json", "text/turtle", "application/n-triples"]}
+    html = {"text/html": {"schema": _ref("schemas", "Text")}}
+    form = {"type": "object", "properties": {
+        "payload": {"type": "string"}, "profile": {"type": "string", "enum": ["auto", *PROFILES]},
+        "syntax": {"type": "string", "enum": ["json-ld", "turtle", "n-triples"]}}}
+    results = {m: {"schema": _ref("schemas", "SparqlResults" if "json" in m else "Text")}
+               for m in [*RESULT_MEDIA, *GRAPH_MEDIA, "application/json"]}
+    sparql = [400, 401, 403, 406, 415, 503]
+    graphs = [{"name": n, "in": "query", "description": "Narrows the dataset (SPARQL 1.1 Protocol)",
+               "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True}
+              for n in ("default-graph-uri", "named-graph-uri")]
+    return {
+        "/api/admin/tokens": {"post": _op("Issue an opaque token for an agent (admin only)",
+                                          {201: _json("The token, shown once", "Token")},
+                                          [400, 401, 403, 413, 422, 503],
+                                          body={"required": True, "content": {"application/json": {
+                                              "schema": _ref("schemas", "TokenRequest")}}},
+                                          secured=True, tag="admin")},
+        "/api/conformance/validate": {"post": _op(
+            "Validate a DFC payload; nothing is stored, no token needed",
+            {200: {"description": "The report (a payload that does not conform is still a 200)", "content": report}},
+            [400, 406, 413, 415], params=[profile], body=_rdf_body(), tag="conformance")},
+        "/conformance": {
+            "get": _op("The validator as an HTML form", {200: {"description": "The page", "content": html}}, [],
+                       tag="conformance"),
+            "post": _op("The form's answer: the report as HTML", {
+                200: {"description": "The report", "content": html},
+                **{code: {"description": ERROR_MEANING[code], "content": html} for code in (400, 413, 415, 422)}},
+                [], body={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": form}}},
+                tag="conformance"),
+        },
+        "/sparql": {
+            "get": _op("Run a read-only SPARQL query over the anonymised dataset (Analytics scope)",
+                       {200: {"description": "The results", "content": results}}, sparql,
+                       params=[{"name": "query", "in": "query", "required": True, "schema": {"type": "string"},
+                                "example": "SELECT ?name WHERE { ?e <https://github.com/datafoodconsortium/ontology/"
+                                           "releases/latest/download/DFC_BusinessOntology.owl#name> ?name }"},
+                               *graphs], secured=True, tag="analytics"),
+            "post": _op("The same, the query in a form or as application/sparql-query",
+                        {200: {"description": "The results", "content": results}}, sparql, params=graphs,
+                        body={"required": True, "content": {
+                            "application/x-www-form-urlencoded": {"schema": {
+                                "type": "object", "required": ["query"], "properties": {"query": {"type": "string"}}}},
+                            "application/sparql-query": {"schema": _ref("schemas", "Text")}}},
+                        secured=True, tag="analytics"),
+        },
+    }
+
+
+def _components(base_url: str) -> dict:
+    problem = {"description": "", "content": {PROBLEM: {"schema": _ref("schemas", "Problem")}}}
+    return {
+        "securitySchemes": {"bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "An opaque token (the admin token, or one issued by POST /api/admin/tokens) or an "
+                           "RS256 JWT from an issuer configured in DFC_HUB_JWT_ISSUERS. Reads of public "
+                           "catalogue data need none."}},
+        "parameters": {
+            "eid": {"name": "eid", "in": "path", "required": True, "description": "The enterprise's id",
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},
+                    "example": "jean-farm"},
+            "page": {"name": "page", "in": "query", "description": "Page number, from 1",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}},
+            "per_page": {"name": "per_page", "in": "query",
+                         "description": "Items per page (DFC_HUB_PAGE_SIZE by default, DFC_HUB_MAX_PAGE_SIZE at most)",
+                         "schema": {"type": "integer", "minimum": 1}},
+            "if_match": {"name": "If-Match", "in": "header", "description": "Change only this version (an ETag)",
+                         "schema": {"type": "string"}},
+            "idempotency_key": {"name": "Idempotency-Key", "in": "header",
+                                "description": "A retry with the same key gets the first answer",
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
+        },
+        "responses": {f"E{code}": {**problem, "description": meaning} for code, meaning in ERROR_MEANING.items()},
+        "schemas": {
+            "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "violations": {"type": "array", "items": {"type": "object"}},
+                "shortages": {"type": "array", "items": {"type": "object"}}}},
+            "JsonLdDocument": {"type": "object", "description": "DFC JSON-LD (compacted, DFC context)",
+                               "properties": {"@context": {}, "@graph": {"type": "array"}}},
+            "JsonLdPayload": {"type": ["object", "array"],
+                              "description": "JSON-LD with a DFC context (by URL or inline), or an array of such nodes"},
+            "Text": {"type": "string"},
+            "Report": {"type": "object", "required": ["conforms", "results"], "properties": {
+                "conforms": {"type": "boolean"}, "dfcVersion": {"type": ["string", "null"]},
+                "profile": {"type": "string"},
+                "results": {"type": "array", "items": {"type": "object", "required": ["severity", "message"],
+                                                       "properties": {
+                    "severity": {"type": "string", "enum": ["Violation", "Warning", "Info"]},
+                    "focusNode": {"type": ["string", "null"]}, "path": {"type": ["string", "null"]},
+                    "value": {}, "message": {"type": "string"}, "hint": {"type": ["string", "null"]}}}}}},
+            "TokenRequest": {"type": "object", "required": ["agent"], "properties": {
+                "agent": {"type": "string", "description": "The agent's IRI", "example":
+                          f"{base_url}/api/dfc/enterprises/jean-farm"},
+                "scopes": {"type": "array", "items": {"type": "string"}, "example": ["WriteProducts"]}}},
+            "Token": {"type": "object", "required": ["token", "agent", "scopes"], "properties": {
+                "token": {"type": "string"}, "agent": {"type": "string"},
+                "scopes": {"type": "array", "items": {"type": "string"}}}},
+            "Health": {"type": "object", "required": ["status"], "properties": {
+                "status": {"type": "string", "enum": ["ok", "unavailable"]}, "store": {"type": "string"}}},
+            "Version": {"type": "object", "required": ["name", "version"], "properties": {
+                "name": {"type": "string"}, "version": {"type": "string"}}},
+            "Index": {"type": "object", "required": ["name", "version", "links"], "properties": {
+                "name": {"type": "string"}, "version": {"type": "string"},
+                "links": {"type": "object", "additionalProperties": {"type": "string"}}}},
+            "SparqlResults": {"type": "object", "description": "SPARQL 1.1 Query Results JSON, or JSON-LD"},
+        },
+    }

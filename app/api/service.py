@@ -1,0 +1,51 @@
+"""The service itself: its index at /, /health, /version and the OpenAPI description of the API."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify
+
+from app import __version__
+from app.api import openapi
+from app.api.context import base_url, hub
+from app.queries import load
+
+bp = Blueprint("service", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/")
+def index():
+    """Where to go from here: the first thing a person or a crawler asks."""
+    base = base_url()
+    return jsonify({"name": "dfc-order-hub", "version": __version__, "links": {
+        "enterprises": f"{base}/api/dfc/enterprises", "openapi": f"{base}/api/openapi.json",
+        "conformance": f"{base}/conformance", "sparql": f"{base}/sparql", "health": f"{base}/health",
+        "version": f"{base}/version"}})
+
+
+@bp.get("/health")
+def health():
+    """200 when the store answers a query, else 503 (for load balancers and probes)."""
+    try:
+        hub().store.ask(load("health"))
+    except Exception:   # whatever the store raised, the answer is "not healthy"
+        log.warning("health check: the store did not answer", exc_info=True)
+        return _no_cache(jsonify({"status": "unavailable", "store": "unreachable"}), 503)
+    return _no_cache(jsonify({"status": "ok", "store": "reachable"}), 200)
+
+
+@bp.get("/version")
+def version():
+    return jsonify({"name": "dfc-order-hub", "version": __version__})
+
+
+@bp.get("/api/openapi.json")
+def openapi_description():
+    return jsonify(openapi.description(base_url()))
+
+
+def _no_cache(response, status: int):
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
