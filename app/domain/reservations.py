@@ -117,6 +117,7 @@ class OrderBook:
             else:
                 graphs = self._wholesale(ns, iri, current, new, sources, seen)
             if incoming is not None and incoming.person is not None:
+                self._refuse_non_person(incoming.person[0])
                 graphs.setdefault(incoming.person[0], incoming.person[1])
             remove = [iri] if new is None else []
             # The answer is the document as written, so its ETag is the one a GET gives.
@@ -135,6 +136,12 @@ class OrderBook:
         if orders.buyer(new, iri) is None and not agent.admin and agent.iri not in ns.iris:
             new = [*new, Triple(iri, T.orderedBy, NamedNode(agent.iri))]
         return new
+
+    def _refuse_non_person(self, iri: NamedNode) -> None:
+        """A person's details replace a person's document, never another kind of document."""
+        held = self.store.graph(iri)
+        if held and Triple(iri, RDF_TYPE, T.Person) not in held:
+            raise Conflict(f"{iri.value} names a document that is not a person's", iri=iri.value)
 
     def _is_customer(self, incoming: orders.Incoming) -> bool:
         if incoming.person is not None:
