@@ -328,6 +328,8 @@ class OrderBook:
             touched = {w: d for w, d in change.items() if _order_of(w) == order}
             if not touched and order not in created:
                 continue
+            if orders.status(before, order) == T.Cancelled and all(d <= 0 for d in touched.values()):
+                continue        # its hub cancelled it, releasing everything: nothing left to take out
             if orders.status(before, order) != T.Held:
                 raise Conflict(f"the wholesale order {order.value} is no longer Held", order=order.value)
             after = before
