@@ -220,16 +220,33 @@ class OrderBook:
     def _wholesale(self, ns, iri, current, new, sources, seen) -> dict[NamedNode, list[Triple]]:
         if new is not None:
             new = self._stamp_items(new, iri, current, sources)
-            s = orders.session(new, iri)
-            if isinstance(s, NamedNode) and orders.status(new, iri) == T.Held:
-                sessions.refuse_closed(self.store.graph(s), s)     # a buyer's session, if we know it
             self._check_discounts(new, iri, sources)
         delta = _minus(orders.usage(new, iri), orders.usage(current, iri))
+        if new is not None:
+            self._check_session(new, iri, delta, changed=current is None or
+                                orders.status(current, iri) != orders.status(new, iri))
         lines = _lines_by_item(new, iri, sources) if new is not None else {}
         graphs = self._ledgers(delta, lines, seen)
         if new is not None:
             graphs[iri] = new
         return graphs
+
+    def _check_session(self, new, iri, delta: Usage, changed: bool) -> None:
+        """A wholesale order reserves or commits only in a session that is open (409).
+
+        Every status that counts in the ledger (Held, Complete) is checked, whenever what the
+        order counts changes: a closed session takes nothing more, one not yet open nothing yet.
+        A session this server does not hold (a buyer's own, elsewhere) is the buyer's business.
+        """
+        s = orders.session(new, iri)
+        if orders.status(new, iri) not in orders.RESERVES or not isinstance(s, NamedNode):
+            return
+        if not changed and not any(h or c for h, c in delta.values()):
+            return
+        doc = self.store.graph(s)
+        if Triple(s, RDF_TYPE, T.SaleSession) in doc:
+            growing = changed or any(h > 0 or c > 0 for h, c in delta.values())
+            sessions.check_reserving(doc, s, self.clock.now(), growing)
 
     def _stamp_items(self, new, iri, current, sources) -> list[Triple]:
         """Fix each line's stock item: kept from when it was first reserved, else resolved now."""
