@@ -17,7 +17,7 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app.domain import documents as docs
 from app.domain.kinds import ORDERS
-from app.errors import BadRequest, ShapeViolation, violation
+from app.errors import BadRequest, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, TRUE, T
 from app.queries import as_term
 from app.rdf.triples import Indexed, first, number, objects, subjects, subtree, without
@@ -103,6 +103,15 @@ def usage(triples, order) -> dict[NamedNode, tuple[Decimal, Decimal]]:
             out[line.stock_item] = (held + line.quantity, committed) if bucket == "held" \
                 else (held, committed + line.quantity)
     return out
+
+
+def check_size(triples: list[Triple], max_lines: int) -> None:
+    """Refuse (413) a payload with more order lines than one order may have."""
+    count = len({*(t.object for t in triples if t.predicate == T.hasPart),
+                 *(t.subject for t in triples if t.predicate == RDF_TYPE and t.object == T.OrderLine)})
+    if count > max_lines:
+        raise PayloadTooLarge(f"an order may have at most {max_lines} lines; this one has {count}: "
+                              "split it into several orders", maxLines=max_lines, lines=count)
 
 
 def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Namespace,
