@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/consolidation.py
+	$(BIN)/python bench/order_lines.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

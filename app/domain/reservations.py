@@ -10,6 +10,7 @@ rarely, and everything that decides whether stock suffices is read again inside 
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -27,7 +28,7 @@ from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Shortage,
                         violation)
 from app.namespaces import RDF_TYPE, TRUE, T
 from app.rdf.normalise import datetime_literal
-from app.rdf.triples import first, number, tidy
+from app.rdf.triples import Indexed, number, tidy
 from app.store import Store
 
 ZERO = Decimal(0)
@@ -264,9 +265,10 @@ class OrderBook:
     def _check_discounts(self, doc, iri, sources) -> None:
         """A discount is a number ≥ 0 (the shapes check that) not above what it discounts."""
         problems, total, priced = [], ZERO, True
+        index = Indexed(doc)
         for line in orders.lines(doc, iri):
-            price = number(first(doc, first(doc, line.iri, T.hasPrice), T.value)) \
-                if first(doc, line.iri, T.hasPrice) is not None else None
+            node = index.first(line.iri, T.hasPrice)
+            price = number(index.first(node, T.value)) if node is not None else None
             source = sources.get(line.offer)
             if price is None and source is not None:
                 price = source.price
@@ -274,12 +276,12 @@ class OrderBook:
                 priced = False
                 continue
             value = price * line.quantity
-            discount = number(first(doc, line.iri, T.discount)) or ZERO
+            discount = number(index.first(line.iri, T.discount)) or ZERO
             if discount > value:
                 problems.append(_discount(line.iri, discount, f"the line discount {discount} exceeds "
                                           f"the line's value {value} ({line.quantity} × {price})"))
             total += value - discount
-        discount = number(first(doc, iri, T.discount))
+        discount = number(index.first(iri, T.discount))
         if discount is not None and priced and discount > total:
             problems.append(_discount(iri, discount, f"the order discount {discount} exceeds the "
                                       f"order's value {total}"))
@@ -290,26 +292,52 @@ class OrderBook:
 
     def _customer(self, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Triple]]:
         """A customer order's change, carried into the hub's wholesale orders with its producers."""
-        doc = new if new is not None else current
-        session = orders.session(doc, iri)
+        session = self._customer_session(ns, iri, current, new)
+        reserves = new is not None and orders.status(new, iri) in orders.RESERVES
+        sessions.check_open(self.store.graph(session), session, self.clock.now(), growing=reserves)
+        settings = hub_settings.read(self.store, ns)
+        by_producer, wholesale = self._hub_orders(ns, iri, session, current, settings)
+        seen.update(wholesale)                          # as read, before any change below
+        routing = _Routing({o: consolidation.OrderEdit(o, d) for o, d in wholesale.items()})
+        _take_back(routing, current, iri)
+        if new is not None:
+            customer = iri if settings.per_customer_order else None
+            sent = Indexed(new)
+            stamps = [Triple(iri, T.customerOrder, TRUE)]
+            for line in orders.lines(new, iri):
+                target = targets[line.offer]
+                wline = contribution = None
+                if reserves:
+                    order = by_producer.get(target.producer)
+                    if order is None:
+                        order = by_producer[target.producer] = self._open_wholesale(
+                            routing, NamedNode(ns.iri), target.producer, session, customer, seen)
+                    wline = routing.edits[order].line_for(target)
+                    contribution = line.quantity * target.per_unit
+                    routing.change[wline] += contribution
+                    routing.asked[wline].append((line.offer, line.quantity))
+                stamps += consolidation.stamp(line.iri, target, wline, contribution,
+                                              priced=sent.first(line.iri, T.hasPrice) is not None)
+            new = new + stamps
+        graphs = self._apply(routing, seen)
+        if new is not None:
+            graphs[iri] = new
+        return graphs
+
+    def _customer_session(self, ns, iri, current, new) -> NamedNode:
+        """The hub's sale session a customer order names (422), the same as it named before (409)."""
+        session = orders.session(new if new is not None else current, iri)
         if current is not None and new is not None and orders.session(current, iri) != session:
             raise Conflict("a customer order cannot move to another sale session")
         if not isinstance(session, NamedNode) or not ns.owns(session.value):
             raise ShapeViolation("a customer order must name one of the hub's sale sessions", violations=[violation(
                 iri, T.belongsTo, session, f"dfc-b:belongsTo must name a sale session of {ns.eid}")])
-        reserves = new is not None and orders.status(new, iri) in orders.RESERVES
-        sessions.check_open(self.store.graph(session), session, self.clock.now(), growing=reserves)
+        return session
 
-        change: dict[NamedNode, Decimal] = defaultdict(Decimal)   # wholesale line → delta
-        if current is not None and orders.status(current, iri) in orders.RESERVES:
-            for line in orders.lines(current, iri):
-                if line.wholesale_line is not None:
-                    given = number(first(current, line.iri, T.contribution))
-                    change[line.wholesale_line] -= line.quantity if given is None else given
-        hub = NamedNode(ns.iri)
-        settings = hub_settings.read(self.store, ns)
+    def _hub_orders(self, ns, iri, session, current, settings) -> tuple[dict, dict]:
+        """The hub's live wholesale orders by producer, and every wholesale order the change reads."""
         query, bindings = ("wholesale_orders_of_customer", {"customer": iri}) if settings.per_customer_order \
-            else ("wholesale_orders", {"session": session, "hub": hub})
+            else ("wholesale_orders", {"session": session, "hub": NamedNode(ns.iri)})
         rows = self.store.select(queries.load(query), bindings)
         by_producer = {r["producer"]: r["order"] for r in rows}
         wholesale = {o: self.store.graph(o) for o in by_producer.values()}
@@ -317,51 +345,43 @@ class OrderBook:
             order = _order_of(line.wholesale_line)
             if order is not None and order not in wholesale:
                 wholesale[order] = self.store.graph(order)   # made under the other consolidation mode
-        seen.update(wholesale)                          # as read, before any change below
-        created: set[NamedNode] = set()
-        if new is not None:
-            for line in orders.lines(new, iri):
-                target = targets[line.offer]
-                wline = contribution = None
-                if reserves:
-                    order = by_producer.get(target.producer)
-                    if order is None:
-                        order = by_producer[target.producer] = docs.mint(docs.Namespace(
-                            self.base_url, docs.enterprise_of(target.producer.value, self.base_url)).collection(ORDERS))
-                        wholesale[order] = consolidation.new_order(
-                            order, hub, target.producer, session, iri if settings.per_customer_order else None)
-                        created.add(order)
-                        seen[order] = []
-                    wline, wholesale[order] = consolidation.line_for(wholesale[order], order, target)
-                    contribution = line.quantity * target.per_unit
-                    change[wline] += contribution
-                new = consolidation.stamp(new, line.iri, target, wline, contribution)
-            new.append(Triple(iri, T.customerOrder, TRUE))
+        return by_producer, wholesale
 
+    def _open_wholesale(self, routing: "_Routing", hub, producer, session, customer, seen) -> NamedNode:
+        """A new Held wholesale order of the hub with a producer, to be written with the change."""
+        order = docs.mint(docs.Namespace(self.base_url, docs.enterprise_of(producer.value, self.base_url))
+                          .collection(ORDERS))
+        routing.edits[order] = consolidation.OrderEdit(
+            order, consolidation.new_order(order, hub, producer, session, customer))
+        routing.created.add(order)
+        seen[order] = []
+        return order
+
+    def _apply(self, routing: "_Routing", seen) -> dict[NamedNode, list[Triple]]:
+        """The wholesale orders and ledgers a routed change writes; 409 where one is no longer Held."""
+        by_order: dict[NamedNode, dict] = defaultdict(dict)
+        for wline, delta in routing.change.items():
+            by_order[_order_of(wline)][wline] = delta
         graphs: dict[NamedNode, list[Triple]] = {}
         usage_delta: Usage = {}
         wanted: dict[NamedNode, list] = defaultdict(list)
-        for order, before in wholesale.items():
-            touched = {w: d for w, d in change.items() if _order_of(w) == order}
-            if not touched and order not in created:
+        for order, edit in routing.edits.items():
+            touched = by_order.get(order, {})
+            if not touched and order not in routing.created:
                 continue
+            before = edit.doc
             if orders.status(before, order) == T.Cancelled and all(d <= 0 for d in touched.values()):
                 continue        # its hub cancelled it, releasing everything: nothing left to take out
             if orders.status(before, order) != T.Held:
                 raise Conflict(f"the wholesale order {order.value} is no longer Held", order=order.value)
-            after = before
-            for wline, delta in touched.items():
-                after = consolidation.add(after, order, wline, delta)
+            after = consolidation.add_all(before, order, touched)
             for line in orders.lines(after, order):
                 if touched.get(line.iri, 0) > 0 and line.stock_item is not None:
-                    wanted[line.stock_item] += [(x.offer, x.quantity) for x in orders.lines(new, iri)
-                                                if Triple(x.iri, T.wholesaleLine, line.iri) in new]
-            old_usage = {} if order in created else orders.usage(before, order)
+                    wanted[line.stock_item] += routing.asked[line.iri]
+            old_usage = {} if order in routing.created else orders.usage(before, order)
             usage_delta = _plus(usage_delta, _minus(orders.usage(after, order), old_usage))
             graphs[order] = after
         graphs.update(self._ledgers(usage_delta, wanted, seen))
-        if new is not None:
-            graphs[iri] = new
         return graphs
 
     # --- the ledger ------------------------------------------------------------------------
@@ -449,6 +469,26 @@ def _minus(a: Usage, b: Usage) -> Usage:
 
 def _plus(a: Usage, b: Usage) -> Usage:
     return _minus(a, {k: (-h, -c) for k, (h, c) in b.items()})
+
+
+@dataclasses.dataclass
+class _Routing:
+    """Where one customer order's change goes upstream, before anything is written."""
+    edits: dict                 # wholesale order → consolidation.OrderEdit
+    change: dict = dataclasses.field(default_factory=lambda: defaultdict(Decimal))   # wholesale line → delta
+    asked: dict = dataclasses.field(default_factory=lambda: defaultdict(list))       # wholesale line → [(offer, q)]
+    created: set = dataclasses.field(default_factory=set)
+
+
+def _take_back(routing: _Routing, current, iri) -> None:
+    """Count out what a customer order's current lines added upstream (when it reserves)."""
+    if current is None or orders.status(current, iri) not in orders.RESERVES:
+        return
+    doc = Indexed(current)
+    for line in orders.lines(current, iri):
+        if line.wholesale_line is not None:
+            given = number(doc.first(line.iri, T.contribution))
+            routing.change[line.wholesale_line] -= line.quantity if given is None else given
 
 
 def _lines_by_item(doc, iri, sources) -> dict[NamedNode, list]:
