@@ -8,10 +8,15 @@ with more lines than the server takes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
+from app.domain import orders
 from app.domain.clock import ManualClock
+from app.domain.documents import Namespace
+from app.errors import ShapeViolation
+from app.rdf import read_payload
 from conftest import BASE, jsonld, make_app, token_for
 from support.oxigraph_server import running_oxigraph
 from test_orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, MONDAY, add_item, checkout,
@@ -94,6 +99,16 @@ def test_a_put_with_two_quantities_is_refused_and_keeps_what_was_held(client, hu
     assert ledger(client)["held"] == 3
     assert client.delete(path_of(location), headers=hub_a).status_code == 204
     assert ledger(client) == FULL
+
+
+@pytest.mark.parametrize("doc", TWICE.values(), ids=TWICE.keys())
+def test_the_order_rules_refuse_a_term_twice_even_unvalidated(doc):
+    """What reaches the domain without the shapes (a stored document, a CLI) is refused there too."""
+    body = json.dumps(doc()).encode()
+    triples = read_payload(body, "application/ld+json", f"{JEAN}/orders").triples
+    with pytest.raises(ShapeViolation) as refused:
+        orders.from_payload(triples, None, Namespace(BASE, "jean-farm"), BASE)
+    assert refused.value.extra["violations"]
 
 
 @pytest.mark.parametrize("quantities", [[1, 5], [7, 2]])

@@ -393,8 +393,8 @@ class OrderBook:
             if not held and not committed:
                 continue
             doc = self.store.graph(item)
-            if not doc:
-                continue      # the item was deleted: nothing left to count on
+            if Triple(item, RDF_TYPE, T.CatalogItem) not in doc:
+                continue      # the item was deleted (or is no item any more): nothing to count on
             seen[item] = doc
             ledger = stock.read(doc, item)
             after = ledger.moved(held, committed)
