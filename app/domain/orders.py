@@ -89,7 +89,11 @@ def lines(triples, order) -> list[Line]:
     return out
 
 
-def usage(triples, order) -> dict[NamedNode, tuple[Decimal, Decimal]]:
+# What orders count in the ledgers: (held, committed) per stock item.
+Usage = dict[NamedNode, tuple[Decimal, Decimal]]
+
+
+def usage(triples, order) -> Usage:
     """What the order counts in each item's ledger: (held, committed) per stock item."""
     if triples is None or is_customer(triples, order):
         return {}
@@ -103,6 +107,27 @@ def usage(triples, order) -> dict[NamedNode, tuple[Decimal, Decimal]]:
             out[line.stock_item] = (held + line.quantity, committed) if bucket == "held" \
                 else (held, committed + line.quantity)
     return out
+
+
+def usage_minus(a: Usage, b: Usage) -> Usage:
+    """a − b, item by item."""
+    out = dict(a)
+    for item, (h, c) in b.items():
+        h0, c0 = out.get(item, (Decimal(0), Decimal(0)))
+        out[item] = (h0 - h, c0 - c)
+    return out
+
+
+def usage_plus(a: Usage, b: Usage) -> Usage:
+    """a + b, item by item."""
+    return usage_minus(a, {k: (-h, -c) for k, (h, c) in b.items()})
+
+
+def order_of_line(line: NamedNode | None) -> NamedNode | None:
+    """The order a line IRI belongs to (lines are minted under their order's IRI)."""
+    if line is None or "/order_lines/" not in line.value:
+        return None
+    return NamedNode(line.value.rsplit("/order_lines/", 1)[0])
 
 
 def check_size(triples: list[Triple], max_lines: int) -> None:

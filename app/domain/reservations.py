@@ -6,11 +6,11 @@ it touched in one atomic update. The lock is what makes it exact: on-disk Oxigra
 isolate concurrent writers (DESIGN.md), so no conditional update alone could be trusted.
 
 Catalogue links (offer → item → product) are resolved before taking the lock: they change
-rarely, and everything that decides whether stock suffices is read again inside it.
+rarely, and everything that decides whether stock suffices is read again inside it. A customer
+order's change is planned in app/domain/checkouts.py, a wholesale order's here.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -19,20 +19,20 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import consolidation, hub_settings, idempotency, orders, sessions, stock
+from app.domain import checkouts, consolidation, hub_settings, idempotency, orders, sessions, stock
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
 from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Shortage, Unauthorized,
                         violation)
-from app.namespaces import RDF_TYPE, TRUE, T
+from app.namespaces import RDF_TYPE, T
 from app.rdf.normalise import datetime_literal
 from app.rdf.triples import Indexed, number, tidy
 from app.store import Store
 
 ZERO = Decimal(0)
-Usage = dict[NamedNode, tuple[Decimal, Decimal]]
+Usage = orders.Usage
 
 
 class OrderBook:
@@ -114,7 +114,7 @@ class OrderBook:
                 new = self._lifecycle(current, new, iri, ns)
             seen = {iri: current or []}     # what each graph holds now, to write differences only
             if customer or (current is not None and orders.is_customer(current, iri)):
-                graphs = self._customer(ns, iri, current, new, sources, seen)
+                graphs = checkouts.plan(self, ns, iri, current, new, sources, seen)
             else:
                 graphs = self._wholesale(ns, iri, current, new, sources, seen)
             if incoming is not None and incoming.person is not None:
@@ -222,12 +222,12 @@ class OrderBook:
         if new is not None:
             new = self._stamp_items(new, iri, current, sources)
             self._check_discounts(new, iri, sources)
-        delta = _minus(orders.usage(new, iri), orders.usage(current, iri))
+        delta = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
         if new is not None:
             self._check_session(new, iri, delta, changed=current is None or
                                 orders.status(current, iri) != orders.status(new, iri))
         lines = _lines_by_item(new, iri, sources) if new is not None else {}
-        graphs = self._ledgers(delta, lines, seen)
+        graphs = self.ledgers(delta, lines, seen)
         if new is not None:
             graphs[iri] = new
         return graphs
@@ -290,103 +290,9 @@ class OrderBook:
 
     # --- customer orders: the hub's wholesale orders reserve ----------------------------------
 
-    def _customer(self, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Triple]]:
-        """A customer order's change, carried into the hub's wholesale orders with its producers."""
-        session = self._customer_session(ns, iri, current, new)
-        reserves = new is not None and orders.status(new, iri) in orders.RESERVES
-        sessions.check_open(self.store.graph(session), session, self.clock.now(), growing=reserves)
-        settings = hub_settings.read(self.store, ns)
-        by_producer, wholesale = self._hub_orders(ns, iri, session, current, settings)
-        seen.update(wholesale)                          # as read, before any change below
-        routing = _Routing({o: consolidation.OrderEdit(o, d) for o, d in wholesale.items()})
-        _take_back(routing, current, iri)
-        if new is not None:
-            customer = iri if settings.per_customer_order else None
-            sent = Indexed(new)
-            stamps = [Triple(iri, T.customerOrder, TRUE)]
-            for line in orders.lines(new, iri):
-                target = targets[line.offer]
-                wline = contribution = None
-                if reserves:
-                    order = by_producer.get(target.producer)
-                    if order is None:
-                        order = by_producer[target.producer] = self._open_wholesale(
-                            routing, NamedNode(ns.iri), target.producer, session, customer, seen)
-                    wline = routing.edits[order].line_for(target)
-                    contribution = line.quantity * target.per_unit
-                    routing.change[wline] += contribution
-                    routing.asked[wline].append((line.offer, line.quantity))
-                stamps += consolidation.stamp(line.iri, target, wline, contribution,
-                                              priced=sent.first(line.iri, T.hasPrice) is not None)
-            new = new + stamps
-        graphs = self._apply(routing, seen)
-        if new is not None:
-            graphs[iri] = new
-        return graphs
-
-    def _customer_session(self, ns, iri, current, new) -> NamedNode:
-        """The hub's sale session a customer order names (422), the same as it named before (409)."""
-        session = orders.session(new if new is not None else current, iri)
-        if current is not None and new is not None and orders.session(current, iri) != session:
-            raise Conflict("a customer order cannot move to another sale session")
-        if not isinstance(session, NamedNode) or not ns.owns(session.value):
-            raise ShapeViolation("a customer order must name one of the hub's sale sessions", violations=[violation(
-                iri, T.belongsTo, session, f"dfc-b:belongsTo must name a sale session of {ns.eid}")])
-        return session
-
-    def _hub_orders(self, ns, iri, session, current, settings) -> tuple[dict, dict]:
-        """The hub's live wholesale orders by producer, and every wholesale order the change reads."""
-        query, bindings = ("wholesale_orders_of_customer", {"customer": iri}) if settings.per_customer_order \
-            else ("wholesale_orders", {"session": session, "hub": NamedNode(ns.iri)})
-        rows = self.store.select(queries.load(query), bindings)
-        by_producer = {r["producer"]: r["order"] for r in rows}
-        wholesale = {o: self.store.graph(o) for o in by_producer.values()}
-        for line in orders.lines(current, iri) if current is not None else []:
-            order = _order_of(line.wholesale_line)
-            if order is not None and order not in wholesale:
-                wholesale[order] = self.store.graph(order)   # made under the other consolidation mode
-        return by_producer, wholesale
-
-    def _open_wholesale(self, routing: "_Routing", hub, producer, session, customer, seen) -> NamedNode:
-        """A new Held wholesale order of the hub with a producer, to be written with the change."""
-        order = docs.mint(docs.Namespace(self.base_url, docs.enterprise_of(producer.value, self.base_url))
-                          .collection(ORDERS))
-        routing.edits[order] = consolidation.OrderEdit(
-            order, consolidation.new_order(order, hub, producer, session, customer))
-        routing.created.add(order)
-        seen[order] = []
-        return order
-
-    def _apply(self, routing: "_Routing", seen) -> dict[NamedNode, list[Triple]]:
-        """The wholesale orders and ledgers a routed change writes; 409 where one is no longer Held."""
-        by_order: dict[NamedNode, dict] = defaultdict(dict)
-        for wline, delta in routing.change.items():
-            by_order[_order_of(wline)][wline] = delta
-        graphs: dict[NamedNode, list[Triple]] = {}
-        usage_delta: Usage = {}
-        wanted: dict[NamedNode, list] = defaultdict(list)
-        for order, edit in routing.edits.items():
-            touched = by_order.get(order, {})
-            if not touched and order not in routing.created:
-                continue
-            before = edit.doc
-            if orders.status(before, order) == T.Cancelled and all(d <= 0 for d in touched.values()):
-                continue        # its hub cancelled it, releasing everything: nothing left to take out
-            if orders.status(before, order) != T.Held:
-                raise Conflict(f"the wholesale order {order.value} is no longer Held", order=order.value)
-            after = consolidation.add_all(before, order, touched)
-            for line in orders.lines(after, order):
-                if touched.get(line.iri, 0) > 0 and line.stock_item is not None:
-                    wanted[line.stock_item] += routing.asked[line.iri]
-            old_usage = {} if order in routing.created else orders.usage(before, order)
-            usage_delta = _plus(usage_delta, _minus(orders.usage(after, order), old_usage))
-            graphs[order] = after
-        graphs.update(self._ledgers(usage_delta, wanted, seen))
-        return graphs
-
     # --- the ledger ------------------------------------------------------------------------
 
-    def _ledgers(self, delta: Usage, lines_by_item: dict, seen: dict) -> dict[NamedNode, list[Triple]]:
+    def ledgers(self, delta: Usage, lines_by_item: dict, seen: dict) -> dict[NamedNode, list[Triple]]:
         """The item documents a usage change makes; 409 with shortages if any would go below 0."""
         graphs, shortages = {}, []
         for item, (held, committed) in sorted(delta.items(), key=lambda kv: kv[0].value):
@@ -431,11 +337,11 @@ class OrderBook:
                 if orders.status(before, order) != T.Held:
                     continue
                 after = orders.set_status(before, order, T.Complete)
-                usage_delta = _plus(usage_delta, _minus(orders.usage(after, order), orders.usage(before, order)))
+                usage_delta = orders.usage_plus(usage_delta, orders.usage_minus(orders.usage(after, order), orders.usage(before, order)))
                 graphs[order] = after
                 completed.append(order)
             seen = {session: doc}
-            graphs.update(self._ledgers(usage_delta, {}, seen))
+            graphs.update(self.ledgers(usage_delta, {}, seen))
             graphs[session] = [*doc, Triple(session, T.closedAt, _instant(now))]
             before = self.store.generation
             self.store.replace_graphs(graphs, current=seen)
@@ -459,51 +365,12 @@ def _is(node, iri: str) -> bool:
     return isinstance(node, NamedNode) and node.value == iri
 
 
-def _minus(a: Usage, b: Usage) -> Usage:
-    out = dict(a)
-    for item, (h, c) in b.items():
-        h0, c0 = out.get(item, (ZERO, ZERO))
-        out[item] = (h0 - h, c0 - c)
-    return out
-
-
-def _plus(a: Usage, b: Usage) -> Usage:
-    return _minus(a, {k: (-h, -c) for k, (h, c) in b.items()})
-
-
-@dataclasses.dataclass
-class _Routing:
-    """Where one customer order's change goes upstream, before anything is written."""
-    edits: dict                 # wholesale order → consolidation.OrderEdit
-    change: dict = dataclasses.field(default_factory=lambda: defaultdict(Decimal))   # wholesale line → delta
-    asked: dict = dataclasses.field(default_factory=lambda: defaultdict(list))       # wholesale line → [(offer, q)]
-    created: set = dataclasses.field(default_factory=set)
-
-
-def _take_back(routing: _Routing, current, iri) -> None:
-    """Count out what a customer order's current lines added upstream (when it reserves)."""
-    if current is None or orders.status(current, iri) not in orders.RESERVES:
-        return
-    doc = Indexed(current)
-    for line in orders.lines(current, iri):
-        if line.wholesale_line is not None:
-            given = number(doc.first(line.iri, T.contribution))
-            routing.change[line.wholesale_line] -= line.quantity if given is None else given
-
-
 def _lines_by_item(doc, iri, sources) -> dict[NamedNode, list]:
     out = defaultdict(list)
     for line in orders.lines(doc, iri):
         if line.stock_item is not None:
             out[line.stock_item].append((line.offer, line.quantity))
     return out
-
-
-def _order_of(line: NamedNode | None) -> NamedNode | None:
-    """The order a line IRI belongs to (lines are minted under their order's IRI)."""
-    if line is None or "/order_lines/" not in line.value:
-        return None
-    return NamedNode(line.value.rsplit("/order_lines/", 1)[0])
 
 
 def _num(value) -> str | None:
