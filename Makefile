@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test calendar bench clean tools
+.PHONY: run test calendar bench clean tools connector
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/dfc-hub serve --demo
 
-test: $(STAMP) tools
+test: $(STAMP) tools connector
 	$(BIN)/python -m pytest -q
 	@$(MAKE) --no-print-directory calendar
 
@@ -42,6 +42,12 @@ tools:
 	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver faketime >/dev/null 2>&1; }; }; } || \
 	echo "Chromium and faketime could not be installed here: the browser test and the calendar run will be skipped."
 
+# The official DFC connector (npm), to check that it imports our answers; without node and npm,
+# that test skips with the reason.
+connector:
+	@command -v npm >/dev/null && cd tests/support/dfc-connector && npm ci --no-audit --no-fund --silent || \
+	echo "The DFC connector could not be installed here (no npm?): its test will be skipped."
+
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/validate.py
@@ -50,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/order_lines.py
 
 clean:
-	rm -rf $(VENV) data build *.egg-info
+	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules

@@ -1,6 +1,7 @@
 """DFC Order Hub: a linked-data order server for food networks speaking DFC."""
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 
 from flask import Flask
@@ -20,6 +21,11 @@ def create_app(config: Mapping | None = None, clock=None) -> Flask:
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # Only the /sparql query page uses the session (a token kept for one browser session); a
+    # strict same-site cookie never rides along on another site's request.
+    app.secret_key = settings.secret_key or secrets.token_bytes(32)
+    app.config.update(SESSION_COOKIE_SAMESITE="Strict",
+                      SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"))
     app.json.sort_keys = False
     app.extensions["dfc_hub"] = Hub.open(settings, clock=clock)
     api.init_app(app)

@@ -118,11 +118,15 @@ def validate(files, profile, fmt):
     from app.validation.corpus import media_of
     from app.validation.report import check
 
+    from app.rdf.answer_context import own_contexts
+
+    settings = Settings.load()
+    own = own_contexts(settings.public_base_url)     # answers of this server, saved to files
     outcomes, worst = [], 0
     for name in files:
         try:
             report = check(Path(name).read_bytes(), media_of(Path(name)), profile,
-                           Settings.load().max_json_depth)
+                           settings.max_json_depth, own_contexts=own)
         except (OSError, HubError) as e:
             outcomes.append((name, e))
             worst = 2

@@ -30,6 +30,7 @@ class Settings:
     sparql_timeout_seconds: float = 30.0  # an analyst query running longer answers 503
     sparql_max_queries: int = 2           # analyst queries running at once (503 beyond)
     sparql_max_result_bytes: int = 16 * 1024 * 1024
+    secret_key: str | None = None         # signs the query page's session cookie; unset: one per process
 
     # Environment variable of each field; PUBLIC_BASE_URL has no prefix, as API.md fixes.
     ENV = {
@@ -54,6 +55,7 @@ class Settings:
         "sparql_timeout_seconds": "DFC_HUB_SPARQL_TIMEOUT_SECONDS",
         "sparql_max_queries": "DFC_HUB_SPARQL_MAX_QUERIES",
         "sparql_max_result_bytes": "DFC_HUB_SPARQL_MAX_RESULT_BYTES",
+        "secret_key": "DFC_HUB_SECRET_KEY",
     }
 
     @classmethod

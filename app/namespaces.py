@@ -24,6 +24,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 SH = "http://www.w3.org/ns/shacl#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCTERMS = "http://purl.org/dc/terms/"
+LDP = "http://www.w3.org/ns/ldp#"
 
 # Prefixes used when we write Turtle or compact JSON-LD.
 PREFIXES = {
@@ -36,6 +37,8 @@ PREFIXES = {
     "hub": HUB,
     "rdfs": RDFS,
     "xsd": XSD,
+    "sh": SH,
+    "ldp": LDP,
 }
 
 # Namespace families a payload may use, by DFC release line; the canonical one is "1.x".

@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh app on an in-memory store with the demo data, a client, a real server."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -100,6 +101,13 @@ def free_port() -> int:
 @pytest.fixture
 def live_server(tmp_path):
     """Start the real `dfc-hub serve` in a subprocess on a free port; yield its base URL."""
+    with running_servers(tmp_path) as start:
+        yield start
+
+
+@contextlib.contextmanager
+def running_servers(tmp_path):
+    """What `live_server` yields, for fixtures of wider scope: start(**env) -> base URL."""
     servers = []
 
     def start(**env) -> str:
@@ -122,7 +130,13 @@ def live_server(tmp_path):
                 time.sleep(0.1)
         raise RuntimeError("the server did not start in 30 s")
 
-    yield start
+    try:
+        yield start
+    finally:
+        _stop(servers)
+
+
+def _stop(servers) -> None:
     for proc in servers:
         proc.terminate()
         try:

@@ -5,12 +5,13 @@ import json
 
 import pyoxigraph as ox
 import pytest
-from conftest import JSONLD, make_app
+from conftest import BASE, JSONLD, make_app
 from test_bad_input import _CountingHandler, context_server  # noqa: F401 - a fixture
 from test_bad_input import assert_problem, everything
 
 from app.namespaces import HUB, SH
 from app.rdf import parse_body
+from app.rdf.answer_context import own_contexts
 
 URL = "/api/conformance/validate"
 SESSION = {"@context": "https://www.datafoodconsortium.org", "@id": "https://p.example/s",
@@ -47,7 +48,7 @@ def test_the_report_as_a_shacl_validation_report(client, accept):
     r = post(client, SESSION, Accept=accept)
     assert r.status_code == 200 and r.mimetype == accept
     store = ox.Store()
-    store.extend(ox.Quad(*t) for t in parse_body(r.get_data(), accept, None)[0])    # contexts offline
+    store.extend(ox.Quad(*t) for t in parse_body(r.get_data(), accept, None, own=own_contexts(BASE))[0])
     rows = list(store.query(f"""PREFIX sh: <{SH}> PREFIX hub: <{HUB}>
         SELECT ?conforms ?severity ?focus ?hint WHERE {{
             ?r a sh:ValidationReport ; sh:conforms ?conforms ; sh:result ?x .

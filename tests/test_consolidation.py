@@ -215,7 +215,7 @@ def test_the_session_summary_in_jsonld_and_csv(client, hub_a):
                    "held": "2", "completed": "0", "cancelled": "3", "kilograms": "2", "value": "5.2"}
     body = client.get(url, headers=hub_a).get_json()
     assert body["@type"] == "hub:SessionSummary"
-    assert body["hub:row"]["hub:orderedQuantity"] == 2 and body["hub:row"]["hub:value"] == 5.2
+    assert body["hub:row"]["hub:orderedQuantity"] == 2 and body["hub:row"]["hub:value"] == "5.2"
     assert client.get(url).status_code == 401
     assert client.get(url, headers=token_for(client, JEAN)).status_code == 403
     assert re.search(r"/summary$", body["@id"])

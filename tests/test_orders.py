@@ -297,7 +297,7 @@ def test_discounts_are_stored_and_returned(client, hub_a):
     r = place(client, hub_a, doc)
     assert r.status_code == 201, r.get_data(as_text=True)
     got = client.get(path_of(r.headers["Location"]), headers=hub_a).get_json()
-    assert main_node(got)["dfc-b:discount"] == 2.5 and lines_of(got)[0]["dfc-b:discount"] == 1.2
+    assert main_node(got)["dfc-b:discount"] == "2.5" and lines_of(got)[0]["dfc-b:discount"] == "1.2"
 
 
 @pytest.mark.parametrize("line, whole, where", [

@@ -52,7 +52,7 @@ def run(*args, env=None):
 
 
 def test_validate_exit_codes(shared, tmp_path):
-    good = CONFORMANCE / "ofn/fdc-shopify-catalog-hodmedod.json"
+    good = CONFORMANCE / "ofn/shopify-app-order-held-response.json"     # conforms (test_conformance_corpus)
     bad = CONFORMANCE / "dfc/connector-ts_SaleSession.json"
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")

@@ -25,7 +25,7 @@ from app import queries
 from app.analytics.runner import QueryRunner
 from app.analytics.text import QueryText, read_query
 from app.config import Settings
-from app.rdf.render import to_jsonld, to_ntriples, to_turtle
+from app.rdf.render import to_jsonld, to_ntriples, to_rdfxml, to_turtle
 from app.store import Store
 from app.store.base import N_TRIPLES, RESULT_FORMATS
 
@@ -33,7 +33,8 @@ __all__ = ["Analytics", "Dataset", "QueryText", "read_query", "RESULT_MEDIA", "G
 
 # Media types an analyst may ask for, the default first.
 RESULT_MEDIA = RESULT_FORMATS
-GRAPH_MEDIA = {"text/turtle": to_turtle, "application/ld+json": to_jsonld, N_TRIPLES: to_ntriples}
+GRAPH_MEDIA = {"text/turtle": to_turtle, "application/ld+json": to_jsonld, N_TRIPLES: to_ntriples,
+               "application/rdf+xml": to_rdfxml}
 # Always in both lists: the SPARQL protocol reads empty lists as "no restriction". Never written.
 NOTHING = NamedNode("urn:x-dfc-hub:analytics:no-graph")
 

@@ -6,6 +6,7 @@ import logging
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from app.api.context import bearer_challenge
 from app.errors import HubError
 
 log = logging.getLogger(__name__)
@@ -13,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     """Register the blueprints and the one error handler."""
-    from app.api import admin, conformance, hub_settings, orders, resources, sparql
+    from app.api import admin, conformance, contexts, hub_settings, orders, resources, sparql
     from app.api.context import check_ids
 
     # Every id in a path is checked once, before any view: none can build an invalid IRI.
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(conformance.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(contexts.bp)
     app.register_error_handler(HubError, _hub_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
@@ -37,7 +39,7 @@ def problem(body: dict, headers: dict | None = None) -> Response:
 
 
 def _hub_error(e: HubError) -> Response:
-    return problem(e.problem())
+    return problem(e.problem(), bearer_challenge() if e.status == 401 else None)
 
 
 def _http_error(e: HTTPException) -> Response:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from app.api.context import hub
+from app.api.context import base_url, hub
 from app.api.negotiate import SERIALISERS, best_media_type, family
 from app.errors import HubError, NotAcceptable, UnsupportedMediaType
 from app.rdf import ACCEPTED_TYPES
+from app.rdf.answer_context import own_contexts
 from app.validation.report import PROFILES, check
 from app.validation.terms import short_path
 
@@ -24,7 +25,8 @@ PAGE_MEDIA = {"json-ld": "application/ld+json", "turtle": "text/turtle", "n-trip
 
 def _check(body: bytes, media: str, profile: str):
     h = hub()
-    return check(body, media, profile, h.settings.max_json_depth, h.validator)
+    return check(body, media, profile, h.settings.max_json_depth, h.validator,
+                 own_contexts(h.settings.public_base_url))
 
 
 @bp.post("/api/conformance/validate")
@@ -40,7 +42,7 @@ def validate() -> Response:
     if answer == "application/json":
         response = jsonify(report.to_json())
     else:
-        response = Response(SERIALISERS[answer](report.as_graph(), family()), mimetype=answer)
+        response = Response(SERIALISERS[answer](report.as_graph(), family(), base_url()), mimetype=answer)
     response.vary.add("Accept")
     return response
 

@@ -38,6 +38,12 @@ def agent() -> Agent | None:
     return g.agent
 
 
+def bearer_challenge() -> dict:
+    """The WWW-Authenticate header of a 401 (RFC 6750 §3): the scheme, and whether the token sent was the trouble."""
+    sent = "Authorization" in request.headers
+    return {"WWW-Authenticate": 'Bearer realm="DFC Order Hub"' + (', error="invalid_token"' if sent else "")}
+
+
 def base_url() -> str:
     return hub().settings.public_base_url
 

@@ -5,9 +5,10 @@ import re
 
 from flask import Response, request
 
-from app.api.context import hub
+from app.api.context import base_url, hub
 from app.errors import NotAcceptable, UnsupportedMediaType
 from app.rdf import ACCEPTED_TYPES, Payload, read_payload
+from app.rdf.answer_context import own_contexts
 from app.rdf.render import to_jsonld, to_ntriples, to_turtle
 
 SERIALISERS = {
@@ -66,7 +67,7 @@ def answer_type() -> str:
 def rdf_response(triples, status: int = 200, headers: dict | None = None) -> Response:
     """Render triples in the representation the request's Accept header prefers."""
     media = answer_type()
-    body = SERIALISERS[media](triples, family())
+    body = SERIALISERS[media](triples, family(), base_url())
     response = Response(body, status=status, headers=headers, mimetype=media)
     response.vary.add("Accept")
     return response
@@ -84,7 +85,7 @@ def read_body(base_iri: str, screen=None) -> Payload:
                                    + (f", not {media}" if media else " with a Content-Type"))
     h = hub()
     payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth,
-                           own=h.settings.public_base_url + "/api/dfc/")
+                           own_contexts(h.settings.public_base_url), h.settings.public_base_url + "/api/dfc/")
     if screen is not None:
         screen(payload.triples)
     h.validator.require(payload.triples)

@@ -6,7 +6,7 @@ from pyoxigraph import NamedNode
 
 from app.api.context import ENT, agent, base_url, check_if_match, hub, namespace, request_iri
 from app.api.negotiate import SERIALISERS, answer_type, best_media_type, rdf_response, read_body
-from app.api.paging import page_of
+from app.api.paging import container, page_of
 from app.domain import documents as docs
 from app.domain import idempotency, orders, summary
 from app.domain.agents import require_scope, require_writer
@@ -104,8 +104,9 @@ def delete_order(ent, eid, seg, oid):
 @bp.get(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}")
 def list_lines(ent, eid, seg, oid, lseg):
     _, iri, triples = _order(eid, oid)
-    body = [t for line in orders.lines(triples, iri) for t in orders.line_triples(triples, line.iri)]
-    return rdf_response(body)
+    found = orders.lines(triples, iri)
+    body = [t for line in found for t in orders.line_triples(triples, line.iri)]
+    return rdf_response(container([line.iri for line in found], body))
 
 
 def _line(triples, order, lid: str) -> NamedNode:

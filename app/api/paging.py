@@ -4,9 +4,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import request
+from pyoxigraph import NamedNode, Triple
 
-from app.api.context import hub
-from app.api.negotiate import rdf_response
+from app.api.context import hub, request_iri
+from app.api.negotiate import family, rdf_response
+from app.namespaces import LDP, RDF_TYPE
 from app.errors import BadRequest
 
 
@@ -34,4 +36,13 @@ def page_of(items: list, triples_of: Callable[[list], list]):
     headers = {"X-Total-Count": str(len(items))}
     if links:
         headers["Link"] = ", ".join(links)
-    return rdf_response(triples_of(chunk), 200, headers)
+    return rdf_response(container(chunk, triples_of(chunk)), 200, headers)
+
+
+def container(members: list, triples: list) -> list:
+    """A collection's triples: for DFC 2.0 clients, an LDP container listing its members first."""
+    if family() != "2.0":
+        return triples
+    here = request_iri()
+    return [Triple(here, RDF_TYPE, NamedNode(LDP + "Container")),
+            *(Triple(here, NamedNode(LDP + "contains"), m) for m in members), *triples]

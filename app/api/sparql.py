@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA, read_query
+from app.api import sparql_page
 from app.api.context import agent, hub
 from app.api.negotiate import best_media_type, family
 from app.domain.agents import Agent
@@ -13,14 +14,20 @@ bp = Blueprint("sparql", __name__)
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
-# Plain JSON is what many clients ask for first; it gets the JSON flavour of the results.
-RESULTS = {**{m: m for m in RESULT_MEDIA}, "application/json": RESULT_MEDIA[0]}
-GRAPHS = {**{m: m for m in GRAPH_MEDIA}, "application/json": "application/ld+json"}
+# Plain JSON and XML are what many clients ask for; they get that flavour of each query form's
+# answer. Clients list formats for every form at once (rdflib: `application/sparql-results+xml,
+# application/rdf+xml`), so each form picks from the whole Accept list what fits it.
+RESULTS = {**{m: m for m in RESULT_MEDIA}, "application/json": RESULT_MEDIA[0],
+           "application/xml": "application/sparql-results+xml"}
+GRAPHS = {**{m: m for m in GRAPH_MEDIA}, "application/json": "application/ld+json",
+          "application/xml": "application/rdf+xml"}
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql():
-    _analyst(agent())
+    if sparql_page.wanted():
+        return sparql_page.answer(lambda query, media: _run(query, media, request.values), analyst)
+    analyst(agent())
     text, params = _protocol_request()
     query = read_query(text)
     offered = GRAPHS if query.returns_graph else RESULTS
@@ -29,16 +36,21 @@ def sparql():
         raise NotAcceptable(f"{query.form} results are available as {', '.join(offered)}",
                             available=list(offered))
     media = offered[chosen]
-    analytics = hub().analytics
-    dataset = analytics.dataset(query, params.getlist("default-graph-uri"), params.getlist("named-graph-uri"))
-    body = analytics.run(query, media, dataset, family())
+    body = _run(query, media, params)
     response = Response(body, content_type=media + ("; charset=utf-8" if media.startswith("text/") else ""))
     response.vary.add("Accept")
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _analyst(who: Agent | None) -> Agent:
+def _run(query, media: str, params) -> bytes:
+    """Run a read query over the dataset the protocol's parameters name; its body as `media`."""
+    analytics = hub().analytics
+    dataset = analytics.dataset(query, params.getlist("default-graph-uri"), params.getlist("named-graph-uri"))
+    return analytics.run(query, media, dataset, family())
+
+
+def analyst(who: Agent | None) -> Agent:
     """Allow the admin and tokens with the Analytics scope (an unscoped token is not enough:
     analytics reach beyond what any one enterprise owns)."""
     if who is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 
 import pyoxigraph as ox
 from pyoxigraph import Triple
@@ -63,11 +64,15 @@ def no_triples() -> BadRequest:
                       "triples (keys must be terms of a context or absolute IRIs)")
 
 
-def parse_jsonld(doc, base_iri: str | None, allow_empty: bool = False) -> tuple[list[Triple], set[str]]:
-    """Parse decoded JSON-LD offline into raw (not yet normalised) triples."""
+def parse_jsonld(doc, base_iri: str | None, allow_empty: bool = False,
+                 own: Mapping[str, dict] | None = None) -> tuple[list[Triple], set[str]]:
+    """Parse decoded JSON-LD offline into raw (not yet normalised) triples.
+
+    `own`: this server's own context URLs and their contexts (app.rdf.answer_context.own_contexts).
+    """
     if not isinstance(doc, (dict, list)):
         raise BadRequest("the body is JSON but not JSON-LD: expected an object or an array")
-    versions = inline_contexts(doc)
+    versions = inline_contexts(doc, own)
     trim_contexts(doc)
     try:
         quads = ox.parse(json.dumps(doc), format=ox.RdfFormat.JSON_LD, base_iri=base_iri,
@@ -81,15 +86,17 @@ def parse_jsonld(doc, base_iri: str | None, allow_empty: bool = False) -> tuple[
 
 
 def parse_body(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,
-               allow_empty: bool = False) -> tuple[list[Triple], set[str], object]:
+               allow_empty: bool = False, own: Mapping[str, dict] | None = None,
+               ) -> tuple[list[Triple], set[str], object]:
     """Parse a body of an accepted media type into raw triples, context versions and its JSON.
 
-    `allow_empty` lets a JSON-LD body that yields no triple through (the validator explains why).
+    `allow_empty` lets a JSON-LD body that yields no triple through (the validator explains why);
+    `own`: this server's own context URLs (see parse_jsonld).
     """
     media_type = (media_type or "application/ld+json").split(";")[0].strip().lower()
     if media_type in JSONLD_TYPES:
         document = read_json(body, max_depth)
-        raw, versions = parse_jsonld(document, base_iri, allow_empty)
+        raw, versions = parse_jsonld(document, base_iri, allow_empty, own)
         return raw, versions, document
     if media_type in TURTLE_TYPES + NTRIPLES_TYPES:
         fmt = ox.RdfFormat.TURTLE if media_type in TURTLE_TYPES else ox.RdfFormat.N_TRIPLES
@@ -103,15 +110,16 @@ def parse_body(body: bytes, media_type: str, base_iri: str | None, max_depth: in
 
 
 def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,
-                 own: str | None = None) -> Payload:
+                 own: Mapping[str, dict] | None = None, api_base: str | None = None) -> Payload:
     """Read a request body of an accepted media type into a normalised Payload.
 
-    Refuses (422) what the store must not keep: IRIs a JSON-LD reader would drop, ill-typed
-    literals, dot segments, encoded slashes in IRIs under `own` (app.rdf.checks).
+    `own`: this server's own context URLs (see parse_jsonld). Refuses (422) what the store must
+    not keep: IRIs a JSON-LD reader would drop, ill-typed literals, dot segments, encoded
+    slashes in IRIs under `api_base` (app.rdf.checks).
     """
-    raw, versions, document = parse_body(body, media_type, base_iri, max_depth)
+    raw, versions, document = parse_body(body, media_type, base_iri, max_depth, own=own)
     if document is not None:
         refuse_dropped_iris(document, base_iri)
     triples, notes = normalise(raw)
-    refuse_ill_typed(triples, own)
+    refuse_ill_typed(triples, api_base)
     return Payload(triples, versions, notes, document)

@@ -8,13 +8,15 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Mapping
 from importlib import resources
 
 from app.errors import UnknownContext
 from app.namespaces import FAMILIES
 
 DEFAULT_CONTEXT_URL = "https://www.datafoodconsortium.org"
-V2_CONTEXT_URL = "https://w3id.org/dfc/ontology/context/context_2.0.0.json"
+# The form the DFC 2.0 connectors (generated from the DFC LinkML schema) write.
+V2_CONTEXT_URL = "https://w3id.org/dfc/ontology/v2.0.0/context/context_2.0.0.json"
 
 # Releases whose context the w3id / wordpress URLs name (1.8.2 … 2.0.0).
 KNOWN_VERSIONS = {
@@ -27,7 +29,10 @@ _STATIC_EXTRA = {
 _WORDPRESS = re.compile(
     r"^https?://(www\.)?datafoodconsortium\.org/wp-content/plugins/wordpress-context-jsonld/"
     r"context(?:_(?P<version>[0-9.]+))?\.jsonld$")
-_W3ID = re.compile(r"^https?://w3id\.org/dfc/ontology/context/context_(?P<version>[0-9.]+)\.json(?:ld)?$")
+# w3id publishes each context at …/context/context_<v>.json and, from 2.0, also under the
+# release's own folder: …/v<v>/context/context_<v>.json.
+_W3ID = re.compile(r"^https?://w3id\.org/dfc/ontology/(?:v(?P<folder>[0-9.]+)/)?context/"
+                   r"context_(?P<version>[0-9.]+)\.json(?:ld)?$")
 _HOME = re.compile(r"^https?://(www\.)?datafoodconsortium\.org/?$")
 _STATIC = re.compile(r"^https?://static\.datafoodconsortium\.org/ontologies/context\.json$")
 
@@ -67,8 +72,14 @@ def family_of_version(version: str) -> str:
     return "1.x" if minor >= 8 else "static"
 
 
-def resolve(url: str) -> tuple[dict, str]:
-    """Return (local context, DFC version label) for a known context URL; refuse others."""
+def resolve(url: str, own: Mapping[str, dict] | None = None) -> tuple[dict, str | None]:
+    """Return (local context, DFC version label) for a known context URL; refuse others.
+
+    `own` maps this server's own context URLs (app.rdf.answer_context) to their contexts: they
+    name no DFC version.
+    """
+    if own and url in own:
+        return own[url], None
     if _HOME.match(url):
         return local_context("1.x"), "1.8–1.16"
     if _STATIC.match(url):
@@ -76,6 +87,8 @@ def resolve(url: str) -> tuple[dict, str]:
     m = _W3ID.match(url) or _WORDPRESS.match(url)
     if m:
         version = m.group("version")
+        if m.re is _W3ID and m.group("folder") not in (None, version):
+            version = "mismatch"            # a release folder holds only its own context
         if version is None:
             return local_context("1.x"), "1.8–1.16"
         if version in KNOWN_VERSIONS:
@@ -87,12 +100,13 @@ def resolve(url: str) -> tuple[dict, str]:
         context=url)
 
 
-def inline_contexts(doc) -> set[str]:
+def inline_contexts(doc, own: Mapping[str, dict] | None = None) -> set[str]:
     """Replace, in place, every remote @context reference in `doc`; return the versions seen."""
     versions: set[str] = set()
     for node in _nodes(doc):
         if isinstance(node, dict) and "@context" in node:
-            node["@context"] = _inline(node["@context"], versions)
+            node["@context"] = _inline(node["@context"], versions, own)
+    versions.discard(None)
     return versions
 
 
@@ -136,21 +150,21 @@ def _trimmed(ctx, used: set[str]):
     return {k: v for k, v in ctx.items() if k in used or k.startswith("@") or isinstance(v, str)}
 
 
-def _inline(value, versions: set[str]):
+def _inline(value, versions: set, own):
     if isinstance(value, str):
-        ctx, version = resolve(value)
+        ctx, version = resolve(value, own)
         versions.add(version)
         return ctx
     if isinstance(value, list):
-        return [_inline(v, versions) for v in value]
+        return [_inline(v, versions, own) for v in value]
     if isinstance(value, dict):
         if isinstance(value.get("@import"), str):
-            imported, version = resolve(value["@import"])
+            imported, version = resolve(value["@import"], own)
             versions.add(version)
             value = {**imported, **{k: v for k, v in value.items() if k != "@import"}}
         # Scoped contexts inside term definitions may name remote contexts too.
         for term, definition in value.items():
             if isinstance(definition, dict) and "@context" in definition:
-                definition["@context"] = _inline(definition["@context"], versions)
+                definition["@context"] = _inline(definition["@context"], versions, own)
         return value
     return value

@@ -23,6 +23,14 @@ for _family in ("2.0", "static"):
         _VARIANTS[_iri] = _CANON[_prefix]
         if _iri.startswith("http://w3id.org/"):
             _VARIANTS["https://" + _iri[len("http://"):]] = _CANON[_prefix]
+# The DFC 2.0 LinkML schema (and the SHACL made from it) leaves the release out of its namespaces.
+for _prefix, _path in (("dfc-b", "ontology/src/DFC_BusinessOntology.owl#"),
+                       ("dfc-t", "ontology/src/DFC_TechnicalOntology.owl#"),
+                       *((p, f"taxonomies/{name}.rdf#") for p, name in (
+                           ("dfc-m", "measures"), ("dfc-pt", "productTypes"), ("dfc-f", "facets"),
+                           ("dfc-v", "vocabulary")))):
+    for _scheme in ("http://", "https://"):
+        _VARIANTS[_scheme + "w3id.org/dfc/" + _path] = _CANON[_prefix]
 # Releases up to 1.5 bound dfc-b to the full model file.
 _VARIANTS["http://static.datafoodconsortium.org/ontologies/dfc_FullModel.owl#"] = DFC_B
 _VARIANT_RE = re.compile("|".join(re.escape(k) for k in sorted(_VARIANTS, key=len, reverse=True)))
@@ -38,6 +46,8 @@ RENAMED = {
     "hasOrderState": ("hasOrderStatus", "renamed"),
     "hasFulfilmentState": ("hasFulfilmentStatus", "renamed"),
     "beginDate": ("startDate", "renamed"),
+    # DFC 2.0 renamed Enterprise: stored as the 1.x class, written back as 2.0's to 2.0 clients.
+    "Organization": ("Enterprise", "other-version"),
 }
 _RENAMED_IRIS = {NamedNode(DFC_B + k): NamedNode(DFC_B + v) for k, (v, _) in RENAMED.items()}
 

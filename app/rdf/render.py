@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections import Counter, defaultdict
 
@@ -10,12 +9,13 @@ import pyoxigraph as ox
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app.namespaces import FAMILIES, PREFIXES, RDF, XSD
-from app.rdf.contexts import DEFAULT_CONTEXT_URL, V2_CONTEXT_URL, object_properties
+from app.rdf import answer_context
+from app.rdf.contexts import trim_contexts
 
-_NUMBER_TYPES = {XSD + "decimal", XSD + "integer", XSD + "double", XSD + "float"}
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+_NUMBER_TYPES = {XSD + "decimal", XSD + "integer"}
+# Canonical (1.x) terms a later release renamed: DFC 2.0 calls an Enterprise an Organization.
+_RENAMED_IN = {"2.0": {FAMILIES["1.x"]["dfc-b"] + "Enterprise": FAMILIES["1.x"]["dfc-b"] + "Organization"}}
+_WHOLE = re.compile(r"^(0|-?[1-9][0-9]{0,14})$")    # canonical, and exact as a JSON (double) number
 # Blank nodes embed at most this deep: two JSON levels each, well inside DFC_HUB_MAX_JSON_DEPTH.
 MAX_EMBEDDING = 16
 
@@ -25,14 +25,13 @@ class JsonLdWriter:
 
     def __init__(self, family: str = "1.x"):
         self.family = family
-        self.context_url = V2_CONTEXT_URL if family == "2.0" else DEFAULT_CONTEXT_URL
         ns = FAMILIES[family]
         # (namespace IRI, prefix) pairs, longest namespace first.
         pairs = {**PREFIXES, **{p: ns[p] for p in ns if p in PREFIXES}}
         self._canon_to_family = {FAMILIES["1.x"][p]: ns[p] for p in ns}
         self._prefixes = sorted(((iri, p) for p, iri in pairs.items()), key=lambda x: -len(x[0]))
-        # Values of these are written as plain strings: our context reads them back as IRIs.
-        self._coerced = object_properties()
+        # How our answer's contexts read a term's plain values: as IRIs, or as typed literals.
+        self._types = {**dict.fromkeys(answer_context.reference_terms(), "@id"), **answer_context.typed_terms()}
 
     def compact(self, iri: str) -> str:
         """Return a prefixed name for an IRI where one of our prefixes fits, else the IRI."""
@@ -43,37 +42,36 @@ class JsonLdWriter:
         return iri
 
     def family_iri(self, iri: str) -> str:
-        """Translate a canonical IRI to this writer's namespace family."""
+        """Translate a canonical IRI to this writer's namespace family (and 2.0's renamed terms)."""
         if self.family == "1.x":
             return iri
+        iri = _RENAMED_IN.get(self.family, {}).get(iri, iri)
         for canon, fam in self._canon_to_family.items():
             if iri.startswith(canon):
                 return fam + iri[len(canon):]
         return iri
 
-    def _literal(self, lit: Literal):
-        """The JSON-LD value of a literal; never fails, whatever a stored literal holds."""
-        dtype = lit.datatype.value if lit.datatype else None
+    def _literal(self, lit: Literal, predicate: str):
+        """A literal as our answer's contexts read it back exactly (app.rdf.answer_context)."""
+        dtype = lit.datatype.value if lit.datatype else XSD + "string"
+        coerced = self._types.get(predicate)
+        if coerced == dtype:
+            text = lit.value
+            # Under xsd:decimal a JSON whole number is exact; a fraction would be read as a double.
+            return int(text) if dtype in _NUMBER_TYPES and _WHOLE.match(text) else text
         if lit.language:
             return {"@value": lit.value, "@language": lit.language}
-        text = lit.value
-        if dtype in _NUMBER_TYPES:
-            # DFC platforms send numbers as JSON numbers or strings; numbers keep their meaning.
-            # An ill-typed or huge one (JSON has no NaN, Python no 5,000-digit int) stays typed.
-            try:
-                if _INTEGER.fullmatch(text):
-                    return int(text)
-                if _NUMBER.fullmatch(text) and math.isfinite(float(text)):
-                    return float(text)
-            except ValueError:
-                pass
-            return {"@value": text, "@type": self.compact(dtype)}
-        if dtype == XSD + "boolean" and text in _BOOLEANS:
-            return _BOOLEANS[text]
-        if dtype in (None, XSD + "string", XSD + "dateTime", XSD + "date"):
-            # Dates travel as strings in the DFC ecosystem; readers re-type them (normalise.py).
-            return text
-        return {"@value": text, "@type": self.compact(dtype)}
+        if coerced is not None:
+            # The term's own type or @id would change a plain value: say what it is.
+            return {"@value": lit.value} if dtype == XSD + "string" else \
+                {"@value": lit.value, "@type": self.compact(dtype)}
+        if dtype == XSD + "string":
+            return lit.value
+        if dtype == XSD + "boolean" and lit.value in ("true", "false"):
+            return lit.value == "true"
+        if dtype == XSD + "integer" and _WHOLE.match(lit.value):
+            return int(lit.value)
+        return {"@value": lit.value, "@type": self.compact(dtype)}
 
     def node_objects(self, triples: list[Triple]) -> list[dict]:
         """Return node objects, blank nodes used once embedded where they are used.
@@ -133,12 +131,12 @@ class JsonLdWriter:
             if p == RDF + "type":
                 props["@type"].append(self.compact(t.object.value))
             elif isinstance(t.object, Literal):
-                props[self.compact(p)].append(self._literal(t.object))
+                props[self.compact(p)].append(self._literal(t.object, p))
             elif t.object in embedded:
                 props[self.compact(p)].append(built[t.object])
             else:
                 ref = f"_:{t.object.value}" if isinstance(t.object, BlankNode) else t.object.value
-                if p in self._coerced:
+                if self._types.get(p) == "@id":
                     props[self.compact(p)].append(self.compact(ref) if isinstance(t.object, NamedNode) else ref)
                 else:
                     props[self.compact(p)].append({"@id": ref})
@@ -147,12 +145,20 @@ class JsonLdWriter:
             obj[key] = values[0] if len(values) == 1 else values
         return obj
 
-    def document(self, triples: list[Triple]) -> dict:
-        """Return the compacted document: one node object, or an @graph."""
+    def document(self, triples: list[Triple], base_url: str | None = None) -> dict:
+        """Return the compacted document: one node object, or an @graph.
+
+        With this server's `base_url` it names the DFC context and ours (served there); without,
+        it carries our context inline, trimmed to the terms it uses (a reader fetches nothing).
+        """
         nodes = self.node_objects(triples)
-        if len(nodes) == 1:
-            return {"@context": self.context_url, **nodes[0]}
-        return {"@context": self.context_url, "@graph": nodes}
+        doc = {"@context": None, **nodes[0]} if len(nodes) == 1 else {"@context": None, "@graph": nodes}
+        if base_url is not None:
+            doc["@context"] = answer_context.names(base_url, self.family)
+        else:
+            doc["@context"] = dict(answer_context.served(self.family))
+            trim_contexts(doc)
+        return doc
 
 
 def _sort_key(value) -> str:
@@ -162,21 +168,41 @@ def _sort_key(value) -> str:
 _WRITERS = {f: JsonLdWriter(f) for f in ("1.x", "2.0")}
 
 
-def to_jsonld(triples: list[Triple], family: str = "1.x") -> bytes:
-    """Serialise as compacted DFC JSON-LD."""
-    return json.dumps(_WRITERS[family].document(triples), ensure_ascii=False).encode()
+def to_jsonld(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
+    """Serialise as compacted DFC JSON-LD (naming our served context when `base_url` is given)."""
+    return json.dumps(_WRITERS[family].document(triples, base_url), ensure_ascii=False).encode()
 
 
-def to_turtle(triples: list[Triple], family: str = "1.x") -> bytes:
-    """Serialise as Turtle with the DFC prefixes."""
-    w = _WRITERS[family]
-    prefixes = {p: w.family_iri(iri) for p, iri in PREFIXES.items()}
-    return ox.serialize(_in_family(triples, w), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+def to_turtle(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
+    """Serialise as Turtle with the DFC prefixes (those it uses)."""
+    triples = _in_family(triples, _WRITERS[family])
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_used_prefixes(triples, family))
 
 
-def to_ntriples(triples: list[Triple], family: str = "1.x") -> bytes:
+def to_ntriples(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
     """Serialise as N-Triples."""
     return ox.serialize(_in_family(triples, _WRITERS[family]), format=ox.RdfFormat.N_TRIPLES)
+
+
+def to_rdfxml(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
+    """Serialise as RDF/XML (what SPARQLWrapper and rdflib ask for by default) with the DFC prefixes."""
+    triples = _in_family(triples, _WRITERS[family])
+    return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_used_prefixes(triples, family))
+
+
+def _used_prefixes(triples, family: str) -> dict[str, str]:
+    """Our prefixes (in a namespace family) that name at least one IRI of `triples`."""
+    w = _WRITERS[family]
+    wanted = {w.family_iri(iri): p for p, iri in PREFIXES.items()}
+    used = {}
+    for t in triples:
+        for term in (t.predicate, t.object, t.subject):
+            if isinstance(term, NamedNode) or (isinstance(term, Literal) and term.datatype):
+                iri = term.value if isinstance(term, NamedNode) else term.datatype.value
+                ns = iri[: max(iri.rfind("#"), iri.rfind("/")) + 1]
+                if ns in wanted:
+                    used[wanted[ns]] = ns
+    return used
 
 
 def _in_family(triples, w: JsonLdWriter):

@@ -6,7 +6,10 @@ the terms it used (app.validation.terms), its JSON (keys JSON-LD drops, repeated
 its namespaces (the DFC release). SHACL results get a hint from the shape they broke.
 
 What the server repairs is a Warning: it reads the payload, but other DFC platforms may not.
-SHACL results get their hints in app.validation.shape_hints.
+A term in a DFC namespace that no DFC release defines (a misspelling, an invented term) is a
+Violation: the server still reads it as meant, but no other platform can, so a conformance check
+fails. A term of another release stays a Warning that names the release. SHACL results get
+their hints in app.validation.shape_hints.
 """
 from __future__ import annotations
 
@@ -64,10 +67,16 @@ def _correction(code: str, t: ox.Triple, replacement) -> dict:
     if code in ("typo-term", "renamed-term"):
         sent = t.object.value if path == _TYPE else path      # a class, or a property
         what = "a misspelling" if code == "typo-term" else "an old name"
-        return result("Warning", focus, path, value, f"{short(sent)} is not a DFC term: it is {what} of "
+        # No DFC release defines a misspelling: other platforms cannot read it.
+        severity = "Violation" if code == "typo-term" else "Warning"
+        return result(severity, focus, path, value, f"{short(sent)} is not a DFC term: it is {what} of "
                       f"{short(replacement.value)}",
                       f"Did you mean {short(replacement.value)}? This server reads {short(sent)} so, "
                       "other DFC platforms will not.", code)
+    if code == "other-version-term":       # a 2.0 term in a payload of another release
+        return result("Warning", focus, path, value, f"{short(t.object.value if path == _TYPE else path)} "
+                      "exists only in DFC 2.0", f"It is a term of another DFC release; DFC 1.16 says "
+                      f"{short(replacement.value)}. Send the terms of the release your @context names.", code)
     if code == "number-as-string":
         return result("Warning", focus, path, value, f"{p} is the string \"{value}\", not a number",
                       f"Send the JSON number {replacement.value} without quotes: the DFC context does not "
@@ -141,7 +150,7 @@ def _term_finding(terms, iri: str, kind: str, version: str, family: str | None):
     guess = terms.suggest(iri, kind)
     hint = (f"Did you mean {short(guess)}?" if guess else
             "Check the spelling against the DFC ontology 1.16; other platforms will ignore it.")
-    return ("Warning", f"{name} is not a DFC term", hint, "unknown-term")
+    return ("Violation", f"{name} is not a term of any DFC release", hint, "unknown-term")
 
 
 def _wrong_kind(terms, iri: str, kind: str):

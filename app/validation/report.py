@@ -46,6 +46,7 @@ class ConformanceReport(BySeverity):
     dfc_version: str
     profile: str
     results: list[dict] = field(default_factory=list)
+    paths: set = field(default_factory=set)     # the focus nodes that are paths to unnamed nodes
 
     def to_json(self) -> dict:
         """The report as API.md fixes it (plus `profile`, and per result `hintCode`, `resource`)."""
@@ -74,7 +75,12 @@ class ConformanceReport(BySeverity):
                     ox.Triple(node, ox.NamedNode(HUB + "hint"), ox.Literal(r["hint"])),
                     ox.Triple(node, ox.NamedNode(HUB + "hintCode"), ox.Literal(r["hintCode"]))]
             for key, predicate in (("focusNode", "focusNode"), ("value", "value")):
-                if r[key] is not None:
+                if r[key] is not None and key == "focusNode" and r[key] in self.paths:
+                    # A node the payload left unnamed: a blank node here, and its path to find it by.
+                    focus = ox.BlankNode()
+                    out += [ox.Triple(node, ox.NamedNode(SH + predicate), focus),
+                            ox.Triple(node, ox.NamedNode(HUB + "focusPath"), ox.Literal(r[key]))]
+                elif r[key] is not None:
                     out.append(ox.Triple(node, ox.NamedNode(SH + predicate), _term(r[key], key != "value")))
             if r["path"] is not None:
                 out += _path(node, r["path"])
@@ -113,12 +119,16 @@ def _path(result, path: str) -> list[ox.Triple]:
 
 
 def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 64,
-          validator: Validator | None = None) -> ConformanceReport:
-    """Validate a payload as sent; raise the HubError of a body that is not a payload at all."""
+          validator: Validator | None = None, own_contexts: dict | None = None) -> ConformanceReport:
+    """Validate a payload as sent; raise the HubError of a body that is not a payload at all.
+
+    `own_contexts`: this server's context URLs, read offline like the DFC ones.
+    """
     if profile not in ("auto", *PROFILES):
         raise BadRequest(f"profile must be one of auto, {', '.join(PROFILES)}; not {profile!r}",
                          parameter="profile")
-    raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth, allow_empty=True)
+    raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth, allow_empty=True,
+                                         own=own_contexts)
     found: list[dict] = []
     triples, _notes = normalise(raw, found)
     refused = _storage_results(document, triples)
@@ -137,12 +147,12 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
     profile, more = _profile_results(triples, profile)
     results += more
     _add_resources(results, triples)
-    _stable_blank_nodes(results, raw + triples)
+    paths = _name_blank_nodes(results, raw + triples)
     results = _unique(results)
     results.sort(key=lambda r: (_RANK[r["severity"]], r["resource"] or "", r["focusNode"] or "",
                                 r["path"] or "", r["value"] or "", r["hintCode"]))
     conforms = not any(r["severity"] == "Violation" for r in results)
-    return ConformanceReport(conforms, version, profile, results)
+    return ConformanceReport(conforms, version, profile, results, paths)
 
 
 def _storage_results(document, triples) -> list[dict]:
@@ -220,17 +230,54 @@ def _add_resources(results: list[dict], triples) -> None:
         r["resource"] = node
 
 
-def _stable_blank_nodes(results: list[dict], triples) -> None:
-    """Name blank nodes _:b1, _:b2… in the order the payload mentions them, not by parser luck."""
-    labels: dict[str, str] = {}
-    for t in triples:
-        for term in (t.subject, t.object):
-            if isinstance(term, ox.BlankNode):
-                labels.setdefault("_:" + term.value, f"_:b{len(labels) + 1}")
+def _name_blank_nodes(results: list[dict], triples) -> set[str]:
+    """Name each blank node by its path from the nearest named node (`…/orders/1 › dfc-b:hasPart[0]`):
+    the client never wrote a label for it, so a label would name nothing the client can find.
+    Return the paths used."""
+    names = blank_node_paths(triples)
     for r in results:
         for key in ("focusNode", "value", "resource"):
-            if r[key] in labels:
-                r[key] = labels[r[key]]
+            if r[key] in names:
+                r[key] = names[r[key]]
+    return set(names.values())
+
+
+def blank_node_paths(triples) -> dict[str, str]:
+    """`_:id` → its path: the nearest named node, then ` › property[i]` steps (i: the value's
+    position among that property's values, in payload order). A node nothing names starts the
+    path with its type: `(a dfc-b:Order without @id)`, numbered from the second of a type on."""
+    parent: dict = {}
+    counts: dict = {}
+    order: dict = {}                   # blank nodes in the order the payload mentions them
+    types: dict = {}
+    for t in triples:
+        key = (t.subject, t.predicate)
+        index = counts.get(key, 0)
+        counts[key] = index + 1
+        for term in (t.subject, t.object):
+            if isinstance(term, ox.BlankNode):
+                order.setdefault(term, None)
+        if isinstance(t.object, ox.BlankNode) and t.object not in parent and t.object != t.subject:
+            parent[t.object] = (t.subject, t.predicate, index)
+        if t.predicate == RDF_TYPE and isinstance(t.subject, ox.BlankNode):
+            types.setdefault(t.subject, short(t.object.value))
+    roots, seen_types = {}, {}
+    for node in order:
+        if node not in parent:
+            kind = types.get(node, "node")
+            seen_types[kind] = seen_types.get(kind, 0) + 1
+            number = seen_types[kind]
+            roots[node] = f"(a {kind} without @id" + (f", no. {number})" if number > 1 else ")")
+    names = {}
+    for node in order:
+        steps, at, visited = [], node, set()
+        while at in parent and at not in visited:
+            visited.add(at)
+            at, predicate, index = parent[at]
+            steps.append(f" › {short(predicate.value)}[{index}]")
+        start = roots.get(at) or (at.value if isinstance(at, ox.NamedNode) else "(a cycle of nodes without @id)")
+        names["_:" + node.value] = start + "".join(reversed(steps))
+    return names
 
 
 def _unique(results: list[dict]) -> list[dict]:

@@ -1,0 +1,106 @@
+"""The query page at `/sparql` for browsers: a form (query, format), results as a table, no JavaScript.
+
+The analyst enters a token once per browser session: it is posted with the form and kept in
+the signed session cookie, which only this page reads (never another route, never a write).
+"""
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+from flask import Response, render_template, request, session
+
+from app.analytics import GRAPH_MEDIA, RESULT_MEDIA, read_query
+from app.api.context import agent, bearer_challenge, hub
+from app.api.negotiate import best_media_type
+from app.errors import HubError, NotAcceptable, Unauthorized
+
+TOKEN = "sparql_token"
+# format field → media type; "table" is this page's own rendering.
+FORMATS = {"table": None, "json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+           "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
+           "json-ld": "application/ld+json", "rdf-xml": "application/rdf+xml",
+           "n-triples": "application/n-triples"}
+
+
+def wanted() -> bool:
+    """Whether this request is the page's: a browser's, preferring HTML to every results format.
+
+    Not a `format` parameter: SPARQLWrapper sends `format=xml` with every query."""
+    return best_media_type(request.headers.get("Accept"), [*RESULT_MEDIA, "text/html"]) == "text/html"
+
+
+def answer(run, allow) -> Response | tuple[str, int]:
+    """Render the page; `run(query, media_type)` answers a query's body as the endpoint would,
+    `allow(agent)` refuses an agent the endpoint refuses."""
+    form = {"query": request.values.get("query", ""), "format": request.values.get("format", "table")}
+    if request.form.get("forget"):
+        session.pop(TOKEN, None)
+        return _page(form)
+    if request.form.get("token", "").strip():
+        session[TOKEN] = request.form["token"].strip()
+    if not form["query"].strip():
+        return _page(form)
+    try:
+        who = agent() or _session_agent()
+        allow(who)
+        return _results(form, run)
+    except HubError as e:
+        if isinstance(e, Unauthorized):
+            session.pop(TOKEN, None)
+            return _page(form, error=e.problem()), e.status, bearer_challenge()
+        return _page(form, error=e.problem()), e.status
+
+
+def _session_agent():
+    if TOKEN not in session:
+        raise Unauthorized("enter a bearer token with the Analytics scope")
+    return hub().auth.agent(session[TOKEN])
+
+
+def _results(form, run):
+    query = read_query(form["query"])
+    media = FORMATS.get(form["format"], "")
+    offered = GRAPH_MEDIA if query.returns_graph else RESULT_MEDIA
+    if media is not None and media not in offered:
+        raise NotAcceptable(f"{query.form} results are available as a table or "
+                            + ", ".join(k for k, m in FORMATS.items() if m in offered))
+    if media is not None:
+        return Response(run(query, media), content_type=media)
+    if query.returns_graph:
+        body = run(query, "application/n-triples")
+        triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+        table = (["subject", "predicate", "object"], [[_cell(t.subject), _cell(t.predicate), _cell(t.object)]
+                                                      for t in triples])
+    else:
+        results = json.loads(run(query, "application/sparql-results+json"))
+        if "boolean" in results:
+            table = (["answer"], [[("true" if results["boolean"] else "false", "")]])
+        else:
+            names = results["head"]["vars"]
+            table = (names, [[_binding(row.get(n)) for n in names] for row in results["results"]["bindings"]])
+    return _page(form, table=table)
+
+
+def _cell(term) -> tuple[str, str]:
+    """(text, note) of one RDF term: a literal notes its datatype or language."""
+    if isinstance(term, ox.Literal):
+        note = f"@{term.language}" if term.language else term.datatype.value.rsplit("#", 1)[-1]
+        return term.value, "" if note == "string" else note
+    return (f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value), ""
+
+
+def _binding(value: dict | None) -> tuple[str, str]:
+    if value is None:
+        return "", ""
+    if value["type"] == "bnode":
+        return "_:" + value["value"], ""
+    if "xml:lang" in value:
+        return value["value"], "@" + value["xml:lang"]
+    note = value.get("datatype", "").rsplit("#", 1)[-1]
+    return value["value"], "" if note == "string" else note
+
+
+def _page(form, table=None, error=None) -> str:
+    return render_template("sparql.html", form=form, formats=list(FORMATS), table=table, error=error,
+                           has_token=TOKEN in session or "Authorization" in request.headers)
