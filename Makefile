@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/consolidation.py
+	$(BIN)/python bench/order_lines.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules

@@ -101,8 +101,8 @@ class T:
     orderedBy, soldBy, belongsTo, hasOrderStatus, hasFulfilmentStatus, stockLimitation = (
         b(n) for n in ("orderedBy", "soldBy", "belongsTo", "hasOrderStatus", "hasFulfilmentStatus",
                        "stockLimitation"))
-    offeredItem, offeredThrough, startDate, endDate, VATrate = (
-        b(n) for n in ("offeredItem", "offeredThrough", "startDate", "endDate", "VATrate"))
+    offeredItem, offeredThrough, startDate, endDate, VATrate, date = (
+        b(n) for n in ("offeredItem", "offeredThrough", "startDate", "endDate", "VATrate", "date"))
     Draft, Held, Complete, Cancelled, Unfulfilled = (
         v(n) for n in ("Draft", "Held", "Complete", "Cancelled", "Unfulfilled"))
     onHand, held, committed, stockItem, wholesaleLine, customerOrder, consolidated, closedAt = (

@@ -65,7 +65,8 @@ def build(store, lines: int, seed: int = 7) -> None:
             sold = Source(NamedNode(f"{API}/hub/offers/f{p}c{k}"), None, product, Decimal(2))
             targets.append(consolidation.Target(producer, source, product, unit_weight=Decimal("0.5"), sold=sold))
     wholesale: dict[NamedNode, NamedNode] = {}
-    totals: dict[tuple, Decimal] = {}
+    edits: dict[NamedNode, consolidation.OrderEdit] = {}
+    totals: dict[NamedNode, dict] = {}
     for n in range(lines // LINES_PER_ORDER):
         order = NamedNode(f"{API}/hub/orders/o{n}")
         status = T.Cancelled if n % 10 == 9 else T.Held
@@ -81,14 +82,15 @@ def build(store, lines: int, seed: int = 7) -> None:
             wline = None
             if status == T.Held:
                 w = wholesale.setdefault(target.producer, NamedNode(f"{target.producer.value}/orders/w"))
-                if w not in docs:
-                    docs[w] = consolidation.new_order(w, HUB, target.producer, SESSION, None)
-                wline, docs[w] = consolidation.line_for(docs[w], w, target)
-                totals[(w, wline)] = totals.get((w, wline), 0) + quantity
-            doc = consolidation.stamp(doc, line, target, wline, quantity if wline else None)
+                if w not in edits:
+                    edits[w] = consolidation.OrderEdit(w, consolidation.new_order(w, HUB, target.producer, SESSION, None))
+                wline = edits[w].line_for(target)
+                totals.setdefault(w, {})
+                totals[w][wline] = totals[w].get(wline, 0) + quantity
+            doc += consolidation.stamp(line, target, wline, quantity if wline else None, priced=False)
         docs[order] = doc
-    for (w, wline), total in totals.items():       # what each checkout's `add` would have summed
-        docs[w] = consolidation.add(docs[w], w, wline, total)
+    for w, lines_total in totals.items():          # what each checkout's `add_all` would have summed
+        docs[w] = consolidation.add_all(edits[w].doc, w, lines_total)
     # The ledgers the wholesale orders hold.
     for w, (held, _) in ((w, u) for order in wholesale.values() for w, u in orders.usage(docs[order], order).items()):
         docs[w] = stock.write(docs[w], w, stock.read(docs[w], w).moved(held=held))

@@ -61,3 +61,24 @@ def test_a_violation_is_never_screened_through():
             Triple(qv, NamedNode(b + "value"), Literal("-2", datatype=NamedNode(XSD + "decimal")))]
     validator = default_validator()
     assert not validator.validate(base).conforms and not validator.surely_conforms(base)
+
+
+@pytest.mark.parametrize("term", ["quantity", "concerns", "hasPrice"])
+def test_a_term_stated_twice_is_never_screened_through(term):
+    """Two quantities (issue 9) once reserved one and released the other: maxCount must hold."""
+    b = "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#"
+    line = NamedNode("http://x.test/l")
+    twice = {"quantity": [Literal("1", datatype=NamedNode(XSD + "decimal")),
+                          Literal("5", datatype=NamedNode(XSD + "decimal"))],
+             "concerns": [NamedNode("http://x.test/o1"), NamedNode("http://x.test/o2")],
+             "hasPrice": [BlankNode(), BlankNode()]}[term]
+    triples = [Triple(line, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), NamedNode(b + "OrderLine")),
+               Triple(line, NamedNode(b + "quantity"), Literal("1", datatype=NamedNode(XSD + "decimal")))]
+    if term != "concerns":
+        triples.append(Triple(line, NamedNode(b + "concerns"), NamedNode("http://x.test/o")))
+    triples = [t for t in triples if not (term == "quantity" and t.predicate.value.endswith("#quantity"))]
+    triples += [Triple(line, NamedNode(b + term), value) for value in twice]
+    validator = default_validator()
+    assert not validator.surely_conforms(triples)
+    report = validator.validate(triples)
+    assert any(v["path"] == b + term for v in report.violations)

@@ -73,8 +73,11 @@ def rdf_response(triples, status: int = 200, headers: dict | None = None) -> Res
     return response
 
 
-def read_body(base_iri: str) -> Payload:
-    """Read the request body as RDF, validate it against the shapes, refuse violations (422)."""
+def read_body(base_iri: str, screen=None) -> Payload:
+    """Read the request body as RDF, validate it against the shapes, refuse violations (422).
+
+    `screen`, given the triples, may refuse them first (a size limit, before validation's cost).
+    """
     answer_type()
     media = (request.mimetype or "").lower()
     if media not in ACCEPTED_TYPES:
@@ -83,5 +86,7 @@ def read_body(base_iri: str) -> Payload:
     h = hub()
     payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth,
                            own_contexts(h.settings.public_base_url), h.settings.public_base_url + "/api/dfc/")
+    if screen is not None:
+        screen(payload.triples)
     h.validator.require(payload.triples)
     return payload

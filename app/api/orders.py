@@ -64,6 +64,12 @@ def _order(eid: str, oid: str):
     return ns, found[0], found[1]
 
 
+def _read_order(base: str):
+    """The request's order body, refused (413) beyond the lines an order may have."""
+    limit = hub().settings.max_order_lines
+    return read_body(base, screen=lambda triples: orders.check_size(triples, limit))
+
+
 @bp.get(f"/{ENT}/<eid>/{ORD}")
 def list_orders(ent, eid, seg):
     ns, who = namespace(eid), agent()
@@ -78,7 +84,7 @@ def place_order(ent, eid, seg):
     ns = namespace(eid)
     _caller()
     key = _key()
-    payload = read_body(ns.collection(ORDERS))
+    payload = _read_order(ns.collection(ORDERS))
     incoming = orders.from_payload(payload.triples, None, ns, base_url())
     return _answer(_book().save(ns, incoming, agent(), key=key))
 
@@ -94,7 +100,7 @@ def put_order(ent, eid, seg, oid):
     ns, target = namespace(eid), request_iri()
     _caller()
     key = _key()
-    payload = read_body(target.value)
+    payload = _read_order(target.value)
     incoming = orders.from_payload(payload.triples, target, ns, base_url())
     return _answer(_book().save(ns, incoming, agent(), target=target, check=check_if_match, key=key))
 

@@ -10,7 +10,7 @@ from app.api.paging import page_of
 from app.domain import documents as docs
 from app.domain.agents import require_writer
 from app.domain.kinds import ENTERPRISE, SEGMENTS, Kind
-from app.domain.server_state import carry_over, check_deletable
+from app.domain.server_state import carry_over, check_deletable, check_kind
 from app.errors import Conflict, NotFound
 
 bp = Blueprint("resources", __name__, url_prefix="/api/dfc")
@@ -38,6 +38,7 @@ def _write(ns: docs.Namespace, kind: Kind, target: NamedNode | None, collection:
     require_writer(agent(), ns, kind.write_scope)
     payload = read_body((target or NamedNode(collection)).value)
     iri, triples = docs.single_document(payload.triples, kind, target, collection, base_url())
+    check_kind(triples, iri, kind)
     docs.check_owned(ns, triples)
     store = hub().store
     with store.write_lock():

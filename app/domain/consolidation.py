@@ -23,7 +23,7 @@ from app.errors import ShapeViolation, violation
 from app.namespaces import FALSE, RDF_TYPE, TRUE, T
 from app.queries import as_term
 from app.rdf.normalise import decimal_literal
-from app.rdf.triples import first, number, tidy, without
+from app.rdf.triples import Indexed, number, tidy
 from app.store import Store
 
 ONE = Decimal(1)
@@ -116,20 +116,38 @@ def new_order(order: NamedNode, hub: NamedNode, producer: NamedNode, session: Na
     return orders.set_status(doc, order, T.Held)
 
 
-def line_for(doc, order, target: Target) -> tuple[NamedNode, list[Triple]]:
-    """The wholesale order's line for a target's offer, added empty if it has none yet."""
-    for line in orders.lines(doc, order):
-        if line.offer == target.source.offer:
-            return line.iri, doc
-    line = NamedNode(f"{order.value}/order_lines/{secrets.token_hex(4)}")
-    source = target.source
-    doc = [*doc, Triple(order, T.hasPart, line), Triple(line, RDF_TYPE, T.OrderLine),
-           Triple(line, T.concerns, source.offer), Triple(line, T.stockItem, source.item),
-           Triple(line, T.packSize, as_term(target.pack)),
-           Triple(line, T.wholePacks, TRUE if target.whole_packs else FALSE)]
-    if source.product is not None:
-        doc.append(Triple(line, T.product, source.product))
-    return line, orders.set_quantity(doc + _price(line, source), line, Decimal(0))
+class OrderEdit:
+    """A wholesale order being changed by one checkout: its lines found by offer, new ones appended.
+
+    One checkout may bring thousands of lines; finding each line by a scan of the order made
+    that quadratic (issue 9), so the lines are indexed once.
+    """
+
+    def __init__(self, order: NamedNode, doc: list[Triple]):
+        self.order, self.doc = order, list(doc)
+        self._by_offer: dict = {}
+        for line in orders.lines(doc, order):
+            self._by_offer.setdefault(line.offer, line.iri)
+
+    def line_for(self, target: Target) -> NamedNode:
+        """The order's line for a target's offer, added empty if it has none yet."""
+        source = target.source
+        found = self._by_offer.get(source.offer)
+        if found is not None:
+            return found
+        line = NamedNode(f"{self.order.value}/order_lines/{secrets.token_hex(4)}")
+        qv = BlankNode()
+        self.doc += [Triple(self.order, T.hasPart, line), Triple(line, RDF_TYPE, T.OrderLine),
+                     Triple(line, T.concerns, source.offer), Triple(line, T.stockItem, source.item),
+                     Triple(line, T.packSize, as_term(target.pack)),
+                     Triple(line, T.wholePacks, TRUE if target.whole_packs else FALSE),
+                     Triple(line, T.quantity, as_term(Decimal(0))), Triple(line, T.hasQuantity, qv),
+                     Triple(qv, RDF_TYPE, T.QuantitativeValue), Triple(qv, T.value, as_term(Decimal(0))),
+                     *_price(line, source)]
+        if source.product is not None:
+            self.doc.append(Triple(line, T.product, source.product))
+        self._by_offer[source.offer] = line
+        return line
 
 
 def _price(line, source: Source | None) -> list[Triple]:
@@ -144,32 +162,53 @@ def _price(line, source: Source | None) -> list[Triple]:
     return out
 
 
-def add(doc, order, line, delta: Decimal) -> list[Triple]:
-    """The wholesale order with `delta` added to a line's total; a line left at nothing goes."""
-    found = next((x for x in orders.lines(doc, order) if x.iri == line), None)
-    if found is None:
-        return doc      # the hub removed that line from its wholesale order itself
-    ordered = number(first(doc, line, T.ordered))
-    ordered = (found.quantity if ordered is None else ordered) + delta
-    if ordered <= 0:
-        return orders.drop_line(doc, order, line)
-    pack = number(first(doc, line, T.packSize)) or ONE
-    quantity = ordered / pack
-    if first(doc, line, T.wholePacks) == TRUE:
-        quantity = Decimal(math.ceil(quantity))
-    surplus = quantity * pack - ordered
-    doc = without(doc, line, {T.ordered, T.surplus})
-    doc += [Triple(line, T.ordered, decimal_literal(ordered))]
-    if surplus > 0:
-        doc.append(Triple(line, T.surplus, decimal_literal(surplus)))
-    return orders.set_quantity(doc, line, tidy(quantity))
+def add_all(doc, order, deltas: dict[NamedNode, Decimal]) -> list[Triple]:
+    """The wholesale order with each line's total moved by its delta; a line left at nothing goes.
+
+    One pass over the order whatever the number of lines changed.
+    """
+    index = Indexed(doc)
+    present = {line.iri: line for line in orders.lines(doc, order)}
+    dropped, strip, added = set(), set(), []
+    for line, delta in deltas.items():
+        found = present.get(line)
+        if found is None:
+            continue        # the hub removed that line from its wholesale order itself
+        ordered = number(index.first(line, T.ordered))
+        ordered = (found.quantity if ordered is None else ordered) + delta
+        if ordered <= 0:
+            dropped.add(line)
+            continue
+        pack = number(index.first(line, T.packSize)) or ONE
+        quantity = ordered / pack
+        if index.first(line, T.wholePacks) == TRUE:
+            quantity = Decimal(math.ceil(quantity))
+        surplus = quantity * pack - ordered
+        quantity = tidy(quantity)
+        strip |= {(line, T.ordered), (line, T.surplus), (line, T.quantity)}
+        added += [Triple(line, T.ordered, decimal_literal(ordered)), Triple(line, T.quantity, as_term(quantity))]
+        if surplus > 0:
+            added.append(Triple(line, T.surplus, decimal_literal(surplus)))
+        qv = index.first(line, T.hasQuantity)
+        if qv is None:
+            qv = BlankNode()
+            added += [Triple(line, T.hasQuantity, qv), Triple(qv, RDF_TYPE, T.QuantitativeValue)]
+        strip.add((qv, T.value))
+        added.append(Triple(qv, T.value, as_term(quantity)))
+    gone = {t.subject for t in index.subtree(*dropped)}
+    kept = [t for t in doc if t.subject not in gone and (t.subject, t.predicate) not in strip
+            and not (t.subject == order and t.object in dropped)]
+    return kept + added
 
 
-def stamp(doc, line: NamedNode, target: Target, wholesale_line: NamedNode | None,
-          contribution: Decimal | None) -> list[Triple]:
-    """What the server notes on a customer line: where it goes upstream, and how much it adds."""
+def stamp(line: NamedNode, target: Target, wholesale_line: NamedNode | None,
+          contribution: Decimal | None, priced: bool) -> list[Triple]:
+    """What the server notes on a customer line: where it goes upstream, and how much it adds.
+
+    A line the customer sent without a price (`priced` False) gets the price of the offer sold.
+    """
     out = [Triple(line, T.supplier, target.producer)]
-    if first(doc, line, T.hasPrice) is None:
+    if not priced:
         out += _price(line, target.sold)
     if target.product is not None:
         out.append(Triple(line, T.product, target.product))
@@ -178,7 +217,7 @@ def stamp(doc, line: NamedNode, target: Target, wholesale_line: NamedNode | None
     if wholesale_line is not None:
         out += [Triple(line, T.wholesaleLine, wholesale_line),
                 Triple(line, T.contribution, decimal_literal(contribution))]
-    return [*doc, *out]
+    return out
 
 
 def _violation(offer, message) -> dict:

@@ -5,7 +5,7 @@ import dataclasses
 
 from pyoxigraph import NamedNode
 
-from app.namespaces import b
+from app.namespaces import b, hub
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,3 +40,7 @@ CATALOG_TYPES = {k.type for k in KINDS.values() if k.segment != "sale_sessions"}
 KIND_OF_TYPE = {k.type: k for k in KINDS.values()}
 # Types a catalogue import refuses: they have endpoints of their own.
 NOT_CATALOG = {b(t) for t in ("Order", "OrderLine", "SaleSession", "Person")}
+# The types that say what kind of document a node is: a write never changes them (issue 9: a
+# catalogue item PUT as a product lost its ledger).
+KIND_TYPES = frozenset({*(k.type for k in KINDS.values()), ENTERPRISE.type, ORDERS.type, ORDER_LINES.type,
+                        b("Person"), hub("HubSettings")})

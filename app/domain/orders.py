@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import secrets
 from decimal import Decimal
 
@@ -16,10 +17,10 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app.domain import documents as docs
 from app.domain.kinds import ORDERS
-from app.errors import BadRequest, ShapeViolation, violation
+from app.errors import BadRequest, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, TRUE, T
 from app.queries import as_term
-from app.rdf.triples import first, number, objects, subjects, subtree, without
+from app.rdf.triples import Indexed, first, number, objects, subjects, subtree, without
 
 STATUSES = (T.Draft, T.Held, T.Complete, T.Cancelled)
 # What an order's lines count towards in the ledger of their items, by order status.
@@ -32,6 +33,8 @@ SERVER_TERMS = frozenset({T.stockItem, T.wholesaleLine, T.customerOrder, T.conso
 KEPT_ON_PUT = (T.consolidated, T.forCustomerOrder)
 # Quantities beyond these are typing errors, and would outgrow exact decimal arithmetic.
 MAX_QUANTITY, MAX_DECIMALS = Decimal(10) ** 12, 6
+# What follows `{hub}/persons/` in a person IRI the server mints or accepts back.
+PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +89,11 @@ def lines(triples, order) -> list[Line]:
     return out
 
 
-def usage(triples, order) -> dict[NamedNode, tuple[Decimal, Decimal]]:
+# What orders count in the ledgers: (held, committed) per stock item.
+Usage = dict[NamedNode, tuple[Decimal, Decimal]]
+
+
+def usage(triples, order) -> Usage:
     """What the order counts in each item's ledger: (held, committed) per stock item."""
     if triples is None or is_customer(triples, order):
         return {}
@@ -100,6 +107,36 @@ def usage(triples, order) -> dict[NamedNode, tuple[Decimal, Decimal]]:
             out[line.stock_item] = (held + line.quantity, committed) if bucket == "held" \
                 else (held, committed + line.quantity)
     return out
+
+
+def usage_minus(a: Usage, b: Usage) -> Usage:
+    """a − b, item by item."""
+    out = dict(a)
+    for item, (h, c) in b.items():
+        h0, c0 = out.get(item, (Decimal(0), Decimal(0)))
+        out[item] = (h0 - h, c0 - c)
+    return out
+
+
+def usage_plus(a: Usage, b: Usage) -> Usage:
+    """a + b, item by item."""
+    return usage_minus(a, {k: (-h, -c) for k, (h, c) in b.items()})
+
+
+def order_of_line(line: NamedNode | None) -> NamedNode | None:
+    """The order a line IRI belongs to (lines are minted under their order's IRI)."""
+    if line is None or "/order_lines/" not in line.value:
+        return None
+    return NamedNode(line.value.rsplit("/order_lines/", 1)[0])
+
+
+def check_size(triples: list[Triple], max_lines: int) -> None:
+    """Refuse (413) a payload with more order lines than one order may have."""
+    count = len({*(t.object for t in triples if t.predicate == T.hasPart),
+                 *(t.subject for t in triples if t.predicate == RDF_TYPE and t.object == T.OrderLine)})
+    if count > max_lines:
+        raise PayloadTooLarge(f"an order may have at most {max_lines} lines; this one has {count}: "
+                              "split it into several orders", maxLines=max_lines, lines=count)
 
 
 def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Namespace,
@@ -125,45 +162,88 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
         renames[placeholder_session] = BlankNode()   # `…/SalesSession/#`: described, not named
     triples = docs.rename(triples, renames)
     line_nodes = [renames.get(n, n) for n in line_nodes]
-    person = _person(triples, iri, ns)
-    body = [t for t in subtree(triples, iri) if t.predicate != T.hasPart]
-    for node in line_nodes:
-        body.append(Triple(iri, T.hasPart, node))
-        body += subtree(triples, node)
-    s = session(body, iri)
-    if isinstance(s, BlankNode):
-        body += subtree(triples, s)
+    person = _person(triples, iri, ns, base_url)
+    # One walk from the order, its lines and a described session: each triple is taken once,
+    # however many lines share a blank node, so a big order costs its size, not its size squared.
+    roots = [iri, *line_nodes]
+    if isinstance(session(triples, iri), BlankNode):
+        roots.append(session(triples, iri))
+    sent = Indexed(triples)
+    body = [t for t in sent.subtree(*roots) if not (t.subject == iri and t.predicate == T.hasPart)]
+    body += [Triple(iri, T.hasPart, node) for node in line_nodes]
     body = [t for t in dict.fromkeys(body) if t.predicate not in SERVER_TERMS]
+    doc = Indexed(body)
+    _one_value_each(doc, iri, line_nodes)
     for node in line_nodes:
-        if not isinstance(first(body, node, T.concerns), NamedNode):
-            raise ShapeViolation("an order line names no offer", violations=[violation(
-                node, T.concerns, None, "An OrderLine must reference the Offer it buys by IRI with dfc-b:concerns.")])
-        quantity = _quantity(body, node)
-        if quantity is None:
-            raise ShapeViolation("an order line has no quantity", violations=[violation(
-                node, T.hasQuantity, None, "An OrderLine needs a quantity: dfc-b:quantity or dfc-b:hasQuantity.")])
-        if quantity > MAX_QUANTITY or -quantity.as_tuple().exponent > MAX_DECIMALS:
-            raise ShapeViolation("an order line's quantity is out of range", violations=[violation(
-                node, T.quantity, str(quantity), f"A quantity must be at most {MAX_QUANTITY:,} with at most "
-                                                 f"{MAX_DECIMALS} decimals.")])
-        if Triple(node, RDF_TYPE, T.OrderLine) not in body:
+        _check_line(doc, node)
+        if not doc.has(Triple(node, RDF_TYPE, T.OrderLine)):
             body.append(Triple(node, RDF_TYPE, T.OrderLine))
     if person is not None:
         # The person's details live in the person's graph only (DESIGN.md storage model); the
         # order keeps a reference, or analysts and producers reading orders would see them.
-        about_person = {t.subject for t in subtree(triples, person[2])}
+        about_person = {t.subject for t in sent.subtree(person[2])}
         body = [t for t in body if t.subject not in about_person]
         body = docs.rename(body, {person[2]: person[0]})
     return Incoming(iri, body, hints, person[:2] if person else None)
 
 
-def _quantity(triples, line) -> Decimal | None:
-    qv = first(triples, line, T.hasQuantity)
-    q = number(first(triples, qv, T.value)) if qv is not None else None
-    return q if q is not None else number(first(triples, line, T.quantity))
+# Terms the order rules read once per node: a second value would be reserved by one reading and
+# released by another (issue 9). The shapes say so too; this holds whatever reached the domain.
+ONE_PER_ORDER = (T.hasOrderStatus, T.hasFulfilmentStatus, T.orderedBy, T.belongsTo, T.date, T.discount)
+ONE_PER_LINE = (T.concerns, T.quantity, T.hasQuantity, T.hasPrice, T.discount)
+ONE_PER_AMOUNT = (T.value, T.hasUnit)
 
 
-def _person(triples, order, ns: docs.Namespace):
+def _one_value_each(doc: Indexed, order, line_nodes) -> None:
+    """Refuse (422) an order or line stating a single-valued term twice, or two quantities that differ."""
+    problems = []
+
+    def once(node, terms):
+        for term in terms:
+            values = doc.objects(node, term)
+            if len(values) > 1:
+                problems.append(violation(node, term, ", ".join(v.value for v in values),
+                                          f"{term.value.rsplit('#', 1)[-1]} must have one value, "
+                                          f"not {len(values)}"))
+
+    once(order, ONE_PER_ORDER)
+    for node in line_nodes:
+        once(node, ONE_PER_LINE)
+        for amount in (doc.first(node, T.hasQuantity), doc.first(node, T.hasPrice)):
+            if isinstance(amount, BlankNode):
+                once(amount, ONE_PER_AMOUNT)
+        qv = doc.first(node, T.hasQuantity)
+        given = number(doc.first(qv, T.value)) if qv is not None else None
+        plain = number(doc.first(node, T.quantity))
+        if given is not None and plain is not None and given != plain:
+            problems.append(violation(node, T.quantity, str(plain), f"dfc-b:quantity {plain} and "
+                                      f"dfc-b:hasQuantity {given} disagree: send one of them"))
+    if problems:
+        raise ShapeViolation(f"{len(problems)} term(s) with more than one value", violations=problems)
+
+
+def _check_line(doc: Indexed, node) -> None:
+    """Refuse (422) a line with no offer, no quantity, or a quantity beyond reason."""
+    if not isinstance(doc.first(node, T.concerns), NamedNode):
+        raise ShapeViolation("an order line names no offer", violations=[violation(
+            node, T.concerns, None, "An OrderLine must reference the Offer it buys by IRI with dfc-b:concerns.")])
+    quantity = _quantity(doc, node)
+    if quantity is None:
+        raise ShapeViolation("an order line has no quantity", violations=[violation(
+            node, T.hasQuantity, None, "An OrderLine needs a quantity: dfc-b:quantity or dfc-b:hasQuantity.")])
+    if quantity > MAX_QUANTITY or -quantity.as_tuple().exponent > MAX_DECIMALS:
+        raise ShapeViolation("an order line's quantity is out of range", violations=[violation(
+            node, T.quantity, str(quantity), f"A quantity must be at most {MAX_QUANTITY:,} with at most "
+                                             f"{MAX_DECIMALS} decimals.")])
+
+
+def _quantity(doc: Indexed, line) -> Decimal | None:
+    qv = doc.first(line, T.hasQuantity)
+    q = number(doc.first(qv, T.value)) if qv is not None else None
+    return q if q is not None else number(doc.first(line, T.quantity))
+
+
+def _person(triples, order, ns: docs.Namespace, base_url: str):
     """The buyer when the payload describes it as a Person: (IRI, its triples, node as sent)."""
     node = buyer(triples, order)
     if node is None or Triple(node, RDF_TYPE, T.Person) not in triples:
@@ -171,13 +251,28 @@ def _person(triples, order, ns: docs.Namespace):
     persons = ns.iri + "/persons"
     if isinstance(node, BlankNode) or docs.is_placeholder(node, persons):
         iri = NamedNode(f"{persons}/{secrets.token_hex(6)}")
-    elif ns.owns(node.value):
-        iri = node
+    elif person_iri(node, ns, base_url) is not None:
+        iri = person_iri(node, ns, base_url)     # a person IRI of this hub's: the same person again
     else:
         # Another platform's id for the person (perhaps a mailto:) is neither ours to write
         # nor safe to show: the hub keeps a stable pseudonym of it, under its own namespace.
         iri = NamedNode(f"{persons}/{hashlib.sha256(node.value.encode()).hexdigest()[:12]}")
     return iri, docs.rename(subtree(triples, node), {node: iri}), node
+
+
+def person_iri(node, ns: docs.Namespace, base_url: str) -> NamedNode | None:
+    """The IRI as the server gives persons (`{hub}/persons/{id}`, nothing deeper), or None.
+
+    Any other IRI a client gives a person (a catalogue item, another customer's order) is
+    pseudonymised instead: writing the person there would replace that document (issue 9).
+    """
+    if not isinstance(node, NamedNode):
+        return None
+    for spelling in docs.variants(node.value, base_url):
+        head, _, pid = spelling.rpartition("/")
+        if head == ns.iri + "/persons" and PERSON_ID.fullmatch(pid):
+            return NamedNode(spelling)
+    return None
 
 
 def set_status(triples, order, new_status: NamedNode) -> list[Triple]:

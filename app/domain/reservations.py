@@ -6,7 +6,8 @@ it touched in one atomic update. The lock is what makes it exact: on-disk Oxigra
 isolate concurrent writers (DESIGN.md), so no conditional update alone could be trusted.
 
 Catalogue links (offer → item → product) are resolved before taking the lock: they change
-rarely, and everything that decides whether stock suffices is read again inside it.
+rarely, and everything that decides whether stock suffices is read again inside it. A customer
+order's change is planned in app/domain/checkouts.py, a wholesale order's here.
 """
 from __future__ import annotations
 
@@ -18,20 +19,20 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import consolidation, hub_settings, idempotency, orders, sessions, stock
+from app.domain import checkouts, consolidation, hub_settings, idempotency, orders, sessions, stock
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
 from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Shortage, Unauthorized,
                         violation)
-from app.namespaces import RDF_TYPE, TRUE, T
+from app.namespaces import RDF_TYPE, T
 from app.rdf.normalise import datetime_literal
-from app.rdf.triples import first, number, tidy
+from app.rdf.triples import Indexed, number, tidy
 from app.store import Store
 
 ZERO = Decimal(0)
-Usage = dict[NamedNode, tuple[Decimal, Decimal]]
+Usage = orders.Usage
 
 
 class OrderBook:
@@ -113,10 +114,11 @@ class OrderBook:
                 new = self._lifecycle(current, new, iri, ns)
             seen = {iri: current or []}     # what each graph holds now, to write differences only
             if customer or (current is not None and orders.is_customer(current, iri)):
-                graphs = self._customer(ns, iri, current, new, sources, seen)
+                graphs = checkouts.plan(self, ns, iri, current, new, sources, seen)
             else:
                 graphs = self._wholesale(ns, iri, current, new, sources, seen)
             if incoming is not None and incoming.person is not None:
+                self._refuse_non_person(incoming.person[0])
                 graphs.setdefault(incoming.person[0], incoming.person[1])
             remove = [iri] if new is None else []
             # The answer is the document as written, so its ETag is the one a GET gives.
@@ -135,6 +137,12 @@ class OrderBook:
         if orders.buyer(new, iri) is None and not agent.admin and agent.iri not in ns.iris:
             new = [*new, Triple(iri, T.orderedBy, NamedNode(agent.iri))]
         return new
+
+    def _refuse_non_person(self, iri: NamedNode) -> None:
+        """A person's details replace a person's document, never another kind of document."""
+        held = self.store.graph(iri)
+        if held and Triple(iri, RDF_TYPE, T.Person) not in held:
+            raise Conflict(f"{iri.value} names a document that is not a person's", iri=iri.value)
 
     def _is_customer(self, incoming: orders.Incoming) -> bool:
         if incoming.person is not None:
@@ -213,16 +221,33 @@ class OrderBook:
     def _wholesale(self, ns, iri, current, new, sources, seen) -> dict[NamedNode, list[Triple]]:
         if new is not None:
             new = self._stamp_items(new, iri, current, sources)
-            s = orders.session(new, iri)
-            if isinstance(s, NamedNode) and orders.status(new, iri) == T.Held:
-                sessions.refuse_closed(self.store.graph(s), s)     # a buyer's session, if we know it
             self._check_discounts(new, iri, sources)
-        delta = _minus(orders.usage(new, iri), orders.usage(current, iri))
+        delta = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
+        if new is not None:
+            self._check_session(new, iri, delta, changed=current is None or
+                                orders.status(current, iri) != orders.status(new, iri))
         lines = _lines_by_item(new, iri, sources) if new is not None else {}
-        graphs = self._ledgers(delta, lines, seen)
+        graphs = self.ledgers(delta, lines, seen)
         if new is not None:
             graphs[iri] = new
         return graphs
+
+    def _check_session(self, new, iri, delta: Usage, changed: bool) -> None:
+        """A wholesale order reserves or commits only in a session that is open (409).
+
+        Every status that counts in the ledger (Held, Complete) is checked, whenever what the
+        order counts changes: a closed session takes nothing more, one not yet open nothing yet.
+        A session this server does not hold (a buyer's own, elsewhere) is the buyer's business.
+        """
+        s = orders.session(new, iri)
+        if orders.status(new, iri) not in orders.RESERVES or not isinstance(s, NamedNode):
+            return
+        if not changed and not any(h or c for h, c in delta.values()):
+            return
+        doc = self.store.graph(s)
+        if Triple(s, RDF_TYPE, T.SaleSession) in doc:
+            growing = changed or any(h > 0 or c > 0 for h, c in delta.values())
+            sessions.check_reserving(doc, s, self.clock.now(), growing)
 
     def _stamp_items(self, new, iri, current, sources) -> list[Triple]:
         """Fix each line's stock item: kept from when it was first reserved, else resolved now."""
@@ -240,9 +265,10 @@ class OrderBook:
     def _check_discounts(self, doc, iri, sources) -> None:
         """A discount is a number ≥ 0 (the shapes check that) not above what it discounts."""
         problems, total, priced = [], ZERO, True
+        index = Indexed(doc)
         for line in orders.lines(doc, iri):
-            price = number(first(doc, first(doc, line.iri, T.hasPrice), T.value)) \
-                if first(doc, line.iri, T.hasPrice) is not None else None
+            node = index.first(line.iri, T.hasPrice)
+            price = number(index.first(node, T.value)) if node is not None else None
             source = sources.get(line.offer)
             if price is None and source is not None:
                 price = source.price
@@ -250,12 +276,12 @@ class OrderBook:
                 priced = False
                 continue
             value = price * line.quantity
-            discount = number(first(doc, line.iri, T.discount)) or ZERO
+            discount = number(index.first(line.iri, T.discount)) or ZERO
             if discount > value:
                 problems.append(_discount(line.iri, discount, f"the line discount {discount} exceeds "
                                           f"the line's value {value} ({line.quantity} × {price})"))
             total += value - discount
-        discount = number(first(doc, iri, T.discount))
+        discount = number(index.first(iri, T.discount))
         if discount is not None and priced and discount > total:
             problems.append(_discount(iri, discount, f"the order discount {discount} exceeds the "
                                       f"order's value {total}"))
@@ -264,91 +290,17 @@ class OrderBook:
 
     # --- customer orders: the hub's wholesale orders reserve ----------------------------------
 
-    def _customer(self, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Triple]]:
-        """A customer order's change, carried into the hub's wholesale orders with its producers."""
-        doc = new if new is not None else current
-        session = orders.session(doc, iri)
-        if current is not None and new is not None and orders.session(current, iri) != session:
-            raise Conflict("a customer order cannot move to another sale session")
-        if not isinstance(session, NamedNode) or not ns.owns(session.value):
-            raise ShapeViolation("a customer order must name one of the hub's sale sessions", violations=[violation(
-                iri, T.belongsTo, session, f"dfc-b:belongsTo must name a sale session of {ns.eid}")])
-        reserves = new is not None and orders.status(new, iri) in orders.RESERVES
-        sessions.check_open(self.store.graph(session), session, self.clock.now(), growing=reserves)
-
-        change: dict[NamedNode, Decimal] = defaultdict(Decimal)   # wholesale line → delta
-        if current is not None and orders.status(current, iri) in orders.RESERVES:
-            for line in orders.lines(current, iri):
-                if line.wholesale_line is not None:
-                    given = number(first(current, line.iri, T.contribution))
-                    change[line.wholesale_line] -= line.quantity if given is None else given
-        hub = NamedNode(ns.iri)
-        settings = hub_settings.read(self.store, ns)
-        query, bindings = ("wholesale_orders_of_customer", {"customer": iri}) if settings.per_customer_order \
-            else ("wholesale_orders", {"session": session, "hub": hub})
-        rows = self.store.select(queries.load(query), bindings)
-        by_producer = {r["producer"]: r["order"] for r in rows}
-        wholesale = {o: self.store.graph(o) for o in by_producer.values()}
-        for line in orders.lines(current, iri) if current is not None else []:
-            order = _order_of(line.wholesale_line)
-            if order is not None and order not in wholesale:
-                wholesale[order] = self.store.graph(order)   # made under the other consolidation mode
-        seen.update(wholesale)                          # as read, before any change below
-        created: set[NamedNode] = set()
-        if new is not None:
-            for line in orders.lines(new, iri):
-                target = targets[line.offer]
-                wline = contribution = None
-                if reserves:
-                    order = by_producer.get(target.producer)
-                    if order is None:
-                        order = by_producer[target.producer] = docs.mint(docs.Namespace(
-                            self.base_url, docs.enterprise_of(target.producer.value, self.base_url)).collection(ORDERS))
-                        wholesale[order] = consolidation.new_order(
-                            order, hub, target.producer, session, iri if settings.per_customer_order else None)
-                        created.add(order)
-                        seen[order] = []
-                    wline, wholesale[order] = consolidation.line_for(wholesale[order], order, target)
-                    contribution = line.quantity * target.per_unit
-                    change[wline] += contribution
-                new = consolidation.stamp(new, line.iri, target, wline, contribution)
-            new.append(Triple(iri, T.customerOrder, TRUE))
-
-        graphs: dict[NamedNode, list[Triple]] = {}
-        usage_delta: Usage = {}
-        wanted: dict[NamedNode, list] = defaultdict(list)
-        for order, before in wholesale.items():
-            touched = {w: d for w, d in change.items() if _order_of(w) == order}
-            if not touched and order not in created:
-                continue
-            if orders.status(before, order) != T.Held:
-                raise Conflict(f"the wholesale order {order.value} is no longer Held", order=order.value)
-            after = before
-            for wline, delta in touched.items():
-                after = consolidation.add(after, order, wline, delta)
-            for line in orders.lines(after, order):
-                if touched.get(line.iri, 0) > 0 and line.stock_item is not None:
-                    wanted[line.stock_item] += [(x.offer, x.quantity) for x in orders.lines(new, iri)
-                                                if Triple(x.iri, T.wholesaleLine, line.iri) in new]
-            old_usage = {} if order in created else orders.usage(before, order)
-            usage_delta = _plus(usage_delta, _minus(orders.usage(after, order), old_usage))
-            graphs[order] = after
-        graphs.update(self._ledgers(usage_delta, wanted, seen))
-        if new is not None:
-            graphs[iri] = new
-        return graphs
-
     # --- the ledger ------------------------------------------------------------------------
 
-    def _ledgers(self, delta: Usage, lines_by_item: dict, seen: dict) -> dict[NamedNode, list[Triple]]:
+    def ledgers(self, delta: Usage, lines_by_item: dict, seen: dict) -> dict[NamedNode, list[Triple]]:
         """The item documents a usage change makes; 409 with shortages if any would go below 0."""
         graphs, shortages = {}, []
         for item, (held, committed) in sorted(delta.items(), key=lambda kv: kv[0].value):
             if not held and not committed:
                 continue
             doc = self.store.graph(item)
-            if not doc:
-                continue      # the item was deleted: nothing left to count on
+            if Triple(item, RDF_TYPE, T.CatalogItem) not in doc:
+                continue      # the item was deleted (or is no item any more): nothing to count on
             seen[item] = doc
             ledger = stock.read(doc, item)
             after = ledger.moved(held, committed)
@@ -385,11 +337,11 @@ class OrderBook:
                 if orders.status(before, order) != T.Held:
                     continue
                 after = orders.set_status(before, order, T.Complete)
-                usage_delta = _plus(usage_delta, _minus(orders.usage(after, order), orders.usage(before, order)))
+                usage_delta = orders.usage_plus(usage_delta, orders.usage_minus(orders.usage(after, order), orders.usage(before, order)))
                 graphs[order] = after
                 completed.append(order)
             seen = {session: doc}
-            graphs.update(self._ledgers(usage_delta, {}, seen))
+            graphs.update(self.ledgers(usage_delta, {}, seen))
             graphs[session] = [*doc, Triple(session, T.closedAt, _instant(now))]
             before = self.store.generation
             self.store.replace_graphs(graphs, current=seen)
@@ -413,31 +365,12 @@ def _is(node, iri: str) -> bool:
     return isinstance(node, NamedNode) and node.value == iri
 
 
-def _minus(a: Usage, b: Usage) -> Usage:
-    out = dict(a)
-    for item, (h, c) in b.items():
-        h0, c0 = out.get(item, (ZERO, ZERO))
-        out[item] = (h0 - h, c0 - c)
-    return out
-
-
-def _plus(a: Usage, b: Usage) -> Usage:
-    return _minus(a, {k: (-h, -c) for k, (h, c) in b.items()})
-
-
 def _lines_by_item(doc, iri, sources) -> dict[NamedNode, list]:
     out = defaultdict(list)
     for line in orders.lines(doc, iri):
         if line.stock_item is not None:
             out[line.stock_item].append((line.offer, line.quantity))
     return out
-
-
-def _order_of(line: NamedNode | None) -> NamedNode | None:
-    """The order a line IRI belongs to (lines are minted under their order's IRI)."""
-    if line is None or "/order_lines/" not in line.value:
-        return None
-    return NamedNode(line.value.rsplit("/order_lines/", 1)[0])
 
 
 def _num(value) -> str | None:

@@ -48,6 +48,18 @@ def check_open(triples, session: NamedNode, now: dt.datetime, growing: bool) -> 
                              f"{_show(end)}; it is now {_show(now)}", session=session.value)
 
 
+def check_reserving(triples, session: NamedNode, now: dt.datetime, growing: bool) -> None:
+    """Refuse (409) a wholesale order's reservation in a closed session, or its growth before the start.
+
+    After the end date and until the close, the hub may still make its last edits.
+    """
+    refuse_closed(triples, session)
+    start, _ = window(triples, session)
+    if growing and start is not None and now < start:
+        raise SessionNotOpen(f"the sale session {session.value} opens at {_show(start)}; it is now "
+                             f"{_show(now)}", session=session.value)
+
+
 def refuse_closed(triples, session: NamedNode) -> None:
     """Refuse (409) a change to a session that has closed."""
     closed = closed_at(triples, session)

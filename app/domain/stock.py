@@ -71,7 +71,9 @@ def restock(current: list[Triple] | None, sent: list[Triple], item: NamedNode) -
     reserved = old.held + old.committed
     from_limit = None if limit is None or limit < 0 else limit + reserved
     if on_hand is not None and on_hand < 0:
-        on_hand = None
+        # Not "unlimited": that is stockLimitation's -1. A negative count is a mistake (issue 9).
+        raise ShapeViolation("hub:onHand cannot be negative", violations=[violation(
+            item, T.onHand, str(on_hand), "hub:onHand must be a number >= 0 (the physical stock)")])
     if limit is not None and limit < 0 and on_hand is None:
         new = None                                   # declared unlimited (FDC's -1)
     elif from_limit is not None and on_hand is not None and from_limit != on_hand:

@@ -126,8 +126,9 @@ def replace_graphs_update(graphs: Mapping[NamedNode, Iterable[Triple]],
         triples = list(triples)
         old = current.get(g)
         if old is not None:
-            gone = set(old) - set(triples)
-            added = [t for t in dict.fromkeys(triples) if t not in set(old)]
+            had = set(old)
+            gone = had - set(triples)
+            added = [t for t in dict.fromkeys(triples) if t not in had]
             if not any(_has_blank(t) for t in (*gone, *added)):
                 deletes[g], inserts[g] = gone, added
                 continue

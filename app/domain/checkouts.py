@@ -1,0 +1,141 @@
+"""Customer orders at a hub: a checkout's change carried into the hub's wholesale orders.
+
+Planning only, under the order book's lock (app/domain/reservations.py): which wholesale order
+and line each customer line goes to, by how much each wholesale line changes, and the documents
+that makes (wholesale orders and ledgers), all or nothing. Each customer line is handled once
+and each wholesale order changed in one pass, so a checkout costs its size (issue 9).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from decimal import Decimal
+
+from pyoxigraph import NamedNode, Triple
+
+from app import queries
+from app.domain import consolidation, hub_settings, orders, sessions
+from app.domain import documents as docs
+from app.domain.kinds import ORDERS
+from app.errors import Conflict, ShapeViolation, violation
+from app.namespaces import TRUE, T
+from app.rdf.triples import Indexed, number
+
+
+def plan(book, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Triple]]:
+    """A customer order's change, carried into the hub's wholesale orders: the documents to write."""
+    session = _session(ns, iri, current, new)
+    reserves = new is not None and orders.status(new, iri) in orders.RESERVES
+    sessions.check_open(book.store.graph(session), session, book.clock.now(), growing=reserves)
+    settings = hub_settings.read(book.store, ns)
+    by_producer, wholesale = _hub_orders(book.store, ns, iri, session, current, settings)
+    seen.update(wholesale)                          # as read, before any change below
+    routing = _Routing({o: consolidation.OrderEdit(o, d) for o, d in wholesale.items()})
+    _take_back(routing, current, iri)
+    if new is not None:
+        customer = iri if settings.per_customer_order else None
+        sent = Indexed(new)
+        stamps = [Triple(iri, T.customerOrder, TRUE)]
+        for line in orders.lines(new, iri):
+            target = targets[line.offer]
+            wline = contribution = None
+            if reserves:
+                order = by_producer.get(target.producer)
+                if order is None:
+                    order = by_producer[target.producer] = _open_wholesale(
+                        book.base_url, routing, NamedNode(ns.iri), target.producer, session, customer, seen)
+                wline = routing.edits[order].line_for(target)
+                contribution = line.quantity * target.per_unit
+                routing.change[wline] += contribution
+                routing.asked[wline].append((line.offer, line.quantity))
+            stamps += consolidation.stamp(line.iri, target, wline, contribution,
+                                          priced=sent.first(line.iri, T.hasPrice) is not None)
+        new = new + stamps
+    graphs = _apply(book, routing, seen)
+    if new is not None:
+        graphs[iri] = new
+    return graphs
+
+
+def _session(ns, iri, current, new) -> NamedNode:
+    """The hub's sale session a customer order names (422), the same as it named before (409)."""
+    session = orders.session(new if new is not None else current, iri)
+    if current is not None and new is not None and orders.session(current, iri) != session:
+        raise Conflict("a customer order cannot move to another sale session")
+    if not isinstance(session, NamedNode) or not ns.owns(session.value):
+        raise ShapeViolation("a customer order must name one of the hub's sale sessions", violations=[violation(
+            iri, T.belongsTo, session, f"dfc-b:belongsTo must name a sale session of {ns.eid}")])
+    return session
+
+
+def _hub_orders(store, ns, iri, session, current, settings) -> tuple[dict, dict]:
+    """The hub's live wholesale orders by producer, and every wholesale order the change reads."""
+    query, bindings = ("wholesale_orders_of_customer", {"customer": iri}) if settings.per_customer_order \
+        else ("wholesale_orders", {"session": session, "hub": NamedNode(ns.iri)})
+    rows = store.select(queries.load(query), bindings)
+    by_producer = {r["producer"]: r["order"] for r in rows}
+    wholesale = {o: store.graph(o) for o in by_producer.values()}
+    for line in orders.lines(current, iri) if current is not None else []:
+        order = orders.order_of_line(line.wholesale_line)
+        if order is not None and order not in wholesale:
+            wholesale[order] = store.graph(order)   # made under the other consolidation mode
+    return by_producer, wholesale
+
+
+def _open_wholesale(base_url, routing: _Routing, hub, producer, session, customer, seen) -> NamedNode:
+    """A new Held wholesale order of the hub with a producer, to be written with the change."""
+    order = docs.mint(docs.Namespace(base_url, docs.enterprise_of(producer.value, base_url))
+                      .collection(ORDERS))
+    routing.edits[order] = consolidation.OrderEdit(
+        order, consolidation.new_order(order, hub, producer, session, customer))
+    routing.created.add(order)
+    seen[order] = []
+    return order
+
+
+def _apply(book, routing: _Routing, seen) -> dict[NamedNode, list[Triple]]:
+    """The wholesale orders and ledgers a routed change writes; 409 where one is no longer Held."""
+    by_order: dict[NamedNode, dict] = defaultdict(dict)
+    for wline, delta in routing.change.items():
+        by_order[orders.order_of_line(wline)][wline] = delta
+    graphs: dict[NamedNode, list[Triple]] = {}
+    usage_delta: orders.Usage = {}
+    wanted: dict[NamedNode, list] = defaultdict(list)
+    for order, edit in routing.edits.items():
+        touched = by_order.get(order, {})
+        if not touched and order not in routing.created:
+            continue
+        before = edit.doc
+        if orders.status(before, order) == T.Cancelled and all(d <= 0 for d in touched.values()):
+            continue        # its hub cancelled it, releasing everything: nothing left to take out
+        if orders.status(before, order) != T.Held:
+            raise Conflict(f"the wholesale order {order.value} is no longer Held", order=order.value)
+        after = consolidation.add_all(before, order, touched)
+        for line in orders.lines(after, order):
+            if touched.get(line.iri, 0) > 0 and line.stock_item is not None:
+                wanted[line.stock_item] += routing.asked[line.iri]
+        old_usage = {} if order in routing.created else orders.usage(before, order)
+        usage_delta = orders.usage_plus(usage_delta, orders.usage_minus(orders.usage(after, order), old_usage))
+        graphs[order] = after
+    graphs.update(book.ledgers(usage_delta, wanted, seen))
+    return graphs
+
+
+@dataclasses.dataclass
+class _Routing:
+    """Where one customer order's change goes upstream, before anything is written."""
+    edits: dict                 # wholesale order → consolidation.OrderEdit
+    change: dict = dataclasses.field(default_factory=lambda: defaultdict(Decimal))   # wholesale line → delta
+    asked: dict = dataclasses.field(default_factory=lambda: defaultdict(list))       # wholesale line → [(offer, q)]
+    created: set = dataclasses.field(default_factory=set)
+
+
+def _take_back(routing: _Routing, current, iri) -> None:
+    """Count out what a customer order's current lines added upstream (when it reserves)."""
+    if current is None or orders.status(current, iri) not in orders.RESERVES:
+        return
+    doc = Indexed(current)
+    for line in orders.lines(current, iri):
+        if line.wholesale_line is not None:
+            given = number(doc.first(line.iri, T.contribution))
+            routing.change[line.wholesale_line] -= line.quantity if given is None else given
