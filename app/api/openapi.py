@@ -130,6 +130,11 @@ def _service() -> dict:
         "/": {"get": _op("Where to go from here", {200: _json("Name, version and the main URLs", "Index")}, [],
                          tag="service")},
         "/version": {"get": _op("The running release", {200: _json("Name and version", "Version")}, [], tag="service")},
+        "/api/contexts/{name}": {"get": _op("One of this server's JSON-LD contexts, which its answers name", {
+            200: {"description": "The context, public and cacheable",
+                  "content": {"application/ld+json": {"schema": {"type": "object"}}}},
+        }, [404], params=[_segment_param("name", "hub.jsonld", "hub.jsonld (DFC 1.x) or hub-2.0.jsonld (DFC 2.0)")],
+            tag="service")},
         "/api/openapi.json": {"get": _op("This description", {200: {
             "description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
             [], tag="service")},
