@@ -4,12 +4,17 @@ attempts to reach a person's data, which must all come back empty.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import csv
 import io
 import json
+import os
 import re
 import threading
+import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -362,6 +367,73 @@ def test_a_query_past_the_timeout_answers_503(tmp_path, backend):
         problem = r.json()
         assert problem["type"].endswith("/query-timeout") and "DFC_HUB_SPARQL_TIMEOUT_SECONDS" in problem["detail"]
         assert problem["timeoutSeconds"] == 0.05
+
+
+# Every triple to the fourth power, counted: no answer before the deadline, nor for hours after.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+# Cubed: still far past any deadline, and a shape whose evaluation Oxigraph's server checks
+# against its --timeout-s (it does not check while it builds a join's side: README.md).
+CUBED = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def children(marker: str) -> list[int]:
+    """Processes started by this test process whose command line holds `marker`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue                                    # gone meanwhile
+        if ppid == os.getpid() and marker in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def computing(pid: int) -> bool:
+    """Whether any thread of `pid` is running or waiting for a CPU (state R)."""
+    states = []
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        with contextlib.suppress(OSError):
+            states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
+    return "R" in states
+
+
+def settles(pid: int, within: float = 30.0) -> bool:
+    """Whether `pid` stops computing (ten idle looks in a row) before `within` seconds pass."""
+    deadline, idle = time.monotonic() + within, 0
+    while time.monotonic() < deadline:
+        idle = 0 if computing(pid) else idle + 1
+        if idle >= 10:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("backend, timeout, query", [("embedded", 0.5, RUNAWAY), ("remote", 0.5, CUBED),
+                                                     ("remote", 20.0, CUBED)],
+                         ids=["embedded", "remote-app-stops-first", "remote-server-stops-first"])
+def test_timed_out_queries_really_stop_and_their_slots_come_back(tmp_path, backend, timeout, query):
+    """Two runaway queries take both slots (DFC_HUB_SPARQL_MAX_QUERIES=2) and time out; then a
+    cheap query answers, and nothing computes on: the embedded store's workers are killed, a
+    remote server (run with --timeout-s 1) ends its queries itself, and when it does so before
+    the app's deadline its cut-short answer is a 503 too, never a 200."""
+    settings = {"sparql_timeout_seconds": timeout, "sparql_max_queries": 2}
+    with served(backend, tmp_path, make_app, ADMIN, server_timeout=1, **settings) as (s, _):
+        url = f"{s.base}/sparql"
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            runaway = list(pool.map(lambda _: requests.get(url, params={"query": query}, headers=s.admin,
+                                                           timeout=60), range(2)))
+        for r in runaway:
+            assert r.status_code == 503 and r.json()["type"].endswith("/query-timeout"), r.text
+        if backend == "embedded":
+            workers = children("query_worker.py")
+            assert not [pid for pid in workers if computing(pid)]     # idle in the pool, if any
+        else:
+            [server] = children("oxigraph")
+            assert settles(server), "oxigraph serve computes on after the queries timed out"
+        r = s.http.get(url, params={"query": COUNT_OFFERS}, headers=s.admin)
+        assert rows(r) == [{"n": "5"}]
 
 
 def test_a_result_past_the_size_limit_answers_400(tmp_path):

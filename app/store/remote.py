@@ -17,13 +17,16 @@ import pyoxigraph as ox
 import requests
 from pyoxigraph import NamedNode, Quad, Triple
 
-from app.errors import InvalidQuery, QueryError, StoreUnavailable
+from app.errors import InvalidQuery, QueryError, QueryTimeout, StoreUnavailable
 from app.queries import bind, to_sparql
 from app.store.base import Bindings, Store
 
 _NT = "application/n-triples"
 _JSON = "application/sparql-results+json"
 _UNAVAILABLE = {502, 503, 504}
+# What `oxigraph serve --timeout-s` appends to a 200 answer it has cut short; no complete
+# result in any format ends with it.
+_CANCELLED = b"The SPARQL operation has been cancelled"
 
 
 class RemoteStore(Store):
@@ -99,10 +102,15 @@ class RemoteStore(Store):
             with self._http.post(self.query_url, data=form, headers={"Accept": media_type}, stream=True,
                                  timeout=(self.timeout, timeout or self.timeout)) as r:
                 _check(r, InvalidQuery)
+                tail = b""
                 for chunk in r.iter_content(64 * 1024):
                     out.write(chunk)
+                    tail = (tail + chunk)[-len(_CANCELLED) - 16:]
         except requests.RequestException as e:
             raise StoreUnavailable(f"the SPARQL server did not answer: {e}") from e
+        if tail.rstrip().endswith(_CANCELLED):
+            raise QueryTimeout("the SPARQL server stopped the query at its own timeout (oxigraph serve "
+                               "--timeout-s); narrow it, or add a LIMIT")
 
     def _update(self, update: str) -> None:
         if update:
