@@ -419,7 +419,7 @@ def test_timed_out_queries_really_stop_and_their_slots_come_back(tmp_path, backe
     remote server (run with --timeout-s 1) ends its queries itself, and when it does so before
     the app's deadline its cut-short answer is a 503 too, never a 200."""
     settings = {"sparql_timeout_seconds": timeout, "sparql_max_queries": 2}
-    with served(backend, tmp_path, make_app, ADMIN, server_timeout=1, **settings) as (s, _):
+    with served(backend, tmp_path, make_app, ADMIN, server_timeout=1, **settings) as (s, app):
         url = f"{s.base}/sparql"
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             runaway = list(pool.map(lambda _: requests.get(url, params={"query": query}, headers=s.admin,
@@ -430,7 +430,8 @@ def test_timed_out_queries_really_stop_and_their_slots_come_back(tmp_path, backe
             workers = children("query_worker.py")
             assert not [pid for pid in workers if computing(pid)]     # idle in the pool, if any
         else:
-            [server] = children("oxigraph")
+            address = app.extensions["dfc_hub"].settings.store.split("//", 1)[1]
+            [server] = children(f"--bind {address}")
             assert settles(server), "oxigraph serve computes on after the queries timed out"
         r = s.http.get(url, params={"query": COUNT_OFFERS}, headers=s.admin)
         assert rows(r) == [{"n": "5"}]
