@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import os
@@ -30,6 +31,8 @@ DFC_B = "https://github.com/datafoodconsortium/ontology/releases/latest/download
 PREFIXES = f"PREFIX dfc-b: <{DFC_B}>\nPREFIX hub: <https://w3id.org/dfc-order-hub/ns#>\n"
 COUNT_OFFERS = PREFIXES + "SELECT (COUNT(?o) AS ?n) WHERE { ?o a dfc-b:Offer }"
 OFFERS = PREFIXES + "CONSTRUCT { ?o a dfc-b:Offer } WHERE { ?o a dfc-b:Offer }"
+CTX = "https://www.datafoodconsortium.org"
+JSONLD = "application/ld+json"
 SECRETS = [*CUSTOMERS, *CUSTOMERS.values(), "secret", "Person", "urn:x-dfc-hub"]
 
 
@@ -351,6 +354,95 @@ def test_documents_that_describe_a_person_stay_out_whole(hub):
         assert "Zo" not in r.text and "mailto" not in r.text
     finally:
         store.update(f"DROP GRAPH <{legacy}> ; DROP GRAPH <{chosen}> ; DROP GRAPH <{person}>")
+
+
+def order_at_hub_a(hub, buyer, *extra, **on_order) -> str:
+    """POST a Draft order (it reserves nothing) to Hub A as Hub A; return its IRI."""
+    s, _ = hub
+    doc = {"@context": CTX, "@graph": [
+        {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": buyer, "dfc-b:hasOrderStatus": "dfc-v:Draft",
+         "dfc-b:belongsTo": f"{s.api}/hub-a/sale_sessions/week-48", **on_order,
+         "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                           "dfc-b:concerns": f"{s.api}/hub-a/offers/jean-carrots"}}, *extra]}
+    r = s.http.post(f"{s.api}/hub-a/orders", json=doc, headers={**s.tokens["hub-a"], "Content-Type": JSONLD})
+    assert r.status_code == 201, r.text
+    return r.headers["Location"]
+
+
+@contextlib.contextmanager
+def orders_at_hub_a(hub):
+    """Collect orders placed in the block; delete them afterwards (the module's data stays as played)."""
+    s, _ = hub
+    placed = []
+    try:
+        yield placed
+    finally:
+        for order in placed:
+            assert s.http.delete(order, headers=s.tokens["hub-a"]).status_code == 204
+
+
+def buyer_of(hub, order: str) -> str:
+    return rows(sparql(hub, PREFIXES + f"SELECT ?b WHERE {{ <{order}> dfc-b:orderedBy ?b }}"))[0]["b"]
+
+
+def test_a_foreign_persons_pseudonym_is_keyed_and_stable(hub):
+    """An analyst who guesses an email cannot confirm it from the pseudonym: it is keyed with the
+    server's secret, not the id's plain hash; the same person still gets the same one."""
+    s, _ = hub
+    bob = "mailto:bob@private.example"
+    person = {"@id": bob, "@type": "dfc-b:Person", "dfc-b:email": "bob@private.example"}
+    with orders_at_hub_a(hub) as placed:
+        placed += [order_at_hub_a(hub, bob, person), order_at_hub_a(hub, bob, person)]
+        pseudonym = buyer_of(hub, placed[0])
+        assert buyer_of(hub, placed[1]) == pseudonym
+        assert re.fullmatch(rf"{re.escape(s.api)}/hub-a/persons/[0-9a-f]{{12}}", pseudonym)
+        guessed = f"{s.api}/hub-a/persons/{hashlib.sha256(bob.encode()).hexdigest()[:12]}"
+        assert pseudonym != guessed
+        r = sparql(hub, PREFIXES + f"ASK {{ ?o dfc-b:orderedBy <{guessed}> }}")
+        assert r.status_code == 200 and r.json()["boolean"] is False
+
+
+def test_a_person_pseudonymised_before_keys_keeps_their_pseudonym(hub):
+    """A person stored under the old, unkeyed pseudonym is found again: their orders stay one person's."""
+    s, app = hub
+    carol = "mailto:carol@private.example"
+    old = f"{s.api}/hub-a/persons/{hashlib.sha256(carol.encode()).hexdigest()[:12]}"
+    store = app.extensions["dfc_hub"].store
+    store.update(PREFIXES + f'INSERT DATA {{ GRAPH <{old}> {{ <{old}> a dfc-b:Person ; dfc-b:firstName "Carol" }} }}')
+    try:
+        with orders_at_hub_a(hub) as placed:
+            placed.append(order_at_hub_a(hub, carol, {"@id": carol, "@type": "dfc-b:Person"}))
+            assert buyer_of(hub, placed[0]) == old
+    finally:
+        store.update(f"DROP GRAPH <{old}>")
+
+
+def assert_no_analyst_sees(hub, *secrets):
+    for query in ("SELECT * WHERE { ?s ?p ?o }", "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
+                  PREFIXES + "SELECT ?x WHERE { ?s dfc-b:firstName|dfc-b:email|dfc-b:street|dfc-b:description ?x }"):
+        r = sparql(hub, query)
+        assert r.status_code == 200
+        for secret in secrets:
+            assert secret not in r.text, (secret, query)
+    # An enterprise's own public profile is no person's: it stays.
+    assert sparql(hub, PREFIXES + "ASK { ?e a dfc-b:Enterprise }").json()["boolean"] is True
+
+
+def test_a_buyer_sent_without_the_person_type_reaches_no_analyst(hub):
+    untyped = {"dfc-b:firstName": "Eve", "dfc-b:email": "eve.secret@example.org",
+               "dfc-b:hasAddress": {"@type": "dfc-b:Address", "dfc-b:street": "1 Secret Lane"}}
+    with orders_at_hub_a(hub) as placed:
+        placed.append(order_at_hub_a(hub, untyped))
+        assert_no_analyst_sees(hub, "Eve", "eve.secret", "Secret Lane")
+
+
+def test_an_address_or_a_note_on_a_customer_order_reaches_no_analyst(hub):
+    typed = {"@id": "_:frank", "@type": "dfc-b:Person", "dfc-b:firstName": "Frank"}
+    with orders_at_hub_a(hub) as placed:
+        placed.append(order_at_hub_a(hub, "_:frank", typed, **{
+            "dfc-b:hasAddress": {"@type": "dfc-b:Address", "dfc-b:street": "2 Hidden Road", "dfc-b:city": "Lyon"}}))
+        placed.append(order_at_hub_a(hub, "_:frank", typed, **{"dfc-b:description": "ring twice, 3rd floor"}))
+        assert_no_analyst_sees(hub, "Frank", "Hidden Road", "ring twice")
 
 
 # --- limits ---------------------------------------------------------------------------------
