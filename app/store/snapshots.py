@@ -140,16 +140,18 @@ class Snapshots:
     def reader(self, max_bytes: int) -> Iterator[SnapshotReader]:
         """A reader over a snapshot as of now, in a worker of its own; both go back afterwards."""
         path = self._acquire()
-        worker = self._worker()
-        reader = SnapshotReader(path, worker, max_bytes)
         try:
-            yield reader
+            worker = self._worker()
+            reader = SnapshotReader(path, worker, max_bytes)
+            try:
+                yield reader
+            finally:
+                with self._state:
+                    if reader.cancelled or not worker.alive or len(self._idle) >= self._max_idle:
+                        worker.kill()
+                    else:
+                        self._idle.append(worker)
         finally:
-            with self._state:
-                if reader.cancelled or not worker.alive or len(self._idle) >= self._max_idle:
-                    worker.kill()
-                else:
-                    self._idle.append(worker)
             self._release(path)
 
     def close(self) -> None:
