@@ -562,3 +562,23 @@ def test_abandoned_queries_hold_their_slot_and_never_pile_up():
     finally:
         release.set()
         runner.close()
+
+
+def test_closing_the_runner_stops_the_queries_still_running():
+    runner = QueryRunner(timeout=60, max_running=1, max_bytes=100)
+    started, stopped = threading.Event(), threading.Event()
+
+    def job(out):                        # a query its store can stop, as the embedded one can
+        out.stop_with(stopped.set)
+        started.set()
+        stopped.wait(60)
+
+    caller = threading.Thread(target=runner.run, args=(job,))
+    caller.start()
+    try:
+        assert started.wait(30)
+        runner.close()
+        assert stopped.is_set()
+    finally:
+        stopped.set()
+        caller.join(60)

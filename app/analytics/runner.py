@@ -73,6 +73,8 @@ class QueryRunner:
         self.timeout, self.max_bytes = timeout, max_bytes
         self._slots = threading.BoundedSemaphore(max_running)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_running, thread_name_prefix="analyst-query")
+        self._running: set[Output] = set()
+        self._running_lock = threading.Lock()
 
     def run(self, job: Callable[[Output], None]) -> bytes:
         """Run `job(output)`; return what it wrote, or raise its error, 503 when late or busy."""
@@ -95,11 +97,19 @@ class QueryRunner:
         return out.value()
 
     def _work(self, job, out: Output) -> None:
+        with self._running_lock:
+            self._running.add(out)
         try:
             job(out)
         finally:
+            with self._running_lock:
+                self._running.discard(out)
             self._slots.release()
 
     def close(self) -> None:
-        """Stop taking queries; abandoned ones finish on their own threads."""
+        """Stop taking queries, and stop those still running where their jobs said how."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._running_lock:
+            running = list(self._running)
+        for out in running:
+            out.abandon()
