@@ -1,8 +1,9 @@
 """A child process answering read-only queries over one store snapshot (app/store/snapshots.py).
 
 pyoxigraph cannot interrupt a query it is evaluating, so a query that may run away runs here,
-where stopping it is killing the process. Run as a script (`python -I query_worker.py`) it
-imports pyoxigraph and the standard library only, so it starts in a fraction of a second.
+where stopping it is killing the process. Run as a script (`python -P query_worker.py`, which
+keeps its folder off the path), it imports pyoxigraph and the standard library only, so it
+starts in a fraction of a second.
 
 Requests arrive on stdin, one JSON line each: `path` (a snapshot directory, opened read-only
 and kept open while requests name it), `query`, optional `default` and `named` graph IRIs,

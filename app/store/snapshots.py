@@ -44,7 +44,7 @@ class Worker:
     """One child process running `query_worker.py`."""
 
     def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-I", WORKER], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-P", WORKER], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         # A store dropped without close() (tests do) must not leave its workers running.
         self.kill = weakref.finalize(self, _kill, self.proc)
