@@ -32,7 +32,7 @@ class EmbeddedStore(Store):
             self._store = ox.Store(path) if path else ox.Store()
         self._lock = threading.RLock()
         self.generation = 0     # bumped by every write: this process is the store's only writer
-        self._snapshots = Snapshots(self, self._lock, on_disk=path is not None)
+        self._snapshots = Snapshots(self, self._lock, path)
 
     def select(self, query: str, bindings: Bindings = None) -> list[dict]:
         text = bind(query, bindings)

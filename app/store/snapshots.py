@@ -123,12 +123,20 @@ class SnapshotReader:
 class Snapshots:
     """Snapshots of one embedded store, made on demand and dropped once unused; idle workers."""
 
-    def __init__(self, owner, lock: threading.RLock, on_disk: bool, max_idle: int = 4):
+    def __init__(self, owner, lock: threading.RLock, store_path: str | None, max_idle: int = 4):
         # `owner` (the EmbeddedStore: `raw`, `generation`) is held by a weak proxy, so that
         # dropping the store still frees its directory at once, as it did before snapshots.
-        self._owner, self._lock, self._on_disk = weakref.proxy(owner), lock, on_disk
-        self._dir = tempfile.mkdtemp(prefix="dfc-hub-snapshots-")
-        self._remove = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
+        self._owner, self._lock, self._on_disk = weakref.proxy(owner), lock, store_path is not None
+        # An on-disk store's snapshots live beside it: on its file system, so that checkpoints
+        # are hard links, not copies; and where a process that died left them, the next one to
+        # open the store (the only one that can) removes them before they pin old files.
+        self._dir: str | None = None                     # made with the first snapshot
+        self._remove = None
+        if store_path is not None:
+            self._dir = os.path.abspath(store_path).rstrip(os.sep) + "-snapshots"
+            shutil.rmtree(self._dir, ignore_errors=True)
+            os.makedirs(self._dir)
+            self._remove = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
         self._current: tuple[int, str] | None = None      # (generation, path)
         self._readers: dict[str, int] = {}                # path → queries reading it
         self._idle: list[Worker] = []
@@ -160,7 +168,8 @@ class Snapshots:
             idle, self._idle = self._idle, []
         for worker in idle:
             worker.kill()
-        self._remove()
+        if self._remove is not None:
+            self._remove()
 
     def _worker(self) -> Worker:
         with self._state:
@@ -190,6 +199,9 @@ class Snapshots:
                 return path
 
     def _make(self) -> str:
+        if self._dir is None:
+            self._dir = tempfile.mkdtemp(prefix="dfc-hub-snapshots-")
+            self._remove = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
         self._made += 1
         path = os.path.join(self._dir, str(self._made))
         try:
