@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean browser
+.PHONY: run test calendar bench clean tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,17 +15,32 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/dfc-hub serve --demo
 
-test: $(STAMP) browser
+test: $(STAMP) tools
 	$(BIN)/python -m pytest -q
+	@$(MAKE) --no-print-directory calendar
 
-# The /conformance browser test drives Debian's Chromium: install it where apt-get can run (as
-# root), else say so; that one test then skips with the reason.
-browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+# Every test that reads the wall clock (marker `calendar`: servers, CLIs, the scheduler, dates)
+# runs again a year and five years ahead under libfaketime, so no fixture date can expire.
+# Only those: libfaketime moves the monotonic clock but not the deadline of a timed semaphore
+# wait, so under it a Python `Event.wait(t)` or `Lock.acquire(timeout=t)` never times out. Tests
+# that need a timeout to fire (the remote store's lock expiring, races waiting on a barrier)
+# would stall; the suite as a whole hung at about 80 %.
+calendar: $(STAMP)
+	@if command -v faketime >/dev/null; then \
+	  for shift in +365d +1826d; do \
+	    echo "== the calendar moved $$shift: tests marked calendar"; \
+	    faketime -f $$shift $(BIN)/python -m pytest -q -m calendar -p no:cacheprovider || exit 1; \
+	  done; \
+	else echo "faketime is not installed: the calendar-shifted run is skipped (apt-get install faketime)"; fi
+
+# Debian's Chromium drives the /conformance browser test and faketime moves the calendar: install
+# them where apt-get can run (as root), else say so; those tests then skip with the reason.
+tools:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v faketime >/dev/null || \
 	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && export DEBIAN_FRONTEND=noninteractive && \
-	  { apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
-	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; }; }; } || \
-	echo "Chromium could not be installed here: the browser test will be skipped."
+	  { apt-get install -y -qq chromium chromium-driver faketime >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver faketime >/dev/null 2>&1; }; }; } || \
+	echo "Chromium and faketime could not be installed here: the browser test and the calendar run will be skipped."
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

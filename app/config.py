@@ -15,14 +15,16 @@ class Settings:
     sparql_update: str | None = None
     sparql_store: str | None = None
     admin_token: str | None = None
-    jwt_issuers: str | None = None        # path to a JSON file {issuer: PEM public key}
+    jwt_issuers: str | None = None        # path to a JSON file {issuer: {"key": PEM, "agents": [...]}}
     jwt_audience: str | None = None
+    jwt_max_lifetime_seconds: int = 86400  # a JWT expiring later than this from now is refused
     max_body_bytes: int = 4 * 1024 * 1024
     max_json_depth: int = 64
     page_size: int = 100
     max_page_size: int = 1000
     close_grace_seconds: int = 3600       # sessions close automatically this long after endDate
     close_every_seconds: int = 60         # how often `serve` looks for sessions due (0: never)
+    clock_start: str | None = None        # ISO 8601: the clock starts there and runs on (rehearsals, tests)
     lock_ttl_seconds: float = 5.0         # a remote store's write lock outlives a killed holder this long
     sparql_timeout_seconds: float = 30.0  # an analyst query running longer answers 503
     sparql_max_queries: int = 2           # analyst queries running at once (503 beyond)
@@ -38,12 +40,14 @@ class Settings:
         "admin_token": "DFC_HUB_ADMIN_TOKEN",
         "jwt_issuers": "DFC_HUB_JWT_ISSUERS",
         "jwt_audience": "DFC_HUB_JWT_AUDIENCE",
+        "jwt_max_lifetime_seconds": "DFC_HUB_JWT_MAX_LIFETIME_SECONDS",
         "max_body_bytes": "DFC_HUB_MAX_BODY_BYTES",
         "max_json_depth": "DFC_HUB_MAX_JSON_DEPTH",
         "page_size": "DFC_HUB_PAGE_SIZE",
         "max_page_size": "DFC_HUB_MAX_PAGE_SIZE",
         "close_grace_seconds": "DFC_HUB_CLOSE_GRACE_SECONDS",
         "close_every_seconds": "DFC_HUB_CLOSE_EVERY_SECONDS",
+        "clock_start": "DFC_HUB_CLOCK_START",
         "lock_ttl_seconds": "DFC_HUB_LOCK_TTL_SECONDS",
         "sparql_timeout_seconds": "DFC_HUB_SPARQL_TIMEOUT_SECONDS",
         "sparql_max_queries": "DFC_HUB_SPARQL_MAX_QUERIES",

@@ -18,6 +18,7 @@
     ├── UnsupportedMediaType (415)
     ├── ShapeViolation (422)        SHACL violations, with `violations`
     ├── KeyReused (422)             an Idempotency-Key sent again with another request
+    ├── InvalidValue (422)          a well-formed body with a value the server cannot use
     ├── QueryError (500)            the store refused one of our queries: a bug of ours
     └── StoreUnavailable (503)      the store did not answer
         ├── QueryTimeout            an analyst's query ran past DFC_HUB_SPARQL_TIMEOUT_SECONDS
@@ -73,6 +74,7 @@ PreconditionFailed = _error("PreconditionFailed", 412, "Precondition failed", "p
 PayloadTooLarge = _error("PayloadTooLarge", 413, "Payload too large", "payload-too-large")
 UnsupportedMediaType = _error("UnsupportedMediaType", 415, "Unsupported media type", "unsupported-media-type")
 ShapeViolation = _error("ShapeViolation", 422, "The payload does not conform to the DFC shapes", "shape-violation")
+InvalidValue = _error("InvalidValue", 422, "Invalid value", "invalid-value")
 KeyReused = _error("KeyReused", 422, "Idempotency key reused", "idempotency-key-reused")
 QueryError = _error("QueryError", 500, "The store refused a query", "store-query-error")
 StoreUnavailable = _error("StoreUnavailable", 503, "Store unavailable", "store-unavailable")

@@ -6,7 +6,7 @@ import dataclasses
 from app.analytics import Analytics
 from app.config import Settings
 from app.domain.agents import Authenticator
-from app.domain.clock import SystemClock
+from app.domain.clock import clock_from
 from app.domain.pseudonyms import Pseudonyms
 from app.domain.reservations import OrderBook
 from app.store import Store, open_store
@@ -27,12 +27,14 @@ class Hub:
     def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
         """Open the store the settings name (or use `store`) and load the shapes once.
 
-        `clock` (anything with `now()`) is where order rules read the time; tests pass their own.
+        `clock` (anything with `now()`) is where order rules read the time; tests pass their own,
+        else DFC_HUB_CLOCK_START may shift the system clock.
         """
         store = store or open_store(settings.store, settings.sparql_query, settings.sparql_update,
                                     settings.sparql_store, settings.lock_ttl_seconds)
-        auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience)
-        book = OrderBook(store, settings.public_base_url, clock or SystemClock())
+        auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
+                             settings.jwt_max_lifetime_seconds)
+        book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
         return cls(settings, store, Validator(), auth, book, Analytics(store, settings), Pseudonyms(store))
 
     def close(self) -> None:

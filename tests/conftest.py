@@ -23,16 +23,23 @@ BASE = "http://hub.test"
 JSONLD = "application/ld+json"
 
 
+# Tests that start a server, a CLI or the scheduler read the wall clock: `make test` runs them
+# again with the calendar moved years ahead (marker `calendar`; modules that build dates add it).
+CALENDAR_FIXTURES = {"live_server", "hubs"}
+
+
 def pytest_collection_modifyitems(config, items):
-    if not SHARED.is_dir():
-        skip = pytest.mark.skip(reason=f"the reference data {SHARED} is not beside the checkout")
-        for item in items:
-            if "shared" in item.fixturenames:
-                item.add_marker(skip)
+    skip = pytest.mark.skip(reason=f"the reference data {SHARED} is not beside the checkout")
+    for item in items:
+        if "shared" in item.fixturenames and not SHARED.is_dir():
+            item.add_marker(skip)
+        if CALENDAR_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.calendar)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared() -> Path:
+    """The reference data beside the checkout; a test that asks for it skips where it is absent."""
     return SHARED
 
 

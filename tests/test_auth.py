@@ -1,6 +1,7 @@
 """Bearer tokens: admin, issued opaque tokens, RS256 JWTs from locally configured issuers."""
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -12,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 JEAN = f"{BASE}/api/dfc/enterprises/jean-farm"
 ISSUER = "https://login.example.test/realms/dfc"
+OTHER_ISSUER = "https://other-platform.example.test"
+HUB_B = f"{BASE}/api/dfc/enterprises/hub-b"
 PATH = "/api/dfc/enterprises/jean-farm/supplied_products/kale"
 
 
@@ -36,9 +39,11 @@ def keys():
 
 @pytest.fixture
 def jwt_client(tmp_path, keys):
-    trusted, _ = keys
+    trusted, other = keys
     issuers = tmp_path / "issuers.json"
-    issuers.write_text(json.dumps({ISSUER: _pem(trusted)}))
+    # The first issuer speaks for every enterprise of this server, the second for hub-b only.
+    issuers.write_text(json.dumps({ISSUER: {"key": _pem(trusted), "agents": [f"{BASE}/api/dfc/enterprises/*"]},
+                                   OTHER_ISSUER: {"key": _pem(other), "agents": [HUB_B]}}))
     return make_app(jwt_issuers=str(issuers)).test_client()
 
 
@@ -96,3 +101,66 @@ def test_bad_jwts_are_401(jwt_client, keys, case):
     r = jwt_client.put(PATH, headers=headers, **kale())
     assert r.status_code == 401 and r.mimetype == "application/problem+json"
     assert jwt_client.get(PATH).status_code == 404
+
+
+# --- issue 9, findings 11 and 16: odd tokens are 401, never 500; issuers speak for their agents ---
+
+def _unsigned(header: dict, claims: dict) -> dict:
+    part = [base64.urlsafe_b64encode(json.dumps(x).encode()).rstrip(b"=").decode() for x in (header, claims)]
+    return {"Authorization": "Bearer " + ".".join(part) + ".AAAA"}
+
+
+@pytest.mark.parametrize("claims", [{"iss": ["x"]}, {"iss": {"a": 1}}, {"iss": 5}, {"iss": None}])
+def test_a_jwt_shaped_token_with_odd_claims_is_401_even_with_no_issuers(client, claims):
+    r = client.put(PATH, headers=_unsigned({"alg": "RS256"}, claims), **kale())
+    assert r.status_code == 401 and r.mimetype == "application/problem+json"
+    r = client.get("/api/dfc/enterprises/jean-farm/orders", headers=_unsigned({"alg": "RS256"}, claims))
+    assert r.status_code == 401
+
+
+@pytest.mark.parametrize("claims", [
+    {"sub": JEAN, "scopes": 5}, {"sub": JEAN, "scopes": [5]}, {"sub": JEAN, "scope": ["WriteProducts"]},
+    {"agent": [JEAN]}, {"agent": {"@id": JEAN}}, {"agent": JEAN + " x"}, {"agent": JEAN + "|x"},
+    {"sub": 42}, {"sub": JEAN, "exp": "9999999999"}, {"sub": JEAN, "exp": [1]}, {"sub": JEAN, "exp": True},
+    {"sub": JEAN, "exp": float("inf")}, {"sub": JEAN, "exp": None}, {"sub": JEAN, "nbf": "now"},
+    {"sub": JEAN, "iat": [0]},
+], ids=str)
+def test_a_signed_jwt_with_odd_claims_is_401(jwt_client, keys, claims):
+    trusted, _ = keys
+    r = jwt_client.put(PATH, headers=signed(trusted, **claims), **kale())
+    assert r.status_code == 401 and r.mimetype == "application/problem+json", r.get_data(as_text=True)
+    assert jwt_client.get(PATH).status_code == 404
+
+
+def test_a_jwt_expiring_beyond_the_horizon_is_401(jwt_client, keys):
+    trusted, _ = keys
+    years = signed(trusted, sub=JEAN, exp=int(time.time()) + 10 * 365 * 86400)
+    r = jwt_client.put(PATH, headers=years, **kale())
+    assert r.status_code == 401 and "DFC_HUB_JWT_MAX_LIFETIME_SECONDS" in r.get_json()["detail"]
+    assert jwt_client.put(PATH, headers=signed(trusted, sub=JEAN, exp=int(time.time()) + 3600), **kale()).status_code == 201
+
+
+def test_an_issuer_speaks_only_for_the_agents_it_is_bound_to(jwt_client, keys):
+    _, other = keys
+    r = jwt_client.put(PATH, headers=signed(other, iss=OTHER_ISSUER, sub=JEAN), **kale())
+    assert r.status_code == 401 and "may not speak for" in r.get_json()["detail"]
+    assert jwt_client.get(PATH).status_code == 404
+    hub_b_kale = "/api/dfc/enterprises/hub-b/supplied_products/kale"
+    ok = jwt_client.put(hub_b_kale, headers=signed(other, iss=OTHER_ISSUER, sub=HUB_B), **kale())
+    assert ok.status_code == 201
+
+
+@pytest.mark.parametrize("config", [{ISSUER: "-----BEGIN PUBLIC KEY-----"}, {ISSUER: {"key": "k"}},
+                                    {ISSUER: {"key": "k", "agents": []}}, ["not", "an", "object"]])
+def test_an_issuer_without_its_agents_stops_the_server_at_start(tmp_path, config):
+    issuers = tmp_path / "issuers.json"
+    issuers.write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="DFC_HUB_JWT_ISSUERS"):
+        make_app(jwt_issuers=str(issuers))
+
+
+@pytest.mark.parametrize("agent", [f"{BASE}/a b", f"{BASE}/a|b", f"{BASE}/a>b", "not an iri", "urn:x y", 5, None])
+def test_a_token_for_an_agent_that_is_no_iri_is_422(client, agent):
+    r = client.post("/api/admin/tokens", json={"agent": agent}, headers=admin())
+    assert r.status_code == 422 and r.mimetype == "application/problem+json"
+    assert r.get_json()["pointer"] == "/agent"

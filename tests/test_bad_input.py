@@ -154,3 +154,206 @@ def test_a_payload_describing_another_resource_than_the_url_is_400(client, store
     other["@id"] = JEAN + "/catalog_items/leeks"
     assert_problem(client.put(ITEM, headers=jean, **jsonld(other)), 400)
     assert everything(store) == before
+
+
+# --- issue 9: an outside review's findings 3, 6, 10 and 14 ---------------------------------------
+
+ORDERS = "/api/dfc/enterprises/jean-farm/orders"
+TURTLE_PREFIX = ("@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/"
+                 "DFC_BusinessOntology.owl#> .\n")
+
+
+def held_order(quantity=1, **extra):
+    return {"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Order",
+            "dfc-b:hasOrderStatus": "dfc-v:Held", **extra,
+            "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:concerns": JEAN + "/offers/carrots",
+                              "dfc-b:quantity": quantity}}
+
+
+@pytest.fixture
+def hub_b(client):
+    return token_for(client, f"{BASE}/api/dfc/enterprises/hub-b")
+
+
+@pytest.mark.parametrize("term, value", [
+    ("dfc-b:description", {"@value": "x", "@type": "xsd:decimal"}),
+    ("dfc-b:description", {"@value": "maybe", "@type": "xsd:boolean"}),
+    ("dfc-b:description", {"@value": "tuesday", "@type": "xsd:dateTime"}),
+    ("dfc-b:discount", {"@value": "2024-01-01T00:00:00Z", "@type": "xsd:dateTime"}),
+    ("dfc-b:discount", {"@value": "true", "@type": "xsd:boolean"}),
+    ("dfc-b:quantity", None),
+], ids=["decimal x", "boolean maybe", "dateTime tuesday", "discount as a date", "discount as a boolean",
+        "quantity double x"])
+def test_an_ill_typed_literal_is_422_and_reserves_nothing(client, store, jean, hub_b, term, value):
+    """Finding 3: the POST answered 500 *after* storing the order and reserving stock."""
+    doc = held_order(**{term: value})
+    if term == "dfc-b:quantity":
+        doc["dfc-b:hasPart"]["dfc-b:quantity"] = {"@value": "x", "@type": "xsd:double"}
+    before = everything(store)
+    body = assert_problem(client.post(ORDERS, headers=hub_b, **jsonld(doc)), 422)
+    assert body["violations"] and all(v["focusNode"] and v["message"] for v in body["violations"])
+    assert everything(store) == before
+    for accept in ("application/ld+json", "text/turtle"):
+        assert client.get(ORDERS, headers={**jean, "Accept": accept}).status_code == 200
+
+
+def _deep_turtle(depth: int) -> str:
+    return (TURTLE_PREFIX + f"<{JEAN}/supplied_products/deep> a dfc-b:SuppliedProduct ; dfc-b:name \"deep\" ;"
+            + " dfc-b:description" + " [ dfc-b:description" * depth + ' "x"' + " ]" * depth + " .\n")
+
+
+def test_blank_nodes_nested_1500_deep_are_stored_and_rendered_everywhere(client, store, jean):
+    """Finding 3: rendering recursed (RecursionError, a 500 after the write); nothing may recurse."""
+    path = "/api/dfc/enterprises/jean-farm/supplied_products/deep"
+    r = client.put(path, headers=jean, data=_deep_turtle(1500), content_type="text/turtle")
+    assert r.status_code == 201, r.get_data(as_text=True)[:300]
+    for where in (path, "/api/dfc/enterprises/jean-farm/catalog"):
+        for accept in ("application/ld+json", "text/turtle", "application/n-triples"):
+            got = client.get(where, headers={"Accept": accept})
+            assert got.status_code == 200, (where, accept)
+    # The JSON-LD we write reads back (no deeper than DFC_HUB_MAX_JSON_DEPTH) as the same graph.
+    doc = client.get(path).get_data()
+    assert client.put(path, headers=jean, data=doc, content_type=JSONLD).status_code == 200
+    assert len(store.graph(store_name(path))) == 1500 * 1 + 3
+
+
+def store_name(path):
+    from pyoxigraph import NamedNode
+    return NamedNode(BASE + path)
+
+
+def test_a_stored_ill_typed_literal_still_renders(client, store, jean):
+    """Finding 3: data already in a store (loaded, or from before the check) never breaks a reader."""
+    from pyoxigraph import Literal, NamedNode, Triple
+    name = NamedNode(JEAN + "/supplied_products/odd")
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    desc = NamedNode("https://github.com/datafoodconsortium/ontology/releases/latest/download/"
+                     "DFC_BusinessOntology.owl#description")
+    typed = Triple(name, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                   NamedNode(desc.value.replace("#description", "#SuppliedProduct")))
+    store.replace_graphs({name: [typed] + [Triple(name, desc, Literal(v, datatype=NamedNode(xsd + t))) for v, t in
+                                           (("x", "decimal"), ("1" * 5000, "integer"), ("INF", "double"),
+                                            ("1", "boolean"), ("maybe", "boolean"), ("NaN", "float"))]})
+    doc = client.get("/api/dfc/enterprises/jean-farm/supplied_products/odd").get_json()
+    values = doc["dfc-b:description"]
+    assert {"@value": "x", "@type": "xsd:decimal"} in values and True in values
+    assert {"@value": "maybe", "@type": "xsd:boolean"} in values
+    analyst = token_for(client, "https://analysts.example/ana", ["Analytics"])
+    r = client.post("/sparql", headers={**analyst, "Accept": "application/ld+json"},
+                    data={"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name.value}> {{ ?s ?p ?o }} }}"})
+    assert r.status_code == 200 and {"@value": "x", "@type": "xsd:decimal"} in r.get_json()["dfc-b:description"]
+
+
+@pytest.mark.parametrize("scopes", [["ReadProducts"], ["Analytics"], ["ReadEnterprise", "WriteProducts"]])
+def test_order_listings_need_an_order_scope_as_a_single_order_does(client, hub_b, scopes):
+    """Finding 6: a ReadProducts-only token listed every order of its enterprise in full."""
+    placed = client.post(ORDERS, headers=hub_b, **jsonld(held_order()))
+    assert placed.status_code == 201
+    for who in (JEAN, f"{BASE}/api/dfc/enterprises/hub-b"):
+        token = token_for(client, who, scopes)
+        assert_problem(client.get(placed.headers["Location"][len(BASE):], headers=token), 403)
+        assert_problem(client.get(ORDERS, headers=token), 403)
+        assert_problem(client.get("/api/dfc/enterprises/jean-farm/Orders", headers=token), 403)
+    hub_a = token_for(client, f"{BASE}/api/dfc/enterprises/hub-a", scopes)
+    assert_problem(client.get("/api/dfc/enterprises/hub-a/sale_sessions/week-48/wholesale_orders",
+                              headers=hub_a), 403)
+    reader = token_for(client, JEAN, ["ReadOrders"])
+    listed = client.get(ORDERS, headers=reader).get_json()
+    assert placed.headers["Location"] in [n["@id"] for n in listed.get("@graph", [listed])]
+
+
+BAD_IN_IRIS = ["%20", "%7C", "%3E", "%3C", "%22", "%00", "%5C", "%7B", "%7D", "%5E", "%60", "%FF", "%0A"]
+ROUTES = [("GET", "/api/dfc/enterprises/jean-farm/offers/a{c}b"),
+          ("PUT", "/api/dfc/enterprises/jean-farm/offers/a{c}b"),
+          ("DELETE", "/api/dfc/enterprises/jean-farm/offers/a{c}b"),
+          ("GET", "/api/dfc/enterprises/jean-farm/orders/a{c}b"),
+          ("PUT", "/api/dfc/enterprises/jean-farm/orders/a{c}b"),
+          ("DELETE", "/api/dfc/enterprises/jean-farm/orders/a{c}b"),
+          ("GET", "/api/dfc/enterprises/jean-farm/orders/a{c}b/order_lines"),
+          ("GET", "/api/dfc/enterprises/jean-farm/orders/x/order_lines/a{c}b"),
+          ("POST", "/api/dfc/enterprises/hub-a/sale_sessions/a{c}b/close"),
+          ("GET", "/api/dfc/enterprises/hub-a/sale_sessions/a{c}b/summary"),
+          ("GET", "/api/dfc/enterprises/hub-a/sale_sessions/a{c}b/wholesale_orders"),
+          ("GET", "/api/dfc/enterprises/a{c}b"), ("GET", "/api/dfc/enterprises/a{c}b/settings"),
+          ("POST", "/api/dfc/enterprises/a{c}b/orders"), ("GET", "/api/dfc/enterprises/a{c}b/catalog")]
+
+
+@pytest.mark.parametrize("char", BAD_IN_IRIS)
+def test_a_path_with_characters_no_iri_holds_is_400_or_404_without_a_token(client, store, jean, char):
+    """Finding 10: every route answered 500 for these, before any authentication."""
+    before = everything(store)
+    for method, route in ROUTES:
+        for headers in ({}, jean):
+            r = client.open(route.format(c=char), method=method, headers=headers, **jsonld(item(3)))
+            assert r.status_code in (400, 404), (method, route, char, r.status_code)
+            assert r.mimetype == "application/problem+json"
+    assert everything(store) == before
+
+
+@pytest.mark.parametrize("rid", ["..%2F..%2F..%2Fhub-a%2Foffers%2Fjean-carrots", "..", ".", "..%2F", "a%2F..%2Fb",
+                                 "%2E%2E", "x%2F.%2Fy", ".hidden"])
+def test_ids_with_dot_segments_are_refused(client, store, jean, rid):
+    """Finding 14: `offers/..%2F..%2F..%2Fhub-a%2Foffers%2Fjean-carrots` was stored (201)."""
+    before = everything(store)
+    doc = {"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Offer"}
+    for method in ("PUT", "GET", "DELETE"):
+        r = client.open(f"/api/dfc/enterprises/jean-farm/offers/{rid}", method=method, headers=jean, **jsonld(doc))
+        assert r.status_code in (400, 404, 405, 422), (method, r.status_code)
+        assert r.status_code not in (200, 201, 204)
+    r = client.put(f"/api/dfc/enterprises/jean-farm/orders/{rid}", headers=jean, **jsonld(held_order()))
+    assert r.status_code in (400, 404, 405)
+    assert everything(store) == before
+
+
+@pytest.mark.parametrize("iri, words", [
+    (JEAN + "/catalog_items/../../hub-a/catalog_items/jean-carrots", "dot segment"),
+    (JEAN + "/catalog_items/./carrots", "dot segment"),
+    (JEAN + "/catalog_items/..%2F..%2Fhub-a%2Fcatalog_items%2Fjean-carrots", "encoded slash"),
+    (JEAN + "/catalog_items/x%5c..%5cy", "encoded slash"),
+])
+def test_payload_iris_with_dot_segments_or_encoded_slashes_are_422(client, store, jean, iri, words):
+    """Finding 14 in a body: a catalogue import naming `jean-farm/../hub-a/…` would write hub-a's IRI."""
+    before = everything(store)
+    catalog = {"@context": "https://www.datafoodconsortium.org", "@graph": [item(3) | {"@id": iri}]}
+    body = assert_problem(client.post("/api/dfc/enterprises/jean-farm/catalog", headers=jean, **jsonld(catalog)), 422)
+    assert words in body["violations"][0]["message"]
+    assert everything(store) == before
+
+
+@pytest.mark.parametrize("value", ["http://x.test/a b", {"@id": "http://x.test/a|b"}, {"@id": "a b"},
+                                   "dfc-v:Held now", {"@id": "http://[oops"}])
+def test_an_invalid_iri_in_a_payload_is_422_saying_which(client, store, hub_b, value):
+    """Finding 16: JSON-LD readers drop invalid IRIs silently; the sender must hear of it."""
+    before = everything(store)
+    body = assert_problem(client.post(ORDERS, headers=hub_b, **jsonld(held_order(**{"dfc-b:orderedBy": value}))), 422)
+    text = value if isinstance(value, str) else value["@id"]
+    assert any(v["value"] == text and v["pointer"].endswith("orderedBy" if isinstance(value, str) else "@id")
+               for v in body["violations"])
+    assert everything(store) == before
+
+
+@pytest.mark.parametrize("method, path, who", [
+    ("POST", ORDERS, "hub-b"), ("PUT", ITEM, "jean-farm"), ("POST", "/api/dfc/enterprises/jean-farm/catalog", "jean-farm"),
+    ("POST", "/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", "hub-a"),
+])
+def test_an_answer_nobody_accepts_is_406_before_anything_is_written(client, store, method, path, who):
+    """Finding 3's last rule: a request that fails (here 406, after the write on main) leaves no write."""
+    token = token_for(client, f"{BASE}/api/dfc/enterprises/{who}")
+    doc = held_order() if path == ORDERS else item(7)
+    if path.endswith("/catalog"):
+        doc = {"@context": doc.pop("@context"), "@graph": [doc]}
+    before = everything(store)
+    r = client.open(path, method=method, headers={**token, "Accept": "text/html"}, **jsonld(doc))
+    assert_problem(r, 406)
+    assert everything(store) == before
+
+
+@pytest.mark.parametrize("extra, code", [
+    ({"dfc-b:description": {"@value": "x", "@type": "xsd:decimal"}}, "ill-typed"),
+    ({"dfc-b:orderedBy": "http://x.test/a b"}, "invalid-iri"),
+])
+def test_the_validator_reports_what_the_server_would_refuse(client, extra, code):
+    """An integrator's check never calls conforming a payload the server answers 422."""
+    r = client.post("/api/conformance/validate", **jsonld(held_order(**extra)))
+    assert r.status_code == 200 and r.get_json()["conforms"] is False
+    assert code in {x["hintCode"] for x in r.get_json()["results"] if x["severity"] == "Violation"}

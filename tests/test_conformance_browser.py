@@ -18,6 +18,10 @@ pytestmark = pytest.mark.skipif(
 
 SESSION = {"@context": "https://www.datafoodconsortium.org", "@id": "https://p.example/s",
            "@type": "dfc-b:SaleSession", "dfc-b:beginDate": "Thu Aug 22 2024 05:40:38 UTC"}
+# The DFC connector's own SaleSession example: its dates are the placeholders "beginDate", "endDate".
+PLACEHOLDERS = {"@context": "https://www.datafoodconsortium.org", "@id": "http://myplatform.com/saleSession1",
+                "@type": "dfc-b:SaleSession", "dfc-b:beginDate": "beginDate", "dfc-b:endDate": "endDate",
+                "dfc-b:lists": {"@id": "http://myplatform.com/offer1"}, "dfc-b:quantity": "5"}
 
 
 @pytest.fixture
@@ -71,12 +75,13 @@ def test_pasting_a_payload_and_submitting_shows_the_report_with_hints(live_serve
     browser.save_screenshot(str(tmp_path / "conformance.png"))
 
 
-def test_uploading_a_file_shows_its_violations_first(live_server, browser, tmp_path, shared):
+def test_uploading_a_file_shows_its_violations_first(live_server, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
     base = live_server()
     browser.get(base + "/conformance")
-    path = shared / "conformance" / "real" / "dfc" / "connector-ts_SaleSession.json"
+    path = tmp_path / "connector-ts_SaleSession.json"
+    path.write_text(json.dumps(PLACEHOLDERS))
     browser.find_element(By.ID, "file").send_keys(str(path))
     submit_and_wait(browser)
 

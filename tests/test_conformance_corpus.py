@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -16,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import rdflib
 from conftest import CONFORMANCE, JSONLD, make_app
 
 from app.validation import corpus
@@ -45,7 +47,7 @@ EXPECTED = {
     "dfc/std_practical-example_v1.7.4_user-data.json": (True, {"deprecated-term", "other-version-term", "typo-term", "unknown-term"}),
     "dfc/std_practical-example_v1.8.2_user-data.json": (True, {"deprecated-term", "empty-value", "mixed-versions", "other-version-term", "sender-term", "typo-term", "unknown-term"}),
     "dfc/std_practical-example_v1.9_user-data.json": (True, {"boolean-as-string", "deprecated-term", "dropped-key", "empty-value", "legacy-version", "other-version-term", "sender-term", "unknown-term"}),
-    "dfc/std_use-cases_order-example_CONVERTED-FROM-YAML.json": (False, {"class-as-property", "deprecated-term", "literal-for-object", "not-a-number", "reference-as-string", "renamed-term", "typo-term", "unknown-term"}),
+    "dfc/std_use-cases_order-example_CONVERTED-FROM-YAML.json": (False, {"class-as-property", "deprecated-term", "invalid-iri", "literal-for-object", "not-a-number", "reference-as-string", "renamed-term", "typo-term", "unknown-term"}),
     "dfc/std_v2-draft_enterprise_block3.json": (True, {"deprecated-term", "undefined-prefix"}),
     "dfc/std_v2-draft_person_block3.json": (True, {"undefined-prefix"}),
     "ofn/fdc-shopify-catalog-hodmedod.json": (True, {"other-version-term", "unknown-term"}),
@@ -154,3 +156,106 @@ def test_the_docs_table_is_generated_and_up_to_date(shared, tmp_path):
     for name, (conforms, _) in EXPECTED.items():
         row = next(line for line in out.read_text().splitlines() if f"`{name}`" in line)
         assert ("| conforms |" in row) == conforms
+
+
+# --- every report format for every payload: 200, parseable, nothing dropped ----------------------
+
+FORMATS = {"application/json": None, "application/ld+json": "json-ld", "text/turtle": "turtle",
+           "application/n-triples": "nt"}
+SH = "http://www.w3.org/ns/shacl#"
+
+
+def _assert_report_answers(client, body: bytes, media: str):
+    r = client.post("/api/conformance/validate", data=body, content_type=JSONLD, headers={"Accept": media})
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    as_json = client.post("/api/conformance/validate", data=body, content_type=JSONLD).get_json()
+    if FORMATS[media] is None:
+        assert r.get_json() == as_json
+        return
+    graph = _parse(r.get_data(as_text=True), FORMATS[media])
+    results = list(graph.subjects(rdflib.RDF.type, rdflib.URIRef(SH + "ValidationResult")))
+    assert len(results) == len(as_json["results"])          # no result dropped
+    focus = {str(o) for o in graph.objects(None, rdflib.URIRef(SH + "focusNode"))}
+    assert {r["focusNode"] for r in as_json["results"] if r["focusNode"] and not r["focusNode"].startswith("_:")} <= focus
+
+
+def _parse(text: str, fmt: str):
+    """Read a report with rdflib; its JSON-LD context is given inline so that nothing is fetched."""
+    if fmt == "json-ld":
+        from app.rdf.contexts import local_context
+        doc = json.loads(text)
+        doc["@context"] = local_context()
+        graph = rdflib.Graph()
+        with warnings.catch_warnings():     # rdflib 7's JSON-LD parser calls its own deprecated API
+            warnings.simplefilter("ignore", DeprecationWarning)
+            graph.parse(data=json.dumps(doc), format="json-ld")
+        return graph
+    return rdflib.Graph().parse(data=text, format=fmt)
+
+
+@pytest.mark.parametrize("media", FORMATS)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_corpus_file_is_reported_in_every_format(shared, name, media):
+    _assert_report_answers(_client(), (CONFORMANCE / name).read_bytes(), media)
+
+
+_APP = []
+
+
+def _client():
+    if not _APP:
+        _APP.append(make_app(demo=False))
+    return _APP[0].test_client()
+
+
+# IRIs no JSON-LD processor keeps: spaces, |, braces, angle brackets; and the legal odd ones.
+ODD_IRIS = ["http://p.example/items/a b", "http://p.example/items/a|b", "http://p.example/{item}",
+            "urn:x:<y>", "relative/item", "_:item", "../up/item", "http://p.example/caf\u00e9"]
+
+
+def _odd_payload(iri: str) -> bytes:
+    return json.dumps({"@context": "https://www.datafoodconsortium.org", "@id": iri, "@type": "dfc-b:CatalogItem",
+                       "dfc-b:stockLimitation": 3, "dfc-b:offeredThrough": {"@id": iri + "/offer"}}).encode()
+
+
+@pytest.mark.parametrize("media", FORMATS)
+@pytest.mark.parametrize("iri", ODD_IRIS)
+def test_payloads_with_iris_that_are_not_valid_are_reported_in_every_format(iri, media):
+    _assert_report_answers(_client(), _odd_payload(iri), media)
+
+
+def test_an_invalid_iri_is_a_violation_kept_as_text_with_a_hint():
+    client = _client()
+    body = _odd_payload("http://p.example/items/a b")
+    report = client.post("/api/conformance/validate", data=body, content_type=JSONLD).get_json()
+    assert report["conforms"] is False
+    [bad, _] = [r for r in report["results"] if r["hintCode"] == "invalid-iri"]
+    assert (bad["focusNode"], bad["pointer"], bad["severity"]) == ("http://p.example/items/a b", "/@id", "Violation")
+    assert "%20" in bad["hint"]
+    turtle = client.post("/api/conformance/validate", data=body, content_type=JSONLD,
+                         headers={"Accept": "text/turtle"}).get_data(as_text=True)
+    graph = _parse(turtle, "turtle")
+    assert rdflib.Literal("http://p.example/items/a b") in set(graph.objects(None, rdflib.URIRef(SH + "focusNode")))
+
+
+def test_the_cli_and_the_page_report_invalid_iris_too(tmp_path):
+    files = []
+    for i, iri in enumerate(ODD_IRIS):
+        files.append(tmp_path / f"odd-{i}.json")
+        files[-1].write_bytes(_odd_payload(iri))
+    for fmt in ("json", "junit"):
+        run = subprocess.run([DFC_HUB, "validate", "--format", fmt, *map(str, files)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+        if fmt == "json":
+            codes = {entry["file"]: {r["hintCode"] for r in entry["results"]} for entry in json.loads(run.stdout)}
+            assert all(("invalid-iri" in codes[str(f)]) == (i < 4) for i, f in enumerate(files))
+        else:
+            suite = ET.fromstring(run.stdout).find("testsuite")
+            assert suite.get("failures") == "4" and suite.get("errors") == "0"
+    client = _client()
+    for iri in ODD_IRIS:
+        page = client.post("/conformance", data={"payload": _odd_payload(iri).decode(), "profile": "auto",
+                                                 "syntax": "json-ld"})
+        assert page.status_code == 200
+        assert ("invalid-iri" in page.get_data(as_text=True)) == (iri in ODD_IRIS[:4])

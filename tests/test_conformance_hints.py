@@ -10,7 +10,7 @@ import re
 
 import pytest
 import rdflib
-from conftest import JSONLD, SHARED
+from conftest import JSONLD
 
 from app.namespaces import DFC_B, DFC_T
 from app.rdf.normalise import RENAMED
@@ -322,12 +322,10 @@ def test_a_relative_id_resolves_against_the_payload_base():
 # --- our term lists against the official ontology ---------------------------------------------
 
 @pytest.fixture(scope="module")
-def official():
-    if not (SHARED / "dfc" / "DFC_BusinessOntology.rdf").exists():
-        pytest.skip("the official DFC ontology is not in ../shared/dfc")
+def official(shared):
     graph = rdflib.Graph()
-    graph.parse(SHARED / "dfc" / "DFC_BusinessOntology.rdf", format="xml")
-    graph.parse(SHARED / "dfc" / "DFC_TechnicalOntology.rdf", format="xml")
+    graph.parse(shared / "dfc" / "DFC_BusinessOntology.rdf", format="xml")
+    graph.parse(shared / "dfc" / "DFC_TechnicalOntology.rdf", format="xml")
     return graph
 
 
@@ -360,7 +358,7 @@ def test_what_we_call_not_a_dfc_term_is_not_one_and_what_we_suggest_is(official)
     assert right <= set(current), right - set(current)
 
 
-def test_terms_of_other_releases_are_in_those_releases_contexts():
+def test_terms_of_other_releases_are_in_those_releases_contexts(shared):
     terms = dfc_terms()
     contexts = {"≤1.7": "legacy/ontology-v1.7.3/context.json", "1.9.0": "context_1.9.0.json",
                 "1.9.0–1.10.0": "context_1.10.0.json", "1.12.0–1.13.0": "context_1.12.0.json",
@@ -368,7 +366,7 @@ def test_terms_of_other_releases_are_in_those_releases_contexts():
     for iri, entry in terms.other_versions.items():
         if iri == expand("dfc-b:Organization"):
             continue        # a class: contexts list properties only (SOURCES.md notes the 2.0 rename)
-        text = (SHARED / "dfc" / contexts[entry["in"]]).read_text()
+        text = (shared / "dfc" / contexts[entry["in"]]).read_text()
         assert f'"{_short(iri)}"' in text, (iri, entry)
 
 
@@ -376,8 +374,8 @@ def _short(iri: str) -> str:
     return "dfc-p:" + iri.rpartition("#")[2] if "ProductOntology" in iri else "dfc-b:" + iri.rpartition("#")[2]
 
 
-def test_units_we_suggest_are_in_the_measures_taxonomy():
-    measures = (SHARED / "dfc" / "measures.rdf").read_text()
+def test_units_we_suggest_are_in_the_measures_taxonomy(shared):
+    measures = (shared / "dfc" / "measures.rdf").read_text()
     for unit in set(UNITS.values()):
         assert re.search(rf'rdf:about="[^"]*measures\.rdf#{unit}"', measures), unit
 

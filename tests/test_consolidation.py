@@ -12,8 +12,10 @@ from pyoxigraph import NamedNode
 
 from app.domain import units
 from app.domain.clock import ManualClock
-from conftest import ADMIN, SHARED, jsonld, make_app, token_for
+from conftest import ADMIN, admin, jsonld, make_app, token_for
 from test_orders import API, CTX, HUB_A, JEAN, checkout, ledger, lines_of, path_of, wholesale
+
+pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
 
 ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
 SETTINGS = "/api/dfc/enterprises/hub-a/settings"
@@ -86,10 +88,10 @@ def bag(name):
 # --- settings -----------------------------------------------------------------------------------
 
 def test_hub_settings_default_to_one_order_per_session_and_producer(client, hub_a):
-    doc = client.get(SETTINGS).get_json()
+    doc = client.get(SETTINGS, headers=hub_a).get_json()
     assert doc["hub:consolidation"] == "hub:PerSessionAndProducer" and doc["hub:aggregateByWeight"] is False
     set_hub(client, hub_a, **{"hub:consolidation": "hub:PerCustomerOrder", "hub:aggregateByWeight": True})
-    doc = client.get(SETTINGS).get_json()
+    doc = client.get(SETTINGS, headers=hub_a).get_json()
     assert doc["hub:consolidation"] == "hub:PerCustomerOrder" and doc["hub:aggregateByWeight"] is True
 
 
@@ -100,8 +102,17 @@ def test_only_the_hub_changes_its_settings_and_only_to_known_values(client, hub_
     bad = {"@context": CTX, "@type": "hub:HubSettings", "hub:consolidation": "hub:Whenever"}
     r = client.put(SETTINGS, headers=hub_a, **jsonld(bad))
     assert r.status_code == 422 and r.get_json()["violations"][0]["path"].endswith("#consolidation")
-    assert client.get(SETTINGS).get_json()["hub:aggregateByWeight"] is False
+    assert client.get(SETTINGS, headers=hub_a).get_json()["hub:aggregateByWeight"] is False
     assert client.get("/api/dfc/enterprises/nobody/settings").status_code == 404
+
+
+def test_hub_settings_are_readable_by_the_hub_alone(client, hub_a):
+    """A hub's settings are its business (issue 9, finding 16): no token 401, another agent 403."""
+    assert client.get(SETTINGS).status_code == 401
+    assert client.get(SETTINGS, headers=token_for(client, f"{API}/hub-b")).status_code == 403
+    assert client.get(SETTINGS, headers=token_for(client, f"{API}/hub-a", ["ReadProducts"])).status_code == 403
+    assert client.get(SETTINGS, headers=token_for(client, f"{API}/hub-a", ["ReadEnterprise"])).status_code == 200
+    assert client.get(SETTINGS, headers=admin()).status_code == 200
 
 
 def test_one_wholesale_order_per_customer_order(client, hub_a):
@@ -177,8 +188,8 @@ def test_pounds_and_ounces_add_up_with_kilograms(client, hub_a):
     assert Decimal(str(line["hub:ordered"])) == Decimal("4.5359237") + 4 * 8 * Decimal("0.028349523125")
 
 
-def test_every_unit_we_convert_is_a_dfc_measure():
-    official = (SHARED / "dfc" / "measures.rdf").read_text()
+def test_every_unit_we_convert_is_a_dfc_measure(shared):
+    official = (shared / "dfc" / "measures.rdf").read_text()
     for unit in units.factors():
         assert f'rdf:about="{unit.value}"' in official, unit.value
     kilogram = units.amount(Decimal(1), NamedNode(DFC_M + "Kilogram"))

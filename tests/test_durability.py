@@ -21,6 +21,8 @@ from support.order_storm import (HttpClient, make_buyers, reading_problems, run_
                                  setup_catalogue)
 from support.oxigraph_server import running_oxigraph
 
+pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
+
 
 SUCCESS = {"place": 201, "change": 200, "complete": 200, "cancelled": 200, "delete": 204}
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 import requests
 
 from app.cli import FIXTURES
 from app.domain.clock import ManualClock
 from conftest import ADMIN, make_app
 from support.threaded_server import serving
+
+pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
 
 CTX = "https://www.datafoodconsortium.org"
 UTC = dt.timezone.utc

@@ -13,6 +13,8 @@ import pytest
 from app.domain.clock import ManualClock
 from conftest import ADMIN, BASE, jsonld, make_app, token_for
 
+pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
+
 API = BASE + "/api/dfc/enterprises"
 JEAN, HUB_A, HUB_B = f"{API}/jean-farm", f"{API}/hub-a", f"{API}/hub-b"
 CARROTS = f"{JEAN}/offers/carrots"

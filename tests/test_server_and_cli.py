@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 from conftest import ADMIN, CONFORMANCE
 from support.oxigraph_server import running_oxigraph
+
+pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
 
 DFC_HUB = str(Path(sys.executable).with_name("dfc-hub"))
 AUTH = {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/ld+json"}

@@ -10,12 +10,16 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from app.domain.clock import ManualClock
 from app.scheduler import close_due, start_closer
 from app.store import open_store
 from conftest import BASE, make_app, token_for
 from support.oxigraph_server import running_oxigraph
 from test_orders import HUB_A, checkout, ledger, wholesale
+
+pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
 
 UTC = dt.timezone.utc
 DFC_HUB = str(Path(sys.executable).with_name("dfc-hub"))
@@ -90,7 +94,7 @@ def test_racing_closers_complete_once(tmp_path):
 
 
 def _demo_with_an_ended_session(tmp_path: Path) -> Path:
-    """The demo fixture, with hub A's session moved into the past (the CLI reads the real clock)."""
+    """The demo fixture, with hub A's session moved years before hub B's (the CLI's clock is set between)."""
     from app.cli import FIXTURES
     doc = json.loads((FIXTURES / "demo" / "jean-scenario.json").read_text())
     for node in doc["@graph"]:
@@ -105,7 +109,9 @@ def test_the_cli_closes_due_sessions_once_even_from_racing_processes(tmp_path):
     """Two cron jobs on two app hosts' worth of processes, one remote store: committed once."""
     fixture = _demo_with_an_ended_session(tmp_path)
     with running_oxigraph(tmp_path) as url:
-        env = {**os.environ, "DFC_HUB_STORE": f"sparql:{url}", "PUBLIC_BASE_URL": BASE}
+        # The CLI's clock: a day after hub A's session ended, long before hub B's begins.
+        env = {**os.environ, "DFC_HUB_STORE": f"sparql:{url}", "PUBLIC_BASE_URL": BASE,
+               "DFC_HUB_CLOCK_START": "2020-01-11T20:00:00Z"}
         subprocess.run([DFC_HUB, "load", str(fixture)], env=env, check=True, capture_output=True)
         # A wholesale order held for the ended session, written as a hub would have.
         client = make_app(demo=False, store=f"sparql:{url}",
@@ -133,3 +139,14 @@ def test_the_cli_says_why_it_cannot_open_a_store_serve_holds(tmp_path):
         store.close()
 
 
+
+
+def test_the_clock_setting_moves_the_clock_and_lets_it_run():
+    from app.domain.clock import SystemClock, clock_from
+    clock = clock_from("2031-05-04T10:00:00Z")
+    first = clock.now()
+    assert dt.timedelta(0) <= first - dt.datetime(2031, 5, 4, 10, tzinfo=UTC) < dt.timedelta(minutes=1)
+    assert clock.now() >= first
+    assert isinstance(clock_from(None), SystemClock) and isinstance(clock_from(""), SystemClock)
+    with pytest.raises(ValueError, match="DFC_HUB_CLOCK_START"):
+        clock_from("next tuesday")

@@ -10,9 +10,7 @@ import rdflib
 from app.namespaces import DFC_B, HUB, SH
 from app.validation import Report, Validator
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 OURS = rdflib.Graph().parse(Path(__file__).resolve().parents[1] / "ontology" / "hub.ttl", format="turtle")
-ONTOLOGY = SHARED / "dfc" / "DFC_BusinessOntology.rdf"
 
 PREFIXES = """
 @prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
@@ -325,11 +323,9 @@ def _shape_files():
 
 
 @pytest.fixture(scope="module")
-def ontology() -> rdflib.Graph:
-    if not ONTOLOGY.exists():
-        pytest.skip(f"the official DFC ontology is not at {ONTOLOGY}")
+def ontology(shared) -> rdflib.Graph:
     graph = rdflib.Graph()
-    graph.parse(ONTOLOGY, format="xml")
+    graph.parse(shared / "dfc" / "DFC_BusinessOntology.rdf", format="xml")
     return graph
 
 
@@ -391,10 +387,8 @@ def test_every_shape_has_a_name_and_a_message():
             assert graph.value(shape, rdflib.RDF.type) == rdflib.URIRef(SH + "PropertyShape")
 
 
-def test_status_lists_name_states_of_the_vocabulary():
-    vocabulary = SHARED / "dfc" / "vocabulary.rdf"
-    if not vocabulary.exists():
-        pytest.skip(f"the DFC vocabulary is not at {vocabulary}")
+def test_status_lists_name_states_of_the_vocabulary(shared):
+    vocabulary = shared / "dfc" / "vocabulary.rdf"
     vocab = rdflib.Graph().parse(vocabulary, format="xml")
     broader = rdflib.URIRef("http://www.w3.org/2004/02/skos/core#broader")
     shapes = rdflib.Graph().parse(data=(files("app.shapes") / "order.ttl").read_text(), format="turtle")

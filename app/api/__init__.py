@@ -14,6 +14,10 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     """Register the blueprints and the one error handler."""
     from app.api import admin, conformance, hub_settings, orders, resources, sparql
+    from app.api.context import check_ids
+
+    # Every id in a path is checked once, before any view: none can build an invalid IRI.
+    app.url_value_preprocessor(check_ids)
 
     app.register_blueprint(orders.bp)
     app.register_blueprint(hub_settings.bp)

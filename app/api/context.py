@@ -13,7 +13,11 @@ from app.hub import Hub
 
 # The enterprise part of every route: both spellings FDC and we use.
 ENT = "<any(enterprises, Enterprises):ent>"
-_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
+# An id is one path segment of IRI-safe characters that does not start with a dot: no `..`,
+# no encoded slash (the server sees `%2F` decoded), nothing an IRI cannot hold.
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
+# The route variables that name a resource: enterprise, resource, order, session, line.
+_ID_ARGS = {"eid": "enterprise", "rid": "resource", "oid": "order", "sid": "sale session", "lid": "order line"}
 
 
 def hub() -> Hub:
@@ -43,10 +47,20 @@ def request_iri() -> NamedNode:
     return NamedNode(base_url() + request.path.rstrip("/"))
 
 
+def check_ids(endpoint, values: dict | None) -> None:
+    """Refuse (400) a path whose ids are not slugs, before any view builds an IRI of them."""
+    for name, what in _ID_ARGS.items():
+        value = (values or {}).get(name)
+        # A resource id may have several segments (FDC's `…/SuppliedProducts/1/CatalogItem`).
+        segments = value.split("/") if name == "rid" and value is not None else [value]
+        if value is not None and not all(_SLUG.fullmatch(s) for s in segments):
+            raise BadRequest(f"{value!r} is not a valid {what} id: path segments of letters, digits "
+                             "and . _ ~ -, none starting with a dot", parameter=name)
+
+
 def namespace(eid: str) -> docs.Namespace:
     """The namespace of the enterprise a path names; 400 for an id no IRI could hold."""
-    if not _SLUG.match(eid):
-        raise BadRequest(f"{eid!r} is not a valid enterprise id (letters, digits, . _ ~ -)")
+    check_ids(None, {"eid": eid})
     return docs.Namespace(base_url(), eid)
 
 

@@ -8,7 +8,7 @@ from app.api.context import ENT, agent, check_if_match, hub, namespace
 from app.api.negotiate import rdf_response, read_body
 from app.domain import documents as docs
 from app.domain import hub_settings
-from app.domain.agents import require_writer
+from app.domain.agents import require_owner, require_writer
 from app.domain.kinds import ENTERPRISE
 from app.errors import NotFound
 
@@ -23,7 +23,10 @@ def _current(ns):
 
 @bp.get(f"/{ENT}/<eid>/settings")
 def get_settings(ent, eid):
-    triples = _current(namespace(eid))
+    """A hub's settings are its own business: readable by the hub (and the admin) only."""
+    ns = namespace(eid)
+    triples = _current(ns)
+    require_owner(agent(), ns, "ReadEnterprise", "WriteEnterprise")
     return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
 
 
@@ -37,6 +40,3 @@ def put_settings(ent, eid):
         check_if_match(_current(ns))
         store.replace_graphs({hub_settings.iri(ns): triples})
     return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
-
-
-

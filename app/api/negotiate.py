@@ -50,12 +50,22 @@ def best_media_type(accept: str | None, offered: list[str]) -> str | None:
     return best
 
 
-def rdf_response(triples, status: int = 200, headers: dict | None = None) -> Response:
-    """Render triples in the representation the request's Accept header prefers."""
+def answer_type() -> str:
+    """The media type of the answer the Accept header allows; 406 where none fits.
+
+    Writes call it before they write (read_body does): a 406 after the write would leave a
+    change behind a request that failed.
+    """
     media = best_media_type(request.headers.get("Accept"), list(SERIALISERS))
     if media is None:
         raise NotAcceptable(f"this resource is available as {', '.join(SERIALISERS)}",
                             available=list(SERIALISERS))
+    return media
+
+
+def rdf_response(triples, status: int = 200, headers: dict | None = None) -> Response:
+    """Render triples in the representation the request's Accept header prefers."""
+    media = answer_type()
     body = SERIALISERS[media](triples, family())
     response = Response(body, status=status, headers=headers, mimetype=media)
     response.vary.add("Accept")
@@ -64,11 +74,13 @@ def rdf_response(triples, status: int = 200, headers: dict | None = None) -> Res
 
 def read_body(base_iri: str) -> Payload:
     """Read the request body as RDF, validate it against the shapes, refuse violations (422)."""
+    answer_type()
     media = (request.mimetype or "").lower()
     if media not in ACCEPTED_TYPES:
         raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}"
                                    + (f", not {media}" if media else " with a Content-Type"))
     h = hub()
-    payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth)
+    payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth,
+                           own=h.settings.public_base_url + "/api/dfc/")
     h.validator.require(payload.triples)
     return payload

@@ -5,11 +5,11 @@ from flask import Blueprint, Response, request
 from pyoxigraph import NamedNode
 
 from app.api.context import ENT, agent, base_url, check_if_match, hub, namespace, request_iri
-from app.api.negotiate import SERIALISERS, best_media_type, rdf_response, read_body
+from app.api.negotiate import SERIALISERS, answer_type, best_media_type, rdf_response, read_body
 from app.api.paging import page_of
 from app.domain import documents as docs
 from app.domain import idempotency, orders, summary
-from app.domain.agents import require_writer
+from app.domain.agents import require_scope, require_writer
 from app.domain.idempotency import Answer
 from app.domain.kinds import KINDS, ORDERS
 from app.errors import BadRequest, Conflict, NotFound
@@ -58,7 +58,10 @@ def _order(eid: str, oid: str):
 
 @bp.get(f"/{ENT}/<eid>/{ORD}")
 def list_orders(ent, eid, seg):
-    items = _book().listing(agent(), namespace(eid))
+    ns, who = namespace(eid), agent()
+    if who is not None:     # a listing shows whole orders: the scopes a single GET needs
+        require_scope(who, "ReadOrders", "WriteOrders")
+    items = _book().listing(who, ns)
     return page_of(items, hub().store.graphs)
 
 
@@ -160,6 +163,7 @@ def _session(eid: str, sid: str):
 def close_session(ent, eid, sseg, sid):
     ns, session = _session(eid, sid)
     require_writer(agent(), ns, "WriteOrders")
+    answer_type()           # a 406 must come before the close, not after it
     closed, completed = _book().close_session(session)
     triples = hub().store.graph(session)
     headers = {"ETag": docs.etag(triples), "X-Orders-Completed": str(len(completed))}

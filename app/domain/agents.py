@@ -5,6 +5,8 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import math
+import re
 import secrets
 import time
 
@@ -13,12 +15,13 @@ from pyoxigraph import Literal, NamedNode
 
 from app import queries
 from app.domain.documents import Namespace
-from app.errors import BadRequest, Forbidden, Unauthorized
+from app.errors import BadRequest, Forbidden, InvalidValue, Unauthorized
 from app.store import Store
 
 DFC_SCOPES = {"ReadEnterprise", "ReadProducts", "WriteProducts", "ReadOrders", "WriteOrders",
               "WriteEnterprise", "Analytics"}
 TOKENS_GRAPH = NamedNode("urn:x-dfc-hub:tokens")
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,14 +38,25 @@ class Agent:
 
 def require_writer(agent: Agent | None, ns: Namespace, scope: str) -> Agent:
     """Allow a write to an enterprise's resources, or raise 401/403."""
+    return require_owner(agent, ns, scope, what="write")
+
+
+def require_owner(agent: Agent | None, ns: Namespace, *scopes: str, what: str = "read") -> Agent:
+    """Allow the enterprise itself (or the admin) with any of `scopes`, or raise 401/403."""
     if agent is None:
-        raise Unauthorized("this write needs a bearer token")
+        raise Unauthorized(f"this {'write' if what == 'write' else 'request'} needs a bearer token")
     if agent.admin:
         return agent
     if agent.iri not in ns.iris:
-        raise Forbidden(f"{agent.iri} may not write the resources of enterprise {ns.eid}")
-    if not agent.allows(scope):
-        raise Forbidden(f"the token lacks the {scope} scope", scopes=sorted(agent.scopes or ()))
+        raise Forbidden(f"{agent.iri} may not {what} the resources of enterprise {ns.eid}")
+    require_scope(agent, *scopes)
+    return agent
+
+
+def require_scope(agent: Agent, *scopes: str) -> Agent:
+    """Raise 403 unless the token carries one of `scopes` (an unscoped one carries them all)."""
+    if not any(agent.allows(s) for s in scopes):
+        raise Forbidden(f"the token lacks the {' or '.join(scopes)} scope", scopes=sorted(agent.scopes or ()))
     return agent
 
 
@@ -54,8 +68,9 @@ def _digest(token: str) -> str:
 
 def issue_token(store: Store, agent_iri: str, scopes: list[str]) -> str:
     """Create an opaque token for an agent; only its digest is stored."""
-    if not isinstance(agent_iri, str) or "://" not in agent_iri:
-        raise BadRequest("`agent` must be an absolute IRI", pointer="/agent")
+    if not isinstance(agent_iri, str) or not valid_iri(agent_iri):
+        raise InvalidValue("`agent` must be an absolute IRI (no spaces, no < > \" { } | \\ ^ `)",
+                           pointer="/agent", value=agent_iri if isinstance(agent_iri, str) else None)
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         raise BadRequest("`scopes` must be a list of strings", pointer="/scopes")
     unknown = sorted(set(scopes) - DFC_SCOPES)
@@ -84,13 +99,14 @@ class Authenticator:
     """Turns a bearer token into an Agent: the admin token, an issued token, or an RS256 JWT."""
 
     def __init__(self, store: Store, admin_token: str | None, issuers_file: str | None,
-                 audience: str | None = None):
+                 audience: str | None = None, max_lifetime: int = 86400):
         self.store, self.admin_token, self.audience = store, admin_token, audience
+        self.max_lifetime = max_lifetime
         self._known: dict[str, tuple[Agent, float]] = {}
-        self.issuers = {}
+        self.issuers: dict[str, Issuer] = {}
         if issuers_file:
             with open(issuers_file, encoding="utf-8") as f:
-                self.issuers = json.load(f)
+                self.issuers = read_issuers(json.load(f))
 
     def agent(self, token: str) -> Agent:
         """Return the agent a token stands for; raise Unauthorized for a bad one."""
@@ -114,24 +130,97 @@ class Authenticator:
 
     def _jwt(self, token: str) -> Agent:
         try:
-            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
-        except jwt.PyJWTError as e:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except (jwt.PyJWTError, ValueError, TypeError) as e:
             raise Unauthorized(f"malformed JWT: {e}") from None
-        key = self.issuers.get(issuer)
-        if key is None:
+        issuer = unverified.get("iss")
+        trusted = self.issuers.get(issuer) if isinstance(issuer, str) else None
+        if trusted is None:
             raise Unauthorized(f"JWT issuer {issuer!r} is not trusted here")
         try:
-            claims = jwt.decode(token, key, algorithms=["RS256"], issuer=issuer,
+            claims = jwt.decode(token, trusted.key, algorithms=["RS256"], issuer=issuer,
                                 audience=self.audience,
-                                options={"verify_aud": self.audience is not None,
+                                options={"verify_aud": self.audience is not None, "verify_exp": False,
+                                         "verify_nbf": False, "verify_iat": False,
                                          "require": ["exp", "iss"]})
-        except jwt.PyJWTError as e:
+        except (jwt.PyJWTError, ValueError, TypeError) as e:
             raise Unauthorized(f"JWT rejected: {e}") from None
-        agent = claims.get("agent") or claims.get("sub")
-        if not agent:
-            raise Unauthorized("the JWT names no agent (`agent` or `sub` claim)")
-        scopes = claims.get("scopes") or str(claims.get("scope", "")).split()
-        if "scope" not in claims and "scopes" not in claims:
-            return Agent(agent)
-        # Only DFC scopes count: a JWT whose scopes are all foreign may do nothing here.
-        return Agent(agent, frozenset(scopes) & DFC_SCOPES)
+        # Times are checked here, not by PyJWT, which lets strings ("exp": "9999999999") through
+        # and fails on lists; a signed token valid for years is as good as a leaked password.
+        self._check_times(claims)
+        agent = _claimed_agent(claims)
+        if not trusted.speaks_for(agent):
+            raise Unauthorized(f"the issuer {issuer} may not speak for {agent} (DFC_HUB_JWT_ISSUERS)")
+        return Agent(agent, _claimed_scopes(claims))
+
+    def _check_times(self, claims: dict) -> None:
+        now = time.time()
+        for name in ("exp", "nbf", "iat"):
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                   or not math.isfinite(value)):
+                raise Unauthorized(f"the JWT claim {name} must be a number of seconds since 1970")
+        if claims["exp"] <= now:
+            raise Unauthorized("the JWT has expired")
+        if claims["exp"] > now + self.max_lifetime:
+            raise Unauthorized(f"the JWT expires more than {self.max_lifetime} s from now "
+                               "(DFC_HUB_JWT_MAX_LIFETIME_SECONDS); ask its issuer for a shorter-lived one")
+        if claims.get("nbf", now) > now + 60:
+            raise Unauthorized("the JWT is not valid yet (nbf)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Issuer:
+    """A trusted JWT issuer: its RSA public key, and the agents it may speak for."""
+    key: str
+    agents: tuple[str, ...]         # IRIs; one ending in `*` stands for every IRI it begins
+
+    def speaks_for(self, agent: str) -> bool:
+        """Tell whether this issuer may sign tokens for `agent`."""
+        return any(agent == a or (a.endswith("*") and agent.startswith(a[:-1])) for a in self.agents)
+
+
+def read_issuers(config) -> dict[str, Issuer]:
+    """Read DFC_HUB_JWT_ISSUERS: {issuer: {"key": PEM, "agents": [IRI or prefix*]}}; refuse others."""
+    if not isinstance(config, dict):
+        raise ValueError("DFC_HUB_JWT_ISSUERS must hold a JSON object {issuer: {key, agents}}")
+    out = {}
+    for issuer, entry in config.items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("key"), str)
+                and isinstance(entry.get("agents"), list) and entry["agents"]
+                and all(isinstance(a, str) and a for a in entry["agents"])):
+            raise ValueError(f'DFC_HUB_JWT_ISSUERS: give issuer {issuer!r} as {{"key": "<PEM>", "agents": '
+                             '["<agent IRI>", "<IRI prefix>*", …]}: an issuer speaks only for the agents listed')
+        out[issuer] = Issuer(entry["key"], tuple(entry["agents"]))
+    return out
+
+
+def _claimed_agent(claims: dict) -> str:
+    agent = claims.get("agent") or claims.get("sub")
+    if not agent:
+        raise Unauthorized("the JWT names no agent (`agent` or `sub` claim)")
+    if not isinstance(agent, str) or not valid_iri(agent):
+        raise Unauthorized("the JWT's agent must be one absolute IRI")
+    return agent
+
+
+def _claimed_scopes(claims: dict) -> frozenset | None:
+    """The DFC scopes a JWT grants; None (unscoped) when it names none at all."""
+    if "scope" not in claims and "scopes" not in claims:
+        return None
+    scopes, scope = claims.get("scopes", []), claims.get("scope", "")
+    if not (isinstance(scopes, list) and all(isinstance(x, str) for x in scopes) and isinstance(scope, str)):
+        raise Unauthorized("JWT scopes must be a list of strings (`scopes`) or one string (`scope`)")
+    # Only DFC scopes count: a JWT whose scopes are all foreign may do nothing here.
+    return frozenset(scopes or scope.split()) & DFC_SCOPES
+
+
+def valid_iri(text: str) -> bool:
+    """Tell whether `text` is an absolute IRI the store can hold."""
+    if not _ABSOLUTE.fullmatch(text):
+        return False
+    try:
+        NamedNode(text)
+    except ValueError:
+        return False
+    return True

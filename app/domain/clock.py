@@ -10,6 +10,30 @@ class SystemClock:
         return dt.datetime.now(dt.timezone.utc)
 
 
+class ShiftedClock:
+    """The system clock moved to start at a given instant, then running on (DFC_HUB_CLOCK_START).
+
+    Lets a rehearsal, or a test of `serve` and the cron commands, play fixture dates as if they
+    were today without touching the machine's clock.
+    """
+
+    def __init__(self, start: dt.datetime):
+        self._offset = _aware(start) - dt.datetime.now(dt.timezone.utc)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc) + self._offset
+
+
+def clock_from(start: str | None):
+    """The clock a setting names: the system clock when unset, else one shifted to `start`."""
+    if not start:
+        return SystemClock()
+    try:
+        return ShiftedClock(dt.datetime.fromisoformat(start.replace("Z", "+00:00")))
+    except ValueError:
+        raise ValueError(f"DFC_HUB_CLOCK_START must be an ISO 8601 date-time, not {start!r}") from None
+
+
 class ManualClock:
     """A clock that stands still until told otherwise (tests drive sessions without sleeping)."""
 

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from pyoxigraph import Triple
 
 from app.errors import BadRequest, UnsupportedMediaType
+from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed
 from app.rdf.contexts import inline_contexts, trim_contexts
 from app.rdf.normalise import normalise
 
@@ -56,7 +57,13 @@ def _check_depth(doc, max_depth: int) -> None:
             stack.extend((v, depth + 1) for v in node)
 
 
-def parse_jsonld(doc, base_iri: str | None) -> tuple[list[Triple], set[str]]:
+def no_triples() -> BadRequest:
+    """The error of a JSON body that states nothing in RDF."""
+    return BadRequest("the body is JSON but not JSON-LD: it has no @context and states no "
+                      "triples (keys must be terms of a context or absolute IRIs)")
+
+
+def parse_jsonld(doc, base_iri: str | None, allow_empty: bool = False) -> tuple[list[Triple], set[str]]:
     """Parse decoded JSON-LD offline into raw (not yet normalised) triples."""
     if not isinstance(doc, (dict, list)):
         raise BadRequest("the body is JSON but not JSON-LD: expected an object or an array")
@@ -68,19 +75,21 @@ def parse_jsonld(doc, base_iri: str | None) -> tuple[list[Triple], set[str]]:
         triples = [q.triple for q in quads]
     except SyntaxError as e:
         raise BadRequest(f"the body is not valid JSON-LD: {e}") from None
-    if not triples:
-        raise BadRequest("the body is JSON but not JSON-LD: it has no @context and states no "
-                         "triples (keys must be terms of a context or absolute IRIs)")
+    if not triples and not allow_empty:
+        raise no_triples()
     return triples, versions
 
 
-def parse_body(body: bytes, media_type: str, base_iri: str | None,
-               max_depth: int = 64) -> tuple[list[Triple], set[str], object]:
-    """Parse a body of an accepted media type into raw triples, context versions and its JSON."""
+def parse_body(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,
+               allow_empty: bool = False) -> tuple[list[Triple], set[str], object]:
+    """Parse a body of an accepted media type into raw triples, context versions and its JSON.
+
+    `allow_empty` lets a JSON-LD body that yields no triple through (the validator explains why).
+    """
     media_type = (media_type or "application/ld+json").split(";")[0].strip().lower()
     if media_type in JSONLD_TYPES:
         document = read_json(body, max_depth)
-        raw, versions = parse_jsonld(document, base_iri)
+        raw, versions = parse_jsonld(document, base_iri, allow_empty)
         return raw, versions, document
     if media_type in TURTLE_TYPES + NTRIPLES_TYPES:
         fmt = ox.RdfFormat.TURTLE if media_type in TURTLE_TYPES else ox.RdfFormat.N_TRIPLES
@@ -93,8 +102,16 @@ def parse_body(body: bytes, media_type: str, base_iri: str | None,
     raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}, not {media_type}")
 
 
-def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64) -> Payload:
-    """Read a request body of an accepted media type into a normalised Payload."""
+def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,
+                 own: str | None = None) -> Payload:
+    """Read a request body of an accepted media type into a normalised Payload.
+
+    Refuses (422) what the store must not keep: IRIs a JSON-LD reader would drop, ill-typed
+    literals, dot segments, encoded slashes in IRIs under `own` (app.rdf.checks).
+    """
     raw, versions, document = parse_body(body, media_type, base_iri, max_depth)
+    if document is not None:
+        refuse_dropped_iris(document, base_iri)
     triples, notes = normalise(raw)
+    refuse_ill_typed(triples, own)
     return Payload(triples, versions, notes, document)

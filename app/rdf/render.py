@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter, defaultdict
 
 import pyoxigraph as ox
@@ -12,6 +13,11 @@ from app.namespaces import FAMILIES, PREFIXES, RDF, XSD
 from app.rdf.contexts import DEFAULT_CONTEXT_URL, V2_CONTEXT_URL, object_properties
 
 _NUMBER_TYPES = {XSD + "decimal", XSD + "integer", XSD + "double", XSD + "float"}
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+# Blank nodes embed at most this deep: two JSON levels each, well inside DFC_HUB_MAX_JSON_DEPTH.
+MAX_EMBEDDING = 16
 
 
 class JsonLdWriter:
@@ -46,61 +52,100 @@ class JsonLdWriter:
         return iri
 
     def _literal(self, lit: Literal):
+        """The JSON-LD value of a literal; never fails, whatever a stored literal holds."""
         dtype = lit.datatype.value if lit.datatype else None
         if lit.language:
             return {"@value": lit.value, "@language": lit.language}
+        text = lit.value
         if dtype in _NUMBER_TYPES:
             # DFC platforms send numbers as JSON numbers or strings; numbers keep their meaning.
-            text = lit.value
-            if text.lstrip("-").isdigit():
-                return int(text)
-            number = float(text)
-            if math.isfinite(number):
-                return number
-            # JSON has no NaN or infinity: keep the typed literal.
+            # An ill-typed or huge one (JSON has no NaN, Python no 5,000-digit int) stays typed.
+            try:
+                if _INTEGER.fullmatch(text):
+                    return int(text)
+                if _NUMBER.fullmatch(text) and math.isfinite(float(text)):
+                    return float(text)
+            except ValueError:
+                pass
             return {"@value": text, "@type": self.compact(dtype)}
-        if dtype == XSD + "boolean":
-            return lit.value == "true"
+        if dtype == XSD + "boolean" and text in _BOOLEANS:
+            return _BOOLEANS[text]
         if dtype in (None, XSD + "string", XSD + "dateTime", XSD + "date"):
             # Dates travel as strings in the DFC ecosystem; readers re-type them (normalise.py).
-            return lit.value
-        return {"@value": lit.value, "@type": self.compact(dtype)}
+            return text
+        return {"@value": text, "@type": self.compact(dtype)}
 
     def node_objects(self, triples: list[Triple]) -> list[dict]:
-        """Return node objects, blank nodes used once embedded where they are used."""
+        """Return node objects, blank nodes used once embedded where they are used.
+
+        Built without recursion, and blank nodes are embedded at most MAX_EMBEDDING levels
+        deep (deeper ones are written beside the others, by id): a payload nesting blank
+        nodes thousands deep renders like any other, as JSON our own readers accept.
+        """
         by_subject: dict = defaultdict(list)
         for t in triples:
             by_subject[t.subject].append(t)
         uses = Counter(t.object for t in triples if isinstance(t.object, BlankNode))
         embeddable = {b for b, n in uses.items() if n == 1 and b in by_subject}
+        tops = sorted((s for s in by_subject if s not in embeddable),
+                      key=lambda s: (isinstance(s, BlankNode), s.value))
+        order, embedded = self._layout(by_subject, embeddable, tops)
+        built: dict = {}
+        for subject in reversed(order):         # children before the nodes that embed them
+            built[subject] = self._node(subject, by_subject[subject], embedded, built)
+        return [built[s] for s in order if s not in embedded]
 
-        def node(subject, seen=()) -> dict:
-            obj: dict = {"@id": f"_:{subject.value}" if isinstance(subject, BlankNode) else subject.value}
-            if isinstance(subject, BlankNode) and subject in embeddable:
-                del obj["@id"]
-            props: dict = defaultdict(list)
-            for t in by_subject.get(subject, ()):
-                p = t.predicate.value
-                if p == RDF + "type":
-                    props["@type"].append(self.compact(t.object.value))
-                elif isinstance(t.object, Literal):
-                    props[self.compact(p)].append(self._literal(t.object))
-                elif isinstance(t.object, BlankNode) and t.object in embeddable and t.object not in seen:
-                    props[self.compact(p)].append(node(t.object, (*seen, subject)))
+    def _layout(self, by_subject, embeddable, tops) -> tuple[list, set]:
+        """Visit order (parents first) and the blank nodes embedded in their one user."""
+        order, embedded = [], set()
+        roots, seen = list(tops), set(tops)
+        # Blank nodes used once but unreachable from a top (a cycle of them) become tops too.
+        leftovers = iter(sorted(embeddable, key=lambda b: b.value))
+        i = 0
+        while True:
+            if i < len(roots):
+                root, i = roots[i], i + 1
+            else:
+                root = next((b for b in leftovers if b not in seen), None)
+                if root is None:
+                    return order, embedded
+                seen.add(root)
+            stack = [(root, 0)]
+            while stack:
+                subject, depth = stack.pop()
+                order.append(subject)
+                for t in by_subject.get(subject, ()):
+                    child = t.object
+                    if child in embeddable and child not in seen:
+                        seen.add(child)
+                        if depth < MAX_EMBEDDING:
+                            embedded.add(child)
+                            stack.append((child, depth + 1))
+                        else:
+                            roots.append(child)
+
+    def _node(self, subject, about, embedded, built) -> dict:
+        obj: dict = {} if subject in embedded else \
+            {"@id": f"_:{subject.value}" if isinstance(subject, BlankNode) else subject.value}
+        props: dict = defaultdict(list)
+        for t in about:
+            p = t.predicate.value
+            if p == RDF + "type":
+                props["@type"].append(self.compact(t.object.value))
+            elif isinstance(t.object, Literal):
+                props[self.compact(p)].append(self._literal(t.object))
+            elif t.object in embedded:
+                props[self.compact(p)].append(built[t.object])
+            else:
+                ref = f"_:{t.object.value}" if isinstance(t.object, BlankNode) else t.object.value
+                if p in self._coerced:
+                    props[self.compact(p)].append(self.compact(ref) if isinstance(t.object, NamedNode) else ref)
                 else:
-                    ref = f"_:{t.object.value}" if isinstance(t.object, BlankNode) else t.object.value
-                    if p in self._coerced:
-                        props[self.compact(p)].append(self.compact(ref) if isinstance(t.object, NamedNode) else ref)
-                    else:
-                        props[self.compact(p)].append({"@id": ref})
-            for key in sorted(props, key=lambda k: (k != "@type", k)):
-                values = sorted(props[key], key=_sort_key) if key != "@type" else sorted(props[key])
-                obj[key] = values[0] if len(values) == 1 else values
-            return obj
-
-        tops = [s for s in by_subject if s not in embeddable]
-        tops.sort(key=lambda s: (isinstance(s, BlankNode), s.value))
-        return [node(s) for s in tops]
+                    props[self.compact(p)].append({"@id": ref})
+        for key in sorted(props, key=lambda k: (k != "@type", k)):
+            values = sorted(props[key], key=_sort_key) if key != "@type" else sorted(props[key])
+            obj[key] = values[0] if len(values) == 1 else values
+        return obj
 
     def document(self, triples: list[Triple]) -> dict:
         """Return the compacted document: one node object, or an @graph."""

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from app.domain.kinds import CATALOG_TYPES, NOT_CATALOG
-from app.errors import BadRequest
+from app.errors import BadRequest, ShapeViolation
 from app.namespaces import HUB, RDF, RDF_TYPE, SH, b
-from app.rdf import parse_body
+from app.rdf import no_triples, parse_body
+from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed
 from app.rdf.normalise import normalise
 from app.validation import BySeverity, Validator, default_validator
 from app.validation import hints
@@ -72,18 +73,43 @@ class ConformanceReport(BySeverity):
                     ox.Triple(node, ox.NamedNode(SH + "resultMessage"), ox.Literal(r["message"])),
                     ox.Triple(node, ox.NamedNode(HUB + "hint"), ox.Literal(r["hint"])),
                     ox.Triple(node, ox.NamedNode(HUB + "hintCode"), ox.Literal(r["hintCode"]))]
-            for key, predicate in (("focusNode", "focusNode"), ("path", "resultPath"), ("value", "value")):
+            for key, predicate in (("focusNode", "focusNode"), ("value", "value")):
                 if r[key] is not None:
                     out.append(ox.Triple(node, ox.NamedNode(SH + predicate), _term(r[key], key != "value")))
+            if r["path"] is not None:
+                out += _path(node, r["path"])
         return out
 
 
 def _term(value: str, node: bool):
+    """A focus node or value as an RDF term; text that is no valid IRI stays a literal, never lost."""
     if value.startswith("_:"):
         return ox.BlankNode(value[2:])
     if node:
-        return ox.NamedNode(value)
+        try:
+            return ox.NamedNode(value)
+        except ValueError:      # the result's own hint says what is wrong with it (invalid-iri)
+            pass
     return ox.Literal(value)
+
+
+def _path(result, path: str) -> list[ox.Triple]:
+    """sh:resultPath: an IRI, or `a|b|…` as SHACL's sh:alternativePath list."""
+    has_path = ox.NamedNode(SH + "resultPath")
+    options = path.split("|")
+    try:
+        iris = [ox.NamedNode(p) for p in options]
+    except ValueError:
+        return [ox.Triple(result, has_path, ox.Literal(path))]
+    if len(iris) == 1:
+        return [ox.Triple(result, has_path, iris[0])]
+    alternative, cells = ox.BlankNode(), [ox.BlankNode() for _ in iris]
+    out = [ox.Triple(result, has_path, alternative),
+           ox.Triple(alternative, ox.NamedNode(SH + "alternativePath"), cells[0])]
+    for i, (cell, iri) in enumerate(zip(cells, iris)):
+        rest = cells[i + 1] if i + 1 < len(cells) else ox.NamedNode(RDF + "nil")
+        out += [ox.Triple(cell, ox.NamedNode(RDF + "first"), iri), ox.Triple(cell, ox.NamedNode(RDF + "rest"), rest)]
+    return out
 
 
 def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 64,
@@ -92,9 +118,12 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
     if profile not in ("auto", *PROFILES):
         raise BadRequest(f"profile must be one of auto, {', '.join(PROFILES)}; not {profile!r}",
                          parameter="profile")
-    raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth)
+    raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth, allow_empty=True)
     found: list[dict] = []
     triples, _notes = normalise(raw, found)
+    refused = _storage_results(document, triples)
+    if not raw and not refused:         # nothing readable, and nothing to explain why
+        raise no_triples()
     version, family, results = hints.detect_version(raw, versions)
     results += _shacl_results(triples, validator or default_validator())
     shaped = {(r["focusNode"], r["path"], r["value"]) for r in results}
@@ -103,6 +132,8 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
         # A SHACL result on the same value already says it, with the same hint.
         if (finding["focusNode"], finding["path"], finding["value"]) not in shaped:
             results.append(finding)
+    said = {(r["focusNode"], r["path"], r["value"]) for r in results}
+    results += [r for r in refused if (r["focusNode"], r["path"], r["value"]) not in said]
     profile, more = _profile_results(triples, profile)
     results += more
     _add_resources(results, triples)
@@ -112,6 +143,29 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
                                 r["path"] or "", r["value"] or "", r["hintCode"]))
     conforms = not any(r["severity"] == "Violation" for r in results)
     return ConformanceReport(conforms, version, profile, results)
+
+
+def _storage_results(document, triples) -> list[dict]:
+    """What the server would refuse before SHACL (app.rdf.checks): a payload it refuses never conforms."""
+    out = []
+    for refuse, args, code in ((refuse_dropped_iris, (document, PAYLOAD_BASE), "invalid-iri"),
+                               (refuse_ill_typed, (triples,), "ill-typed")):
+        if code == "invalid-iri" and document is None:
+            continue
+        try:
+            refuse(*args)
+        except ShapeViolation as e:
+            out += [{**{k: v.get(k) for k in ("severity", "focusNode", "path", "value", "message", "pointer")},
+                     "hint": _STORAGE_HINTS[code], "hintCode": code} for v in e.extra["violations"]]
+    return out
+
+
+_STORAGE_HINTS = {
+    "invalid-iri": "Percent-encode spaces and the characters < > \" { } | \\ ^ ` (a space is %20, | is %7C), "
+                   "or use a blank node \"_:name\" for a node with no IRI: JSON-LD readers drop such an IRI "
+                   "and everything said about it, and this server refuses it (422).",
+    "ill-typed": "Fix the value: the server refuses it (422) rather than store or lose it.",
+}
 
 
 def _shacl_results(triples, validator: Validator) -> list[dict]:

@@ -1,0 +1,148 @@
+"""What a payload may not carry into the store, found before anything is written (422 each).
+
+- Ill-typed literals: a lexical form its datatype cannot hold (`"x"^^xsd:decimal`), or a value
+  of another datatype than the term takes (a date as `dfc-b:quantity`). Stored, such a literal
+  would break every reader that trusts the datatype.
+- IRIs a JSON-LD processor would drop without a word (`"http://x/a b"`, `{"@id": "a|b"}`): the
+  sender would never learn that half its order vanished.
+- IRIs with dot segments (`…/offers/../../hub-a/offers/x`): once normalised they name another
+  resource than the one written.
+"""
+from __future__ import annotations
+
+import re
+
+from pyoxigraph import Literal, NamedNode
+
+from app.errors import ShapeViolation, violation
+from app.namespaces import DFC_B, HUB, XSD
+from app.rdf.contexts import object_properties
+from app.rdf.normalise import BOOLEANS, DATES, NUMERIC
+
+_DECIMAL_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)"
+# Lexical forms of the XSD datatypes DFC data uses (XML Schema 1.1, ASCII digits only).
+LEXICAL = {XSD + name: re.compile(pattern, re.ASCII) for name, pattern in {
+    "decimal": _DECIMAL_RE,
+    "integer": r"[+-]?\d+",
+    "int": r"[+-]?\d+",
+    "long": r"[+-]?\d+",
+    "nonNegativeInteger": r"\+?\d+",
+    "positiveInteger": r"\+?\d+",
+    "double": rf"{_DECIMAL_RE}([eE][+-]?\d+)?|[+-]?INF|NaN",
+    "float": rf"{_DECIMAL_RE}([eE][+-]?\d+)?|[+-]?INF|NaN",
+    "boolean": r"true|false|1|0",
+    "dateTime": r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?",
+    "date": r"-?\d{4,}-\d\d-\d\d(Z|[+-]\d\d:\d\d)?",
+}.items()}
+_NUMBERS = {XSD + n for n in ("decimal", "integer", "int", "long", "nonNegativeInteger",
+                              "positiveInteger", "double", "float")}
+# What each typed term takes, and how to say it. Dates may stay strings: real payloads carry
+# placeholders ("date") and free text where a date goes, and no reader computes with them.
+_TAKES = [(NUMERIC, _NUMBERS, "a number"), (DATES, {XSD + "dateTime", XSD + "date", XSD + "string"}, "a date"),
+          (BOOLEANS, {XSD + "boolean"}, "true or false")]
+_DOT_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)?")
+_ENCODED_SLASH = re.compile(r"%2f|%5c", re.IGNORECASE)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def well_formed(literal: Literal) -> bool:
+    """Whether a literal's text is valid for its datatype (datatypes we do not know pass)."""
+    pattern = LEXICAL.get(literal.datatype.value) if literal.datatype else None
+    return pattern is None or pattern.fullmatch(literal.value) is not None
+
+
+def refuse_ill_typed(triples, own: str | None = None) -> None:
+    """Refuse (422, each a violation) ill-typed literals, values of the wrong datatype, dot segments.
+
+    IRIs under `own` (the server's API base) may not hold an encoded slash or backslash either:
+    each of their segments is an id, and `%2F` would smuggle a path into one.
+    """
+    problems, odd = [], set()
+    for t in triples:
+        for term in (t.subject, t.object):
+            if not isinstance(term, NamedNode) or term in odd:
+                continue
+            if _has_dot_segment(term.value):
+                odd.add(term)
+                problems.append(violation(t.subject, t.predicate, term, f"{term.value} has a dot segment "
+                                          "(. or ..); send the IRI in its normal form"))
+            elif own and term.value.startswith(own) and _ENCODED_SLASH.search(term.value):
+                odd.add(term)
+                problems.append(violation(t.subject, t.predicate, term, f"{term.value} has an encoded slash "
+                                          "(%2F or %5C) in an id of this server"))
+        o = t.object
+        if not isinstance(o, Literal):
+            continue
+        if not well_formed(o):
+            problems.append(violation(t.subject, t.predicate, o, f"{o.value!r} is not a valid "
+                                      f"{_short(o.datatype.value)}"))
+            continue
+        for terms, datatypes, what in _TAKES:
+            if t.predicate.value in terms and not o.language and o.datatype.value not in datatypes:
+                problems.append(violation(t.subject, t.predicate, o, f"{_short(t.predicate.value)} takes "
+                                          f"{what}, not {o.value!r} ({_short(o.datatype.value)})"))
+    if problems:
+        raise ShapeViolation(f"{len(problems)} value(s) the server cannot store as sent",
+                             violations=problems)
+
+
+def refuse_dropped_iris(doc, base_iri: str | None) -> None:
+    """Refuse (422) JSON-LD whose IRIs a processor would drop: `@id`s, types and references."""
+    references = {iri.rsplit("#", 1)[-1] for iri in object_properties()}
+    problems = []
+    stack = [(doc, "", None, None)]       # (JSON value, its pointer, its key, its node's @id)
+    while stack:
+        node, pointer, key, focus = stack.pop()
+        if isinstance(node, list):
+            stack.extend((v, f"{pointer}/{i}", key, focus) for i, v in enumerate(node))
+        elif isinstance(node, dict):
+            here = node.get("@id") if isinstance(node.get("@id"), str) else (pointer or "/")
+            for k, v in node.items():
+                if k in ("@context", "@value", "@language"):
+                    continue
+                if k in ("@id", "@type") and isinstance(v, (str, list)):
+                    values = v if isinstance(v, list) else [v]
+                    problems += [_bad(s, f"{pointer}/{k}", here, k, base_iri) for s in values if isinstance(s, str)]
+                    continue
+                stack.append((v, f"{pointer}/{_escape(k)}", k, here))
+        elif isinstance(node, str) and key is not None and _local(key) in references:
+            problems.append(_bad(node, pointer, focus, key, base_iri))
+    problems = [p for p in problems if p is not None]
+    if problems:
+        raise ShapeViolation(f"{len(problems)} IRI(s) are not valid and would be lost",
+                             violations=problems)
+
+
+def _bad(text: str, pointer: str, focus, key, base_iri: str | None) -> dict | None:
+    if text.startswith(("_:", "@")) or text == "":
+        return None
+    candidate = text if _SCHEME.match(text) or base_iri is None else base_iri + text
+    try:
+        NamedNode(candidate)
+    except ValueError:
+        found = violation(focus, key, text, f"{text!r} is not a valid IRI (spaces and < > \" {{ }} | \\ ^ ` "
+                          "are not allowed); a JSON-LD reader would drop it silently")
+        found["pointer"] = pointer
+        return found
+    return None
+
+
+def _has_dot_segment(iri: str) -> bool:
+    m = _DOT_SEGMENT.match(iri)
+    path = m.group(1) if m and m.group(1) else ""
+    return any(segment in (".", "..") for segment in path.split("/"))
+
+
+def _local(key: str) -> str:
+    return re.split(r"[#:/]", key)[-1]
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _short(iri: str) -> str:
+    for prefix, ns in (("xsd:", XSD), ("dfc-b:", DFC_B), ("hub:", HUB)):
+        if iri.startswith(ns):
+            return prefix + iri[len(ns):]
+    return iri
