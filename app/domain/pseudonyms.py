@@ -11,6 +11,7 @@ person's. Those old IRIs can still be checked against a guessed id; new persons 
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -18,6 +19,7 @@ import secrets
 from pyoxigraph import Literal, NamedNode
 
 from app import queries
+from app.errors import StoreUnavailable
 from app.namespaces import RDF_TYPE, T
 from app.store import Store
 
@@ -38,6 +40,10 @@ class Pseudonyms:
     def __init__(self, store: Store):
         self.store = store
         self._key: bytes | None = None
+        # Drawn now, at startup, rather than by the first request that needs it: a request
+        # that is then refused must leave the store as it found it.
+        with contextlib.suppress(StoreUnavailable):
+            self.key()
 
     def person(self, persons: str, foreign_id: str) -> NamedNode:
         """The IRI under the `persons` collection of the person another platform calls `foreign_id`."""
