@@ -1,9 +1,9 @@
 """Pseudonyms of persons another platform names (a `mailto:`, a partner's person IRI).
 
 The hub stores such a person at `{hub}/persons/{12 hex}`, the same for every order of theirs.
-The 12 hex are an HMAC of the foreign id keyed with a secret the server draws once and keeps
-in the store (in a graph outside the analyst dataset, shared by every app process of the
-store): without the key, nobody can tell from a pseudonym whose it is, nor confirm a guess.
+The 12 hex are an HMAC of the foreign id keyed with a secret drawn when a hub first opens the
+store, and kept there (in a graph outside the analyst dataset, shared by every app process of
+the store): without the key, nobody can tell from a pseudonym whose it is, nor confirm a guess.
 
 Before the key, the 12 hex were the plain SHA-256 of the foreign id. A person stored so keeps
 that IRI: when they come back, the old pseudonym is found and used, so their orders stay one
