@@ -26,7 +26,7 @@ class Settings:
     close_grace_seconds: int = 3600       # sessions close automatically this long after endDate
     close_every_seconds: int = 60         # how often `serve` looks for sessions due (0: never)
     clock_start: str | None = None        # ISO 8601: the clock starts there and runs on (rehearsals, tests)
-    lock_ttl_seconds: int = 30            # a remote store's write lock outlives a killed holder this long
+    lock_ttl_seconds: float = 5.0         # a remote store's write lock outlives a killed holder this long
     sparql_timeout_seconds: float = 30.0  # an analyst query running longer answers 503
     sparql_max_queries: int = 2           # analyst queries running at once (503 beyond)
     sparql_max_result_bytes: int = 16 * 1024 * 1024

@@ -7,6 +7,7 @@ from app.analytics import Analytics
 from app.config import Settings
 from app.domain.agents import Authenticator
 from app.domain.clock import clock_from
+from app.domain.pseudonyms import Pseudonyms
 from app.domain.reservations import OrderBook
 from app.store import Store, open_store
 from app.validation import Validator
@@ -20,6 +21,7 @@ class Hub:
     auth: Authenticator
     orders: OrderBook
     analytics: Analytics
+    pseudonyms: Pseudonyms
 
     @classmethod
     def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
@@ -33,7 +35,7 @@ class Hub:
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
         book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
-        return cls(settings, store, Validator(), auth, book, Analytics(store, settings))
+        return cls(settings, store, Validator(), auth, book, Analytics(store, settings), Pseudonyms(store))
 
     def close(self) -> None:
         self.analytics.close()

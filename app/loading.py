@@ -25,8 +25,8 @@ def read_file(path: Path, base: str | None) -> Payload:
 
 
 def is_empty(store: Store) -> bool:
-    """Tell whether the store holds no resource at all."""
-    return not store.ask("ASK { GRAPH ?g { ?s ?p ?o } }")
+    """Tell whether the store holds no resource at all (the pseudonym key every store gets is none)."""
+    return not store.ask("ASK { GRAPH ?g { ?s ?p ?o } FILTER(?g != <urn:x-dfc-hub:pseudonym-key>) }")
 
 
 def reset(store: Store) -> None:

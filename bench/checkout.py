@@ -433,7 +433,7 @@ class InProcess:
                 agent = hub.auth.agent(token)
                 payload = read_payload(body, JSONLD, collection, hub.settings.max_json_depth)
                 hub.validator.require(payload.triples)
-                incoming = orders.from_payload(payload.triples, None, ns, self.w.base)
+                incoming = orders.from_payload(payload.triples, None, ns, self.w.base, hub.pseudonyms.person)
                 return hub.orders.save(ns, incoming, agent).status, ""
             except HubError as e:
                 return e.status, json.dumps(e.problem(), default=str)

@@ -4,13 +4,19 @@ attempts to reach a person's data, which must all come back empty.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import csv
+import hashlib
 import io
 import json
+import os
 import re
 import threading
+import time
 import warnings
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -27,6 +33,8 @@ DFC_B = "https://github.com/datafoodconsortium/ontology/releases/latest/download
 PREFIXES = f"PREFIX dfc-b: <{DFC_B}>\nPREFIX hub: <https://w3id.org/dfc-order-hub/ns#>\n"
 COUNT_OFFERS = PREFIXES + "SELECT (COUNT(?o) AS ?n) WHERE { ?o a dfc-b:Offer }"
 OFFERS = PREFIXES + "CONSTRUCT { ?o a dfc-b:Offer } WHERE { ?o a dfc-b:Offer }"
+CTX = "https://www.datafoodconsortium.org"
+JSONLD = "application/ld+json"
 SECRETS = [*CUSTOMERS, *CUSTOMERS.values(), "secret", "Person", "urn:x-dfc-hub"]
 
 
@@ -365,6 +373,95 @@ def test_documents_that_describe_a_person_stay_out_whole(hub):
         store.update(f"DROP GRAPH <{legacy}> ; DROP GRAPH <{chosen}> ; DROP GRAPH <{person}>")
 
 
+def order_at_hub_a(hub, buyer, *extra, **on_order) -> str:
+    """POST a Draft order (it reserves nothing) to Hub A as Hub A; return its IRI."""
+    s, _ = hub
+    doc = {"@context": CTX, "@graph": [
+        {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": buyer, "dfc-b:hasOrderStatus": "dfc-v:Draft",
+         "dfc-b:belongsTo": f"{s.api}/hub-a/sale_sessions/week-48", **on_order,
+         "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                           "dfc-b:concerns": f"{s.api}/hub-a/offers/jean-carrots"}}, *extra]}
+    r = s.http.post(f"{s.api}/hub-a/orders", json=doc, headers={**s.tokens["hub-a"], "Content-Type": JSONLD})
+    assert r.status_code == 201, r.text
+    return r.headers["Location"]
+
+
+@contextlib.contextmanager
+def orders_at_hub_a(hub):
+    """Collect orders placed in the block; delete them afterwards (the module's data stays as played)."""
+    s, _ = hub
+    placed = []
+    try:
+        yield placed
+    finally:
+        for order in placed:
+            assert s.http.delete(order, headers=s.tokens["hub-a"]).status_code == 204
+
+
+def buyer_of(hub, order: str) -> str:
+    return rows(sparql(hub, PREFIXES + f"SELECT ?b WHERE {{ <{order}> dfc-b:orderedBy ?b }}"))[0]["b"]
+
+
+def test_a_foreign_persons_pseudonym_is_keyed_and_stable(hub):
+    """An analyst who guesses an email cannot confirm it from the pseudonym: it is keyed with the
+    server's secret, not the id's plain hash; the same person still gets the same one."""
+    s, _ = hub
+    bob = "mailto:bob@private.example"
+    person = {"@id": bob, "@type": "dfc-b:Person", "dfc-b:email": "bob@private.example"}
+    with orders_at_hub_a(hub) as placed:
+        placed += [order_at_hub_a(hub, bob, person), order_at_hub_a(hub, bob, person)]
+        pseudonym = buyer_of(hub, placed[0])
+        assert buyer_of(hub, placed[1]) == pseudonym
+        assert re.fullmatch(rf"{re.escape(s.api)}/hub-a/persons/[0-9a-f]{{12}}", pseudonym)
+        guessed = f"{s.api}/hub-a/persons/{hashlib.sha256(bob.encode()).hexdigest()[:12]}"
+        assert pseudonym != guessed
+        r = sparql(hub, PREFIXES + f"ASK {{ ?o dfc-b:orderedBy <{guessed}> }}")
+        assert r.status_code == 200 and r.json()["boolean"] is False
+
+
+def test_a_person_pseudonymised_before_keys_keeps_their_pseudonym(hub):
+    """A person stored under the old, unkeyed pseudonym is found again: their orders stay one person's."""
+    s, app = hub
+    carol = "mailto:carol@private.example"
+    old = f"{s.api}/hub-a/persons/{hashlib.sha256(carol.encode()).hexdigest()[:12]}"
+    store = app.extensions["dfc_hub"].store
+    store.update(PREFIXES + f'INSERT DATA {{ GRAPH <{old}> {{ <{old}> a dfc-b:Person ; dfc-b:firstName "Carol" }} }}')
+    try:
+        with orders_at_hub_a(hub) as placed:
+            placed.append(order_at_hub_a(hub, carol, {"@id": carol, "@type": "dfc-b:Person"}))
+            assert buyer_of(hub, placed[0]) == old
+    finally:
+        store.update(f"DROP GRAPH <{old}>")
+
+
+def assert_no_analyst_sees(hub, *secrets):
+    for query in ("SELECT * WHERE { ?s ?p ?o }", "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
+                  PREFIXES + "SELECT ?x WHERE { ?s dfc-b:firstName|dfc-b:email|dfc-b:street|dfc-b:description ?x }"):
+        r = sparql(hub, query)
+        assert r.status_code == 200
+        for secret in secrets:
+            assert secret not in r.text, (secret, query)
+    # An enterprise's own public profile is no person's: it stays.
+    assert sparql(hub, PREFIXES + "ASK { ?e a dfc-b:Enterprise }").json()["boolean"] is True
+
+
+def test_a_buyer_sent_without_the_person_type_reaches_no_analyst(hub):
+    untyped = {"dfc-b:firstName": "Eve", "dfc-b:email": "eve.secret@example.org",
+               "dfc-b:hasAddress": {"@type": "dfc-b:Address", "dfc-b:street": "1 Secret Lane"}}
+    with orders_at_hub_a(hub) as placed:
+        placed.append(order_at_hub_a(hub, untyped))
+        assert_no_analyst_sees(hub, "Eve", "eve.secret", "Secret Lane")
+
+
+def test_an_address_or_a_note_on_a_customer_order_reaches_no_analyst(hub):
+    typed = {"@id": "_:frank", "@type": "dfc-b:Person", "dfc-b:firstName": "Frank"}
+    with orders_at_hub_a(hub) as placed:
+        placed.append(order_at_hub_a(hub, "_:frank", typed, **{
+            "dfc-b:hasAddress": {"@type": "dfc-b:Address", "dfc-b:street": "2 Hidden Road", "dfc-b:city": "Lyon"}}))
+        placed.append(order_at_hub_a(hub, "_:frank", typed, **{"dfc-b:description": "ring twice, 3rd floor"}))
+        assert_no_analyst_sees(hub, "Frank", "Hidden Road", "ring twice")
+
+
 # --- limits ---------------------------------------------------------------------------------
 
 SLOW = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"       # every triple, cubed
@@ -379,6 +476,79 @@ def test_a_query_past_the_timeout_answers_503(tmp_path, backend):
         problem = r.json()
         assert problem["type"].endswith("/query-timeout") and "DFC_HUB_SPARQL_TIMEOUT_SECONDS" in problem["detail"]
         assert problem["timeoutSeconds"] == 0.05
+
+
+# Every triple to the fourth power, counted: no answer before the deadline, nor for hours after.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+# Cubed: still far past any deadline, and a shape whose evaluation Oxigraph's server checks
+# against its --timeout-s (it does not check while it builds a join's side: README.md).
+CUBED = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def children(marker: str) -> list[int]:
+    """Processes started by this test process whose command line holds `marker`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue                                    # gone meanwhile
+        if ppid == os.getpid() and marker in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def computing(pid: int) -> bool:
+    """Whether any thread of `pid` is running or waiting for a CPU (state R)."""
+    states = []
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        with contextlib.suppress(OSError):
+            states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
+    return "R" in states
+
+
+def settles(pid: int, within: float = 30.0) -> bool:
+    """Whether `pid` stops computing (ten idle looks in a row) before `within` seconds pass."""
+    deadline, idle = time.monotonic() + within, 0
+    while time.monotonic() < deadline:
+        idle = 0 if computing(pid) else idle + 1
+        if idle >= 10:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("backend, timeout, query", [("embedded", 0.5, RUNAWAY), ("remote", 0.5, CUBED),
+                                                     ("remote", 20.0, CUBED)],
+                         ids=["embedded", "remote-app-stops-first", "remote-server-stops-first"])
+def test_timed_out_queries_really_stop_and_their_slots_come_back(tmp_path, backend, timeout, query):
+    """Two runaway queries take both slots (DFC_HUB_SPARQL_MAX_QUERIES=2) and time out; then a
+    cheap query answers, and nothing computes on: the embedded store's workers are killed, a
+    remote server (run with --timeout-s 1) ends its queries itself, and when it does so before
+    the app's deadline its cut-short answer is a 503 too, never a 200."""
+    settings = {"sparql_timeout_seconds": timeout, "sparql_max_queries": 2}
+    with served(backend, tmp_path, make_app, ADMIN, server_timeout=1, **settings) as (s, app):
+        url = f"{s.base}/sparql"
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            runaway = list(pool.map(lambda _: requests.get(url, params={"query": query}, headers=s.admin,
+                                                           timeout=60), range(2)))
+        for r in runaway:
+            assert r.status_code == 503 and r.json()["type"].endswith("/query-timeout"), r.text
+        if backend == "embedded":
+            workers = children("query_worker.py")
+            assert not [pid for pid in workers if computing(pid)]     # idle in the pool, if any
+        else:
+            address = app.extensions["dfc_hub"].settings.store.split("//", 1)[1]
+            [server] = children(f"--bind {address}")
+            assert settles(server), "oxigraph serve computes on after the queries timed out"
+        # The slots come back a moment after the 503s: once the killed worker's job has
+        # returned; once a remote query's read has timed out (the request gave up first).
+        deadline = time.monotonic() + 10 * timeout
+        while (r := s.http.get(url, params={"query": COUNT_OFFERS}, headers=s.admin)).status_code == 503 \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rows(r) == [{"n": "5"}]
 
 
 def test_a_result_past_the_size_limit_answers_400(tmp_path):
@@ -414,3 +584,23 @@ def test_abandoned_queries_hold_their_slot_and_never_pile_up():
     finally:
         release.set()
         runner.close()
+
+
+def test_closing_the_runner_stops_the_queries_still_running():
+    runner = QueryRunner(timeout=60, max_running=1, max_bytes=100)
+    started, stopped = threading.Event(), threading.Event()
+
+    def job(out):                        # a query its store can stop, as the embedded one can
+        out.stop_with(stopped.set)
+        started.set()
+        stopped.wait(60)
+
+    caller = threading.Thread(target=runner.run, args=(job,))
+    caller.start()
+    try:
+        assert started.wait(30)
+        runner.close()
+        assert stopped.is_set()
+    finally:
+        stopped.set()
+        caller.join(60)

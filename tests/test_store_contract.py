@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import signal
+import subprocess
+import sys
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -547,7 +551,8 @@ def test_the_remote_write_lock_excludes_other_hosts_and_outlives_a_dead_holder_b
     there = RemoteStore(f"{oxigraph_url}/query", f"{oxigraph_url}/update", None, lock_ttl=5)
     there._lock_path += ".other-host"           # another machine: its own lock file
     here.update("DROP ALL")
-    here._store_lock.acquire()                  # a holder that then dies without releasing
+    here._store_lock.acquire()                  # a holder that then dies without releasing:
+    here._store_lock.close()                    # its heartbeat stops
     got = threading.Event()
 
     def writer():
@@ -564,3 +569,45 @@ def test_the_remote_write_lock_excludes_other_hosts_and_outlives_a_dead_holder_b
         assert here.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]["n"].value == "1"
     here.close()
     there.close()
+
+
+def test_a_live_holder_keeps_the_remote_lock_past_its_ttl_and_a_killed_one_frees_it_within_a_few(
+        oxigraph_url, tmp_path):
+    """A process holding the lock for many TTLs keeps it (its heartbeat renews it); SIGKILLed,
+    it blocks another host's process for about one TTL, the default TTL being seconds."""
+    from app.config import Settings
+
+    assert Settings.load(environ={}).lock_ttl_seconds <= 5     # a dead holder blocks for seconds
+    ttl = 1.0
+    tests = Path(__file__).resolve().parent
+    holder = subprocess.Popen([sys.executable, "-c", f"from support import hold_the_lock; "
+                               f"hold_the_lock({f'sparql:{oxigraph_url}'!r}, {ttl})"],
+                              cwd=tests, stdout=subprocess.PIPE)
+    there = RemoteStore(f"{oxigraph_url}/query", f"{oxigraph_url}/update", None, lock_ttl=ttl)
+    there._lock_path += ".other-host"           # another machine: its own lock file
+    got, release = threading.Event(), threading.Event()
+
+    def writer():
+        with there.write_lock():
+            got.set()
+            release.wait(60)
+
+    thread = threading.Thread(target=writer)
+    try:
+        assert holder.stdout.readline() == b"held\n"
+        thread.start()
+        assert not got.wait(4 * ttl), "the lock was taken from a live holder"
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        killed = time.monotonic()
+        assert got.wait(60)
+        assert time.monotonic() - killed < 3 * ttl, "a killed holder blocked the others for several TTLs"
+    finally:
+        release.set()
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        holder.stdout.close()
+        if thread.is_alive():
+            thread.join(60)
+        there.close()

@@ -1,14 +1,13 @@
 """Analyst queries on worker threads: a deadline, a bounded number at once, a bounded result.
 
-Neither backend lets Python interrupt a running query: pyoxigraph evaluates in Rust (releasing
-the GIL, so the request thread stays free to answer), Oxigraph's server computes on after we
-stop listening. So a query that outlives its deadline is answered 503 at once and abandoned,
-and what it can cost afterwards is bounded instead:
-- it keeps one of `max_running` slots until the store returns; while every slot is taken, new
-  queries answer 503 at once rather than queue, so abandoned queries never pile up;
-- the next time it writes a result chunk it is stopped (streaming results such as a plain
-  SELECT stop within milliseconds; a sort or an aggregate first runs to its end);
-- a result never grows past `max_bytes` in memory.
+A query that outlives its deadline is answered 503 at once, and then stopped by whoever can:
+- the job registers how to stop it (`Output.stop_with`): the embedded store runs it in a child
+  process, killed here at the deadline (app/store/snapshots.py); a remote Oxigraph ends it at
+  its own `--timeout-s`, and our read of its answer times out;
+- it keeps one of `max_running` slots until its job returns (at once, once stopped); while every
+  slot is taken, new queries answer 503 at once rather than queue, so nothing piles up;
+- the next time it writes a result chunk it is stopped too, and a result never grows past
+  `max_bytes` in memory.
 """
 from __future__ import annotations
 
@@ -32,6 +31,24 @@ class Output(io.RawIOBase):
         self._buffer = io.BytesIO()
         self._max_bytes = max_bytes
         self.abandoned = threading.Event()
+        self._stop = None
+        self._stop_lock = threading.Lock()
+
+    def stop_with(self, stop: Callable[[], None]) -> None:
+        """Call `stop()` when the query is abandoned (now, if it already is)."""
+        with self._stop_lock:
+            self._stop = stop
+            if not self.abandoned.is_set():
+                return
+        stop()
+
+    def abandon(self) -> None:
+        """Nobody waits any more: refuse further writes and stop the query if the job said how."""
+        with self._stop_lock:
+            self.abandoned.set()
+            stop = self._stop
+        if stop is not None:
+            stop()
 
     def writable(self) -> bool:
         return True
@@ -56,6 +73,8 @@ class QueryRunner:
         self.timeout, self.max_bytes = timeout, max_bytes
         self._slots = threading.BoundedSemaphore(max_running)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_running, thread_name_prefix="analyst-query")
+        self._running: set[Output] = set()
+        self._running_lock = threading.Lock()
 
     def run(self, job: Callable[[Output], None]) -> bytes:
         """Run `job(output)`; return what it wrote, or raise its error, 503 when late or busy."""
@@ -71,18 +90,26 @@ class QueryRunner:
         try:
             future.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
-            out.abandoned.set()
+            out.abandon()
             raise QueryTimeout(f"the query did not finish within {self.timeout:g} s "
                                "(DFC_HUB_SPARQL_TIMEOUT_SECONDS); narrow it, or add a LIMIT",
                                timeoutSeconds=self.timeout) from None
         return out.value()
 
     def _work(self, job, out: Output) -> None:
+        with self._running_lock:
+            self._running.add(out)
         try:
             job(out)
         finally:
+            with self._running_lock:
+                self._running.discard(out)
             self._slots.release()
 
     def close(self) -> None:
-        """Stop taking queries; abandoned ones finish on their own threads."""
+        """Stop taking queries, and stop those still running where their jobs said how."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._running_lock:
+            running = list(self._running)
+        for out in running:
+            out.abandon()

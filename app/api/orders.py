@@ -85,7 +85,7 @@ def place_order(ent, eid, seg):
     _caller()
     key = _key()
     payload = _read_order(ns.collection(ORDERS))
-    incoming = orders.from_payload(payload.triples, None, ns, base_url())
+    incoming = orders.from_payload(payload.triples, None, ns, base_url(), hub().pseudonyms.person)
     return _answer(_book().save(ns, incoming, agent(), key=key))
 
 
@@ -101,7 +101,7 @@ def put_order(ent, eid, seg, oid):
     _caller()
     key = _key()
     payload = _read_order(target.value)
-    incoming = orders.from_payload(payload.triples, target, ns, base_url())
+    incoming = orders.from_payload(payload.triples, target, ns, base_url(), hub().pseudonyms.person)
     return _answer(_book().save(ns, incoming, agent(), target=target, check=check_if_match, key=key))
 
 
@@ -141,7 +141,7 @@ def put_line(ent, eid, seg, oid, lseg, lid):
     payload = read_body(line.value)
     sent = orders.line_from_payload(payload.triples, line)
     whole = orders.replace_line(triples, iri, line, sent)
-    incoming = orders.from_payload(whole, iri, ns, base_url())
+    incoming = orders.from_payload(whole, iri, ns, base_url(), hub().pseudonyms.person)
     answer = _book().save(ns, incoming, agent(), target=iri, key=_key(),
                           check=lambda current: _unchanged(current, triples, line))
     return _answer(Answer(answer.status, None, orders.line_triples(answer.triples, line)))
@@ -159,7 +159,7 @@ def delete_line(ent, eid, seg, oid, lseg, lid):
     ns, iri, triples = _order(eid, oid)
     line = _line(triples, iri, lid)
     incoming = orders.from_payload(orders.drop_line(triples, iri, line), iri, ns,
-                                   base_url())
+                                   base_url(), hub().pseudonyms.person)
     _book().save(ns, incoming, agent(), target=iri, key=_key(),
                  check=lambda current: _unchanged(current, triples, line))
     return Response(status=204)

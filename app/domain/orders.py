@@ -8,7 +8,6 @@ catalogue by sending an order.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 import secrets
 from decimal import Decimal
@@ -140,8 +139,11 @@ def check_size(triples: list[Triple], max_lines: int) -> None:
 
 
 def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Namespace,
-                 base_url: str) -> Incoming:
-    """Shape a payload into the order document it asks for (POST: target None)."""
+                 base_url: str, pseudonym=None) -> Incoming:
+    """Shape a payload into the order document it asks for (POST: target None).
+
+    `pseudonym(persons, foreign_id)` names a person another platform identifies
+    (app/domain/pseudonyms.py); without it, such a person is refused."""
     collection = ns.collection(ORDERS)
     iri, triples = docs.single_document(triples, ORDERS, target, collection, base_url)
     if target is None and not ns.owns(iri.value):
@@ -162,7 +164,7 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
         renames[placeholder_session] = BlankNode()   # `…/SalesSession/#`: described, not named
     triples = docs.rename(triples, renames)
     line_nodes = [renames.get(n, n) for n in line_nodes]
-    person = _person(triples, iri, ns, base_url)
+    person = _person(triples, iri, ns, base_url, pseudonym)
     # One walk from the order, its lines and a described session: each triple is taken once,
     # however many lines share a blank node, so a big order costs its size, not its size squared.
     roots = [iri, *line_nodes]
@@ -243,7 +245,7 @@ def _quantity(doc: Indexed, line) -> Decimal | None:
     return q if q is not None else number(doc.first(line, T.quantity))
 
 
-def _person(triples, order, ns: docs.Namespace, base_url: str):
+def _person(triples, order, ns: docs.Namespace, base_url: str, pseudonym=None):
     """The buyer when the payload describes it as a Person: (IRI, its triples, node as sent)."""
     node = buyer(triples, order)
     if node is None or Triple(node, RDF_TYPE, T.Person) not in triples:
@@ -255,8 +257,10 @@ def _person(triples, order, ns: docs.Namespace, base_url: str):
         iri = person_iri(node, ns, base_url)     # a person IRI of this hub's: the same person again
     else:
         # Another platform's id for the person (perhaps a mailto:) is neither ours to write
-        # nor safe to show: the hub keeps a stable pseudonym of it, under its own namespace.
-        iri = NamedNode(f"{persons}/{hashlib.sha256(node.value.encode()).hexdigest()[:12]}")
+        # nor safe to show: the hub keeps a stable, keyed pseudonym of it, in its own namespace.
+        if pseudonym is None:
+            raise BadRequest("a person another platform names cannot be stored here", pointer="/orderedBy")
+        iri = pseudonym(persons, node.value)
     return iri, docs.rename(subtree(triples, node), {node: iri}), node
 
 

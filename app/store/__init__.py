@@ -6,13 +6,13 @@ import os
 from app.errors import QueryError
 from app.store.base import Store
 from app.store.embedded import EmbeddedStore
-from app.store.remote import RemoteStore
+from app.store.remote import DEFAULT_LOCK_TTL, RemoteStore
 
 __all__ = ["QueryError", "Store", "open_store"]
 
 
 def open_store(spec: str, query_url: str | None = None, update_url: str | None = None,
-               graph_store_url: str | None = None, lock_ttl: float = 30.0) -> Store:
+               graph_store_url: str | None = None, lock_ttl: float = DEFAULT_LOCK_TTL) -> Store:
     """Open the store named by `spec`; endpoint overrides apply to `sparql:` only."""
     kind, _, rest = spec.partition(":")
     if kind == "memory":

@@ -12,6 +12,7 @@ from pyoxigraph import NamedNode, Quad, Triple
 from app.errors import InvalidQuery, QueryError, StoreUnavailable
 from app.queries import bind
 from app.store.base import N_TRIPLES, Bindings, Store
+from app.store.snapshots import SnapshotReader, Snapshots
 
 _RESULTS = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
             "application/sparql-results+xml": ox.QueryResultsFormat.XML,
@@ -31,6 +32,7 @@ class EmbeddedStore(Store):
             self._store = ox.Store(path) if path else ox.Store()
         self._lock = threading.RLock()
         self.generation = 0     # bumped by every write: this process is the store's only writer
+        self._snapshots = Snapshots(self, self._lock, path)
 
     def select(self, query: str, bindings: Bindings = None) -> list[dict]:
         text = bind(query, bindings)
@@ -51,8 +53,8 @@ class EmbeddedStore(Store):
 
     def query_to(self, query, default_graph, named_graphs, media_type: str, out: BinaryIO,
                   timeout: float | None = None) -> None:
-        # The query runs in the caller's thread (pyoxigraph releases the GIL while it works);
-        # `timeout` is the caller's to enforce: an embedded query cannot be interrupted.
+        # The query runs in the caller's thread and cannot be interrupted: a client's query,
+        # which may run for ever, goes through `reader()` instead.
         try:
             result = self._store.query(query, default_graph=list(default_graph),
                                        named_graphs=list(named_graphs))
@@ -113,6 +115,12 @@ class EmbeddedStore(Store):
             self._store.bulk_extend(quads)
 
     @contextlib.contextmanager
+    def reader(self, max_bytes: int) -> Iterator[SnapshotReader]:
+        """A snapshot as of now, read in a child process: `cancel()` kills it, stopping its query."""
+        with self._snapshots.reader(max_bytes) as reader:
+            yield reader
+
+    @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
         with self._lock:
             yield
@@ -120,6 +128,7 @@ class EmbeddedStore(Store):
     def close(self) -> None:
         # Dropping the last reference releases the RocksDB lock, so the directory can be
         # opened again (by this process or another); closing twice is harmless.
+        self._snapshots.close()
         with self._lock:
             store = self.__dict__.pop("_store", None)
             if store is not None:

@@ -17,13 +17,18 @@ import pyoxigraph as ox
 import requests
 from pyoxigraph import NamedNode, Quad, Triple
 
-from app.errors import InvalidQuery, QueryError, StoreUnavailable
+from app.errors import InvalidQuery, QueryError, QueryTimeout, StoreUnavailable
 from app.queries import bind, to_sparql
 from app.store.base import Bindings, Store
 
 _NT = "application/n-triples"
 _JSON = "application/sparql-results+json"
 _UNAVAILABLE = {502, 503, 504}
+# Seconds a killed holder's write lock outlives it (the heartbeat keeps a live holder's).
+DEFAULT_LOCK_TTL = 5.0
+# What `oxigraph serve --timeout-s` appends to a 200 answer it has cut short; no complete
+# result in any format ends with it.
+_CANCELLED = b"The SPARQL operation has been cancelled"
 
 
 class RemoteStore(Store):
@@ -37,7 +42,7 @@ class RemoteStore(Store):
     """
 
     def __init__(self, query_url: str, update_url: str, store_url: str | None, timeout: float = 30.0,
-                 lock_ttl: float = 30.0):
+                 lock_ttl: float = DEFAULT_LOCK_TTL):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
         self.timeout = timeout
         self._local = threading.local()
@@ -99,10 +104,15 @@ class RemoteStore(Store):
             with self._http.post(self.query_url, data=form, headers={"Accept": media_type}, stream=True,
                                  timeout=(self.timeout, timeout or self.timeout)) as r:
                 _check(r, InvalidQuery)
+                tail = b""
                 for chunk in r.iter_content(64 * 1024):
                     out.write(chunk)
+                    tail = (tail + chunk)[-len(_CANCELLED) - 16:]
         except requests.RequestException as e:
             raise StoreUnavailable(f"the SPARQL server did not answer: {e}") from e
+        if tail.rstrip().endswith(_CANCELLED):
+            raise QueryTimeout("the SPARQL server stopped the query at its own timeout (oxigraph serve "
+                               "--timeout-s); narrow it, or add a LIMIT")
 
     def _update(self, update: str) -> None:
         if update:
@@ -149,6 +159,7 @@ class RemoteStore(Store):
                         lock_file.close()  # closing the descriptor releases the flock
 
     def close(self) -> None:
+        self._store_lock.close()
         with self._sessions_lock:
             sessions, self._sessions = self._sessions, []
         for session in sessions:
@@ -163,12 +174,18 @@ class _StoreLock:
     holds the lock only if its token is alone, else it takes it back and tries again after a
     random pause. Each request sees every update committed before it starts, so of two
     processes whose tokens overlap, the one that lists second sees both: at most one is ever
-    alone. Tokens carry an expiry, so a process killed while holding the lock blocks the others
-    for `ttl` seconds at most. A holder is trusted to finish within `ttl` (writes take
-    milliseconds): there is no renewal and no fencing, and expiry is judged by each process's
-    own clock, so hosts must keep their clocks within `ttl` of each other (NTP does). The
-    store's NOW() would be the better clock, but Oxigraph 0.5 computes no NOW() + duration in
-    an update's BIND.
+    alone.
+
+    Tokens carry an expiry `ttl` ahead, so a process killed while holding the lock blocks the
+    others for `ttl` at most (5 s by default). A live holder keeps its token: a heartbeat thread
+    moves the expiry `ttl` ahead again every `ttl / 4` while the lock is held, however long the
+    holder works; the renewal only rewrites a token still in the store, so it never brings back
+    one released or expired. What the lock trusts, then: a live holder's heartbeat reaches the
+    store at least once per `ttl` (a process stopped or starved for a whole `ttl` — SIGSTOP, a
+    paused VM — loses the lock while it may still write: there is no fencing), and expiry is
+    judged by each process's own clock, so hosts keep their clocks within a fraction of `ttl`
+    of each other (NTP does). The store's NOW() would be the better clock, but Oxigraph 0.5
+    computes no NOW() + duration in an update's BIND.
     """
 
     GRAPH = "<urn:x-dfc-hub:write-lock>"
@@ -176,6 +193,10 @@ class _StoreLock:
 
     def __init__(self, store: "RemoteStore", ttl: float):
         self.store, self.ttl, self.token = store, ttl, None
+        self._stamped = 0.0                  # when the held token's expiry was last set
+        self._mutex = threading.Lock()       # token and stamp, between holder and heartbeat
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     def acquire(self) -> None:
         pause = 0.001
@@ -190,16 +211,56 @@ class _StoreLock:
             if token not in [str(r["t"]) for r in rows]:     # never loop on a store that drops it
                 raise StoreUnavailable("the SPARQL server did not keep the write lock's token")
             if [str(r["t"]) for r in rows] == [token]:
-                self.token = token
+                with self._mutex:
+                    self.token, self._stamped = token, now
+                self._start_heartbeat()
                 return
             self._drop(token)
             time.sleep(random.uniform(0, pause))
             pause = min(pause * 2, 0.05)
 
     def release(self) -> None:
-        token, self.token = self.token, None
+        with self._mutex:
+            token, self.token = self.token, None
         if token is not None:
             self._drop(token)
+
+    def close(self) -> None:
+        """Stop the heartbeat (a token still held then expires after `ttl`)."""
+        self._stop.set()
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None or not self._heartbeat.is_alive() or self._stop.is_set():
+            self._stop = threading.Event()
+            self._heartbeat = threading.Thread(target=self._beat, args=(self._stop,),
+                                               name="store-lock-heartbeat", daemon=True)
+            self._heartbeat.start()
+
+    def _beat(self, stop: threading.Event) -> None:
+        # One thread per store until it closes: it renews whichever token is held when it wakes.
+        with requests.Session() as http:
+            while not stop.wait(self.ttl / 4):
+                with self._mutex:
+                    token, due = self.token, time.time() - self._stamped >= self.ttl / 4
+                if token is None or not due:
+                    continue
+                now = time.time()
+                with contextlib.suppress(StoreUnavailable, QueryError):   # try again next beat
+                    self._renew(http, token, now)
+
+    def _renew(self, http: requests.Session, token: str, now: float) -> None:
+        text = (f"DELETE {{ GRAPH {self.GRAPH} {{ {token} {self.EXPIRES} ?e }} }} "
+                f"INSERT {{ GRAPH {self.GRAPH} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }} }} "
+                f"WHERE {{ GRAPH {self.GRAPH} {{ {token} {self.EXPIRES} ?e }} }}")
+        try:
+            r = http.post(self.store.update_url, data=text.encode(), timeout=self.ttl,
+                          headers={"Content-Type": "application/sparql-update"})
+        except requests.RequestException as e:
+            raise StoreUnavailable(f"the SPARQL server did not answer: {e}") from e
+        _check(r, QueryError)
+        with self._mutex:
+            if self.token == token:
+                self._stamped = now
 
     def _drop(self, token: str) -> None:
         self._update(f"DELETE WHERE {{ GRAPH {self.GRAPH} {{ {token} ?p ?o }} }}")

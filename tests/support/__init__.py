@@ -54,3 +54,15 @@ def take_in_process(spec: str, attempts: int, start, results) -> None:
         results.put(take_many(store, attempts))
     finally:
         store.close()
+
+
+def hold_the_lock(spec: str, ttl: float) -> None:
+    """Child process body: take a remote store's write lock, say "held", then hold it for ever."""
+    import sys
+    import time
+    store = open_store(spec, lock_ttl=ttl)
+    with store.write_lock():
+        sys.stdout.write("held\n")
+        sys.stdout.flush()
+        while True:
+            time.sleep(60)

@@ -116,9 +116,10 @@ def _add_beans(s: Scenario) -> None:
 
 
 @contextlib.contextmanager
-def served(backend: str, tmp_path, make_app, admin_token: str, **settings) -> Iterator[tuple[Scenario, object]]:
-    """Serve an app on `backend` ("embedded" or "remote": a real `oxigraph serve`) over HTTP,
-    play the week on it; yield (scenario, app)."""
+def served(backend: str, tmp_path, make_app, admin_token: str, server_timeout: int = 60,
+           **settings) -> Iterator[tuple[Scenario, object]]:
+    """Serve an app on `backend` ("embedded" or "remote": a real `oxigraph serve`, ending queries
+    after `server_timeout` seconds) over HTTP, play the week on it; yield (scenario, app)."""
     from app.domain.clock import ManualClock
     from support.oxigraph_server import running_oxigraph
     from support.threaded_server import serving
@@ -126,7 +127,7 @@ def served(backend: str, tmp_path, make_app, admin_token: str, **settings) -> It
     clock = ManualClock(MONDAY)
     with contextlib.ExitStack() as stack:
         if backend == "remote":
-            settings["store"] = "sparql:" + stack.enter_context(running_oxigraph(tmp_path))
+            settings["store"] = "sparql:" + stack.enter_context(running_oxigraph(tmp_path, server_timeout))
         apps = []
 
         def build(base):

@@ -42,15 +42,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_oxigraph(tmp_path: Path | str) -> Iterator[str]:
-    """Start `oxigraph serve` on a free port; yield its base URL; stop it on exit."""
+def running_oxigraph(tmp_path: Path | str, timeout_s: int = 60) -> Iterator[str]:
+    """Start `oxigraph serve` on a free port, ending queries after `timeout_s` as README.md
+    says to deploy it; yield its base URL; stop it on exit."""
     location = Path(tmp_path) / "oxigraph"
     location.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = Path(tmp_path) / "oxigraph.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+            [oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+             "--timeout-s", str(timeout_s)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:
