@@ -25,10 +25,10 @@ def demo_store(spec: str):
     return store
 
 
-def test_a_read_only_dataset_opens_beside_a_running_server_and_queries_in_oxigraph(tmp_path):
-    server = demo_store(f"oxigraph:{tmp_path / 'store'}")      # held open, as `serve` holds it
+def test_a_read_only_dataset_queries_in_oxigraph_and_refuses_writes(tmp_path):
+    demo_store(f"oxigraph:{tmp_path / 'store'}").close()          # the server stopped
+    ds = open_dataset(f"oxigraph:{tmp_path / 'store'}")
     try:
-        ds = open_dataset(f"oxigraph:{tmp_path / 'store'}")
         result = ds.query(STOCK)
         # rdflib's own engine would answer a SPARQLResult: this one came from Oxigraph.
         assert type(result) is Result
@@ -38,7 +38,7 @@ def test_a_read_only_dataset_opens_beside_a_running_server_and_queries_in_oxigra
         with pytest.raises(RuntimeError):
             ds.add((rdflib.URIRef("urn:x:s"), rdflib.URIRef("urn:x:p"), rdflib.Literal(1), graph))
     finally:
-        server.close()
+        ds.close()
 
 
 def test_a_writable_dataset_writes_the_store(tmp_path):

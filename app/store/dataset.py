@@ -1,7 +1,7 @@
 """The store as an rdflib `Dataset` that Oxigraph answers, for analysts' notebooks and scripts.
 
     from app.store.dataset import open_dataset
-    ds = open_dataset("oxigraph:./data/store")     # a read-only snapshot; `serve` may keep running
+    ds = open_dataset("oxigraph:./data/store")     # read-only; no `serve` may be writing it
     for row in ds.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
         print(row.g, row.n)
     item = rdflib.Graph(store=ds.store, identifier=rdflib.URIRef(iri))    # one document, read-only
@@ -23,8 +23,9 @@ def open_dataset(spec: str, writable: bool = False) -> rdflib.Dataset:
     """Open `oxigraph:PATH` or `sparql:URL` as an rdflib Dataset; read-only unless `writable`."""
     kind, _, where = spec.partition(":")
     if kind == "oxigraph" and where:
-        # A read-only open takes no lock on the directory: it works beside a running server and
-        # sees the store as it was when opened. A writable one needs the server stopped.
+        # Either open needs the server stopped: a read-only one takes no lock, but RocksDB may
+        # delete files under it while another process writes (pyoxigraph calls that undefined).
+        # Beside a running server, use its /sparql, or `sparql:` with a shared Oxigraph server.
         store = ox.Store(where) if writable else ox.Store.read_only(where)
         return rdflib.Dataset(store=OxigraphStore(store=store), default_union=True)
     if kind == "sparql" and where.startswith(("http://", "https://")):
