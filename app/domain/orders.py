@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from pyoxigraph import BlankNode, NamedNode, Triple
 
+from app import vocabulary
 from app.domain import documents as docs
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, PayloadTooLarge, ShapeViolation, violation
@@ -24,12 +25,11 @@ from app.rdf.triples import Indexed, first, number, objects, subjects, subtree, 
 STATUSES = (T.Draft, T.Held, T.Complete, T.Cancelled)
 # What an order's lines count towards in the ledger of their items, by order status.
 RESERVES = {T.Held: "held", T.Complete: "committed"}
-# Terms only the server writes; what a client sends of them is dropped.
-SERVER_TERMS = frozenset({T.stockItem, T.wholesaleLine, T.customerOrder, T.consolidated, T.soldBy,
-                          T.partOf, T.contribution, T.supplier, T.product, T.unitWeight, T.ordered,
-                          T.packSize, T.wholePacks, T.surplus, T.forCustomerOrder})
+# Terms only the server writes in an order (hub:serverWritten dfc-b:Order in ontology/hub.ttl);
+# what a client sends of them is dropped.
+SERVER_TERMS = vocabulary.OURS.server_written(T.Order)
 # Terms the server writes on an order itself that a client's PUT keeps (they say what it is).
-KEPT_ON_PUT = (T.consolidated, T.forCustomerOrder)
+KEPT_ON_PUT = vocabulary.OURS.kept_on_put()
 # Quantities beyond these are typing errors, and would outgrow exact decimal arithmetic.
 MAX_QUANTITY, MAX_DECIMALS = Decimal(10) ** 12, 6
 # What follows `{hub}/persons/` in a person IRI the server mints or accepts back.

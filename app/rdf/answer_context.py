@@ -16,11 +16,9 @@ fraction as an `xsd:double`. DFC platforms already send and read numbers both wa
 from __future__ import annotations
 
 import functools
-from importlib import resources
 
-import pyoxigraph as ox
-
-from app.namespaces import HUB, LDP, PREFIXES, RDFS, SH, XSD
+from app import vocabulary
+from app.namespaces import LDP, PREFIXES, SH, XSD
 from app.rdf.contexts import DEFAULT_CONTEXT_URL, V2_CONTEXT_URL, local_context, object_properties
 from app.rdf.normalise import DATES, NUMERIC
 
@@ -54,11 +52,9 @@ def own_contexts(base_url: str) -> dict[str, dict]:
 def typed_terms() -> dict[str, str]:
     """Canonical IRIs of the literal terms our context types → their datatype IRI."""
     out = {iri: XSD + "decimal" for iri in NUMERIC} | {iri: XSD + "dateTime" for iri in DATES}
-    text = resources.files("app.ontology").joinpath("hub.ttl").read_bytes()
-    for q in ox.parse(text, format=ox.RdfFormat.TURTLE):
-        if q.predicate.value == RDFS + "range" and q.object.value in _TYPED_RANGES \
-                and q.subject.value.startswith(HUB):
-            out[q.subject.value] = q.object.value
+    # Ours by their rdfs:range, those only answers carry (summaries) too.
+    for datatype in _TYPED_RANGES:
+        out |= dict.fromkeys(vocabulary.OURS.with_range(datatype), datatype)
     return out
 
 

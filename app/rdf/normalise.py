@@ -12,7 +12,8 @@ from decimal import Decimal, InvalidOperation
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.namespaces import DFC_B, FAMILIES, HUB, RDF_TYPE, XSD
+from app import vocabulary
+from app.namespaces import DFC_B, FAMILIES, RDF_TYPE, XSD
 from app.rdf.contexts import object_properties
 
 _CANON = FAMILIES["1.x"]
@@ -51,15 +52,16 @@ RENAMED = {
 }
 _RENAMED_IRIS = {NamedNode(DFC_B + k): NamedNode(DFC_B + v) for k, (v, _) in RENAMED.items()}
 
+# Typed literal terms: DFC's listed here, ours by their rdfs:range in ontology/hub.ttl.
+_OURS = vocabulary.OURS
 NUMERIC = {DFC_B + p for p in (
     "value", "stockLimitation", "quantity", "VATrate", "discount", "latitude", "longitude",
     "minValue", "maxValue", "cost", "fee", "marginPercent", "totalTheoriticalStock",
-    "hasPercentageOfAlcoholByVolume")} | {HUB + p for p in (
-        "onHand", "held", "committed", "ordered", "packSize", "surplus", "contribution", "unitWeight")}
+    "hasPercentageOfAlcoholByVolume")} | _OURS.with_range(XSD + "decimal", stored=True)
 DATES = {DFC_B + p for p in (
-    "startDate", "endDate", "date", "expiryDate", "bestBeforeDate", "productionDate")} | {HUB + "closedAt"}
-BOOLEANS = {DFC_B + p for p in ("frozen", "refrigerated")} | {HUB + p for p in (
-    "customerOrder", "consolidated", "aggregateByWeight", "wholePacks")}
+    "startDate", "endDate", "date", "expiryDate", "bestBeforeDate", "productionDate")} \
+    | _OURS.with_range(XSD + "dateTime", stored=True)
+BOOLEANS = {DFC_B + p for p in ("frozen", "refrigerated")} | _OURS.with_range(XSD + "boolean", stored=True)
 _TYPED = NUMERIC | DATES | BOOLEANS
 
 _ABSOLUTE = re.compile(r"^\s*https?://[^\s<>\"{}|\\^`]+\s*$")
