@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from pathlib import Path
 
 from pyoxigraph import NamedNode
 
@@ -26,7 +27,7 @@ PARTY = "seller or buyer"   # the owner (the seller), or the buyer the order nam
 SCOPED = "scoped"       # any agent whose token names the scope: an unscoped one is not enough
 ADMIN = "admin"         # the admin token only
 
-READS = frozenset({"read", "list", "query"})
+OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
 
 
 @dataclasses.dataclass(frozen=True)
