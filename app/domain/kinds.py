@@ -10,9 +10,10 @@ from app.namespaces import b, hub
 
 @dataclasses.dataclass(frozen=True)
 class Kind:
+    # Who may read and write each kind is app/domain/policy.py's table, not a field here.
     segment: str           # canonical snake_case collection segment
     alias: str             # the CamelCase segment FDC servers use
-    type: NamedNode        # the DFC class of the document's main node (who may write it: app/domain/policy.py)
+    type: NamedNode        # the DFC class of the document's main node
 
 
 KINDS = {k.segment: k for k in (

@@ -32,6 +32,7 @@ OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
+    """One row: who may do `action` on `resource`, with which scopes, through which routes."""
     resource: str
     action: str
     who: str
@@ -40,17 +41,6 @@ class Rule:
     needs: str = ""                 # the 401 detail for a caller without a token
     refused: str = ""               # the 403 detail for a caller who is not `who`; {agent} {eid} {order}
     note: str = ""                  # what the table should say besides yes and no
-
-
-def _catalog(resource: str, note: str = "") -> list[Rule]:
-    """A catalogue kind: public reads, writes by its enterprise with WriteProducts."""
-    def write(action, endpoint):
-        return Rule(resource, action, OWNER, ("WriteProducts",), (endpoint,), _WRITE_NEEDS, _WRITE_REFUSED)
-    return [Rule(resource, "list", ANYONE, routes=("GET resources.list_resources",), note=note),
-            Rule(resource, "read", ANYONE, routes=("GET resources.get_resource",)),
-            write("create", "POST resources.create_resource"),
-            write("replace", "PUT resources.put_resource"),
-            write("delete", "DELETE resources.delete_resource")]
 
 
 _WRITE_NEEDS = "this write needs a bearer token"
@@ -63,9 +53,21 @@ _NOT_BUYER = "{agent} may only write the orders it placed itself (dfc-b:orderedB
 _ORDER_READ = ("ReadOrders", "WriteOrders")
 
 
+def _catalog(resource: str) -> list[Rule]:
+    """A catalogue kind: public reads, writes by its enterprise with WriteProducts."""
+    def write(action, endpoint):
+        return Rule(resource, action, OWNER, ("WriteProducts",), (endpoint,), _WRITE_NEEDS, _WRITE_REFUSED)
+    return [Rule(resource, "list", ANYONE, routes=("GET resources.list_resources",)),
+            Rule(resource, "read", ANYONE, routes=("GET resources.get_resource",)),
+            write("create", "POST resources.create_resource"),
+            write("replace", "PUT resources.put_resource"),
+            write("delete", "DELETE resources.delete_resource")]
+
+
 def _order_rules(resource: str, routes: dict[str, tuple[str, ...]]) -> list[Rule]:
-    """An order, or its lines: a line is read and written through its order, by the order's rows
-    (its routes check "order" "read", then write the whole order), so listing lines is reading it."""
+    """An order's rows, or its lines'. A line's routes read its order ("order" "read") and write
+    the whole order ("order" "replace"), so the lines' rows are the order's, and listing the
+    lines of one order is reading that order."""
     read = Rule(resource, "read", PARTY, _ORDER_READ, needs=_PRIVATE, refused=_NOT_PARTY)
     rules = {
         "list": Rule(resource, "list", TOKEN, _ORDER_READ, needs=_PRIVATE,
