@@ -173,6 +173,17 @@ def test_the_order_rows_speak_for_real_orders():
     assert client.get(JEAN_PATH + "/orders", headers=admin()).headers["X-Total-Count"] == "2"
 
 
+def test_a_token_that_may_write_orders_reads_what_they_hold():
+    """Like an order and the orders listing, a session's summary and wholesale orders are read
+    with ReadOrders or WriteOrders (they once wanted ReadOrders alone)."""
+    client = _setup(make_app())
+    writer = token_for(client, HUB_A, ["WriteOrders"])
+    assert client.get(SESSION + "/summary", headers=writer).status_code == 200
+    assert client.get(SESSION + "/wholesale_orders", headers=writer).status_code == 200
+    products = token_for(client, HUB_A, ["WriteProducts"])
+    assert client.get(SESSION + "/summary", headers=products).status_code == 403
+
+
 def test_every_route_has_a_row_and_every_row_a_route():
     app = make_app(demo=False)
     routes = {f"{m} {r.endpoint}" for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}

@@ -108,9 +108,10 @@ RULES: tuple[Rule, ...] = (
          _READ_NEEDS, _READ_REFUSED),
     Rule("hub_settings", "replace", OWNER, ("WriteEnterprise",), ("PUT hub_settings.put_settings",),
          _WRITE_NEEDS, _WRITE_REFUSED),
-    Rule("session_summary", "read", OWNER, ("ReadOrders",), ("GET orders.session_summary",),
+    # Both show what the hub's orders hold, which a token that may read or write them sees anyway.
+    Rule("session_summary", "read", OWNER, _ORDER_READ, ("GET orders.session_summary",),
          _READ_NEEDS, _READ_REFUSED),
-    Rule("wholesale_orders", "list", OWNER, ("ReadOrders",), ("GET orders.wholesale_orders",),
+    Rule("wholesale_orders", "list", OWNER, _ORDER_READ, ("GET orders.wholesale_orders",),
          _READ_NEEDS, _READ_REFUSED),
     Rule("analyst_dataset", "query", SCOPED, ("Analytics",), ("GET sparql.sparql", "POST sparql.sparql"),
          "/sparql needs a bearer token with the Analytics scope",
