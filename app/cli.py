@@ -178,6 +178,17 @@ def validate(files, profile, fmt):
     sys.exit(worst)
 
 
+@main.command("policy-table")
+@click.option("--output", type=click.Path(dir_okay=False), help="Default: docs/policy.md.")
+def policy_table(output):
+    """Write the table of who may do what (docs/policy.md) from app/domain/policy.py."""
+    from app.domain import policy
+
+    path = Path(output) if output else policy.OUTPUT
+    path.write_text(policy.markdown(), encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
 @main.command("conformance-report")
 @click.option("--corpus", type=click.Path(file_okay=False, exists=True), help="Default: shared/conformance/real beside the checkout.")
 @click.option("--output", type=click.Path(dir_okay=False), help="Default: docs/conformance.md.")

@@ -7,9 +7,7 @@ from pyoxigraph import NamedNode
 from app.api.context import ENT, agent, check_if_match, hub, namespace
 from app.api.negotiate import rdf_response, read_body
 from app.domain import documents as docs
-from app.domain import hub_settings
-from app.domain.agents import require_owner, require_writer
-from app.domain.kinds import ENTERPRISE
+from app.domain import hub_settings, policy
 from app.errors import NotFound
 
 bp = Blueprint("hub_settings", __name__, url_prefix="/api/dfc")
@@ -26,14 +24,14 @@ def get_settings(ent, eid):
     """A hub's settings are its own business: readable by the hub (and the admin) only."""
     ns = namespace(eid)
     triples = _current(ns)
-    require_owner(agent(), ns, "ReadEnterprise", "WriteEnterprise")
+    policy.require(agent(), "hub_settings", "read", owner=ns)
     return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
 
 
 @bp.put(f"/{ENT}/<eid>/settings")
 def put_settings(ent, eid):
     ns = namespace(eid)
-    require_writer(agent(), ns, ENTERPRISE.write_scope)
+    policy.require(agent(), "hub_settings", "replace", owner=ns)
     triples = hub_settings.from_payload(read_body(ns.iri + "/settings").triples, ns)
     store = hub().store
     with store.write_lock():

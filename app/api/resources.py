@@ -8,7 +8,7 @@ from app.api.context import ENT, agent, base_url, check_if_match, hub, namespace
 from app.api.negotiate import rdf_response, read_body
 from app.api.paging import page_of
 from app.domain import documents as docs
-from app.domain.agents import require_writer
+from app.domain import policy
 from app.domain.kinds import ENTERPRISE, SEGMENTS, Kind
 from app.domain.server_state import carry_over, check_deletable, check_kind
 from app.errors import Conflict, NotFound
@@ -35,7 +35,7 @@ def _document_response(iri: NamedNode, triples, status: int = 200) -> Response:
 
 def _write(ns: docs.Namespace, kind: Kind, target: NamedNode | None, collection: str) -> Response:
     """POST (target None) or PUT one resource document."""
-    require_writer(agent(), ns, kind.write_scope)
+    policy.require(agent(), policy.of_kind(kind), "create" if target is None else "replace", owner=ns)
     payload = read_body((target or NamedNode(collection)).value)
     iri, triples = docs.single_document(payload.triples, kind, target, collection, base_url())
     check_kind(triples, iri, kind)
@@ -76,7 +76,7 @@ def put_enterprise(ent, eid):
 @bp.delete(f"/{ENT}/<eid>")
 def delete_enterprise(ent, eid):
     ns = namespace(eid)
-    require_writer(agent(), ns, ENTERPRISE.write_scope)
+    policy.require(agent(), "enterprise", "delete", owner=ns)
     store = hub().store
     with store.write_lock():
         name, triples = _load(request_iri())
@@ -95,7 +95,7 @@ def get_catalog(ent, eid):
 @bp.post(f"/{ENT}/<eid>/catalog")
 def import_catalog(ent, eid):
     ns = namespace(eid)
-    require_writer(agent(), ns, "WriteProducts")
+    policy.require(agent(), "catalog", "import", owner=ns)
     payload = read_body(ns.iri + "/catalog")
     documents = docs.split_catalog(payload.triples, ns)
     store = hub().store
@@ -132,7 +132,7 @@ def put_resource(ent, eid, seg, rid):
 
 @bp.delete(f"/{ENT}/<eid>/{SEG}/<path:rid>")
 def delete_resource(ent, eid, seg, rid):
-    require_writer(agent(), namespace(eid), SEGMENTS[seg].write_scope)
+    policy.require(agent(), policy.of_kind(SEGMENTS[seg]), "delete", owner=namespace(eid))
     store = hub().store
     with store.write_lock():
         name, triples = _load(request_iri())

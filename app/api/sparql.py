@@ -7,8 +7,9 @@ from app.analytics import GRAPH_MEDIA, RESULT_MEDIA, read_query
 from app.api import sparql_page
 from app.api.context import agent, hub
 from app.api.negotiate import best_media_type, family
+from app.domain import policy
 from app.domain.agents import Agent
-from app.errors import BadRequest, Forbidden, NotAcceptable, QueryRefused, Unauthorized, UnsupportedMediaType
+from app.errors import BadRequest, NotAcceptable, QueryRefused, UnsupportedMediaType
 
 bp = Blueprint("sparql", __name__)
 
@@ -53,11 +54,7 @@ def _run(query, media: str, params) -> bytes:
 def analyst(who: Agent | None) -> Agent:
     """Allow the admin and tokens with the Analytics scope (an unscoped token is not enough:
     analytics reach beyond what any one enterprise owns)."""
-    if who is None:
-        raise Unauthorized("/sparql needs a bearer token with the Analytics scope")
-    if not (who.admin or "Analytics" in (who.scopes or ())):
-        raise Forbidden("the token lacks the Analytics scope", scopes=sorted(who.scopes or ()))
-    return who
+    return policy.require(who, "analyst_dataset", "query")
 
 
 def _protocol_request():

@@ -1,4 +1,4 @@
-"""Who is asking, and what they may do: agents, tokens and the write rules of API.md."""
+"""Who is asking: agents and their tokens (what each may do is app/domain/policy.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +15,7 @@ from pyoxigraph import Literal, NamedNode
 
 from app import queries
 from app.domain.documents import Namespace
-from app.errors import BadRequest, Forbidden, InvalidValue, Unauthorized
+from app.errors import BadRequest, InvalidValue, Unauthorized
 from app.store import Store
 
 DFC_SCOPES = {"ReadEnterprise", "ReadProducts", "WriteProducts", "ReadOrders", "WriteOrders",
@@ -34,30 +34,6 @@ class Agent:
     def allows(self, scope: str) -> bool:
         """An unscoped token may do everything its agent owns; a scoped one only its scopes."""
         return self.admin or self.scopes is None or scope in self.scopes
-
-
-def require_writer(agent: Agent | None, ns: Namespace, scope: str) -> Agent:
-    """Allow a write to an enterprise's resources, or raise 401/403."""
-    return require_owner(agent, ns, scope, what="write")
-
-
-def require_owner(agent: Agent | None, ns: Namespace, *scopes: str, what: str = "read") -> Agent:
-    """Allow the enterprise itself (or the admin) with any of `scopes`, or raise 401/403."""
-    if agent is None:
-        raise Unauthorized(f"this {'write' if what == 'write' else 'request'} needs a bearer token")
-    if agent.admin:
-        return agent
-    if agent.iri not in ns.iris:
-        raise Forbidden(f"{agent.iri} may not {what} the resources of enterprise {ns.eid}")
-    require_scope(agent, *scopes)
-    return agent
-
-
-def require_scope(agent: Agent, *scopes: str) -> Agent:
-    """Raise 403 unless the token carries one of `scopes` (an unscoped one carries them all)."""
-    if not any(agent.allows(s) for s in scopes):
-        raise Forbidden(f"the token lacks the {' or '.join(scopes)} scope", scopes=sorted(agent.scopes or ()))
-    return agent
 
 
 # --- opaque tokens ------------------------------------------------------------------

@@ -10,22 +10,22 @@ from app.namespaces import b, hub
 
 @dataclasses.dataclass(frozen=True)
 class Kind:
+    # Who may read and write each kind is app/domain/policy.py's table, not a field here.
     segment: str           # canonical snake_case collection segment
     alias: str             # the CamelCase segment FDC servers use
     type: NamedNode        # the DFC class of the document's main node
-    write_scope: str       # the DFC scope that allows writing it (besides an unscoped token)
 
 
 KINDS = {k.segment: k for k in (
-    Kind("supplied_products", "SuppliedProducts", b("SuppliedProduct"), "WriteProducts"),
-    Kind("catalog_items", "CatalogItems", b("CatalogItem"), "WriteProducts"),
-    Kind("offers", "Offers", b("Offer"), "WriteProducts"),
-    Kind("sale_sessions", "SaleSessions", b("SaleSession"), "WriteProducts"),
+    Kind("supplied_products", "SuppliedProducts", b("SuppliedProduct")),
+    Kind("catalog_items", "CatalogItems", b("CatalogItem")),
+    Kind("offers", "Offers", b("Offer")),
+    Kind("sale_sessions", "SaleSessions", b("SaleSession")),
 )}
-ENTERPRISE = Kind("enterprises", "Enterprises", b("Enterprise"), "WriteEnterprise")
+ENTERPRISE = Kind("enterprises", "Enterprises", b("Enterprise"))
 # Orders have routes of their own (app/api/orders.py): buyers write in the seller's namespace.
-ORDERS = Kind("orders", "Orders", b("Order"), "WriteOrders")
-ORDER_LINES = Kind("order_lines", "orderLines", b("OrderLine"), "WriteOrders")
+ORDERS = Kind("orders", "Orders", b("Order"))
+ORDER_LINES = Kind("order_lines", "orderLines", b("OrderLine"))
 
 # Every collection segment a URL may use → the kind it names.
 SEGMENTS = {**{k.segment: k for k in KINDS.values()}, **{k.alias: k for k in KINDS.values()}}

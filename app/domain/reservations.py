@@ -19,13 +19,12 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import checkouts, consolidation, hub_settings, idempotency, orders, sessions, stock
+from app.domain import checkouts, consolidation, hub_settings, idempotency, orders, policy, sessions, stock
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
-from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Shortage, Unauthorized,
-                        violation)
+from app.errors import Conflict, NotFound, ShapeViolation, Shortage, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.normalise import datetime_literal
 from app.rdf.triples import Indexed, number, tidy
@@ -49,19 +48,12 @@ class OrderBook:
 
     def readable(self, agent: Agent | None, ns: docs.Namespace, triples, order) -> None:
         """An order is readable by its seller and its buyer (and the admin), nobody else."""
-        if agent is None:
-            raise Unauthorized("orders are private: send a bearer token")
-        if agent.admin or agent.iri in ns.iris or _is(orders.buyer(triples, order), agent.iri):
-            if agent.allows("ReadOrders") or agent.allows("WriteOrders"):
-                return
-            raise Forbidden("the token lacks the ReadOrders scope")
-        raise Forbidden(f"{agent.iri} is neither the seller nor the buyer of {order.value}")
+        policy.require(agent, "order", "read", owner=ns, buyers=[orders.buyer(triples, order)], order=order.value)
 
     def listing(self, agent: Agent | None, ns: docs.Namespace) -> list[NamedNode]:
         """The orders of a seller the agent may read: all for the seller, its own for a buyer."""
-        if agent is None:
-            raise Unauthorized("orders are private: send a bearer token")
-        if agent.admin or agent.iri in ns.iris:
+        agent = policy.require_token(agent, "order", "list")
+        if policy.sees_all(agent, ns):
             return docs.list_documents(self.store, ns, ORDERS)
         rows = self.store.select(queries.load("orders_of_buyer"), {**ns.bindings(), "buyer": NamedNode(agent.iri)})
         return [r["g"] for r in rows]
@@ -77,10 +69,7 @@ class OrderBook:
              target: NamedNode | None = None, check=lambda current: None,
              key: idempotency.Key | None = None) -> Answer:
         """POST (target None), PUT (incoming and target) or DELETE (incoming None) an order."""
-        if agent is None:
-            raise Unauthorized("writing an order needs a bearer token")
-        if not agent.allows("WriteOrders"):
-            raise Forbidden("the token lacks the WriteOrders scope")
+        policy.require_token(agent, "order", "delete" if incoming is None else "create" if target is None else "replace")
         iri = incoming.iri if incoming is not None else target
         new = incoming.triples if incoming is not None else None
         if new is not None:
@@ -151,12 +140,9 @@ class OrderBook:
         return isinstance(who, NamedNode) and Triple(who, RDF_TYPE, T.Person) in self.store.graph(who)
 
     def _authorise(self, agent: Agent, ns, current, new, iri) -> None:
-        if agent.admin or agent.iri in ns.iris:
-            return
-        for doc in (current, new):
-            if doc is not None and not _is(orders.buyer(doc, iri), agent.iri):
-                raise Forbidden(f"{agent.iri} may only write the orders it placed itself "
-                                f"(dfc-b:orderedBy <{agent.iri}>)")
+        action = "delete" if new is None else "create" if current is None else "replace"
+        policy.require(agent, "order", action, owner=ns, order=iri.value,
+                       buyers=[orders.buyer(doc, iri) for doc in (current, new) if doc is not None])
 
     def _lifecycle(self, current, new, iri, ns) -> list[Triple]:
         """Apply the status rules; return the new document with the server's own statements."""
@@ -360,10 +346,6 @@ class OrderBook:
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-def _is(node, iri: str) -> bool:
-    return isinstance(node, NamedNode) and node.value == iri
-
 
 def _lines_by_item(doc, iri, sources) -> dict[NamedNode, list]:
     out = defaultdict(list)

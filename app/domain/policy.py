@@ -1,0 +1,295 @@
+"""Who may read and write what: one table, a row per resource kind and action (API.md "Tokens").
+
+Every route names the row it obeys (`Rule.routes`, Flask endpoints); a test fails when a route
+has none, and another calls every route as every kind of agent and checks what the row says.
+docs/policy.md is this table rendered (`dfc-hub policy-table`), kept current by a test.
+
+A row says who may act (`who`) and which scopes grant it (any one of them; a token without
+scopes carries them all, except where `who` is SCOPED). The admin may do everything.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+
+from pyoxigraph import NamedNode
+
+from app.domain.agents import DFC_SCOPES, Agent
+from app.domain.documents import Namespace
+from app.errors import Forbidden, Unauthorized
+
+# Who may act, besides the admin:
+ANYONE = "anyone"       # no token needed
+TOKEN = "any agent"     # any bearer of a token (what it sees may still be filtered)
+OWNER = "owner"         # the enterprise whose namespace the resource lives in
+PARTY = "seller or buyer"   # the owner (the seller), or the buyer the order names (dfc-b:orderedBy)
+SCOPED = "scoped"       # any agent whose token names the scope: an unscoped one is not enough
+ADMIN = "admin"         # the admin token only
+
+OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One row: who may do `action` on `resource`, with which scopes, through which routes."""
+    resource: str
+    action: str
+    who: str
+    scopes: tuple[str, ...] = ()    # any one of them grants the action
+    routes: tuple[str, ...] = ()    # "METHOD blueprint.endpoint" of every route doing this
+    needs: str = ""                 # the 401 detail for a caller without a token
+    refused: str = ""               # the 403 detail for a caller who is not `who`; {agent} {eid} {order}
+    note: str = ""                  # what the table should say besides yes and no
+
+
+_WRITE_NEEDS = "this write needs a bearer token"
+_WRITE_REFUSED = "{agent} may not write the resources of enterprise {eid}"
+_READ_NEEDS = "this request needs a bearer token"
+_READ_REFUSED = "{agent} may not read the resources of enterprise {eid}"
+_PRIVATE = "orders are private: send a bearer token"
+_NOT_PARTY = "{agent} is neither the seller nor the buyer of {order}"
+_NOT_BUYER = "{agent} may only write the orders it placed itself (dfc-b:orderedBy <{agent}>)"
+_ORDER_READ = ("ReadOrders", "WriteOrders")
+
+
+def _catalog(resource: str) -> list[Rule]:
+    """A catalogue kind: public reads, writes by its enterprise with WriteProducts."""
+    def write(action, endpoint):
+        return Rule(resource, action, OWNER, ("WriteProducts",), (endpoint,), _WRITE_NEEDS, _WRITE_REFUSED)
+    return [Rule(resource, "list", ANYONE, routes=("GET resources.list_resources",)),
+            Rule(resource, "read", ANYONE, routes=("GET resources.get_resource",)),
+            write("create", "POST resources.create_resource"),
+            write("replace", "PUT resources.put_resource"),
+            write("delete", "DELETE resources.delete_resource")]
+
+
+def _order_rules(resource: str, routes: dict[str, tuple[str, ...]]) -> list[Rule]:
+    """An order's rows, or its lines'. A line's routes read its order ("order" "read") and write
+    the whole order ("order" "replace"), so the lines' rows are the order's, and listing the
+    lines of one order is reading that order."""
+    read = Rule(resource, "read", PARTY, _ORDER_READ, needs=_PRIVATE, refused=_NOT_PARTY)
+    rules = {
+        "list": Rule(resource, "list", TOKEN, _ORDER_READ, needs=_PRIVATE,
+                     note="the seller sees all, any other agent the orders it placed")
+        if resource == "order" else dataclasses.replace(read, action="list"),
+        "read": read,
+        "create": Rule(resource, "create", PARTY, ("WriteOrders",), needs=_PRIVATE, refused=_NOT_BUYER,
+                       note="any agent may place an order as its own buyer"),
+        "replace": Rule(resource, "replace", PARTY, ("WriteOrders",), needs=_PRIVATE, refused=_NOT_BUYER),
+        "delete": Rule(resource, "delete", PARTY, ("WriteOrders",),
+                       needs="writing an order needs a bearer token", refused=_NOT_BUYER),
+    }
+    return [dataclasses.replace(rules[action], routes=found) for action, found in routes.items()]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("enterprise", "list", ANYONE, routes=("GET resources.list_enterprises",)),
+    Rule("enterprise", "read", ANYONE, routes=("GET resources.get_enterprise",)),
+    Rule("enterprise", "replace", OWNER, ("WriteEnterprise",), ("PUT resources.put_enterprise",),
+         _WRITE_NEEDS, _WRITE_REFUSED, "creates it too"),
+    Rule("enterprise", "delete", OWNER, ("WriteEnterprise",), ("DELETE resources.delete_enterprise",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
+    Rule("catalog", "read", ANYONE, routes=("GET resources.get_catalog",)),
+    Rule("catalog", "import", OWNER, ("WriteProducts",), ("POST resources.import_catalog",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
+    *_catalog("supplied_product"),
+    *_catalog("catalog_item"),
+    *_catalog("offer"),
+    *_catalog("sale_session"),
+    Rule("sale_session", "close", OWNER, ("WriteOrders",), ("POST orders.close_session",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
+    *_order_rules("order", {"list": ("GET orders.list_orders",), "read": ("GET orders.get_order",),
+                            "create": ("POST orders.place_order",), "replace": ("PUT orders.put_order",),
+                            "delete": ("DELETE orders.delete_order",)}),
+    *_order_rules("order_line", {"list": ("GET orders.list_lines",), "read": ("GET orders.get_line",),
+                                 "replace": ("PUT orders.put_line",), "delete": ("DELETE orders.delete_line",)}),
+    Rule("hub_settings", "read", OWNER, ("ReadEnterprise", "WriteEnterprise"), ("GET hub_settings.get_settings",),
+         _READ_NEEDS, _READ_REFUSED),
+    Rule("hub_settings", "replace", OWNER, ("WriteEnterprise",), ("PUT hub_settings.put_settings",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
+    # Both show what the hub's orders hold, which a token that may read or write them sees anyway.
+    Rule("session_summary", "read", OWNER, _ORDER_READ, ("GET orders.session_summary",),
+         _READ_NEEDS, _READ_REFUSED),
+    Rule("wholesale_orders", "list", OWNER, _ORDER_READ, ("GET orders.wholesale_orders",),
+         _READ_NEEDS, _READ_REFUSED),
+    Rule("analyst_dataset", "query", SCOPED, ("Analytics",), ("GET sparql.sparql", "POST sparql.sparql"),
+         "/sparql needs a bearer token with the Analytics scope",
+         note="analytics reach beyond what any one enterprise owns; the page without a query is public"),
+    Rule("admin_tokens", "create", ADMIN, routes=("POST admin.create_token",),
+         needs="issuing tokens needs the admin token", refused="only the admin may issue tokens"),
+    Rule("conformance_validator", "validate", ANYONE,
+         routes=("POST conformance.validate", "GET conformance.page", "POST conformance.page_report"),
+         note="stores nothing"),
+    Rule("service", "read", ANYONE, routes=("GET service.index", "GET service.health", "GET service.version",
+                                            "GET service.openapi_description", "GET contexts.context",
+                                            "GET static")),
+)
+_BY_KEY = {(r.resource, r.action): r for r in RULES}
+
+
+def rule(resource: str, action: str) -> Rule:
+    """The row for doing `action` on `resource`."""
+    return _BY_KEY[(resource, action)]
+
+
+def require(agent: Agent | None, resource: str, action: str, *, owner=None,
+            buyers: Iterable = (), order: str = "") -> Agent | None:
+    """Allow `agent` to do `action` on `resource`, or raise 401/403 with the row's details.
+
+    `owner` is the Namespace the resource lives in; `buyers` are the buyer IRIs of the order
+    as stored and as sent (all must be the agent's own for a buyer to act); `order` names it.
+    """
+    found = rule(resource, action)
+    if found.who == ANYONE:
+        return agent
+    if agent is None:
+        raise Unauthorized(found.needs)
+    if agent.admin:
+        return agent
+    if not _is_who(found, agent, owner, list(buyers)):
+        raise Forbidden(found.refused.format(agent=agent.iri, eid=owner.eid if owner else "", order=order))
+    return _scope(found, agent)
+
+
+def require_token(agent: Agent | None, resource: str, action: str) -> Agent:
+    """Check what needs no document: a token (401), and the row's scope (403)."""
+    found = rule(resource, action)
+    if agent is None:
+        raise Unauthorized(found.needs)
+    return _scope(found, agent)
+
+
+def of_kind(kind) -> str:
+    """The resource name of a Kind in this table: its collection segment in the singular."""
+    return kind.segment.removesuffix("s")
+
+
+def sees_all(agent: Agent, owner) -> bool:
+    """Tell whether a listing shows the agent everything under `owner`, not only its own orders."""
+    return agent.admin or agent.iri in owner.iris
+
+
+def _is_who(found: Rule, agent: Agent, owner, buyers: list) -> bool:
+    if found.who in (TOKEN, SCOPED):
+        return True
+    if found.who == ADMIN:
+        return False
+    if owner is not None and agent.iri in owner.iris:
+        return True
+    return found.who == PARTY and bool(buyers) and all(_iri(b) == agent.iri for b in buyers)
+
+
+def _iri(node) -> str | None:
+    """The IRI of a buyer given as a string or a named node; None for anything else (a blank node)."""
+    if isinstance(node, str):
+        return node
+    return node.value if isinstance(node, NamedNode) else None
+
+
+def _scope(found: Rule, agent: Agent) -> Agent:
+    if not found.scopes:
+        return agent
+    if found.who == SCOPED:
+        granted = any(s in (agent.scopes or ()) for s in found.scopes)
+    else:
+        granted = any(agent.allows(s) for s in found.scopes)
+    if granted:
+        return agent
+    raise Forbidden(f"the token lacks the {' or '.join(found.scopes)} scope", scopes=sorted(agent.scopes or ()))
+
+
+# --- the table, as agents see it ----------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class AgentKind:
+    """A kind of caller the table has a column for: a role toward the resource, and its scopes."""
+    name: str
+    role: str       # admin, owner, buyer, other, person, platform, anonymous
+    scopes: str | tuple = "unscoped"    # "unscoped", "granting" (the row's first scope), "others", or fixed
+
+    def token_scopes(self, row: Rule) -> frozenset | None:
+        """The scopes this kind's token carries for a row (None: unscoped)."""
+        if self.scopes == "unscoped":
+            return None
+        if self.scopes == "granting":
+            return frozenset(row.scopes[:1])
+        if self.scopes == "others":
+            return frozenset(DFC_SCOPES - set(row.scopes))
+        return frozenset(self.scopes)
+
+    def applies(self, row: Rule) -> bool:
+        """Scoped owners matter where a scope does; a buyer only where a buyer may act."""
+        if self.scopes in ("granting", "others") and not row.scopes:
+            return False
+        return self.role != "buyer" or row.who == PARTY
+
+
+AGENT_KINDS = (
+    AgentKind("admin", "admin"),
+    AgentKind("owner", "owner"),
+    AgentKind("owner, granting scope", "owner", "granting"),
+    AgentKind("owner, other scopes", "owner", "others"),
+    AgentKind("buyer", "buyer"),
+    AgentKind("other enterprise", "other"),
+    AgentKind("person", "person"),
+    AgentKind("platform", "platform"),
+    AgentKind("analyst platform", "platform", ("Analytics",)),
+    AgentKind("anonymous", "anonymous"),
+)
+
+
+# One agent per role, toward resources of EXAMPLE; the order (even one being created) names the
+# buyer as its buyer, so anyone else placing it poses as that buyer.
+EXAMPLE = Namespace("https://hub.example", "seller")
+ROLE_IRIS = {"admin": "urn:x-dfc-hub:admin", "owner": EXAMPLE.iri,
+             "buyer": "https://hub.example/api/dfc/enterprises/buyer",
+             "other": "https://hub.example/api/dfc/enterprises/other",
+             "person": "https://people.example/ali", "platform": "https://platform.example"}
+
+
+def outcome(row: Rule, kind: AgentKind) -> int | None:
+    """What the row answers `kind` with: None when allowed, else 401 or 403."""
+    if kind.role == "anonymous":
+        agent = None
+    else:
+        agent = Agent(ROLE_IRIS[kind.role], kind.token_scopes(row), admin=kind.role == "admin")
+    try:
+        require(agent, row.resource, row.action, owner=EXAMPLE, buyers=[ROLE_IRIS["buyer"]], order="the order")
+    except (Unauthorized, Forbidden) as e:
+        return e.status
+    return None
+
+
+def markdown() -> str:
+    """docs/policy.md: every row, and what each kind of agent gets."""
+    head = ["resource", "action", "who", "scope that grants it", *(k.name for k in AGENT_KINDS), "routes"]
+    lines = [_PREAMBLE, "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in RULES:
+        cells = [_cell(row, k) for k in AGENT_KINDS]
+        who = row.who + (f" ({row.note})" if row.note else "")
+        scopes = " or ".join(f"`{s}`" for s in row.scopes) or "—"
+        routes = "<br>".join(f"`{r}`" for r in row.routes)
+        lines.append("| " + " | ".join([row.resource, row.action, who, scopes, *cells, routes]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(row: Rule, kind: AgentKind) -> str:
+    if not kind.applies(row):
+        return "·"
+    status = outcome(row, kind)
+    return "yes" if status is None else str(status)
+
+
+_PREAMBLE = """# Who may do what
+
+Generated from `app/domain/policy.py` by `dfc-hub policy-table`; a test keeps it current, and
+another calls every route as every kind of agent below and checks the answer is the one shown.
+
+**yes**: allowed; **401**: a token is needed; **403**: refused; **·**: does not apply.
+The columns: the admin token; the enterprise that owns the resource with a token without scopes,
+with only the first scope the row names, and with every scope but the ones the row names; the
+buyer an order names (`dfc-b:orderedBy`, another enterprise such as a hub); another enterprise;
+a person; a platform; a platform whose token names only `Analytics`; no token at all.
+A token without scopes may do everything its agent owns, except run analyst queries.
+"""

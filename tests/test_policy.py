@@ -1,0 +1,217 @@
+"""The policy table (app/domain/policy.py) is what the routes do, for every kind of agent.
+
+Each row of the table × each kind of agent calls the real route through the test client, on
+the demo data (Jean's farm sells; hub A buys from it and runs sale session week-48; hub B is
+another enterprise), and checks the answer: allowed → a success (or the 409 that comes after
+the policy where the resource is still in use); refused → the 401 or 403 the table shows, as
+problem+json, with nothing written.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from conftest import BASE, JSONLD, admin, make_app, token_for
+
+from app.cli import main
+from app.domain import policy
+
+API = BASE + "/api/dfc/enterprises"
+JEAN, HUB_A, HUB_B = f"{API}/jean-farm", f"{API}/hub-a", f"{API}/hub-b"
+CTX = "https://www.datafoodconsortium.org"
+CARROTS = f"{JEAN}/offers/carrots"
+PERSON, PLATFORM = "https://people.test/ali", "https://platform.test/ofn"
+SESSION = "/api/dfc/enterprises/hub-a/sale_sessions/week-48"
+ORDER = "/api/dfc/enterprises/jean-farm/orders/o1"
+LINE = ORDER + "/order_lines/l1"
+
+
+def _doc(**node) -> dict:
+    return {"@context": CTX, **node}
+
+
+def _order(id_=BASE + ORDER, quantity=1) -> dict:
+    return _doc(**{"@id": id_, "@type": "dfc-b:Order", "dfc-b:orderedBy": HUB_A, "dfc-b:hasOrderStatus": "dfc-v:Held",
+                   "dfc-b:hasPart": [{"@id": BASE + LINE, "@type": "dfc-b:OrderLine", "dfc-b:quantity": quantity,
+                                      "dfc-b:concerns": CARROTS}]})
+
+
+def _product(iri: str, name: str = "Kale") -> dict:
+    return _doc(**{"@id": iri, "@type": "dfc-b:SuppliedProduct", "dfc-b:name": name})
+
+
+def _catalog(resource: str, owner: str, segment: str, existing: str, body: dict) -> dict:
+    """The requests of a catalogue kind: its collection, one it holds, and a new one."""
+    path = f"{owner[len(BASE):]}/{segment}"
+    new = _doc(**{"@id": f"{owner}/{segment}/new", **body})
+    return {(resource, "list"): (owner, "GET", path, None),
+            (resource, "read"): (owner, "GET", f"{path}/{existing}", None),
+            (resource, "create"): (owner, "POST", path, new),
+            (resource, "replace"): (owner, "PUT", f"{path}/new", new),
+            (resource, "delete"): (owner, "DELETE", f"{path}/{existing}", None)}
+
+
+SETTINGS = {"@context": [CTX, f"{BASE}/api/contexts/hub.jsonld"], "@id": f"{HUB_A}/settings",
+            "@type": "hub:HubSettings", "hub:aggregateByWeight": False,
+            "hub:consolidation": "hub:PerSessionAndProducer", "hub:settingsOf": HUB_A}
+JEAN_PATH = "/api/dfc/enterprises/jean-farm"
+
+# (resource, action) → the owner the request concerns, and the request: method, path, JSON body.
+REQUESTS = {
+    ("enterprise", "list"): (JEAN, "GET", "/api/dfc/enterprises", None),
+    ("enterprise", "read"): (JEAN, "GET", JEAN_PATH, None),
+    ("enterprise", "replace"): (JEAN, "PUT", JEAN_PATH,
+                                _doc(**{"@id": JEAN, "@type": "dfc-b:Enterprise", "dfc-b:name": "Jean's Farm"})),
+    ("enterprise", "delete"): (JEAN, "DELETE", JEAN_PATH, None),
+    ("catalog", "read"): (JEAN, "GET", JEAN_PATH + "/catalog", None),
+    ("catalog", "import"): (JEAN, "POST", JEAN_PATH + "/catalog",
+                            _product(f"{JEAN}/supplied_products/kale")),
+    **_catalog("supplied_product", JEAN, "supplied_products", "carrots",
+               {"@type": "dfc-b:SuppliedProduct", "dfc-b:name": "Kale"}),
+    **_catalog("catalog_item", JEAN, "catalog_items", "carrots",
+               {"@type": "dfc-b:CatalogItem", "dfc-b:references": f"{JEAN}/supplied_products/carrots"}),
+    **_catalog("offer", JEAN, "offers", "carrots",
+               {"@type": "dfc-b:Offer", "dfc-b:offeredItem": f"{JEAN}/catalog_items/carrots"}),
+    **_catalog("sale_session", HUB_A, "sale_sessions", "week-48", {"@type": "dfc-b:SaleSession"}),
+    ("sale_session", "close"): (HUB_A, "POST", SESSION + "/close", None),
+    ("order", "list"): (JEAN, "GET", JEAN_PATH + "/orders", None),
+    ("order", "read"): (JEAN, "GET", ORDER, None),
+    ("order", "create"): (JEAN, "POST", JEAN_PATH + "/orders", _order("#")),
+    ("order", "replace"): (JEAN, "PUT", ORDER, _order(quantity=2)),
+    ("order", "delete"): (JEAN, "DELETE", ORDER, None),
+    ("order_line", "list"): (JEAN, "GET", ORDER + "/order_lines", None),
+    ("order_line", "read"): (JEAN, "GET", LINE, None),
+    ("order_line", "replace"): (JEAN, "PUT", LINE, _doc(**{"@id": BASE + LINE, "@type": "dfc-b:OrderLine",
+                                                           "dfc-b:quantity": 3, "dfc-b:concerns": CARROTS})),
+    ("order_line", "delete"): (JEAN, "DELETE", LINE, None),
+    ("hub_settings", "read"): (HUB_A, "GET", "/api/dfc/enterprises/hub-a/settings", None),
+    ("hub_settings", "replace"): (HUB_A, "PUT", "/api/dfc/enterprises/hub-a/settings", SETTINGS),
+    ("session_summary", "read"): (HUB_A, "GET", SESSION + "/summary", None),
+    ("wholesale_orders", "list"): (HUB_A, "GET", SESSION + "/wholesale_orders", None),
+    ("analyst_dataset", "query"): (None, "GET", "/sparql?query=ASK%20%7B%7D", None),
+    ("admin_tokens", "create"): (None, "POST", "/api/admin/tokens", {"agent": JEAN, "scopes": []}),
+    ("conformance_validator", "validate"): (None, "POST", "/api/conformance/validate",
+                                            _product(f"{JEAN}/supplied_products/kale")),
+    ("service", "read"): (None, "GET", "/health", None),
+}
+# Allowed, and then refused for what the resource holds: the farm still has its catalogue; the
+# order placed in the setup holds the carrots item.
+CONFLICTS = {("enterprise", "delete"), ("catalog_item", "delete")}
+# Every role but the owner stands for the same agent on every row: hub A buys from Jean's farm.
+ROLES = {"buyer": HUB_A, "other": HUB_B, "person": PERSON, "platform": PLATFORM}
+
+
+def _cases():
+    for row in policy.RULES:
+        for kind in policy.AGENT_KINDS:
+            if kind.applies(row):
+                yield pytest.param(row, kind, id=f"{row.resource}-{row.action}-{kind.name}")
+
+
+def _setup(app):
+    """The demo data, and one order hub A placed at Jean's farm: o1, with line l1 (1 kg of carrots)."""
+    client = app.test_client()
+    r = client.put(ORDER, headers=admin(), data=json.dumps(_order()), content_type=JSONLD)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """For reads and refusals, which change nothing: one app, and its tokens, for all of them."""
+    return _setup(make_app()), {}
+
+
+def _headers(client, kind, row, owner, tokens) -> dict:
+    if kind.role == "anonymous":
+        return {}
+    if kind.role == "admin":
+        return admin()
+    iri = owner if kind.role == "owner" else ROLES[kind.role]
+    scopes = kind.token_scopes(row)
+    if (iri, scopes) not in tokens:
+        tokens[iri, scopes] = token_for(client, iri, sorted(scopes) if scopes is not None else [])
+    return tokens[iri, scopes]
+
+
+@pytest.mark.parametrize("row,kind", list(_cases()))
+def test_every_route_answers_every_agent_as_the_table_says(row, kind, shared):
+    owner, method, path, body = REQUESTS[(row.resource, row.action)]
+    expected = policy.outcome(row, kind)
+    changes = method != "GET" and expected is None
+    client, tokens = (_setup(make_app()), {}) if changes else shared
+    # Rows no enterprise owns (the admin API, /sparql…) give the owner's columns to Jean's farm.
+    headers = {**_headers(client, kind, row, owner or JEAN, tokens), "Accept": "application/json"}
+    store = client.application.extensions["dfc_hub"].store
+    written = store.generation
+    data = {} if body is None else {"data": json.dumps(body), "content_type": JSONLD}
+    r = client.open(path, method=method, headers=headers, **data)
+    if expected is None:
+        wanted = (409,) if (row.resource, row.action) in CONFLICTS else range(200, 400)
+        assert r.status_code in wanted, r.get_data(as_text=True)
+    else:
+        assert r.status_code == expected, r.get_data(as_text=True)
+        assert r.mimetype == "application/problem+json"
+        assert store.generation == written, "a refused request wrote to the store"
+
+
+def test_the_order_rows_speak_for_real_orders():
+    """The table's buyer is the buyer the order names: placing one as someone else is refused."""
+    client = _setup(make_app())
+    hub_b = token_for(client, HUB_B)
+    r = client.post(JEAN_PATH + "/orders", headers=hub_b, data=json.dumps(_order("#")), content_type=JSONLD)
+    assert r.status_code == 403 and "may only write the orders it placed itself" in r.get_json()["detail"]
+    mine = {**_order("#"), "dfc-b:orderedBy": HUB_B}
+    assert client.post(JEAN_PATH + "/orders", headers=hub_b, data=json.dumps(mine),
+                       content_type=JSONLD).status_code == 201
+    # Naming itself the buyer of hub A's order does not make hub B its buyer: both must agree.
+    takeover = {**_order(quantity=5), "dfc-b:orderedBy": HUB_B}
+    assert client.put(ORDER, headers=hub_b, data=json.dumps(takeover), content_type=JSONLD).status_code == 403
+    listed = client.get(JEAN_PATH + "/orders", headers=hub_b)
+    assert listed.headers["X-Total-Count"] == "1"       # its own order, not hub A's
+    assert client.get(JEAN_PATH + "/orders", headers=admin()).headers["X-Total-Count"] == "2"
+
+
+def test_a_token_that_may_write_orders_reads_what_they_hold():
+    """Like an order and the orders listing, a session's summary and wholesale orders are read
+    with ReadOrders or WriteOrders (they once wanted ReadOrders alone)."""
+    client = _setup(make_app())
+    writer = token_for(client, HUB_A, ["WriteOrders"])
+    assert client.get(SESSION + "/summary", headers=writer).status_code == 200
+    assert client.get(SESSION + "/wholesale_orders", headers=writer).status_code == 200
+    products = token_for(client, HUB_A, ["WriteProducts"])
+    assert client.get(SESSION + "/summary", headers=products).status_code == 403
+
+
+def test_every_route_has_a_row_and_every_row_a_route():
+    app = make_app(demo=False)
+    routes = {f"{m} {r.endpoint}" for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
+    covered = {route for row in policy.RULES for route in row.routes}
+    assert routes - covered == set(), "add a row to app/domain/policy.py for these routes"
+    assert covered - routes == set(), "these rows name routes that do not exist"
+
+
+def test_every_row_is_called_by_the_test():
+    keys = [(r.resource, r.action) for r in policy.RULES]
+    assert len(set(keys)) == len(keys), "a row is given twice"
+    assert set(keys) == set(REQUESTS)
+
+
+def test_a_refusal_says_what_the_table_says():
+    with pytest.raises(Exception) as e:
+        policy.require(None, "order", "delete")
+    assert e.value.status == 401 and e.value.detail == "writing an order needs a bearer token"
+    scoped = policy.Agent(JEAN, frozenset({"ReadProducts"}))
+    with pytest.raises(Exception) as e:
+        policy.require(scoped, "order", "read", owner=policy.Namespace(BASE, "jean-farm"))
+    assert e.value.status == 403 and e.value.extra == {"scopes": ["ReadProducts"]}
+    assert "ReadOrders or WriteOrders" in e.value.detail
+
+
+def test_docs_policy_md_is_the_table(tmp_path):
+    out = tmp_path / "policy.md"
+    result = CliRunner().invoke(main, ["policy-table", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == policy.OUTPUT.read_text(encoding="utf-8"), \
+        "run `dfc-hub policy-table` and commit docs/policy.md"
