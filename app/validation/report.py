@@ -157,8 +157,8 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
     results += [r for r in refused if (r.focus, r.path, r.value) not in said]
     profile, more = _profile_results(triples, profile)
     results += more
-    results = _add_resources(results, triples)
-    results, paths = _name_blank_nodes(results, raw + triples)
+    _add_resources(results, triples)
+    paths = _name_blank_nodes(results, raw + triples)
     results = _unique(results)
     results.sort(key=lambda r: (_RANK[r.severity], r.resource or "", r.focus or "",
                                 r.path or "", r.value or "", r.hint_code))
@@ -225,30 +225,29 @@ def _profile_results(triples, profile: str) -> tuple[str, list[Result]]:
     return profile, out
 
 
-def _add_resources(results: list[Result], triples) -> list[Result]:
+def _add_resources(results: list[Result], triples) -> None:
     """Name for each result the resource it concerns: the focus node, or the IRI that holds it."""
     parent = {}
     for t in triples:
         if isinstance(t.object, ox.BlankNode) and hints.text(t.object) not in parent:
             parent[hints.text(t.object)] = hints.text(t.subject)
-    out = []
     for r in results:
         node, seen = r.focus, set()
         while node in parent and node.startswith("_:") and node not in seen:
             seen.add(node)
             node = parent[node]
-        out.append(replace(r, resource=node))
-    return out
+        r.resource = node
 
 
-def _name_blank_nodes(results: list[Result], triples) -> tuple[list[Result], set[str]]:
+def _name_blank_nodes(results: list[Result], triples) -> set[str]:
     """Name each blank node by its path from the nearest named node (`…/orders/1 › dfc-b:hasPart[0]`):
     the client never wrote a label for it, so a label would name nothing the client can find.
-    Return the results so named, and the paths used."""
+    Return the paths used."""
     names = blank_node_paths(triples)
-    named = [replace(r, focus=names.get(r.focus, r.focus), value=names.get(r.value, r.value),
-                     resource=names.get(r.resource, r.resource)) for r in results]
-    return named, set(names.values())
+    for r in results:
+        r.focus, r.value, r.resource = (names.get(r.focus, r.focus), names.get(r.value, r.value),
+                                        names.get(r.resource, r.resource))
+    return set(names.values())
 
 
 def blank_node_paths(triples) -> dict[str, str]:

@@ -21,7 +21,7 @@ _ALWAYS = ("severity", "focusNode", "path", "value", "message")
 RANK = {"Violation": 0, "Warning": 1, "Info": 2}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Result(Mapping):
     """What is wrong, where, and (in a conformance report) how to put it right."""
 
