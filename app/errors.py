@@ -28,6 +28,8 @@ Nothing here knows about HTTP frameworks: `app/api` renders `problem()`.
 """
 from pyoxigraph import BlankNode
 
+from app.validation.result import Result
+
 
 class HubError(Exception):
     status = 500
@@ -50,7 +52,7 @@ class HubError(Exception):
             "status": self.status,
             "detail": self.detail,
         }
-        body.update(self.extra)
+        body.update({key: _plain(value) for key, value in self.extra.items()})
         return body
 
 
@@ -82,10 +84,16 @@ QueryTimeout = _error("QueryTimeout", 503, "Query timed out", "query-timeout", S
 AnalyticsBusy = _error("AnalyticsBusy", 503, "Too many analyst queries", "analytics-busy", StoreUnavailable)
 
 
-def violation(focus, path, value, message: str) -> dict:
+def violation(focus, path, value, message: str, pointer: str | None = None) -> Result:
     """One entry of a 422's `violations`, shaped like a SHACL result (API.md): terms as text."""
-    return {"focusNode": _text(focus), "path": _text(path), "value": _text(value),
-            "severity": "Violation", "message": message}
+    return Result("Violation", _text(focus), _text(path), _text(value), message, pointer=pointer)
+
+
+def _plain(value):
+    """A list of Results (`violations`, `warnings`) as their JSON objects; anything else as it is."""
+    if isinstance(value, list):
+        return [v.to_json() if isinstance(v, Result) else v for v in value]
+    return value
 
 
 def _text(term):

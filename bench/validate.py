@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from pyshacl import validate as pyshacl_validate  # noqa: E402
 
+from app.errors import HubError  # noqa: E402
 from app.rdf import read_payload  # noqa: E402
 from app.validation import default_validator, load_shapes_graph, to_rdflib  # noqa: E402
 from app.validation.corpus import corpus_files, media_of  # noqa: E402
@@ -47,8 +48,12 @@ def main() -> None:
     for path in corpus_files():
         body, media = path.read_bytes(), media_of(path)
         # pyshacl gets the payload as an rdflib Graph of the same (normalised) triples SHACL sees.
+        try:
+            read = read_payload(body, media, PAYLOAD_BASE)
+        except HubError:
+            continue        # a payload the server refuses before SHACL (an invalid IRI): nothing to compare
         graph = rdflib.Graph()
-        for triple in to_rdflib(read_payload(body, media, PAYLOAD_BASE).triples):
+        for triple in to_rdflib(read.triples):
             graph.add(triple)
         payloads.append((path.name, body, media, graph))
 

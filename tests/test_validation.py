@@ -399,3 +399,61 @@ def test_status_lists_name_states_of_the_vocabulary(shared):
         states = {s for s in vocab.subjects(broader, None)
                   if (s, broader, rdflib.URIRef(str(s).rsplit("#", 1)[0] + "#" + scheme)) in vocab}
         assert listed == states, prop
+
+
+# --- pyshacl behind one adapter; the shapes as facts ---------------------------------------
+
+APP = Path(__file__).resolve().parents[1] / "app"
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_no_module_but_the_adapter_imports_pyshacl():
+    """pyshacl's internals are pinned and used in app/validation/_pyshacl.py only."""
+    importers = {str(p.relative_to(APP)) for p in APP.rglob("*.py")
+                 if any(n == "pyshacl" or n.startswith("pyshacl.") for n in _imports(p))}
+    assert importers == {"validation/_pyshacl.py"}
+
+
+def test_importing_the_errors_does_not_load_pyshacl():
+    import subprocess
+    import sys
+    code = "import sys, app.errors; print('pyshacl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=APP.parent)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_shapes_compile_into_facts_per_shape_and_per_target(validator):
+    from app.namespaces import XSD
+    facts = validator.shapes["https://w3id.org/dfc-order-hub/shapes#OrderLine-quantity"]
+    assert (facts.targets, facts.path, facts.datatype, facts.max_count, facts.min_inclusive) == (
+        (b("OrderLine"),), ("one", b("quantity")), XSD + "decimal", 1, 0)
+    assert facts.severity == "Violation" and facts.message and not facts.unsupported
+    present = validator.shapes["https://w3id.org/dfc-order-hub/shapes#OrderLine-quantity-present"]
+    assert present.path == ("alt", (b("hasQuantity"), b("quantity")))
+    assert present.path_text == f"{b('hasQuantity')}|{b('quantity')}" and present.severity == "Warning"
+    assert facts in validator.shapes.by_target[b("OrderLine")]
+    assert set(validator.shapes.by_target) == {o for f in validator.shapes.values() for o in f.targets}
+
+
+def test_a_shape_the_facts_cannot_model_turns_the_prescreen_off():
+    shapes = rdflib.Graph().parse(data=f"""
+        @prefix sh: <{SH}> .
+        <urn:s> a sh:PropertyShape ; sh:targetClass <{b('Order')}> ; sh:path <{b('date')}> ;
+            sh:pattern "^2" ; sh:message "dates of this millennium" .""", format="turtle")
+    custom = Validator(shapes)
+    assert custom.shapes["urn:s"].unsupported == {SH + "pattern"}
+    data = triples('ex:o a dfc-b:Order ; dfc-b:date "1999" .')
+    assert not custom.surely_conforms(data)
+    assert only(custom.validate(data).violations)["message"] == "dates of this millennium"

@@ -113,17 +113,15 @@ def refuse_dropped_iris(doc, base_iri: str | None) -> None:
                              violations=problems)
 
 
-def _bad(text: str, pointer: str, focus, key, base_iri: str | None) -> dict | None:
+def _bad(text: str, pointer: str, focus, key, base_iri: str | None):
     if text.startswith(("_:", "@")) or text == "":
         return None
     candidate = text if _SCHEME.match(text) or base_iri is None else base_iri + text
     try:
         NamedNode(candidate)
     except ValueError:
-        found = violation(focus, key, text, f"{text!r} is not a valid IRI (spaces and < > \" {{ }} | \\ ^ ` "
-                          "are not allowed); a JSON-LD reader would drop it silently")
-        found["pointer"] = pointer
-        return found
+        return violation(focus, key, text, f"{text!r} is not a valid IRI (spaces and < > \" {{ }} | \\ ^ ` "
+                         "are not allowed); a JSON-LD reader would drop it silently", pointer)
     return None
 
 

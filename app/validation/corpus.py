@@ -49,8 +49,8 @@ def table(outcomes: list[tuple[str, ConformanceReport]]) -> str:
         "|---|---|---|---|---:|---:|---:|---|",
     ]
     for name, r in outcomes:
-        severities = Counter(x["severity"] for x in r.results)
-        codes = Counter(x["hintCode"] for x in r.results)
+        severities = Counter(x.severity for x in r.results)
+        codes = Counter(x.hint_code for x in r.results)
         listed = ", ".join(f"`{code}`×{n}" if n > 1 else f"`{code}`" for code, n in sorted(codes.items()))
         lines.append(f"| `{name}` | {r.dfc_version} | {r.profile} | "
                      f"{'conforms' if r.conforms else '**does not conform**'} | {severities['Violation']} | "

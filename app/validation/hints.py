@@ -1,6 +1,6 @@
 """Hints: what a sender got wrong, where, and how to put it right.
 
-Each finding is a report result ({severity, focusNode, path, value, message, hint, hintCode}).
+Each finding is a Result (app.validation.result) with a hint and a hint code.
 They come from what the client SENT: the corrections normalisation made (app.rdf.normalise),
 the terms it used (app.validation.terms), its JSON (keys JSON-LD drops, repeated @types) and
 its namespaces (the DFC release). SHACL results get a hint from the shape they broke.
@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from app.namespaces import DFC_B, RDF
 from app.rdf.contexts import family_of_version
 from app.rdf.normalise import decimal_literal
+from app.validation.result import Result
 from app.validation.terms import dfc_terms, is_dfc_term, short
 
 _FAMILY_LABEL = {"static": "≤1.7", "1.x": "1.8–1.16", "2.0": "2.0"}
@@ -39,10 +40,9 @@ _NODE_EXAMPLES = {
 _STATES = {DFC_B + p for p in ("hasOrderStatus", "hasFulfilmentStatus", "hasPaymentStatus")}
 
 
-def result(severity, focus, path, value, message, hint, code) -> dict:
+def result(severity, focus, path, value, message, hint, code, pointer=None) -> Result:
     """Build one report result."""
-    return {"severity": severity, "focusNode": focus, "path": path, "value": value,
-            "message": message, "hint": hint, "hintCode": code}
+    return Result(severity, focus, path, value, message, pointer=pointer, hint=hint, hint_code=code)
 
 
 def text(term) -> str | None:
@@ -56,12 +56,12 @@ def text(term) -> str | None:
 
 # --- what normalisation corrected ---------------------------------------------------------------
 
-def correction_findings(found: list[dict]) -> list[dict]:
+def correction_findings(found: list[dict]) -> list[Result]:
     """Turn normalisation's per-triple corrections into Warnings with hints."""
     return [_correction(c["code"], c["triple"], c["replacement"]) for c in found]
 
 
-def _correction(code: str, t: ox.Triple, replacement) -> dict:
+def _correction(code: str, t: ox.Triple, replacement) -> Result:
     focus, path, value = text(t.subject), t.predicate.value, text(t.object)
     p = short(path)
     if code in ("typo-term", "renamed-term"):
@@ -103,7 +103,7 @@ def _correction(code: str, t: ox.Triple, replacement) -> dict:
 
 # --- the terms it used --------------------------------------------------------------------------
 
-def term_findings(triples, version: str, family: str | None) -> list[dict]:
+def term_findings(triples, version: str, family: str | None) -> list[Result]:
     """Findings on DFC terms that are not current 1.16 terms, or used as the wrong kind."""
     terms, out, seen = dfc_terms(), [], set()
     for t in triples:
@@ -178,7 +178,7 @@ def _in_release(release: str, version: str, family: str | None) -> bool:
 
 # --- values of the wrong kind ----------------------------------------------------------------
 
-def value_findings(triples, base: str) -> list[dict]:
+def value_findings(triples, base: str) -> list[Result]:
     """References given as text (object property with a literal) and nodes given to literal properties.
 
     A context that reads a property as a reference turns the text "GBP" into an IRI relative to
@@ -228,9 +228,9 @@ def literal_hint(path: str, value: str) -> str:
 _CONTAINERS = ("@graph", "@list", "@set", "@included", "@reverse", "@nest")
 
 
-def document_findings(document, base: str | None) -> list[dict]:
+def document_findings(document, base: str | None) -> list[Result]:
     """Keys JSON-LD silently drops (no term of the @context) and repeated @types."""
-    out: list[dict] = []
+    out: list[Result] = []
     if document is not None:
         _walk(document, frozenset(), "", base, out)
     return out
@@ -249,10 +249,10 @@ def _walk(node, terms: frozenset, pointer: str, base, out: list) -> None:
     for key, value in node.items():
         where = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
         if key == "@type" and isinstance(value, list) and len(set(map(str, value))) < len(value):
-            out.append(dict(result(
+            out.append(result(
                 "Warning", focus, _TYPE, ", ".join(map(str, value)), "the same @type is given more than once",
                 f"Give each type once: \"@type\": {json.dumps(sorted(set(map(str, value))))}.",
-                "repeated-type"), pointer=where))
+                "repeated-type", pointer=where))
         elif key in _CONTAINERS:
             _walk(value, terms, where, base, out)
         elif not key.startswith("@"):
@@ -260,16 +260,16 @@ def _walk(node, terms: frozenset, pointer: str, base, out: list) -> None:
             if problem is None:
                 _walk(value, terms, where, base, out)
             elif problem == "dropped-key":
-                out.append(dict(result("Warning", focus, None, key, f"the key \"{key}\" is not a term of the "
-                                       "@context: JSON-LD drops it and everything under it",
-                                       _dropped_hint(key), problem), pointer=where))
+                out.append(result("Warning", focus, None, key, f"the key \"{key}\" is not a term of the "
+                                  "@context: JSON-LD drops it and everything under it",
+                                  _dropped_hint(key), problem, pointer=where))
             else:
                 prefix = key.partition(":")[0]
-                out.append(dict(result("Warning", focus, key, key, f"the prefix \"{prefix}:\" is not defined "
-                                       f"in the @context: the key is read as the IRI <{key}>",
-                                       f"Define \"{prefix}\" in your @context, e.g. [\"https://www.datafoodconsortium"
-                                       f".org\", {{\"{prefix}\": \"https://…#\"}}], or leave the key out.",
-                                       problem), pointer=where))
+                out.append(result("Warning", focus, key, key, f"the prefix \"{prefix}:\" is not defined "
+                                  f"in the @context: the key is read as the IRI <{key}>",
+                                  f"Define \"{prefix}\" in your @context, e.g. [\"https://www.datafoodconsortium"
+                                  f".org\", {{\"{prefix}\": \"https://…#\"}}], or leave the key out.",
+                                  problem, pointer=where))
 
 
 def _context_terms(context, terms: frozenset) -> frozenset:
@@ -309,7 +309,7 @@ def _dropped_hint(key: str) -> str:
 
 # --- the DFC release ----------------------------------------------------------------------------
 
-def detect_version(raw, versions: set[str]) -> tuple[str, str | None, list[dict]]:
+def detect_version(raw, versions: set[str]) -> tuple[str, str | None, list[Result]]:
     """Return (version label, namespace family, findings) from the @context URLs and namespaces.
 
     The release the @context names wins; without one, the namespaces most terms use. IRIs of

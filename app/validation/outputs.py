@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 from app.errors import HubError
 from app.validation.report import ConformanceReport
+from app.validation.result import Result
 from app.validation.terms import short_path
 
 
@@ -19,11 +20,11 @@ def describe(report: ConformanceReport) -> str:
             f"{len(report.violations)} violation(s), {len(report.warnings)} warning(s))")
 
 
-def item_lines(r: dict) -> list[str]:
+def item_lines(r: Result) -> list[str]:
     """A result as two lines: what is wrong where, then the hint."""
-    where = " ".join(x for x in (r["focusNode"], short_path(r["path"]) if r["path"] else None) if x)
-    value = f" = {r['value']!r}" if r["value"] is not None else ""
-    return [f"{r['severity']} [{r['hintCode']}] {where}{value}: {r['message']}", f"  hint: {r['hint']}"]
+    where = " ".join(x for x in (r.focus, short_path(r.path) if r.path else None) if x)
+    value = f" = {r.value!r}" if r.value is not None else ""
+    return [f"{r.severity} [{r.hint_code}] {where}{value}: {r.message}", f"  hint: {r.hint}"]
 
 
 def to_text(outcomes) -> str:

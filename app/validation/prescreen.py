@@ -1,8 +1,8 @@
 """A fast, conservative check that a payload has no SHACL violation, before pyshacl is asked.
 
 Our shapes use a small part of SHACL Core: property shapes with sh:targetClass, a path that is
-a predicate, a sequence or an alternative of predicates, and the constraints below. Checking
-those in plain Python over the payload's triples takes a tenth of pyshacl's time. The check
+a predicate, a sequence or an alternative of predicates, and the constraints below, read from
+the facts the shapes were compiled into (app.validation.shapes). Checking those in plain Python over the payload's triples takes a tenth of pyshacl's time. The check
 only ever answers "surely conforms" or "ask pyshacl": any doubt (an unusual literal, a
 subclass axiom in the payload, a constraint it does not know) sends the payload to pyshacl,
 which stays the reference and writes every report. A test holds the two to agreement on the
@@ -14,37 +14,33 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-import rdflib
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from app.namespaces import RDF, RDFS, SH, XSD
+from app.validation.shapes import ShapeFacts
 
 _RDF_TYPE = NamedNode(RDF + "type")
 _SUBCLASS = NamedNode(RDFS + "subClassOf")
-# Shape predicates that say nothing a conforming payload could break.
-_DESCRIPTIVE = {SH + p for p in ("targetClass", "path", "name", "message", "severity", "description",
-                                 "order", "group")} | {RDF + "type"}
-_KNOWN = {SH + p for p in ("datatype", "nodeKind", "minCount", "maxCount", "minInclusive",
-                           "maxInclusive", "in", "class")}
 
 
 @dataclasses.dataclass(frozen=True)
 class _Shape:
     targets: frozenset
-    path: tuple          # ("one", p) | ("alt", (p, …)) | ("seq", (p, …))
+    path: tuple          # ("one", p) | ("alt", (p, …)) | ("seq", (p, …)), pyoxigraph terms
     checks: dict
 
 
 class Prescreen:
-    def __init__(self, shapes: rdflib.Graph):
+    def __init__(self, shapes):
+        """Read the facts of `shapes` (app.validation.shapes) as checks over pyoxigraph terms."""
         self.shapes: list[_Shape] | None = []
-        try:
-            for node in set(shapes.subjects(rdflib.URIRef(SH + "targetClass"), None)):
-                shape = _compile(shapes, node)
-                if shape is not None:
-                    self.shapes.append(shape)
-        except _Unsupported:
-            self.shapes = None          # a shape it cannot follow: always ask pyshacl
+        for facts in shapes.values():
+            if not facts.targets or facts.severity != "Violation":
+                continue                # warnings never make a payload fail
+            if facts.unsupported:
+                self.shapes = None      # a shape it cannot follow: always ask pyshacl
+                return
+            self.shapes.append(_compile(facts))
 
     def surely_conforms(self, triples) -> bool:
         """True only if pyshacl would find no violation; False means: ask pyshacl."""
@@ -66,45 +62,20 @@ class Prescreen:
         return True
 
 
-class _Unsupported(Exception):
-    pass
-
-
-def _compile(g: rdflib.Graph, node) -> _Shape | None:
-    severity = g.value(node, rdflib.URIRef(SH + "severity"))
-    if severity is not None and str(severity) != SH + "Violation":
-        return None                     # warnings never make a payload fail
-    checks = {}
-    for p, o in g.predicate_objects(node):
-        p = str(p)
-        if p in _DESCRIPTIVE:
-            continue
-        if p not in _KNOWN:
-            raise _Unsupported(p)
-        name = p[len(SH):]
-        if name in ("minCount", "maxCount"):
-            checks[name] = int(o)
-        elif name in ("minInclusive", "maxInclusive"):
-            checks[name] = Decimal(str(o))
-        elif name == "in":
-            members = list(rdflib.collection.Collection(g, o))
-            if not all(isinstance(m, rdflib.URIRef) for m in members):
-                raise _Unsupported("sh:in with literals")
-            checks[name] = frozenset(NamedNode(str(m)) for m in members)
-        else:                           # datatype, nodeKind, class: an IRI each
-            checks[name] = NamedNode(str(o))
-    targets = frozenset(NamedNode(str(c)) for c in g.objects(node, rdflib.URIRef(SH + "targetClass")))
-    return _Shape(targets, _path(g, g.value(node, rdflib.URIRef(SH + "path"))), checks)
-
-
-def _path(g: rdflib.Graph, path) -> tuple:
-    if isinstance(path, rdflib.URIRef):
-        return ("one", NamedNode(str(path)))
-    alternative = g.value(path, rdflib.URIRef(SH + "alternativePath"))
-    members = list(rdflib.collection.Collection(g, alternative if alternative is not None else path))
-    if not members or not all(isinstance(m, rdflib.URIRef) for m in members):
-        raise _Unsupported("a path of other paths")
-    return ("alt" if alternative is not None else "seq", tuple(NamedNode(str(m)) for m in members))
+def _compile(f: ShapeFacts) -> _Shape:
+    checks: dict = {}
+    for name, value in (("minCount", f.min_count), ("maxCount", f.max_count),
+                        ("minInclusive", f.min_inclusive), ("maxInclusive", f.max_inclusive)):
+        if value is not None:
+            checks[name] = value
+    for name, value in (("datatype", f.datatype), ("nodeKind", f.node_kind), ("class", f.class_)):
+        if value is not None:
+            checks[name] = NamedNode(value)
+    if f.in_ is not None:
+        checks["in"] = frozenset(NamedNode(m) for m in f.in_)
+    kind, step = f.path
+    path = (kind, NamedNode(step) if kind == "one" else tuple(NamedNode(p) for p in step))
+    return _Shape(frozenset(NamedNode(c) for c in f.targets), path, checks)
 
 
 def _values(about: dict, focus, path: tuple) -> set:

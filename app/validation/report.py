@@ -9,7 +9,7 @@ what was sent (app.validation.hints). `conforms` is false only for Violations.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyoxigraph as ox
 
@@ -19,14 +19,14 @@ from app.namespaces import HUB, RDF, RDF_TYPE, SH, b
 from app.rdf import no_triples, parse_body
 from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed
 from app.rdf.normalise import normalise
-from app.validation import BySeverity, Validator, default_validator
 from app.validation import hints
+from app.validation.result import RANK as _RANK, Result
 from app.validation.shape_hints import shacl_hint
 from app.validation.terms import short
+from app.validation.validator import BySeverity, Validator, default_validator
 
 # Relative @ids are resolved against this base, the same for the endpoint, the page and the CLI.
 PAYLOAD_BASE = "http://payload.invalid/"
-_RANK = {"Violation": 0, "Warning": 1, "Info": 2}
 
 # profile → (the types a payload of it must hold one of, the types it must not hold)
 PROFILES = {
@@ -45,20 +45,20 @@ class ConformanceReport(BySeverity):
     conforms: bool
     dfc_version: str
     profile: str
-    results: list[dict] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
     paths: set = field(default_factory=set)     # the focus nodes that are paths to unnamed nodes
 
     def to_json(self) -> dict:
         """The report as API.md fixes it (plus `profile`, and per result `hintCode`, `resource`)."""
         return {"conforms": self.conforms, "dfcVersion": self.dfc_version, "profile": self.profile,
-                "results": self.results}
+                "results": [_json(r) for r in self.results]}
 
-    def by_resource(self) -> list[tuple[str, list[dict]]]:
+    def by_resource(self) -> list[tuple[str, list[Result]]]:
         """Results grouped by the resource they concern, the worst group first."""
-        groups: dict[str, list[dict]] = {}
+        groups: dict[str, list[Result]] = {}
         for r in self.results:
-            groups.setdefault(r["resource"] or "the payload as a whole", []).append(r)
-        return sorted(groups.items(), key=lambda g: (min(_RANK[r["severity"]] for r in g[1]), g[0]))
+            groups.setdefault(r.resource or "the payload as a whole", []).append(r)
+        return sorted(groups.items(), key=lambda g: (min(_RANK[r.severity] for r in g[1]), g[0]))
 
     def as_graph(self) -> list[ox.Triple]:
         """The report as an sh:ValidationReport, each result with hub:hint and hub:hintCode."""
@@ -70,21 +70,32 @@ class ConformanceReport(BySeverity):
             node = ox.BlankNode()
             out += [ox.Triple(report, ox.NamedNode(SH + "result"), node),
                     ox.Triple(node, RDF_TYPE, ox.NamedNode(SH + "ValidationResult")),
-                    ox.Triple(node, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + r["severity"])),
-                    ox.Triple(node, ox.NamedNode(SH + "resultMessage"), ox.Literal(r["message"])),
-                    ox.Triple(node, ox.NamedNode(HUB + "hint"), ox.Literal(r["hint"])),
-                    ox.Triple(node, ox.NamedNode(HUB + "hintCode"), ox.Literal(r["hintCode"]))]
-            for key, predicate in (("focusNode", "focusNode"), ("value", "value")):
-                if r[key] is not None and key == "focusNode" and r[key] in self.paths:
-                    # A node the payload left unnamed: a blank node here, and its path to find it by.
-                    focus = ox.BlankNode()
-                    out += [ox.Triple(node, ox.NamedNode(SH + predicate), focus),
-                            ox.Triple(node, ox.NamedNode(HUB + "focusPath"), ox.Literal(r[key]))]
-                elif r[key] is not None:
-                    out.append(ox.Triple(node, ox.NamedNode(SH + predicate), _term(r[key], key != "value")))
-            if r["path"] is not None:
-                out += _path(node, r["path"])
+                    ox.Triple(node, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + r.severity)),
+                    ox.Triple(node, ox.NamedNode(SH + "resultMessage"), ox.Literal(r.message)),
+                    ox.Triple(node, ox.NamedNode(HUB + "hint"), ox.Literal(r.hint)),
+                    ox.Triple(node, ox.NamedNode(HUB + "hintCode"), ox.Literal(r.hint_code))]
+            if r.focus is not None and r.focus in self.paths:
+                # A node the payload left unnamed: a blank node here, and its path to find it by.
+                focus = ox.BlankNode()
+                out += [ox.Triple(node, ox.NamedNode(SH + "focusNode"), focus),
+                        ox.Triple(node, ox.NamedNode(HUB + "focusPath"), ox.Literal(r.focus))]
+            elif r.focus is not None:
+                out.append(ox.Triple(node, ox.NamedNode(SH + "focusNode"), _term(r.focus, True)))
+            if r.value is not None:
+                out.append(ox.Triple(node, ox.NamedNode(SH + "value"), _term(r.value, False)))
+            if r.path is not None:
+                out += _path(node, r.path)
         return out
+
+
+def _json(r: Result) -> dict:
+    """A result as API.md's report writes it: always its `resource`, and for what the server
+    would refuse before SHACL (ill-typed values, invalid IRIs) always its `pointer`."""
+    out = r.to_json()
+    if r.hint_code in _STORAGE_HINTS:
+        out.setdefault("pointer", None)
+    out["resource"] = r.resource
+    return out
 
 
 def _term(value: str, node: bool):
@@ -129,33 +140,33 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
                          parameter="profile")
     raw, versions, document = parse_body(body, media_type, PAYLOAD_BASE, max_depth, allow_empty=True,
                                          own=own_contexts)
-    found: list[dict] = []
+    found: list[dict] = []                  # normalisation's corrections
     triples, _notes = normalise(raw, found)
     refused = _storage_results(document, triples)
     if not raw and not refused:         # nothing readable, and nothing to explain why
         raise no_triples()
     version, family, results = hints.detect_version(raw, versions)
     results += _shacl_results(triples, validator or default_validator())
-    shaped = {(r["focusNode"], r["path"], r["value"]) for r in results}
+    shaped = {(r.focus, r.path, r.value) for r in results}
     for finding in (hints.correction_findings(found) + hints.term_findings(triples, version, family)
                     + hints.value_findings(triples, PAYLOAD_BASE) + hints.document_findings(document, PAYLOAD_BASE)):
         # A SHACL result on the same value already says it, with the same hint.
-        if (finding["focusNode"], finding["path"], finding["value"]) not in shaped:
+        if (finding.focus, finding.path, finding.value) not in shaped:
             results.append(finding)
-    said = {(r["focusNode"], r["path"], r["value"]) for r in results}
-    results += [r for r in refused if (r["focusNode"], r["path"], r["value"]) not in said]
+    said = {(r.focus, r.path, r.value) for r in results}
+    results += [r for r in refused if (r.focus, r.path, r.value) not in said]
     profile, more = _profile_results(triples, profile)
     results += more
     _add_resources(results, triples)
     paths = _name_blank_nodes(results, raw + triples)
     results = _unique(results)
-    results.sort(key=lambda r: (_RANK[r["severity"]], r["resource"] or "", r["focusNode"] or "",
-                                r["path"] or "", r["value"] or "", r["hintCode"]))
-    conforms = not any(r["severity"] == "Violation" for r in results)
+    results.sort(key=lambda r: (_RANK[r.severity], r.resource or "", r.focus or "",
+                                r.path or "", r.value or "", r.hint_code))
+    conforms = not any(r.severity == "Violation" for r in results)
     return ConformanceReport(conforms, version, profile, results, paths)
 
 
-def _storage_results(document, triples) -> list[dict]:
+def _storage_results(document, triples) -> list[Result]:
     """What the server would refuse before SHACL (app.rdf.checks): a payload it refuses never conforms."""
     out = []
     for refuse, args, code in ((refuse_dropped_iris, (document, PAYLOAD_BASE), "invalid-iri"),
@@ -165,8 +176,7 @@ def _storage_results(document, triples) -> list[dict]:
         try:
             refuse(*args)
         except ShapeViolation as e:
-            out += [{**{k: v.get(k) for k in ("severity", "focusNode", "path", "value", "message", "pointer")},
-                     "hint": _STORAGE_HINTS[code], "hintCode": code} for v in e.extra["violations"]]
+            out += [replace(v, hint=_STORAGE_HINTS[code], hint_code=code) for v in e.extra["violations"]]
     return out
 
 
@@ -178,7 +188,7 @@ _STORAGE_HINTS = {
 }
 
 
-def _shacl_results(triples, validator: Validator) -> list[dict]:
+def _shacl_results(triples, validator: Validator) -> list[Result]:
     """SHACL on the normalised triples (what the server would store), each result with a hint."""
     counts: dict = {}
     for t in triples:
@@ -186,13 +196,12 @@ def _shacl_results(triples, validator: Validator) -> list[dict]:
         counts[key] = counts.get(key, 0) + 1
     out = []
     for r in validator.validate(triples).results:
-        code, hint = shacl_hint(r, counts)
-        out.append({**{k: r[k] for k in ("severity", "focusNode", "path", "value", "message")},
-                    "hint": hint, "hintCode": code})
+        code, hint = shacl_hint(r, counts, validator.shapes)
+        out.append(Result(r.severity, r.focus, r.path, r.value, r.message, hint=hint, hint_code=code))
     return out
 
 
-def _profile_results(triples, profile: str) -> tuple[str, list[dict]]:
+def _profile_results(triples, profile: str) -> tuple[str, list[Result]]:
     typed = [(t.subject, t.object) for t in triples if t.predicate == RDF_TYPE]
     classes = {cls for _, cls in typed}
     if profile == "auto":
@@ -216,29 +225,28 @@ def _profile_results(triples, profile: str) -> tuple[str, list[dict]]:
     return profile, out
 
 
-def _add_resources(results: list[dict], triples) -> None:
+def _add_resources(results: list[Result], triples) -> None:
     """Name for each result the resource it concerns: the focus node, or the IRI that holds it."""
     parent = {}
     for t in triples:
         if isinstance(t.object, ox.BlankNode) and hints.text(t.object) not in parent:
             parent[hints.text(t.object)] = hints.text(t.subject)
     for r in results:
-        node, seen = r["focusNode"], set()
+        node, seen = r.focus, set()
         while node in parent and node.startswith("_:") and node not in seen:
             seen.add(node)
             node = parent[node]
-        r["resource"] = node
+        r.resource = node
 
 
-def _name_blank_nodes(results: list[dict], triples) -> set[str]:
+def _name_blank_nodes(results: list[Result], triples) -> set[str]:
     """Name each blank node by its path from the nearest named node (`…/orders/1 › dfc-b:hasPart[0]`):
     the client never wrote a label for it, so a label would name nothing the client can find.
     Return the paths used."""
     names = blank_node_paths(triples)
     for r in results:
-        for key in ("focusNode", "value", "resource"):
-            if r[key] in names:
-                r[key] = names[r[key]]
+        r.focus, r.value, r.resource = (names.get(r.focus, r.focus), names.get(r.value, r.value),
+                                        names.get(r.resource, r.resource))
     return set(names.values())
 
 
@@ -280,10 +288,10 @@ def blank_node_paths(triples) -> dict[str, str]:
     return names
 
 
-def _unique(results: list[dict]) -> list[dict]:
+def _unique(results: list[Result]) -> list[Result]:
     seen, out = set(), []
     for r in results:
-        key = (r["severity"], r["focusNode"], r["path"], r["value"], r["hintCode"], r.get("pointer"))
+        key = (r.severity, r.focus, r.path, r.value, r.hint_code, r.pointer)
         if key not in seen:
             seen.add(key)
             out.append(r)
