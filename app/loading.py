@@ -10,7 +10,7 @@ from pyoxigraph import NamedNode, Quad
 from app.domain.documents import split_documents
 from app.domain.server_state import carry_over
 from app.rdf import Payload, read_payload
-from app.rdf.normalise import parse_datetime
+from app.rdf.terms import parse_datetime
 from app.store import Store
 
 MEDIA = {".json": "application/ld+json", ".jsonld": "application/ld+json",

@@ -22,7 +22,7 @@ from app.domain.hub_settings import HubSettings
 from app.errors import ShapeViolation, violation
 from app.namespaces import FALSE, RDF_TYPE, TRUE, T
 from app.queries import as_term
-from app.rdf.normalise import decimal_literal
+from app.rdf.terms import decimal_literal
 from app.rdf.triples import Indexed, number, tidy
 from app.store import Store
 

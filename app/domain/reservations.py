@@ -26,7 +26,7 @@ from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
 from app.errors import Conflict, NotFound, ShapeViolation, Shortage, violation
 from app.namespaces import RDF_TYPE, T
-from app.rdf.normalise import datetime_literal
+from app.rdf.terms import datetime_literal
 from app.rdf.triples import Indexed, number, tidy
 from app.store import Store
 

@@ -7,7 +7,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from app.errors import SessionNotOpen, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T, XSD
-from app.rdf.normalise import parse_datetime
+from app.rdf.terms import parse_datetime
 from app.rdf.triples import first
 
 

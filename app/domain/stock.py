@@ -14,7 +14,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app.errors import Conflict, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
-from app.rdf.normalise import decimal_literal
+from app.rdf.terms import decimal_literal
 from app.rdf.triples import first, number, without
 
 ZERO = Decimal(0)

@@ -9,7 +9,7 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import queries
 from app.namespaces import RDF_TYPE, hub
-from app.rdf.normalise import decimal_literal
+from app.rdf.terms import decimal_literal
 from app.rdf.triples import number, tidy
 from app.store import Store
 

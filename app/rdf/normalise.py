@@ -6,15 +6,14 @@ typed literals. Each correction is reported as a note, so clients can learn of i
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app import vocabulary
 from app.namespaces import DFC_B, FAMILIES, RDF_TYPE, XSD
 from app.rdf.contexts import object_properties
+from app.rdf.terms import JS_DATE, datetime_literal, decimal_literal, parse_datetime
 
 _CANON = FAMILIES["1.x"]
 # Variant namespace → canonical namespace, longest first so the most specific wins.
@@ -68,15 +67,7 @@ _ABSOLUTE = re.compile(r"^\s*https?://[^\s<>\"{}|\\^`]+\s*$")
 OBJECT_PROPERTIES = object_properties()
 
 _HAS_PRICE, _PRICE, _VALUE = (NamedNode(DFC_B + x) for x in ("hasPrice", "Price", "value"))
-_DECIMAL = NamedNode(XSD + "decimal")
-_DATETIME = NamedNode(XSD + "dateTime")
 _BOOLEAN = NamedNode(XSD + "boolean")
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-# JavaScript's Date#toString / OFN: "Thu Aug 22 2024 05:40:38 UTC", "… GMT+0200 (CEST)".
-_JS_DATE = re.compile(
-    r"^(?:[A-Z][a-z]{2},? )?(?P<mon>[A-Z][a-z]{2}) (?P<day>\d{1,2}),? (?P<year>\d{4}),? "
-    r"(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2}) ?(?:UTC|GMT|Z)?(?P<off>[+-]\d{2}:?\d{2})?(?: \(.*\))?$")
 
 
 def _as_reference(text: str) -> NamedNode | None:
@@ -100,48 +91,6 @@ def canonical_iri(node):
         if m:
             node = NamedNode(_VARIANTS[m.group(0)] + value[m.end():])
     return _RENAMED_IRIS.get(node, node)
-
-
-def decimal_literal(value) -> Literal | None:
-    """Return the canonical xsd:decimal literal of a number or numeric string, else None."""
-    try:
-        d = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    if not d.is_finite():
-        return None
-    text = format(d, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return Literal(text if text not in ("", "-0") else "0", datatype=_DECIMAL)
-
-
-def parse_datetime(text: str) -> dt.datetime | None:
-    """Read ISO 8601 or JavaScript-style date strings; None if neither."""
-    text = text.strip()
-    try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
-        pass
-    m = _JS_DATE.match(text)
-    if not m or m.group("mon") not in _MONTHS:
-        return None
-    off = m.group("off") or "+0000"
-    offset = dt.timedelta(hours=int(off[1:3]), minutes=int(off[-2:])) * (-1 if off[0] == "-" else 1)
-    try:
-        return dt.datetime(int(m.group("year")), _MONTHS[m.group("mon")], int(m.group("day")),
-                           int(m.group("h")), int(m.group("m")), int(m.group("s")),
-                           tzinfo=dt.timezone(offset))
-    except ValueError:
-        return None
-
-
-def datetime_literal(value: dt.datetime) -> Literal:
-    """Return the xsd:dateTime literal of a datetime (UTC written as Z)."""
-    text = value.isoformat()
-    if text.endswith("+00:00"):
-        text = text[:-6] + "Z"
-    return Literal(text, datatype=_DATETIME)
 
 
 def _literal(predicate: str, obj: Literal) -> Literal | None:
@@ -223,7 +172,7 @@ def _string_code(predicate: str, text: str) -> str | None:
         return "number-as-string"
     if predicate in DATES:
         # ISO 8601 strings are how DFC JSON-LD writes dates (its context types none): not a finding.
-        return "js-date" if _JS_DATE.match(text.strip()) else None
+        return "js-date" if JS_DATE.match(text.strip()) else None
     return "boolean-as-string"
 
 
@@ -231,5 +180,4 @@ def _short(iri: str) -> str:
     return "dfc-b:" + iri[len(DFC_B):] if iri.startswith(DFC_B) else iri
 
 
-__all__ = ["normalise", "canonical_iri", "decimal_literal", "parse_datetime", "datetime_literal",
-           "RENAMED", "NUMERIC", "DATES", "BOOLEANS"]
+__all__ = ["normalise", "canonical_iri", "RENAMED", "NUMERIC", "DATES", "BOOLEANS"]

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from app.namespaces import DFC_B, RDF
 from app.rdf.contexts import family_of_version
-from app.rdf.normalise import decimal_literal
+from app.rdf.terms import decimal_literal
 from app.validation.result import Result
 from app.validation.terms import dfc_terms, is_dfc_term, short
 
