@@ -1,38 +1,13 @@
-"""DFC Order Hub: a linked-data order server for food networks speaking DFC."""
+"""DFC Order Hub: a linked-data order server for food networks speaking DFC.
+
+Importing the package loads nothing but its version: the Flask app is built by
+`app.api.factory.create_app`, so the domain and the store can be used without Flask.
+"""
 from __future__ import annotations
 
-import secrets
-from collections.abc import Mapping
 from importlib import metadata
-
-from flask import Flask
-
-from app.config import Settings
 
 try:
     __version__ = metadata.version("dfc-order-hub")
 except metadata.PackageNotFoundError:     # run from a checkout that was never installed
     __version__ = "unknown"
-
-
-def create_app(config: Mapping | None = None, clock=None) -> Flask:
-    """Build the app: defaults, then the environment, then `config` (Settings field names).
-
-    `clock` (anything with `now()`) replaces the system clock, for tests of sale sessions.
-    """
-    from app import api
-    from app.hub import Hub
-
-    settings = Settings.load(config)
-    app = Flask(__name__)
-    app.config["SETTINGS"] = settings
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    # Only the /sparql query page uses the session (a token kept for one browser session); a
-    # strict same-site cookie never rides along on another site's request.
-    app.secret_key = settings.secret_key or secrets.token_bytes(32)
-    app.config.update(SESSION_COOKIE_SAMESITE="Strict",
-                      SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"))
-    app.json.sort_keys = False
-    app.extensions["dfc_hub"] = Hub.open(settings, clock=clock)
-    api.init_app(app)
-    return app

@@ -35,7 +35,7 @@ def serve(host, port, demo, reset, threads):
     """Serve the API (settings from the environment; see README)."""
     import waitress
 
-    from app import create_app
+    from app.api.factory import create_app
     from app.loading import reset as reset_store
 
     from app.errors import HubError

@@ -55,7 +55,7 @@ import rdflib
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import create_app  # noqa: E402
+from app.api.factory import create_app  # noqa: E402
 from app.domain import documents as docs  # noqa: E402
 from app.cli import DEFAULT_THREADS  # noqa: E402
 from app.domain import orders  # noqa: E402

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import create_app  # noqa: E402
+from app.api.factory import create_app  # noqa: E402
 from app.domain.clock import ManualClock  # noqa: E402
 from app.rdf import read_payload  # noqa: E402
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from app import create_app
+from app.api.factory import create_app
 from app.cli import FIXTURES
 from app.loading import load_files
 

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run inside the venv the wheel went into, from a folder outside the checkout.
 DEMO_FROM_THE_WHEEL = """
 import sys
-from app import create_app
+from app.api.factory import create_app
 from app.cli import FIXTURES
 from app.loading import load_demo
 import datetime as dt
