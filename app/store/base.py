@@ -18,6 +18,7 @@ from typing import BinaryIO
 from pyoxigraph import BlankNode, NamedNode, Quad, Triple
 
 from app.queries import bind, to_sparql
+from app.store.transaction import Transaction
 
 Bindings = Mapping[str, object] | None
 # What `query_to` writes: SPARQL results formats, and N-Triples for graph results.
@@ -106,6 +107,28 @@ class Store(abc.ABC):
     def write_lock(self) -> Iterator[None]:
         """Serialise a read-check-write sequence against every other writer of this store."""
         yield
+
+    @contextlib.contextmanager
+    def transaction(self, bulk: bool = False) -> Iterator[Transaction]:
+        """The unit of work every change goes through (app/store/transaction.py).
+
+        Holds the write lock throughout; when the block ends without an exception, writes what
+        the transaction changed in one atomic update (nothing when the block raises). `bulk`
+        lets new documents take the backend's bulk path (loading files: not one transaction).
+        """
+        with self.write_lock():
+            tx = Transaction(self)
+            yield tx
+            if tx.changed:
+                tx.round_trips += 1
+                self._commit(tx, bulk)
+
+    def _commit(self, tx: Transaction, bulk: bool) -> None:
+        """Write what a transaction changed, all or nothing; only new documents take `add_quads`."""
+        if tx.only_new:
+            (self.bulk_load if bulk else self.add_quads)(tx.quads())
+        else:
+            self._update(tx.update_text())
 
     def close(self) -> None:
         """Release what the backend holds open."""
