@@ -8,7 +8,7 @@ from pyoxigraph import NamedNode
 
 from app.domain import documents as docs
 from app.domain.agents import Agent
-from app.errors import BadRequest, PreconditionFailed, Unauthorized
+from app.errors import BadRequest, Unauthorized
 from app.hub import Hub
 
 # The enterprise part of every route: both spellings FDC and we use.
@@ -70,12 +70,11 @@ def namespace(eid: str) -> docs.Namespace:
     return docs.Namespace(base_url(), eid)
 
 
+def if_match() -> str | None:
+    """The request's If-Match header (the version a write expects), None without one."""
+    return request.headers.get("If-Match")
+
+
 def check_if_match(current: list | None) -> None:
     """412 when If-Match names another version than the current one."""
-    wanted = request.headers.get("If-Match")
-    if wanted is None:
-        return
-    tags = {t.strip() for t in wanted.split(",")}
-    if current is None or ("*" not in tags and docs.etag(current) not in tags):
-        raise PreconditionFailed("If-Match does not match the current ETag; GET the resource again",
-                                 currentETag=docs.etag(current) if current else None)
+    docs.check_if_match(if_match(), current)

@@ -77,10 +77,11 @@ def issue_token(store: Store, agent_iri: str, scopes: list[str]) -> str:
     if unknown:
         raise BadRequest(f"unknown scopes {unknown}; known: {sorted(DFC_SCOPES)}", pointer="/scopes")
     token = secrets.token_urlsafe(32)
-    store.update(queries.load("insert_token"), {
-        "token": NamedNode("urn:x-dfc-hub:token:" + _digest(token)),
-        "agent": NamedNode(agent_iri), "scopes": Literal(" ".join(sorted(set(scopes)))),
-    })
+    with store.transaction() as tx:
+        tx.append(queries.load("insert_token"), {
+            "token": NamedNode("urn:x-dfc-hub:token:" + _digest(token)),
+            "agent": NamedNode(agent_iri), "scopes": Literal(" ".join(sorted(set(scopes)))),
+        })
     return token
 
 

@@ -15,7 +15,7 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 from app import queries
 from app.domain.kinds import (CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, NOT_CATALOG, TO_CAMEL,
                               TO_SNAKE, Kind)
-from app.errors import BadRequest, Forbidden
+from app.errors import BadRequest, Forbidden, PreconditionFailed
 from app.namespaces import RDF_TYPE
 from app.store import Store
 
@@ -186,6 +186,16 @@ def etag(triples: list[Triple]) -> str:
     """A strong validator of a document's content."""
     lines = sorted(f"{t.subject} {t.predicate} {t.object}" for t in triples)
     return '"' + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32] + '"'
+
+
+def check_if_match(if_match: str | None, current: list[Triple] | None) -> None:
+    """412 when an If-Match value names another version than the current one (None: no check)."""
+    if if_match is None:
+        return
+    tags = {t.strip() for t in if_match.split(",")}
+    if current is None or ("*" not in tags and etag(current) not in tags):
+        raise PreconditionFailed("If-Match does not match the current ETag; GET the resource again",
+                                 currentETag=etag(current) if current else None)
 
 
 def _short(node: NamedNode) -> str:
