@@ -73,8 +73,3 @@ def namespace(eid: str) -> docs.Namespace:
 def if_match() -> str | None:
     """The request's If-Match header (the version a write expects), None without one."""
     return request.headers.get("If-Match")
-
-
-def check_if_match(current: list | None) -> None:
-    """412 when If-Match names another version than the current one."""
-    docs.check_if_match(if_match(), current)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from pyoxigraph import NamedNode
 
-from app.api.context import ENT, agent, base_url, check_if_match, hub, namespace, request_iri
+from app.api.context import ENT, agent, base_url, hub, if_match, namespace, request_iri
 from app.api.negotiate import SERIALISERS, answer_type, best_media_type, rdf_response, read_body
 from app.api.paging import container, page_of
 from app.domain import documents as docs
@@ -12,7 +12,7 @@ from app.domain import idempotency, orders, summary
 from app.domain.agents import require_scope, require_writer
 from app.domain.idempotency import Answer
 from app.domain.kinds import KINDS, ORDERS
-from app.errors import BadRequest, Conflict, NotFound, Unauthorized
+from app.errors import BadRequest, NotFound, Unauthorized
 
 bp = Blueprint("orders", __name__, url_prefix="/api/dfc")
 
@@ -102,13 +102,13 @@ def put_order(ent, eid, seg, oid):
     key = _key()
     payload = _read_order(target.value)
     incoming = orders.from_payload(payload.triples, target, ns, base_url(), hub().pseudonyms.person)
-    return _answer(_book().save(ns, incoming, agent(), target=target, check=check_if_match, key=key))
+    return _answer(_book().save(ns, incoming, agent(), target=target, expected=docs.Expected(if_match()), key=key))
 
 
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>")
 def delete_order(ent, eid, seg, oid):
     ns, target = namespace(eid), request_iri()
-    return _answer(_book().save(ns, None, agent(), target=target, check=check_if_match, key=_key()))
+    return _answer(_book().save(ns, None, agent(), target=target, expected=docs.Expected(if_match()), key=_key()))
 
 
 @bp.get(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}")
@@ -142,16 +142,14 @@ def put_line(ent, eid, seg, oid, lseg, lid):
     sent = orders.line_from_payload(payload.triples, line)
     whole = orders.replace_line(triples, iri, line, sent)
     incoming = orders.from_payload(whole, iri, ns, base_url(), hub().pseudonyms.person)
-    answer = _book().save(ns, incoming, agent(), target=iri, key=_key(),
-                          check=lambda current: _unchanged(current, triples, line))
+    answer = _book().save(ns, incoming, agent(), target=iri, key=_key(), expected=_unchanged(triples, line))
     return _answer(Answer(answer.status, None, orders.line_triples(answer.triples, line)))
 
 
-def _unchanged(current, read, line) -> None:
-    """A line's change rewrites its order as read: refuse if the order changed since (409)."""
-    check_if_match(orders.line_triples(current, line) if current else None)
-    if current is None or docs.etag(current) != docs.etag(read):
-        raise Conflict("the order changed while this line was being changed; read it again and retry")
+def _unchanged(read, line) -> docs.Expected:
+    """A line's change rewrites its order as read: If-Match names the line, and the order must not
+    have changed since it was read (409)."""
+    return docs.Expected(if_match(), part=line, read_etag=docs.etag(read))
 
 
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
@@ -160,8 +158,7 @@ def delete_line(ent, eid, seg, oid, lseg, lid):
     line = _line(triples, iri, lid)
     incoming = orders.from_payload(orders.drop_line(triples, iri, line), iri, ns,
                                    base_url(), hub().pseudonyms.person)
-    _book().save(ns, incoming, agent(), target=iri, key=_key(),
-                 check=lambda current: _unchanged(current, triples, line))
+    _book().save(ns, incoming, agent(), target=iri, key=_key(), expected=_unchanged(triples, line))
     return Response(status=204)
 
 

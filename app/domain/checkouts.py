@@ -22,14 +22,16 @@ from app.namespaces import TRUE, T
 from app.rdf.triples import Indexed, number
 
 
-def plan(book, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Triple]]:
-    """A customer order's change, carried into the hub's wholesale orders: the documents to write."""
+def plan(book, tx, ns, iri, current, new, targets) -> dict[NamedNode, list[Triple]]:
+    """A customer order's change, carried into the hub's wholesale orders: the documents to write.
+
+    Everything is read through the unit of work `tx`, which so knows what each document held.
+    """
     session = _session(ns, iri, current, new)
     reserves = new is not None and orders.status(new, iri) in orders.RESERVES
-    sessions.check_open(book.store.graph(session), session, book.clock.now(), growing=reserves)
-    settings = hub_settings.read(book.store, ns)
-    by_producer, wholesale = _hub_orders(book.store, ns, iri, session, current, settings)
-    seen.update(wholesale)                          # as read, before any change below
+    sessions.check_open(tx.graph(session), session, book.clock.now(), growing=reserves)
+    settings = hub_settings.read(tx, ns)
+    by_producer, wholesale = _hub_orders(tx, ns, iri, session, current, settings)
     routing = _Routing({o: consolidation.OrderEdit(o, d) for o, d in wholesale.items()})
     _take_back(routing, current, iri)
     if new is not None:
@@ -43,7 +45,7 @@ def plan(book, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Tri
                 order = by_producer.get(target.producer)
                 if order is None:
                     order = by_producer[target.producer] = _open_wholesale(
-                        book.base_url, routing, NamedNode(ns.iri), target.producer, session, customer, seen)
+                        book.base_url, routing, NamedNode(ns.iri), target.producer, session, customer, tx)
                 wline = routing.edits[order].line_for(target)
                 contribution = line.quantity * target.per_unit
                 routing.change[wline] += contribution
@@ -51,7 +53,7 @@ def plan(book, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Tri
             stamps += consolidation.stamp(line.iri, target, wline, contribution,
                                           priced=sent.first(line.iri, T.hasPrice) is not None)
         new = new + stamps
-    graphs = _apply(book, routing, seen)
+    graphs = _apply(book, tx, routing)
     if new is not None:
         graphs[iri] = new
     return graphs
@@ -82,18 +84,18 @@ def _hub_orders(store, ns, iri, session, current, settings) -> tuple[dict, dict]
     return by_producer, wholesale
 
 
-def _open_wholesale(base_url, routing: _Routing, hub, producer, session, customer, seen) -> NamedNode:
+def _open_wholesale(base_url, routing: _Routing, hub, producer, session, customer, tx) -> NamedNode:
     """A new Held wholesale order of the hub with a producer, to be written with the change."""
     order = docs.mint(docs.Namespace(base_url, docs.enterprise_of(producer.value, base_url))
                       .collection(ORDERS))
     routing.edits[order] = consolidation.OrderEdit(
         order, consolidation.new_order(order, hub, producer, session, customer))
     routing.created.add(order)
-    seen[order] = []
+    tx.new(order)
     return order
 
 
-def _apply(book, routing: _Routing, seen) -> dict[NamedNode, list[Triple]]:
+def _apply(book, tx, routing: _Routing) -> dict[NamedNode, list[Triple]]:
     """The wholesale orders and ledgers a routed change writes; 409 where one is no longer Held."""
     by_order: dict[NamedNode, dict] = defaultdict(dict)
     for wline, delta in routing.change.items():
@@ -117,7 +119,7 @@ def _apply(book, routing: _Routing, seen) -> dict[NamedNode, list[Triple]]:
         old_usage = {} if order in routing.created else orders.usage(before, order)
         usage_delta = orders.usage_plus(usage_delta, orders.usage_minus(orders.usage(after, order), old_usage))
         graphs[order] = after
-    graphs.update(book.ledgers(usage_delta, wanted, seen))
+    graphs.update(book.ledgers(tx, usage_delta, wanted))
     return graphs
 
 

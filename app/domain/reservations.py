@@ -74,7 +74,7 @@ class OrderBook:
     # --- writing an order ------------------------------------------------------------------
 
     def save(self, ns: docs.Namespace, incoming: orders.Incoming | None, agent: Agent | None, *,
-             target: NamedNode | None = None, check=lambda current: None,
+             target: NamedNode | None = None, expected: docs.Expected = docs.Expected(),
              key: idempotency.Key | None = None) -> Answer:
         """POST (target None), PUT (incoming and target) or DELETE (incoming None) an order."""
         if agent is None:
@@ -89,48 +89,52 @@ class OrderBook:
         customer = new is not None and (self._is_customer(incoming) or (
             existing is not None and orders.is_customer(existing[1], existing[0])))
         sources = self._resolve(ns, new, iri, incoming.hints, customer) if new is not None else {}
-        with self.store.write_lock():
-            if key is not None:
-                answered = idempotency.replay(self.store, key)
-                if answered is not None:
-                    return answered
-            found = self.find(iri.value)
-            if found is not None:
-                iri, current = found[0], found[1]
-                if new is not None:
-                    new = docs.rename(new, {incoming.iri: iri}) if incoming.iri != iri else new
-            else:
-                current = None
-            if incoming is None and current is None:
-                raise NotFound(f"no order at {iri.value}")
-            if target is None and current is not None:
-                raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
-            check(current)
-            self._authorise(agent, ns, current, new, iri)
-            if current is not None and new is not None and orders.is_customer(current, iri) != customer:
-                raise Conflict("an order cannot change from a customer's order to a wholesale order "
-                               "or back; place a new order")
+        with self.store.transaction() as tx:
+            answer = self._save(tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources)
+        self._wrote(tx)
+        return answer
+
+    def _save(self, tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources) -> Answer:
+        """Plan an order's change inside its unit of work: check, plan, and hand `tx` the documents."""
+        if key is not None:
+            answered = idempotency.replay(tx, key)
+            if answered is not None:
+                return answered
+        found = docs.find(tx, iri.value, self.base_url)
+        if found is not None:
+            iri, current = found[0], found[1]
             if new is not None:
-                new = self._lifecycle(current, new, iri, ns)
-            seen = {iri: current or []}     # what each graph holds now, to write differences only
-            if customer or (current is not None and orders.is_customer(current, iri)):
-                graphs = checkouts.plan(self, ns, iri, current, new, sources, seen)
-            else:
-                graphs = self._wholesale(ns, iri, current, new, sources, seen)
-            if incoming is not None and incoming.person is not None:
-                self._refuse_non_person(incoming.person[0])
-                graphs.setdefault(incoming.person[0], incoming.person[1])
-            remove = [iri] if new is None else []
-            # The answer is the document as written, so its ETag is the one a GET gives.
-            answer = Answer(201 if current is None else (204 if new is None else 200),
-                            iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
-            if key is not None:
-                graphs.update(idempotency.record(key, answer))
-                seen[key.graph] = []
-            before = self.store.generation
-            self.store.replace_graphs({g: t for g, t in graphs.items() if g not in remove}, remove=remove,
-                                      current=seen)
-            self._wrote(before)
+                new = docs.rename(new, {incoming.iri: iri}) if incoming.iri != iri else new
+        else:
+            current = None
+        if incoming is None and current is None:
+            raise NotFound(f"no order at {iri.value}")
+        if target is None and current is not None:
+            raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
+        expected.check(current)
+        self._authorise(agent, ns, current, new, iri)
+        if current is not None and new is not None and orders.is_customer(current, iri) != customer:
+            raise Conflict("an order cannot change from a customer's order to a wholesale order "
+                           "or back; place a new order")
+        if new is not None:
+            new = self._lifecycle(current, new, iri, ns)
+        if customer or (current is not None and orders.is_customer(current, iri)):
+            graphs = checkouts.plan(self, tx, ns, iri, current, new, sources)
+        else:
+            graphs = self._wholesale(tx, ns, iri, current, new, sources)
+        if incoming is not None and incoming.person is not None:
+            self._refuse_non_person(tx, incoming.person[0])
+            graphs.setdefault(incoming.person[0], incoming.person[1])
+        # The answer is the document as written, so its ETag is the one a GET gives.
+        answer = Answer(201 if current is None else (204 if new is None else 200),
+                        iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
+        for name, triples in graphs.items():
+            tx.put(name, triples)
+        if new is None:
+            tx.drop(iri)
+        if key is not None:
+            for name, triples in idempotency.record(key, answer).items():
+                tx.put(name, triples)
         return answer
 
     def _stamp_buyer(self, new, iri, agent: Agent, ns) -> list[Triple]:
@@ -138,9 +142,9 @@ class OrderBook:
             new = [*new, Triple(iri, T.orderedBy, NamedNode(agent.iri))]
         return new
 
-    def _refuse_non_person(self, iri: NamedNode) -> None:
+    def _refuse_non_person(self, tx, iri: NamedNode) -> None:
         """A person's details replace a person's document, never another kind of document."""
-        held = self.store.graph(iri)
+        held = tx.graph(iri)
         if held and Triple(iri, RDF_TYPE, T.Person) not in held:
             raise Conflict(f"{iri.value} names a document that is not a person's", iri=iri.value)
 
@@ -211,28 +215,29 @@ class OrderBook:
             found = {}
         return {o: links.get(o, found.get(o)) for o in offers}
 
-    def _wrote(self, before: int | None) -> None:
-        """After an order write under the lock: keep the memory if it was valid before it."""
-        if before is not None and before == self._links_generation:
-            self._links_generation = self.store.generation
+    def _wrote(self, tx) -> None:
+        """After an order's unit of work: keep the memory if it was valid just before its commit."""
+        if tx.generations is not None and tx.generations[0] is not None \
+                and tx.generations[0] == self._links_generation:
+            self._links_generation = tx.generations[1]
 
     # --- wholesale orders: the order itself reserves -----------------------------------------
 
-    def _wholesale(self, ns, iri, current, new, sources, seen) -> dict[NamedNode, list[Triple]]:
+    def _wholesale(self, tx, ns, iri, current, new, sources) -> dict[NamedNode, list[Triple]]:
         if new is not None:
             new = self._stamp_items(new, iri, current, sources)
             self._check_discounts(new, iri, sources)
         delta = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
         if new is not None:
-            self._check_session(new, iri, delta, changed=current is None or
+            self._check_session(tx, new, iri, delta, changed=current is None or
                                 orders.status(current, iri) != orders.status(new, iri))
         lines = _lines_by_item(new, iri, sources) if new is not None else {}
-        graphs = self.ledgers(delta, lines, seen)
+        graphs = self.ledgers(tx, delta, lines)
         if new is not None:
             graphs[iri] = new
         return graphs
 
-    def _check_session(self, new, iri, delta: Usage, changed: bool) -> None:
+    def _check_session(self, tx, new, iri, delta: Usage, changed: bool) -> None:
         """A wholesale order reserves or commits only in a session that is open (409).
 
         Every status that counts in the ledger (Held, Complete) is checked, whenever what the
@@ -244,7 +249,7 @@ class OrderBook:
             return
         if not changed and not any(h or c for h, c in delta.values()):
             return
-        doc = self.store.graph(s)
+        doc = tx.graph(s)
         if Triple(s, RDF_TYPE, T.SaleSession) in doc:
             growing = changed or any(h > 0 or c > 0 for h, c in delta.values())
             sessions.check_reserving(doc, s, self.clock.now(), growing)
@@ -292,16 +297,15 @@ class OrderBook:
 
     # --- the ledger ------------------------------------------------------------------------
 
-    def ledgers(self, delta: Usage, lines_by_item: dict, seen: dict) -> dict[NamedNode, list[Triple]]:
+    def ledgers(self, tx, delta: Usage, lines_by_item: dict) -> dict[NamedNode, list[Triple]]:
         """The item documents a usage change makes; 409 with shortages if any would go below 0."""
         graphs, shortages = {}, []
         for item, (held, committed) in sorted(delta.items(), key=lambda kv: kv[0].value):
             if not held and not committed:
                 continue
-            doc = self.store.graph(item)
+            doc = tx.graph(item)
             if Triple(item, RDF_TYPE, T.CatalogItem) not in doc:
                 continue      # the item was deleted (or is no item any more): nothing to count on
-            seen[item] = doc
             ledger = stock.read(doc, item)
             after = ledger.moved(held, committed)
             if held + committed > 0 and after.available is not None and after.available < 0:
@@ -318,10 +322,14 @@ class OrderBook:
     # --- sale sessions ---------------------------------------------------------------------
 
     def close_session(self, session: NamedNode, now: dt.datetime | None = None) -> tuple[bool, list[NamedNode]]:
-        """Complete every Held order of a session, once; (closed now?, the orders completed)."""
+        """Complete every Held order of a session, once; (closed now?, the orders completed).
+
+        One unit of work: read the session and which orders it completes, then one update
+        (app/queries/close_session.ru) moves them all, whatever their number.
+        """
         now = now or self.clock.now()
-        with self.store.write_lock():
-            doc = self.store.graph(session)
+        with self.store.transaction() as tx:
+            doc = tx.graph(session)
             if not doc:
                 raise NotFound(f"no sale session at {session.value}")
             if sessions.closed_at(doc, session) is not None:
@@ -329,23 +337,10 @@ class OrderBook:
             owner = docs.enterprise_of(session.value, self.base_url)
             hub = NamedNode(docs.Namespace(self.base_url, owner).iri) if owner else session
             # Only the session's own hub's orders: another buyer naming it completes nothing.
-            rows = self.store.select(queries.load("session_orders"), {"session": session, "hub": hub})
-            graphs, usage_delta, completed = {}, {}, []
-            for row in rows:
-                order = row["order"]
-                before = self.store.graph(order)
-                if orders.status(before, order) != T.Held:
-                    continue
-                after = orders.set_status(before, order, T.Complete)
-                usage_delta = orders.usage_plus(usage_delta, orders.usage_minus(orders.usage(after, order), orders.usage(before, order)))
-                graphs[order] = after
-                completed.append(order)
-            seen = {session: doc}
-            graphs.update(self.ledgers(usage_delta, {}, seen))
-            graphs[session] = [*doc, Triple(session, T.closedAt, _instant(now))]
-            before = self.store.generation
-            self.store.replace_graphs(graphs, current=seen)
-            self._wrote(before)
+            bindings = {"session": session, "hub": hub}
+            completed = [r["order"] for r in tx.select(queries.load("session_held_orders"), bindings)]
+            tx.append(queries.load("close_session"), {**bindings, "now": _instant(now)})
+        self._wrote(tx)
         return True, completed
 
     def close_due(self, grace: dt.timedelta, now: dt.datetime | None = None) -> list[NamedNode]:

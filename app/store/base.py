@@ -121,7 +121,10 @@ class Store(abc.ABC):
             yield tx
             if tx.changed:
                 tx.round_trips += 1
+                before = self.generation
                 self._commit(tx, bulk)
+                # Read under the lock: what this very commit moved the generation from and to.
+                tx.generations = (before, self.generation)
 
     def _commit(self, tx: Transaction, bulk: bool) -> None:
         """Write what a transaction changed, all or nothing; only new documents take `add_quads`."""

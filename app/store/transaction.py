@@ -30,6 +30,7 @@ class Transaction:
         self.drops: dict[NamedNode, None] = {}             # graphs to remove
         self.extra: list[str] = []                         # bound updates to run after the writes
         self.round_trips = 0                               # requests made to the store
+        self.generations: tuple | None = None              # the store's generation before/after commit
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -67,8 +68,12 @@ class Transaction:
 
     def create(self, name: NamedNode, triples: Iterable[Triple]) -> None:
         """Write a document known not to exist yet (a freshly minted IRI): nothing to drop first."""
-        self.read.setdefault(name, [])
+        self.new(name)
         self.put(name, triples)
+
+    def new(self, name: NamedNode) -> None:
+        """Note that `name` is freshly minted: it holds nothing, so nothing needs reading."""
+        self.read.setdefault(name, [])
 
     def drop(self, name: NamedNode) -> None:
         """Remove a document."""
