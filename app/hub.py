@@ -10,6 +10,7 @@ from app.domain.catalog import Catalog
 from app.domain.clock import clock_from
 from app.domain.pseudonyms import Pseudonyms
 from app.domain.reservations import OrderBook
+from app.queries import load
 from app.store import Store, open_store
 from app.validation import Validator
 
@@ -39,6 +40,10 @@ class Hub:
         book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
         return cls(settings, store, Validator(), auth, book, Catalog(store, settings.public_base_url),
                    Analytics(store, settings), Pseudonyms(store))
+
+    def check_store(self) -> None:
+        """Raise unless the store answers a query (the health check)."""
+        self.store.ask(load("health"))
 
     def close(self) -> None:
         self.analytics.close()

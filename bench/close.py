@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from app import queries  # noqa: E402
-from app.domain import documents as docs  # noqa: E402
 from app.domain import orders, sessions, stock  # noqa: E402
 from app.domain.clock import SystemClock  # noqa: E402
 from app.domain.reservations import OrderBook  # noqa: E402

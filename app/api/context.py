@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 from flask import current_app, g, request
-from pyoxigraph import NamedNode
 
 from app.domain import documents as docs
 from app.domain.agents import Agent
@@ -48,9 +47,9 @@ def base_url() -> str:
     return hub().settings.public_base_url
 
 
-def request_iri() -> NamedNode:
+def request_iri():
     """The IRI of the resource the request names (PUBLIC_BASE_URL + path)."""
-    return NamedNode(base_url() + request.path.rstrip("/"))
+    return docs.node(base_url() + request.path.rstrip("/"))
 
 
 def check_ids(endpoint, values: dict | None) -> None:

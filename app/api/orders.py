@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from pyoxigraph import NamedNode
 
 from app.api.context import ENT, agent, base_url, hub, if_match, namespace, request_iri
 from app.api.negotiate import SERIALISERS, answer_type, best_media_type, rdf_response, read_body
@@ -56,10 +55,10 @@ def _caller():
 def _order(eid: str, oid: str):
     """The order at (eid, oid), readable by the caller, or 404/403."""
     ns = namespace(eid)
-    iri = NamedNode(f"{ns.collection(ORDERS)}/{oid}")
-    found = _book().find(iri.value)
+    iri = f"{ns.collection(ORDERS)}/{oid}"
+    found = _book().find(iri)
     if found is None:
-        raise NotFound(f"no order at {iri.value}")
+        raise NotFound(f"no order at {iri}")
     _book().readable(agent(), ns, found[1], found[0])
     return ns, found[0], found[1]
 
@@ -76,7 +75,7 @@ def list_orders(ent, eid, seg):
     if who is not None:     # a listing shows whole orders: the scopes a single GET needs
         require_scope(who, "ReadOrders", "WriteOrders")
     items = _book().listing(who, ns)
-    return page_of(items, hub().store.graphs)
+    return page_of(items, _book().documents)
 
 
 @bp.post(f"/{ENT}/<eid>/{ORD}")
@@ -119,7 +118,7 @@ def list_lines(ent, eid, seg, oid, lseg):
     return rdf_response(container([line.iri for line in found], body))
 
 
-def _line(triples, order, lid: str) -> NamedNode:
+def _line(triples, order, lid: str):
     for line in orders.lines(triples, order):
         if line.iri.value.rsplit("/", 1)[-1] == lid:
             return line.iri
@@ -166,11 +165,7 @@ def delete_line(ent, eid, seg, oid, lseg, lid):
 
 def _session(eid: str, sid: str):
     ns = namespace(eid)
-    iri = NamedNode(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
-    found = docs.find(hub().store, iri.value, base_url())
-    if found is None:
-        raise NotFound(f"no sale session at {iri.value}")
-    return ns, found[0]
+    return ns, _book().session(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
 
 
 @bp.post(f"/{ENT}/<eid>/{SESSION}/<sid>/close")
@@ -179,7 +174,7 @@ def close_session(ent, eid, sseg, sid):
     require_writer(agent(), ns, "WriteOrders")
     answer_type()           # a 406 must come before the close, not after it
     closed, completed = _book().close_session(session)
-    triples = hub().store.graph(session)
+    triples = _book().document(session)
     headers = {"ETag": docs.etag(triples), "X-Orders-Completed": str(len(completed))}
     return rdf_response(triples, 200, headers)
 
@@ -189,7 +184,7 @@ def session_summary(ent, eid, sseg, sid):
     """Per producer and product: ordered, held, completed, cancelled, kilograms, value (JSON-LD or CSV)."""
     ns, session = _session(eid, sid)
     require_writer(agent(), ns, "ReadOrders")
-    table = summary.rows(hub().store, session, NamedNode(ns.iri))
+    table = _book().summary(session, ns)
     if best_media_type(request.headers.get("Accept"), [*SERIALISERS, "text/csv"]) == "text/csv":
         return Response(summary.to_csv(table), mimetype="text/csv", headers={"Vary": "Accept"})
     return rdf_response(summary.to_triples(session, table))
@@ -199,6 +194,5 @@ def session_summary(ent, eid, sseg, sid):
 def wholesale_orders(ent, eid, sseg, sid):
     ns, session = _session(eid, sid)
     require_writer(agent(), ns, "ReadOrders")
-    items = _book().placed_for(session, NamedNode(ns.iri))
-    return page_of(items, hub().store.graphs)
+    return page_of(_book().placed_for(session, ns), _book().documents)
 

@@ -129,6 +129,10 @@ class Authenticator:
         self._known[digest] = (found, time.monotonic() + 60)
         return found
 
+    def issue(self, agent_iri: str, scopes: list[str]) -> str:
+        """Create an opaque token for an agent (issue_token on this authenticator's store)."""
+        return issue_token(self.store, agent_iri, scopes)
+
     def _jwt(self, token: str) -> Agent:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})

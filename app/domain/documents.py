@@ -42,6 +42,11 @@ class Namespace:
         return {"prefix": self.prefixes[0], "alias": self.prefixes[1]}
 
 
+def node(iri: str) -> NamedNode:
+    """The resource an IRI names, as the store's term (views pass IRIs as text)."""
+    return NamedNode(iri)
+
+
 def enterprise_of(iri: str, base_url: str) -> str | None:
     """The id of the enterprise whose namespace holds `iri`, or None (not one of ours)."""
     api = base_url + "/api/dfc/"

@@ -19,7 +19,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import checkouts, consolidation, hub_settings, idempotency, orders, sessions, stock
+from app.domain import checkouts, consolidation, hub_settings, idempotency, orders, sessions, stock, summary
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
@@ -66,10 +66,29 @@ class OrderBook:
         rows = self.store.select(queries.load("orders_of_buyer"), {**ns.bindings(), "buyer": NamedNode(agent.iri)})
         return [r["g"] for r in rows]
 
-    def placed_for(self, session: NamedNode, buyer: NamedNode) -> list[NamedNode]:
-        """The orders a buyer placed for a sale session (a hub's wholesale orders)."""
-        rows = self.store.select(queries.load("placed_for_session"), {"session": session, "buyer": buyer})
+    def placed_for(self, session: NamedNode, ns: docs.Namespace) -> list[NamedNode]:
+        """The orders an enterprise placed for a sale session (a hub's wholesale orders)."""
+        rows = self.store.select(queries.load("placed_for_session"), {"session": session, "buyer": NamedNode(ns.iri)})
         return [r["order"] for r in rows]
+
+    def session(self, iri: str) -> NamedNode:
+        """The sale session at any spelling of `iri`, or 404."""
+        found = self.find(iri)
+        if found is None:
+            raise NotFound(f"no sale session at {iri}")
+        return found[0]
+
+    def document(self, name: NamedNode) -> list[Triple]:
+        """One document's triples as stored now."""
+        return self.store.graph(name)
+
+    def documents(self, names: list) -> list[Triple]:
+        """Several documents' triples, in one request (a page of a collection)."""
+        return self.store.graphs(names)
+
+    def summary(self, session: NamedNode, ns: docs.Namespace) -> list:
+        """A session's summary rows for its hub (app/domain/summary.py)."""
+        return summary.rows(self.store, session, NamedNode(ns.iri))
 
     # --- writing an order ------------------------------------------------------------------
 
