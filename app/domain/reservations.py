@@ -1,38 +1,36 @@
-"""The order book: every order change and its stock reservation, in one transaction each.
+"""The order book: every order change and its stock reservation, in one unit of work each.
 
-Under the store's write lock, one operation reads what it changes (the order, the ledgers of
-the items its lines draw on, the hub's wholesale orders), checks it, and writes every document
-it touched in one atomic update. The lock is what makes it exact: on-disk Oxigraph does not
-isolate concurrent writers (DESIGN.md), so no conditional update alone could be trusted.
+In one `store.transaction()`, which holds the write lock, an operation reads what it changes
+(the order, the hub's wholesale orders, the ledgers of the items its lines draw on), has the
+planners decide (pure functions: app/domain/wholesale.py, checkouts.py, stock.plan_moves),
+and writes every document it touched in one atomic update. The lock is what makes it exact:
+on-disk Oxigraph does not isolate concurrent writers (DESIGN.md), so no conditional update
+alone could be trusted.
 
 Catalogue links (offer → item → product) are resolved before taking the lock: they change
 rarely, and everything that decides whether stock suffices is read again inside it. A customer
-order's change is planned in app/domain/checkouts.py, a wholesale order's here.
+order's change is planned in app/domain/checkouts.py, a wholesale order's in wholesale.py.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from decimal import Decimal
 
 from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import checkouts, consolidation, hub_settings, idempotency, orders, sessions, stock, summary
+from app.domain import (checkouts, consolidation, hub_settings, idempotency, orders, sessions, stock,
+                        summary, wholesale)
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
-from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Shortage, Unauthorized,
+from app.errors import (Conflict, Forbidden, NotFound, ShapeViolation, Unauthorized,
                         violation)
 from app.namespaces import RDF_TYPE, T
 from app.rdf.normalise import datetime_literal
-from app.rdf.triples import Indexed, number, tidy
 from app.store import Store
 
-ZERO = Decimal(0)
-Usage = orders.Usage
 
 
 class OrderBook:
@@ -137,10 +135,8 @@ class OrderBook:
                            "or back; place a new order")
         if new is not None:
             new = self._lifecycle(current, new, iri, ns)
-        if customer or (current is not None and orders.is_customer(current, iri)):
-            graphs = checkouts.plan(self, tx, ns, iri, current, new, sources)
-        else:
-            graphs = self._wholesale(tx, ns, iri, current, new, sources)
+        graphs = self._plan(tx, ns, iri, current, new, sources,
+                            customer or (current is not None and orders.is_customer(current, iri)))
         if incoming is not None and incoming.person is not None:
             self._refuse_non_person(tx, incoming.person[0])
             graphs.setdefault(incoming.person[0], incoming.person[1])
@@ -155,6 +151,21 @@ class OrderBook:
             for name, triples in idempotency.record(key, answer).items():
                 tx.put(name, triples)
         return answer
+
+    def _plan(self, tx, ns, iri, current, new, sources, customer: bool) -> dict[NamedNode, list[Triple]]:
+        """Read what the planners need, let them plan (pure), read the ledgers the plan moves."""
+        now = self.clock.now()
+        if customer:
+            found = checkouts.read(tx, ns, iri, current, new)
+            change = checkouts.plan(found, ns, iri, current, new, sources, now, self.base_url)
+        else:
+            s = orders.session(new, iri) if new is not None else None
+            session_doc = tx.graph(s) if isinstance(s, NamedNode) else []
+            change = wholesale.plan(iri, current, new, sources, session_doc, now)
+        for name in change.created:
+            tx.new(name)
+        items = {item: tx.graph(item) for item, (h, c) in change.usage.items() if h or c}
+        return {**change.documents, **stock.plan_moves(items, change.usage, change.wanted)}
 
     def _stamp_buyer(self, new, iri, agent: Agent, ns) -> list[Triple]:
         if orders.buyer(new, iri) is None and not agent.admin and agent.iri not in ns.iris:
@@ -240,104 +251,6 @@ class OrderBook:
                 and tx.generations[0] == self._links_generation:
             self._links_generation = tx.generations[1]
 
-    # --- wholesale orders: the order itself reserves -----------------------------------------
-
-    def _wholesale(self, tx, ns, iri, current, new, sources) -> dict[NamedNode, list[Triple]]:
-        if new is not None:
-            new = self._stamp_items(new, iri, current, sources)
-            self._check_discounts(new, iri, sources)
-        delta = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
-        if new is not None:
-            self._check_session(tx, new, iri, delta, changed=current is None or
-                                orders.status(current, iri) != orders.status(new, iri))
-        lines = _lines_by_item(new, iri, sources) if new is not None else {}
-        graphs = self.ledgers(tx, delta, lines)
-        if new is not None:
-            graphs[iri] = new
-        return graphs
-
-    def _check_session(self, tx, new, iri, delta: Usage, changed: bool) -> None:
-        """A wholesale order reserves or commits only in a session that is open (409).
-
-        Every status that counts in the ledger (Held, Complete) is checked, whenever what the
-        order counts changes: a closed session takes nothing more, one not yet open nothing yet.
-        A session this server does not hold (a buyer's own, elsewhere) is the buyer's business.
-        """
-        s = orders.session(new, iri)
-        if orders.status(new, iri) not in orders.RESERVES or not isinstance(s, NamedNode):
-            return
-        if not changed and not any(h or c for h, c in delta.values()):
-            return
-        doc = tx.graph(s)
-        if Triple(s, RDF_TYPE, T.SaleSession) in doc:
-            growing = changed or any(h > 0 or c > 0 for h, c in delta.values())
-            sessions.check_reserving(doc, s, self.clock.now(), growing)
-
-    def _stamp_items(self, new, iri, current, sources) -> list[Triple]:
-        """Fix each line's stock item: kept from when it was first reserved, else resolved now."""
-        before = {line.iri: line for line in orders.lines(current, iri)} if current else {}
-        out = list(new)
-        for line in orders.lines(new, iri):
-            old = before.get(line.iri)
-            # A line keeps the item it reserved from, unless it now concerns another offer.
-            item = old.stock_item if old is not None and old.offer == line.offer and old.stock_item \
-                else sources[line.offer].item
-            if item is not None:
-                out.append(Triple(line.iri, T.stockItem, item))
-        return out
-
-    def _check_discounts(self, doc, iri, sources) -> None:
-        """A discount is a number ≥ 0 (the shapes check that) not above what it discounts."""
-        problems, total, priced = [], ZERO, True
-        index = Indexed(doc)
-        for line in orders.lines(doc, iri):
-            node = index.first(line.iri, T.hasPrice)
-            price = number(index.first(node, T.value)) if node is not None else None
-            source = sources.get(line.offer)
-            if price is None and source is not None:
-                price = source.price
-            if price is None:
-                priced = False
-                continue
-            value = price * line.quantity
-            discount = number(index.first(line.iri, T.discount)) or ZERO
-            if discount > value:
-                problems.append(_discount(line.iri, discount, f"the line discount {discount} exceeds "
-                                          f"the line's value {value} ({line.quantity} × {price})"))
-            total += value - discount
-        discount = number(index.first(iri, T.discount))
-        if discount is not None and priced and discount > total:
-            problems.append(_discount(iri, discount, f"the order discount {discount} exceeds the "
-                                      f"order's value {total}"))
-        if problems:
-            raise ShapeViolation(f"{len(problems)} discount(s) exceed what they discount", violations=problems)
-
-    # --- customer orders: the hub's wholesale orders reserve ----------------------------------
-
-    # --- the ledger ------------------------------------------------------------------------
-
-    def ledgers(self, tx, delta: Usage, lines_by_item: dict) -> dict[NamedNode, list[Triple]]:
-        """The item documents a usage change makes; 409 with shortages if any would go below 0."""
-        graphs, shortages = {}, []
-        for item, (held, committed) in sorted(delta.items(), key=lambda kv: kv[0].value):
-            if not held and not committed:
-                continue
-            doc = tx.graph(item)
-            if Triple(item, RDF_TYPE, T.CatalogItem) not in doc:
-                continue      # the item was deleted (or is no item any more): nothing to count on
-            ledger = stock.read(doc, item)
-            after = ledger.moved(held, committed)
-            if held + committed > 0 and after.available is not None and after.available < 0:
-                for offer, requested in lines_by_item.get(item, [(None, held + committed)]):
-                    shortages.append({"offer": offer.value if offer else None, "stockItem": item.value,
-                                      "requested": _num(requested), "available": _num(ledger.available)})
-                continue
-            graphs[item] = stock.write(doc, item, after)
-        if shortages:
-            raise Shortage(f"not enough stock for {len(shortages)} line(s); nothing was reserved",
-                           shortages=shortages)
-        return graphs
-
     # --- sale sessions ---------------------------------------------------------------------
 
     def close_session(self, session: NamedNode, now: dt.datetime | None = None) -> tuple[bool, list[NamedNode]]:
@@ -379,18 +292,6 @@ def _is(node, iri: str) -> bool:
     return isinstance(node, NamedNode) and node.value == iri
 
 
-def _lines_by_item(doc, iri, sources) -> dict[NamedNode, list]:
-    out = defaultdict(list)
-    for line in orders.lines(doc, iri):
-        if line.stock_item is not None:
-            out[line.stock_item].append((line.offer, line.quantity))
-    return out
-
-
-def _num(value) -> str | None:
-    return None if value is None else format(tidy(value), "f")
-
-
 def _instant(now: dt.datetime):
     return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
 
@@ -398,7 +299,3 @@ def _instant(now: dt.datetime):
 def _unknown_offer(offer, message=None) -> dict:
     return violation(offer, T.concerns, offer, message or f"{offer.value} is not an offer this server knows: "
                      "import the seller's catalogue first, or use the offer's IRI from it")
-
-
-def _discount(node, value, message) -> dict:
-    return violation(node, T.discount, str(value), message)
