@@ -120,7 +120,6 @@ class Store(abc.ABC):
             tx = Transaction(self)
             yield tx
             if tx.changed:
-                tx.round_trips += 1
                 before = self.generation
                 self._commit(tx, bulk)
                 # Read under the lock: what this very commit moved the generation from and to.

@@ -29,7 +29,6 @@ class Transaction:
         self.writes: dict[NamedNode, list[Triple]] = {}    # graph → its triples to be
         self.drops: dict[NamedNode, None] = {}             # graphs to remove
         self.extra: list[str] = []                         # bound updates to run after the writes
-        self.round_trips = 0                               # requests made to the store
         self.generations: tuple | None = None              # the store's generation before/after commit
 
     # --- reading ---------------------------------------------------------------------------
@@ -41,7 +40,6 @@ class Transaction:
         if name in self.drops:
             return []
         if name not in self.read:
-            self.round_trips += 1
             self.read[name] = self._store.graph(name)
         return list(self.read[name])
 
@@ -51,12 +49,10 @@ class Transaction:
 
     def select(self, query: str, bindings: Mapping | None = None) -> list[dict]:
         """Run a SELECT inside the transaction (it sees what is committed, not pending writes)."""
-        self.round_trips += 1
         return self._store.select(query, bindings)
 
     def ask(self, query: str, bindings: Mapping | None = None) -> bool:
         """Run an ASK inside the transaction."""
-        self.round_trips += 1
         return self._store.ask(query, bindings)
 
     # --- writing ---------------------------------------------------------------------------
