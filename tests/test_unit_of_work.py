@@ -6,7 +6,7 @@ import threading
 
 import pytest
 import requests
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app.errors import QueryError
 from app.store import open_store
@@ -96,6 +96,23 @@ def test_a_change_made_between_read_and_commit_is_not_lost(store, request):
         tx.put(G, [t for t in doc if t.predicate != Q] + [Triple(S, Q, Literal("new"))])
     assert set(store.graph(G)) == {Triple(S, P, Literal("mine")), Triple(S, Q, Literal("new")),
                                    Triple(S, R, Literal("theirs"))}
+
+
+def test_a_change_to_a_blank_node_keeps_what_another_path_wrote_meanwhile(store, request):
+    """A quantity node (`<line> hasQuantity [ value 3 ]`) changed in place: the rest is not rewritten."""
+    url = request.getfixturevalue("oxigraph_url") if hasattr(store, "update_url") else None
+    qv = BlankNode()
+    store.replace_graphs({G: [Triple(S, P, Literal("mine")), Triple(S, Q, qv), Triple(qv, P, Literal("3"))]})
+    with store.transaction() as tx:
+        doc = tx.graph(G)
+        node = next(t.object for t in doc if t.predicate == Q)
+        _change_behind_the_lock(store, url)
+        tx.put(G, [t for t in doc if t.subject != node] + [Triple(node, P, Literal("5"))])
+    after = store.graph(G)
+    node = next(t.object for t in after if t.predicate == Q)
+    assert isinstance(node, BlankNode)
+    assert set(after) == {Triple(S, P, Literal("mine")), Triple(S, Q, node), Triple(node, P, Literal("5")),
+                          Triple(S, R, Literal("theirs"))}
 
 
 def _add_in_transaction(spec: str, ready, value: str) -> None:

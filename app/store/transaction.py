@@ -6,10 +6,11 @@ updates that must ride along (`append`: a bulk status move, and later the events
 a change), and at the end writes them all in one atomic update. A document it read is written
 as its difference against what was read, so a statement someone else added since (a writer
 outside this lock) is not overwritten by the stale copy: only the statements this transaction
-removed or added are touched.
+removed or added are touched. Statements about a blank node the document holds (a price, a
+quantity) are changed in place, the node found through the one statement pointing at it.
 
-One limit: a difference that names a blank node cannot be written as a difference (DELETE
-DATA cannot name one, INSERT DATA would mint a new one), so such a document is replaced whole.
+One limit: a document whose changed blank nodes cannot be found so (nested, pointed at twice,
+or linked to a new blank node) is replaced whole (`app/store/base.py: replace_graphs_update`).
 """
 from __future__ import annotations
 
