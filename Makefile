@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/consolidation.py
 	$(BIN)/python bench/order_lines.py
+	$(BIN)/python bench/close.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules

@@ -6,9 +6,11 @@ import dataclasses
 from app.analytics import Analytics
 from app.config import Settings
 from app.domain.agents import Authenticator
+from app.domain.catalog import Catalog
 from app.domain.clock import clock_from
 from app.domain.pseudonyms import Pseudonyms
 from app.domain.reservations import OrderBook
+from app.queries import load
 from app.store import Store, open_store
 from app.validation import Validator
 
@@ -20,6 +22,7 @@ class Hub:
     validator: Validator
     auth: Authenticator
     orders: OrderBook
+    catalog: Catalog
     analytics: Analytics
     pseudonyms: Pseudonyms
 
@@ -35,7 +38,12 @@ class Hub:
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
         book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
-        return cls(settings, store, Validator(), auth, book, Analytics(store, settings), Pseudonyms(store))
+        return cls(settings, store, Validator(), auth, book, Catalog(store, settings.public_base_url),
+                   Analytics(store, settings), Pseudonyms(store))
+
+    def check_store(self) -> None:
+        """Raise unless the store answers a query (the health check)."""
+        self.store.ask(load("health"))
 
     def close(self) -> None:
         self.analytics.close()

@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad
+from pyoxigraph import NamedNode
 
 from app.domain.documents import split_documents
 from app.domain.server_state import carry_over
@@ -33,8 +33,8 @@ def reset(store: Store) -> None:
     """Empty the store: every resource, token and stored answer is lost."""
     from app.queries import load
 
-    with store.write_lock():
-        store.update(load("reset"))
+    with store.transaction() as tx:
+        tx.append(load("reset"))
 
 
 def load_files(store: Store, paths: list[Path], base: str, progress: bool = False) -> int:
@@ -58,14 +58,12 @@ def load_documents(store: Store, documents: dict, progress=lambda n: None) -> No
     names = list(documents)
     for i in range(0, len(names), BATCH):
         batch = {n: documents[n] for n in names[i:i + BATCH]}
-        with store.write_lock():
-            existing = {n: store.graph(n) for n in batch if store.has_graph(n)}
+        # New documents only: the backend's bulk path; else one update of the differences.
+        with store.transaction(bulk=True) as tx:
+            existing = {n: tx.graph(n) for n in batch}
             batch = carry_over(existing, batch)     # every item gets its ledger, existing ones keep theirs
-            if existing:
-                store.replace_graphs(batch)
-            else:
-                store.bulk_load(Quad(t.subject, t.predicate, t.object, n)
-                                for n, triples in batch.items() for t in triples)
+            for name, triples in batch.items():
+                tx.put(name, triples)
         progress(len(batch))
 
 

@@ -52,3 +52,17 @@ def test_replace_graphs_update_by_difference_golden():
         '<http://hub.test/b> <http://hub.test/p> "x" .\n'
         "}\n"
         "}")
+
+
+def test_replace_graphs_update_changes_a_blank_node_in_place_golden():
+    """A quantity node's value changes through the statement pointing at it; the rest is untouched."""
+    qv = BlankNode("qv")
+    old = [Triple(G1, P, qv), Triple(qv, P, Literal("3"))]
+    text = replace_graphs_update({G1: [Triple(G1, P, qv), Triple(qv, P, Literal("5"))]}, current={G1: old})
+    assert text == (
+        "DELETE { GRAPH <http://hub.test/a> {\n?blank0 <http://hub.test/p> \"3\" .\n} }\n"
+        "INSERT { GRAPH <http://hub.test/a> {\n?blank0 <http://hub.test/p> \"5\" .\n} }\n"
+        "WHERE { GRAPH <http://hub.test/a> { <http://hub.test/a> <http://hub.test/p> ?blank0 } }")
+    shared = [Triple(G1, P, qv), Triple(G2, P, qv), Triple(qv, P, Literal("3"))]   # pointed at twice
+    assert replace_graphs_update({G1: shared[:2] + [Triple(qv, P, Literal("5"))]}, current={G1: shared}) \
+        .startswith("DROP SILENT GRAPH <http://hub.test/a> ;")

@@ -5,7 +5,6 @@ from flask import Blueprint, jsonify, request
 
 from app.api.context import agent, hub
 from app.domain import policy
-from app.domain.agents import issue_token
 from app.errors import BadRequest
 from app.rdf import read_json
 
@@ -18,5 +17,5 @@ def create_token():
     body = read_json(request.get_data(cache=False), hub().settings.max_json_depth)
     if not isinstance(body, dict) or "agent" not in body:
         raise BadRequest('send {"agent": "<IRI>", "scopes": [...]}', pointer="/agent")
-    token = issue_token(hub().store, body["agent"], body.get("scopes", []))
+    token = hub().auth.issue(body["agent"], body.get("scopes", []))
     return jsonify({"token": token, "agent": body["agent"], "scopes": body.get("scopes", [])}), 201

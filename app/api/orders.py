@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from pyoxigraph import NamedNode
 
-from app.api.context import ENT, agent, base_url, check_if_match, hub, namespace, request_iri
+from app.api.context import ENT, agent, base_url, hub, if_match, namespace, request_iri
 from app.api.negotiate import SERIALISERS, answer_type, best_media_type, rdf_response, read_body
 from app.api.paging import container, page_of
 from app.domain import documents as docs
 from app.domain import idempotency, orders, policy, summary
 from app.domain.idempotency import Answer
 from app.domain.kinds import KINDS, ORDERS
-from app.errors import BadRequest, Conflict, NotFound
+from app.errors import BadRequest, NotFound
 
 bp = Blueprint("orders", __name__, url_prefix="/api/dfc")
 
@@ -52,10 +51,10 @@ def _caller(action: str):
 def _order(eid: str, oid: str):
     """The order at (eid, oid), readable by the caller, or 404/403."""
     ns = namespace(eid)
-    iri = NamedNode(f"{ns.collection(ORDERS)}/{oid}")
-    found = _book().find(iri.value)
+    iri = f"{ns.collection(ORDERS)}/{oid}"
+    found = _book().find(iri)
     if found is None:
-        raise NotFound(f"no order at {iri.value}")
+        raise NotFound(f"no order at {iri}")
     _book().readable(agent(), ns, found[1], found[0])
     return ns, found[0], found[1]
 
@@ -71,7 +70,7 @@ def list_orders(ent, eid, seg):
     ns, who = namespace(eid), agent()
     policy.require(who, "order", "list", owner=ns)
     items = _book().listing(who, ns)
-    return page_of(items, hub().store.graphs)
+    return page_of(items, _book().documents)
 
 
 @bp.post(f"/{ENT}/<eid>/{ORD}")
@@ -97,13 +96,13 @@ def put_order(ent, eid, seg, oid):
     key = _key()
     payload = _read_order(target.value)
     incoming = orders.from_payload(payload.triples, target, ns, base_url(), hub().pseudonyms.person)
-    return _answer(_book().save(ns, incoming, agent(), target=target, check=check_if_match, key=key))
+    return _answer(_book().save(ns, incoming, agent(), target=target, expected=docs.Expected(if_match()), key=key))
 
 
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>")
 def delete_order(ent, eid, seg, oid):
     ns, target = namespace(eid), request_iri()
-    return _answer(_book().save(ns, None, agent(), target=target, check=check_if_match, key=_key()))
+    return _answer(_book().save(ns, None, agent(), target=target, expected=docs.Expected(if_match()), key=_key()))
 
 
 @bp.get(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}")
@@ -114,7 +113,7 @@ def list_lines(ent, eid, seg, oid, lseg):
     return rdf_response(container([line.iri for line in found], body))
 
 
-def _line(triples, order, lid: str) -> NamedNode:
+def _line(triples, order, lid: str):
     for line in orders.lines(triples, order):
         if line.iri.value.rsplit("/", 1)[-1] == lid:
             return line.iri
@@ -137,16 +136,14 @@ def put_line(ent, eid, seg, oid, lseg, lid):
     sent = orders.line_from_payload(payload.triples, line)
     whole = orders.replace_line(triples, iri, line, sent)
     incoming = orders.from_payload(whole, iri, ns, base_url(), hub().pseudonyms.person)
-    answer = _book().save(ns, incoming, agent(), target=iri, key=_key(),
-                          check=lambda current: _unchanged(current, triples, line))
+    answer = _book().save(ns, incoming, agent(), target=iri, key=_key(), expected=_unchanged(triples, line))
     return _answer(Answer(answer.status, None, orders.line_triples(answer.triples, line)))
 
 
-def _unchanged(current, read, line) -> None:
-    """A line's change rewrites its order as read: refuse if the order changed since (409)."""
-    check_if_match(orders.line_triples(current, line) if current else None)
-    if current is None or docs.etag(current) != docs.etag(read):
-        raise Conflict("the order changed while this line was being changed; read it again and retry")
+def _unchanged(read, line) -> docs.Expected:
+    """A line's change rewrites its order as read: If-Match names the line, and the order must not
+    have changed since it was read (409)."""
+    return docs.Expected(if_match(), part=line, read_etag=docs.etag(read))
 
 
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
@@ -155,8 +152,7 @@ def delete_line(ent, eid, seg, oid, lseg, lid):
     line = _line(triples, iri, lid)
     incoming = orders.from_payload(orders.drop_line(triples, iri, line), iri, ns,
                                    base_url(), hub().pseudonyms.person)
-    _book().save(ns, incoming, agent(), target=iri, key=_key(),
-                 check=lambda current: _unchanged(current, triples, line))
+    _book().save(ns, incoming, agent(), target=iri, key=_key(), expected=_unchanged(triples, line))
     return Response(status=204)
 
 
@@ -164,11 +160,7 @@ def delete_line(ent, eid, seg, oid, lseg, lid):
 
 def _session(eid: str, sid: str):
     ns = namespace(eid)
-    iri = NamedNode(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
-    found = docs.find(hub().store, iri.value, base_url())
-    if found is None:
-        raise NotFound(f"no sale session at {iri.value}")
-    return ns, found[0]
+    return ns, _book().session(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
 
 
 @bp.post(f"/{ENT}/<eid>/{SESSION}/<sid>/close")
@@ -177,7 +169,7 @@ def close_session(ent, eid, sseg, sid):
     policy.require(agent(), "sale_session", "close", owner=ns)
     answer_type()           # a 406 must come before the close, not after it
     closed, completed = _book().close_session(session)
-    triples = hub().store.graph(session)
+    triples = _book().document(session)
     headers = {"ETag": docs.etag(triples), "X-Orders-Completed": str(len(completed))}
     return rdf_response(triples, 200, headers)
 
@@ -187,7 +179,7 @@ def session_summary(ent, eid, sseg, sid):
     """Per producer and product: ordered, held, completed, cancelled, kilograms, value (JSON-LD or CSV)."""
     ns, session = _session(eid, sid)
     policy.require(agent(), "session_summary", "read", owner=ns)
-    table = summary.rows(hub().store, session, NamedNode(ns.iri))
+    table = _book().summary(session, ns)
     if best_media_type(request.headers.get("Accept"), [*SERIALISERS, "text/csv"]) == "text/csv":
         return Response(summary.to_csv(table), mimetype="text/csv", headers={"Vary": "Accept"})
     return rdf_response(summary.to_triples(session, table))
@@ -197,6 +189,5 @@ def session_summary(ent, eid, sseg, sid):
 def wholesale_orders(ent, eid, sseg, sid):
     ns, session = _session(eid, sid)
     policy.require(agent(), "wholesale_orders", "list", owner=ns)
-    items = _book().placed_for(session, NamedNode(ns.iri))
-    return page_of(items, hub().store.graphs)
+    return page_of(_book().placed_for(session, ns), _book().documents)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import request
-from pyoxigraph import NamedNode, Triple
 
 from app.api.context import hub, request_iri
 from app.api.negotiate import family, rdf_response
-from app.namespaces import LDP, RDF_TYPE
 from app.errors import BadRequest
+from app.rdf.render import ldp_container
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -43,6 +42,4 @@ def container(members: list, triples: list) -> list:
     """A collection's triples: for DFC 2.0 clients, an LDP container listing its members first."""
     if family() != "2.0":
         return triples
-    here = request_iri()
-    return [Triple(here, RDF_TYPE, NamedNode(LDP + "Container")),
-            *(Triple(here, NamedNode(LDP + "contains"), m) for m in members), *triples]
+    return ldp_container(request_iri().value, members, triples)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 
-import pyoxigraph as ox
 from flask import Response, render_template, request, session
 
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA, read_query
+from app.rdf.render import ntriples_cells
 from app.api.context import agent, bearer_challenge, hub
 from app.api.negotiate import best_media_type
 from app.errors import HubError, NotAcceptable, Unauthorized
@@ -68,10 +68,7 @@ def _results(form, run):
     if media is not None:
         return Response(run(query, media), content_type=media)
     if query.returns_graph:
-        body = run(query, "application/n-triples")
-        triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-        table = (["subject", "predicate", "object"], [[_cell(t.subject), _cell(t.predicate), _cell(t.object)]
-                                                      for t in triples])
+        table = (["subject", "predicate", "object"], ntriples_cells(run(query, "application/n-triples")))
     else:
         results = json.loads(run(query, "application/sparql-results+json"))
         if "boolean" in results:
@@ -80,14 +77,6 @@ def _results(form, run):
             names = results["head"]["vars"]
             table = (names, [[_binding(row.get(n)) for n in names] for row in results["results"]["bindings"]])
     return _page(form, table=table)
-
-
-def _cell(term) -> tuple[str, str]:
-    """(text, note) of one RDF term: a literal notes its datatype or language."""
-    if isinstance(term, ox.Literal):
-        note = f"@{term.language}" if term.language else term.datatype.value.rsplit("#", 1)[-1]
-        return term.value, "" if note == "string" else note
-    return (f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value), ""
 
 
 def _binding(value: dict | None) -> tuple[str, str]:

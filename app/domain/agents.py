@@ -14,7 +14,6 @@ import jwt
 from pyoxigraph import Literal, NamedNode
 
 from app import queries
-from app.domain.documents import Namespace
 from app.errors import BadRequest, InvalidValue, Unauthorized
 from app.store import Store
 
@@ -53,10 +52,11 @@ def issue_token(store: Store, agent_iri: str, scopes: list[str]) -> str:
     if unknown:
         raise BadRequest(f"unknown scopes {unknown}; known: {sorted(DFC_SCOPES)}", pointer="/scopes")
     token = secrets.token_urlsafe(32)
-    store.update(queries.load("insert_token"), {
-        "token": NamedNode("urn:x-dfc-hub:token:" + _digest(token)),
-        "agent": NamedNode(agent_iri), "scopes": Literal(" ".join(sorted(set(scopes)))),
-    })
+    with store.transaction() as tx:
+        tx.append(queries.load("insert_token"), {
+            "token": NamedNode("urn:x-dfc-hub:token:" + _digest(token)),
+            "agent": NamedNode(agent_iri), "scopes": Literal(" ".join(sorted(set(scopes)))),
+        })
     return token
 
 
@@ -103,6 +103,10 @@ class Authenticator:
             self._known.clear()
         self._known[digest] = (found, time.monotonic() + 60)
         return found
+
+    def issue(self, agent_iri: str, scopes: list[str]) -> str:
+        """Create an opaque token for an agent (issue_token on this authenticator's store)."""
+        return issue_token(self.store, agent_iri, scopes)
 
     def _jwt(self, token: str) -> Agent:
         try:

@@ -1,8 +1,9 @@
 """Customer orders at a hub: a checkout's change carried into the hub's wholesale orders.
 
-Planning only, under the order book's lock (app/domain/reservations.py): which wholesale order
-and line each customer line goes to, by how much each wholesale line changes, and the documents
-that makes (wholesale orders and ledgers), all or nothing. Each customer line is handled once
+`read` fetches what a plan needs inside the order book's unit of work (app/domain/reservations.py);
+`plan` is pure: which wholesale order and line each customer line goes to, by how much each
+wholesale line changes, and the wholesale orders that makes (the ledgers' moves are planned
+after, from the usage it returns), all or nothing. Each customer line is handled once
 and each wholesale order changed in one pass, so a checkout costs its size (issue 9).
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import consolidation, hub_settings, orders, sessions
+from app.domain.wholesale import Change
 from app.domain import documents as docs
 from app.domain.kinds import ORDERS
 from app.errors import Conflict, ShapeViolation, violation
@@ -22,15 +24,30 @@ from app.namespaces import TRUE, T
 from app.rdf.triples import Indexed, number
 
 
-def plan(book, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Triple]]:
-    """A customer order's change, carried into the hub's wholesale orders: the documents to write."""
+@dataclasses.dataclass
+class Found:
+    """What a customer order's change reads before it is planned."""
+    session: NamedNode
+    session_doc: list[Triple]
+    settings: hub_settings.HubSettings
+    by_producer: dict                   # producer → the hub's live wholesale order with it
+    wholesale: dict                     # wholesale order → its document, every one the change reads
+
+
+def read(reader, ns, iri, current, new) -> Found:
+    """Read the session, the hub's settings and wholesale orders a customer order's change needs."""
     session = _session(ns, iri, current, new)
+    settings = hub_settings.read(reader, ns)
+    by_producer, wholesale = _hub_orders(reader, ns, iri, session, current, settings)
+    return Found(session, reader.graph(session), settings, by_producer, wholesale)
+
+
+def plan(found: Found, ns, iri, current, new, targets, now, base_url: str) -> Change:
+    """A customer order's change, carried into the hub's wholesale orders (pure)."""
+    session, settings, by_producer = found.session, found.settings, dict(found.by_producer)
     reserves = new is not None and orders.status(new, iri) in orders.RESERVES
-    sessions.check_open(book.store.graph(session), session, book.clock.now(), growing=reserves)
-    settings = hub_settings.read(book.store, ns)
-    by_producer, wholesale = _hub_orders(book.store, ns, iri, session, current, settings)
-    seen.update(wholesale)                          # as read, before any change below
-    routing = _Routing({o: consolidation.OrderEdit(o, d) for o, d in wholesale.items()})
+    sessions.check_open(found.session_doc, session, now, growing=reserves)
+    routing = _Routing({o: consolidation.OrderEdit(o, d) for o, d in found.wholesale.items()})
     _take_back(routing, current, iri)
     if new is not None:
         customer = iri if settings.per_customer_order else None
@@ -43,7 +60,7 @@ def plan(book, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Tri
                 order = by_producer.get(target.producer)
                 if order is None:
                     order = by_producer[target.producer] = _open_wholesale(
-                        book.base_url, routing, NamedNode(ns.iri), target.producer, session, customer, seen)
+                        base_url, routing, NamedNode(ns.iri), target.producer, session, customer)
                 wline = routing.edits[order].line_for(target)
                 contribution = line.quantity * target.per_unit
                 routing.change[wline] += contribution
@@ -51,10 +68,10 @@ def plan(book, ns, iri, current, new, targets, seen) -> dict[NamedNode, list[Tri
             stamps += consolidation.stamp(line.iri, target, wline, contribution,
                                           priced=sent.first(line.iri, T.hasPrice) is not None)
         new = new + stamps
-    graphs = _apply(book, routing, seen)
+    change = _apply(routing)
     if new is not None:
-        graphs[iri] = new
-    return graphs
+        change.documents[iri] = new
+    return change
 
 
 def _session(ns, iri, current, new) -> NamedNode:
@@ -82,19 +99,18 @@ def _hub_orders(store, ns, iri, session, current, settings) -> tuple[dict, dict]
     return by_producer, wholesale
 
 
-def _open_wholesale(base_url, routing: _Routing, hub, producer, session, customer, seen) -> NamedNode:
+def _open_wholesale(base_url, routing: _Routing, hub, producer, session, customer) -> NamedNode:
     """A new Held wholesale order of the hub with a producer, to be written with the change."""
     order = docs.mint(docs.Namespace(base_url, docs.enterprise_of(producer.value, base_url))
                       .collection(ORDERS))
     routing.edits[order] = consolidation.OrderEdit(
         order, consolidation.new_order(order, hub, producer, session, customer))
     routing.created.add(order)
-    seen[order] = []
     return order
 
 
-def _apply(book, routing: _Routing, seen) -> dict[NamedNode, list[Triple]]:
-    """The wholesale orders and ledgers a routed change writes; 409 where one is no longer Held."""
+def _apply(routing: _Routing) -> Change:
+    """The wholesale orders a routed change writes and what it moves; 409 where one is no longer Held."""
     by_order: dict[NamedNode, dict] = defaultdict(dict)
     for wline, delta in routing.change.items():
         by_order[orders.order_of_line(wline)][wline] = delta
@@ -117,8 +133,7 @@ def _apply(book, routing: _Routing, seen) -> dict[NamedNode, list[Triple]]:
         old_usage = {} if order in routing.created else orders.usage(before, order)
         usage_delta = orders.usage_plus(usage_delta, orders.usage_minus(orders.usage(after, order), old_usage))
         graphs[order] = after
-    graphs.update(book.ledgers(usage_delta, wanted, seen))
-    return graphs
+    return Change(graphs, usage_delta, dict(wanted), set(routing.created))
 
 
 @dataclasses.dataclass

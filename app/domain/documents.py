@@ -6,6 +6,7 @@ namespace); the functions at the end read and write them through a Store passed 
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from collections import defaultdict
@@ -15,8 +16,9 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 from app import queries
 from app.domain.kinds import (CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, NOT_CATALOG, TO_CAMEL,
                               TO_SNAKE, Kind)
-from app.errors import BadRequest, Forbidden
+from app.errors import BadRequest, Conflict, Forbidden, PreconditionFailed
 from app.namespaces import RDF_TYPE
+from app.rdf.triples import subtree
 from app.store import Store
 
 
@@ -38,6 +40,11 @@ class Namespace:
 
     def bindings(self) -> dict:
         return {"prefix": self.prefixes[0], "alias": self.prefixes[1]}
+
+
+def node(iri: str) -> NamedNode:
+    """The resource an IRI names, as the store's term (views pass IRIs as text)."""
+    return NamedNode(iri)
 
 
 def enterprise_of(iri: str, base_url: str) -> str | None:
@@ -186,6 +193,33 @@ def etag(triples: list[Triple]) -> str:
     """A strong validator of a document's content."""
     lines = sorted(f"{t.subject} {t.predicate} {t.object}" for t in triples)
     return '"' + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32] + '"'
+
+
+def check_if_match(if_match: str | None, current: list[Triple] | None) -> None:
+    """412 when an If-Match value names another version than the current one (None: no check)."""
+    if if_match is None:
+        return
+    tags = {t.strip() for t in if_match.split(",")}
+    if current is None or ("*" not in tags and etag(current) not in tags):
+        raise PreconditionFailed("If-Match does not match the current ETag; GET the resource again",
+                                 currentETag=etag(current) if current else None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Expected:
+    """What a write expects to find, checked inside its unit of work: values, not a request."""
+    if_match: str | None = None         # the client's If-Match (None: no check)
+    part: NamedNode | None = None       # If-Match names this part's version (an order line)
+    read_etag: str | None = None        # the document as the caller read it: 409 if it changed since
+
+    def check(self, current: list[Triple] | None) -> None:
+        """412 for a version If-Match does not name, 409 for a document changed since it was read."""
+        if self.part is not None:
+            check_if_match(self.if_match, subtree(current, self.part) if current else None)
+        else:
+            check_if_match(self.if_match, current)
+        if self.read_etag is not None and (current is None or etag(current) != self.read_etag):
+            raise Conflict("the order changed while this line was being changed; read it again and retry")
 
 
 def _short(node: NamedNode) -> str:

@@ -57,14 +57,15 @@ class Pseudonyms:
         if self._key is None:
             self._key = self._read()
             if self._key is None:
-                with self.store.write_lock():
-                    self._key = self._read()
-                    if self._key is None:
+                with self.store.transaction() as tx:
+                    key = self._read(tx)
+                    if key is None:
                         fresh = secrets.token_hex(32)
-                        self.store.update(queries.load("insert_pseudonym_key"), {"key": Literal(fresh)})
-                        self._key = bytes.fromhex(fresh)
+                        tx.append(queries.load("insert_pseudonym_key"), {"key": Literal(fresh)})
+                        key = bytes.fromhex(fresh)
+                self._key = key         # once written: a failed commit leaves no key in memory
         return self._key
 
-    def _read(self) -> bytes | None:
-        rows = self.store.select(queries.load("pseudonym_key"))
+    def _read(self, reader=None) -> bytes | None:
+        rows = (reader or self.store).select(queries.load("pseudonym_key"))
         return bytes.fromhex(min(r["key"].value for r in rows)) if rows else None

@@ -1,37 +1,35 @@
-"""The order book: every order change and its stock reservation, in one transaction each.
+"""The order book: every order change and its stock reservation, in one unit of work each.
 
-Under the store's write lock, one operation reads what it changes (the order, the ledgers of
-the items its lines draw on, the hub's wholesale orders), checks it, and writes every document
-it touched in one atomic update. The lock is what makes it exact: on-disk Oxigraph does not
-isolate concurrent writers (DESIGN.md), so no conditional update alone could be trusted.
+In one `store.transaction()`, which holds the write lock, an operation reads what it changes
+(the order, the hub's wholesale orders, the ledgers of the items its lines draw on), has the
+planners decide (pure functions: app/domain/wholesale.py, checkouts.py, stock.plan_moves),
+and writes every document it touched in one atomic update. The lock is what makes it exact:
+on-disk Oxigraph does not isolate concurrent writers (DESIGN.md), so no conditional update
+alone could be trusted.
 
 Catalogue links (offer → item → product) are resolved before taking the lock: they change
 rarely, and everything that decides whether stock suffices is read again inside it. A customer
-order's change is planned in app/domain/checkouts.py, a wholesale order's here.
+order's change is planned in app/domain/checkouts.py, a wholesale order's in wholesale.py.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from decimal import Decimal
 
 from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import checkouts, consolidation, hub_settings, idempotency, orders, policy, sessions, stock
+from app.domain import (checkouts, consolidation, hub_settings, idempotency, orders, policy, sessions, stock,
+                        summary, wholesale)
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
-from app.errors import Conflict, NotFound, ShapeViolation, Shortage, violation
+from app.errors import Conflict, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import datetime_literal
-from app.rdf.triples import Indexed, number, tidy
 from app.store import Store
 
-ZERO = Decimal(0)
-Usage = orders.Usage
 
 
 class OrderBook:
@@ -58,15 +56,34 @@ class OrderBook:
         rows = self.store.select(queries.load("orders_of_buyer"), {**ns.bindings(), "buyer": NamedNode(agent.iri)})
         return [r["g"] for r in rows]
 
-    def placed_for(self, session: NamedNode, buyer: NamedNode) -> list[NamedNode]:
-        """The orders a buyer placed for a sale session (a hub's wholesale orders)."""
-        rows = self.store.select(queries.load("placed_for_session"), {"session": session, "buyer": buyer})
+    def placed_for(self, session: NamedNode, ns: docs.Namespace) -> list[NamedNode]:
+        """The orders an enterprise placed for a sale session (a hub's wholesale orders)."""
+        rows = self.store.select(queries.load("placed_for_session"), {"session": session, "buyer": NamedNode(ns.iri)})
         return [r["order"] for r in rows]
+
+    def session(self, iri: str) -> NamedNode:
+        """The sale session at any spelling of `iri`, or 404."""
+        found = self.find(iri)
+        if found is None:
+            raise NotFound(f"no sale session at {iri}")
+        return found[0]
+
+    def document(self, name: NamedNode) -> list[Triple]:
+        """One document's triples as stored now."""
+        return self.store.graph(name)
+
+    def documents(self, names: list) -> list[Triple]:
+        """Several documents' triples, in one request (a page of a collection)."""
+        return self.store.graphs(names)
+
+    def summary(self, session: NamedNode, ns: docs.Namespace) -> list:
+        """A session's summary rows for its hub (app/domain/summary.py)."""
+        return summary.rows(self.store, session, NamedNode(ns.iri))
 
     # --- writing an order ------------------------------------------------------------------
 
     def save(self, ns: docs.Namespace, incoming: orders.Incoming | None, agent: Agent | None, *,
-             target: NamedNode | None = None, check=lambda current: None,
+             target: NamedNode | None = None, expected: docs.Expected = docs.Expected(),
              key: idempotency.Key | None = None) -> Answer:
         """POST (target None), PUT (incoming and target) or DELETE (incoming None) an order."""
         policy.require_token(agent, "order", "delete" if incoming is None else "create" if target is None else "replace")
@@ -78,58 +95,75 @@ class OrderBook:
         customer = new is not None and (self._is_customer(incoming) or (
             existing is not None and orders.is_customer(existing[1], existing[0])))
         sources = self._resolve(ns, new, iri, incoming.hints, customer) if new is not None else {}
-        with self.store.write_lock():
-            if key is not None:
-                answered = idempotency.replay(self.store, key)
-                if answered is not None:
-                    return answered
-            found = self.find(iri.value)
-            if found is not None:
-                iri, current = found[0], found[1]
-                if new is not None:
-                    new = docs.rename(new, {incoming.iri: iri}) if incoming.iri != iri else new
-            else:
-                current = None
-            if incoming is None and current is None:
-                raise NotFound(f"no order at {iri.value}")
-            if target is None and current is not None:
-                raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
-            check(current)
-            self._authorise(agent, ns, current, new, iri)
-            if current is not None and new is not None and orders.is_customer(current, iri) != customer:
-                raise Conflict("an order cannot change from a customer's order to a wholesale order "
-                               "or back; place a new order")
-            if new is not None:
-                new = self._lifecycle(current, new, iri, ns)
-            seen = {iri: current or []}     # what each graph holds now, to write differences only
-            if customer or (current is not None and orders.is_customer(current, iri)):
-                graphs = checkouts.plan(self, ns, iri, current, new, sources, seen)
-            else:
-                graphs = self._wholesale(ns, iri, current, new, sources, seen)
-            if incoming is not None and incoming.person is not None:
-                self._refuse_non_person(incoming.person[0])
-                graphs.setdefault(incoming.person[0], incoming.person[1])
-            remove = [iri] if new is None else []
-            # The answer is the document as written, so its ETag is the one a GET gives.
-            answer = Answer(201 if current is None else (204 if new is None else 200),
-                            iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
-            if key is not None:
-                graphs.update(idempotency.record(key, answer))
-                seen[key.graph] = []
-            before = self.store.generation
-            self.store.replace_graphs({g: t for g, t in graphs.items() if g not in remove}, remove=remove,
-                                      current=seen)
-            self._wrote(before)
+        with self.store.transaction() as tx:
+            answer = self._save(tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources)
+        self._wrote(tx)
         return answer
+
+    def _save(self, tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources) -> Answer:
+        """Plan an order's change inside its unit of work: check, plan, and hand `tx` the documents."""
+        if key is not None:
+            answered = idempotency.replay(tx, key)
+            if answered is not None:
+                return answered
+        found = docs.find(tx, iri.value, self.base_url)
+        if found is not None:
+            iri, current = found[0], found[1]
+            if new is not None:
+                new = docs.rename(new, {incoming.iri: iri}) if incoming.iri != iri else new
+        else:
+            current = None
+        if incoming is None and current is None:
+            raise NotFound(f"no order at {iri.value}")
+        if target is None and current is not None:
+            raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
+        expected.check(current)
+        self._authorise(agent, ns, current, new, iri)
+        if current is not None and new is not None and orders.is_customer(current, iri) != customer:
+            raise Conflict("an order cannot change from a customer's order to a wholesale order "
+                           "or back; place a new order")
+        if new is not None:
+            new = self._lifecycle(current, new, iri, ns)
+        graphs = self._plan(tx, ns, iri, current, new, sources,
+                            customer or (current is not None and orders.is_customer(current, iri)))
+        if incoming is not None and incoming.person is not None:
+            self._refuse_non_person(tx, incoming.person[0])
+            graphs.setdefault(incoming.person[0], incoming.person[1])
+        # The answer is the document as written, so its ETag is the one a GET gives.
+        answer = Answer(201 if current is None else (204 if new is None else 200),
+                        iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
+        for name, triples in graphs.items():
+            tx.put(name, triples)
+        if new is None:
+            tx.drop(iri)
+        if key is not None:
+            for name, triples in idempotency.record(key, answer).items():
+                tx.put(name, triples)
+        return answer
+
+    def _plan(self, tx, ns, iri, current, new, sources, customer: bool) -> dict[NamedNode, list[Triple]]:
+        """Read what the planners need, let them plan (pure), read the ledgers the plan moves."""
+        now = self.clock.now()
+        if customer:
+            found = checkouts.read(tx, ns, iri, current, new)
+            change = checkouts.plan(found, ns, iri, current, new, sources, now, self.base_url)
+        else:
+            s = orders.session(new, iri) if new is not None else None
+            session_doc = tx.graph(s) if isinstance(s, NamedNode) else []
+            change = wholesale.plan(iri, current, new, sources, session_doc, now)
+        for name in change.created:
+            tx.new(name)
+        items = {item: tx.graph(item) for item, (h, c) in change.usage.items() if h or c}
+        return {**change.documents, **stock.plan_moves(items, change.usage, change.wanted)}
 
     def _stamp_buyer(self, new, iri, agent: Agent, ns) -> list[Triple]:
         if orders.buyer(new, iri) is None and not agent.admin and agent.iri not in ns.iris:
             new = [*new, Triple(iri, T.orderedBy, NamedNode(agent.iri))]
         return new
 
-    def _refuse_non_person(self, iri: NamedNode) -> None:
+    def _refuse_non_person(self, tx, iri: NamedNode) -> None:
         """A person's details replace a person's document, never another kind of document."""
-        held = self.store.graph(iri)
+        held = tx.graph(iri)
         if held and Triple(iri, RDF_TYPE, T.Person) not in held:
             raise Conflict(f"{iri.value} names a document that is not a person's", iri=iri.value)
 
@@ -197,117 +231,23 @@ class OrderBook:
             found = {}
         return {o: links.get(o, found.get(o)) for o in offers}
 
-    def _wrote(self, before: int | None) -> None:
-        """After an order write under the lock: keep the memory if it was valid before it."""
-        if before is not None and before == self._links_generation:
-            self._links_generation = self.store.generation
-
-    # --- wholesale orders: the order itself reserves -----------------------------------------
-
-    def _wholesale(self, ns, iri, current, new, sources, seen) -> dict[NamedNode, list[Triple]]:
-        if new is not None:
-            new = self._stamp_items(new, iri, current, sources)
-            self._check_discounts(new, iri, sources)
-        delta = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
-        if new is not None:
-            self._check_session(new, iri, delta, changed=current is None or
-                                orders.status(current, iri) != orders.status(new, iri))
-        lines = _lines_by_item(new, iri, sources) if new is not None else {}
-        graphs = self.ledgers(delta, lines, seen)
-        if new is not None:
-            graphs[iri] = new
-        return graphs
-
-    def _check_session(self, new, iri, delta: Usage, changed: bool) -> None:
-        """A wholesale order reserves or commits only in a session that is open (409).
-
-        Every status that counts in the ledger (Held, Complete) is checked, whenever what the
-        order counts changes: a closed session takes nothing more, one not yet open nothing yet.
-        A session this server does not hold (a buyer's own, elsewhere) is the buyer's business.
-        """
-        s = orders.session(new, iri)
-        if orders.status(new, iri) not in orders.RESERVES or not isinstance(s, NamedNode):
-            return
-        if not changed and not any(h or c for h, c in delta.values()):
-            return
-        doc = self.store.graph(s)
-        if Triple(s, RDF_TYPE, T.SaleSession) in doc:
-            growing = changed or any(h > 0 or c > 0 for h, c in delta.values())
-            sessions.check_reserving(doc, s, self.clock.now(), growing)
-
-    def _stamp_items(self, new, iri, current, sources) -> list[Triple]:
-        """Fix each line's stock item: kept from when it was first reserved, else resolved now."""
-        before = {line.iri: line for line in orders.lines(current, iri)} if current else {}
-        out = list(new)
-        for line in orders.lines(new, iri):
-            old = before.get(line.iri)
-            # A line keeps the item it reserved from, unless it now concerns another offer.
-            item = old.stock_item if old is not None and old.offer == line.offer and old.stock_item \
-                else sources[line.offer].item
-            if item is not None:
-                out.append(Triple(line.iri, T.stockItem, item))
-        return out
-
-    def _check_discounts(self, doc, iri, sources) -> None:
-        """A discount is a number ≥ 0 (the shapes check that) not above what it discounts."""
-        problems, total, priced = [], ZERO, True
-        index = Indexed(doc)
-        for line in orders.lines(doc, iri):
-            node = index.first(line.iri, T.hasPrice)
-            price = number(index.first(node, T.value)) if node is not None else None
-            source = sources.get(line.offer)
-            if price is None and source is not None:
-                price = source.price
-            if price is None:
-                priced = False
-                continue
-            value = price * line.quantity
-            discount = number(index.first(line.iri, T.discount)) or ZERO
-            if discount > value:
-                problems.append(_discount(line.iri, discount, f"the line discount {discount} exceeds "
-                                          f"the line's value {value} ({line.quantity} × {price})"))
-            total += value - discount
-        discount = number(index.first(iri, T.discount))
-        if discount is not None and priced and discount > total:
-            problems.append(_discount(iri, discount, f"the order discount {discount} exceeds the "
-                                      f"order's value {total}"))
-        if problems:
-            raise ShapeViolation(f"{len(problems)} discount(s) exceed what they discount", violations=problems)
-
-    # --- customer orders: the hub's wholesale orders reserve ----------------------------------
-
-    # --- the ledger ------------------------------------------------------------------------
-
-    def ledgers(self, delta: Usage, lines_by_item: dict, seen: dict) -> dict[NamedNode, list[Triple]]:
-        """The item documents a usage change makes; 409 with shortages if any would go below 0."""
-        graphs, shortages = {}, []
-        for item, (held, committed) in sorted(delta.items(), key=lambda kv: kv[0].value):
-            if not held and not committed:
-                continue
-            doc = self.store.graph(item)
-            if Triple(item, RDF_TYPE, T.CatalogItem) not in doc:
-                continue      # the item was deleted (or is no item any more): nothing to count on
-            seen[item] = doc
-            ledger = stock.read(doc, item)
-            after = ledger.moved(held, committed)
-            if held + committed > 0 and after.available is not None and after.available < 0:
-                for offer, requested in lines_by_item.get(item, [(None, held + committed)]):
-                    shortages.append({"offer": offer.value if offer else None, "stockItem": item.value,
-                                      "requested": _num(requested), "available": _num(ledger.available)})
-                continue
-            graphs[item] = stock.write(doc, item, after)
-        if shortages:
-            raise Shortage(f"not enough stock for {len(shortages)} line(s); nothing was reserved",
-                           shortages=shortages)
-        return graphs
+    def _wrote(self, tx) -> None:
+        """After an order's unit of work: keep the memory if it was valid just before its commit."""
+        if tx.generations is not None and tx.generations[0] is not None \
+                and tx.generations[0] == self._links_generation:
+            self._links_generation = tx.generations[1]
 
     # --- sale sessions ---------------------------------------------------------------------
 
     def close_session(self, session: NamedNode, now: dt.datetime | None = None) -> tuple[bool, list[NamedNode]]:
-        """Complete every Held order of a session, once; (closed now?, the orders completed)."""
+        """Complete every Held order of a session, once; (closed now?, the orders completed).
+
+        One unit of work: read the session and which orders it completes, then one update
+        (app/queries/close_session.ru) moves them all, whatever their number.
+        """
         now = now or self.clock.now()
-        with self.store.write_lock():
-            doc = self.store.graph(session)
+        with self.store.transaction() as tx:
+            doc = tx.graph(session)
             if not doc:
                 raise NotFound(f"no sale session at {session.value}")
             if sessions.closed_at(doc, session) is not None:
@@ -315,23 +255,10 @@ class OrderBook:
             owner = docs.enterprise_of(session.value, self.base_url)
             hub = NamedNode(docs.Namespace(self.base_url, owner).iri) if owner else session
             # Only the session's own hub's orders: another buyer naming it completes nothing.
-            rows = self.store.select(queries.load("session_orders"), {"session": session, "hub": hub})
-            graphs, usage_delta, completed = {}, {}, []
-            for row in rows:
-                order = row["order"]
-                before = self.store.graph(order)
-                if orders.status(before, order) != T.Held:
-                    continue
-                after = orders.set_status(before, order, T.Complete)
-                usage_delta = orders.usage_plus(usage_delta, orders.usage_minus(orders.usage(after, order), orders.usage(before, order)))
-                graphs[order] = after
-                completed.append(order)
-            seen = {session: doc}
-            graphs.update(self.ledgers(usage_delta, {}, seen))
-            graphs[session] = [*doc, Triple(session, T.closedAt, _instant(now))]
-            before = self.store.generation
-            self.store.replace_graphs(graphs, current=seen)
-            self._wrote(before)
+            bindings = {"session": session, "hub": hub}
+            completed = [r["order"] for r in tx.select(queries.load("session_held_orders"), bindings)]
+            tx.append(queries.load("close_session"), {**bindings, "now": _instant(now)})
+        self._wrote(tx)
         return True, completed
 
     def close_due(self, grace: dt.timedelta, now: dt.datetime | None = None) -> list[NamedNode]:
@@ -347,18 +274,6 @@ class OrderBook:
 
 # --- helpers --------------------------------------------------------------------------------
 
-def _lines_by_item(doc, iri, sources) -> dict[NamedNode, list]:
-    out = defaultdict(list)
-    for line in orders.lines(doc, iri):
-        if line.stock_item is not None:
-            out[line.stock_item].append((line.offer, line.quantity))
-    return out
-
-
-def _num(value) -> str | None:
-    return None if value is None else format(tidy(value), "f")
-
-
 def _instant(now: dt.datetime):
     return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
 
@@ -366,7 +281,3 @@ def _instant(now: dt.datetime):
 def _unknown_offer(offer, message=None) -> dict:
     return violation(offer, T.concerns, offer, message or f"{offer.value} is not an offer this server knows: "
                      "import the seller's catalogue first, or use the offer's IRI from it")
-
-
-def _discount(node, value, message) -> dict:
-    return violation(node, T.discount, str(value), message)

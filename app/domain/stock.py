@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from pyoxigraph import NamedNode, Triple
 
-from app.errors import Conflict, ShapeViolation, violation
+from app.errors import Conflict, ShapeViolation, Shortage, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import decimal_literal
-from app.rdf.triples import first, number, without
+from app.rdf.triples import first, number, tidy, without
 
 ZERO = Decimal(0)
 LEDGER = (T.onHand, T.held, T.committed)
@@ -106,3 +106,34 @@ def keep_ledgers(current: dict[NamedNode, list[Triple]], documents: dict[NamedNo
             triples = restock(current.get(name), triples, name)
         out[name] = triples
     return out
+
+
+def plan_moves(items: dict[NamedNode, list[Triple]], delta: dict, wanted: dict) -> dict[NamedNode, list[Triple]]:
+    """The item documents a usage change makes; 409 with shortages if any would go below 0.
+
+    `items` are the current documents of the items `delta` ((held, committed) per item) moves;
+    `wanted` gives each item's (offer, quantity) lines for the shortages reported.
+    """
+    graphs, shortages = {}, []
+    for item, (held, committed) in sorted(delta.items(), key=lambda kv: kv[0].value):
+        if not held and not committed:
+            continue
+        doc = items.get(item) or []
+        if Triple(item, RDF_TYPE, T.CatalogItem) not in doc:
+            continue      # the item was deleted (or is no item any more): nothing to count on
+        ledger = read(doc, item)
+        after = ledger.moved(held, committed)
+        if held + committed > 0 and after.available is not None and after.available < 0:
+            for offer, requested in wanted.get(item, [(None, held + committed)]):
+                shortages.append({"offer": offer.value if offer else None, "stockItem": item.value,
+                                  "requested": _num(requested), "available": _num(ledger.available)})
+            continue
+        graphs[item] = write(doc, item, after)
+    if shortages:
+        raise Shortage(f"not enough stock for {len(shortages)} line(s); nothing was reserved",
+                       shortages=shortages)
+    return graphs
+
+
+def _num(value) -> str | None:
+    return None if value is None else format(tidy(value), "f")

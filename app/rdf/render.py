@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 import pyoxigraph as ox
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.namespaces import FAMILIES, PREFIXES, RDF, XSD
+from app.namespaces import FAMILIES, LDP, PREFIXES, RDF, XSD
 from app.rdf import answer_context
 from app.rdf.contexts import trim_contexts
 
@@ -212,3 +212,24 @@ def _in_family(triples, w: JsonLdWriter):
     def tr(term):
         return NamedNode(w.family_iri(term.value)) if isinstance(term, NamedNode) else term
     return [Triple(tr(t.subject), tr(t.predicate), tr(t.object)) for t in triples]
+
+
+def ntriples_cells(body: bytes) -> list[list[tuple[str, str]]]:
+    """Each triple of an N-Triples body as three (text, note) cells, for a results table."""
+    return [[_cell(t.subject), _cell(t.predicate), _cell(t.object)]
+            for t in (q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))]
+
+
+def _cell(term) -> tuple[str, str]:
+    """(text, note) of one RDF term: a literal notes its datatype or language."""
+    if isinstance(term, Literal):
+        note = f"@{term.language}" if term.language else term.datatype.value.rsplit("#", 1)[-1]
+        return term.value, "" if note == "string" else note
+    return (f"_:{term.value}" if isinstance(term, BlankNode) else term.value), ""
+
+
+def ldp_container(here: str, members: list, triples: list) -> list:
+    """A collection's triples as an LDP container at `here` listing its members first."""
+    node = NamedNode(here)
+    return [Triple(node, NamedNode(RDF + "type"), NamedNode(LDP + "Container")),
+            *(Triple(node, NamedNode(LDP + "contains"), m) for m in members), *triples]

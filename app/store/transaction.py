@@ -1,0 +1,112 @@
+"""The unit of work: every change of the store goes through one (`with store.transaction() as tx`).
+
+A transaction holds the store's write lock from start to end. It remembers each document it
+reads (`graph`), takes the documents the caller writes (`put`, `create`, `drop`) and the extra
+updates that must ride along (`append`: a bulk status move, and later the events that report
+a change), and at the end writes them all in one atomic update. A document it read is written
+as its difference against what was read, so a statement someone else added since (a writer
+outside this lock) is not overwritten by the stale copy: only the statements this transaction
+removed or added are touched. Statements about a blank node the document holds (a price, a
+quantity) are changed in place, the node found through the one statement pointing at it.
+
+One limit: a document whose changed blank nodes cannot be found so (nested, pointed at twice,
+or linked to a new blank node) is replaced whole (`app/store/base.py: replace_graphs_update`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pyoxigraph import NamedNode, Quad, Triple
+
+from app.queries import bind
+
+
+class Transaction:
+    """What one unit of work read, and what it will write when it ends."""
+
+    def __init__(self, store):
+        self._store = store
+        self.read: dict[NamedNode, list[Triple]] = {}      # graph → its triples as read
+        self.writes: dict[NamedNode, list[Triple]] = {}    # graph → its triples to be
+        self.drops: dict[NamedNode, None] = {}             # graphs to remove
+        self.extra: list[str] = []                         # bound updates to run after the writes
+        self.generations: tuple | None = None              # the store's generation before/after commit
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def graph(self, name: NamedNode) -> list[Triple]:
+        """The triples of one document as this transaction sees it (its own writes included)."""
+        if name in self.writes:
+            return list(self.writes[name])
+        if name in self.drops:
+            return []
+        if name not in self.read:
+            self.read[name] = self._store.graph(name)
+        return list(self.read[name])
+
+    def has_graph(self, name: NamedNode) -> bool:
+        """Tell whether a document holds any triple (read through `graph`, so it is remembered)."""
+        return bool(self.graph(name))
+
+    def select(self, query: str, bindings: Mapping | None = None) -> list[dict]:
+        """Run a SELECT inside the transaction (it sees what is committed, not pending writes)."""
+        return self._store.select(query, bindings)
+
+    def ask(self, query: str, bindings: Mapping | None = None) -> bool:
+        """Run an ASK inside the transaction."""
+        return self._store.ask(query, bindings)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def put(self, name: NamedNode, triples: Iterable[Triple]) -> None:
+        """Make a document hold exactly `triples` (no triple: the document goes)."""
+        self.drops.pop(name, None)
+        self.writes[name] = list(triples)
+
+    def create(self, name: NamedNode, triples: Iterable[Triple]) -> None:
+        """Write a document known not to exist yet (a freshly minted IRI): nothing to drop first."""
+        self.new(name)
+        self.put(name, triples)
+
+    def new(self, name: NamedNode) -> None:
+        """Note that `name` is freshly minted: it holds nothing, so nothing needs reading."""
+        self.read.setdefault(name, [])
+
+    def drop(self, name: NamedNode) -> None:
+        """Remove a document."""
+        self.writes.pop(name, None)
+        self.drops[name] = None
+
+    def append(self, update: str, bindings: Mapping | None = None) -> None:
+        """Run one more SPARQL update in the same atomic update, after the documents' writes.
+
+        This is where a change's companions ride along (a bulk status move; the events that
+        report the change): all of them are written, or none.
+        """
+        text = bind(update, bindings).strip()
+        if text:
+            self.extra.append(text)
+
+    @property
+    def changed(self) -> bool:
+        """Tell whether committing would write anything."""
+        return bool(self.writes or self.drops or self.extra)
+
+    @property
+    def only_new(self) -> bool:
+        """Tell whether every write is a document read empty, and nothing else is written."""
+        return not self.drops and not self.extra and all(
+            g in self.read and not self.read[g] for g in self.writes)
+
+    def quads(self) -> list[Quad]:
+        """The written documents as quads (for a commit of new documents only)."""
+        return [Quad(t.subject, t.predicate, t.object, g) for g, triples in self.writes.items() for t in triples]
+
+    def update_text(self) -> str:
+        """The single SPARQL update this transaction commits (empty when nothing changed)."""
+        from app.store.base import replace_graphs_update
+
+        current = {g: self.read[g] for g in self.writes if g in self.read}
+        graphs = {g: t for g, t in self.writes.items() if g not in self.drops}
+        ops = [replace_graphs_update(graphs, list(self.drops), current), *self.extra]
+        return " ;\n".join(op for op in ops if op)

@@ -1,0 +1,93 @@
+"""The session close as one update (app/queries/close_session.ru): the rules the order documents follow."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from pyoxigraph import BlankNode, NamedNode, Triple
+
+from app.domain import orders, stock
+from app.domain.clock import ManualClock
+from app.domain.reservations import OrderBook
+from app.namespaces import DFC_V, RDF_TYPE, TRUE, T
+from app.rdf.normalise import decimal_literal
+from app.rdf.triples import first, number
+from app.store import open_store
+from support.oxigraph_server import running_oxigraph
+
+BASE = "http://close.example"
+HUB = NamedNode(f"{BASE}/api/dfc/enterprises/hub")
+OTHER = NamedNode(f"{BASE}/api/dfc/enterprises/other")
+FARM = f"{BASE}/api/dfc/enterprises/farm"
+SESSION = NamedNode(f"{HUB.value}/sale_sessions/s1")
+ITEM, UNLIMITED = NamedNode(f"{FARM}/catalog_items/1"), NamedNode(f"{FARM}/catalog_items/2")
+NOW = dt.datetime(2026, 1, 3, tzinfo=dt.timezone.utc)
+FULFILLED = NamedNode(DFC_V + "Fulfilled")
+
+
+def _order(name: str, buyer, status, quantity, *, item=ITEM, given=True, fulfilment=None, customer=False):
+    order = NamedNode(f"{FARM}/orders/{name}")
+    line = NamedNode(f"{order.value}/order_lines/1")
+    doc = [Triple(order, RDF_TYPE, T.Order), Triple(order, T.orderedBy, buyer),
+           Triple(order, T.belongsTo, SESSION), Triple(order, T.hasPart, line),
+           Triple(line, RDF_TYPE, T.OrderLine), Triple(line, T.stockItem, item)]
+    if given:       # the quantity as a QuantitativeValue (what the rules read first)
+        qv = BlankNode()
+        doc += [Triple(line, T.hasQuantity, qv), Triple(qv, T.value, decimal_literal(quantity)),
+                Triple(line, T.quantity, decimal_literal(quantity + 100))]
+    else:
+        doc.append(Triple(line, T.quantity, decimal_literal(quantity)))
+    if customer:
+        doc.append(Triple(order, T.customerOrder, TRUE))
+    doc = orders.set_status(doc, order, status)
+    if fulfilment is not None:
+        doc = [t for t in doc if t.predicate != T.hasFulfilmentStatus] + [Triple(order, T.hasFulfilmentStatus, fulfilment)]
+    return order, doc
+
+
+@pytest.fixture(params=["memory", "sparql"])
+def store(request, tmp_path):
+    if request.param == "memory":
+        s = open_store("memory:")
+        yield s
+    else:
+        with running_oxigraph(tmp_path) as url:
+            s = open_store(f"sparql:{url}")
+            yield s
+    s.close()
+
+
+def test_the_close_completes_the_hubs_held_orders_and_moves_their_stock_to_committed(store):
+    made = dict([
+        _order("qv", HUB, T.Held, Decimal(2)),
+        _order("plain", HUB, T.Held, Decimal("1.5"), given=False),
+        _order("fulfilled", HUB, T.Held, Decimal(1), fulfilment=FULFILLED),
+        _order("unlimited", HUB, T.Held, Decimal(4), item=UNLIMITED),
+        _order("draft", HUB, T.Draft, Decimal(7)),
+        _order("customer", HUB, T.Held, Decimal(9), customer=True),
+        _order("elsewhere", OTHER, T.Held, Decimal(11)),
+    ])
+    with store.transaction() as tx:
+        tx.create(SESSION, [Triple(SESSION, RDF_TYPE, T.SaleSession)])
+        tx.create(ITEM, stock.write([Triple(ITEM, RDF_TYPE, T.CatalogItem)], ITEM,
+                                    stock.Ledger(Decimal(100), Decimal("4.5") + 11)))
+        tx.create(UNLIMITED, stock.write([Triple(UNLIMITED, RDF_TYPE, T.CatalogItem)], UNLIMITED,
+                                         stock.Ledger(None, Decimal(4))))
+        for name, doc in made.items():
+            tx.create(name, doc)
+    closed, completed = OrderBook(store, BASE, ManualClock(NOW)).close_session(SESSION)
+    assert closed and {o.value.rsplit("/", 1)[1] for o in completed} == {"qv", "plain", "fulfilled", "unlimited"}
+    status = {o.value.rsplit("/", 1)[1]: (orders.status(store.graph(o), o), first(store.graph(o), o, T.hasFulfilmentStatus))
+              for o in made}
+    assert status == {"qv": (T.Complete, T.Unfulfilled), "plain": (T.Complete, T.Unfulfilled),
+                      "fulfilled": (T.Complete, FULFILLED), "unlimited": (T.Complete, T.Unfulfilled),
+                      "draft": (T.Draft, None),
+                      "customer": (T.Held, T.Held), "elsewhere": (T.Held, T.Held)}
+    ledger = stock.read(store.graph(ITEM), ITEM)
+    assert (ledger.on_hand, ledger.held, ledger.committed) == (100, 11, Decimal("4.5"))
+    assert number(first(store.graph(ITEM), ITEM, T.stockLimitation)) == Decimal("84.5")
+    unlimited = stock.read(store.graph(UNLIMITED), UNLIMITED)
+    assert (unlimited.on_hand, unlimited.held, unlimited.committed) == (None, 0, 4)
+    assert first(store.graph(SESSION), SESSION, T.closedAt) is not None
+    assert OrderBook(store, BASE, ManualClock(NOW)).close_session(SESSION) == (False, [])

@@ -1,0 +1,72 @@
+"""The layers import only what lies below them (docs/architecture.md), read from the source itself.
+
+HTTP → app/api (parse, call a service, render) → app/domain (rules, units of work) → app/store.
+The views never import the store nor pyoxigraph; the domain never imports Flask; nothing but
+app/api (the app factory, app/api/factory.py, among them) imports Flask; and only the store layer
+takes the write lock or writes: everything else writes through `store.transaction()`.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parent.parent / "app"
+
+
+def _modules(folder: str = "") -> list[Path]:
+    return sorted((APP / folder).rglob("*.py"))
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (imports inside functions count too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return found
+
+
+def _offending(paths, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
+    out = {}
+    for path in paths:
+        bad = sorted(m for m in _imports(path) if m.split(".")[0] in forbidden or m.startswith(forbidden))
+        if bad:
+            out[str(path.relative_to(APP.parent))] = bad
+    return out
+
+
+def test_views_import_neither_the_store_nor_pyoxigraph():
+    assert _offending(_modules("api"), ("pyoxigraph", "app.store")) == {}
+
+
+def test_the_domain_never_imports_flask():
+    assert _offending(_modules("domain"), ("flask", "werkzeug")) == {}
+
+
+def test_nothing_below_the_views_imports_flask():
+    below = [p for p in _modules() if "api" not in p.relative_to(APP).parts[:1]]
+    assert _offending(below, ("flask", "werkzeug")) == {}
+
+
+WRITES = re.compile(r"\.(write_lock|replace_graphs|bulk_load|add_quads)\(|\bstore\.update\(|\._update\(")
+
+
+@pytest.mark.parametrize("folder", ["api", "domain", "analytics", "validation", "rdf", ""])
+def test_only_the_store_layer_locks_or_writes(folder):
+    """Every write goes through a unit of work (`with store.transaction() as tx`)."""
+    paths = _modules(folder) if folder else [p for p in APP.glob("*.py")]
+    found = {str(p.relative_to(APP.parent)): WRITES.findall(p.read_text(encoding="utf-8"))
+             for p in paths if "store" not in p.relative_to(APP).parts[:1]}
+    assert {p: w for p, w in found.items() if w} == {}
+
+
+def test_the_checks_see_a_violation():
+    """The checks above read real imports: a file that breaks a rule is caught."""
+    assert "flask" in _imports(APP / "api" / "resources.py")
+    assert _offending([APP / "store" / "base.py"], ("pyoxigraph",)) != {}
+    assert WRITES.search("with self.store.write_lock():") and WRITES.search("store.update(q)")
