@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import requests
 from app.api.factory import create_app
 from app.cli import FIXTURES
 from app.loading import load_files
+from support.oxigraph_server import free_port  # noqa: F401 - one definition, used here and by tests
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CONFORMANCE = SHARED / "conformance" / "real"
@@ -90,12 +90,6 @@ def token_for(client, agent: str, scopes=()) -> dict:
 
 def jsonld(doc) -> dict:
     return {"data": json.dumps(doc), "content_type": JSONLD}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pyoxigraph import NamedNode
 from app.domain import units
 from app.domain.clock import ManualClock
 from conftest import ADMIN, admin, jsonld, make_app, token_for
-from test_orders import API, CTX, HUB_A, JEAN, checkout, ledger, lines_of, path_of, wholesale
+from support.orders import API, CTX, HUB_A, JEAN, checkout, ledger, lines_of, path_of, wholesale
 
 pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
 

@@ -19,8 +19,8 @@ from app.errors import ShapeViolation
 from app.rdf import read_payload
 from conftest import BASE, jsonld, make_app, token_for
 from support.oxigraph_server import running_oxigraph
-from test_orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, MONDAY, add_item, checkout,
-                         ledger, lines_of, main_node, order, path_of, place, wholesale)
+from support.orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, MONDAY, add_item, checkout,
+                            ledger, lines_of, main_node, order, path_of, place, wholesale)
 
 HUB_A_CARROTS = f"{HUB_A}/offers/jean-carrots"
 SESSION_A, SESSION_B = f"{HUB_A}/sale_sessions/week-48", f"{HUB_B}/sale_sessions/week-48"

@@ -12,16 +12,10 @@ import pytest
 
 from app.domain.clock import ManualClock
 from conftest import ADMIN, BASE, jsonld, make_app, token_for
+from support.orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, MONDAY, add_item, checkout,
+                            ledger, lines_of, main_node, order, path_of, place, wholesale, wholesale_quantities)
 
 pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
-
-API = BASE + "/api/dfc/enterprises"
-JEAN, HUB_A, HUB_B = f"{API}/jean-farm", f"{API}/hub-a", f"{API}/hub-b"
-CARROTS = f"{JEAN}/offers/carrots"
-CARROTS_ITEM = "/api/dfc/enterprises/jean-farm/catalog_items/carrots"
-CTX = "https://www.datafoodconsortium.org"
-MONDAY = dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone.utc)
-
 
 @pytest.fixture
 def clock():
@@ -46,55 +40,6 @@ def hub_b(client):
 @pytest.fixture
 def jean(client):
     return token_for(client, JEAN)
-
-
-def order(*lines, status="dfc-v:Held", buyer=HUB_A, id_="#", **extra):
-    return {"@context": CTX, "@id": id_, "@type": "dfc-b:Order", "dfc-b:hasOrderStatus": status,
-            "dfc-b:orderedBy": buyer, **extra,
-            "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": q, "dfc-b:concerns": offer,
-                               **(more[0] if more else {})} for offer, q, *more in lines]}
-
-
-def ledger(client, path=CARROTS_ITEM) -> dict:
-    doc = client.get(path).get_json()
-    keys = {"dfc-b:stockLimitation": "available", "hub:onHand": "onHand", "hub:held": "held",
-            "hub:committed": "committed"}
-    return {name: Decimal(str(doc[k])) for k, name in keys.items() if k in doc}
-
-
-def place(client, token, doc, seller="jean-farm", **headers):
-    return client.post(f"/api/dfc/enterprises/{seller}/orders", headers={**token, **headers}, **jsonld(doc))
-
-
-def path_of(location: str) -> str:
-    return location[len(BASE):]
-
-
-def lines_of(body: dict) -> list[dict]:
-    graph = body.get("@graph", [body])
-    return [n for n in graph if n.get("@type") == "dfc-b:OrderLine"]
-
-
-def main_node(body: dict) -> dict:
-    return next(n for n in body.get("@graph", [body]) if n.get("@type") == "dfc-b:Order")
-
-
-def add_item(client, eid: str, name: str, stock, price=2.0) -> str:
-    """Add a product, its catalogue item (stock) and an offer to an enterprise; return the offer."""
-    ns = f"{API}/{eid}"
-    item = {"@id": f"{ns}/catalog_items/{name}", "@type": "dfc-b:CatalogItem",
-            "dfc-b:references": f"{ns}/supplied_products/{name}", "dfc-b:offeredThrough": f"{ns}/offers/{name}"}
-    if stock is not None:
-        item["dfc-b:stockLimitation"] = stock
-    doc = {"@context": CTX, "@graph": [
-        {"@id": f"{ns}/supplied_products/{name}", "@type": "dfc-b:SuppliedProduct", "dfc-b:name": name},
-        item,
-        {"@id": f"{ns}/offers/{name}", "@type": "dfc-b:Offer", "dfc-b:offeredItem": f"{ns}/catalog_items/{name}",
-         "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": price, "dfc-b:hasUnit": "dfc-m:Euro"}}]}
-    r = client.post(f"/api/dfc/enterprises/{eid}/catalog", headers={"Authorization": f"Bearer {ADMIN}"},
-                    **jsonld(doc))
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return f"{ns}/offers/{name}"
 
 
 # --- wholesale orders ------------------------------------------------------------------------
@@ -381,30 +326,6 @@ def test_an_item_orders_hold_cannot_be_deleted(client, hub_a, jean):
 
 
 # --- customer orders at a hub -------------------------------------------------------------------
-
-def checkout(client, token, hub="hub-a", *lines, status="dfc-v:Held", name="Ali", session="week-48"):
-    hub_ns = f"{API}/{hub}"
-    doc = {"@context": CTX, "@graph": [
-        {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:buyer", "dfc-b:hasOrderStatus": status,
-         "dfc-b:belongsTo": f"{hub_ns}/sale_sessions/{session}",
-         "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": q, "dfc-b:concerns": o}
-                           for o, q in (lines or [(f"{hub_ns}/offers/jean-carrots", 1)])]},
-        {"@id": "_:buyer", "@type": "dfc-b:Person", "dfc-b:firstName": name}]}
-    return client.post(f"/api/dfc/enterprises/{hub}/orders", headers=token, **jsonld(doc))
-
-
-def wholesale(client, token, hub="hub-a") -> list[dict]:
-    r = client.get(f"/api/dfc/enterprises/{hub}/sale_sessions/week-48/wholesale_orders", headers=token)
-    assert r.status_code == 200
-    body = r.get_json()
-    return [main_node({"@graph": [n]}) for n in body.get("@graph", [body]) if n.get("@type") == "dfc-b:Order"] \
-        if body.get("@graph") or body.get("@type") else []
-
-
-def wholesale_quantities(client, token, hub="hub-a") -> dict:
-    r = client.get(f"/api/dfc/enterprises/{hub}/sale_sessions/week-48/wholesale_orders", headers=token)
-    return {line["dfc-b:concerns"]: line["dfc-b:quantity"] for line in lines_of(r.get_json())}
-
 
 def test_checkouts_consolidate_into_one_wholesale_order_per_producer(client, hub_a):
     assert checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1)).status_code == 201

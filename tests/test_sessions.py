@@ -17,7 +17,7 @@ from app.scheduler import close_due, start_closer
 from app.store import open_store
 from conftest import BASE, make_app, token_for
 from support.oxigraph_server import running_oxigraph
-from test_orders import HUB_A, checkout, ledger, wholesale
+from support.orders import HUB_A, checkout, ledger, wholesale
 
 pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
 
