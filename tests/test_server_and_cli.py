@@ -71,18 +71,18 @@ def test_load_writes_one_document_per_resource(shared, tmp_path):
     assert "loaded 34 resources" in result.stdout   # 33 with an IRI + the unreferenced nodes
     again = run("load", str(CONFORMANCE / "ofn/fdc-shopify-catalog-hodmedod.json"), env=env)
     assert again.returncode == 0
-    from app.store import open_store
-    store = open_store(f"oxigraph:{tmp_path / 'store'}")
+    from app.store.dataset import open_dataset
+    ds = open_dataset(f"oxigraph:{tmp_path / 'store'}")     # what a notebook would hold
     try:
         # Loading again keeps each item's stock ledger (hub: terms), so count the rest.
-        count = store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-                             "FILTER(!STRSTARTS(STR(?p), 'https://w3id.org/dfc-order-hub/ns#')) }")[0]["n"]
-        graphs = store.select("SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-                              "FILTER(?g != <urn:x-dfc-hub:pseudonym-key>) }")[0]["n"]   # every store has one
+        [(count,)] = ds.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                              "FILTER(!STRSTARTS(STR(?p), 'https://w3id.org/dfc-order-hub/ns#')) }")
+        [(graphs,)] = ds.query("SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                               "FILTER(?g != <urn:x-dfc-hub:pseudonym-key>) }")   # every store has one
     finally:
-        store.close()
-    assert int(graphs.value) == 34          # loading twice replaced, it did not duplicate
-    assert int(count.value) == 203
+        ds.close()
+    assert int(graphs) == 34          # loading twice replaced, it did not duplicate
+    assert int(count) == 203
 
 
 def test_the_readme_checkout_works_on_the_demo_whatever_the_date(live_server):
