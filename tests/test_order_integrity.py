@@ -19,37 +19,13 @@ from app.errors import ShapeViolation
 from app.rdf import read_payload
 from conftest import BASE, jsonld, make_app, token_for
 from support.oxigraph_server import running_oxigraph
+from support.orders import client, clock, hub_a, hub_b, jean  # noqa: F401 - fixtures
 from support.orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, MONDAY, add_item, checkout,
                             ledger, lines_of, main_node, order, path_of, place, wholesale)
 
 HUB_A_CARROTS = f"{HUB_A}/offers/jean-carrots"
 SESSION_A, SESSION_B = f"{HUB_A}/sale_sessions/week-48", f"{HUB_B}/sale_sessions/week-48"
 FULL = {"available": 10, "onHand": 10, "held": 0, "committed": 0}
-
-
-@pytest.fixture
-def clock():
-    return ManualClock(MONDAY)
-
-
-@pytest.fixture
-def client(clock):
-    return make_app(clock=clock).test_client()
-
-
-@pytest.fixture
-def hub_a(client):
-    return token_for(client, HUB_A)
-
-
-@pytest.fixture
-def hub_b(client):
-    return token_for(client, HUB_B)
-
-
-@pytest.fixture
-def jean(client):
-    return token_for(client, JEAN)
 
 
 def orders_of(client, token, seller="jean-farm") -> int:

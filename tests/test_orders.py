@@ -10,36 +10,12 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.clock import ManualClock
-from conftest import ADMIN, BASE, jsonld, make_app, token_for
-from support.orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, MONDAY, add_item, checkout,
-                            ledger, lines_of, main_node, order, path_of, place, wholesale, wholesale_quantities)
+from conftest import ADMIN, BASE, jsonld, token_for
+from support.orders import client, clock, hub_a, hub_b, jean  # noqa: F401 - fixtures
+from support.orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, add_item, checkout, ledger,
+                            lines_of, main_node, order, path_of, place, wholesale, wholesale_quantities)
 
 pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
-
-@pytest.fixture
-def clock():
-    return ManualClock(MONDAY)
-
-
-@pytest.fixture
-def client(clock):
-    return make_app(clock=clock).test_client()
-
-
-@pytest.fixture
-def hub_a(client):
-    return token_for(client, HUB_A)
-
-
-@pytest.fixture
-def hub_b(client):
-    return token_for(client, HUB_B)
-
-
-@pytest.fixture
-def jean(client):
-    return token_for(client, JEAN)
 
 
 # --- wholesale orders ------------------------------------------------------------------------

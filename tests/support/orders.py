@@ -7,7 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from conftest import ADMIN, BASE, jsonld
+import pytest
+
+from app.domain.clock import ManualClock
+from conftest import ADMIN, BASE, jsonld, make_app, token_for
 
 API = BASE + "/api/dfc/enterprises"
 JEAN, HUB_A, HUB_B = f"{API}/jean-farm", f"{API}/hub-a", f"{API}/hub-b"
@@ -88,3 +91,30 @@ def wholesale(client, token, hub="hub-a") -> list[dict]:
 def wholesale_quantities(client, token, hub="hub-a") -> dict:
     r = client.get(f"/api/dfc/enterprises/{hub}/sale_sessions/week-48/wholesale_orders", headers=token)
     return {line["dfc-b:concerns"]: line["dfc-b:quantity"] for line in lines_of(r.get_json())}
+
+
+# Fixtures of the order tests: the demo on a fresh in-memory store, with a hand-set clock on the
+# Monday of the demo's week, and a token for each enterprise. Modules import them by name.
+@pytest.fixture
+def clock():
+    return ManualClock(MONDAY)
+
+
+@pytest.fixture
+def client(clock):
+    return make_app(clock=clock).test_client()
+
+
+@pytest.fixture
+def hub_a(client):
+    return token_for(client, HUB_A)
+
+
+@pytest.fixture
+def hub_b(client):
+    return token_for(client, HUB_B)
+
+
+@pytest.fixture
+def jean(client):
+    return token_for(client, JEAN)
