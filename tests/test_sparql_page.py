@@ -1,22 +1,18 @@
 """The /sparql query page in a real browser with JavaScript off: a token once, queries, tables."""
 from __future__ import annotations
 
-import pytest
 import requests
-from test_conformance_browser import CHROMEDRIVER, CHROMIUM, browser  # noqa: F401 - a fixture
-
 from conftest import ADMIN
+from support.browser import NEEDS_CHROMIUM, browser, click_and_wait  # noqa: F401 - a fixture
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="Debian's chromium and chromium-driver are not installed")
+pytestmark = NEEDS_CHROMIUM
 DFC_B = "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#"
 
 
 def run(browser, query: str, fmt: str = "table", token: str | None = None) -> None:
     """Fill the form, submit it, and wait for the answer page."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     if token is not None:
         browser.find_element(By.ID, "token").send_keys(token)
@@ -24,9 +20,7 @@ def run(browser, query: str, fmt: str = "table", token: str | None = None) -> No
     box.clear()
     box.send_keys(query)
     Select(browser.find_element(By.ID, "format")).select_by_value(fmt)
-    page = browser.find_element(By.TAG_NAME, "html")
-    browser.find_element(By.ID, "run").click()
-    WebDriverWait(browser, 60).until(ec.staleness_of(page))
+    click_and_wait(browser, "run", "query")
 
 
 def test_a_token_once_then_queries_as_tables(live_server, browser, tmp_path):
@@ -53,7 +47,7 @@ def test_a_token_once_then_queries_as_tables(live_server, browser, tmp_path):
     assert browser.find_element(By.CSS_SELECTOR, "#results tbody td").text == "true"
     browser.save_screenshot(str(tmp_path / "sparql.png"))
 
-    browser.find_element(By.ID, "forget").click()
+    click_and_wait(browser, "forget", "query")
     assert browser.find_element(By.ID, "token")                 # forgotten: asked again
 
 
