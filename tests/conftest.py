@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import requests
 
 from app.api.factory import create_app
 from app.cli import FIXTURES
+from app.domain.clock import ManualClock
 from app.loading import load_files
 from support.oxigraph_server import free_port  # noqa: F401 - one definition, used here and by tests
 
@@ -44,7 +46,22 @@ def shared() -> Path:
     return SHARED
 
 
+def _demo_monday():
+    """Ten o'clock on the day the demo's first sale session opens (read from the fixture)."""
+    doc = json.loads((FIXTURES / "demo" / "jean-scenario.json").read_text(encoding="utf-8"))
+    starts = [n["dfc-b:startDate"] for n in doc["@graph"] if n.get("@type") == "dfc-b:SaleSession"]
+    first = dt.datetime.fromisoformat(min(starts).replace("Z", "+00:00"))
+    return first.replace(hour=10, minute=0)
+
+
+# The demo fixture's sale sessions have fixed dates: in-process apps read a clock set in that week,
+# never the wall clock, so no test changes its verdict as the calendar moves on.
+DEMO_MONDAY = _demo_monday()
+
+
 def make_app(demo: bool = True, clock=None, **overrides):
+    """A fresh app on an in-memory store (demo data unless `demo=False`), its clock at DEMO_MONDAY."""
+    clock = clock or ManualClock(DEMO_MONDAY)
     app = create_app({"store": "memory:", "admin_token": ADMIN, "public_base_url": BASE, **overrides}, clock)
     if demo:
         hub = app.extensions["dfc_hub"]

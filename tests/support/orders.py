@@ -4,20 +4,19 @@ Test modules import these from here, never from one another.
 """
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from app.domain.clock import ManualClock
-from conftest import ADMIN, BASE, jsonld, make_app, token_for
+from conftest import ADMIN, BASE, DEMO_MONDAY, jsonld, make_app, token_for
 
 API = BASE + "/api/dfc/enterprises"
 JEAN, HUB_A, HUB_B = f"{API}/jean-farm", f"{API}/hub-a", f"{API}/hub-b"
 CARROTS = f"{JEAN}/offers/carrots"
 CARROTS_ITEM = "/api/dfc/enterprises/jean-farm/catalog_items/carrots"
 CTX = "https://www.datafoodconsortium.org"
-MONDAY = dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone.utc)
+MONDAY = DEMO_MONDAY     # the demo's first sale session opened this morning
 
 
 def order(*lines, status="dfc-v:Held", buyer=HUB_A, id_="#", **extra):
@@ -84,8 +83,7 @@ def wholesale(client, token, hub="hub-a") -> list[dict]:
     r = client.get(f"/api/dfc/enterprises/{hub}/sale_sessions/week-48/wholesale_orders", headers=token)
     assert r.status_code == 200
     body = r.get_json()
-    return [main_node({"@graph": [n]}) for n in body.get("@graph", [body]) if n.get("@type") == "dfc-b:Order"] \
-        if body.get("@graph") or body.get("@type") else []
+    return [n for n in body.get("@graph", [body]) if n.get("@type") == "dfc-b:Order"]
 
 
 def wholesale_quantities(client, token, hub="hub-a") -> dict:
