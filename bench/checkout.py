@@ -40,7 +40,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ import rdflib
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from app.api.factory import create_app  # noqa: E402
 from app.domain import documents as docs  # noqa: E402
@@ -63,6 +63,7 @@ from app.domain.kinds import ORDERS  # noqa: E402
 from app.errors import HubError  # noqa: E402
 from app.namespaces import DFC_B, HUB  # noqa: E402
 from app.rdf import read_payload  # noqa: E402
+from support.oxigraph_server import free_port  # noqa: E402
 
 CONTEXT_URL = "https://www.datafoodconsortium.org"
 ADMIN = "bench-admin"
@@ -335,12 +336,6 @@ def verdict(w: Workload, warmup: Run, run: Run, ledger: Callable[[str], ItemLedg
 
 
 # --- the contenders: start (set up, warm up), run slices, check, close -----------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process so far (Linux /proc; 0 elsewhere)."""

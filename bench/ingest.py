@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from app.domain.documents import split_documents  # noqa: E402
 from app.loading import load_documents  # noqa: E402
@@ -36,6 +36,7 @@ from app.rdf import read_payload  # noqa: E402
 from app.rdf.contexts import local_context  # noqa: E402
 from app.store import open_store  # noqa: E402
 from app.validation import load_shapes_graph  # noqa: E402
+from support.oxigraph_server import free_port  # noqa: E402
 
 FDC = ROOT.parent / "shared" / "conformance" / "real" / "ofn" / "fdc-shopify-catalog-hodmedod.json"
 FDC_BASE = "https://env-0105831.jcloud-ver-jpe.ik-server.com"
@@ -103,12 +104,6 @@ def bench_store_layer(copies: int, repeat: int) -> None:
     print(f"  ours, API path (replace_graphs, one transaction a batch): {n / x:5.0f} quads/s  ({x * 1000:.0f} ms)")
     print(f"  raw pyoxigraph bulk_extend:                          {n / r:10.0f} quads/s  ({r * 1000:.0f} ms)")
     print(f"  ratio loader/raw time: {o / r:.2f}x, API path/raw: {x / r:.2f}x   (goal: within 2x)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bench_http(repeat: int) -> None:

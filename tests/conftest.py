@@ -17,7 +17,7 @@ from app.api.factory import create_app
 from app.cli import FIXTURES
 from app.domain.clock import ManualClock
 from app.loading import load_files
-from support.oxigraph_server import free_port  # noqa: F401 - one definition, used here and by tests
+from support.oxigraph_server import free_port
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CONFORMANCE = SHARED / "conformance" / "real"

@@ -59,7 +59,10 @@ def test_a_remote_store_is_a_dataset_too(tmp_path):
     with running_oxigraph(tmp_path) as url:
         demo_store(f"sparql:{url}").close()
         ds = open_dataset(f"sparql:{url}")
-        assert [int(row.stock) for row in ds.query(STOCK)] == [10]
+        try:
+            assert [int(row.stock) for row in ds.query(STOCK)] == [10]
+        finally:
+            ds.close()
 
 
 def test_other_specs_are_refused():

@@ -31,7 +31,9 @@ def test_settings_come_from_the_environment_then_overrides():
 
 
 def official_contexts(shared):
-    return sorted((shared / "dfc").glob("context_*.json*"))
+    found = sorted((shared / "dfc").glob("context_*.json*"))
+    assert found, f"no official DFC context in {shared / 'dfc'}: the checks over them would pass on nothing"
+    return found
 
 
 def test_our_context_reads_every_official_reference_term_as_an_iri(shared):

@@ -1,0 +1,33 @@
+"""`make bench` keeps working: the benchmarks that check their own results run, at small sizes.
+
+The benchmarks call the app's internals (planners, the order book, the store's lock), which a
+change may move; nothing else runs them, so without this a broken one is found at the next
+measurement. Only the figures' soundness is checked here, never the timings.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def bench(name: str, *args: str) -> str:
+    run = subprocess.run([sys.executable, str(BENCH / name), *args], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    return run.stdout
+
+
+def test_order_lines_bench_ends_with_every_answer_expected_and_the_ledger_back():
+    assert "worst growth of the per-line time" in bench("order_lines.py", "--sizes", "10,20", "--repeat", "1")
+
+
+def test_close_bench_closes_alike_before_and_after():
+    assert "same result: yes" in bench("close.py", "--orders", "20", "--items", "5")
+
+
+def test_consolidation_bench_moves_held_to_committed():
+    out = bench("consolidation.py", "--sizes", "1000", "--repeat", "1")
+    row = next(line for line in out.splitlines() if line.split()[:1] == ["1000"])
+    assert row.split()[-1] == "yes", out
