@@ -9,6 +9,7 @@ from pyoxigraph import NamedNode
 
 from app.domain.documents import split_documents
 from app.domain.server_state import carry_over
+from app.queries import load
 from app.rdf import Payload, read_payload
 from app.rdf.terms import parse_datetime
 from app.store import Store
@@ -31,8 +32,6 @@ def is_empty(store: Store) -> bool:
 
 def reset(store: Store) -> None:
     """Empty the store: every resource, token and stored answer is lost."""
-    from app.queries import load
-
     with store.transaction() as tx:
         tx.append(load("reset"))
 

@@ -11,7 +11,7 @@ from app.domain import orders, stock
 from app.domain.clock import ManualClock
 from app.domain.reservations import OrderBook
 from app.namespaces import DFC_V, RDF_TYPE, TRUE, T
-from app.rdf.normalise import decimal_literal
+from app.rdf.terms import decimal_literal
 from app.rdf.triples import first, number
 from app.store import open_store
 from support.oxigraph_server import running_oxigraph

@@ -11,7 +11,7 @@ from app.domain import orders, stock, wholesale
 from app.domain.catalog_links import Source
 from app.errors import SessionNotOpen, Shortage
 from app.namespaces import RDF_TYPE, T
-from app.rdf.normalise import datetime_literal, decimal_literal
+from app.rdf.terms import datetime_literal, decimal_literal
 
 EX = "http://plan.example/api/dfc/enterprises/farm"
 ORDER, LINE = NamedNode(f"{EX}/orders/1"), NamedNode(f"{EX}/orders/1/order_lines/1")

@@ -54,6 +54,16 @@ def test_a_transaction_that_raises_writes_nothing(store):
     assert len(store.graph(G)) == 2 and store.graph(H) == []
 
 
+def test_the_last_of_put_and_drop_wins(store):
+    """What a DELETE of an order relies on: its planned documents are put, then the order dropped."""
+    with store.transaction() as tx:
+        tx.put(G, [Triple(S, P, Literal("rewritten"))])
+        tx.drop(G)
+        tx.drop(H)
+        tx.put(H, [Triple(S, P, Literal("back"))])
+    assert store.graph(G) == [] and store.graph(H) == [Triple(S, P, Literal("back"))]
+
+
 def test_appended_updates_ride_in_the_same_atomic_update(store):
     """The hook events will use: written with the documents, or not at all."""
     with store.transaction() as tx:

@@ -26,10 +26,7 @@ class Catalog:
 
     def load(self, iri: str) -> tuple[NamedNode, list[Triple]]:
         """The document at any spelling of `iri`, or 404."""
-        found = docs.find(self.store, iri, self.base_url)
-        if found is None:
-            raise NotFound(f"no resource at {iri}")
-        return found
+        return _found(self.store, iri, self.base_url)
 
     def documents(self, names: list) -> list[Triple]:
         """The triples of several documents, in one request (a page of a collection)."""
@@ -103,7 +100,8 @@ class Catalog:
             tx.put(hub_settings.iri(ns), triples)
 
 
-def _found(reader, iri: str, base_url: str):
+def _found(reader, iri: str, base_url: str) -> tuple[NamedNode, list[Triple]]:
+    """The document at any spelling of `iri` (read by `reader`: the store or a transaction), or 404."""
     found = docs.find(reader, iri, base_url)
     if found is None:
         raise NotFound(f"no resource at {iri}")

@@ -122,9 +122,10 @@ def _apply(routing: _Routing) -> Change:
         if not touched and order not in routing.created:
             continue
         before = edit.doc
-        if orders.status(before, order) == T.Cancelled and all(d <= 0 for d in touched.values()):
+        status = orders.status(before, order)
+        if status == T.Cancelled and all(d <= 0 for d in touched.values()):
             continue        # its hub cancelled it, releasing everything: nothing left to take out
-        if orders.status(before, order) != T.Held:
+        if status != T.Held:
             raise Conflict(f"the wholesale order {order.value} is no longer Held", order=order.value)
         after = consolidation.add_all(before, order, touched)
         for line in orders.lines(after, order):

@@ -168,8 +168,8 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
     # One walk from the order, its lines and a described session: each triple is taken once,
     # however many lines share a blank node, so a big order costs its size, not its size squared.
     roots = [iri, *line_nodes]
-    if isinstance(session(triples, iri), BlankNode):
-        roots.append(session(triples, iri))
+    if isinstance(described := session(triples, iri), BlankNode):
+        roots.append(described)
     sent = Indexed(triples)
     body = [t for t in sent.subtree(*roots) if not (t.subject == iri and t.predicate == T.hasPart)]
     body += [Triple(iri, T.hasPart, node) for node in line_nodes]
@@ -253,9 +253,9 @@ def _person(triples, order, ns: docs.Namespace, base_url: str, pseudonym=None):
     persons = ns.iri + "/persons"
     if isinstance(node, BlankNode) or docs.is_placeholder(node, persons):
         iri = NamedNode(f"{persons}/{secrets.token_hex(6)}")
-    elif person_iri(node, ns, base_url) is not None:
-        iri = person_iri(node, ns, base_url)     # a person IRI of this hub's: the same person again
     else:
+        iri = person_iri(node, ns, base_url)    # a person IRI of this hub's: the same person again
+    if iri is None:
         # Another platform's id for the person (perhaps a mailto:) is neither ours to write
         # nor safe to show: the hub keeps a stable, keyed pseudonym of it, in its own namespace.
         if pseudonym is None:

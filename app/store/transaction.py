@@ -107,6 +107,6 @@ class Transaction:
         from app.store.base import replace_graphs_update
 
         current = {g: self.read[g] for g in self.writes if g in self.read}
-        graphs = {g: t for g, t in self.writes.items() if g not in self.drops}
-        ops = [replace_graphs_update(graphs, list(self.drops), current), *self.extra]
+        # `put` and `drop` keep writes and drops apart: no document is in both.
+        ops = [replace_graphs_update(self.writes, list(self.drops), current), *self.extra]
         return " ;\n".join(op for op in ops if op)
