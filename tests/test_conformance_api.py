@@ -68,6 +68,8 @@ def test_the_profile_decides_what_the_payload_must_hold(client, query):
 @pytest.mark.parametrize("data, content_type, status, words", [
     (b"{not json", JSONLD, 400, "not JSON"),
     (b'{"name": "carrots"}', JSONLD, 400, "not JSON-LD"),
+    (b"# nothing", "text/turtle", 400, "the body states no triples"),   # not called JSON
+    (b"", "application/n-triples", 400, "the body states no triples"),
     (b"<a> <b> <c> .", "text/plain", 415, "send one of"),
     (b"<a> <b> <c> .", None, 415, "Content-Type"),
 ])

@@ -8,9 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from app.api.context import base_url, hub
-from app.api.negotiate import SERIALISERS, best_media_type, family
-from app.errors import HubError, NotAcceptable, UnsupportedMediaType
-from app.rdf import ACCEPTED_TYPES
+from app.api.negotiate import SERIALISERS, best_media_type, body_type, family
+from app.errors import HubError, NotAcceptable
 from app.rdf.answer_context import own_contexts
 from app.validation.report import PROFILES, check
 from app.validation.terms import short_path
@@ -31,10 +30,7 @@ def _check(body: bytes, media: str, profile: str):
 
 @bp.post("/api/conformance/validate")
 def validate() -> Response:
-    media = (request.mimetype or "").lower()
-    if media not in ACCEPTED_TYPES:
-        raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}"
-                                   + (f", not {media}" if media else " with a Content-Type"))
+    media = body_type()
     answer = best_media_type(request.headers.get("Accept"), REPORT_TYPES)
     if answer is None:
         raise NotAcceptable(f"the report is available as {', '.join(REPORT_TYPES)}", available=REPORT_TYPES)

@@ -73,16 +73,22 @@ def rdf_response(triples, status: int = 200, headers: dict | None = None) -> Res
     return response
 
 
+def body_type() -> str:
+    """The media type of the request body, one the hub reads as RDF; 415 otherwise."""
+    media = (request.mimetype or "").lower()
+    if media not in ACCEPTED_TYPES:
+        raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}"
+                                   + (f", not {media}" if media else " with a Content-Type"))
+    return media
+
+
 def read_body(base_iri: str, screen=None) -> Payload:
     """Read the request body as RDF, validate it against the shapes, refuse violations (422).
 
     `screen`, given the triples, may refuse them first (a size limit, before validation's cost).
     """
     answer_type()
-    media = (request.mimetype or "").lower()
-    if media not in ACCEPTED_TYPES:
-        raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}"
-                                   + (f", not {media}" if media else " with a Content-Type"))
+    media = body_type()
     h = hub()
     payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth,
                            own_contexts(h.settings.public_base_url), h.settings.public_base_url + "/api/dfc/")

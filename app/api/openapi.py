@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from app import __version__
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA
+from app.api.conformance import REPORT_TYPES
+from app.api.negotiate import SERIALISERS
 from app.domain.kinds import KINDS
 from app.rdf import ACCEPTED_TYPES
 from app.validation.report import PROFILES
 
-RDF_OUT = ["application/ld+json", "application/json", "text/turtle", "application/n-triples"]
+# What the routes answer, as negotiate and the conformance check offer it.
+RDF_OUT = list(SERIALISERS)
 PROBLEM = "application/problem+json"
 # 404 too: a path that routes nowhere (a newline in an id) is a 404 before any write.
 WRITE_ERRORS = [400, 401, 403, 404, 406, 409, 412, 413, 415, 422, 503]
@@ -257,7 +260,7 @@ def _tools() -> dict:
                "schema": {"type": "string", "enum": ["auto", *PROFILES], "default": "auto"}}
     report = {m: {"schema": _ref("schemas", "Report" if m == "application/json" else
                                  "JsonLdDocument" if "json" in m else "Text")}
-              for m in ["application/json", "application/ld+json", "text/turtle", "application/n-triples"]}
+              for m in REPORT_TYPES}
     html = {"text/html": {"schema": _ref("schemas", "Text")}}
     form = {"type": "object", "properties": {
         "payload": {"type": "string"}, "profile": {"type": "string", "enum": ["auto", *PROFILES]},

@@ -58,8 +58,10 @@ def _check_depth(doc, max_depth: int) -> None:
             stack.extend((v, depth + 1) for v in node)
 
 
-def no_triples() -> BadRequest:
-    """The error of a JSON body that states nothing in RDF."""
+def no_triples(document=None) -> BadRequest:
+    """The error of a body that states nothing in RDF; `document`, a JSON body's, or None for Turtle or N-Triples."""
+    if document is None:
+        return BadRequest("the body states no triples")
     return BadRequest("the body is JSON but not JSON-LD: it has no @context and states no "
                       "triples (keys must be terms of a context or absolute IRIs)")
 
@@ -81,7 +83,7 @@ def parse_jsonld(doc, base_iri: str | None, allow_empty: bool = False,
     except SyntaxError as e:
         raise BadRequest(f"the body is not valid JSON-LD: {e}") from None
     if not triples and not allow_empty:
-        raise no_triples()
+        raise no_triples(doc)
     return triples, versions
 
 

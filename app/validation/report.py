@@ -144,7 +144,7 @@ def check(body: bytes, media_type: str, profile: str = "auto", max_depth: int = 
     triples, _notes = normalise(raw, found)
     refused = _storage_results(document, triples)
     if not raw and not refused:         # nothing readable, and nothing to explain why
-        raise no_triples()
+        raise no_triples(document)
     version, family, results = hints.detect_version(raw, versions)
     results += _shacl_results(triples, validator or default_validator())
     shaped = {(r.focus, r.path, r.value) for r in results}
