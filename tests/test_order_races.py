@@ -21,6 +21,7 @@ import threading
 import uuid
 
 import pytest
+from app.domain.clock import SystemClock
 from conftest import ADMIN, make_app
 from support.order_audit import (read_at, answer_problems, ledger_problems, model_problems, read_store,
                                  tally)
@@ -30,13 +31,11 @@ from support.order_storm import (CONTEXT, ORDERS, PUBLIC, FlaskClient, HttpClien
 from support.oxigraph_server import running_oxigraph
 
 
-
-
-
 @contextlib.contextmanager
 def in_process(spec: str):
     """The app in this process on `spec`, with the storm's catalogue: (app, store, tokens)."""
-    app = make_app(demo=False, store=spec, public_base_url=PUBLIC)
+    # The storm opens its sale sessions around the wall clock, as the servers it also races do.
+    app = make_app(demo=False, store=spec, public_base_url=PUBLIC, clock=SystemClock())
     store = app.extensions["dfc_hub"].store
     try:
         yield app, store, setup_catalogue(FlaskClient(app), ADMIN)
