@@ -31,6 +31,11 @@ class Settings:
     sparql_max_queries: int = 2           # analyst queries running at once (503 beyond)
     sparql_max_result_bytes: int = 16 * 1024 * 1024
     secret_key: str | None = None         # signs the query page's session cookie; unset: one per process
+    webhook_retry_schedule: str = "0,5,300,1800,7200,18000,36000,50400,72000,86400"   # seconds
+    webhook_timeout_seconds: float = 15.0
+    webhook_allow_private: bool = False   # webhook and partner URLs may name loopback/private hosts
+    partner_timeout_seconds: float = 10.0
+    person_retention_days: int = 0        # erase a customer this long after their last session; 0: keep
 
     # Environment variable of each field; PUBLIC_BASE_URL has no prefix, as API.md fixes.
     ENV = {
@@ -56,6 +61,11 @@ class Settings:
         "sparql_max_queries": "DFC_HUB_SPARQL_MAX_QUERIES",
         "sparql_max_result_bytes": "DFC_HUB_SPARQL_MAX_RESULT_BYTES",
         "secret_key": "DFC_HUB_SECRET_KEY",
+        "webhook_retry_schedule": "DFC_HUB_WEBHOOK_RETRY_SCHEDULE",
+        "webhook_timeout_seconds": "DFC_HUB_WEBHOOK_TIMEOUT_SECONDS",
+        "webhook_allow_private": "DFC_HUB_WEBHOOK_ALLOW_PRIVATE",
+        "partner_timeout_seconds": "DFC_HUB_PARTNER_TIMEOUT_SECONDS",
+        "person_retention_days": "DFC_HUB_PERSON_RETENTION_DAYS",
     }
 
     @classmethod
@@ -66,10 +76,20 @@ class Settings:
         for f in dataclasses.fields(cls):
             raw = environ.get(cls.ENV[f.name])
             if raw not in (None, ""):
-                values[f.name] = {"int": int, "float": float}.get(f.type, str)(raw)
+                values[f.name] = {"int": int, "float": float, "bool": _flag}.get(f.type, str)(raw)
         values.update(overrides or {})
         unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
         settings = cls(**values)
         return dataclasses.replace(settings, public_base_url=settings.public_base_url.rstrip("/"))
+
+
+def _flag(raw: str) -> bool:
+    """`true`/`false` (and 1/0, yes/no), as an environment variable spells a switch."""
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"{raw!r} is not true or false")
