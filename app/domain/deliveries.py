@@ -18,7 +18,7 @@ from decimal import Decimal
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app.domain import orders
-from app.errors import Conflict, NotFound, ShapeViolation, violation
+from app.errors import Conflict, InvalidValue, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T, XSD
 from app.queries import as_term
 from app.rdf.terms import datetime_literal
@@ -173,8 +173,13 @@ def ship(doc, order, delivery: NamedNode, now: dt.datetime) -> tuple[list[Triple
     return doc, moved, done
 
 
-def from_payload(triples: list[Triple], delivery: NamedNode, sent_iri) -> list[Triple]:
-    """A delivery as a client sent it, named `delivery` (its lines renamed under it)."""
+def from_payload(triples: list[Triple], delivery: NamedNode) -> list[Triple]:
+    """A delivery as a client sent it, named `delivery` (its lines renamed under it); 422 if not one."""
+    roots = [t.subject for t in triples if t.predicate == RDF_TYPE and t.object == T.Delivery]
+    found = list(dict.fromkeys(roots or [t.subject for t in triples if t.subject == delivery]))
+    if len(found) != 1:
+        raise InvalidValue(f"send one hub:Delivery (this body has {len(found)})", pointer="/@type")
+    sent_iri = found[0]
     renamed = [Triple(delivery if t.subject == sent_iri else t.subject, t.predicate,
                       delivery if t.object == sent_iri else t.object) for t in triples]
     index = Indexed(renamed)
