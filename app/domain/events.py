@@ -167,3 +167,11 @@ def log(store, party_iris: Iterable[str], after: int, types: Iterable[str], limi
                 "types": [Literal(t) for t in types]}
     rows = store.select(queries.load("events_of_party"), bindings)
     return [from_row(r) for r in rows[:limit]]
+
+
+def count(store, party_iris: Iterable[str], after: int, upto: int, types: Iterable[str]) -> int:
+    """How many events naming any of `party_iris` are numbered in (after, upto], of `types`."""
+    bindings = {"parties": [NamedNode(i) for i in party_iris], "after": after, "upto": upto,
+                "types": [Literal(t) for t in types]}
+    rows = store.select(queries.load("events_count"), bindings)
+    return int(rows[0]["count"].value) if rows else 0

@@ -19,8 +19,8 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import (checkouts, consolidation, hub_settings, idempotency, orders, policy, sessions, stock,
-                        summary, wholesale)
+from app.domain import (checkouts, consolidation, hub_settings, idempotency, order_events, orders, policy,
+                        sessions, stock, summary, wholesale)
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
@@ -139,6 +139,7 @@ class OrderBook:
         if key is not None:
             for name, triples in idempotency.record(key, answer).items():
                 tx.put(name, triples)
+        order_events.order_written(tx, iri, current, new, ns, agent, self.clock.now())
         return answer
 
     def _plan(self, tx, ns, iri, current, new, sources, customer: bool) -> dict[NamedNode, list[Triple]]:
@@ -258,6 +259,7 @@ class OrderBook:
             bindings = {"session": session, "hub": hub}
             completed = [r["order"] for r in tx.select(queries.load("session_held_orders"), bindings)]
             tx.append(queries.load("close_session"), {**bindings, "now": _instant(now)})
+            order_events.session_closed(tx, session, hub, completed, self.base_url, now)
         self._wrote(tx)
         return True, completed
 
