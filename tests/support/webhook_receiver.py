@@ -5,8 +5,8 @@
         ... receiver.url ...
         receiver.deliveries                        # every POST, in order
 
-Each POST is kept (headers, body, when) and answered with the next scripted status (200 once
-the script is used up), optionally with headers (`Retry-After`). `receiver.delay` holds each
+Each POST is kept (headers, body, when) and answered with the next scripted status (`otherwise`, 200 by
+default, once the script is used up), optionally with headers (`Retry-After`). `receiver.delay` holds each
 answer back that many seconds, and `receiver.overlaps` lists the webhook-ids that were ever
 being received twice at the same moment.
 """
@@ -39,8 +39,10 @@ class Receiver:
     def __init__(self):
         self.answers: list[int | tuple[int, dict]] = []
         self.deliveries: list[Delivery] = []
+        self.accepted: list[str] = []      # webhook-ids answered with a 2xx
         self.connections = 0
         self.delay = 0.0
+        self.otherwise = 200               # the answer once `answers` is used up
         self.overlaps: set[str] = set()
         self._in_flight: dict[str, int] = {}
         self.lock = threading.Lock()
@@ -68,12 +70,15 @@ class Receiver:
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
             if self._in_flight[key] > 1:
                 self.overlaps.add(key)
-            answer = self.answers.pop(0) if self.answers else 200
+            answer = self.answers.pop(0) if self.answers else self.otherwise
         if self.delay:
             time.sleep(self.delay)
+        status, extra = answer if isinstance(answer, tuple) else (answer, {})
         with self.lock:
             self._in_flight[key] -= 1
-        return answer if isinstance(answer, tuple) else (answer, {})
+            if 200 <= status < 300:
+                self.accepted.append(key)
+        return status, extra
 
 
 def _handler(receiver: Receiver):
