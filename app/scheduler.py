@@ -1,4 +1,4 @@
-"""The session closer inside `dfc-hub serve`: closes sale sessions due, every few seconds."""
+"""The background work inside `dfc-hub serve`: the session closer and the webhook dispatcher."""
 from __future__ import annotations
 
 import datetime as dt
@@ -32,6 +32,30 @@ def start_closer(hub: Hub) -> threading.Thread | None:
                 log.exception("closing due sale sessions failed")
 
     thread = threading.Thread(target=loop, name="session-closer", daemon=True)
+    thread.stop = stop
+    thread.start()
+    return thread
+
+
+# How long the dispatcher rests when a pass found nothing to send (the delivery lag when idle).
+DELIVERY_IDLE_SECONDS = 0.25
+
+
+def start_dispatcher(hub: Hub) -> threading.Thread:
+    """Deliver webhooks in a daemon thread: passes back to back while there is work, else a short rest."""
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                sent = hub.dispatcher.run_pass()
+            except Exception:     # a store that did not answer: the claims expire, the next pass retries
+                log.exception("a webhook delivery pass failed")
+                sent = 0
+            if not sent and not _pause(stop, DELIVERY_IDLE_SECONDS):
+                return
+
+    thread = threading.Thread(target=loop, name="webhook-dispatcher", daemon=True)
     thread.stop = stop
     thread.start()
     return thread

@@ -56,6 +56,8 @@ SETTINGS = {"@context": [CTX, f"{BASE}/api/contexts/hub.jsonld"], "@id": f"{HUB_
             "@type": "hub:HubSettings", "hub:aggregateByWeight": False,
             "hub:consolidation": "hub:PerSessionAndProducer", "hub:settingsOf": HUB_A}
 JEAN_PATH = "/api/dfc/enterprises/jean-farm"
+# A public address, so no setting is needed; nothing here delivers, so nothing is sent to it.
+WEBHOOK = {"url": "https://93.184.215.14/hooks/dfc", "events": ["procurement.order_received"]}
 
 # (resource, action) → the owner the request concerns, and the request: method, path, JSON body.
 REQUESTS = {
@@ -93,6 +95,12 @@ REQUESTS = {
     ("hub_settings", "replace"): (HUB_A, "PUT", "/api/dfc/enterprises/hub-a/settings", SETTINGS),
     ("session_summary", "read"): (HUB_A, "GET", SESSION + "/summary", None),
     ("wholesale_orders", "list"): (HUB_A, "GET", SESSION + "/wholesale_orders", None),
+    ("event", "list"): (JEAN, "GET", JEAN_PATH + "/events", None),
+    ("webhook", "list"): (JEAN, "GET", JEAN_PATH + "/webhooks", None),
+    ("webhook", "read"): (JEAN, "GET", JEAN_PATH + "/webhooks/{wid}", None),
+    ("webhook", "create"): (JEAN, "POST", JEAN_PATH + "/webhooks", WEBHOOK),
+    ("webhook", "delete"): (JEAN, "DELETE", JEAN_PATH + "/webhooks/{wid}", None),
+    ("webhook", "replay"): (JEAN, "POST", JEAN_PATH + "/webhooks/{wid}/replay?after=evt_0", None),
     ("analyst_dataset", "query"): (None, "GET", "/sparql?query=ASK%20%7B%7D", None),
     ("admin_tokens", "create"): (None, "POST", "/api/admin/tokens", {"agent": JEAN, "scopes": []}),
     ("conformance_validator", "validate"): (None, "POST", "/api/conformance/validate",
@@ -117,10 +125,14 @@ def _cases():
 
 
 def _setup(app):
-    """The demo data, and one order hub A placed at Jean's farm: o1, with line l1 (1 kg of carrots)."""
+    """The demo data, one order hub A placed at Jean's farm: o1, with line l1 (1 kg of carrots),
+    and one webhook subscription of the farm (its id in `client.wid`)."""
     client = app.test_client()
     r = client.put(ORDER, headers=admin(), data=json.dumps(_order()), content_type=JSONLD)
     assert r.status_code == 201, r.get_data(as_text=True)
+    r = client.post(JEAN_PATH + "/webhooks", headers=admin(), json=WEBHOOK)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    client.wid = r.get_json()["id"]
     return client
 
 
@@ -153,7 +165,7 @@ def test_every_route_answers_every_agent_as_the_table_says(row, kind, shared):
     store = client.application.extensions["dfc_hub"].store
     written = store.generation
     data = {} if body is None else {"data": json.dumps(body), "content_type": JSONLD}
-    r = client.open(path, method=method, headers=headers, **data)
+    r = client.open(path.format(wid=client.wid), method=method, headers=headers, **data)
     if expected is None:
         wanted = (409,) if (row.resource, row.action) in CONFLICTS else \
             (*range(200, 400), 404, 409) if (row.resource, row.action) in LIFECYCLE else range(200, 400)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from app import __version__
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA
+from app.api import openapi_events
 from app.api.conformance import REPORT_TYPES
 from app.api.negotiate import SERIALISERS
 from app.domain import statuses
@@ -67,7 +68,8 @@ def description(base_url: str) -> dict:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(), **_tools()},
+        "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(),
+                  **openapi_events.paths(_op, _segment_param), **_tools()},
         "components": _components(base_url),
     }
 
@@ -408,5 +410,6 @@ def _components(base_url: str) -> dict:
                 "name": {"type": "string"}, "version": {"type": "string"},
                 "links": {"type": "object", "additionalProperties": {"type": "string"}}}},
             "SparqlResults": {"type": "object", "description": "SPARQL 1.1 Query Results JSON, or JSON-LD"},
+            **openapi_events.schemas(),
         },
     }

@@ -123,6 +123,17 @@ RULES: tuple[Rule, ...] = (
          _READ_NEEDS, _READ_REFUSED),
     Rule("wholesale_orders", "list", OWNER, _ORDER_READ, ("GET orders.wholesale_orders",),
          _READ_NEEDS, _READ_REFUSED),
+    # An enterprise's events and webhooks tell what happens to its orders: read like its orders;
+    # a subscription is the enterprise's own setting, written like its other settings.
+    Rule("event", "list", OWNER, _ORDER_READ, ("GET events.list_events",), _READ_NEEDS, _READ_REFUSED),
+    Rule("webhook", "list", OWNER, _ORDER_READ, ("GET events.list_webhooks",), _READ_NEEDS, _READ_REFUSED),
+    Rule("webhook", "read", OWNER, _ORDER_READ, ("GET events.get_webhook",), _READ_NEEDS, _READ_REFUSED),
+    Rule("webhook", "create", OWNER, ("WriteEnterprise",), ("POST events.create_webhook",),
+         _WRITE_NEEDS, _WRITE_REFUSED, "the answer shows the signing secret, once"),
+    Rule("webhook", "delete", OWNER, ("WriteEnterprise",), ("DELETE events.delete_webhook",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
+    Rule("webhook", "replay", OWNER, ("WriteEnterprise",), ("POST events.replay_webhook",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
     Rule("analyst_dataset", "query", SCOPED, ("Analytics",), ("GET sparql.sparql", "POST sparql.sparql"),
          "/sparql needs a bearer token with the Analytics scope",
          note="analytics reach beyond what any one enterprise owns; the page without a query is public"),

@@ -19,8 +19,8 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import (checkouts, consolidation, deliveries, hub_settings, idempotency, lifecycle, orders,
-                        policy, sessions, stock, summary, wholesale)
+from app.domain import (checkouts, consolidation, deliveries, hub_settings, idempotency, lifecycle, order_events,
+                        orders, policy, sessions, stock, summary, wholesale)
 from app.domain.statuses import DRAFT, OPEN, PARTIALLY_SHIPPED, PLACED, SHIPPED
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
@@ -142,6 +142,7 @@ class OrderBook:
         if key is not None:
             for name, triples in idempotency.record(key, answer).items():
                 tx.put(name, triples)
+        order_events.order_written(tx, iri, current, new, ns, agent, self.clock.now())
         return answer
 
     def _plan(self, tx, ns, iri, current, new, sources, customer: bool) -> dict[NamedNode, list[Triple]]:
@@ -279,7 +280,7 @@ class OrderBook:
             self._consumer_may_edit(current, iri, held)
             return deliveries.put(current, iri, delivery, sent, lifecycle.SUPPLIER in held,
                                   lifecycle.CONSUMER in held), {}
-        answer = self._change(ns, iri, agent, "deliveries", edit, expected)
+        answer = self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
         part = deliveries.triples_of(answer.triples, delivery)
         return Answer(201 if create else 200, delivery.value if create else None, part)
 
@@ -291,7 +292,7 @@ class OrderBook:
                 raise Conflict("only the consumer removes a delivery")
             self._consumer_may_edit(current, iri, held)
             return deliveries.remove(current, iri, delivery), {}
-        self._change(ns, iri, agent, "deliveries", edit, expected)
+        self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
 
     def ship(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode) -> Answer:
         """Ship a delivery (the supplier): its quantities leave on hand and committed; the order moves on."""
@@ -303,7 +304,7 @@ class OrderBook:
             after = lifecycle.move(shipped_doc, iri, target, NamedNode(agent.iri), self.clock.now(),
                                    f"delivery {delivery.value.rsplit('/', 1)[-1]} shipped", before)
             return after, moved
-        return self._change(ns, iri, agent, "ship", edit, docs.Expected())
+        return self._change(ns, iri, agent, "ship", edit, docs.Expected(), delivery)
 
     def _consumer_may_edit(self, current, iri, held) -> None:
         """The consumer changes deliveries only while the order is draft or placed (409)."""
@@ -312,7 +313,8 @@ class OrderBook:
             raise Conflict(f"deliveries of an order in {status.value.rsplit('#', 1)[-1]} cannot change any more",
                            currentStatus=status.value.rsplit("#", 1)[-1])
 
-    def _change(self, ns, iri: NamedNode, agent, action: str, edit, expected: docs.Expected) -> Answer:
+    def _change(self, ns, iri: NamedNode, agent, action: str, edit, expected: docs.Expected,
+                delivery: NamedNode | None = None) -> Answer:
         """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
         agent = policy.require_token(agent, "order", action)
         with self.store.transaction() as tx:
@@ -332,6 +334,10 @@ class OrderBook:
             graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
             for name, triples in graphs.items():
                 tx.put(name, triples)
+            now = self.clock.now()
+            order_events.order_written(tx, iri, current, new, ns, agent, now)
+            if delivery is not None:
+                order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
         self._wrote(tx)
         return Answer(200, None, new)
 
@@ -366,6 +372,7 @@ class OrderBook:
             for name, triples in self._moves(tx, usage, {}).items():
                 tx.put(name, triples)
             tx.append(queries.load("close_session"), {"session": session, "now": _instant(now)})
+            order_events.session_closed(tx, session, hub, completed, self.base_url, now)
         self._wrote(tx)
         return True, completed
 
