@@ -3,16 +3,25 @@
 Eight or nine threads race for three items with little stock (support/order_storm.py):
 wholesale buyers place Held orders of 1–3 lines straight with the farm, a hub's checkout
 places customer orders that the server consolidates into the hub's one wholesale order; all
-change quantities, complete, cancel and delete what they placed. The storm runs against one
-server process on an on-disk store, three processes sharing one `oxigraph serve`, and the
-app in-process. Afterwards the store is read directly (support/order_audit.py) and must show:
+change quantities, complete, cancel and delete what they placed. With the supplier lifecycle,
+the wholesale buyers also plan deliveries and place drafts (PUT Complete or POST …/status),
+cancel placed orders or ask to, while two of the threads are the farm: confirming, producing,
+shipping deliveries, cancelling and answering cancellation requests on the same orders. The
+storm runs against one server process on an on-disk store, three processes sharing one
+`oxigraph serve`, and the app in-process. Afterwards the store is read directly
+(support/order_audit.py) and must show:
 
-- every item: available ≥ 0, onHand unchanged, held and committed equal to the sum of the
-  lines that reserve it, stockLimitation = onHand − held − committed;
+- every item: held and committed equal to the sums of the orders' usage (committed: what is
+  not shipped of orders still committing), onHand the stock less every shipped delivery,
+  stockLimitation = onHand − held − committed, nothing negative;
 - exactly the orders the buyers were last told exist, in the state they were told (every 2xx
-  is backed by a reservation, no 409 left anything behind), and one wholesale order for the
-  hub's session whose lines add up its customers' orders;
-- every answer a 2xx or a 409 shortage naming a line that asked more than was available.
+  is backed by a reservation, no 409 left anything behind; a placed order: its lines, and
+  Complete or Cancelled), and one wholesale order for the hub's session whose lines add up
+  its customers' orders;
+- every wholesale order's history a chain of moves the lifecycle allows, holding every move
+  and shipment acknowledged;
+- every answer a 2xx, a 409 shortage naming a line that asked more than was available, or a
+  409 for a move the order's status no longer allows (it moved on meanwhile). Never a 5xx.
 """
 from __future__ import annotations
 
@@ -20,14 +29,20 @@ import contextlib
 import threading
 import uuid
 
+from decimal import Decimal
+
 import pytest
+from pyoxigraph import Literal, NamedNode, Triple
+
 from app.domain.clock import SystemClock
+from app.domain.statuses import CANCELATION_REQUESTED
+from app.namespaces import DFC_B, HUB, T
 from conftest import ADMIN, make_app
-from support.order_audit import (read_at, answer_problems, ledger_problems, model_problems, read_store,
-                                 tally)
-from support.order_storm import (CONTEXT, ORDERS, PUBLIC, FlaskClient, HttpClient, Watcher,
-                                 item_iri, jsonld_request, make_buyers, offer_iri, run_storm,
-                                 setup_catalogue)
+from support.order_audit import (read_at, answer_problems, ledger_problems, lifecycle_problems, model_problems,
+                                 read_store, tally)
+from support.order_storm import (CONTEXT, ITEMS, ORDERS, PUBLIC, FlaskClient, HttpClient, Watcher,
+                                 item_iri, jsonld_request, make_buyers, make_traders, offer_iri, run_storm,
+                                 json_request, setup_catalogue, supplier_token)
 from support.oxigraph_server import running_oxigraph
 
 
@@ -54,6 +69,20 @@ def assert_exact(buyers, snapshot) -> None:
     assert counts.get(201, 0) > 0 and counts.get(409, 0) > 0, counts
     assert ledger_problems(snapshot) == []
     assert model_problems(snapshot, buyers) == []
+    assert lifecycle_problems(snapshot, buyers) == []
+
+
+def assert_lifecycle_raced(actors, snapshot) -> None:
+    """The storm made every kind of lifecycle write, and some found the order moved on."""
+    done = {r.op.split(" ")[-1] for a in actors for r in a.requests
+            if r.status == 200 or (r.op == "deliver" and r.status == 201)}
+    assert {"placed", "deliver", "confirmed", "ship", "cancelation_requested"} <= done, done
+    assert {"canceled_by_consumer", "canceled_by_supplier"} & done, done
+    answered = [t for doc in snapshot.documents.values() for t in doc
+                if t.predicate == T.fromStatus and t.object == CANCELATION_REQUESTED]
+    assert answered, "no cancellation request was answered"
+    refused = [r for a in actors for r in a.requests if r.status == 409 and (r.op == "ship" or r.op.startswith("move "))]
+    assert refused, "no lifecycle write was refused: the threads did not race for the same orders"
 
 
 def start_three(hubs, spec: str, env_for=lambda i: {}) -> list:
@@ -67,15 +96,19 @@ def race_three_processes(hubs, spec: str, env_for=lambda i: {}) -> None:
     """Nine buyers, three per process, on a shared remote store; assert all adds up."""
     servers = start_three(hubs, spec, env_for)
     tokens = setup_catalogue(HttpClient(servers[0].url), ADMIN)
-    # Buyer i talks to server i % 3; the hub's checkouts (buyers 3 and 7) use two processes.
-    buyers = make_buyers(9, lambda i: HttpClient(servers[i % 3].url), tokens, seed=2)
+    farm = supplier_token(HttpClient(servers[0].url), ADMIN)
+    # Thread i talks to server i % 3: the hub's checkouts (3 and 7) use two processes, the
+    # farm's suppliers (1 and 5) two, the wholesale buyers (0, 2, 4, 6, 8) all three.
+    buyers = make_traders(9, lambda i: HttpClient(servers[i % 3].url), tokens, farm, seed=2)
     with Watcher(HttpClient(servers[1].url)) as watcher:
-        run_storm(buyers, steps=30)
+        run_storm(buyers, steps=50)
     for server in servers:
         server.stop()
     served = {i % 3 for i, b in enumerate(buyers) if any(r.status == 201 for r in b.requests)}
     assert served == {0, 1, 2}, "not every process placed orders: they did not compete"
-    assert_exact(buyers, read_at(spec))
+    snapshot = read_at(spec)
+    assert_exact(buyers, snapshot)
+    assert_lifecycle_raced(buyers, snapshot)
     assert watcher.readings > 0 and watcher.problems == []
 
 
@@ -119,6 +152,24 @@ def test_threads_racing_the_app_in_process_never_oversell(backend, tmp_path):
         buyers = make_buyers(8, lambda i: FlaskClient(app), tokens, seed=3)
         run_storm(buyers, steps=30)
         assert_exact(buyers, read_store(store))
+
+
+@pytest.mark.calendar       # the storm's sale session is opened around the wall clock
+@pytest.mark.parametrize("backend", ["oxigraph", "memory"])
+def test_threads_racing_checkouts_and_the_lifecycle_in_process_keep_every_ledger_exact(backend, tmp_path):
+    # 8 threads: 4 wholesale buyers (also placing, planning deliveries, cancelling or asking
+    # to), 2 hub checkouts, 2 of the farm moving and shipping the same orders.
+    spec = f"oxigraph:{tmp_path / 'store'}" if backend == "oxigraph" else "memory:"
+    with in_process(spec) as (app, store, tokens):
+        actors = make_traders(8, lambda i: FlaskClient(app), tokens, supplier_token(FlaskClient(app), ADMIN), seed=3)
+        with Watcher(FlaskClient(app)) as watcher:
+            run_storm(actors, steps=60)
+        snapshot = read_store(store)
+        assert_exact(actors, snapshot)
+        assert_lifecycle_raced(actors, snapshot)
+        assert watcher.readings > 0 and watcher.problems == []
+        # Ships lowered on hand: the audit's on-hand sums were put to the test.
+        assert any(snapshot.ledgers[item]["onHand"] != [stock] for item, stock in ITEMS.items()), snapshot.ledgers
 
 
 # --- racing edits of one order with If-Match: one wins, the others learn they were late --------
@@ -212,3 +263,33 @@ def test_one_checkout_sent_to_three_processes_with_one_key_reserves_once(hubs, t
         replies = same_key_race([HttpClient(s.url) for s in servers for _ in range(3)], tokens[buyer], buyer)
         assert_reserved_once(replies, 9, read_at(f"sparql:{sparql}"))
 
+
+
+# --- the audit itself: a ship that forgot on hand would not pass --------------------------------
+
+def test_the_audit_finds_a_ship_that_left_on_hand_as_it_was():
+    with in_process("memory:") as (app, store, tokens):
+        client, buyer = FlaskClient(app), min(tokens)
+        farm = supplier_token(client, ADMIN)
+        body, headers = jsonld_request({"@context": CONTEXT, "@graph": [{
+            "@id": f"{ORDERS}/shipped", "@type": "dfc-b:Order", "dfc-b:hasOrderStatus": "dfc-v:Complete",
+            "dfc-b:orderedBy": buyer, "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": 3,
+                                                          "dfc-b:concerns": offer_iri("a")}]}]}, tokens[buyer])
+        assert client.send("POST", ORDERS, body, headers).status == 201
+        assert client.send("POST", f"{ORDERS}/shipped/status", *json_request({"status": "confirmed"}, farm)).status == 200
+        read = client.send("GET", f"{ORDERS}/shipped", headers={"Authorization": f"Bearer {farm}"})
+        delivery = next(n["@id"] for n in read.body["@graph"] if n["@type"] == "hub:Delivery")
+        assert client.send("POST", f"{delivery}/ship", headers={"Authorization": f"Bearer {farm}"}).status == 200
+        assert ledger_problems(read_store(store)) == []
+        # What a ship that lowered committed but forgot on hand leaves: on hand 40 again, and
+        # available 3 more, so the ledger still adds up on its own.
+        item = NamedNode(item_iri("a"))
+        ledger = store.graph(item)
+        values = {t.predicate: t.object for t in ledger}
+        on_hand, available = NamedNode(HUB + "onHand"), NamedNode(DFC_B + "stockLimitation")
+        assert Decimal(values[on_hand].value) == 37
+        forgot = {on_hand: Decimal(40), available: Decimal(values[available].value) + 3}
+        store.replace_graphs({item: [t for t in ledger if t.predicate not in forgot] + [
+            Triple(item, p, Literal(str(v), datatype=values[p].datatype)) for p, v in forgot.items()]})
+        assert ledger_problems(read_store(store)) == [
+            f"{item.value}: onHand 40, but 40 stocked less 3 shipped is 37"]
