@@ -31,3 +31,8 @@ def test_consolidation_bench_moves_held_to_committed():
     out = bench("consolidation.py", "--sizes", "1000", "--repeat", "1")
     row = next(line for line in out.splitlines() if line.split()[:1] == ["1000"])
     assert row.split()[-1] == "yes", out
+
+
+def test_lifecycle_bench_ships_every_order_and_the_ledgers_follow():
+    out = bench("lifecycle.py", "--orders", "16", "--rounds", "1", "--clients", "4")
+    assert "every answer as expected" in out and "transitions/s ÷ checkouts/s" in out, out

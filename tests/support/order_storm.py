@@ -197,7 +197,7 @@ class State:
 
 @dataclasses.dataclass
 class Request:
-    """One write a buyer sent, and what came of it (status None: the answer was lost)."""
+    """One request a thread sent (a write, or a lifecycle read), and what came of it (status None: lost)."""
     op: str
     order: str | None            # None: a POST whose IRI the server mints
     before: State | None         # None: absent
@@ -483,7 +483,8 @@ class Supplier:
         if current in statuses.FINAL:
             self.board.discard(order)
             return read
-        if pending and current in lifecycle._SHIPPABLE and self.rng.random() < 0.6:
+        shippable = lifecycle.allowed(current, {lifecycle.SUPPLIER}, origin, how=(lifecycle.BY_SHIPPING,))
+        if pending and shippable and self.rng.random() < 0.6:
             delivery = self.rng.choice(pending)
             return self._send(Request("ship", order, None, None, "POST", f"{delivery}/ship", None,
                                       self._headers()), shipped=delivery)
