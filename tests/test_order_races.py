@@ -40,9 +40,10 @@ from app.namespaces import DFC_B, HUB, T
 from conftest import ADMIN, make_app
 from support.order_audit import (read_at, answer_problems, ledger_problems, lifecycle_problems, model_problems,
                                  read_store, tally)
+from support.lifecycle_storm import json_request, make_traders, supplier_token
 from support.order_storm import (CONTEXT, ITEMS, ORDERS, PUBLIC, FlaskClient, HttpClient, Watcher,
-                                 item_iri, jsonld_request, make_buyers, make_traders, offer_iri, run_storm,
-                                 json_request, setup_catalogue, supplier_token)
+                                 item_iri, jsonld_request, make_buyers, offer_iri, run_storm,
+                                 setup_catalogue)
 from support.oxigraph_server import running_oxigraph
 
 
@@ -81,7 +82,8 @@ def assert_lifecycle_raced(actors, snapshot) -> None:
     answered = [t for doc in snapshot.documents.values() for t in doc
                 if t.predicate == T.fromStatus and t.object == CANCELATION_REQUESTED]
     assert answered, "no cancellation request was answered"
-    refused = [r for a in actors for r in a.requests if r.status == 409 and (r.op == "ship" or r.op.startswith("move "))]
+    refused = [r for a in actors for r in a.requests
+               if r.status == 409 and (r.op == "ship" or r.op.startswith("move "))]
     assert refused, "no lifecycle write was refused: the threads did not race for the same orders"
 
 
@@ -147,7 +149,8 @@ def test_processes_reaching_one_remote_store_by_different_routes_never_oversell(
                 (tmp_path / f"tmp-{i}").mkdir()
                 return {"TMPDIR": str(tmp_path / f"tmp-{i}")}
             return {"DFC_HUB_STORE": "sparql:" + sparql.replace("127.0.0.1", "localhost")} if i == 1 else {}
-        race_three_processes(hubs, f"sparql:{sparql}", env_for, with_lifecycle=False)   # checkouts: the routes are the point
+        # Checkouts only: the routes to the store are the point here.
+        race_three_processes(hubs, f"sparql:{sparql}", env_for, with_lifecycle=False)
 
 
 @pytest.mark.parametrize("backend", ["oxigraph", "memory"])
@@ -166,7 +169,8 @@ def test_threads_racing_checkouts_and_the_lifecycle_in_process_keep_every_ledger
     # to), 2 hub checkouts, 2 of the farm moving and shipping the same orders.
     spec = f"oxigraph:{tmp_path / 'store'}" if backend == "oxigraph" else "memory:"
     with in_process(spec) as (app, store, tokens):
-        actors = make_traders(8, lambda i: FlaskClient(app), tokens, supplier_token(FlaskClient(app), ADMIN), seed=3)
+        farm = supplier_token(FlaskClient(app), ADMIN)
+        actors = make_traders(8, lambda i: FlaskClient(app), tokens, farm, seed=3)
         with Watcher(FlaskClient(app)) as watcher:
             run_storm(actors, steps=60)
         snapshot = read_store(store)
@@ -269,7 +273,6 @@ def test_one_checkout_sent_to_three_processes_with_one_key_reserves_once(hubs, t
         assert_reserved_once(replies, 9, read_at(f"sparql:{sparql}"))
 
 
-
 # --- the audit itself: a ship that forgot on hand would not pass --------------------------------
 
 def test_the_audit_finds_a_ship_that_left_on_hand_as_it_was():
@@ -281,7 +284,8 @@ def test_the_audit_finds_a_ship_that_left_on_hand_as_it_was():
             "dfc-b:orderedBy": buyer, "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": 3,
                                                           "dfc-b:concerns": offer_iri("a")}]}]}, tokens[buyer])
         assert client.send("POST", ORDERS, body, headers).status == 201
-        assert client.send("POST", f"{ORDERS}/shipped/status", *json_request({"status": "confirmed"}, farm)).status == 200
+        confirm = client.send("POST", f"{ORDERS}/shipped/status", *json_request({"status": "confirmed"}, farm))
+        assert confirm.status == 200
         read = client.send("GET", f"{ORDERS}/shipped", headers={"Authorization": f"Bearer {farm}"})
         delivery = next(n["@id"] for n in read.body["@graph"] if n["@type"] == "hub:Delivery")
         assert client.send("POST", f"{delivery}/ship", headers={"Authorization": f"Bearer {farm}"}).status == 200
