@@ -171,7 +171,7 @@ def test_threads_racing_checkouts_and_the_lifecycle_in_process_keep_every_ledger
     with in_process(spec) as (app, store, tokens):
         farm = supplier_token(FlaskClient(app), ADMIN)
         actors = make_traders(8, lambda i: FlaskClient(app), tokens, farm, seed=3)
-        with Watcher(FlaskClient(app)) as watcher:
+        with Watcher(FlaskClient(app), pause=0.05) as watcher:
             run_storm(actors, steps=60)
         snapshot = read_store(store)
         assert_exact(actors, snapshot)

@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -349,8 +350,8 @@ def run_storm(buyers: list[Buyer], steps: int, stop: threading.Event | None = No
 class Watcher:
     """Reads every item's ledger through a server in a loop; notes readings that do not add up."""
 
-    def __init__(self, client):
-        self.client = client
+    def __init__(self, client, pause: float = 0.0):
+        self.client, self.pause = client, pause     # pause: in-process, a reader spinning starves the writers
         self.readings = 0
         self.problems: list[str] = []
         self.on_hand: dict[str, Decimal] = {}      # the last reading: on hand only ever goes down
@@ -372,6 +373,7 @@ class Watcher:
             except Lost:
                 return
             self.readings += 1
+            time.sleep(self.pause)      # not stop.wait(): under libfaketime a timed wait never ends
 
 
 def reading_problems(client, last: dict[str, Decimal] | None = None) -> list[str]:
