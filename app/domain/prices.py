@@ -186,6 +186,32 @@ def frozen(reader, supplier: docs.Namespace, order: NamedNode, doc: list[Triple]
     return freeze(doc, order, quotes(reader, supplier, consumer, todo, now))
 
 
+# The status at which a wholesale order's lines are priced for good: Complete until the supplier
+# lifecycle's `placed` (issue 12) takes its place.
+FREEZE_AT = T.Complete
+
+
+def on_save(reader, supplier: docs.Namespace, order: NamedNode, current: list[Triple] | None,
+            new: list[Triple], now: dt.datetime) -> list[Triple]:
+    """A wholesale order as written: line prices kept through a PUT, frozen when it is placed."""
+    new = keep(current, new, order)
+    if orders.status(new, order) == FREEZE_AT:
+        new = frozen(reader, supplier, order, new, now)
+    return new
+
+
+def freeze_all(tx, names: list[NamedNode], base_url: str, now: dt.datetime) -> None:
+    """Price the lines of orders about to be placed together (a session's close), in `tx`."""
+    for name in names:
+        seller = docs.enterprise_of(name.value, base_url)
+        if seller is None:
+            continue
+        doc = tx.graph(name)
+        priced = frozen(tx, docs.Namespace(base_url, seller), name, doc, now)
+        if priced is not doc:
+            tx.put(name, priced)
+
+
 def keep(current: list[Triple] | None, new: list[Triple], order: NamedNode) -> list[Triple]:
     """The new document with the prices the server wrote on lines kept from the current one.
 

@@ -21,6 +21,7 @@ from app import queries
 from app.domain import documents as docs
 from app.domain import (checkouts, consolidation, hub_settings, idempotency, orders, policy, sessions, stock,
                         summary, wholesale)
+from app.domain import prices
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
@@ -124,6 +125,8 @@ class OrderBook:
                            "or back; place a new order")
         if new is not None:
             new = self._lifecycle(current, new, iri, ns)
+            if not customer:
+                new = prices.on_save(tx, ns, iri, current, new, self.clock.now())
         graphs = self._plan(tx, ns, iri, current, new, sources,
                             customer or (current is not None and orders.is_customer(current, iri)))
         if incoming is not None and incoming.person is not None:
@@ -257,6 +260,7 @@ class OrderBook:
             # Only the session's own hub's orders: another buyer naming it completes nothing.
             bindings = {"session": session, "hub": hub}
             completed = [r["order"] for r in tx.select(queries.load("session_held_orders"), bindings)]
+            prices.freeze_all(tx, completed, self.base_url, now)
             tx.append(queries.load("close_session"), {**bindings, "now": _instant(now)})
         self._wrote(tx)
         return True, completed

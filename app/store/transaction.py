@@ -14,6 +14,7 @@ or linked to a new blank node) is replaced whole (`app/store/base.py: replace_gr
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from pyoxigraph import NamedNode, Quad, Triple
@@ -109,4 +110,31 @@ class Transaction:
         current = {g: self.read[g] for g in self.writes if g in self.read}
         # `put` and `drop` keep writes and drops apart: no document is in both.
         ops = [replace_graphs_update(self.writes, list(self.drops), current), *self.extra]
-        return " ;\n".join(op for op in ops if op)
+        return _one_prologue([op for op in ops if op])
+
+
+# Comments and PREFIX/BASE declarations at the head of an update file.
+_HEAD = re.compile(r"\A(?:\s+|#[^\n]*|(?:PREFIX\s+[A-Za-z0-9_.-]*:|BASE)\s*<[^<>\s]*>)*", re.IGNORECASE)
+_PREFIX = re.compile(r"PREFIX\s+([A-Za-z0-9_.-]*:)\s*(<[^<>\s]*>)", re.IGNORECASE)
+
+
+def _one_prologue(ops: list[str]) -> str:
+    """Join updates into one request with their prefixes declared once, at its head.
+
+    Oxigraph (0.5) accepts a prologue only at the start of a request, not after a `;`, so a
+    document write followed by an update file with PREFIX lines would be refused. Our files
+    all bind each prefix to the same namespace; one that did not would be a bug, said so.
+    """
+    prefixes: dict[str, str] = {}
+    bodies = []
+    for op in ops:
+        head = _HEAD.match(op).group(0)
+        declared = "\n".join(line for line in head.splitlines() if not line.lstrip().startswith("#"))
+        if re.search(r"\bBASE\b", declared, re.IGNORECASE):
+            raise ValueError("an update riding in a transaction may not declare BASE")
+        for name, iri in _PREFIX.findall(declared):
+            if prefixes.setdefault(name, iri) != iri:
+                raise ValueError(f"two updates of one transaction bind {name} to different namespaces")
+        bodies.append(op[len(head):])
+    prologue = "".join(f"PREFIX {name} {iri}\n" for name, iri in prefixes.items())
+    return prologue + " ;\n".join(bodies) if bodies else ""
