@@ -8,14 +8,19 @@ farm changes every price; the lines placed keep theirs, and a new order gets the
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 from decimal import Decimal
 
 import pyoxigraph as ox
 import pytest
+from pyoxigraph import NamedNode
 import requests
 from conftest import ADMIN
 
+from app import queries
+from app.domain import orders, prices
 from app.namespaces import DFC_B, HUB
 
 pytestmark = pytest.mark.calendar
@@ -172,11 +177,27 @@ def test_a_sale_sessions_close_freezes_the_price_of_each_wholesale_line():
         return price["dfc-b:value"], price["dfc-b:hasUnit"], line["hub:priceSource"]
 
     assert frozen() == ("1.8", "dfc-m:Euro", CARROTS)
+    assert _summary(client, hub_a)[:2] == ("1.8", "0")
+    # The producer confirms 1.70 (as the lifecycle's `confirmed` will, through prices.confirm).
+    store = client.application.extensions["dfc_hub"].store
+    [order] = [r["order"] for r in store.select(queries.load("placed_for_session"), {
+        "session": NamedNode(f"{HUB_A}/sale_sessions/week-48"), "buyer": NamedNode(HUB_A)})]
+    with store.transaction() as tx:
+        doc = tx.graph(order)
+        tx.put(order, prices.confirm(doc, order, {line.iri: Decimal("1.70") for line in orders.lines(doc, order)}))
+    assert _summary(client, hub_a) == ("1.8", "1.7")
     offer = client.get(CARROTS[len("http://hub.test"):]).get_json()
     offer["dfc-b:hasPrice"]["dfc-b:value"] = 9.99
     assert client.put(CARROTS[len("http://hub.test"):], headers=admin(), data=json.dumps(offer),
                       content_type="application/ld+json").status_code == 200
     assert frozen() == ("1.8", "dfc-m:Euro", CARROTS)
+
+
+def _summary(client, token) -> tuple[str, str]:
+    """The session summary's catalogue and confirmed values of Jean's carrots (CSV)."""
+    r = client.get("/api/dfc/enterprises/hub-a/sale_sessions/week-48/summary", headers={**token, "Accept": "text/csv"})
+    [row] = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    return row["catalogue_value"], row["confirmed_value"]
 
 
 def _node_of(doc: dict, ref):

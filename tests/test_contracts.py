@@ -176,3 +176,17 @@ def test_a_catalogue_cannot_carry_a_contract(client, tokens):
 def _node(doc: dict, type_: str) -> dict:
     nodes = doc.get("@graph", [doc])
     return next(n for n in nodes if n.get("@type") == type_ or type_ in (n.get("@type") or []))
+
+
+def test_analysts_do_not_see_contracts(client, tokens):
+    """A contract is the two parties' business: the anonymised dataset leaves it out (its prices
+    reach analysts only as the frozen prices of placed orders' lines, like the rest of an order)."""
+    assert _post(client, tokens["jean"], contract()).status_code == 201
+    analyst = token_for(client, "https://analysts.example/ana", ["Analytics"])
+    ask = "ASK { { ?c a <https://w3id.org/dfc-order-hub/ns#Contract> } UNION { ?e <https://w3id.org/dfc-order-hub/ns#item> ?i } }"
+    r = client.get("/sparql", query_string={"query": ask}, headers={**analyst, "Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["boolean"] is False
+    everything = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"},
+                            headers={**analyst, "Accept": "application/sparql-results+json"})
+    assert everything.get_json()["boolean"] is True      # the dataset is there; contracts are not
