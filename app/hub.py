@@ -9,6 +9,7 @@ from app.delivery import Dispatcher
 from app.domain.agents import Authenticator
 from app.domain.catalog import Catalog
 from app.domain.clock import clock_from
+from app.domain.contracts import Contracts
 from app.domain.pseudonyms import Pseudonyms
 from app.domain.reservations import OrderBook
 from app.domain.webhooks import Webhooks
@@ -29,6 +30,7 @@ class Hub:
     pseudonyms: Pseudonyms
     webhooks: Webhooks
     dispatcher: Dispatcher
+    contracts: Contracts
 
     @classmethod
     def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
@@ -46,7 +48,8 @@ class Hub:
                                 settings.webhook_timeout_seconds, settings.webhook_allow_private)
         return cls(settings, store, Validator(), auth, book, Catalog(store, settings.public_base_url),
                    Analytics(store, settings), Pseudonyms(store),
-                   Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher)
+                   Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher,
+                   Contracts(store, settings.public_base_url))
 
     def check_store(self) -> None:
         """Raise unless the store answers a query (the health check)."""

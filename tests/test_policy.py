@@ -59,6 +59,17 @@ JEAN_PATH = "/api/dfc/enterprises/jean-farm"
 # A public address, so no setting is needed; nothing here delivers, so nothing is sent to it.
 WEBHOOK = {"url": "https://93.184.215.14/hooks/dfc", "events": ["procurement.order_received"]}
 
+CONTRACT = JEAN_PATH + "/contracts/c1"
+
+
+def _contract(id_=BASE + CONTRACT) -> dict:
+    return {"@context": [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@id": id_, "@type": "hub:Contract",
+            "hub:consumer": {"@id": HUB_A}, "dfc-b:startDate": "2026-01-01", "dfc-b:endDate": "2026-12-31",
+            "hub:contractPrice": {"hub:item": {"@id": f"{JEAN}/catalog_items/carrots"},
+                                  "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": "2.50",
+                                                     "dfc-b:hasUnit": {"@id": "dfc-m:Euro"}}}}
+
+
 # (resource, action) → the owner the request concerns, and the request: method, path, JSON body.
 REQUESTS = {
     ("enterprise", "list"): (JEAN, "GET", "/api/dfc/enterprises", None),
@@ -91,6 +102,11 @@ REQUESTS = {
     ("order_line", "replace"): (JEAN, "PUT", LINE, _doc(**{"@id": BASE + LINE, "@type": "dfc-b:OrderLine",
                                                            "dfc-b:quantity": 3, "dfc-b:concerns": CARROTS})),
     ("order_line", "delete"): (JEAN, "DELETE", LINE, None),
+    ("contract", "list"): (JEAN, "GET", JEAN_PATH + "/contracts", None),
+    ("contract", "read"): (JEAN, "GET", CONTRACT, None),
+    ("contract", "create"): (JEAN, "POST", JEAN_PATH + "/contracts", _contract("#")),
+    ("contract", "replace"): (JEAN, "PUT", CONTRACT, _contract()),
+    ("contract", "delete"): (JEAN, "DELETE", CONTRACT, None),
     ("hub_settings", "read"): (HUB_A, "GET", "/api/dfc/enterprises/hub-a/settings", None),
     ("hub_settings", "replace"): (HUB_A, "PUT", "/api/dfc/enterprises/hub-a/settings", SETTINGS),
     ("session_summary", "read"): (HUB_A, "GET", SESSION + "/summary", None),
@@ -126,13 +142,15 @@ def _cases():
 
 def _setup(app):
     """The demo data, one order hub A placed at Jean's farm: o1, with line l1 (1 kg of carrots),
-    and one webhook subscription of the farm (its id in `client.wid`)."""
+    one webhook subscription of the farm (its id in `client.wid`) and the farm's contract with hub A (c1)."""
     client = app.test_client()
     r = client.put(ORDER, headers=admin(), data=json.dumps(_order()), content_type=JSONLD)
     assert r.status_code == 201, r.get_data(as_text=True)
     r = client.post(JEAN_PATH + "/webhooks", headers=admin(), json=WEBHOOK)
     assert r.status_code == 201, r.get_data(as_text=True)
     client.wid = r.get_json()["id"]
+    r = client.put(CONTRACT, headers=admin(), data=json.dumps(_contract()), content_type=JSONLD)
+    assert r.status_code == 201, r.get_data(as_text=True)
     return client
 
 
