@@ -8,6 +8,7 @@ from app.config import Settings
 from app.domain.agents import Authenticator
 from app.domain.catalog import Catalog
 from app.domain.clock import clock_from
+from app.domain.persons import Persons
 from app.domain.pseudonyms import Pseudonyms
 from app.domain.reservations import OrderBook
 from app.queries import load
@@ -25,6 +26,7 @@ class Hub:
     catalog: Catalog
     analytics: Analytics
     pseudonyms: Pseudonyms
+    persons: Persons
 
     @classmethod
     def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
@@ -37,9 +39,10 @@ class Hub:
                                     settings.sparql_store, settings.lock_ttl_seconds)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
-        book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
+        clock = clock or clock_from(settings.clock_start)
+        book = OrderBook(store, settings.public_base_url, clock)
         return cls(settings, store, Validator(), auth, book, Catalog(store, settings.public_base_url),
-                   Analytics(store, settings), Pseudonyms(store))
+                   Analytics(store, settings), Pseudonyms(store), Persons(store, settings.public_base_url, clock))
 
     def check_store(self) -> None:
         """Raise unless the store answers a query (the health check)."""

@@ -19,6 +19,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
+from app.domain import erasure
 from app.domain import (checkouts, consolidation, hub_settings, idempotency, orders, policy, sessions, stock,
                         summary, wholesale)
 from app.domain.agents import Agent
@@ -164,6 +165,7 @@ class OrderBook:
     def _refuse_non_person(self, tx, iri: NamedNode) -> None:
         """A person's details replace a person's document, never another kind of document."""
         held = tx.graph(iri)
+        erasure.refuse_erased(held, iri)     # 410: an erased person's IRI is never filled again
         if held and Triple(iri, RDF_TYPE, T.Person) not in held:
             raise Conflict(f"{iri.value} names a document that is not a person's", iri=iri.value)
 
