@@ -222,3 +222,22 @@ def test_erasure_removes_the_snapshot_analysts_read_at_once(tmp_path, clock):
         assert r.status_code == 200 and os.listdir(snapshots)
     finally:
         app.extensions["dfc_hub"].close()
+
+
+def test_a_buyer_described_without_a_type_is_kept_as_a_person_not_in_the_order(client, hub_a):
+    """A name, email, phone or address on an untyped buyer once stayed in the order itself, out of
+    reach of export and erasure."""
+    node = ZEPHYRINE.jsonld()
+    del node["@type"]
+    doc = {"@context": "https://www.datafoodconsortium.org", "@graph": [
+        {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:buyer", "dfc-b:hasOrderStatus": "dfc-v:Held",
+         "dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48",
+         "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1, "dfc-b:concerns": CARROTS_AT_A}},
+        node]}
+    r = client.post("/api/dfc/enterprises/hub-a/orders", headers=hub_a, json=doc)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    order = main_node(r.get_json())
+    person = order["dfc-b:orderedBy"]
+    assert person.startswith(f"{HUB_A}/persons/") and order["hub:customerOrder"] is True
+    assert {g for _, g in literals(client, ZEPHYRINE)} == {person}
+    assert client.get(f"{PERSONS}/{pid(person)}", headers=hub_a).get_json()["@type"] == "dfc-b:Person"

@@ -56,6 +56,8 @@ SETTINGS = {"@context": [CTX, f"{BASE}/api/contexts/hub.jsonld"], "@id": f"{HUB_
             "@type": "hub:HubSettings", "hub:aggregateByWeight": False,
             "hub:consolidation": "hub:PerSessionAndProducer", "hub:settingsOf": HUB_A}
 JEAN_PATH = "/api/dfc/enterprises/jean-farm"
+# A customer of hub A's, placed in the setup with a Draft checkout (it reserves nothing).
+PERSON_PATH = "/api/dfc/enterprises/hub-a/persons/ali"
 
 # (resource, action) → the owner the request concerns, and the request: method, path, JSON body.
 REQUESTS = {
@@ -89,6 +91,9 @@ REQUESTS = {
     ("hub_settings", "replace"): (HUB_A, "PUT", "/api/dfc/enterprises/hub-a/settings", SETTINGS),
     ("session_summary", "read"): (HUB_A, "GET", SESSION + "/summary", None),
     ("wholesale_orders", "list"): (HUB_A, "GET", SESSION + "/wholesale_orders", None),
+    ("person", "read"): (HUB_A, "GET", PERSON_PATH, None),
+    ("person", "export"): (HUB_A, "GET", PERSON_PATH + "/export", None),
+    ("person", "erase"): (HUB_A, "DELETE", PERSON_PATH, None),
     ("analyst_dataset", "query"): (None, "GET", "/sparql?query=ASK%20%7B%7D", None),
     ("admin_tokens", "create"): (None, "POST", "/api/admin/tokens", {"agent": JEAN, "scopes": []}),
     ("conformance_validator", "validate"): (None, "POST", "/api/conformance/validate",
@@ -110,9 +115,17 @@ def _cases():
 
 
 def _setup(app):
-    """The demo data, and one order hub A placed at Jean's farm: o1, with line l1 (1 kg of carrots)."""
+    """The demo data, one order hub A placed at Jean's farm: o1, with line l1 (1 kg of carrots),
+    and hub A's customer Ali, with a Draft checkout."""
     client = app.test_client()
     r = client.put(ORDER, headers=admin(), data=json.dumps(_order()), content_type=JSONLD)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    draft = _doc(**{"@graph": [
+        {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": BASE + PERSON_PATH, "dfc-b:hasOrderStatus": "dfc-v:Draft",
+         "dfc-b:belongsTo": BASE + SESSION, "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                                                              "dfc-b:concerns": f"{HUB_A}/offers/jean-carrots"}},
+        {"@id": BASE + PERSON_PATH, "@type": "dfc-b:Person", "dfc-b:firstName": "Ali"}]})
+    r = client.post("/api/dfc/enterprises/hub-a/orders", headers=admin(), data=json.dumps(draft), content_type=JSONLD)
     assert r.status_code == 201, r.get_data(as_text=True)
     return client
 

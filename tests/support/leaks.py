@@ -3,8 +3,9 @@
 `out` is anything the server sends out (an HTTP body, a partner call, a webhook payload, a log),
 as text or bytes; `person` is a `Person` below, or any iterable of the strings to look for.
 Each value is looked for case-insensitively as written, URL-encoded (a query string, a form),
-JSON-escaped (`\\u00e9`) and, for a phone number, as its digits alone, so that a value is
-found however the channel spells it. A failure names each value found and the text around it.
+JSON-escaped (`\\u00e9`) and, for a phone number, as its digits alone (with and without the
+country code), so that a value is found however the channel spells it. A failure names each
+value found and the text around it.
 
 The scenario's persons use values found nowhere else (no product, place or IRI holds them), so
 a hit is a leak, never a coincidence.
@@ -53,8 +54,8 @@ def spellings(value: str) -> set[str]:
     forms = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1],
              json.dumps(value, ensure_ascii=False)[1:-1]}
     digits = re.sub(r"\D", "", value)
-    if value.startswith("+") and len(digits) >= 8:     # a phone number, however it is grouped
-        forms.add(digits)
+    if value.startswith("+") and len(digits) >= 10:    # a phone number, however it is grouped,
+        forms |= {digits, digits[-9:]}                  # and without its country code (06…, 07700…)
     return {f.lower() for f in forms if f}
 
 
@@ -88,13 +89,15 @@ def assert_no_personal_data(out: str | bytes, person: Person | Iterable[str], wh
 def checkout_by(client, token, person: Person, *lines, hub: str = "hub-a", session: str = "week-48",
                 note: str | None = None, buyer: str = "_:buyer", **headers):
     """Post (Flask test `client`) a Held checkout at a hub's session by `person`, described in
-    full; lines are (offer IRI, quantity); `note` becomes the order's dfc-b:description."""
+    full; lines are (offer IRI, quantity[, more terms of the line]); `note` becomes the order's
+    dfc-b:description."""
     base = client.application.config["SETTINGS"].public_base_url
     hub_iri = f"{base}/api/dfc/enterprises/{hub}"
     order = {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": buyer, "dfc-b:hasOrderStatus": "dfc-v:Held",
              "dfc-b:belongsTo": f"{hub_iri}/sale_sessions/{session}",
-             "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": q, "dfc-b:concerns": o}
-                               for o, q in (lines or [(f"{hub_iri}/offers/jean-carrots", 1)])]}
+             "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": q, "dfc-b:concerns": o,
+                                **(more[0] if more else {})}
+                               for o, q, *more in (lines or [(f"{hub_iri}/offers/jean-carrots", 1)])]}
     if note is not None:
         order["dfc-b:description"] = note
     doc = {"@context": "https://www.datafoodconsortium.org", "@graph": [order, person.jsonld(buyer)]}
