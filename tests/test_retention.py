@@ -79,6 +79,19 @@ def test_a_customer_is_erased_the_retention_period_after_the_last_session_they_b
     assert erase_due(hub) == []                                         # once
 
 
+def test_a_customer_with_no_order_left_is_erased_at_the_next_run():
+    """Their only checkout deleted: no session will ever close for them, nothing keeps them."""
+    clock = ManualClock(MONDAY)
+    client = make_app(clock=clock, person_retention_days=DAYS).test_client()
+    token = token_for(client, HUB_A)
+    r = checkout_by(client, token, ZEPHYRINE, (CARROTS_AT_A, 1))
+    kept = buys(client, token, BARNABE)
+    gone = main_node(r.get_json())["dfc-b:orderedBy"]
+    assert client.delete(r.headers["Location"].removeprefix(BASE), headers=token).status_code == 204
+    assert [p.value for p in erase_due(hub_of(client))] == [gone]
+    assert (status(client, token, gone), status(client, token, kept)) == (410, 200)
+
+
 def test_without_a_retention_period_nobody_is_erased():
     clock = ManualClock(MONDAY)
     client = make_app(clock=clock).test_client()
