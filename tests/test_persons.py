@@ -143,6 +143,12 @@ def test_an_erased_persons_iri_is_never_filled_again_but_the_customer_may_come_b
     r = checkout_by(client, hub_a, ZEPHYRINE, (CARROTS_AT_A, 1), buyer=person)
     assert (r.status_code, r.mimetype) == (410, "application/problem+json"), r.get_data(as_text=True)
     assert store.generation == written
+    bare = {"@context": "https://www.datafoodconsortium.org", "@id": "#", "@type": "dfc-b:Order",
+            "dfc-b:orderedBy": person, "dfc-b:hasOrderStatus": "dfc-v:Held",
+            "dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48",
+            "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1, "dfc-b:concerns": CARROTS_AT_A}}
+    r = client.post("/api/dfc/enterprises/hub-a/orders", headers=hub_a, json=bare)      # named by IRI alone
+    assert r.status_code == 410 and store.generation == written, r.get_data(as_text=True)
     # A new person (a blank node) is new; one another platform names gets a new pseudonym.
     fresh, _ = bought(client, hub_a)
     assert fresh != person
@@ -241,3 +247,36 @@ def test_a_buyer_described_without_a_type_is_kept_as_a_person_not_in_the_order(c
     assert person.startswith(f"{HUB_A}/persons/") and order["hub:customerOrder"] is True
     assert {g for _, g in literals(client, ZEPHYRINE)} == {person}
     assert client.get(f"{PERSONS}/{pid(person)}", headers=hub_a).get_json()["@type"] == "dfc-b:Person"
+
+
+def test_checkouts_racing_an_erasure_never_leave_an_order_under_the_erased_iri(client, hub_a):
+    """Each checkout naming the person either lands before the erasure (and is renamed with her
+    other orders) or after it (410): never an order left under the erased IRI."""
+    import threading
+
+    person, _ = bought(client, hub_a)
+    app = client.application
+    bare = {"@context": "https://www.datafoodconsortium.org", "@id": "#", "@type": "dfc-b:Order",
+            "dfc-b:orderedBy": person, "dfc-b:hasOrderStatus": "dfc-v:Held",
+            "dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48",
+            "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1, "dfc-b:concerns": CARROTS_AT_A}}
+    start, answers = threading.Barrier(7), []
+
+    def checkout():
+        start.wait()
+        for _ in range(5):
+            answers.append(app.test_client().post("/api/dfc/enterprises/hub-a/orders", headers=hub_a,
+                                                  json=bare).status_code)
+
+    def erase():
+        start.wait()
+        answers.append(("erase", app.test_client().delete(f"{PERSONS}/{pid(person)}", headers=hub_a).status_code))
+
+    threads = [threading.Thread(target=checkout) for _ in range(6)] + [threading.Thread(target=erase)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert ("erase", 204) in answers and set(answers) - {("erase", 204)} <= {201, 410}
+    assert [r["g"].value for r in store_of(client).select(NAMING, {"iri": NamedNode(person)})] == [person]
+    assert literals(client, ZEPHYRINE) == set()
