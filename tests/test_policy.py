@@ -69,6 +69,8 @@ def _contract(id_=BASE + CONTRACT) -> dict:
                                   "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": "2.50",
                                                      "dfc-b:hasUnit": {"@id": "dfc-m:Euro"}}}}
 
+# A customer of hub A's, placed in the setup with a Draft checkout (it reserves nothing).
+PERSON_PATH = "/api/dfc/enterprises/hub-a/persons/ali"
 
 # (resource, action) → the owner the request concerns, and the request: method, path, JSON body.
 REQUESTS = {
@@ -117,6 +119,9 @@ REQUESTS = {
     ("webhook", "create"): (JEAN, "POST", JEAN_PATH + "/webhooks", WEBHOOK),
     ("webhook", "delete"): (JEAN, "DELETE", JEAN_PATH + "/webhooks/{wid}", None),
     ("webhook", "replay"): (JEAN, "POST", JEAN_PATH + "/webhooks/{wid}/replay?after=evt_0", None),
+    ("person", "read"): (HUB_A, "GET", PERSON_PATH, None),
+    ("person", "export"): (HUB_A, "GET", PERSON_PATH + "/export", None),
+    ("person", "erase"): (HUB_A, "DELETE", PERSON_PATH, None),
     ("analyst_dataset", "query"): (None, "GET", "/sparql?query=ASK%20%7B%7D", None),
     ("admin_tokens", "create"): (None, "POST", "/api/admin/tokens", {"agent": JEAN, "scopes": []}),
     ("conformance_validator", "validate"): (None, "POST", "/api/conformance/validate",
@@ -142,7 +147,8 @@ def _cases():
 
 def _setup(app):
     """The demo data, one order hub A placed at Jean's farm: o1, with line l1 (1 kg of carrots),
-    one webhook subscription of the farm (its id in `client.wid`) and the farm's contract with hub A (c1)."""
+    one webhook subscription of the farm (its id in `client.wid`), the farm's contract with hub A (c1),
+    and hub A's customer Ali, with a Draft checkout."""
     client = app.test_client()
     r = client.put(ORDER, headers=admin(), data=json.dumps(_order()), content_type=JSONLD)
     assert r.status_code == 201, r.get_data(as_text=True)
@@ -150,6 +156,13 @@ def _setup(app):
     assert r.status_code == 201, r.get_data(as_text=True)
     client.wid = r.get_json()["id"]
     r = client.put(CONTRACT, headers=admin(), data=json.dumps(_contract()), content_type=JSONLD)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    draft = _doc(**{"@graph": [
+        {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": BASE + PERSON_PATH, "dfc-b:hasOrderStatus": "dfc-v:Draft",
+         "dfc-b:belongsTo": BASE + SESSION, "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                                                              "dfc-b:concerns": f"{HUB_A}/offers/jean-carrots"}},
+        {"@id": BASE + PERSON_PATH, "@type": "dfc-b:Person", "dfc-b:firstName": "Ali"}]})
+    r = client.post("/api/dfc/enterprises/hub-a/orders", headers=admin(), data=json.dumps(draft), content_type=JSONLD)
     assert r.status_code == 201, r.get_data(as_text=True)
     return client
 

@@ -45,6 +45,7 @@ ERROR_MEANING = {
     404: "No such resource",
     406: "None of the representations the Accept header allows",
     409: "Not enough stock (with `shortages`), or a state that forbids the change",
+    410: "The person was erased: a tombstone without personal data stays at the IRI",
     412: "If-Match names another version than the current one",
     413: "The body is larger than DFC_HUB_MAX_BODY_BYTES",
     415: "A Content-Type the server does not read",
@@ -69,6 +70,7 @@ def description(base_url: str) -> dict:
         },
         "servers": [{"url": base_url}],
         "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(), **_contracts(base_url),
+                  **_persons(),
                   **openapi_events.paths(_op, _segment_param), **_tools()},
         "components": _components(base_url),
     }
@@ -322,6 +324,27 @@ def _contracts(base_url: str) -> dict:
             "delete": _op("Delete a contract; prices already frozen on order lines stay",
                           {204: {"description": "Deleted"}}, [400, 401, 403, 404, 412, 503],
                           params=["eid", cid, "if_match"], secured=True, tag="contracts"),
+        },
+    }
+
+
+def _persons() -> dict:
+    person = "/api/dfc/enterprises/{eid}/persons/{pid}"
+    pid = {"name": "pid", "in": "path", "required": True, "description": "The person's id",
+           "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}, "example": "3f2a9c1b7d4e"}
+    read = [400, 401, 403, 404, 406, 410, 503]
+    return {
+        person: {
+            "get": _op("A customer's personal data (the hub that holds them only)", {200: _rdf("The person", ETAG)},
+                       read, params=["eid", pid], secured=True, tag="persons"),
+            "delete": _op("Erase a customer's personal data everywhere; their orders stay, under a fresh "
+                          "pseudonym", {204: {"description": "Erased"}}, [400, 401, 403, 404, 410, 503],
+                          params=["eid", pid], secured=True, tag="persons"),
+        },
+        person + "/export": {
+            "get": _op("Everything the hub holds of a customer: the person and every order they placed",
+                       {200: _rdf("The person and their orders")}, read, params=["eid", pid], secured=True,
+                       tag="persons"),
         },
     }
 

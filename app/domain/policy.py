@@ -148,6 +148,14 @@ RULES: tuple[Rule, ...] = (
          _WRITE_NEEDS, _WRITE_REFUSED),
     Rule("webhook", "replay", OWNER, ("WriteEnterprise",), ("POST events.replay_webhook",),
          _WRITE_NEEDS, _WRITE_REFUSED),
+    # A hub's customers are its own business, as its orders are: the hub reads and exports them
+    # with a token that may read its orders, and erases them with one that may write them.
+    Rule("person", "read", OWNER, _ORDER_READ, ("GET persons.get_person",), _READ_NEEDS, _READ_REFUSED,
+         "the hub that holds the person; 410 once erased"),
+    Rule("person", "export", OWNER, _ORDER_READ, ("GET persons.export_person",), _READ_NEEDS, _READ_REFUSED,
+         "the person and every order they placed"),
+    Rule("person", "erase", OWNER, ("WriteOrders",), ("DELETE persons.erase_person",), _WRITE_NEEDS,
+         _WRITE_REFUSED, "their orders stay, under a fresh pseudonym"),
     Rule("analyst_dataset", "query", SCOPED, ("Analytics",), ("GET sparql.sparql", "POST sparql.sparql"),
          "/sparql needs a bearer token with the Analytics scope",
          note="analytics reach beyond what any one enterprise owns; the page without a query is public"),

@@ -19,6 +19,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
+from app.domain import erasure
 from app.domain import (checkouts, consolidation, deliveries, hub_settings, idempotency, lifecycle, order_events,
                         orders, policy, prices, sessions, stock, summary, wholesale)
 from app.domain.statuses import DRAFT, OPEN, PARTIALLY_SHIPPED, PLACED, SHIPPED
@@ -134,6 +135,8 @@ class OrderBook:
         if incoming is not None and incoming.person is not None:
             self._refuse_non_person(tx, incoming.person[0])
             graphs.setdefault(incoming.person[0], incoming.person[1])
+        elif new is not None and customer and isinstance(who := orders.buyer(new, iri), NamedNode):
+            erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
         # The answer is the document as written, so its ETag is the one a GET gives.
         answer = Answer(201 if current is None else (204 if new is None else 200),
                         iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
@@ -177,6 +180,7 @@ class OrderBook:
     def _refuse_non_person(self, tx, iri: NamedNode) -> None:
         """A person's details replace a person's document, never another kind of document."""
         held = tx.graph(iri)
+        erasure.refuse_erased(held, iri)     # 410: an erased person's IRI is never filled again
         if held and Triple(iri, RDF_TYPE, T.Person) not in held:
             raise Conflict(f"{iri.value} names a document that is not a person's", iri=iri.value)
 
@@ -184,7 +188,11 @@ class OrderBook:
         if incoming.person is not None:
             return True
         who = orders.buyer(incoming.triples, incoming.iri)
-        return isinstance(who, NamedNode) and Triple(who, RDF_TYPE, T.Person) in self.store.graph(who)
+        if not isinstance(who, NamedNode):
+            return False
+        held = self.store.graph(who)
+        # An erased person's IRI still names a customer: the order is refused as theirs (410).
+        return Triple(who, RDF_TYPE, T.Person) in held or erasure.is_erased(held, who)
 
     def _authorise(self, agent: Agent, ns, current, new, iri) -> None:
         action = "delete" if new is None else "create" if current is None else "replace"
