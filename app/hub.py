@@ -9,7 +9,10 @@ from app.domain.agents import Authenticator
 from app.domain.catalog import Catalog
 from app.domain.clock import clock_from
 from app.domain.pseudonyms import Pseudonyms
+from app.domain.forwarding import Forwarder
+from app.domain.partners import PartnerDesk
 from app.domain.reservations import OrderBook
+from app.partner_client import PartnerClient
 from app.queries import load
 from app.store import Store, open_store
 from app.validation import Validator
@@ -25,6 +28,7 @@ class Hub:
     catalog: Catalog
     analytics: Analytics
     pseudonyms: Pseudonyms
+    partners: PartnerDesk | None = None
 
     @classmethod
     def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
@@ -38,13 +42,19 @@ class Hub:
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
         book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
-        return cls(settings, store, Validator(), auth, book, Catalog(store, settings.public_base_url),
-                   Analytics(store, settings), Pseudonyms(store))
+        client = PartnerClient(settings.webhook_allow_private, settings.partner_timeout_seconds,
+                               settings.max_body_bytes)
+        book.forwarder = Forwarder(store, client, settings.public_base_url, book.clock, settings.max_json_depth)
+        validator = Validator()
+        return cls(settings, store, validator, auth, book, Catalog(store, settings.public_base_url),
+                   Analytics(store, settings), Pseudonyms(store),
+                   PartnerDesk(store, book.forwarder, validator, settings.webhook_allow_private))
 
     def check_store(self) -> None:
         """Raise unless the store answers a query (the health check)."""
         self.store.ask(load("health"))
 
     def close(self) -> None:
+        self.orders.forwarder.close()
         self.analytics.close()
         self.store.close()

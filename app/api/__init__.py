@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     """Register the blueprints, the one error handler and the access log."""
-    from app.api import admin, conformance, contexts, hub_settings, orders, resources, service, sparql
+    from app.api import admin, conformance, contexts, hub_settings, orders, partners, resources, service, sparql
     from app.api.access_log import AccessLog
     from app.api.context import check_ids
 
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(orders.bp)
     app.register_blueprint(hub_settings.bp)
+    app.register_blueprint(partners.bp)
     app.register_blueprint(resources.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(conformance.bp)

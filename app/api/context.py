@@ -16,7 +16,8 @@ ENT = "<any(enterprises, Enterprises):ent>"
 # no encoded slash (the server sees `%2F` decoded), nothing an IRI cannot hold.
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
 # The route variables that name a resource: enterprise, resource, order, session, line.
-_ID_ARGS = {"eid": "enterprise", "rid": "resource", "oid": "order", "sid": "sale session", "lid": "order line"}
+_ID_ARGS = {"eid": "enterprise", "rid": "resource", "oid": "order", "sid": "sale session", "lid": "order line",
+            "pid": "partner"}
 
 
 def hub() -> Hub:
