@@ -37,6 +37,7 @@ from app.errors import HubError, PartnerError, PartnerUnavailable, Shortage
 from app.outbound import UnsafeURL
 from app.partner_client import PartnerClient, Reply
 from app.rdf import read_payload
+from app.rdf.answer_context import own_contexts
 from app.rdf.triples import first, tidy
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,10 @@ class Forwarder:
         return plan.report
 
     def _read(self, reply: Reply, url: str):
+        # A partner running this server names our contexts under its own base: read them offline.
+        own = own_contexts(_origin(url).rstrip("/"))
         try:
-            return read_payload(reply.body, reply.media_type, url, self.max_json_depth,
+            return read_payload(reply.body, reply.media_type, url, self.max_json_depth, own,
                                 api_base=self.base_url + "/api/dfc/")
         except HubError as e:
             raise PartnerError(f"the partner's answer from {url} is not usable DFC: {e.detail}") from None
@@ -168,7 +171,7 @@ class Forwarder:
     def push_session(self, session: NamedNode, hub_iri: NamedNode) -> None:
         """After a close: send each forwarded order of the session (Complete); failures stay queued."""
         for row in self.states(session, hub_iri):
-            if row["state"] == fwd.PENDING:
+            if row["state"].value == fwd.PENDING:
                 self.push_quietly(row["order"])
 
     def states(self, session: NamedNode, hub_iri: NamedNode) -> list[dict]:

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 from urllib.parse import urlsplit
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
@@ -135,8 +135,7 @@ def plan_sync(partner: Partner, fetched: dict[NamedNode, list[Triple]], stored: 
                 or (current and not _is_copy(current, name)):
             ignored.append(name.value)      # not the partner's, or a document of ours
             continue
-        before = _content(current, name)
-        if current and set(before) == set(triples):
+        if current and _shape(_content(current, name)) == _shape(triples):
             unchanged += 1
         else:
             (changed if current else added).append(name.value)
@@ -162,6 +161,19 @@ def plan_sync(partner: Partner, fetched: dict[NamedNode, list[Triple]], stored: 
 
 def _is_copy(triples, name) -> bool:
     return first(triples, name, hub("fetchedBy")) is not None
+
+
+def _shape(triples) -> list:
+    """The statements with each blank node named by what it states (a price, a quantity): two
+    parses of one document compare equal though their blank node ids differ."""
+    about: dict = {}
+    for t in triples:
+        if isinstance(t.subject, BlankNode):
+            about.setdefault(t.subject, []).append((t.predicate.value, str(t.object)))
+
+    def label(term):
+        return repr(sorted(about.get(term, []))) if isinstance(term, BlankNode) else str(term)
+    return sorted((label(t.subject), t.predicate.value, label(t.object)) for t in triples)
 
 
 def _content(triples, name) -> list[Triple]:

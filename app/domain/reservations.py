@@ -82,6 +82,10 @@ class OrderBook:
         """A session's summary rows for its hub (app/domain/summary.py)."""
         return summary.rows(self.store, session, NamedNode(ns.iri))
 
+    def forwarded(self, session: NamedNode, ns: docs.Namespace) -> list[dict]:
+        """The session's orders forwarded to partner platforms, with their sync state."""
+        return self.forwarder.states(session, NamedNode(ns.iri)) if self.forwarder is not None else []
+
     # --- writing an order ------------------------------------------------------------------
 
     def save(self, ns: docs.Namespace, incoming: orders.Incoming | None, agent: Agent | None, *,
