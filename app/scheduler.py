@@ -1,4 +1,5 @@
-"""The session closer inside `dfc-hub serve`: closes sale sessions due, every few seconds."""
+"""The session closer inside `dfc-hub serve`: closes sale sessions due, and sends partner platforms
+what they have not acknowledged yet (app/domain/forwarding.py), every few seconds."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,6 +17,11 @@ def close_due(hub: Hub) -> list:
     return hub.orders.close_due(dt.timedelta(seconds=hub.settings.close_grace_seconds))
 
 
+def forward_pending(hub: Hub) -> tuple[int, int]:
+    """One pass over the forwarded orders' retry queue: (acknowledged, still pending)."""
+    return hub.orders.forwarder.retry_pending()
+
+
 def start_closer(hub: Hub) -> threading.Thread | None:
     """Run `close_due` every DFC_HUB_CLOSE_EVERY_SECONDS in a daemon thread (None when 0)."""
     every = hub.settings.close_every_seconds
@@ -30,6 +36,10 @@ def start_closer(hub: Hub) -> threading.Thread | None:
                     log.info("closed sale session %s", session.value)
             except Exception:     # a failed round is retried next round; the server keeps serving
                 log.exception("closing due sale sessions failed")
+            try:
+                forward_pending(hub)
+            except Exception:
+                log.exception("sending forwarded orders to partners failed")
 
     thread = threading.Thread(target=loop, name="session-closer", daemon=True)
     thread.stop = stop
