@@ -31,3 +31,7 @@ def test_consolidation_bench_moves_held_to_committed():
     out = bench("consolidation.py", "--sizes", "1000", "--repeat", "1")
     row = next(line for line in out.splitlines() if line.split()[:1] == ["1000"])
     assert row.split()[-1] == "yes", out
+
+
+def test_partners_bench_sells_what_the_partner_then_holds():
+    assert "the partner holds what was sold: yes" in bench("partners.py", "--checkouts", "10", "--rounds", "2")

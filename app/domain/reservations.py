@@ -40,6 +40,8 @@ class OrderBook:
         # Offer → Source, remembered while nothing but this book wrote (see _sources).
         self._links: dict = {}
         self._links_generation: int | None = None
+        # Sends what checkouts change of orders forwarded to partner platforms (set by app/hub.py).
+        self.forwarder = None
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -82,6 +84,10 @@ class OrderBook:
         """A session's summary rows for its hub (app/domain/summary.py)."""
         return summary.rows(self.store, session, NamedNode(ns.iri))
 
+    def forwarded(self, session: NamedNode, ns: docs.Namespace) -> list[dict]:
+        """The session's orders forwarded to partner platforms, with their sync state."""
+        return self.forwarder.states(session, NamedNode(ns.iri)) if self.forwarder is not None else []
+
     # --- writing an order ------------------------------------------------------------------
 
     def save(self, ns: docs.Namespace, incoming: orders.Incoming | None, agent: Agent | None, *,
@@ -100,7 +106,25 @@ class OrderBook:
         with self.store.transaction() as tx:
             answer = self._save(tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources)
         self._wrote(tx)
+        if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
+            self.forwarder.settle(self, tx, ns, key)
         return answer
+
+    def restore(self, ns, iri: NamedNode, before: list[Triple] | None, key: idempotency.Key | None) -> None:
+        """Undo a customer order's committed change (a partner refused it): as `before`, key forgotten."""
+        new = None if not before else list(dict.fromkeys(
+            t for t in before if t.predicate not in (T.wholesaleLine, T.contribution)))
+        sources = self._resolve(ns, new, iri, {}, True) if new is not None else {}
+        with self.store.transaction() as tx:
+            current = tx.graph(iri)
+            if current:
+                for name, triples in self._plan(tx, ns, iri, current, new, sources, True).items():
+                    tx.put(name, triples)
+                if new is None:
+                    tx.drop(iri)
+            if key is not None:
+                tx.drop(key.graph)
+        self._wrote(tx)
 
     def _save(self, tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources) -> Answer:
         """Plan an order's change inside its unit of work: check, plan, and hand `tx` the documents."""
@@ -388,7 +412,10 @@ class OrderBook:
                 tx.put(name, triples)
             tx.append(queries.load("close_session"), {"session": session, "now": _instant(now)})
             order_events.session_closed(tx, session, hub, completed, self.base_url, now)
+            tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close
         self._wrote(tx)
+        if self.forwarder is not None:
+            self.forwarder.push_session(session, hub)
         return True, completed
 
     def close_due(self, grace: dt.timedelta, now: dt.datetime | None = None) -> list[NamedNode]:
