@@ -22,12 +22,12 @@ from app.domain import documents as docs
 from app.domain import erasure
 from app.domain import (checkouts, consolidation, deliveries, hub_settings, idempotency, lifecycle, order_events,
                         orders, policy, prices, sessions, stock, summary, wholesale)
-from app.domain.statuses import DRAFT, OPEN, PARTIALLY_SHIPPED, PLACED, SHIPPED
+from app.domain.statuses import CONFIRMED, DRAFT, OPEN, PARTIALLY_SHIPPED, PLACED, SHIPPED
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
-from app.errors import Conflict, NotFound, ShapeViolation, violation
+from app.errors import Conflict, InvalidValue, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import datetime_literal
 from app.store import Store
@@ -294,12 +294,22 @@ class OrderBook:
     # --- the supplier lifecycle: statuses, deliveries, shipments -------------------------
 
     def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
-                   reason: str | None = None, expected: docs.Expected = docs.Expected()) -> Answer:
-        """Move a wholesale order to `target` (POST …/status), with the stock that follows; 409 if not allowed."""
+                   reason: str | None = None, expected: docs.Expected = docs.Expected(),
+                   confirmed: dict | None = None) -> Answer:
+        """Move a wholesale order to `target` (POST …/status), with the stock that follows; 409 if not allowed.
+
+        `confirmed` (line IRI → price) goes with a move to `confirmed`: the supplier's prices.
+        """
+        if confirmed and target != CONFIRMED:
+            raise InvalidValue("confirmedPrices go with the status confirmed only", pointer="/confirmedPrices")
+
         def edit(current, held):
             before = lifecycle.status_of(current, iri)
             lifecycle.check(before, target, held, lifecycle.came_from(current, iri))
-            return lifecycle.move(current, iri, target, NamedNode(agent.iri), self.clock.now(), reason, before), {}
+            new = lifecycle.move(current, iri, target, NamedNode(agent.iri), self.clock.now(), reason, before)
+            if confirmed:
+                new = prices.confirm(new, iri, {NamedNode(line): price for line, price in confirmed.items()})
+            return new, {}
         return self._change(ns, iri, agent, "transition", edit, expected)
 
     def write_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
