@@ -54,6 +54,7 @@ def serve(host, port, demo, reset, threads):
         click.echo(f"Emptied the store {hub.settings.store}.")
     if demo:
         _demo(hub)
+    hub.orders.give_statuses()      # orders from before the supplier lifecycle
     base = hub.settings.public_base_url
     token = hub.settings.admin_token
     click.echo(f"""

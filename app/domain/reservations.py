@@ -291,6 +291,12 @@ class OrderBook(OrderMoves):
                 and tx.generations[0] == self._links_generation:
             self._links_generation = tx.generations[1]
 
+    def give_statuses(self) -> None:
+        """Give wholesale orders written before the supplier lifecycle their hub:status (at start)."""
+        with self.store.transaction() as tx:
+            tx.append(queries.load("lifecycle_statuses"))
+        self._wrote(tx)
+
     # --- sale sessions ---------------------------------------------------------------------
 
     def close_session(self, session: NamedNode, now: dt.datetime | None = None,
