@@ -5,12 +5,14 @@ import dataclasses
 
 from app.analytics import Analytics
 from app.config import Settings
+from app.delivery import Dispatcher
 from app.domain.agents import Authenticator
 from app.domain.catalog import Catalog
 from app.domain.clock import clock_from
 from app.domain.persons import Persons
 from app.domain.pseudonyms import Pseudonyms
 from app.domain.reservations import OrderBook
+from app.domain.webhooks import Webhooks
 from app.queries import load
 from app.store import Store, open_store
 from app.validation import Validator
@@ -26,6 +28,8 @@ class Hub:
     catalog: Catalog
     analytics: Analytics
     pseudonyms: Pseudonyms
+    webhooks: Webhooks
+    dispatcher: Dispatcher
     persons: Persons
 
     @classmethod
@@ -39,15 +43,19 @@ class Hub:
                                     settings.sparql_store, settings.lock_ttl_seconds)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
-        clock = clock or clock_from(settings.clock_start)
-        book = OrderBook(store, settings.public_base_url, clock)
+        book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
+        dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,
+                                settings.webhook_timeout_seconds, settings.webhook_allow_private)
         return cls(settings, store, Validator(), auth, book, Catalog(store, settings.public_base_url),
-                   Analytics(store, settings), Pseudonyms(store), Persons(store, settings.public_base_url, clock))
+                   Analytics(store, settings), Pseudonyms(store),
+                   Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher,
+                   Persons(store, settings.public_base_url, book.clock))
 
     def check_store(self) -> None:
         """Raise unless the store answers a query (the health check)."""
         self.store.ask(load("health"))
 
     def close(self) -> None:
+        self.dispatcher.close()
         self.analytics.close()
         self.store.close()

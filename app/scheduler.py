@@ -1,5 +1,5 @@
-"""The scheduler inside `dfc-hub serve`: every few seconds, closes the sale sessions due and
-erases the persons whose retention period has run out (DFC_HUB_PERSON_RETENTION_DAYS)."""
+"""The background work inside `dfc-hub serve`: the session closer (which also erases the persons
+whose retention period has run out, DFC_HUB_PERSON_RETENTION_DAYS) and the webhook dispatcher."""
 from __future__ import annotations
 
 import datetime as dt
@@ -43,6 +43,30 @@ def start_closer(hub: Hub) -> threading.Thread | None:
                 log.exception("erasing persons due failed")
 
     thread = threading.Thread(target=loop, name="session-closer", daemon=True)
+    thread.stop = stop
+    thread.start()
+    return thread
+
+
+# How long the dispatcher rests when a pass found nothing to send (the delivery lag when idle).
+DELIVERY_IDLE_SECONDS = 0.25
+
+
+def start_dispatcher(hub: Hub) -> threading.Thread:
+    """Deliver webhooks in a daemon thread: passes back to back while there is work, else a short rest."""
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                sent = hub.dispatcher.run_pass()
+            except Exception:     # a store that did not answer: the claims expire, the next pass retries
+                log.exception("a webhook delivery pass failed")
+                sent = 0
+            if not sent and not _pause(stop, DELIVERY_IDLE_SECONDS):
+                return
+
+    thread = threading.Thread(target=loop, name="webhook-dispatcher", daemon=True)
     thread.stop = stop
     thread.start()
     return thread

@@ -107,7 +107,7 @@ def test_the_code_and_the_context_agree_with_hub_ttl():
 def test_the_order_rules_drop_what_hub_ttl_says_the_server_writes_in_orders():
     assert {T.stockItem, T.wholesaleLine, T.customerOrder, T.consolidated, T.soldBy, T.partOf,
             T.forCustomerOrder, T.contribution, T.ordered} <= orders.SERVER_TERMS
-    assert set(orders.KEPT_ON_PUT) == {T.consolidated, T.forCustomerOrder}
+    assert set(orders.KEPT_ON_PUT) == {T.consolidated, T.forCustomerOrder, T.statusChange, T.hasDelivery, T.deliveryMode}
     assert T.onHand not in orders.SERVER_TERMS      # the producer writes its stock
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from app import __version__
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA
+from app.api import openapi_events
 from app.api.conformance import REPORT_TYPES
 from app.api.negotiate import SERIALISERS
+from app.domain import statuses
 from app.domain.kinds import KINDS
 from app.rdf import ACCEPTED_TYPES
 from app.validation.report import PROFILES
@@ -67,7 +69,8 @@ def description(base_url: str) -> dict:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "paths": {**_service(), **_resources(), **_orders(base_url), **_persons(), **_tools()},
+        "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(),
+                  **openapi_events.paths(_op, _segment_param), **_persons(), **_tools()},
         "components": _components(base_url),
     }
 
@@ -256,6 +259,43 @@ def _orders(base_url: str) -> dict:
     }
 
 
+def _lifecycle() -> dict:
+    order = "/api/dfc/enterprises/{eid}/orders/{oid}"
+    oid = _segment_param("oid", "1", "The order's id")
+    did = _segment_param("did", "1", "The delivery's id")
+    read = [400, 401, 403, 404, 406, 503]
+    write = [400, 401, 403, 404, 406, 409, 412, 415, 422, 503]
+    delivery = {"@context": [DFC, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@type": "hub:Delivery",
+                "hub:desiredDeliveryDate": "2026-12-01", "hub:hasDeliveryLine": {
+                    "@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": "…/order_lines/1"}, "dfc-b:quantity": 2}}
+    return {
+        order + "/status": {"post": _op(
+            "Move a wholesale order in its lifecycle (409 with `allowed` when this agent may not, now)",
+            {200: _rdf("The order", ETAG)}, [400, 401, 403, 404, 406, 409, 412, 422, 503],
+            params=["eid", oid, "if_match"], body={"required": True, "content": {"application/json": {
+                "schema": _ref("schemas", "StatusChange")}}}, secured=True, tag="lifecycle")},
+        order + "/deliveries": {
+            "get": _op("The order's deliveries (both parties)", {200: _rdf("Deliveries")}, read,
+                       params=["eid", oid], secured=True, tag="lifecycle"),
+            "post": _op("Add a delivery (the consumer, in draft or placed)", {201: _rdf("Created", LOCATION)},
+                        write, params=["eid", oid], body=_rdf_body(delivery), secured=True, tag="lifecycle"),
+        },
+        order + "/deliveries/{did}": {
+            "get": _op("One delivery", {200: _rdf("The delivery", ETAG)}, read, params=["eid", oid, did],
+                       secured=True, tag="lifecycle"),
+            "put": _op("Change a delivery (the consumer; the supplier sets hub:confirmedDeliveryDate only)",
+                       {200: _rdf("The delivery", ETAG)}, write, params=["eid", oid, did, "if_match"],
+                       body=_rdf_body(delivery), secured=True, tag="lifecycle"),
+            "delete": _op("Remove an unshipped delivery", {204: {"description": "Removed"}}, write,
+                          params=["eid", oid, did, "if_match"], secured=True, tag="lifecycle"),
+        },
+        order + "/deliveries/{did}/ship": {"post": _op(
+            "Ship a delivery (the supplier): its quantities leave stock, the order becomes (partially) shipped",
+            {200: _rdf("The order", ETAG)}, [400, 401, 403, 404, 406, 409, 503], params=["eid", oid, did],
+            secured=True, tag="lifecycle")},
+    }
+
+
 def _persons() -> dict:
     person = "/api/dfc/enterprises/{eid}/persons/{pid}"
     pid = {"name": "pid", "in": "path", "required": True, "description": "The person's id",
@@ -374,6 +414,9 @@ def _components(base_url: str) -> dict:
                     "severity": {"type": "string", "enum": ["Violation", "Warning", "Info"]},
                     "focusNode": {"type": ["string", "null"]}, "path": {"type": ["string", "null"]},
                     "value": {}, "message": {"type": "string"}, "hint": {"type": ["string", "null"]}}}}}},
+            "StatusChange": {"type": "object", "required": ["status"], "properties": {
+                "status": {"type": "string", "enum": [statuses.name(x) for x in statuses.STATUSES]},
+                "reason": {"type": "string", "maxLength": 2000}}},
             "TokenRequest": {"type": "object", "required": ["agent"], "properties": {
                 "agent": {"type": "string", "description": "The agent's IRI", "example":
                           f"{base_url}/api/dfc/enterprises/jean-farm"},
@@ -389,5 +432,6 @@ def _components(base_url: str) -> dict:
                 "name": {"type": "string"}, "version": {"type": "string"},
                 "links": {"type": "object", "additionalProperties": {"type": "string"}}}},
             "SparqlResults": {"type": "object", "description": "SPARQL 1.1 Query Results JSON, or JSON-LD"},
+            **openapi_events.schemas(),
         },
     }

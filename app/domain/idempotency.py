@@ -48,7 +48,9 @@ def replay(store: Store, k: Key) -> Answer | None:
         raise KeyReused("this Idempotency-Key was used for another request; use a new key per request")
     location = first(triples, node, hub("location"))
     body = first(triples, node, hub("body")).value.encode()
-    return Answer(int(first(triples, node, hub("status")).value),
+    # Records written before hub:status named an order's lifecycle status say hub:status.
+    status = first(triples, node, hub("responseStatus")) or first(triples, node, hub("status"))
+    return Answer(int(status.value),
                   location.value if location is not None else None,
                   [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
 
@@ -58,7 +60,7 @@ def record(k: Key, answer: Answer) -> dict[NamedNode, list[Triple]]:
     node = k.graph
     body = ox.serialize(answer.triples, format=ox.RdfFormat.N_TRIPLES).decode()
     triples = [Triple(node, RDF_TYPE, hub("IdempotentResponse")),
-               Triple(node, hub("status"), as_term(answer.status)),
+               Triple(node, hub("responseStatus"), as_term(answer.status)),
                Triple(node, hub("requestDigest"), Literal(k.digest)),
                Triple(node, hub("body"), Literal(body))]
     if answer.location:

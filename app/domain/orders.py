@@ -16,7 +16,7 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import vocabulary
 from app.domain import documents as docs
-from app.domain import erasure
+from app.domain import erasure, statuses
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, TRUE, T
@@ -99,13 +99,30 @@ def usage(triples, order) -> Usage:
         return {}
     bucket = RESERVES.get(status(triples, order))
     out: dict[NamedNode, tuple[Decimal, Decimal]] = {}
-    if bucket is None:
-        return out
+    lifecycle_status = first(triples, order, T.status)
+    if bucket is None or (bucket == "committed" and lifecycle_status is not None
+                          and not statuses.commits(lifecycle_status)):
+        return out      # a final order (shipped, cancelled, the remainder cancelled) commits nothing
+    gone = shipped(triples, order) if bucket == "committed" else {}
     for line in lines(triples, order):
-        if line.stock_item is not None and line.quantity:
+        quantity = line.quantity - gone.get(line.iri, Decimal(0))
+        if line.stock_item is not None and quantity:
             held, committed = out.get(line.stock_item, (Decimal(0), Decimal(0)))
-            out[line.stock_item] = (held + line.quantity, committed) if bucket == "held" \
-                else (held, committed + line.quantity)
+            out[line.stock_item] = (held + quantity, committed) if bucket == "held" \
+                else (held, committed + quantity)
+    return out
+
+
+def shipped(triples, order) -> dict[NamedNode, Decimal]:
+    """What the order's shipped deliveries carried of each line (it left stock when they shipped)."""
+    index = Indexed(triples)
+    out: dict[NamedNode, Decimal] = {}
+    for delivery in index.objects(order, T.hasDelivery):
+        if index.first(delivery, T.shippedAt) is None:
+            continue
+        for node in index.objects(delivery, T.hasDeliveryLine):
+            line = index.first(node, T.ofOrderLine)
+            out[line] = out.get(line, Decimal(0)) + (number(index.first(node, T.quantity)) or Decimal(0))
     return out
 
 

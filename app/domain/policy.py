@@ -99,9 +99,19 @@ RULES: tuple[Rule, ...] = (
     *_catalog("sale_session"),
     Rule("sale_session", "close", OWNER, ("WriteOrders",), ("POST orders.close_session",),
          _WRITE_NEEDS, _WRITE_REFUSED),
-    *_order_rules("order", {"list": ("GET orders.list_orders",), "read": ("GET orders.get_order",),
+    *_order_rules("order", {"list": ("GET orders.list_orders",),
+                            "read": ("GET orders.get_order", "GET lifecycle.list_deliveries",
+                                     "GET lifecycle.get_delivery"),
                             "create": ("POST orders.place_order",), "replace": ("PUT orders.put_order",),
                             "delete": ("DELETE orders.delete_order",)}),
+    # The lifecycle table (app/domain/lifecycle.py) then says which party may make which move.
+    Rule("order", "transition", PARTY, ("WriteOrders",), ("POST lifecycle.post_status",), _PRIVATE, _NOT_PARTY,
+         "the consumer places and cancels, the supplier moves every other step"),
+    Rule("order", "deliveries", PARTY, ("WriteOrders",),
+         ("POST lifecycle.create_delivery", "PUT lifecycle.put_delivery", "DELETE lifecycle.delete_delivery"),
+         _PRIVATE, _NOT_PARTY, "the consumer plans deliveries; the supplier confirms their dates"),
+    Rule("order", "ship", OWNER, ("WriteOrders",), ("POST lifecycle.ship_delivery",), _WRITE_NEEDS, _WRITE_REFUSED,
+         "the supplier ships"),
     *_order_rules("order_line", {"list": ("GET orders.list_lines",), "read": ("GET orders.get_line",),
                                  "replace": ("PUT orders.put_line",), "delete": ("DELETE orders.delete_line",)}),
     Rule("hub_settings", "read", OWNER, ("ReadEnterprise", "WriteEnterprise"), ("GET hub_settings.get_settings",),
@@ -113,6 +123,17 @@ RULES: tuple[Rule, ...] = (
          _READ_NEEDS, _READ_REFUSED),
     Rule("wholesale_orders", "list", OWNER, _ORDER_READ, ("GET orders.wholesale_orders",),
          _READ_NEEDS, _READ_REFUSED),
+    # An enterprise's events and webhooks tell what happens to its orders: read like its orders;
+    # a subscription is the enterprise's own setting, written like its other settings.
+    Rule("event", "list", OWNER, _ORDER_READ, ("GET events.list_events",), _READ_NEEDS, _READ_REFUSED),
+    Rule("webhook", "list", OWNER, _ORDER_READ, ("GET events.list_webhooks",), _READ_NEEDS, _READ_REFUSED),
+    Rule("webhook", "read", OWNER, _ORDER_READ, ("GET events.get_webhook",), _READ_NEEDS, _READ_REFUSED),
+    Rule("webhook", "create", OWNER, ("WriteEnterprise",), ("POST events.create_webhook",),
+         _WRITE_NEEDS, _WRITE_REFUSED, "the answer shows the signing secret, once"),
+    Rule("webhook", "delete", OWNER, ("WriteEnterprise",), ("DELETE events.delete_webhook",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
+    Rule("webhook", "replay", OWNER, ("WriteEnterprise",), ("POST events.replay_webhook",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
     # A hub's customers are its own business, as its orders are: the hub reads and exports them
     # with a token that may read its orders, and erases them with one that may write them.
     Rule("person", "read", OWNER, _ORDER_READ, ("GET persons.get_person",), _READ_NEEDS, _READ_REFUSED,

@@ -99,6 +99,9 @@ class EmbeddedStore(Store):
         # Pattern lookups are native calls here: cheaper than building and parsing a query.
         return [t for name in names for t in self.graph(name)]
 
+    def documents(self, names) -> dict:
+        return {name: self.graph(name) for name in dict.fromkeys(names)}
+
     def has_graph(self, name: NamedNode) -> bool:
         return next(iter(self._store.quads_for_pattern(None, None, None, name)), None) is not None
 

@@ -14,6 +14,7 @@ or linked to a new blank node) is replaced whole (`app/store/base.py: replace_gr
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from pyoxigraph import NamedNode, Quad, Triple
@@ -30,6 +31,7 @@ class Transaction:
         self.writes: dict[NamedNode, list[Triple]] = {}    # graph → its triples to be
         self.drops: dict[NamedNode, None] = {}             # graphs to remove
         self.extra: list[str] = []                         # bound updates to run after the writes
+        self.prefixes: dict[str, str] = {}                 # their PREFIX declarations, gathered
         self.generations: tuple | None = None              # the store's generation before/after commit
 
     # --- reading ---------------------------------------------------------------------------
@@ -43,6 +45,13 @@ class Transaction:
         if name not in self.read:
             self.read[name] = self._store.graph(name)
         return list(self.read[name])
+
+    def graphs(self, names) -> dict[NamedNode, list[Triple]]:
+        """Several documents as `graph` sees them, those not yet read fetched in one request."""
+        missing = [n for n in names if n not in self.writes and n not in self.drops and n not in self.read]
+        if missing:
+            self.read.update(self._store.documents(missing))
+        return {name: self.graph(name) for name in names}
 
     def has_graph(self, name: NamedNode) -> bool:
         """Tell whether a document holds any triple (read through `graph`, so it is remembered)."""
@@ -83,7 +92,10 @@ class Transaction:
         This is where a change's companions ride along (a bulk status move; the events that
         report the change): all of them are written, or none.
         """
-        text = bind(update, bindings).strip()
+        prologue, text = _split_prologue(bind(update, bindings).strip())
+        for prefix, iri in prologue.items():
+            if self.prefixes.setdefault(prefix, iri) != iri:
+                raise ValueError(f"PREFIX {prefix} names {iri} here and {self.prefixes[prefix]} in an earlier update")
         if text:
             self.extra.append(text)
 
@@ -109,4 +121,23 @@ class Transaction:
         current = {g: self.read[g] for g in self.writes if g in self.read}
         # `put` and `drop` keep writes and drops apart: no document is in both.
         ops = [replace_graphs_update(self.writes, list(self.drops), current), *self.extra]
-        return " ;\n".join(op for op in ops if op)
+        body = " ;\n".join(op for op in ops if op)
+        # Oxigraph reads a prologue only at the start of a request, not after `;` as SPARQL 1.1
+        # allows: the appended updates' declarations go first, once.
+        prologue = "".join(f"PREFIX {p} <{iri}>\n" for p, iri in self.prefixes.items())
+        return prologue + body if body else ""
+
+
+_PROLOGUE = re.compile(r"\s*(?:#[^\n]*|PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>)", re.I)
+
+
+def _split_prologue(text: str) -> tuple[dict[str, str], str]:
+    """An update's leading PREFIX declarations (name → IRI), and the rest of its text."""
+    prefixes, at = {}, 0
+    while m := _PROLOGUE.match(text, at):
+        if m.group(2) is not None:
+            prefixes[(m.group(1) or "") + ":"] = m.group(2)
+        if m.end() == at:
+            break
+        at = m.end()
+    return prefixes, text[at:].strip()
