@@ -1,5 +1,6 @@
 """Nothing that leaves the hub names a customer (API.md "Personal data"): wholesale orders as the
-producer reads them, analysts' SPARQL over every graph they may see, the session summary.
+producer reads them, analysts' SPARQL over every graph they may see, the session summary,
+webhook deliveries and event logs.
 
 Two customers buy at hub A in full detail (name, email, phone, address; one of them named by
 another platform's `mailto:` IRI; notes naming them on an order and on lines); every output is
@@ -106,3 +107,31 @@ def test_the_scan_finds_a_value_however_the_output_spells_it():
     assert "zephyrine.qv%40example.org" in spellings(ZEPHYRINE.email)
     with pytest.raises(AssertionError, match="Quarteron"):
         assert_no_personal_data("Ms Quarteron-Vasseur", ZEPHYRINE)
+
+
+def test_webhooks_and_event_logs_name_no_customer():
+    """Every event of the session (the close, the wholesale order placed at the farm, its status)
+    as delivered to real receivers of the farm and the hub, and as their event logs show it."""
+    from app.domain import events
+    from support.webhook_receiver import receiving
+
+    client = make_app(clock=ManualClock(MONDAY), webhook_allow_private=True).test_client()
+    hub_a = token_for(client, HUB_A)
+    with receiving() as receiver:
+        for eid in ("jean-farm", "hub-a"):
+            r = client.post(f"/api/dfc/enterprises/{eid}/webhooks", headers={"Authorization": f"Bearer {ADMIN}"},
+                            json={"url": receiver.url, "events": list(events.TYPES)})
+            assert r.status_code == 201, r.get_data(as_text=True)
+        gift = {"dfc-b:description": f"for {ZEPHYRINE.first_name}"}
+        assert checkout_by(client, hub_a, ZEPHYRINE, (CARROTS_AT_A, 2, gift), note=ZEPHYRINE.phone).status_code == 201
+        assert checkout_by(client, hub_a, BARNABE, (CARROTS_AT_A, 1), buyer=f"mailto:{BARNABE.email}").status_code == 201
+        assert client.post(f"{SESSION}/close", headers=hub_a).status_code == 200
+        client.application.extensions["dfc_hub"].dispatcher.drain()
+        got = receiver.wait_for(3)
+        assert {d.json()["type"] for d in got} >= {"procurement.order_received", "dfc.sale_session_closed"}
+        for delivery in got:
+            assert_no_personal_data(repr(delivery.headers).encode() + delivery.body, CUSTOMERS, "a webhook")
+    for eid in ("jean-farm", "hub-a"):
+        log = _get(client, f"/api/dfc/enterprises/{eid}/events", {"Authorization": f"Bearer {ADMIN}"}, "application/json")
+        assert b"evt_" in log
+        assert_no_personal_data(log, CUSTOMERS, f"{eid}'s event log")
