@@ -31,3 +31,9 @@ def test_consolidation_bench_moves_held_to_committed():
     out = bench("consolidation.py", "--sizes", "1000", "--repeat", "1")
     row = next(line for line in out.splitlines() if line.split()[:1] == ["1000"])
     assert row.split()[-1] == "yes", out
+
+
+def test_erasure_bench_erases_every_customer_completely():
+    out = bench("erasure.py", "--sizes", "20", "--repeat", "3")
+    row = next(line for line in out.splitlines() if line.split()[:1] == ["20"])
+    assert row.split()[-1] == "yes", out
