@@ -9,6 +9,7 @@ from app.delivery import Dispatcher
 from app.domain.agents import Authenticator
 from app.domain.catalog import Catalog
 from app.domain.clock import clock_from
+from app.domain.contracts import Contracts
 from app.domain.persons import Persons
 from app.domain.pseudonyms import Pseudonyms
 from app.domain.reservations import OrderBook
@@ -30,6 +31,7 @@ class Hub:
     pseudonyms: Pseudonyms
     webhooks: Webhooks
     dispatcher: Dispatcher
+    contracts: Contracts
     persons: Persons
 
     @classmethod
@@ -43,13 +45,14 @@ class Hub:
                                     settings.sparql_store, settings.lock_ttl_seconds)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
-        book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
+        clock = clock or clock_from(settings.clock_start)
+        book = OrderBook(store, settings.public_base_url, clock)
         dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,
                                 settings.webhook_timeout_seconds, settings.webhook_allow_private)
         return cls(settings, store, Validator(), auth, book, Catalog(store, settings.public_base_url),
                    Analytics(store, settings), Pseudonyms(store),
                    Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher,
-                   Persons(store, settings.public_base_url, book.clock))
+                   Contracts(store, settings.public_base_url), Persons(store, settings.public_base_url, clock))
 
     def check_store(self) -> None:
         """Raise unless the store answers a query (the health check)."""

@@ -58,6 +58,17 @@ SETTINGS = {"@context": [CTX, f"{BASE}/api/contexts/hub.jsonld"], "@id": f"{HUB_
 JEAN_PATH = "/api/dfc/enterprises/jean-farm"
 # A public address, so no setting is needed; nothing here delivers, so nothing is sent to it.
 WEBHOOK = {"url": "https://93.184.215.14/hooks/dfc", "events": ["procurement.order_received"]}
+
+CONTRACT = JEAN_PATH + "/contracts/c1"
+
+
+def _contract(id_=BASE + CONTRACT) -> dict:
+    return {"@context": [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@id": id_, "@type": "hub:Contract",
+            "hub:consumer": {"@id": HUB_A}, "dfc-b:startDate": "2026-01-01", "dfc-b:endDate": "2026-12-31",
+            "hub:contractPrice": {"hub:item": {"@id": f"{JEAN}/catalog_items/carrots"},
+                                  "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": "2.50",
+                                                     "dfc-b:hasUnit": {"@id": "dfc-m:Euro"}}}}
+
 # A customer of hub A's, placed in the setup with a Draft checkout (it reserves nothing).
 PERSON_PATH = "/api/dfc/enterprises/hub-a/persons/ali"
 
@@ -93,6 +104,11 @@ REQUESTS = {
     ("order_line", "replace"): (JEAN, "PUT", LINE, _doc(**{"@id": BASE + LINE, "@type": "dfc-b:OrderLine",
                                                            "dfc-b:quantity": 3, "dfc-b:concerns": CARROTS})),
     ("order_line", "delete"): (JEAN, "DELETE", LINE, None),
+    ("contract", "list"): (JEAN, "GET", JEAN_PATH + "/contracts", None),
+    ("contract", "read"): (JEAN, "GET", CONTRACT, None),
+    ("contract", "create"): (JEAN, "POST", JEAN_PATH + "/contracts", _contract("#")),
+    ("contract", "replace"): (JEAN, "PUT", CONTRACT, _contract()),
+    ("contract", "delete"): (JEAN, "DELETE", CONTRACT, None),
     ("hub_settings", "read"): (HUB_A, "GET", "/api/dfc/enterprises/hub-a/settings", None),
     ("hub_settings", "replace"): (HUB_A, "PUT", "/api/dfc/enterprises/hub-a/settings", SETTINGS),
     ("session_summary", "read"): (HUB_A, "GET", SESSION + "/summary", None),
@@ -131,14 +147,16 @@ def _cases():
 
 def _setup(app):
     """The demo data, one order hub A placed at Jean's farm: o1, with line l1 (1 kg of carrots),
-    one webhook subscription of the farm (its id in `client.wid`), and hub A's customer Ali, with a
-    Draft checkout."""
+    one webhook subscription of the farm (its id in `client.wid`), the farm's contract with hub A (c1),
+    and hub A's customer Ali, with a Draft checkout."""
     client = app.test_client()
     r = client.put(ORDER, headers=admin(), data=json.dumps(_order()), content_type=JSONLD)
     assert r.status_code == 201, r.get_data(as_text=True)
     r = client.post(JEAN_PATH + "/webhooks", headers=admin(), json=WEBHOOK)
     assert r.status_code == 201, r.get_data(as_text=True)
     client.wid = r.get_json()["id"]
+    r = client.put(CONTRACT, headers=admin(), data=json.dumps(_contract()), content_type=JSONLD)
+    assert r.status_code == 201, r.get_data(as_text=True)
     draft = _doc(**{"@graph": [
         {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": BASE + PERSON_PATH, "dfc-b:hasOrderStatus": "dfc-v:Draft",
          "dfc-b:belongsTo": BASE + SESSION, "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,

@@ -44,8 +44,8 @@ ERROR_MEANING = {
     403: "The token's agent may not do this",
     404: "No such resource",
     406: "None of the representations the Accept header allows",
-    410: "The person was erased: a tombstone without personal data stays at the IRI",
     409: "Not enough stock (with `shortages`), or a state that forbids the change",
+    410: "The person was erased: a tombstone without personal data stays at the IRI",
     412: "If-Match names another version than the current one",
     413: "The body is larger than DFC_HUB_MAX_BODY_BYTES",
     415: "A Content-Type the server does not read",
@@ -69,8 +69,9 @@ def description(base_url: str) -> dict:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(),
-                  **openapi_events.paths(_op, _segment_param), **_persons(), **_tools()},
+        "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(), **_contracts(base_url),
+                  **_persons(),
+                  **openapi_events.paths(_op, _segment_param), **_tools()},
         "components": _components(base_url),
     }
 
@@ -293,6 +294,37 @@ def _lifecycle() -> dict:
             "Ship a delivery (the supplier): its quantities leave stock, the order becomes (partially) shipped",
             {200: _rdf("The order", ETAG)}, [400, 401, 403, 404, 406, 409, 503], params=["eid", oid, did],
             secured=True, tag="lifecycle")},
+    }
+
+
+def _contracts(base_url: str) -> dict:
+    contracts = "/api/dfc/enterprises/{eid}/contracts"
+    cid = _segment_param("cid", "hub-a-2026", "The contract's id")
+    read = [400, 401, 403, 404, 406, 503]
+    saved = {200: _rdf("The contract as stored", ETAG), 201: _rdf("Created", LOCATION)}
+    ent = f"{base_url}/api/dfc/enterprises"
+    example = {"@context": [DFC, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@type": "hub:Contract",
+               "hub:consumer": f"{ent}/hub-a", "dfc-b:startDate": "2026-01-01", "dfc-b:endDate": "2026-12-31",
+               "hub:contractPrice": {"hub:item": f"{ent}/jean-farm/catalog_items/carrots", "dfc-b:hasPrice": {
+                   "@type": "dfc-b:Price", "dfc-b:value": "2.50", "dfc-b:hasUnit": "dfc-m:Euro"}}}
+    return {
+        contracts: {
+            "get": _op("The supplier's contracts the caller may read (all for the supplier, its own for a consumer)",
+                       {200: _rdf("Contracts", PAGED)}, read, params=["eid", "page", "per_page"], secured=True,
+                       tag="contracts"),
+            "post": _op("Make a contract with one consumer: a price per catalogue item, between two days",
+                        {201: _rdf("Created", LOCATION)}, WRITE_ERRORS, params=["eid"], body=_rdf_body(example),
+                        secured=True, tag="contracts"),
+        },
+        contracts + "/{cid}": {
+            "get": _op("A contract (its supplier and consumer only)", {200: _rdf("The contract", ETAG)}, read,
+                       params=["eid", cid], secured=True, tag="contracts"),
+            "put": _op("Create or replace a contract", saved, WRITE_ERRORS, params=["eid", cid, "if_match"],
+                       body=_rdf_body(example), secured=True, tag="contracts"),
+            "delete": _op("Delete a contract; prices already frozen on order lines stay",
+                          {204: {"description": "Deleted"}}, [400, 401, 403, 404, 412, 503],
+                          params=["eid", cid, "if_match"], secured=True, tag="contracts"),
+        },
     }
 
 

@@ -51,6 +51,10 @@ _PRIVATE = "orders are private: send a bearer token"
 _NOT_PARTY = "{agent} is neither the seller nor the buyer of {order}"
 _NOT_BUYER = "{agent} may only write the orders it placed itself (dfc-b:orderedBy <{agent}>)"
 _ORDER_READ = ("ReadOrders", "WriteOrders")
+_CONTRACTS_PRIVATE = "contracts are private: send a bearer token"
+_NOT_CONTRACT_PARTY = "{agent} is neither the supplier nor the consumer of {order}"
+# A contract is a price list for one consumer: the products scopes read and write it.
+_PRICES_READ = ("ReadProducts", "WriteProducts")
 
 
 def _catalog(resource: str) -> list[Rule]:
@@ -114,6 +118,16 @@ RULES: tuple[Rule, ...] = (
          "the supplier ships"),
     *_order_rules("order_line", {"list": ("GET orders.list_lines",), "read": ("GET orders.get_line",),
                                  "replace": ("PUT orders.put_line",), "delete": ("DELETE orders.delete_line",)}),
+    Rule("contract", "list", TOKEN, _PRICES_READ, ("GET contracts.list_contracts",), _CONTRACTS_PRIVATE,
+         note="the supplier sees all, any other agent the contracts that name it as consumer"),
+    Rule("contract", "read", PARTY, _PRICES_READ, ("GET contracts.get_contract",), _CONTRACTS_PRIVATE,
+         _NOT_CONTRACT_PARTY, "the buyer is the consumer the contract names"),
+    Rule("contract", "create", OWNER, ("WriteProducts",), ("POST contracts.create_contract",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
+    Rule("contract", "replace", OWNER, ("WriteProducts",), ("PUT contracts.put_contract",),
+         _WRITE_NEEDS, _WRITE_REFUSED, "creates it too"),
+    Rule("contract", "delete", OWNER, ("WriteProducts",), ("DELETE contracts.delete_contract",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
     Rule("hub_settings", "read", OWNER, ("ReadEnterprise", "WriteEnterprise"), ("GET hub_settings.get_settings",),
          _READ_NEEDS, _READ_REFUSED),
     Rule("hub_settings", "replace", OWNER, ("WriteEnterprise",), ("PUT hub_settings.put_settings",),

@@ -21,7 +21,7 @@ from app import queries
 from app.domain import documents as docs
 from app.domain import erasure
 from app.domain import (checkouts, consolidation, deliveries, hub_settings, idempotency, lifecycle, order_events,
-                        orders, policy, sessions, stock, summary, wholesale)
+                        orders, policy, prices, sessions, stock, summary, wholesale)
 from app.domain.statuses import DRAFT, OPEN, PARTIALLY_SHIPPED, PLACED, SHIPPED
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
@@ -126,6 +126,8 @@ class OrderBook:
                            "or back; place a new order")
         if new is not None:
             new = self._lifecycle(current, new, iri, ns, agent, customer)
+            if not customer:
+                new = prices.on_save(tx, ns, iri, current, new, self.clock.now())
         elif current is not None and not orders.is_customer(current, iri):
             _deletable(current, iri)
         graphs = self._plan(tx, ns, iri, current, new, sources,
@@ -338,6 +340,8 @@ class OrderBook:
             policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
             new, moved = edit(current, held)
             new = deliveries.refresh(new, iri)
+            if orders.status(new, iri) == T.Complete and prices.unpriced(new, iri):
+                new = prices.frozen(tx, ns, iri, new, self.clock.now())     # placed: the best price, frozen
             usage = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
             graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
             for name, triples in graphs.items():
@@ -374,6 +378,9 @@ class OrderBook:
             for order, current in tx.graphs(completed).items():
                 new = lifecycle.move(current, order, PLACED, agent or hub, now, "the sale session closed",
                                      lifecycle.status_of(current, order))
+                seller = docs.enterprise_of(order.value, self.base_url)
+                if seller is not None:      # each line's best price, frozen as it is placed
+                    new = prices.frozen(tx, docs.Namespace(self.base_url, seller), order, new, now)
                 usage = orders.usage_plus(usage, orders.usage_minus(orders.usage(new, order),
                                                                    orders.usage(current, order)))
                 tx.put(order, new)

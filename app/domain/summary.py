@@ -13,9 +13,10 @@ from app.rdf.terms import decimal_literal
 from app.rdf.triples import number, tidy
 from app.store import Store
 
-COLUMNS = ("ordered", "held", "completed", "cancelled", "kilograms", "value")
+COLUMNS = ("ordered", "held", "completed", "cancelled", "kilograms", "value", "catalogue_value", "confirmed_value")
 TERMS = {"ordered": "orderedQuantity", "held": "heldQuantity", "completed": "completedQuantity",
-         "cancelled": "cancelledQuantity", "kilograms": "totalWeight", "value": "value"}
+         "cancelled": "cancelledQuantity", "kilograms": "totalWeight", "value": "value",
+         "catalogue_value": "catalogueValue", "confirmed_value": "confirmedValue"}
 
 
 def rows(store: Store, session: NamedNode, hub_iri: NamedNode) -> list[dict]:
