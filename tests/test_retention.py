@@ -150,3 +150,15 @@ def test_the_cli_erases_customers_due_for_cron(tmp_path):
         assert status(again.test_client(), token_for(again.test_client(), HUB_A), person) == 410
     finally:
         again.extensions["dfc_hub"].close()
+
+
+def test_the_cli_says_why_it_cannot_open_a_store_serve_holds(tmp_path):
+    from app.store import open_store
+
+    store = open_store(f"oxigraph:{tmp_path / 'store'}")        # as a running `serve` would
+    try:
+        env = {**os.environ, "DFC_HUB_STORE": f"oxigraph:{tmp_path / 'store'}", "DFC_HUB_PERSON_RETENTION_DAYS": "1"}
+        r = subprocess.run([DFC_HUB, "erase-due-persons"], env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and "serve" in r.stderr and "Traceback" not in r.stderr
+    finally:
+        store.close()
