@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/consolidation.py
 	$(BIN)/python bench/order_lines.py
 	$(BIN)/python bench/close.py
+	$(BIN)/python bench/partners.py
 	$(BIN)/python bench/erasure.py
 
 clean:

@@ -191,6 +191,28 @@ def erase_due_persons():
     click.echo(f"{len(erased)} person(s) erased")
 
 
+@main.command("forward-orders")
+def forward_orders():
+    """Send partner platforms the forwarded orders they have not acknowledged yet (for cron)."""
+    from app.errors import HubError
+    from app.hub import Hub
+    from app.scheduler import forward_pending
+
+    try:
+        hub = Hub.open(Settings.load())
+    except HubError as e:
+        click.echo(f"error: {e.detail} (is `dfc-hub serve` running on this store? it sends them "
+                   "itself)", err=True)
+        sys.exit(2)
+    try:
+        done, left = forward_pending(hub)
+    finally:
+        hub.close()
+    click.echo(f"{done} forwarded order(s) acknowledged, {left} still pending")
+    if left:
+        sys.exit(1)
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--profile", type=click.Choice(["auto", "catalog", "order", "sale_session"]), default="auto",

@@ -1,5 +1,6 @@
 """The background work inside `dfc-hub serve`: the session closer (which also erases the persons
-whose retention period has run out, DFC_HUB_PERSON_RETENTION_DAYS) and the webhook dispatcher."""
+whose retention period has run out, DFC_HUB_PERSON_RETENTION_DAYS, and sends partner platforms what
+they have not acknowledged yet, app/domain/forwarding.py) and the webhook dispatcher."""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,6 +23,11 @@ def erase_due(hub: Hub) -> list:
     return hub.persons.erase_due(hub.settings.person_retention_days)
 
 
+def forward_pending(hub: Hub) -> tuple[int, int]:
+    """One pass over the forwarded orders' retry queue: (acknowledged, still pending)."""
+    return hub.orders.forwarder.retry_pending()
+
+
 def start_closer(hub: Hub) -> threading.Thread | None:
     """Run `close_due`, then `erase_due`, every DFC_HUB_CLOSE_EVERY_SECONDS in a daemon thread (None when 0)."""
     every = hub.settings.close_every_seconds
@@ -41,6 +47,10 @@ def start_closer(hub: Hub) -> threading.Thread | None:
                     log.info("erased person %s (retention period over)", person.value)
             except Exception:
                 log.exception("erasing persons due failed")
+            try:
+                forward_pending(hub)
+            except Exception:
+                log.exception("sending forwarded orders to partners failed")
 
     thread = threading.Thread(target=loop, name="session-closer", daemon=True)
     thread.stop = stop

@@ -22,12 +22,12 @@ from app.domain import documents as docs
 from app.domain import erasure
 from app.domain import (checkouts, consolidation, deliveries, hub_settings, idempotency, lifecycle, order_events,
                         orders, policy, prices, sessions, stock, summary, wholesale)
-from app.domain.statuses import DRAFT, OPEN, PARTIALLY_SHIPPED, PLACED, SHIPPED
+from app.domain.statuses import CONFIRMED, DRAFT, OPEN, PARTIALLY_SHIPPED, PLACED, SHIPPED
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
-from app.errors import Conflict, NotFound, ShapeViolation, violation
+from app.errors import Conflict, InvalidValue, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import datetime_literal
 from app.store import Store
@@ -40,6 +40,8 @@ class OrderBook:
         # Offer → Source, remembered while nothing but this book wrote (see _sources).
         self._links: dict = {}
         self._links_generation: int | None = None
+        # Sends what checkouts change of orders forwarded to partner platforms (set by app/hub.py).
+        self.forwarder = None
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -82,6 +84,10 @@ class OrderBook:
         """A session's summary rows for its hub (app/domain/summary.py)."""
         return summary.rows(self.store, session, NamedNode(ns.iri))
 
+    def forwarded(self, session: NamedNode, ns: docs.Namespace) -> list[dict]:
+        """The session's orders forwarded to partner platforms, with their sync state."""
+        return self.forwarder.states(session, NamedNode(ns.iri)) if self.forwarder is not None else []
+
     # --- writing an order ------------------------------------------------------------------
 
     def save(self, ns: docs.Namespace, incoming: orders.Incoming | None, agent: Agent | None, *,
@@ -100,7 +106,25 @@ class OrderBook:
         with self.store.transaction() as tx:
             answer = self._save(tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources)
         self._wrote(tx)
+        if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
+            self.forwarder.settle(self, tx, ns, key)
         return answer
+
+    def restore(self, ns, iri: NamedNode, before: list[Triple] | None, key: idempotency.Key | None) -> None:
+        """Undo a customer order's committed change (a partner refused it): as `before`, key forgotten."""
+        new = None if not before else list(dict.fromkeys(
+            t for t in before if t.predicate not in (T.wholesaleLine, T.contribution)))
+        sources = self._resolve(ns, new, iri, {}, True) if new is not None else {}
+        with self.store.transaction() as tx:
+            current = tx.graph(iri)
+            if current:
+                for name, triples in self._plan(tx, ns, iri, current, new, sources, True).items():
+                    tx.put(name, triples)
+                if new is None:
+                    tx.drop(iri)
+            if key is not None:
+                tx.drop(key.graph)
+        self._wrote(tx)
 
     def _save(self, tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources) -> Answer:
         """Plan an order's change inside its unit of work: check, plan, and hand `tx` the documents."""
@@ -270,12 +294,22 @@ class OrderBook:
     # --- the supplier lifecycle: statuses, deliveries, shipments -------------------------
 
     def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
-                   reason: str | None = None, expected: docs.Expected = docs.Expected()) -> Answer:
-        """Move a wholesale order to `target` (POST …/status), with the stock that follows; 409 if not allowed."""
+                   reason: str | None = None, expected: docs.Expected = docs.Expected(),
+                   confirmed: dict | None = None) -> Answer:
+        """Move a wholesale order to `target` (POST …/status), with the stock that follows; 409 if not allowed.
+
+        `confirmed` (line IRI → price) goes with a move to `confirmed`: the supplier's prices.
+        """
+        if confirmed and target != CONFIRMED:
+            raise InvalidValue("confirmedPrices go with the status confirmed only", pointer="/confirmedPrices")
+
         def edit(current, held):
             before = lifecycle.status_of(current, iri)
             lifecycle.check(before, target, held, lifecycle.came_from(current, iri))
-            return lifecycle.move(current, iri, target, NamedNode(agent.iri), self.clock.now(), reason, before), {}
+            new = lifecycle.move(current, iri, target, NamedNode(agent.iri), self.clock.now(), reason, before)
+            if confirmed:
+                new = prices.confirm(new, iri, {NamedNode(line): price for line, price in confirmed.items()})
+            return new, {}
         return self._change(ns, iri, agent, "transition", edit, expected)
 
     def write_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
@@ -388,7 +422,10 @@ class OrderBook:
                 tx.put(name, triples)
             tx.append(queries.load("close_session"), {"session": session, "now": _instant(now)})
             order_events.session_closed(tx, session, hub, completed, self.base_url, now)
+            tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close
         self._wrote(tx)
+        if self.forwarder is not None:
+            self.forwarder.push_session(session, hub)
         return True, completed
 
     def close_due(self, grace: dt.timedelta, now: dt.datetime | None = None) -> list[NamedNode]:
