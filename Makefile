@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/order_lines.py
 	$(BIN)/python bench/close.py
 	$(BIN)/python bench/partners.py
+	$(BIN)/python bench/erasure.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules

@@ -31,6 +31,7 @@ class FaultyProxy:
         self.target: str | None = None
         self.mode, self.delay = "pass", 0.0
         self.seen: list[tuple[str, str]] = []       # (method, path) of every request that reached the proxy
+        self.sent: list[bytes] = []                 # each request's headers and body, as they went out
         self._in_flight = 0
         self._cond = threading.Condition()
         self._server = self._thread = None
@@ -64,6 +65,7 @@ class FaultyProxy:
     def _app(self, environ, start_response):
         request = Request(environ)
         self.seen.append((request.method, request.path))
+        self.sent.append(repr(dict(request.headers)).encode() + b"\n" + request.get_data())
         if self.mode == "500":
             return Response("proxy says no", status=500)(environ, start_response)
         with self._cond:
