@@ -190,3 +190,22 @@ def test_analysts_do_not_see_contracts(client, tokens):
     everything = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"},
                             headers={**analyst, "Accept": "application/sparql-results+json"})
     assert everything.get_json()["boolean"] is True      # the dataset is there; contracts are not
+
+
+def test_an_order_may_name_only_a_contract_between_its_two_parties(client, tokens):
+    mine = _post(client, tokens["jean"], contract()).headers["Location"]
+
+    def place(buyer: str, named: str):
+        body = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:orderedBy": buyer, "hub:underContract": {"@id": named},
+                "dfc-b:hasOrderStatus": "dfc-v:Held",
+                "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:concerns": f"{JEAN}/offers/carrots",
+                                  "dfc-b:quantity": 1}}
+        who = tokens["a"] if buyer == HUB_A else tokens["b"]
+        return client.post("/api/dfc/enterprises/jean-farm/orders", headers=who, data=json.dumps(body),
+                           content_type=JSONLD)
+
+    assert place(HUB_A, mine).status_code == 201
+    for buyer, named in ((HUB_B, mine), (HUB_A, f"{JEAN}/offers/carrots"), (HUB_A, f"{HUB_B}/contracts/x")):
+        r = place(buyer, named)
+        assert r.status_code == 422 and "is not a contract of jean-farm's" in r.get_data(as_text=True), r.get_json()
+    assert _get(client, CONTRACTS, tokens["jean"]).headers["X-Total-Count"] == "1"

@@ -31,7 +31,8 @@ from app.namespaces import RDF_TYPE, T, hub
 from app.queries import as_term
 from app.rdf.triples import Indexed, number, without
 
-catalogPrice, priceSource, confirmedPrice = hub("catalogPrice"), hub("priceSource"), hub("confirmedPrice")
+catalogPrice, priceSource, confirmedPrice, underContract = (
+    hub(n) for n in ("catalogPrice", "priceSource", "confirmedPrice", "underContract"))
 # Terms the server writes on a line that a client's PUT of the order keeps (hub:keptOnPut on a
 # term whose domain is dfc-b:OrderLine in ontology/hub.ttl): the frozen and confirmed prices.
 KEPT_ON_LINES = frozenset(t for t in vocabulary.OURS.kept_on_put()
@@ -195,9 +196,26 @@ def on_save(reader, supplier: docs.Namespace, order: NamedNode, current: list[Tr
             new: list[Triple], now: dt.datetime) -> list[Triple]:
     """A wholesale order as written: line prices kept through a PUT, frozen when it is placed."""
     new = keep(current, new, order)
+    check_contract(reader, supplier, order, new)
     if orders.status(new, order) == FREEZE_AT:
         new = frozen(reader, supplier, order, new, now)
     return new
+
+
+def check_contract(reader, supplier: docs.Namespace, order: NamedNode, doc: list[Triple]) -> None:
+    """Refuse (422) an order naming a contract (hub:underContract) that is not the seller's with its buyer."""
+    index = Indexed(doc)
+    named, buyer = index.objects(order, underContract), index.first(order, T.orderedBy)
+    problems = []
+    for contract in named:
+        held = reader.graph(contract) if isinstance(contract, NamedNode) and supplier.owns(contract.value) else []
+        if Triple(contract, RDF_TYPE, hub("Contract")) not in held or Triple(contract, hub("consumer"), buyer) not in held:
+            problems.append(violation(order, underContract, contract, f"{contract.value} is not a contract of "
+                                      f"{supplier.eid}'s with this order's buyer"))
+    if len(named) > 1:
+        problems.append(violation(order, underContract, None, "an order is placed under one contract at most"))
+    if problems:
+        raise ShapeViolation(f"{len(problems)} problem(s) with the contract the order names", violations=problems)
 
 
 def freeze_all(tx, names: list[NamedNode], base_url: str, now: dt.datetime) -> None:
@@ -219,9 +237,9 @@ def keep(current: list[Triple] | None, new: list[Triple], order: NamedNode) -> l
     (and the price nodes it described with them).
     """
     ours = KEPT_ON_LINES
-    stated = [t for t in new if t.predicate in ours]
-    if stated:
-        new = _reachable([t for t in new if t.predicate not in ours], order)
+    # What a client sent of them (from_payload drops the terms themselves) leaves its price
+    # nodes pointed at by nothing: they go too.
+    new = _reachable([t for t in new if t.predicate not in ours], order)
     if not current:
         return new
     before = {line.iri: line for line in orders.lines(current, order)}
