@@ -74,25 +74,33 @@ def quotes(reader, supplier: docs.Namespace, consumer: NamedNode, lines: list[or
     by_offer = _offers(rows, supplier)
     members = _memberships(reader, supplier, consumer, by_offer)
     contracts = _contracts(reader, supplier, consumer, own_items, now)
+    selling = defaultdict(list)         # item → the offers selling it (each line looks up its own)
+    for offer, about in by_offer.items():
+        for sold in about["items"]:
+            selling[sold].append(offer)
     out: dict[NamedNode, Quote | None] = {}
     for line in lines:
         item = items[line.iri]
+        offers_here = dict.fromkeys([*(selling[item] if item is not None else []), line.offer])
+        candidates = [*_open_offers(offers_here, by_offer, members), *(contracts.get(item, []) if item else [])]
         own = by_offer.get(line.offer)
         currency = own["currency"] if own else None
-        candidates = []
-        for offer, about in by_offer.items():
-            if offer != line.offer and (item is None or item not in about["items"]):
-                continue
-            if about["price"] is None or about["price"] < 0:
-                continue
-            if about["categories"] and not about["categories"] & members:
-                continue
-            candidates.append(_Candidate(about["price"], about["currency"], offer,
-                                         CATEGORY if about["categories"] else PUBLIC))
-        candidates += contracts.get(item, []) if item is not None else []
         candidates = [c for c in candidates if currency is None or c.unit is None or c.unit == currency]
         best = min(candidates, key=_Candidate.key, default=None)
         out[line.iri] = Quote(best.price, best.unit or currency, best.source) if best else None
+    return out
+
+
+def _open_offers(offers, by_offer: dict, members: set) -> list[_Candidate]:
+    """The priced offers among `offers` open to the consumer: to everybody, or to a category it is in."""
+    out = []
+    for offer in offers:
+        about = by_offer.get(offer)
+        if about is None or about["price"] is None or about["price"] < 0:
+            continue
+        if about["categories"] and not about["categories"] & members:
+            continue
+        out.append(_Candidate(about["price"], about["currency"], offer, CATEGORY if about["categories"] else PUBLIC))
     return out
 
 
@@ -209,7 +217,8 @@ def check_contract(reader, supplier: docs.Namespace, order: NamedNode, doc: list
     problems = []
     for contract in named:
         held = reader.graph(contract) if isinstance(contract, NamedNode) and supplier.owns(contract.value) else []
-        if Triple(contract, RDF_TYPE, hub("Contract")) not in held or Triple(contract, hub("consumer"), buyer) not in held:
+        ours = Triple(contract, RDF_TYPE, hub("Contract")) in held and Triple(contract, hub("consumer"), buyer) in held
+        if not ours:
             problems.append(violation(order, underContract, contract, f"{contract.value} is not a contract of "
                                       f"{supplier.eid}'s with this order's buyer"))
     if len(named) > 1:
