@@ -201,9 +201,16 @@ FREEZE_AT = T.Complete
 
 
 def on_save(reader, supplier: docs.Namespace, order: NamedNode, current: list[Triple] | None,
-            new: list[Triple], now: dt.datetime) -> list[Triple]:
-    """A wholesale order as written: line prices kept through a PUT, frozen when it is placed."""
+            new: list[Triple], now: dt.datetime, confirmed: dict[NamedNode, Decimal] | None = None
+            ) -> list[Triple]:
+    """A wholesale order as written: line prices kept through a PUT, frozen when it is placed.
+
+    Line prices in `new` are the client's and are dropped: the server's own come from `current`,
+    or from `confirmed` (line → the supplier's confirmed price), applied after.
+    """
     new = keep(current, new, order)
+    if confirmed:
+        new = confirm(new, order, confirmed)
     check_contract(reader, supplier, order, new)
     if orders.status(new, order) == FREEZE_AT:
         new = frozen(reader, supplier, order, new, now)
