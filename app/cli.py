@@ -1,4 +1,4 @@
-"""The `dfc-hub` command: serve, load, validate, conformance-report. Each command is a thin wrapper."""
+"""The `dfc-hub` command: serve, load, validate, close-due-sessions, erase-due-persons, … Each a thin wrapper."""
 from __future__ import annotations
 
 import os
@@ -67,9 +67,10 @@ Try:
        -d '{{"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Enterprise", "dfc-b:name": "My farm"}}' \\
        {base}/api/dfc/enterprises/my-farm
 """)
-    from app.scheduler import start_closer
+    from app.scheduler import start_closer, start_dispatcher
     _log_requests()
     start_closer(hub)
+    start_dispatcher(hub)
     waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
 
 
@@ -143,6 +144,51 @@ def close_due_sessions():
     for session in closed:
         click.echo(f"closed {session.value}")
     click.echo(f"{len(closed)} sale session(s) closed")
+
+
+@main.command("deliver-events")
+def deliver_events():
+    """Send the webhook deliveries due now, then exit (for cron; `serve` delivers by itself too)."""
+    from app.errors import HubError
+    from app.hub import Hub
+
+    try:
+        hub = Hub.open(Settings.load())
+    except HubError as e:
+        click.echo(f"error: {e.detail} (an on-disk store opens in one process at a time: `dfc-hub serve` "
+                   "delivers by itself; cron needs a remote store shared with it)", err=True)
+        sys.exit(2)
+    try:
+        sent = hub.dispatcher.drain()
+    finally:
+        hub.close()
+    click.echo(f"{sent} webhook delivery attempt(s) made")
+
+
+@main.command("erase-due-persons")
+def erase_due_persons():
+    """Erase the persons whose last session closed DFC_HUB_PERSON_RETENTION_DAYS ago (for cron)."""
+    from app.errors import HubError
+    from app.hub import Hub
+    from app.scheduler import erase_due
+
+    settings = Settings.load()
+    if settings.person_retention_days <= 0:
+        click.echo("DFC_HUB_PERSON_RETENTION_DAYS is 0: personal data is kept, nobody erased")
+        return
+    try:
+        hub = Hub.open(settings)
+    except HubError as e:
+        click.echo(f"error: {e.detail} (is `dfc-hub serve` running on this store? it erases "
+                   "persons due itself)", err=True)
+        sys.exit(2)
+    try:
+        erased = erase_due(hub)
+    finally:
+        hub.close()
+    for person in erased:
+        click.echo(f"erased {person.value}")
+    click.echo(f"{len(erased)} person(s) erased")
 
 
 @main.command()

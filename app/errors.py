@@ -10,6 +10,7 @@
     ├── Forbidden (403)             the agent may not do this
     ├── NotFound (404)
     ├── NotAcceptable (406)
+    ├── Gone (410)                  a person whose personal data was erased (a tombstone remains)
     ├── Conflict (409)              a state that forbids the change
     │   ├── Shortage                not enough stock, with `shortages`
     │   └── SessionNotOpen          a sale session closed, or outside its dates
@@ -69,6 +70,7 @@ Unauthorized = _error("Unauthorized", 401, "Unauthorized", "unauthorized")
 Forbidden = _error("Forbidden", 403, "Forbidden", "forbidden")
 NotFound = _error("NotFound", 404, "Not found", "not-found")
 NotAcceptable = _error("NotAcceptable", 406, "Not acceptable", "not-acceptable")
+Gone = _error("Gone", 410, "Gone", "gone")
 Conflict = _error("Conflict", 409, "Conflict", "conflict")
 Shortage = _error("Shortage", 409, "Not enough stock", "shortage", Conflict)
 SessionNotOpen = _error("SessionNotOpen", 409, "Sale session not open", "session-not-open", Conflict)

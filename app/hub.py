@@ -5,12 +5,15 @@ import dataclasses
 
 from app.analytics import Analytics
 from app.config import Settings
+from app.delivery import Dispatcher
 from app.domain.agents import Authenticator
 from app.domain.catalog import Catalog
 from app.domain.clock import clock_from
 from app.domain.contracts import Contracts
+from app.domain.persons import Persons
 from app.domain.pseudonyms import Pseudonyms
 from app.domain.reservations import OrderBook
+from app.domain.webhooks import Webhooks
 from app.queries import load
 from app.store import Store, open_store
 from app.validation import Validator
@@ -26,7 +29,10 @@ class Hub:
     catalog: Catalog
     analytics: Analytics
     pseudonyms: Pseudonyms
+    webhooks: Webhooks
+    dispatcher: Dispatcher
     contracts: Contracts
+    persons: Persons
 
     @classmethod
     def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
@@ -39,14 +45,20 @@ class Hub:
                                     settings.sparql_store, settings.lock_ttl_seconds)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
-        book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
+        clock = clock or clock_from(settings.clock_start)
+        book = OrderBook(store, settings.public_base_url, clock)
+        dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,
+                                settings.webhook_timeout_seconds, settings.webhook_allow_private)
         return cls(settings, store, Validator(), auth, book, Catalog(store, settings.public_base_url),
-                   Analytics(store, settings), Pseudonyms(store), Contracts(store, settings.public_base_url))
+                   Analytics(store, settings), Pseudonyms(store),
+                   Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher,
+                   Contracts(store, settings.public_base_url), Persons(store, settings.public_base_url, clock))
 
     def check_store(self) -> None:
         """Raise unless the store answers a query (the health check)."""
         self.store.ask(load("health"))
 
     def close(self) -> None:
+        self.dispatcher.close()
         self.analytics.close()
         self.store.close()

@@ -108,7 +108,8 @@ def test_the_order_rules_drop_what_hub_ttl_says_the_server_writes_in_orders():
     assert {T.stockItem, T.wholesaleLine, T.customerOrder, T.consolidated, T.soldBy, T.partOf,
             T.forCustomerOrder, T.contribution, T.ordered} <= orders.SERVER_TERMS
     lines = {prices.catalogPrice, prices.priceSource, prices.confirmedPrice}
-    assert set(orders.KEPT_ON_PUT) == {T.consolidated, T.forCustomerOrder} | lines
+    assert set(orders.KEPT_ON_PUT) == {T.consolidated, T.forCustomerOrder, T.statusChange, T.hasDelivery,
+                                       T.deliveryMode} | lines
     assert prices.KEPT_ON_LINES == lines and lines <= orders.SERVER_TERMS   # kept on lines, not the order
     assert T.onHand not in orders.SERVER_TERMS      # the producer writes its stock
 

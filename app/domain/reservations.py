@@ -19,9 +19,10 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import (checkouts, consolidation, hub_settings, idempotency, orders, policy, sessions, stock,
-                        summary, wholesale)
-from app.domain import prices
+from app.domain import erasure
+from app.domain import (checkouts, consolidation, deliveries, hub_settings, idempotency, lifecycle, order_events,
+                        orders, policy, prices, sessions, stock, summary, wholesale)
+from app.domain.statuses import DRAFT, OPEN, PARTIALLY_SHIPPED, PLACED, SHIPPED
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
@@ -124,14 +125,18 @@ class OrderBook:
             raise Conflict("an order cannot change from a customer's order to a wholesale order "
                            "or back; place a new order")
         if new is not None:
-            new = self._lifecycle(current, new, iri, ns)
+            new = self._lifecycle(current, new, iri, ns, agent, customer)
             if not customer:
                 new = prices.on_save(tx, ns, iri, current, new, self.clock.now())
+        elif current is not None and not orders.is_customer(current, iri):
+            _deletable(current, iri)
         graphs = self._plan(tx, ns, iri, current, new, sources,
                             customer or (current is not None and orders.is_customer(current, iri)))
         if incoming is not None and incoming.person is not None:
             self._refuse_non_person(tx, incoming.person[0])
             graphs.setdefault(incoming.person[0], incoming.person[1])
+        elif new is not None and customer and isinstance(who := orders.buyer(new, iri), NamedNode):
+            erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
         # The answer is the document as written, so its ETag is the one a GET gives.
         answer = Answer(201 if current is None else (204 if new is None else 200),
                         iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
@@ -142,6 +147,7 @@ class OrderBook:
         if key is not None:
             for name, triples in idempotency.record(key, answer).items():
                 tx.put(name, triples)
+        order_events.order_written(tx, iri, current, new, ns, agent, self.clock.now())
         return answer
 
     def _plan(self, tx, ns, iri, current, new, sources, customer: bool) -> dict[NamedNode, list[Triple]]:
@@ -156,8 +162,15 @@ class OrderBook:
             change = wholesale.plan(iri, current, new, sources, session_doc, now)
         for name in change.created:
             tx.new(name)
-        items = {item: tx.graph(item) for item, (h, c) in change.usage.items() if h or c}
-        return {**change.documents, **stock.plan_moves(items, change.usage, change.wanted)}
+        documents = {name: lifecycle.settled(doc, name, now) for name, doc in change.documents.items()}
+        return {**documents, **self._moves(tx, change.usage, change.wanted)}
+
+    @staticmethod
+    def _moves(tx, usage: orders.Usage, wanted: dict, shipped: dict | None = None) -> dict:
+        """The item documents a usage change (and a shipment) makes, read inside the unit of work."""
+        moving = {item for item, (h, c) in usage.items() if h or c} | set(shipped or ())
+        items = tx.graphs(sorted(moving, key=lambda n: n.value))
+        return stock.plan_moves(items, usage, wanted, shipped)
 
     def _stamp_buyer(self, new, iri, agent: Agent, ns) -> list[Triple]:
         if orders.buyer(new, iri) is None and not agent.admin and agent.iri not in ns.iris:
@@ -167,6 +180,7 @@ class OrderBook:
     def _refuse_non_person(self, tx, iri: NamedNode) -> None:
         """A person's details replace a person's document, never another kind of document."""
         held = tx.graph(iri)
+        erasure.refuse_erased(held, iri)     # 410: an erased person's IRI is never filled again
         if held and Triple(iri, RDF_TYPE, T.Person) not in held:
             raise Conflict(f"{iri.value} names a document that is not a person's", iri=iri.value)
 
@@ -174,15 +188,32 @@ class OrderBook:
         if incoming.person is not None:
             return True
         who = orders.buyer(incoming.triples, incoming.iri)
-        return isinstance(who, NamedNode) and Triple(who, RDF_TYPE, T.Person) in self.store.graph(who)
+        if not isinstance(who, NamedNode):
+            return False
+        held = self.store.graph(who)
+        # An erased person's IRI still names a customer: the order is refused as theirs (410).
+        return Triple(who, RDF_TYPE, T.Person) in held or erasure.is_erased(held, who)
 
     def _authorise(self, agent: Agent, ns, current, new, iri) -> None:
         action = "delete" if new is None else "create" if current is None else "replace"
         policy.require(agent, "order", action, owner=ns, order=iri.value,
                        buyers=[orders.buyer(doc, iri) for doc in (current, new) if doc is not None])
 
-    def _lifecycle(self, current, new, iri, ns) -> list[Triple]:
+    def _lifecycle(self, current, new, iri, ns, agent: Agent, customer: bool) -> list[Triple]:
         """Apply the status rules; return the new document with the server's own statements."""
+        if customer:
+            new = self._customer_status(current, new, iri)
+        else:
+            held = lifecycle.roles(agent, ns.iris, orders.buyer(current if current is not None else new, iri))
+            new = lifecycle.on_write(current, new, iri, held, NamedNode(agent.iri), self.clock.now())
+        new.append(Triple(iri, T.soldBy, NamedNode(ns.iri)))
+        if current is not None:   # what the server made the order (consolidated…) stays so
+            new += [t for t in current if t.subject == iri and t.predicate in orders.KEPT_ON_PUT]
+        return list(dict.fromkeys(new))
+
+    @staticmethod
+    def _customer_status(current, new, iri) -> list[Triple]:
+        """A customer order keeps the DFC statuses only: Held, Complete, Cancelled, Draft."""
         old_status = orders.status(current, iri) if current is not None else None
         status = orders.status(new, iri) or old_status or T.Held
         if old_status == T.Cancelled and status != T.Cancelled:
@@ -190,11 +221,7 @@ class OrderBook:
         if old_status == T.Complete and status in (T.Held, T.Draft):
             raise Conflict("a Complete order cannot go back to Held or Draft",
                            orderStatus=old_status.value, requestedStatus=status.value)
-        new = orders.set_status(new, iri, status)
-        new.append(Triple(iri, T.soldBy, NamedNode(ns.iri)))
-        if current is not None:   # what the server made the order (consolidated…) stays so
-            new += [t for t in current if t.subject == iri and t.predicate in orders.KEPT_ON_PUT]
-        return new
+        return orders.set_status(new, iri, status)
 
     # --- resolution (before the lock) ------------------------------------------------------
 
@@ -240,13 +267,100 @@ class OrderBook:
                 and tx.generations[0] == self._links_generation:
             self._links_generation = tx.generations[1]
 
+    # --- the supplier lifecycle: statuses, deliveries, shipments -------------------------
+
+    def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
+                   reason: str | None = None, expected: docs.Expected = docs.Expected()) -> Answer:
+        """Move a wholesale order to `target` (POST …/status), with the stock that follows; 409 if not allowed."""
+        def edit(current, held):
+            before = lifecycle.status_of(current, iri)
+            lifecycle.check(before, target, held, lifecycle.came_from(current, iri))
+            return lifecycle.move(current, iri, target, NamedNode(agent.iri), self.clock.now(), reason, before), {}
+        return self._change(ns, iri, agent, "transition", edit, expected)
+
+    def write_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
+                       sent: list[Triple], create: bool, expected: docs.Expected = docs.Expected()) -> Answer:
+        """POST (create) or PUT a delivery of a wholesale order."""
+        def edit(current, held):
+            exists = any(d.iri == delivery for d in deliveries.read(current, iri))
+            if create and exists:
+                raise Conflict(f"{delivery.value} exists already; PUT it to change it", iri=delivery.value)
+            if not create and not exists:
+                raise NotFound(f"no delivery at {delivery.value}")
+            self._consumer_may_edit(current, iri, held)
+            return deliveries.put(current, iri, delivery, sent, lifecycle.SUPPLIER in held,
+                                  lifecycle.CONSUMER in held), {}
+        answer = self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
+        part = deliveries.triples_of(answer.triples, delivery)
+        return Answer(201 if create else 200, delivery.value if create else None, part)
+
+    def delete_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
+                        expected: docs.Expected = docs.Expected()) -> None:
+        """Remove an unshipped delivery (the consumer, while the order is draft or placed)."""
+        def edit(current, held):
+            if lifecycle.CONSUMER not in held:
+                raise Conflict("only the consumer removes a delivery")
+            self._consumer_may_edit(current, iri, held)
+            return deliveries.remove(current, iri, delivery), {}
+        self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
+
+    def ship(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode) -> Answer:
+        """Ship a delivery (the supplier): its quantities leave on hand and committed; the order moves on."""
+        def edit(current, held):
+            before = lifecycle.status_of(current, iri)
+            shipped_doc, moved, done = deliveries.ship(current, iri, delivery, self.clock.now())
+            target = SHIPPED if done else PARTIALLY_SHIPPED
+            lifecycle.check(before, target, held, None, how=(lifecycle.BY_SHIPPING,))
+            after = lifecycle.move(shipped_doc, iri, target, NamedNode(agent.iri), self.clock.now(),
+                                   f"delivery {delivery.value.rsplit('/', 1)[-1]} shipped", before)
+            return after, moved
+        return self._change(ns, iri, agent, "ship", edit, docs.Expected(), delivery)
+
+    def _consumer_may_edit(self, current, iri, held) -> None:
+        """The consumer changes deliveries only while the order is draft or placed (409)."""
+        status = lifecycle.status_of(current, iri)
+        if lifecycle.CONSUMER in held and status not in OPEN:
+            raise Conflict(f"deliveries of an order in {status.value.rsplit('#', 1)[-1]} cannot change any more",
+                           currentStatus=status.value.rsplit("#", 1)[-1])
+
+    def _change(self, ns, iri: NamedNode, agent, action: str, edit, expected: docs.Expected,
+                delivery: NamedNode | None = None) -> Answer:
+        """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
+        agent = policy.require_token(agent, "order", action)
+        with self.store.transaction() as tx:
+            found = docs.find(tx, iri.value, self.base_url)
+            if found is None or not ns.owns(found[0].value):
+                raise NotFound(f"no order at {iri.value}")
+            iri, current = found
+            self.readable(agent, ns, current, iri)
+            if orders.is_customer(current, iri):
+                raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
+            expected.check(current)
+            held = lifecycle.roles(agent, ns.iris, orders.buyer(current, iri))
+            policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
+            new, moved = edit(current, held)
+            new = deliveries.refresh(new, iri)
+            if orders.status(new, iri) == T.Complete and prices.unpriced(new, iri):
+                new = prices.frozen(tx, ns, iri, new, self.clock.now())     # placed: the best price, frozen
+            usage = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
+            graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
+            for name, triples in graphs.items():
+                tx.put(name, triples)
+            now = self.clock.now()
+            order_events.order_written(tx, iri, current, new, ns, agent, now)
+            if delivery is not None:
+                order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
+        self._wrote(tx)
+        return Answer(200, None, new)
+
     # --- sale sessions ---------------------------------------------------------------------
 
-    def close_session(self, session: NamedNode, now: dt.datetime | None = None) -> tuple[bool, list[NamedNode]]:
-        """Complete every Held order of a session, once; (closed now?, the orders completed).
+    def close_session(self, session: NamedNode, now: dt.datetime | None = None,
+                      agent: NamedNode | None = None) -> tuple[bool, list[NamedNode]]:
+        """Place every draft wholesale order of a session, once; (closed now?, the orders placed).
 
-        One unit of work: read the session and which orders it completes, then one update
-        (app/queries/close_session.ru) moves them all, whatever their number.
+        One unit of work, a fixed number of requests whatever the number of orders: list them,
+        read them all at once, move each to placed (pure), read their items at once, one update.
         """
         now = now or self.clock.now()
         with self.store.transaction() as tx:
@@ -260,8 +374,20 @@ class OrderBook:
             # Only the session's own hub's orders: another buyer naming it completes nothing.
             bindings = {"session": session, "hub": hub}
             completed = [r["order"] for r in tx.select(queries.load("session_held_orders"), bindings)]
-            prices.freeze_all(tx, completed, self.base_url, now)
-            tx.append(queries.load("close_session"), {**bindings, "now": _instant(now)})
+            usage: orders.Usage = {}
+            for order, current in tx.graphs(completed).items():
+                new = lifecycle.move(current, order, PLACED, agent or hub, now, "the sale session closed",
+                                     lifecycle.status_of(current, order))
+                seller = docs.enterprise_of(order.value, self.base_url)
+                if seller is not None:      # each line's best price, frozen as it is placed
+                    new = prices.frozen(tx, docs.Namespace(self.base_url, seller), order, new, now)
+                usage = orders.usage_plus(usage, orders.usage_minus(orders.usage(new, order),
+                                                                   orders.usage(current, order)))
+                tx.put(order, new)
+            for name, triples in self._moves(tx, usage, {}).items():
+                tx.put(name, triples)
+            tx.append(queries.load("close_session"), {"session": session, "now": _instant(now)})
+            order_events.session_closed(tx, session, hub, completed, self.base_url, now)
         self._wrote(tx)
         return True, completed
 
@@ -277,6 +403,15 @@ class OrderBook:
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+def _deletable(current, iri) -> None:
+    """Refuse (409) to delete a wholesale order past draft: its history stays; cancel it instead."""
+    status = lifecycle.status_of(current, iri)
+    if status != DRAFT:
+        raise Conflict(f"an order in {status.value.rsplit('#', 1)[-1]} cannot be deleted; cancel it "
+                       "(POST its status) so that both parties keep its history",
+                       currentStatus=status.value.rsplit("#", 1)[-1])
+
 
 def _instant(now: dt.datetime):
     return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))

@@ -31,6 +31,7 @@ class Transaction:
         self.writes: dict[NamedNode, list[Triple]] = {}    # graph → its triples to be
         self.drops: dict[NamedNode, None] = {}             # graphs to remove
         self.extra: list[str] = []                         # bound updates to run after the writes
+        self.prefixes: dict[str, str] = {}                 # their PREFIX declarations, gathered
         self.generations: tuple | None = None              # the store's generation before/after commit
 
     # --- reading ---------------------------------------------------------------------------
@@ -44,6 +45,13 @@ class Transaction:
         if name not in self.read:
             self.read[name] = self._store.graph(name)
         return list(self.read[name])
+
+    def graphs(self, names) -> dict[NamedNode, list[Triple]]:
+        """Several documents as `graph` sees them, those not yet read fetched in one request."""
+        missing = [n for n in names if n not in self.writes and n not in self.drops and n not in self.read]
+        if missing:
+            self.read.update(self._store.documents(missing))
+        return {name: self.graph(name) for name in names}
 
     def has_graph(self, name: NamedNode) -> bool:
         """Tell whether a document holds any triple (read through `graph`, so it is remembered)."""
@@ -84,7 +92,10 @@ class Transaction:
         This is where a change's companions ride along (a bulk status move; the events that
         report the change): all of them are written, or none.
         """
-        text = bind(update, bindings).strip()
+        prologue, text = _split_prologue(bind(update, bindings).strip())
+        for prefix, iri in prologue.items():
+            if self.prefixes.setdefault(prefix, iri) != iri:
+                raise ValueError(f"PREFIX {prefix} names {iri} here and {self.prefixes[prefix]} in an earlier update")
         if text:
             self.extra.append(text)
 
@@ -110,31 +121,23 @@ class Transaction:
         current = {g: self.read[g] for g in self.writes if g in self.read}
         # `put` and `drop` keep writes and drops apart: no document is in both.
         ops = [replace_graphs_update(self.writes, list(self.drops), current), *self.extra]
-        return _one_prologue([op for op in ops if op])
+        body = " ;\n".join(op for op in ops if op)
+        # Oxigraph reads a prologue only at the start of a request, not after `;` as SPARQL 1.1
+        # allows: the appended updates' declarations go first, once.
+        prologue = "".join(f"PREFIX {p} <{iri}>\n" for p, iri in self.prefixes.items())
+        return prologue + body if body else ""
 
 
-# Comments and PREFIX/BASE declarations at the head of an update file.
-_HEAD = re.compile(r"\A(?:\s+|#[^\n]*|(?:PREFIX\s+[A-Za-z0-9_.-]*:|BASE)\s*<[^<>\s]*>)*", re.IGNORECASE)
-_PREFIX = re.compile(r"PREFIX\s+([A-Za-z0-9_.-]*:)\s*(<[^<>\s]*>)", re.IGNORECASE)
+_PROLOGUE = re.compile(r"\s*(?:#[^\n]*|PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>)", re.I)
 
 
-def _one_prologue(ops: list[str]) -> str:
-    """Join updates into one request with their prefixes declared once, at its head.
-
-    Oxigraph (0.5) accepts a prologue only at the start of a request, not after a `;`, so a
-    document write followed by an update file with PREFIX lines would be refused. Our files
-    all bind each prefix to the same namespace; one that did not would be a bug, said so.
-    """
-    prefixes: dict[str, str] = {}
-    bodies = []
-    for op in ops:
-        head = _HEAD.match(op).group(0)
-        declared = "\n".join(line for line in head.splitlines() if not line.lstrip().startswith("#"))
-        if re.search(r"\bBASE\b", declared, re.IGNORECASE):
-            raise ValueError("an update riding in a transaction may not declare BASE")
-        for name, iri in _PREFIX.findall(declared):
-            if prefixes.setdefault(name, iri) != iri:
-                raise ValueError(f"two updates of one transaction bind {name} to different namespaces")
-        bodies.append(op[len(head):])
-    prologue = "".join(f"PREFIX {name} {iri}\n" for name, iri in prefixes.items())
-    return prologue + " ;\n".join(bodies) if bodies else ""
+def _split_prologue(text: str) -> tuple[dict[str, str], str]:
+    """An update's leading PREFIX declarations (name → IRI), and the rest of its text."""
+    prefixes, at = {}, 0
+    while m := _PROLOGUE.match(text, at):
+        if m.group(2) is not None:
+            prefixes[(m.group(1) or "") + ":"] = m.group(2)
+        if m.end() == at:
+            break
+        at = m.end()
+    return prefixes, text[at:].strip()

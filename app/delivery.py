@@ -1,0 +1,271 @@
+"""Webhook delivery: Standard Webhooks 1.0, at least once, shared by every process of one store.
+
+One pass (`Dispatcher.run_pass`), run by the thread inside `dfc-hub serve` and by
+`dfc-hub deliver-events` alike:
+
+1. fan out: each active subscription gets a pending delivery document for every new event of
+   its types naming its enterprise, and its cursor moves past them (one unit of work);
+2. claim: the deliveries due and unclaimed are claimed for this pass until a deadline well past
+   the receiver's timeout (one unit of work: the store-wide write lock makes the claim exclusive,
+   so two processes never send one attempt at once);
+3. send, outside the lock, in parallel: the URL checked again (DNS rebinding), no redirect
+   followed, a timeout; `webhook-id` is the event's id on every attempt;
+4. settle: each result is recorded if the pass still holds the claim — delivered (2xx), due
+   again after the next step of DFC_HUB_WEBHOOK_RETRY_SCHEDULE (or Retry-After, if later), or
+   failed after the last; a 410 disables the subscription. Each attempt is a document of its own.
+
+All state is in the store: a process killed mid-pass leaves claims that expire, and the next
+pass of any process sends those deliveries again, with their original ids.
+"""
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import dataclasses
+import datetime as dt
+import email.utils
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+import requests
+from pyoxigraph import Literal, NamedNode, Triple
+
+from app import outbound, queries
+from app.domain import events
+from app.domain.documents import Namespace, enterprise_of
+from app.domain.webhooks import W, fan_out_bindings
+from app.namespaces import RDF_TYPE, XSD
+from app.rdf.terms import datetime_literal, decimal_literal
+
+MAX_RETRY_AFTER = 86400          # a Retry-After further away than a day is read as a day
+MAX_BODY = 64 * 1024             # what is read of a receiver's answer (it is not kept)
+WORKERS = 16                     # a pass claims at most this many (app/queries/webhook_due.rq) and sends them all at once
+
+
+@dataclasses.dataclass(frozen=True)
+class Claimed:
+    """One delivery this pass holds: what to send, and where."""
+    delivery: NamedNode
+    subscription: NamedNode
+    attempts: int                # attempts made before this one, in this round
+    url: str
+    key: str                     # the signing key, base64
+    event: events.Event
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What one attempt gave."""
+    status: int | None           # the receiver's HTTP status; None when no answer came
+    duration: float              # seconds
+    error: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """DFC_HUB_WEBHOOK_RETRY_SCHEDULE: seconds before each attempt, the first counted from the event."""
+    try:
+        steps = tuple(float(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise ValueError(f"DFC_HUB_WEBHOOK_RETRY_SCHEDULE must be seconds separated by commas, not {text!r}") from None
+    if not steps or any(s < 0 for s in steps):
+        raise ValueError("DFC_HUB_WEBHOOK_RETRY_SCHEDULE needs at least one number of seconds, none negative")
+    return steps
+
+
+def sign(key: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` of a delivery: `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`."""
+    mac = hmac.new(base64.b64decode(key), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode("ascii")
+
+
+class Dispatcher:
+    """Delivers the store's pending webhook deliveries, one pass at a time."""
+
+    def __init__(self, store, clock, base_url: str, schedule: str, timeout: float, allow_private: bool):
+        self.store, self.clock, self.base_url = store, clock, base_url
+        self.schedule, self.timeout, self.allow_private = parse_schedule(schedule), timeout, allow_private
+        # Past the receiver's timeout (connect, then read), so a live sender still holds its claim:
+        # a pass sends all it claims at once, and settles right after.
+        self.claim_for = dt.timedelta(seconds=2 * timeout + 10)
+        self._http = None
+        self._pool = None
+
+    # --- one pass -------------------------------------------------------------------------
+
+    def run_pass(self) -> int:
+        """Fan out new events, claim what is due, send it, record how it went; return how many were sent."""
+        self.fan_out()
+        claimed, token = self.claim()
+        if not claimed:
+            return 0
+        outcomes = list(self._executor().map(self.send, claimed))
+        self.settle(token, list(zip(claimed, outcomes)))
+        return len(claimed)
+
+    def drain(self, max_passes: int = 10**6) -> int:
+        """Run passes until nothing is due (the cron command); return how many attempts were made."""
+        total = 0
+        for _ in range(max_passes):
+            sent = self.run_pass()
+            if not sent:
+                break
+            total += sent
+        return total
+
+    def fan_out(self) -> None:
+        """Give each active subscription its deliveries of the events recorded since its cursor."""
+        if not self._behind(self.store):      # a look without the lock: most passes find nothing
+            return
+        due = self.clock.now() + dt.timedelta(seconds=self.schedule[0])
+        with self.store.transaction() as tx:
+            upto = events.last_sequence(tx)
+            for row in tx.select(queries.load("webhooks_active")):
+                after = int(row["cursor"].value)
+                if after < upto:
+                    bindings = fan_out_bindings(row["sub"], self._spellings(row["owner"].value),
+                                                row["types"].value.split(), after, upto, due)
+                    tx.append(queries.load("webhook_fan_out"), bindings)
+
+    def claim(self) -> tuple[list[Claimed], str]:
+        """Claim the deliveries due now for this pass (at most WORKERS); return them and the claim's token."""
+        now = self.clock.now()
+        if not self.store.ask(queries.load("webhook_anything_due"), {"now": now}):
+            return [], ""
+        token = uuid.uuid4().hex
+        with self.store.transaction() as tx:
+            rows = tx.select(queries.load("webhook_due"), {"now": now})
+            if rows:
+                tx.append(queries.load("webhook_claim"),
+                          {"deliveries": [r["d"] for r in rows], "token": token, "until": now + self.claim_for})
+        return [_claimed(r) for r in rows], token
+
+    def send(self, claimed: Claimed) -> Outcome:
+        """POST one delivery (never raises: a failure is an Outcome)."""
+        body = json.dumps(claimed.event.payload(), separators=(",", ":")).encode()
+        stamp = int(time.time())      # the receiver checks it against its own clock: the real time
+        headers = {"Content-Type": "application/json", "User-Agent": "dfc-order-hub-webhooks",
+                   "webhook-id": claimed.event.id, "webhook-timestamp": str(stamp),
+                   "webhook-signature": sign(claimed.key, claimed.event.id, stamp, body)}
+        started = time.monotonic()
+        try:
+            with outbound.call(self._session(), "POST", claimed.url, allow_private=self.allow_private,
+                               timeout=self.timeout, data=body, headers=headers, stream=True) as r:
+                _read_some(r, started + self.timeout)
+                return Outcome(r.status_code, time.monotonic() - started,
+                               None if 200 <= r.status_code < 300 else f"the receiver answered {r.status_code}",
+                               _retry_after(r.headers.get("Retry-After")))
+        except outbound.UnsafeURL as e:
+            return Outcome(None, time.monotonic() - started, f"not sent: {e.detail}")
+        except requests.RequestException as e:
+            return Outcome(None, time.monotonic() - started, f"{type(e).__name__}: {str(e)[:300]}")
+
+    def settle(self, token: str, results: list[tuple[Claimed, Outcome]]) -> None:
+        """Record each attempt and what comes next, in one unit of work."""
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            for claimed, outcome in results:
+                made = claimed.attempts + 1
+                state, due = self._next(made, outcome, now)
+                tx.append(queries.load("webhook_settle"), {"d": claimed.delivery, "token": token, "state": state,
+                                                           "attempts": made, "next": due})
+                attempt = NamedNode(f"{claimed.delivery.value}/attempts/{token}")
+                tx.create(attempt, _attempt_triples(attempt, claimed, made, outcome, now))
+                if outcome.status == 410:
+                    tx.append(queries.load("webhook_disable"), {
+                        "sub": claimed.subscription, "now": datetime_literal(_second(now)),
+                        "reason": f"the receiver answered 410 Gone to {claimed.event.id}"})
+
+    def _next(self, made: int, outcome: Outcome, now: dt.datetime) -> tuple[str, dt.datetime]:
+        if outcome.ok:
+            return "delivered", now
+        if outcome.status == 410 or made >= len(self.schedule):
+            return "failed", now
+        wait = max(self.schedule[made], min(outcome.retry_after or 0, MAX_RETRY_AFTER))
+        return "pending", now + dt.timedelta(seconds=wait)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _behind(self, reader) -> bool:
+        last = events.last_sequence(reader)
+        return any(int(r["cursor"].value) < last for r in reader.select(queries.load("webhooks_active")))
+
+    def _spellings(self, owner: str) -> tuple[str, ...]:
+        eid = enterprise_of(owner, self.base_url)
+        return Namespace(self.base_url, eid).iris if eid else (owner,)
+
+    def _session(self):
+        if self._http is None:
+            self._http = outbound.new_session(pool=WORKERS)
+        return self._http
+
+    def _executor(self):
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook-send")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        if self._http is not None:
+            self._http.close()
+
+
+def _claimed(row) -> Claimed:
+    return Claimed(row["d"], row["sub"], int(row["attempts"].value), row["url"].value, row["key"].value,
+                   events.from_row(row))
+
+
+def _attempt_triples(attempt: NamedNode, claimed: Claimed, number: int, outcome: Outcome,
+                     now: dt.datetime) -> list[Triple]:
+    out = [Triple(attempt, RDF_TYPE, W.DeliveryAttempt), Triple(attempt, W.subscription, claimed.subscription),
+           Triple(attempt, events.E.sequence, _integer(claimed.event.sequence)),
+           Triple(attempt, W.attemptNumber, _integer(number)),
+           Triple(attempt, W.attemptedAt, datetime_literal(now.astimezone(dt.timezone.utc))),
+           Triple(attempt, W.duration, decimal_literal(round(outcome.duration, 6)))]
+    if outcome.status is not None:
+        out.append(Triple(attempt, W.responseStatus, _integer(outcome.status)))
+    if outcome.error:
+        out.append(Triple(attempt, W.error, Literal(outcome.error)))
+    return out
+
+
+def _read_some(response, deadline: float) -> None:
+    """Read (and drop) at most MAX_BODY of an answer, stopping at the deadline: a receiver that
+    trickles bytes cannot hold a claim past its expiry."""
+    got = 0
+    for chunk in response.iter_content(8192):
+        got += len(chunk)
+        if got >= MAX_BODY or time.monotonic() > deadline:
+            break
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (a number, or an HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+def _integer(n: int) -> Literal:
+    return Literal(str(n), datatype=NamedNode(XSD + "integer"))
+
+
+def _second(now: dt.datetime) -> dt.datetime:
+    return now.astimezone(dt.timezone.utc).replace(microsecond=0)

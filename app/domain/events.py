@@ -1,0 +1,177 @@
+"""Events: what happened to an order or a sale session, recorded with the change itself (an outbox).
+
+`record` writes an event into the unit of work that makes the change it reports, so the two are
+committed together or not at all: no change without its event, no event without its change,
+whatever crashes (API.md "Events and webhooks"). An event is a document of our vocabulary
+(ontology/hub.ttl, `hub:Event`): its type, when, the enterprises it concerns (`hub:party`), the
+IRIs it is about and its data (IRIs and statuses) as JSON. Its graph name is a URN, so it never
+enters the analyst dataset (app/queries/analyst_graphs.rq lists what may).
+
+Events are numbered by one counter kept in the store, read and moved inside the transaction:
+the transaction holds the store-wide write lock, so numbers are unique and events commit in
+their order, even across several processes on one remote store. The event log and the webhook
+dispatcher page by that number (`after`), so each event is seen exactly once, in order.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from app import queries
+from app.errors import BadRequest
+from app.namespaces import RDF_TYPE, XSD, hub
+from app.rdf.terms import datetime_literal
+
+ORDER_RECEIVED = "procurement.order_received"
+ORDER_STATUS_CHANGED = "procurement.order_status_changed"
+DELIVERY_CHANGED = "procurement.delivery_changed"
+SESSION_CLOSED = "dfc.sale_session_closed"
+TYPES = (ORDER_RECEIVED, ORDER_STATUS_CHANGED, DELIVERY_CHANGED, SESSION_CLOSED)
+
+
+class E:
+    """Our terms for events, named once (declared in ontology/hub.ttl)."""
+    Event, eventType, sequence, occurredAt, party, about, eventData = (
+        hub(n) for n in ("Event", "eventType", "sequence", "occurredAt", "party", "about", "eventData"))
+
+
+# The counter: one statement, `<counter> hub:sequence n`, the number of the last event recorded.
+COUNTER = NamedNode("urn:x-dfc-hub:event-sequence")
+_PREFIX = "urn:x-dfc-hub:event:"
+_ID = "evt_"
+_INTEGER = NamedNode(XSD + "integer")
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One recorded event, as the log and the webhooks show it."""
+    sequence: int
+    type: str
+    timestamp: str          # ISO 8601, UTC, `Z`
+    data: dict
+
+    @property
+    def id(self) -> str:
+        """The event's id: the `webhook-id` of each delivery, and what `after` resumes from."""
+        return event_id(self.sequence)
+
+    @property
+    def iri(self) -> NamedNode:
+        return event_iri(self.sequence)
+
+    def payload(self) -> dict:
+        """The body a webhook delivers (Standard Webhooks: type, timestamp, data)."""
+        return {"type": self.type, "timestamp": self.timestamp, "data": self.data}
+
+    def to_json(self) -> dict:
+        """The event as the log lists it: its id, then the webhook body."""
+        return {"id": self.id, **self.payload()}
+
+
+def event_id(sequence: int) -> str:
+    return f"{_ID}{sequence}"
+
+
+def event_iri(sequence: int) -> NamedNode:
+    return NamedNode(f"{_PREFIX}{sequence}")
+
+
+def sequence_of(event: str) -> int:
+    """The number an event id (`evt_12`) or IRI carries; 400 for anything else."""
+    text = event[len(_PREFIX):] if event.startswith(_PREFIX) else event.removeprefix(_ID)
+    if not text.isdigit() or len(text) > 18:
+        raise BadRequest(f"{event!r} is not an event id (evt_ followed by digits)", parameter="after", value=event)
+    return int(text)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+def record(tx, type: str, parties: list[NamedNode], data: dict, now: dt.datetime) -> NamedNode:
+    """Record an event in the unit of work `tx` that makes the change it reports; return its IRI.
+
+    `parties` are the enterprises told of it (its log readers and webhook subscribers);
+    `data` is a JSON-able dict of IRIs and statuses, e.g. {"order": iri, "from": "placed",
+    "to": "confirmed"} (NamedNodes are written as their IRIs).
+    """
+    if type not in TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    sequence = last_sequence(tx) + 1
+    tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
+    iri = event_iri(sequence)
+    tx.create(iri, triples(iri, sequence, type, parties, data, now))
+    return iri
+
+
+def last_sequence(reader) -> int:
+    """The number of the last event recorded (0 before the first); `reader` has `graph()`."""
+    for t in reader.graph(COUNTER):
+        if t.predicate == E.sequence:
+            return int(t.object.value)
+    return 0
+
+
+def triples(iri: NamedNode, sequence: int, type: str, parties: Iterable[NamedNode], data: Mapping,
+            now: dt.datetime) -> list[Triple]:
+    """An event's document."""
+    text = json.dumps(data, default=_plain, sort_keys=True, separators=(",", ":"))
+    out = [Triple(iri, RDF_TYPE, E.Event), Triple(iri, E.eventType, Literal(type)),
+           Triple(iri, E.sequence, _integer(sequence)), Triple(iri, E.occurredAt, _utc(now)),
+           Triple(iri, E.eventData, Literal(text))]
+    out += [Triple(iri, E.party, p) for p in dict.fromkeys(parties)]
+    out += [Triple(iri, E.about, NamedNode(v)) for v in dict.fromkeys(_iris(json.loads(text)))]
+    return out
+
+
+def _plain(value):
+    if isinstance(value, (NamedNode, Literal)):
+        return value.value
+    if isinstance(value, dt.datetime):
+        return _utc(value).value
+    raise TypeError(f"an event's data holds IRIs, statuses and numbers, not {type(value).__name__}")
+
+
+def _iris(value) -> Iterable[str]:
+    """The IRIs an event's data names (its values that are http(s) IRIs), for `hub:about`."""
+    if isinstance(value, str) and value.startswith(("http://", "https://")) and " " not in value:
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _iris(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _iris(v)
+
+
+def _utc(now: dt.datetime) -> Literal:
+    return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
+
+
+def _integer(n: int) -> Literal:
+    return Literal(str(n), datatype=_INTEGER)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def from_row(row: Mapping) -> Event:
+    """An Event from a row of app/queries/events_of_party.rq (or events_after.rq)."""
+    return Event(int(row["sequence"].value), row["type"].value, row["time"].value, json.loads(row["data"].value))
+
+
+def log(store, party_iris: Iterable[str], after: int, types: Iterable[str], limit: int) -> list[Event]:
+    """The events naming any of `party_iris` as a party, numbered after `after`, oldest first."""
+    bindings = {"parties": [NamedNode(i) for i in party_iris], "after": after,
+                "types": [Literal(t) for t in types]}
+    rows = store.select(queries.load("events_of_party"), bindings)
+    return [from_row(r) for r in rows[:limit]]
+
+
+def count(store, party_iris: Iterable[str], after: int, upto: int, types: Iterable[str]) -> int:
+    """How many events naming any of `party_iris` are numbered in (after, upto], of `types`."""
+    bindings = {"parties": [NamedNode(i) for i in party_iris], "after": after, "upto": upto,
+                "types": [Literal(t) for t in types]}
+    rows = store.select(queries.load("events_count"), bindings)
+    return int(rows[0]["count"].value) if rows else 0

@@ -1,0 +1,184 @@
+"""Webhook subscriptions and the event log, per enterprise (API.md "Events and webhooks").
+
+A subscription is a document `{enterprise}/webhooks/{id}` (`hub:WebhookSubscription`): the URL,
+the event types, the signing key, whether it is active, and its cursor — the number of the last
+event it has been given deliveries for (app/delivery.py moves it). The secret is shown once, when
+it is made: `whsec_` and the base64 of 24 random bytes. The server keeps the key, as it signs
+every delivery with it, and never shows it again.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import secrets
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from app import queries
+from app.domain import events
+from app.domain.documents import Namespace
+from app.errors import InvalidValue, NotFound
+from app.namespaces import RDF_TYPE, TRUE, XSD, hub
+from app.outbound import check_url
+from app.rdf.terms import datetime_literal
+
+SECRET_PREFIX = "whsec_"
+SEGMENT = "webhooks"
+MAX_URL = 2048
+
+
+class W:
+    """Our terms for subscriptions, deliveries and attempts, named once (ontology/hub.ttl)."""
+    WebhookSubscription, subscriber, endpoint, signingKey, active, cursor, createdAt = (
+        hub(n) for n in ("WebhookSubscription", "subscriber", "endpoint", "signingKey", "active", "cursor",
+                         "createdAt"))
+    disabledAt, disabledReason = hub("disabledAt"), hub("disabledReason")
+    WebhookDelivery, subscription, event, deliveryState, attempts, dueAt, claimedUntil, claimedBy = (
+        hub(n) for n in ("WebhookDelivery", "subscription", "event", "deliveryState", "attempts", "dueAt",
+                         "claimedUntil", "claimedBy"))
+    DeliveryAttempt, attemptNumber, attemptedAt, responseStatus, duration, error = (
+        hub(n) for n in ("DeliveryAttempt", "attemptNumber", "attemptedAt", "responseStatus", "duration", "error"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Subscription:
+    iri: NamedNode
+    owner: str
+    url: str
+    types: tuple[str, ...]
+    active: bool
+    created: str
+    cursor: int
+
+    @property
+    def id(self) -> str:
+        return self.iri.value.rsplit("/", 1)[-1]
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "url": self.url, "events": list(self.types), "active": self.active,
+                "createdAt": self.created}
+
+
+class Webhooks:
+    """An enterprise's event log and webhook subscriptions."""
+
+    def __init__(self, store, clock, allow_private: bool):
+        self.store, self.clock, self.allow_private = store, clock, allow_private
+
+    # --- the event log --------------------------------------------------------------------
+
+    def log(self, ns: Namespace, after: int, types: list[str], limit: int) -> list[events.Event]:
+        """The enterprise's events after `after`, of `types`, oldest first, at most `limit`."""
+        return events.log(self.store, ns.iris, after, types, limit)
+
+    def documents(self, iris: list[NamedNode]) -> list[Triple]:
+        """The events' documents (a page of the log, asked for as RDF)."""
+        return self.store.graphs(iris)
+
+    # --- subscriptions --------------------------------------------------------------------
+
+    def subscribe(self, ns: Namespace, body) -> tuple[Subscription, str]:
+        """Make a subscription from `{"url", "events"}`; return it and its secret (shown once)."""
+        url, types = _checked(body, self.allow_private)
+        key = secrets.token_bytes(24)
+        iri = NamedNode(f"{ns.iri}/{SEGMENT}/{secrets.token_hex(8)}")
+        now = datetime_literal(self.clock.now().astimezone(dt.timezone.utc).replace(microsecond=0))
+        with self.store.transaction() as tx:
+            cursor = events.last_sequence(tx)      # only events from now on; a replay sends older ones
+            tx.create(iri, [
+                Triple(iri, RDF_TYPE, W.WebhookSubscription), Triple(iri, W.subscriber, NamedNode(ns.iri)),
+                Triple(iri, W.endpoint, Literal(url)), Triple(iri, W.signingKey, Literal(_b64(key))),
+                Triple(iri, W.active, TRUE), Triple(iri, W.createdAt, now),
+                Triple(iri, W.cursor, Literal(str(cursor), datatype=NamedNode(XSD + "integer"))),
+                *(Triple(iri, events.E.eventType, Literal(t)) for t in types)])
+        sub = Subscription(iri, ns.iri, url, types, True, now.value, cursor)
+        return sub, SECRET_PREFIX + _b64(key)
+
+    def subscriptions(self, ns: Namespace) -> list[Subscription]:
+        """The enterprise's subscriptions, oldest first."""
+        rows = self.store.select(queries.load("webhook_subscriptions"), {"owners": [NamedNode(i) for i in ns.iris]})
+        return [_subscription(r) for r in rows]
+
+    def subscription(self, ns: Namespace, wid: str) -> Subscription:
+        """One subscription of the enterprise, or 404."""
+        iri = f"{ns.iri}/{SEGMENT}/{wid}"
+        found = [s for s in self.subscriptions(ns) if s.iri.value == iri]
+        if not found:
+            raise NotFound(f"no webhook subscription at {iri}")
+        return found[0]
+
+    def details(self, ns: Namespace, wid: str) -> dict:
+        """A subscription as GET shows it: its deliveries by state and its latest attempts."""
+        sub = self.subscription(ns, wid)
+        doc = {t.predicate: t.object.value for t in self.store.graph(sub.iri)}
+        counts = {r["state"].value: int(r["count"].value)
+                  for r in self.store.select(queries.load("webhook_deliveries"), {"sub": sub.iri})}
+        attempts = [_attempt(r) for r in self.store.select(queries.load("webhook_attempts"), {"sub": sub.iri})]
+        out = sub.to_json()
+        if not sub.active:
+            out |= {"disabledAt": doc.get(W.disabledAt), "disabledReason": doc.get(W.disabledReason)}
+        return out | {"deliveries": {s: counts.get(s, 0) for s in ("pending", "delivered", "failed")},
+                      "attempts": attempts}
+
+    def unsubscribe(self, ns: Namespace, wid: str) -> None:
+        """Remove a subscription, its deliveries and its attempts; nothing more is sent."""
+        sub = self.subscription(ns, wid)
+        with self.store.transaction() as tx:
+            tx.append(queries.load("webhook_forget"), {"sub": sub.iri})
+            tx.drop(sub.iri)
+
+    def replay(self, ns: Namespace, wid: str, after: int) -> int:
+        """Send again every event after `after` the subscription would receive; return how many."""
+        sub = self.subscription(ns, wid)
+        with self.store.transaction() as tx:
+            upto = events.last_sequence(tx)
+            count = events.count(tx, ns.iris, after, upto, sub.types)
+            tx.append(queries.load("webhook_fan_out"), fan_out_bindings(sub.iri, ns.iris, sub.types, after, upto,
+                                                                        self.clock.now()))
+        return count
+
+
+def fan_out_bindings(sub: NamedNode, owners, types, after: int, upto: int, due: dt.datetime) -> dict:
+    """The bindings of app/queries/webhook_fan_out.ru."""
+    return {"sub": sub, "parties": [NamedNode(o) for o in owners], "types": [Literal(t) for t in types],
+            "after": after, "upto": upto, "now": due}
+
+
+def _checked(body, allow_private: bool) -> tuple[str, tuple[str, ...]]:
+    """The URL and event types of a subscription request; 422 naming what is wrong."""
+    if not isinstance(body, dict):
+        raise InvalidValue('send {"url": "https://…", "events": ["procurement.order_received", …]}', pointer="")
+    url = body.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidValue("url: the https URL deliveries are POSTed to is missing", pointer="/url")
+    check_url(url.strip(), allow_private, field="url")
+    types = body.get("events")
+    if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
+        raise InvalidValue(f"events: a non-empty list of event types, from {', '.join(events.TYPES)}",
+                           pointer="/events")
+    unknown = [t for t in types if t not in events.TYPES]
+    if unknown:
+        raise InvalidValue(f"events: unknown event type(s) {', '.join(map(repr, unknown[:5]))}; "
+                           f"known: {', '.join(events.TYPES)}", pointer="/events", known=list(events.TYPES))
+    return url.strip(), tuple(dict.fromkeys(types))
+
+
+def _subscription(row) -> Subscription:
+    return Subscription(row["sub"], row["owner"].value, row["url"].value, tuple(sorted(row["types"].value.split())),
+                        row["active"].value in ("true", "1"), row["created"].value, int(row["cursor"].value))
+
+
+def _attempt(row) -> dict:
+    out = {"event": events.event_id(int(row["sequence"].value)), "attempt": int(row["number"].value),
+           "at": row["at"].value, "durationMs": round(float(row["duration"].value) * 1000, 1)}
+    if "status" in row:
+        out["status"] = int(row["status"].value)
+    if "error" in row:
+        out["error"] = row["error"].value
+    return out
+
+
+def _b64(key: bytes) -> str:
+    return base64.b64encode(key).decode("ascii")
+

@@ -1,0 +1,111 @@
+"""Events are recorded in the unit of work of the change they report, numbered in commit order,
+and kept out of the analyst dataset (app/domain/events.py)."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from conftest import BASE, make_app
+from pyoxigraph import Literal, NamedNode, Triple
+
+from app.domain import events
+from app.store import open_store
+from support.oxigraph_server import running_oxigraph
+
+NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.timezone.utc)
+FARM = NamedNode(BASE + "/api/dfc/enterprises/jean-farm")
+HUB = NamedNode(BASE + "/api/dfc/enterprises/hub-a")
+ORDER = NamedNode(BASE + "/api/dfc/enterprises/jean-farm/orders/1")
+DOC = NamedNode("http://example.org/changed")
+
+
+@pytest.fixture(scope="module")
+def oxigraph_url(tmp_path_factory):
+    with running_oxigraph(tmp_path_factory.mktemp("events-serve")) as url:
+        yield url
+
+
+@pytest.fixture(params=["memory", "sparql"])
+def store(request):
+    s = open_store("memory:" if request.param == "memory" else f"sparql:{request.getfixturevalue('oxigraph_url')}")
+    s.update("DROP ALL")
+    yield s
+    s.close()
+
+
+def _log(store, party=FARM, after=0, types=events.TYPES, limit=1000):
+    return events.log(store, [party.value], after, types, limit)
+
+
+def test_an_event_is_committed_with_its_change_and_reads_back_as_recorded(store):
+    with store.transaction() as tx:
+        tx.put(DOC, [Triple(DOC, DOC, Literal("changed"))])
+        iri = events.record(tx, events.ORDER_RECEIVED, [FARM, HUB],
+                            {"order": ORDER, "from": "draft", "to": "placed"}, NOW)
+    [event] = _log(store)
+    assert event.iri == iri and event.id == "evt_1"
+    assert event.payload() == {"type": "procurement.order_received", "timestamp": "2026-03-02T10:00:00Z",
+                               "data": {"order": ORDER.value, "from": "draft", "to": "placed"}}
+    assert _log(store, HUB) == [event]
+    assert Triple(iri, events.E.about, ORDER) in store.graph(iri)
+
+
+def test_a_change_that_fails_leaves_no_event_and_uses_no_number(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction() as tx:
+            tx.put(DOC, [Triple(DOC, DOC, Literal("changed"))])
+            events.record(tx, events.ORDER_RECEIVED, [FARM], {"order": ORDER}, NOW)
+            raise RuntimeError("the change is refused after its event was planned")
+    assert _log(store) == [] and store.graph(DOC) == []
+    with store.transaction() as tx:
+        events.record(tx, events.SESSION_CLOSED, [FARM], {}, NOW)
+    assert [e.id for e in _log(store)] == ["evt_1"]
+
+
+def test_events_of_one_transaction_take_consecutive_numbers_and_parties_see_only_theirs(store):
+    with store.transaction() as tx:
+        for n in range(3):
+            events.record(tx, events.ORDER_STATUS_CHANGED, [FARM] if n != 1 else [HUB], {"n": n}, NOW)
+    assert [(e.sequence, e.data) for e in _log(store)] == [(1, {"n": 0}), (3, {"n": 2})]
+    assert [e.sequence for e in _log(store, HUB)] == [2]
+    assert [e.sequence for e in _log(store, after=1)] == [3]
+    assert _log(store, types=[events.SESSION_CLOSED]) == []
+
+
+def test_writers_in_many_threads_get_unique_numbers_in_commit_order(store):
+    def write(n):
+        for _ in range(10):
+            with store.transaction() as tx:
+                events.record(tx, events.ORDER_RECEIVED, [FARM], {"writer": n}, NOW)
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [e.sequence for e in _log(store)] == list(range(1, 41))
+
+
+def test_an_unknown_type_or_data_that_is_not_json_is_refused_before_anything_is_written(store):
+    with store.transaction() as tx:
+        with pytest.raises(ValueError):
+            events.record(tx, "order.whatever", [FARM], {}, NOW)
+        with pytest.raises(TypeError):
+            events.record(tx, events.ORDER_RECEIVED, [FARM], {"x": object()}, NOW)
+    assert _log(store) == []
+
+
+def test_events_stay_out_of_the_analyst_dataset():
+    app = make_app()
+    hub = app.extensions["dfc_hub"]
+    with hub.store.transaction() as tx:
+        iri = events.record(tx, events.ORDER_RECEIVED, [FARM], {"order": ORDER}, NOW)
+    allowed = hub.analytics.allowed_graphs()
+    assert allowed and iri not in allowed and events.COUNTER not in allowed
+
+
+@pytest.mark.parametrize("text", ["evt_x", "12x", "", "evt_-1", "evt_" + "9" * 30])
+def test_an_event_id_that_is_not_one_is_a_bad_request(text):
+    from app.errors import BadRequest
+    with pytest.raises(BadRequest):
+        events.sequence_of(text)

@@ -1,0 +1,121 @@
+"""Webhooks from real `dfc-hub serve` processes: deliveries survive a SIGKILL, and several
+processes on one remote store deliver every event without ever sending one twice at once."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from conftest import ADMIN
+
+from support.hub_server import PUBLIC
+from support.oxigraph_server import running_oxigraph
+from support.webhook_receiver import receiving
+
+AUTH = {"Authorization": f"Bearer {ADMIN}"}
+CTX = "https://www.datafoodconsortium.org"
+FARM = f"{PUBLIC}/api/dfc/enterprises/jean-farm"
+HUB = f"{PUBLIC}/api/dfc/enterprises/hub-a"
+OFFER = f"{FARM}/offers/carrots"
+# Patient retries (a SIGKILL must find deliveries still pending), a short receiver timeout
+# (a killed process's claims lapse 2 × 1 + 10 s later).
+WEBHOOKS = {"DFC_HUB_WEBHOOK_ALLOW_PRIVATE": "true", "DFC_HUB_WEBHOOK_TIMEOUT_SECONDS": "1",
+            "DFC_HUB_WEBHOOK_RETRY_SCHEDULE": ",".join(["0"] + ["1"] * 200)}
+
+
+def _farm(url: str) -> None:
+    """Jean's farm with carrots of unlimited stock (no inventory information blocks nothing)."""
+    r = requests.put(f"{url}/api/dfc/enterprises/jean-farm", headers=AUTH, timeout=30, json={
+        "@context": CTX, "@type": "dfc-b:Enterprise", "dfc-b:name": "Jean's farm"})
+    assert r.status_code in (200, 201), r.text
+    catalog = {"@context": CTX, "@graph": [
+        {"@id": f"{FARM}/supplied_products/carrots", "@type": "dfc-b:SuppliedProduct", "dfc-b:name": "Carrots"},
+        {"@id": f"{FARM}/catalog_items/carrots", "@type": "dfc-b:CatalogItem",
+         "dfc-b:references": f"{FARM}/supplied_products/carrots", "dfc-b:offeredThrough": OFFER},
+        {"@id": OFFER, "@type": "dfc-b:Offer", "dfc-b:offeredItem": f"{FARM}/catalog_items/carrots",
+         "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": 2, "dfc-b:hasUnit": "dfc-m:Euro"}}]}
+    r = requests.post(f"{url}/api/dfc/enterprises/jean-farm/catalog", headers=AUTH, json=catalog, timeout=30)
+    assert r.status_code == 200, r.text
+
+
+def _subscribe(url: str, receiver_url: str) -> dict:
+    r = requests.post(f"{url}/api/dfc/enterprises/jean-farm/webhooks", headers=AUTH, timeout=30,
+                      json={"url": receiver_url, "events": ["procurement.order_received"]})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _place(url: str) -> None:
+    """Hub A places a wholesale order at the farm, Complete at once: one order_received."""
+    doc = {"@context": CTX, "@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": HUB,
+           "dfc-b:hasOrderStatus": "dfc-v:Complete",
+           "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1, "dfc-b:concerns": OFFER}]}
+    r = requests.post(f"{url}/api/dfc/enterprises/jean-farm/orders", headers=AUTH, json=doc, timeout=60)
+    assert r.status_code == 201, r.text
+
+
+def _received_ids(url: str) -> list[str]:
+    """The ids of every order_received event in the farm's log."""
+    ids, after = [], "evt_0"
+    while True:
+        r = requests.get(f"{url}/api/dfc/enterprises/jean-farm/events", headers=AUTH, timeout=30,
+                         params={"after": after, "type": "procurement.order_received", "per_page": 1000})
+        page = r.json()["events"]
+        if not page:
+            return ids
+        ids += [e["id"] for e in page]
+        after = page[-1]["id"]
+
+
+def _wait(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{what} within {timeout} s")
+
+
+def test_a_server_killed_with_fifty_undelivered_events_delivers_them_all_after_restart(hubs, tmp_path):
+    store = f"oxigraph:{tmp_path / 'store'}"
+    with receiving() as receiver:
+        receiver.otherwise, receiver.delay = 503, 0.05       # the receiver is down: everything stays pending
+        hub = hubs(store=store, **WEBHOOKS)
+        _farm(hub.url)
+        _subscribe(hub.url, receiver.url)
+        for _ in range(50):
+            _place(hub.url)
+        expected = _received_ids(hub.url)
+        assert len(expected) == 50
+        _wait(lambda: len(set(receiver.ids())) >= 10, 60, "the dispatcher did not try")
+        hub.kill()                                            # mid-pass, as likely as not: claims stay behind
+        assert receiver.accepted == []
+        receiver.otherwise = 200
+        again = hubs(store=store, **WEBHOOKS)
+        _wait(lambda: set(expected) <= set(receiver.accepted), 90, "not every event was delivered after the restart")
+        again.stop()
+    # Duplicates are allowed (at least once), each with its original id; no other id came.
+    assert set(receiver.ids()) == set(expected)
+
+
+@pytest.fixture
+def oxigraph_url(tmp_path):
+    with running_oxigraph(tmp_path / "oxigraph") as url:
+        yield url
+
+
+def test_three_servers_on_one_remote_store_deliver_every_event_never_twice_at_once(hubs, oxigraph_url):
+    store = f"sparql:{oxigraph_url}"
+    with receiving() as receiver:
+        receiver.delay = 0.05             # each answer takes a while: a second sender would overlap it
+        servers = [hubs(store=store, **WEBHOOKS) for _ in range(3)]
+        _farm(servers[0].url)
+        _subscribe(servers[0].url, receiver.url)
+        for n in range(60):
+            _place(servers[n % 3].url)
+        expected = _received_ids(servers[0].url)
+        assert len(expected) == 60
+        _wait(lambda: set(expected) <= set(receiver.accepted), 120, "not every event was delivered")
+        time.sleep(1)                     # anything sent twice would have come by now
+    assert receiver.overlaps == set()
+    assert sorted(receiver.ids()) == sorted(expected)          # each exactly once: no process lost a claim

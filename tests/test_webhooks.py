@@ -1,0 +1,294 @@
+"""Webhooks end to end in one process: the order flow's events reach a real receiver on loopback,
+signed so that the `standardwebhooks` package (code we did not write) accepts them, retried per
+DFC_HUB_WEBHOOK_RETRY_SCHEDULE on the app's clock, and the event log pages exactly."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import DEMO_MONDAY, admin, make_app, token_for
+from standardwebhooks import Webhook
+
+from app.delivery import Dispatcher
+from app.domain import events
+from app.domain.clock import ManualClock
+from support.orders import CARROTS, HUB_A, HUB_B, JEAN, order, place
+from support.webhook_receiver import receiving
+
+FARM = "/api/dfc/enterprises/jean-farm"
+ALL = list(events.TYPES)
+
+
+@pytest.fixture
+def receiver():
+    with receiving() as r:
+        yield r
+
+
+def _app(schedule="0,0,0,0", **settings):
+    clock = ManualClock(DEMO_MONDAY)
+    app = make_app(clock=clock, webhook_allow_private=True, webhook_retry_schedule=schedule,
+                   webhook_timeout_seconds=5, **settings)
+    return app, clock
+
+
+def _subscribe(client, url, types=("procurement.order_received",), eid="jean-farm") -> dict:
+    r = client.post(f"/api/dfc/enterprises/{eid}/webhooks", headers=admin(), json={"url": url, "events": list(types)})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def _dispatcher(app) -> Dispatcher:
+    return app.extensions["dfc_hub"].dispatcher
+
+
+def _complete_order(client, quantity=1) -> str:
+    """Hub A places a wholesale order at Jean's farm directly Complete (placed); return its IRI."""
+    r = place(client, admin(), order((CARROTS, quantity), status="dfc-v:Complete"))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return r.headers["Location"]
+
+
+def test_order_received_arrives_once_per_placed_order_signed_as_standard_webhooks_says(receiver):
+    app, _ = _app()
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    placed = [_complete_order(client) for _ in range(3)]
+    r = place(client, admin(), order((CARROTS, 1)))          # Held: a draft, nothing is received
+    assert r.status_code == 201
+    _dispatcher(app).drain()
+    got = receiver.wait_for(3)
+    assert len(got) == 3 and len({d.id for d in got}) == 3
+    verifier = Webhook(sub["secret"])
+    bodies = [verifier.verify(d.body, d.headers) for d in got]
+    assert sorted(b["data"]["order"] for b in bodies) == sorted(placed)
+    assert {b["type"] for b in bodies} == {"procurement.order_received"}
+    assert all(b["data"]["supplier"] == JEAN and b["data"]["consumer"] == HUB_A for b in bodies)
+    assert all(b["data"]["to"] == "placed" and b["timestamp"].startswith(DEMO_MONDAY.date().isoformat())
+               for b in bodies)
+    with pytest.raises(Exception):
+        Webhook("whsec_" + "A" * 32).verify(got[0].body, got[0].headers)
+    _dispatcher(app).drain()
+    assert len(receiver.deliveries) == 3            # delivered once each: nothing is sent again
+
+
+def test_a_receiver_failing_three_times_gets_the_same_webhook_id_four_times(receiver):
+    app, _ = _app("0,0,0,0")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    receiver.answers = [500, 500, 500]
+    _complete_order(client)
+    _dispatcher(app).drain()
+    got = receiver.wait_for(4)
+    assert len(got) == 4 and len({d.id for d in got}) == 1
+    assert all(Webhook(sub["secret"]).verify(d.body, d.headers) for d in got)
+    details = client.get(f"{FARM}/webhooks/{sub['id']}", headers=admin()).get_json()
+    assert [a["status"] for a in details["attempts"]] == [200, 500, 500, 500]      # newest first
+    assert [a["attempt"] for a in details["attempts"]] == [4, 3, 2, 1]
+    assert details["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
+    assert "secret" not in details and not any("key" in k.lower() for k in details)
+
+
+def test_retries_wait_as_the_schedule_says_on_the_apps_clock_and_honour_retry_after(receiver):
+    app, clock = _app("0,60,600")
+    client = app.test_client()
+    _subscribe(client, receiver.url)
+    receiver.answers = [(503, {"Retry-After": "300"}), 500]
+    _complete_order(client)
+    dispatcher = _dispatcher(app)
+    dispatcher.drain()
+    assert len(receiver.deliveries) == 1
+    clock.set(DEMO_MONDAY + dt.timedelta(seconds=61))           # the schedule's 60 s, but Retry-After said 300
+    dispatcher.drain()
+    assert len(receiver.deliveries) == 1
+    clock.set(DEMO_MONDAY + dt.timedelta(seconds=301))
+    dispatcher.drain()
+    assert len(receiver.deliveries) == 2
+    clock.set(DEMO_MONDAY + dt.timedelta(seconds=301 + 599))
+    dispatcher.drain()
+    assert len(receiver.deliveries) == 2
+    clock.set(DEMO_MONDAY + dt.timedelta(seconds=301 + 601))
+    dispatcher.drain()
+    assert len(receiver.deliveries) == 3 and len(set(receiver.ids())) == 1
+
+
+def test_after_the_last_attempt_the_delivery_is_failed_and_a_replay_sends_it_again(receiver):
+    app, _ = _app("0,0")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    receiver.answers = [500, 502]
+    _complete_order(client)
+    _dispatcher(app).drain()
+    assert len(receiver.wait_for(2)) == 2
+    path = f"{FARM}/webhooks/{sub['id']}"
+    assert client.get(path, headers=admin()).get_json()["deliveries"]["failed"] == 1
+    _dispatcher(app).drain()
+    assert len(receiver.deliveries) == 2                # given up: not sent again by itself
+    r = client.post(path + "/replay?after=evt_0", headers=admin())
+    assert r.status_code == 202 and r.get_json()["replayed"] == 1
+    _dispatcher(app).drain()
+    got = receiver.wait_for(3)
+    assert len(got) == 3 and len({d.id for d in got}) == 1 and got[-1].json() == got[0].json()
+    assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
+
+
+def test_a_410_disables_the_subscription(receiver):
+    app, _ = _app("0,0,0")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    receiver.answers = [410]
+    _complete_order(client)
+    _dispatcher(app).drain()
+    details = client.get(f"{FARM}/webhooks/{sub['id']}", headers=admin()).get_json()
+    assert details["active"] is False and "410" in details["disabledReason"]
+    _complete_order(client)
+    _dispatcher(app).drain()
+    assert len(receiver.deliveries) == 1
+
+
+def test_a_subscription_receives_only_its_types_and_its_own_enterprises_events(receiver):
+    app, _ = _app()
+    client = app.test_client()
+    _subscribe(client, receiver.url, ["procurement.order_status_changed"], eid="hub-b")
+    mine = _subscribe(client, receiver.url, ["procurement.order_status_changed"], eid="hub-a")
+    _complete_order(client)
+    _dispatcher(app).drain()
+    [got] = receiver.wait_for(1)
+    assert Webhook(mine["secret"]).verify(got.body, got.headers)["data"]["from"] is None
+
+
+def test_the_session_close_tells_the_hub_and_its_producers_and_each_producer_its_orders(receiver):
+    app, _ = _app()
+    client = app.test_client()
+    hub = _subscribe(client, receiver.url, ["dfc.sale_session_closed"], eid="hub-a")
+    farm = _subscribe(client, receiver.url, ALL)
+    session = f"{HUB_A}/sale_sessions/week-48"
+    r = place(client, admin(), order((CARROTS, 2), **{"dfc-b:belongsTo": session}))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=admin()).status_code == 200
+    _dispatcher(app).drain()
+    got = receiver.wait_for(4)
+    by_secret = {}
+    for d in got:
+        for name, sub in (("hub", hub), ("farm", farm)):
+            try:
+                by_secret.setdefault(name, []).append(Webhook(sub["secret"]).verify(d.body, d.headers))
+            except Exception:
+                pass
+    assert [b["type"] for b in by_secret["hub"]] == ["dfc.sale_session_closed"]
+    assert by_secret["hub"][0]["data"] == {"session": session, "hub": HUB_A}
+    types = sorted(b["type"] for b in by_secret["farm"])
+    assert types == ["dfc.sale_session_closed", "procurement.order_received", "procurement.order_status_changed"]
+    received = next(b for b in by_secret["farm"] if b["type"] == "procurement.order_received")
+    assert received["data"] == {"order": r.headers["Location"], "supplier": JEAN, "consumer": HUB_A,
+                                "session": session, "from": "draft", "to": "placed"}
+
+
+def test_a_cancellation_is_a_status_change_told_to_both_parties():
+    app, _ = _app()
+    client = app.test_client()
+    location = place(client, admin(), order((CARROTS, 1))).headers["Location"]
+    hub_a = token_for(client, HUB_A)
+    assert client.delete(location[len("http://hub.test"):], headers=hub_a).status_code == 204
+    for eid in ("jean-farm", "hub-a"):
+        [event] = client.get(f"/api/dfc/enterprises/{eid}/events", headers=admin()).get_json()["events"]
+        assert event["type"] == "procurement.order_status_changed"
+        assert event["data"]["from"] == "draft" and event["data"]["to"] == "canceled_by_consumer"
+    assert client.get("/api/dfc/enterprises/hub-b/events", headers=admin()).get_json()["events"] == []
+
+
+def test_the_event_log_pages_through_ten_thousand_events_each_exactly_once():
+    app, _ = _app()
+    store = app.extensions["dfc_hub"].store
+    farm = events.NamedNode(JEAN)
+    for batch in range(20):
+        with store.transaction() as tx:
+            for n in range(500):
+                events.record(tx, events.ORDER_STATUS_CHANGED, [farm], {"n": batch * 500 + n}, DEMO_MONDAY)
+    client = app.test_client()
+    seen, url, pages = [], f"{FARM}/events?per_page=1000", 0
+    while url:
+        r = client.get(url, headers=admin())
+        assert r.status_code == 200, r.get_data(as_text=True)
+        seen += [e["data"]["n"] for e in r.get_json()["events"]]
+        link = r.headers.get("Link")
+        url = link[link.index("<") + 1: link.index(">")][len("http://hub.test"):] if link else None
+        pages += 1
+    assert seen == list(range(10_000)) and pages == 11      # the last page is empty: nothing after
+
+
+def test_the_log_filters_by_type_and_resumes_after_an_id():
+    app, _ = _app()
+    client = app.test_client()
+    _complete_order(client)
+    _complete_order(client)
+    log = client.get(f"{FARM}/events", headers=admin()).get_json()["events"]
+    assert [e["type"] for e in log] == ["procurement.order_received", "procurement.order_status_changed"] * 2
+    received = client.get(f"{FARM}/events?type=procurement.order_received", headers=admin()).get_json()["events"]
+    assert [e["id"] for e in received] == [log[0]["id"], log[2]["id"]]
+    later = client.get(f"{FARM}/events?after={log[1]['id']}", headers=admin()).get_json()["events"]
+    assert later == log[2:]
+    turtle = client.get(f"{FARM}/events", headers={**admin(), "Accept": "text/turtle"})
+    assert turtle.status_code == 200 and b"procurement.order_received" in turtle.data
+    for bad in ("after=12x", "type=order.whatever", "per_page=0"):
+        r = client.get(f"{FARM}/events?{bad}", headers=admin())
+        assert r.status_code == 400 and r.mimetype == "application/problem+json", bad
+
+
+@pytest.mark.parametrize("url", ["ftp://93.184.215.14/x", "http://127.0.0.1:{port}/hooks", "http://10.0.0.1/",
+                                 "http://169.254.169.254/", "http://[::1]:{port}/", "not a url", None])
+def test_a_bad_subscription_is_a_422_and_nothing_is_ever_sent_to_it(url, receiver):
+    app = make_app(webhook_allow_private=False)
+    client = app.test_client()
+    port = receiver.url.split(":")[2].split("/")[0]
+    body = {"url": url.format(port=port) if url else url, "events": ["procurement.order_received"]}
+    r = client.post(f"{FARM}/webhooks", headers=admin(), json=body)
+    assert r.status_code == 422 and r.mimetype == "application/problem+json", r.get_data(as_text=True)
+    assert client.get(f"{FARM}/webhooks", headers=admin()).get_json() == {"webhooks": []}
+    _complete_order(client)
+    _dispatcher(app).drain()
+    assert receiver.connections == 0
+
+
+@pytest.mark.parametrize("body", [{"url": "https://93.184.215.14/"}, {"url": "https://93.184.215.14/", "events": []},
+                                  {"url": "https://93.184.215.14/", "events": ["order.whatever"]},
+                                  {"url": "https://93.184.215.14/", "events": "procurement.order_received"}, []])
+def test_a_subscription_without_known_event_types_is_a_422(body):
+    client = make_app().test_client()
+    r = client.post(f"{FARM}/webhooks", headers=admin(), json=body)
+    assert r.status_code == 422, r.get_data(as_text=True)
+
+
+def test_a_url_that_turns_private_after_subscribing_is_not_called(receiver):
+    """The check runs again before each call (DNS rebinding): a dispatcher that allows no private
+    address records the attempt as not sent."""
+    app, clock = _app()
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    hub = app.extensions["dfc_hub"]
+    strict = Dispatcher(hub.store, clock, "http://hub.test", "0,0", 5, allow_private=False)
+    _complete_order(client)
+    strict.drain()
+    assert receiver.connections == 0
+    attempts = client.get(f"{FARM}/webhooks/{sub['id']}", headers=admin()).get_json()["attempts"]
+    assert len(attempts) == 2 and all("not sent" in a["error"] and "status" not in a for a in attempts)
+
+
+def test_the_secret_is_shown_once_and_another_enterprise_sees_neither_events_nor_webhooks(receiver):
+    app, _ = _app()
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    assert sub["secret"].startswith("whsec_") and len(sub["secret"]) >= len("whsec_") + 32
+    listed = client.get(f"{FARM}/webhooks", headers=admin()).get_json()["webhooks"]
+    assert listed == [{k: v for k, v in sub.items() if k != "secret"}]
+    farm, hub_b = token_for(client, JEAN), token_for(client, HUB_B)
+    for path in ("/events", "/webhooks", f"/webhooks/{sub['id']}"):
+        assert client.get(FARM + path, headers=hub_b).status_code == 403
+        assert client.get(FARM + path, headers=farm).status_code == 200
+    assert client.delete(f"{FARM}/webhooks/{sub['id']}", headers=hub_b).status_code == 403
+    assert client.post(f"{FARM}/webhooks/{sub['id']}/replay", headers=hub_b).status_code == 403
+    # Hub B's own path does not reach the farm's subscription.
+    assert client.get(f"/api/dfc/enterprises/hub-b/webhooks/{sub['id']}", headers=hub_b).status_code == 404
+    assert client.get(f"{FARM}/webhooks/0000000000000000", headers=farm).status_code == 404
+    assert client.delete(f"{FARM}/webhooks/{sub['id']}", headers=farm).status_code == 204
+    assert client.get(f"{FARM}/webhooks/{sub['id']}", headers=farm).status_code == 404
