@@ -143,6 +143,7 @@ def test_a_buyer_cannot_set_its_own_frozen_price(hub):
     forged = _with_price(body, "0.01")
     hub.send("PUT", order, hub.shop, forged)
     assert hub.frozen(order, hub.shop) == (Decimal("3"), hub.public)
+    assert not [t for t in hub.triples(order, hub.shop) if t.object.value == "0.01"]   # no stray price left
     # The people reading the public catalogue do not learn who belongs to a category either.
     assert "member" not in requests.get(f"{hub.jean}/catalog", timeout=10).text
 

@@ -183,10 +183,30 @@ def test_analysts_do_not_see_contracts(client, tokens):
     reach analysts only as the frozen prices of placed orders' lines, like the rest of an order)."""
     assert _post(client, tokens["jean"], contract()).status_code == 201
     analyst = token_for(client, "https://analysts.example/ana", ["Analytics"])
-    ask = "ASK { { ?c a <https://w3id.org/dfc-order-hub/ns#Contract> } UNION { ?e <https://w3id.org/dfc-order-hub/ns#item> ?i } }"
-    r = client.get("/sparql", query_string={"query": ask}, headers={**analyst, "Accept": "application/sparql-results+json"})
+    ask = ("PREFIX hub: <https://w3id.org/dfc-order-hub/ns#> "
+           "ASK { { ?c a hub:Contract } UNION { ?e hub:item ?i } }")
+    results = {**analyst, "Accept": "application/sparql-results+json"}
+    r = client.get("/sparql", query_string={"query": ask}, headers=results)
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json()["boolean"] is False
-    everything = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"},
-                            headers={**analyst, "Accept": "application/sparql-results+json"})
+    everything = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}, headers=results)
     assert everything.get_json()["boolean"] is True      # the dataset is there; contracts are not
+
+
+def test_an_order_may_name_only_a_contract_between_its_two_parties(client, tokens):
+    mine = _post(client, tokens["jean"], contract()).headers["Location"]
+
+    def place(buyer: str, named: str):
+        body = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:orderedBy": buyer, "hub:underContract": {"@id": named},
+                "dfc-b:hasOrderStatus": "dfc-v:Held",
+                "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:concerns": f"{JEAN}/offers/carrots",
+                                  "dfc-b:quantity": 1}}
+        who = tokens["a"] if buyer == HUB_A else tokens["b"]
+        return client.post("/api/dfc/enterprises/jean-farm/orders", headers=who, data=json.dumps(body),
+                           content_type=JSONLD)
+
+    assert place(HUB_A, mine).status_code == 201
+    for buyer, named in ((HUB_B, mine), (HUB_A, f"{JEAN}/offers/carrots"), (HUB_A, f"{HUB_B}/contracts/x")):
+        r = place(buyer, named)
+        assert r.status_code == 422 and "is not a contract of jean-farm's" in r.get_data(as_text=True), r.get_json()
+    assert _get(client, CONTRACTS, tokens["jean"]).headers["X-Total-Count"] == "1"

@@ -186,3 +186,18 @@ def test_a_put_keeps_the_server_prices_and_drops_the_clients():
     moved = [t if t.predicate != T.concerns else Triple(LINE, T.concerns, CATEGORY_OFFER) for t in _order()]
     assert first(prices.keep(stored, moved, ORDER), LINE, prices.catalogPrice) is None
     assert prices.keep(None, _order(), ORDER) == _order()
+
+
+def test_on_save_keeps_freezes_and_confirms_in_that_order(store):
+    """What the order book calls on every wholesale write: the client's prices out, the stored
+    ones kept, a placed order frozen, and a confirmed price (the supplier's) applied last."""
+    euro = NamedNode(PREFIXES["dfc-m"] + "Euro")
+    held = _order()
+    placed = orders.set_status(_order(), ORDER, T.Complete)
+    doc = prices.on_save(store, FARM, ORDER, held, placed, JAN_15)
+    assert first(doc, LINE, prices.priceSource) == CONTRACT
+    assert set(prices.on_save(store, FARM, ORDER, None, held, JAN_15)) == set(held)     # Held: nothing priced
+    sent = prices.freeze(placed, ORDER, {LINE: prices.Quote(Decimal("0.01"), euro, PUBLIC)})
+    again = prices.on_save(store, FARM, ORDER, doc, sent, JAN_15, confirmed={LINE: Decimal("2.40")})
+    assert _price(again, prices.catalogPrice) == ("2.5", euro)
+    assert _price(again, prices.confirmedPrice) == ("2.40", euro)

@@ -208,7 +208,8 @@ class Contracts:
         named = [i for i in dict.fromkeys(items(doc, contract)) if isinstance(i, NamedNode)]
         spelled = {i: [NamedNode(s) for s in docs.variants(i.value, self.base_url)] for i in named}
         asked = list(dict.fromkeys(s for spellings in spelled.values() for s in spellings))
-        found = {r["item"] for r in tx.select(queries.load("catalog_items_known"), {"items": asked})} if asked else set()
+        rows = tx.select(queries.load("catalog_items_known"), {"items": asked}) if asked else []
+        found = {r["item"] for r in rows}
         known = {i: next(s for s in spellings if s in found) for i, spellings in spelled.items()
                  if any(s in found for s in spellings)}
         unknown = [i for i in named if i not in known]

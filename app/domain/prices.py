@@ -31,7 +31,8 @@ from app.namespaces import RDF_TYPE, T, hub
 from app.queries import as_term
 from app.rdf.triples import Indexed, number, without
 
-catalogPrice, priceSource, confirmedPrice = hub("catalogPrice"), hub("priceSource"), hub("confirmedPrice")
+catalogPrice, priceSource, confirmedPrice, underContract = (
+    hub(n) for n in ("catalogPrice", "priceSource", "confirmedPrice", "underContract"))
 # Terms the server writes on a line that a client's PUT of the order keeps (hub:keptOnPut on a
 # term whose domain is dfc-b:OrderLine in ontology/hub.ttl): the frozen and confirmed prices.
 KEPT_ON_LINES = frozenset(t for t in vocabulary.OURS.kept_on_put()
@@ -73,25 +74,33 @@ def quotes(reader, supplier: docs.Namespace, consumer: NamedNode, lines: list[or
     by_offer = _offers(rows, supplier)
     members = _memberships(reader, supplier, consumer, by_offer)
     contracts = _contracts(reader, supplier, consumer, own_items, now)
+    selling = defaultdict(list)         # item → the offers selling it (each line looks up its own)
+    for offer, about in by_offer.items():
+        for sold in about["items"]:
+            selling[sold].append(offer)
     out: dict[NamedNode, Quote | None] = {}
     for line in lines:
         item = items[line.iri]
+        offers_here = dict.fromkeys([*(selling[item] if item is not None else []), line.offer])
+        candidates = [*_open_offers(offers_here, by_offer, members), *(contracts.get(item, []) if item else [])]
         own = by_offer.get(line.offer)
         currency = own["currency"] if own else None
-        candidates = []
-        for offer, about in by_offer.items():
-            if offer != line.offer and (item is None or item not in about["items"]):
-                continue
-            if about["price"] is None or about["price"] < 0:
-                continue
-            if about["categories"] and not about["categories"] & members:
-                continue
-            candidates.append(_Candidate(about["price"], about["currency"], offer,
-                                         CATEGORY if about["categories"] else PUBLIC))
-        candidates += contracts.get(item, []) if item is not None else []
         candidates = [c for c in candidates if currency is None or c.unit is None or c.unit == currency]
         best = min(candidates, key=_Candidate.key, default=None)
         out[line.iri] = Quote(best.price, best.unit or currency, best.source) if best else None
+    return out
+
+
+def _open_offers(offers, by_offer: dict, members: set) -> list[_Candidate]:
+    """The priced offers among `offers` open to the consumer: to everybody, or to a category it is in."""
+    out = []
+    for offer in offers:
+        about = by_offer.get(offer)
+        if about is None or about["price"] is None or about["price"] < 0:
+            continue
+        if about["categories"] and not about["categories"] & members:
+            continue
+        out.append(_Candidate(about["price"], about["currency"], offer, CATEGORY if about["categories"] else PUBLIC))
     return out
 
 
@@ -192,12 +201,37 @@ FREEZE_AT = T.Complete
 
 
 def on_save(reader, supplier: docs.Namespace, order: NamedNode, current: list[Triple] | None,
-            new: list[Triple], now: dt.datetime) -> list[Triple]:
-    """A wholesale order as written: line prices kept through a PUT, frozen when it is placed."""
+            new: list[Triple], now: dt.datetime, confirmed: dict[NamedNode, Decimal] | None = None
+            ) -> list[Triple]:
+    """A wholesale order as written: line prices kept through a PUT, frozen when it is placed.
+
+    Line prices in `new` are the client's and are dropped: the server's own come from `current`,
+    or from `confirmed` (line → the supplier's confirmed price), applied after.
+    """
     new = keep(current, new, order)
+    if confirmed:
+        new = confirm(new, order, confirmed)
+    check_contract(reader, supplier, order, new)
     if orders.status(new, order) == FREEZE_AT:
         new = frozen(reader, supplier, order, new, now)
     return new
+
+
+def check_contract(reader, supplier: docs.Namespace, order: NamedNode, doc: list[Triple]) -> None:
+    """Refuse (422) an order naming a contract (hub:underContract) that is not the seller's with its buyer."""
+    index = Indexed(doc)
+    named, buyer = index.objects(order, underContract), index.first(order, T.orderedBy)
+    problems = []
+    for contract in named:
+        held = reader.graph(contract) if isinstance(contract, NamedNode) and supplier.owns(contract.value) else []
+        ours = Triple(contract, RDF_TYPE, hub("Contract")) in held and Triple(contract, hub("consumer"), buyer) in held
+        if not ours:
+            problems.append(violation(order, underContract, contract, f"{contract.value} is not a contract of "
+                                      f"{supplier.eid}'s with this order's buyer"))
+    if len(named) > 1:
+        problems.append(violation(order, underContract, None, "an order is placed under one contract at most"))
+    if problems:
+        raise ShapeViolation(f"{len(problems)} problem(s) with the contract the order names", violations=problems)
 
 
 def freeze_all(tx, names: list[NamedNode], base_url: str, now: dt.datetime) -> None:
@@ -219,9 +253,9 @@ def keep(current: list[Triple] | None, new: list[Triple], order: NamedNode) -> l
     (and the price nodes it described with them).
     """
     ours = KEPT_ON_LINES
-    stated = [t for t in new if t.predicate in ours]
-    if stated:
-        new = _reachable([t for t in new if t.predicate not in ours], order)
+    # What a client sent of them (from_payload drops the terms themselves) leaves its price
+    # nodes pointed at by nothing: they go too.
+    new = _reachable([t for t in new if t.predicate not in ours], order)
     if not current:
         return new
     before = {line.iri: line for line in orders.lines(current, order)}
