@@ -31,3 +31,10 @@ def test_consolidation_bench_moves_held_to_committed():
     out = bench("consolidation.py", "--sizes", "1000", "--repeat", "1")
     row = next(line for line in out.splitlines() if line.split()[:1] == ["1000"])
     assert row.split()[-1] == "yes", out
+
+
+def test_events_bench_delivers_every_webhook():
+    out = bench("events.py", "--quick")
+    assert "checkouts:" in out and "every checkout an event:" in out
+    assert all(line.split(" of ")[0].split()[-1] == line.split(" of ")[1].split()[0]
+               for line in out.splitlines() if "deliveries:" in line), out
