@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/close.py
 	$(BIN)/python bench/partners.py
 	$(BIN)/python bench/erasure.py
+	$(BIN)/python bench/events.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules

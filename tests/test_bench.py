@@ -41,3 +41,10 @@ def test_erasure_bench_erases_every_customer_completely():
     out = bench("erasure.py", "--sizes", "20", "--repeat", "3")
     row = next(line for line in out.splitlines() if line.split()[:1] == ["20"])
     assert row.split()[-1] == "yes", out
+
+
+def test_events_bench_delivers_every_webhook():
+    out = bench("events.py", "--quick")
+    assert "checkouts:" in out and "every checkout an event:" in out
+    assert all(line.split(" of ")[0].split()[-1] == line.split(" of ")[1].split()[0]
+               for line in out.splitlines() if "deliveries:" in line), out
