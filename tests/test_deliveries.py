@@ -207,3 +207,15 @@ def test_a_third_party_neither_reads_nor_moves_the_order(parties, app):
     assert parties.api.send("GET", path, other)[0] == 403
     assert parties.api.send("POST", path + "/status", other, json_body={"status": "canceled_by_consumer"})[0] == 403
     assert parties.api.send("GET", path + "/deliveries", other)[0] == 403
+
+
+@pytest.mark.parametrize("status", [["hub:placed", "hub:canceled_by_consumer"], "placed", {"@id": "hub:teleported"}])
+def test_a_put_whose_status_comes_twice_or_is_no_status_is_422(parties, status):
+    path = parties.create(quantity=1, split=())
+    before = parties.read(path)
+    order = {k: v for k, v in order_node(before).items() if not k.startswith("hub:")}
+    order["hub:status"] = status
+    order["dfc-b:hasPart"] = {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1, "dfc-b:concerns": parties.offer}
+    code, body = parties.api.send("PUT", path, parties.tokens[C], body={"@context": CTX, **order})
+    assert code == 422, body
+    assert view(parties.read(path))["status"] == "draft"

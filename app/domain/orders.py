@@ -209,7 +209,7 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
 
 # Terms the order rules read once per node: a second value would be reserved by one reading and
 # released by another (issue 9). The shapes say so too; this holds whatever reached the domain.
-ONE_PER_ORDER = (T.hasOrderStatus, T.hasFulfilmentStatus, T.orderedBy, T.belongsTo, T.date, T.discount)
+ONE_PER_ORDER = (T.hasOrderStatus, T.hasFulfilmentStatus, T.status, T.orderedBy, T.belongsTo, T.date, T.discount)
 ONE_PER_LINE = (T.concerns, T.quantity, T.hasQuantity, T.hasPrice, T.discount)
 ONE_PER_AMOUNT = (T.value, T.hasUnit)
 
