@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/consolidation.py
 	$(BIN)/python bench/order_lines.py
 	$(BIN)/python bench/close.py
+	$(BIN)/python bench/prices.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules

@@ -31,3 +31,9 @@ def test_consolidation_bench_moves_held_to_committed():
     out = bench("consolidation.py", "--sizes", "1000", "--repeat", "1")
     row = next(line for line in out.splitlines() if line.split()[:1] == ["1000"])
     assert row.split()[-1] == "yes", out
+
+
+def test_prices_bench_prices_every_line_at_the_contract():
+    out = bench("prices.py", "--sizes", "10,20", "--repeat", "1", "--items", "5")
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["10"], ["20"])]
+    assert len(rows) == 2 and all(row[-1] == "yes" for row in rows), out
