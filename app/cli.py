@@ -54,6 +54,7 @@ def serve(host, port, demo, reset, threads):
         click.echo(f"Emptied the store {hub.settings.store}.")
     if demo:
         _demo(hub)
+    hub.orders.give_statuses()      # orders from before the supplier lifecycle
     base = hub.settings.public_base_url
     token = hub.settings.admin_token
     click.echo(f"""
@@ -189,6 +190,28 @@ def erase_due_persons():
     for person in erased:
         click.echo(f"erased {person.value}")
     click.echo(f"{len(erased)} person(s) erased")
+
+
+@main.command("forward-orders")
+def forward_orders():
+    """Send partner platforms the forwarded orders they have not acknowledged yet (for cron)."""
+    from app.errors import HubError
+    from app.hub import Hub
+    from app.scheduler import forward_pending
+
+    try:
+        hub = Hub.open(Settings.load())
+    except HubError as e:
+        click.echo(f"error: {e.detail} (is `dfc-hub serve` running on this store? it sends them "
+                   "itself)", err=True)
+        sys.exit(2)
+    try:
+        done, left = forward_pending(hub)
+    finally:
+        hub.close()
+    click.echo(f"{done} forwarded order(s) acknowledged, {left} still pending")
+    if left:
+        sys.exit(1)
 
 
 @main.command()

@@ -13,15 +13,13 @@ from pyoxigraph import NamedNode
 
 from app.rdf.answer_context import names
 from conftest import ADMIN, BASE, make_app, token_for
-from support.leaks import BARNABE, ZEPHYRINE, assert_no_personal_data, checkout_by
+from support.leaks import BARNABE, ZEPHYRINE, assert_no_personal_data, checkout_by, stored
 from support.orders import (HUB_A, HUB_B, JEAN, MONDAY, client, clock, hub_a, hub_b, jean,  # noqa: F401 (fixtures)
                             ledger, main_node, path_of, wholesale_quantities)
 
 PERSONS = "/api/dfc/enterprises/hub-a/persons"
 CARROTS_AT_A = f"{HUB_A}/offers/jean-carrots"
 SUMMARY = "/api/dfc/enterprises/hub-a/sale_sessions/week-48/summary"
-# Every literal of any graph that contains a value, whatever its case: the erasure check.
-SCAN = "SELECT ?g ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isLiteral(?o) && CONTAINS(LCASE(STR(?o)), ?needle)) }"
 # Every graph that names an IRI, as subject or object.
 NAMING = "SELECT DISTINCT ?g WHERE { { GRAPH ?g { ?s ?p ?iri } } UNION { GRAPH ?g { ?iri ?p ?o } } }"
 
@@ -32,8 +30,7 @@ def store_of(client):
 
 def literals(client, person) -> set[tuple[str, str]]:
     """(value, graph) for each of the person's values some literal of some graph contains."""
-    return {(value, row["g"].value) for value in person.values()
-            for row in store_of(client).select(SCAN, {"needle": value.lower()})}
+    return stored(store_of(client), person)
 
 
 def bought(client, token, person=ZEPHYRINE, quantity=2, **kw) -> tuple[str, str]:

@@ -18,7 +18,7 @@ import pytest
 from app.domain.clock import ManualClock
 from app.scheduler import erase_due, start_closer
 from conftest import BASE, make_app, token_for
-from support.leaks import BARNABE, ZEPHYRINE, checkout_by
+from support.leaks import BARNABE, ZEPHYRINE, checkout_by, stored
 from support.orders import HUB_A, MONDAY, main_node
 
 pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
@@ -71,6 +71,7 @@ def test_a_customer_is_erased_the_retention_period_after_the_last_session_they_b
     clock.set(closed + dt.timedelta(days=DAYS))
     assert [p.value for p in erase_due(hub)] == [barnabe]              # Zéphyrine's week 49 is open
     assert (status(client, token, barnabe), status(client, token, zephyrine)) == (410, 200)
+    assert stored(hub.store, BARNABE) == set() and stored(hub.store, ZEPHYRINE)   # events, closes: nothing of his
     assert client.get(f"{WEEK_48}/summary", headers={**token, "Accept": "text/csv"}).get_data() == summary
     close(client, token, "/api/dfc/enterprises/hub-a/sale_sessions/week-49")
     assert erase_due(hub) == []                                         # her last session closed just now
@@ -149,3 +150,15 @@ def test_the_cli_erases_customers_due_for_cron(tmp_path):
         assert status(again.test_client(), token_for(again.test_client(), HUB_A), person) == 410
     finally:
         again.extensions["dfc_hub"].close()
+
+
+def test_the_cli_says_why_it_cannot_open_a_store_serve_holds(tmp_path):
+    from app.store import open_store
+
+    store = open_store(f"oxigraph:{tmp_path / 'store'}")        # as a running `serve` would
+    try:
+        env = {**os.environ, "DFC_HUB_STORE": f"oxigraph:{tmp_path / 'store'}", "DFC_HUB_PERSON_RETENTION_DAYS": "1"}
+        r = subprocess.run([DFC_HUB, "erase-due-persons"], env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and "serve" in r.stderr and "Traceback" not in r.stderr
+    finally:
+        store.close()

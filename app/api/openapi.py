@@ -51,7 +51,9 @@ ERROR_MEANING = {
     415: "A Content-Type the server does not read",
     422: "SHACL violations (with `violations`), a term or IRI the server would refuse to store, an "
          "Idempotency-Key reused for another request, or a token asked for an agent that is no IRI",
-    503: "The store did not answer, or an analyst query ran too long or found no free slot",
+    502: "A partner platform answered what the server cannot use (not DFC, not conforming, another status)",
+    503: "The store did not answer, an analyst query ran too long or found no free slot, or a partner "
+         "platform did not answer in time (or failed with a 5xx): nothing was reserved",
 }
 
 
@@ -70,7 +72,7 @@ def description(base_url: str) -> dict:
         },
         "servers": [{"url": base_url}],
         "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(), **_contracts(base_url),
-                  **_persons(),
+                  **_persons(), **_partners(),
                   **openapi_events.paths(_op, _segment_param), **_tools()},
         "components": _components(base_url),
     }
@@ -349,6 +351,30 @@ def _persons() -> dict:
     }
 
 
+def _partners() -> dict:
+    partner = "/api/dfc/enterprises/{eid}/partners/{slug}"
+    slug = _segment_param("slug", "far-farm", "The partner's id, chosen by the hub")
+    write = [400, 401, 403, 404, 406, 413, 415, 422, 503]
+    body = {"required": True, "content": {"application/json": {"schema": _ref("schemas", "PartnerRequest")}}}
+    return {
+        partner: {
+            "get": _op("A partner platform of the hub (never its token)", {200: _rdf("The partner", ETAG)},
+                       [400, 401, 403, 404, 406, 503], params=["eid", slug], secured=True, tag="partners"),
+            "put": _op("Configure a partner platform: its producer, catalogue and orders URLs, a token",
+                       {200: _rdf("The partner as stored", ETAG), 201: _rdf("Created", ETAG)}, write,
+                       params=["eid", slug], body=body, secured=True, tag="partners"),
+            "delete": _op("Remove a partner, its token and the copy of its catalogue",
+                          {204: {"description": "Removed"}}, [400, 401, 403, 404, 503], params=["eid", slug],
+                          secured=True, tag="partners"),
+        },
+        partner + "/sync": {
+            "post": _op("Fetch the partner's configured catalogue and keep a copy under its own IRIs",
+                        {200: _json("What changed", "SyncReport")}, [400, 401, 403, 404, 502, 503],
+                        params=["eid", slug], secured=True, tag="partners"),
+        },
+    }
+
+
 def _tools() -> dict:
     profile = {"name": "profile", "in": "query", "description": "What the payload should be",
                "schema": {"type": "string", "enum": ["auto", *PROFILES], "default": "auto"}}
@@ -446,6 +472,22 @@ def _components(base_url: str) -> dict:
                     "severity": {"type": "string", "enum": ["Violation", "Warning", "Info"]},
                     "focusNode": {"type": ["string", "null"]}, "path": {"type": ["string", "null"]},
                     "value": {}, "message": {"type": "string"}, "hint": {"type": ["string", "null"]}}}}}},
+            "PartnerRequest": {"type": "object", "required": ["enterprise", "catalog", "orders"],
+                               "additionalProperties": False, "properties": {
+                "enterprise": {"type": "string", "description": "The remote producer's IRI"},
+                "catalog": {"type": "string", "description": "Its catalogue URL (the only URL a sync reads)"},
+                "orders": {"type": "string", "description": "Its orders collection URL"},
+                "token": {"type": "string", "description": "A bearer token for that platform; required when "
+                                                           "the partner is created, kept when left out after"}}},
+            "SyncReport": {"type": "object", "required": ["partner", "added", "changed", "removed", "unchanged"],
+                           "properties": {
+                "partner": {"type": "string"}, "catalog": {"type": "string"}, "fetchedAt": {"type": "string"},
+                "added": {"type": "array", "items": {"type": "string"}},
+                "changed": {"type": "array", "items": {"type": "string"}},
+                "removed": {"type": "array", "items": {"type": "string"}},
+                "unchanged": {"type": "integer"},
+                "ignored": {"type": "array", "items": {"type": "string"},
+                            "description": "Documents not on the producer's origin, or documents of this server"}}},
             "StatusChange": {"type": "object", "required": ["status"], "properties": {
                 "status": {"type": "string", "enum": [statuses.name(x) for x in statuses.STATUSES]},
                 "reason": {"type": "string", "maxLength": 2000}}},

@@ -69,9 +69,11 @@ def status_of(doc, order) -> NamedNode:
     found = first(doc, order, T.status)
     if found in DFC:
         return found
+    # Complete is `placed` even when a client had marked it Fulfilled: its stock is still
+    # committed in the ledger, and only `placed` keeps counting it (app/queries/lifecycle_statuses.ru).
     dfc = orders.status(doc, order)
     if dfc == T.Complete:
-        return SHIPPED if first(doc, order, T.hasFulfilmentStatus) == T.Fulfilled else PLACED
+        return PLACED
     return CANCELED_BY_CONSUMER if dfc == T.Cancelled else DRAFT
 
 

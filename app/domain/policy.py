@@ -132,6 +132,15 @@ RULES: tuple[Rule, ...] = (
          _READ_NEEDS, _READ_REFUSED),
     Rule("hub_settings", "replace", OWNER, ("WriteEnterprise",), ("PUT hub_settings.put_settings",),
          _WRITE_NEEDS, _WRITE_REFUSED),
+    # A partner's token is the hub's secret toward another platform: only the hub reads its partners.
+    Rule("partner", "read", OWNER, ("ReadEnterprise", "WriteEnterprise"), ("GET partners.get_partner",),
+         _READ_NEEDS, _READ_REFUSED, "never shows the token"),
+    Rule("partner", "replace", OWNER, ("WriteEnterprise",), ("PUT partners.put_partner",),
+         _WRITE_NEEDS, _WRITE_REFUSED, "creates it too"),
+    Rule("partner", "delete", OWNER, ("WriteEnterprise",), ("DELETE partners.delete_partner",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
+    Rule("partner", "sync", OWNER, ("WriteEnterprise",), ("POST partners.sync_partner",),
+         _WRITE_NEEDS, _WRITE_REFUSED, "fetches the configured catalogue URL only"),
     # Both show what the hub's orders hold, which a token that may read or write them sees anyway.
     Rule("session_summary", "read", OWNER, _ORDER_READ, ("GET orders.session_summary",),
          _READ_NEEDS, _READ_REFUSED),

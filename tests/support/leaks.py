@@ -103,3 +103,14 @@ def checkout_by(client, token, person: Person, *lines, hub: str = "hub-a", sessi
     doc = {"@context": "https://www.datafoodconsortium.org", "@graph": [order, person.jsonld(buyer)]}
     return client.post(f"/api/dfc/enterprises/{hub}/orders", headers={**token, **headers},
                        data=json.dumps(doc), content_type="application/ld+json")
+
+
+# Every literal of any graph that contains a value, whatever its case: the erasure check.
+_SCAN = "SELECT ?g ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isLiteral(?o) && CONTAINS(LCASE(STR(?o)), ?needle)) }"
+
+
+def stored(store, person: Person | Iterable[str]) -> set[tuple[str, str]]:
+    """(value, graph) for each of the person's values that a literal of any graph of the store
+    contains: a SPARQL scan over everything the store holds, not the analyst view."""
+    values = person.values() if isinstance(person, Person) else list(person)
+    return {(value, row["g"].value) for value in values for row in store.select(_SCAN, {"needle": value.lower()})}
