@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/partners.py
 	$(BIN)/python bench/erasure.py
 	$(BIN)/python bench/events.py
+	$(BIN)/python bench/prices.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules

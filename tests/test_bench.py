@@ -48,3 +48,9 @@ def test_events_bench_delivers_every_webhook():
     assert "checkouts:" in out and "every checkout an event:" in out
     assert all(line.split(" of ")[0].split()[-1] == line.split(" of ")[1].split()[0]
                for line in out.splitlines() if "deliveries:" in line), out
+
+
+def test_prices_bench_prices_every_line_at_the_contract():
+    out = bench("prices.py", "--sizes", "10,20", "--repeat", "1", "--items", "5")
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["10"], ["20"])]
+    assert len(rows) == 2 and all(row[-1] == "yes" for row in rows), out

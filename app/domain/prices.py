@@ -66,12 +66,13 @@ def quotes(reader, supplier: docs.Namespace, consumer: NamedNode, lines: list[or
     if not lines:
         return {}
     offers = list(dict.fromkeys(line.offer for line in lines if line.offer is not None))
-    found = offer_sources(reader, offers, supplier.base_url) if offers else {}
+    # A line reserved already names its item; only the others are resolved from their offer.
+    unresolved = list(dict.fromkeys(line.offer for line in lines if line.offer is not None and not line.stock_item))
+    found = offer_sources(reader, unresolved, supplier.base_url) if unresolved else {}
     items = {line.iri: line.stock_item or (found[line.offer].item if found.get(line.offer) else None)
              for line in lines}
     own_items = [i for i in dict.fromkeys(items.values()) if i is not None and supplier.owns(i.value)]
-    rows = reader.select(queries.load("price_offers"), {"items": own_items, "offers": offers})
-    by_offer = _offers(rows, supplier)
+    by_offer = _offers(reader, supplier, own_items, offers)
     members = _memberships(reader, supplier, consumer, by_offer)
     contracts = _contracts(reader, supplier, consumer, own_items, now)
     selling = defaultdict(list)         # item → the offers selling it (each line looks up its own)
@@ -104,21 +105,22 @@ def _open_offers(offers, by_offer: dict, members: set) -> list[_Candidate]:
     return out
 
 
-def _offers(rows, supplier: docs.Namespace) -> dict[NamedNode, dict]:
-    """Each offer of the supplier's: its price, currency, the items it sells, its categories."""
+def _offers(reader, supplier: docs.Namespace, items: list, offers: list) -> dict[NamedNode, dict]:
+    """The supplier's offers of the items, and the lines' own: price, currency, items sold, categories."""
+    sold = reader.select(queries.load("item_offers"), {"items": items}) if items else []
+    selling = defaultdict(set)
+    for row in sold:
+        selling[row["offer"]].add(row["item"])
+    asked = [o for o in dict.fromkeys([*selling, *offers]) if supplier.owns(o.value)]
+    rows = reader.select(queries.load("offer_prices"), {"offers": asked}) if asked else []
     out: dict[NamedNode, dict] = {}
     for row in rows:
         offer = row["offer"]
-        if not supplier.owns(offer.value):
-            continue
-        about = out.setdefault(offer, {"price": None, "currency": None, "items": set(), "categories": set()})
+        about = out.setdefault(offer, {"price": None, "currency": None, "items": selling[offer], "categories": set()})
         price = number(row.get("price"))
         if price is not None and (about["price"] is None or price < about["price"]):
             about["price"], about["currency"] = price, row.get("currency")
-        if row.get("item") is not None:
-            about["items"].add(row["item"])
-        if row.get("category") is not None:
-            about["categories"].add(row["category"])
+        about["categories"].update(c for c in (row.get("category"), row.get("offeredTo")) if c is not None)
     return out
 
 
@@ -136,10 +138,12 @@ def _contracts(reader, supplier, consumer, items, now) -> dict[NamedNode, list[_
     """Each item's prices under the contracts between the two that are valid at `now`."""
     if not items:
         return {}
-    rows = reader.select(queries.load("contract_prices"),
-                         {"items": items, "consumer": consumer, **supplier.bindings()})
+    rows = reader.select(queries.load("contract_prices"), {"consumer": consumer, **supplier.bindings()})
     out = defaultdict(list)
+    wanted = set(items)
     for row in rows:
+        if row["item"] not in wanted:
+            continue
         start, end = instant(row["start"]), instant(row["end"], end=True)
         price = number(row["price"])
         if start is None or end is None or price is None or price < 0 or not start <= now < end:
