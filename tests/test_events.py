@@ -109,3 +109,19 @@ def test_an_event_id_that_is_not_one_is_a_bad_request(text):
     from app.errors import BadRequest
     with pytest.raises(BadRequest):
         events.sequence_of(text)
+
+
+def test_the_helpers_for_the_lifecycle_tell_the_parties_api_md_names(store):
+    from app.domain import order_events
+    delivery = NamedNode(ORDER.value + "/deliveries/1")
+    with store.transaction() as tx:
+        order_events.transition(tx, ORDER, FARM, HUB, "draft", "placed", NOW)
+        order_events.transition(tx, ORDER, FARM, HUB, "placed", "confirmed", NOW, reason="prices agreed")
+        order_events.delivery_changed(tx, ORDER, delivery, FARM, HUB, "shipped", NOW, status="shipped")
+    assert [e.type for e in _log(store)] == [events.ORDER_RECEIVED, events.ORDER_STATUS_CHANGED,
+                                            events.ORDER_STATUS_CHANGED, events.DELIVERY_CHANGED]
+    assert [e.type for e in _log(store, HUB)] == [events.ORDER_STATUS_CHANGED] * 2 + [events.DELIVERY_CHANGED]
+    confirmed = _log(store, HUB)[1].data
+    assert confirmed == {"order": ORDER.value, "supplier": FARM.value, "consumer": HUB.value, "from": "placed",
+                         "to": "confirmed", "reason": "prices agreed"}
+    assert _log(store, HUB)[2].data["delivery"] == delivery.value

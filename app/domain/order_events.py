@@ -34,8 +34,8 @@ def order_written(tx, order: NamedNode, current, new, seller: docs.Namespace, ag
     if after == before or after is None or after == "draft":
         return
     doc = new if new is not None else current
-    _transition(tx, order, NamedNode(seller.iri), orders.buyer(doc, order), before, after,
-                orders.session(doc, order), now)
+    transition(tx, order, NamedNode(seller.iri), orders.buyer(doc, order), before, after, now,
+               session=orders.session(doc, order))
 
 
 def session_closed(tx, session: NamedNode, hub: NamedNode, completed: list[NamedNode], base_url: str,
@@ -48,19 +48,40 @@ def session_closed(tx, session: NamedNode, hub: NamedNode, completed: list[Named
     for order in completed:
         supplier = _supplier(order, base_url)
         if supplier is not None:
-            _transition(tx, order, supplier, hub, "draft", "placed", session, now)
+            transition(tx, order, supplier, hub, "draft", "placed", now, session=session)
 
 
-def _transition(tx, order, supplier: NamedNode, consumer, before, after, session, now) -> None:
+def transition(tx, order: NamedNode, supplier: NamedNode, consumer, before: str | None, after: str,
+               now: dt.datetime, session=None, reason: str | None = None) -> None:
+    """Record a wholesale order's move from `before` to `after` (`hub:status` names): a status
+    change to both parties, and order_received to the supplier when it becomes `placed`.
+    `consumer` is the buyer (told only when it is an IRI); `session` its sale session, if any."""
     data = {"order": order, "supplier": supplier, "from": before, "to": after}
     if isinstance(consumer, NamedNode):
         data["consumer"] = consumer
     if isinstance(session, NamedNode):
         data["session"] = session
+    if reason:
+        data["reason"] = reason
     if after == "placed":
         events.record(tx, events.ORDER_RECEIVED, [supplier], data, now)
-    parties = [supplier, *([consumer] if isinstance(consumer, NamedNode) else [])]
-    events.record(tx, events.ORDER_STATUS_CHANGED, parties, data, now)
+    events.record(tx, events.ORDER_STATUS_CHANGED, _parties(supplier, consumer), data, now)
+
+
+def delivery_changed(tx, order: NamedNode, delivery: NamedNode, supplier: NamedNode, consumer, change: str,
+                     now: dt.datetime, status: str | None = None) -> None:
+    """Record a change of one of an order's deliveries (`change`: created, changed, deleted,
+    shipped), to both parties; `status` is the order's `hub:status` after it."""
+    data = {"order": order, "delivery": delivery, "supplier": supplier, "change": change}
+    if isinstance(consumer, NamedNode):
+        data["consumer"] = consumer
+    if status:
+        data["status"] = status
+    events.record(tx, events.DELIVERY_CHANGED, _parties(supplier, consumer), data, now)
+
+
+def _parties(supplier: NamedNode, consumer) -> list[NamedNode]:
+    return [supplier, *([consumer] if isinstance(consumer, NamedNode) and consumer != supplier else [])]
 
 
 def _status(doc, order, by_supplier: bool) -> str | None:
