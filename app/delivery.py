@@ -217,6 +217,7 @@ class Dispatcher:
         return self._pool
 
     def close(self) -> None:
+        """Wait for the sends under way, then close the connection pool."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         if self._http is not None:
