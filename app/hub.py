@@ -43,7 +43,7 @@ class Hub:
                              settings.jwt_max_lifetime_seconds)
         book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
         dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,
-                                settings.webhook_timeout_seconds, settings.webhook_allow_private)
+                                settings.webhook_timeout_seconds, settings.webhook_allow_private, book._wrote)
         return cls(settings, store, Validator(), auth, book, Catalog(store, settings.public_base_url),
                    Analytics(store, settings), Pseudonyms(store),
                    Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher)
