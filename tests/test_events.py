@@ -125,3 +125,21 @@ def test_the_helpers_for_the_lifecycle_tell_the_parties_api_md_names(store):
     assert confirmed == {"order": ORDER.value, "supplier": FARM.value, "consumer": HUB.value, "from": "placed",
                          "to": "confirmed", "reason": "prices agreed"}
     assert _log(store, HUB)[2].data["delivery"] == delivery.value
+
+
+def test_an_orders_hub_status_is_what_its_events_report_where_it_has_one(store):
+    """The supplier lifecycle's `hub:status` (a concept named by the status) wins over the DFC status."""
+    from app.domain import order_events
+    from app.domain.agents import Agent
+    from app.domain.documents import Namespace
+    from app.namespaces import T, hub
+
+    def doc(status, lifecycle):
+        return [Triple(ORDER, T.hasOrderStatus, status), Triple(ORDER, T.orderedBy, HUB),
+                Triple(ORDER, hub("status"), hub(lifecycle))]
+    seller = Namespace(BASE, "jean-farm")
+    with store.transaction() as tx:
+        order_events.order_written(tx, ORDER, doc(T.Complete, "placed"), doc(T.Complete, "confirmed"), seller,
+                                   Agent(FARM.value, None), NOW)
+    [event] = _log(store, HUB)
+    assert (event.type, event.data["from"], event.data["to"]) == (events.ORDER_STATUS_CHANGED, "placed", "confirmed")

@@ -1,9 +1,10 @@
 """Which events the order flow records, and to whom (API.md "Events and webhooks").
 
-Called inside the unit of work that makes the change, so each event commits with it. Until
-the supplier lifecycle (`hub:status`) lands, a wholesale order's DFC status stands for it as
-API.md's table maps them: Held is `draft`, Complete is `placed`, Cancelled (or a DELETE) is
-`canceled_by_consumer` when the buyer cancels and `canceled_by_supplier` when the seller does.
+Called inside the unit of work that makes the change, so each event commits with it. A wholesale
+order's status is its `hub:status` (the supplier lifecycle) where it has one; else its DFC status
+stands for it as API.md's table maps them: Held is `draft`, Complete is `placed`, Cancelled (or
+a DELETE) is `canceled_by_consumer` when the buyer cancels and `canceled_by_supplier` when the
+seller does.
 Customer orders (a person's) record nothing: their parties are the hub and a person.
 """
 from __future__ import annotations
@@ -15,9 +16,10 @@ from pyoxigraph import NamedNode
 from app import queries
 from app.domain import documents as docs
 from app.domain import events, orders
-from app.namespaces import T
+from app.namespaces import T, hub
 
 _STATUS = {T.Held: "draft", T.Draft: "draft", T.Complete: "placed"}
+_LIFECYCLE = hub("status")
 
 
 def order_written(tx, order: NamedNode, current, new, seller: docs.Namespace, agent,
@@ -31,7 +33,7 @@ def order_written(tx, order: NamedNode, current, new, seller: docs.Namespace, ag
     before = _status(current, order, by_supplier)
     after = _status(new, order, by_supplier) if new is not None else \
         (_cancelled(by_supplier) if before is not None and not before.startswith("canceled") else before)
-    if after == before or after is None or after == "draft":
+    if after == before or after is None or (after == "draft" and before is None):
         return
     doc = new if new is not None else current
     transition(tx, order, NamedNode(seller.iri), orders.buyer(doc, order), before, after, now,
@@ -85,8 +87,14 @@ def _parties(supplier: NamedNode, consumer) -> list[NamedNode]:
 
 
 def _status(doc, order, by_supplier: bool) -> str | None:
+    """The order's lifecycle status: its `hub:status` where it has one, else its DFC status's."""
     if doc is None:
         return None
+    lifecycle = next((t.object for t in doc if t.subject == order and t.predicate == _LIFECYCLE), None)
+    if isinstance(lifecycle, NamedNode):
+        return lifecycle.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    if lifecycle is not None:
+        return lifecycle.value
     found = orders.status(doc, order)
     return _cancelled(by_supplier) if found == T.Cancelled else _STATUS.get(found)
 
