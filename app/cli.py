@@ -1,4 +1,4 @@
-"""The `dfc-hub` command: serve, load, validate, conformance-report. Each command is a thin wrapper."""
+"""The `dfc-hub` command: serve, load, validate, close-due-sessions, erase-due-persons, … Each a thin wrapper."""
 from __future__ import annotations
 
 import os
@@ -54,6 +54,7 @@ def serve(host, port, demo, reset, threads):
         click.echo(f"Emptied the store {hub.settings.store}.")
     if demo:
         _demo(hub)
+    hub.orders.give_statuses()      # orders from before the supplier lifecycle
     base = hub.settings.public_base_url
     token = hub.settings.admin_token
     click.echo(f"""
@@ -163,6 +164,54 @@ def deliver_events():
     finally:
         hub.close()
     click.echo(f"{sent} webhook delivery attempt(s) made")
+
+
+@main.command("erase-due-persons")
+def erase_due_persons():
+    """Erase the persons whose last session closed DFC_HUB_PERSON_RETENTION_DAYS ago (for cron)."""
+    from app.errors import HubError
+    from app.hub import Hub
+    from app.scheduler import erase_due
+
+    settings = Settings.load()
+    if settings.person_retention_days <= 0:
+        click.echo("DFC_HUB_PERSON_RETENTION_DAYS is 0: personal data is kept, nobody erased")
+        return
+    try:
+        hub = Hub.open(settings)
+    except HubError as e:
+        click.echo(f"error: {e.detail} (is `dfc-hub serve` running on this store? it erases "
+                   "persons due itself)", err=True)
+        sys.exit(2)
+    try:
+        erased = erase_due(hub)
+    finally:
+        hub.close()
+    for person in erased:
+        click.echo(f"erased {person.value}")
+    click.echo(f"{len(erased)} person(s) erased")
+
+
+@main.command("forward-orders")
+def forward_orders():
+    """Send partner platforms the forwarded orders they have not acknowledged yet (for cron)."""
+    from app.errors import HubError
+    from app.hub import Hub
+    from app.scheduler import forward_pending
+
+    try:
+        hub = Hub.open(Settings.load())
+    except HubError as e:
+        click.echo(f"error: {e.detail} (is `dfc-hub serve` running on this store? it sends them "
+                   "itself)", err=True)
+        sys.exit(2)
+    try:
+        done, left = forward_pending(hub)
+    finally:
+        hub.close()
+    click.echo(f"{done} forwarded order(s) acknowledged, {left} still pending")
+    if left:
+        sys.exit(1)
 
 
 @main.command()

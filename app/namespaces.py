@@ -116,3 +116,14 @@ class T:
                          "supplier", "product", "unitWeight"))
     hasIncome, hasOutcome, consumes, produces = (b(n) for n in ("hasIncome", "hasOutcome", "consumes", "produces"))
 
+    # The supplier lifecycle (ontology/hub.ttl): statuses, their history, deliveries.
+    Fulfilled = v("Fulfilled")
+    status, statusChange, StatusChange, fromStatus, toStatus, changedBy, changedAt, reason = (
+        hub(n) for n in ("status", "statusChange", "StatusChange", "fromStatus", "toStatus", "changedBy",
+                         "changedAt", "reason"))
+    deliveryMode, hasDelivery, Delivery, deliveryPlace, desiredDeliveryDate, confirmedDeliveryDate = (
+        hub(n) for n in ("deliveryMode", "hasDelivery", "Delivery", "deliveryPlace", "desiredDeliveryDate",
+                         "confirmedDeliveryDate"))
+    shippedAt, hasDeliveryLine, DeliveryLine, ofOrderLine, unallocated, complete, split = (
+        hub(n) for n in ("shippedAt", "hasDeliveryLine", "DeliveryLine", "ofOrderLine", "unallocated",
+                         "complete", "split"))

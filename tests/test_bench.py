@@ -33,6 +33,16 @@ def test_consolidation_bench_moves_held_to_committed():
     assert row.split()[-1] == "yes", out
 
 
+def test_partners_bench_sells_what_the_partner_then_holds():
+    assert "the partner holds what was sold: yes" in bench("partners.py", "--checkouts", "10", "--rounds", "2")
+
+
+def test_erasure_bench_erases_every_customer_completely():
+    out = bench("erasure.py", "--sizes", "20", "--repeat", "3")
+    row = next(line for line in out.splitlines() if line.split()[:1] == ["20"])
+    assert row.split()[-1] == "yes", out
+
+
 def test_events_bench_delivers_every_webhook():
     out = bench("events.py", "--quick")
     assert "checkouts:" in out and "every checkout an event:" in out

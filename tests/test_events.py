@@ -110,36 +110,3 @@ def test_an_event_id_that_is_not_one_is_a_bad_request(text):
     with pytest.raises(BadRequest):
         events.sequence_of(text)
 
-
-def test_the_helpers_for_the_lifecycle_tell_the_parties_api_md_names(store):
-    from app.domain import order_events
-    delivery = NamedNode(ORDER.value + "/deliveries/1")
-    with store.transaction() as tx:
-        order_events.transition(tx, ORDER, FARM, HUB, "draft", "placed", NOW)
-        order_events.transition(tx, ORDER, FARM, HUB, "placed", "confirmed", NOW, reason="prices agreed")
-        order_events.delivery_changed(tx, ORDER, delivery, FARM, HUB, "shipped", NOW, status="shipped")
-    assert [e.type for e in _log(store)] == [events.ORDER_RECEIVED, events.ORDER_STATUS_CHANGED,
-                                            events.ORDER_STATUS_CHANGED, events.DELIVERY_CHANGED]
-    assert [e.type for e in _log(store, HUB)] == [events.ORDER_STATUS_CHANGED] * 2 + [events.DELIVERY_CHANGED]
-    confirmed = _log(store, HUB)[1].data
-    assert confirmed == {"order": ORDER.value, "supplier": FARM.value, "consumer": HUB.value, "from": "placed",
-                         "to": "confirmed", "reason": "prices agreed"}
-    assert _log(store, HUB)[2].data["delivery"] == delivery.value
-
-
-def test_an_orders_hub_status_is_what_its_events_report_where_it_has_one(store):
-    """The supplier lifecycle's `hub:status` (a concept named by the status) wins over the DFC status."""
-    from app.domain import order_events
-    from app.domain.agents import Agent
-    from app.domain.documents import Namespace
-    from app.namespaces import T, hub
-
-    def doc(status, lifecycle):
-        return [Triple(ORDER, T.hasOrderStatus, status), Triple(ORDER, T.orderedBy, HUB),
-                Triple(ORDER, hub("status"), hub(lifecycle))]
-    seller = Namespace(BASE, "jean-farm")
-    with store.transaction() as tx:
-        order_events.order_written(tx, ORDER, doc(T.Complete, "placed"), doc(T.Complete, "confirmed"), seller,
-                                   Agent(FARM.value, None), NOW)
-    [event] = _log(store, HUB)
-    assert (event.type, event.data["from"], event.data["to"]) == (events.ORDER_STATUS_CHANGED, "placed", "confirmed")

@@ -3,7 +3,9 @@
 Jean has 10 kg of carrots, sold via Hub A (session Mon–Fri) and Hub B (Tue–Thu). Ali 1 kg (A,
 Mon), Paul 5 kg (A, Tue), David 3 kg (B, Wed) succeed; Michael's 2 kg (B, Thu) is refused with
 1 kg left. Hub B's order completes Thursday with 3 kg, Hub A's Friday with 6 kg; Jean is never
-short. The server runs on 127.0.0.1 with a clock the test sets, so no one waits for Friday.
+short. Then Jean ships Hub B's order in the two deliveries Hub B planned (on hand 10 → 7,
+committed 9 → 6) and cancels Hub A's (committed 6 → 0, available 1 → 7). The server runs on
+127.0.0.1 with a clock the test sets, so no one waits for Friday.
 """
 from __future__ import annotations
 
@@ -107,3 +109,48 @@ def test_jean_is_never_short(tmp_path):
         mine = http.get(f"{api}/jean-farm/orders", headers=tokens["jean-farm"]).json()
         buyers = {n["dfc-b:orderedBy"] for n in mine["@graph"] if n["@type"] == "dfc-b:Order"}
         assert buyers == {f"{api}/hub-a", f"{api}/hub-b"}
+
+        # After the sessions: Hub B plans two deliveries of its placed order, Jean confirms and
+        # ships them; each takes its kilograms out of on hand and committed.
+        order_b_path = order_b["@id"]
+        line_b = [n["@id"] for n in http.get(order_b_path, headers=tokens["hub-b"]).json()["@graph"]
+                  if n["@type"] == "dfc-b:OrderLine"]
+        hub_ctx = [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}]
+        made = []
+        for kg, day in ((2, "2026-11-30"), (1, "2026-12-02")):
+            delivery = {"@context": hub_ctx, "@type": "hub:Delivery", "hub:desiredDeliveryDate": day,
+                        "hub:hasDeliveryLine": {"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": line_b[0]},
+                                                "dfc-b:quantity": kg}}
+            r = http.post(f"{order_b_path}/deliveries", json=delivery,
+                          headers={**tokens["hub-b"], "Content-Type": "application/ld+json"})
+            assert r.status_code == 201, r.text
+            made.append(r.headers["Location"])
+        assert http.post(f"{order_b_path}/status", json={"status": "confirmed"},
+                         headers=tokens["jean-farm"]).status_code == 200
+        seen = []
+        for delivery in made:
+            r = http.post(f"{delivery}/ship", headers=tokens["jean-farm"])
+            assert r.status_code == 200, r.text
+            item = carrots()
+            seen.append((item["hub:onHand"], item["hub:committed"], _main(r.json())["hub:status"]))
+        assert seen == [(8, 7, "hub:partially_shipped"), (7, 6, "hub:shipped")]
+        assert (_main(r.json())["dfc-b:hasOrderStatus"], _main(r.json())["dfc-b:hasFulfilmentStatus"]) == \
+            ("dfc-v:Complete", "dfc-v:Fulfilled")
+
+        # Jean cannot deliver Hub A's order: he cancels it, and its 6 kg are available again.
+        r = http.post(f"{order_a['@id']}/status", json={"status": "canceled_by_supplier", "reason": "frost"},
+                      headers=tokens["jean-farm"])
+        assert r.status_code == 200, r.text
+        assert (_main(r.json())["dfc-b:hasOrderStatus"], _main(r.json())["hub:status"]) == \
+            ("dfc-v:Cancelled", "hub:canceled_by_supplier")
+        item = carrots()
+        assert (item["dfc-b:stockLimitation"], item["hub:committed"], item["hub:held"], item["hub:onHand"]) == \
+            (1 + 6, 0, 0, 7)
+        # Hub A reads why, in the order's history.
+        history = [n for n in http.get(order_a["@id"], headers=tokens["hub-a"]).json()["@graph"]
+                   if n["@type"] == "hub:StatusChange"]
+        assert any(n.get("hub:reason") == "frost" and n["hub:changedBy"] == f"{api}/jean-farm" for n in history)
+
+
+def _main(body: dict) -> dict:
+    return next(n for n in body.get("@graph", [body]) if n["@type"] == "dfc-b:Order")

@@ -48,7 +48,9 @@ def replay(store: Store, k: Key) -> Answer | None:
         raise KeyReused("this Idempotency-Key was used for another request; use a new key per request")
     location = first(triples, node, hub("location"))
     body = first(triples, node, hub("body")).value.encode()
-    return Answer(int(first(triples, node, hub("status")).value),
+    # Records written before hub:status named an order's lifecycle status say hub:status.
+    status = first(triples, node, hub("responseStatus")) or first(triples, node, hub("status"))
+    return Answer(int(status.value),
                   location.value if location is not None else None,
                   [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
 
@@ -58,9 +60,20 @@ def record(k: Key, answer: Answer) -> dict[NamedNode, list[Triple]]:
     node = k.graph
     body = ox.serialize(answer.triples, format=ox.RdfFormat.N_TRIPLES).decode()
     triples = [Triple(node, RDF_TYPE, hub("IdempotentResponse")),
-               Triple(node, hub("status"), as_term(answer.status)),
+               Triple(node, hub("responseStatus"), as_term(answer.status)),
                Triple(node, hub("requestDigest"), Literal(k.digest)),
                Triple(node, hub("body"), Literal(body))]
     if answer.location:
         triples.append(Triple(node, hub("location"), NamedNode(answer.location)))
     return {node: triples}
+
+
+def rewritten(triples: list[Triple], change) -> list[Triple]:
+    """A stored answer's document with its body's triples passed through `change` (an erasure)."""
+    node = next((t.subject for t in triples if t.predicate == hub("body")), None)
+    if node is None:
+        return list(triples)
+    body = first(triples, node, hub("body")).value.encode()
+    answer = change([q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
+    text = ox.serialize(answer, format=ox.RdfFormat.N_TRIPLES).decode()
+    return [t for t in triples if t.predicate != hub("body")] + [Triple(node, hub("body"), Literal(text))]

@@ -1,10 +1,8 @@
 """Which events the order flow records, and to whom (API.md "Events and webhooks").
 
-Called inside the unit of work that makes the change, so each event commits with it. A wholesale
-order's status is its `hub:status` (the supplier lifecycle) where it has one; else its DFC status
-stands for it as API.md's table maps them: Held is `draft`, Complete is `placed`, Cancelled (or
-a DELETE) is `canceled_by_consumer` when the buyer cancels and `canceled_by_supplier` when the
-seller does.
+Called inside the unit of work that makes the change, so each event commits with it. A
+wholesale order's status is its `hub:status` (app/domain/lifecycle.py); a DELETE of a draft is
+`canceled_by_consumer` when the buyer deletes it and `canceled_by_supplier` when the seller does.
 Customer orders (a person's) record nothing: their parties are the hub and a person.
 """
 from __future__ import annotations
@@ -15,12 +13,7 @@ from pyoxigraph import NamedNode
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import events, orders
-from app.namespaces import T, hub
-
-_STATUS = {T.Held: "draft", T.Draft: "draft", T.Complete: "placed"}
-_LIFECYCLE = hub("status")
-
+from app.domain import events, lifecycle, orders, statuses
 
 def order_written(tx, order: NamedNode, current, new, seller: docs.Namespace, agent,
                   now: dt.datetime) -> None:
@@ -33,11 +26,11 @@ def order_written(tx, order: NamedNode, current, new, seller: docs.Namespace, ag
     before = _status(current, order, by_supplier)
     after = _status(new, order, by_supplier) if new is not None else \
         (_cancelled(by_supplier) if before is not None and not before.startswith("canceled") else before)
-    if after == before or after is None or (after == "draft" and before is None):
+    if after == before or after is None or after == "draft":
         return
     doc = new if new is not None else current
-    transition(tx, order, NamedNode(seller.iri), orders.buyer(doc, order), before, after, now,
-               session=orders.session(doc, order))
+    _transition(tx, order, NamedNode(seller.iri), orders.buyer(doc, order), before, after,
+                orders.session(doc, order), now)
 
 
 def session_closed(tx, session: NamedNode, hub: NamedNode, completed: list[NamedNode], base_url: str,
@@ -50,53 +43,38 @@ def session_closed(tx, session: NamedNode, hub: NamedNode, completed: list[Named
     for order in completed:
         supplier = _supplier(order, base_url)
         if supplier is not None:
-            transition(tx, order, supplier, hub, "draft", "placed", now, session=session)
+            _transition(tx, order, supplier, hub, "draft", "placed", session, now)
 
 
-def transition(tx, order: NamedNode, supplier: NamedNode, consumer, before: str | None, after: str,
-               now: dt.datetime, session=None, reason: str | None = None) -> None:
-    """Record a wholesale order's move from `before` to `after` (`hub:status` names): a status
-    change to both parties, and order_received to the supplier when it becomes `placed`.
-    `consumer` is the buyer (told only when it is an IRI); `session` its sale session, if any."""
+def _transition(tx, order, supplier: NamedNode, consumer, before, after, session, now) -> None:
     data = {"order": order, "supplier": supplier, "from": before, "to": after}
     if isinstance(consumer, NamedNode):
         data["consumer"] = consumer
     if isinstance(session, NamedNode):
         data["session"] = session
-    if reason:
-        data["reason"] = reason
     if after == "placed":
         events.record(tx, events.ORDER_RECEIVED, [supplier], data, now)
-    events.record(tx, events.ORDER_STATUS_CHANGED, _parties(supplier, consumer), data, now)
-
-
-def delivery_changed(tx, order: NamedNode, delivery: NamedNode, supplier: NamedNode, consumer, change: str,
-                     now: dt.datetime, status: str | None = None) -> None:
-    """Record a change of one of an order's deliveries (`change`: created, changed, deleted,
-    shipped), to both parties; `status` is the order's `hub:status` after it."""
-    data = {"order": order, "delivery": delivery, "supplier": supplier, "change": change}
-    if isinstance(consumer, NamedNode):
-        data["consumer"] = consumer
-    if status:
-        data["status"] = status
-    events.record(tx, events.DELIVERY_CHANGED, _parties(supplier, consumer), data, now)
-
-
-def _parties(supplier: NamedNode, consumer) -> list[NamedNode]:
-    return [supplier, *([consumer] if isinstance(consumer, NamedNode) and consumer != supplier else [])]
+    parties = [supplier, *([consumer] if isinstance(consumer, NamedNode) else [])]
+    events.record(tx, events.ORDER_STATUS_CHANGED, parties, data, now)
 
 
 def _status(doc, order, by_supplier: bool) -> str | None:
-    """The order's lifecycle status: its `hub:status` where it has one, else its DFC status's."""
     if doc is None:
         return None
-    lifecycle = next((t.object for t in doc if t.subject == order and t.predicate == _LIFECYCLE), None)
-    if isinstance(lifecycle, NamedNode):
-        return lifecycle.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-    if lifecycle is not None:
-        return lifecycle.value
-    found = orders.status(doc, order)
-    return _cancelled(by_supplier) if found == T.Cancelled else _STATUS.get(found)
+    return statuses.name(lifecycle.status_of(doc, order))
+
+
+def delivery_changed(tx, order: NamedNode, doc, delivery: NamedNode, seller: docs.Namespace,
+                     now: dt.datetime, shipped: bool = False) -> None:
+    """Record a delivery made, changed, removed or shipped (to both parties)."""
+    consumer = orders.buyer(doc, order)
+    supplier = NamedNode(seller.iri)
+    data = {"order": order, "delivery": delivery, "supplier": supplier,
+            "status": statuses.name(lifecycle.status_of(doc, order)), "shipped": shipped}
+    if isinstance(consumer, NamedNode):
+        data["consumer"] = consumer
+    events.record(tx, events.DELIVERY_CHANGED, [supplier, *([consumer] if isinstance(consumer, NamedNode) else [])],
+                  data, now)
 
 
 def _cancelled(by_supplier: bool) -> str:

@@ -16,6 +16,7 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import vocabulary
 from app.domain import documents as docs
+from app.domain import erasure, statuses
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, TRUE, T
@@ -98,13 +99,30 @@ def usage(triples, order) -> Usage:
         return {}
     bucket = RESERVES.get(status(triples, order))
     out: dict[NamedNode, tuple[Decimal, Decimal]] = {}
-    if bucket is None:
-        return out
+    lifecycle_status = first(triples, order, T.status)
+    if bucket is None or (bucket == "committed" and lifecycle_status is not None
+                          and not statuses.commits(lifecycle_status)):
+        return out      # a final order (shipped, cancelled, the remainder cancelled) commits nothing
+    gone = shipped(triples, order) if bucket == "committed" else {}
     for line in lines(triples, order):
-        if line.stock_item is not None and line.quantity:
+        quantity = line.quantity - gone.get(line.iri, Decimal(0))
+        if line.stock_item is not None and quantity:
             held, committed = out.get(line.stock_item, (Decimal(0), Decimal(0)))
-            out[line.stock_item] = (held + line.quantity, committed) if bucket == "held" \
-                else (held, committed + line.quantity)
+            out[line.stock_item] = (held + quantity, committed) if bucket == "held" \
+                else (held, committed + quantity)
+    return out
+
+
+def shipped(triples, order) -> dict[NamedNode, Decimal]:
+    """What the order's shipped deliveries carried of each line (it left stock when they shipped)."""
+    index = Indexed(triples)
+    out: dict[NamedNode, Decimal] = {}
+    for delivery in index.objects(order, T.hasDelivery):
+        if index.first(delivery, T.shippedAt) is None:
+            continue
+        for node in index.objects(delivery, T.hasDeliveryLine):
+            line = index.first(node, T.ofOrderLine)
+            out[line] = out.get(line, Decimal(0)) + (number(index.first(node, T.quantity)) or Decimal(0))
     return out
 
 
@@ -248,7 +266,7 @@ def _quantity(doc: Indexed, line) -> Decimal | None:
 def _person(triples, order, ns: docs.Namespace, base_url: str, pseudonym=None):
     """The buyer when the payload describes it as a Person: (IRI, its triples, node as sent)."""
     node = buyer(triples, order)
-    if node is None or Triple(node, RDF_TYPE, T.Person) not in triples:
+    if node is None or not _describes_person(triples, node):
         return None
     persons = ns.iri + "/persons"
     if isinstance(node, BlankNode) or docs.is_placeholder(node, persons):
@@ -261,7 +279,18 @@ def _person(triples, order, ns: docs.Namespace, base_url: str, pseudonym=None):
         if pseudonym is None:
             raise BadRequest("a person another platform names cannot be stored here", pointer="/orderedBy")
         iri = pseudonym(persons, node.value)
-    return iri, docs.rename(subtree(triples, node), {node: iri}), node
+    described = list(dict.fromkeys([*subtree(triples, node), Triple(node, RDF_TYPE, T.Person)]))
+    return iri, docs.rename(described, {node: iri}), node
+
+
+def _describes_person(triples, node) -> bool:
+    """A buyer typed dfc-b:Person, or given a name, email, phone or address and no type at all
+    (an enterprise says it is one): either way a person, whose details belong in their own
+    graph, not in the order."""
+    about = [t for t in triples if t.subject == node]
+    if any(t.predicate == RDF_TYPE for t in about):
+        return Triple(node, RDF_TYPE, T.Person) in about
+    return any(t.predicate in erasure.PERSONAL for t in about)
 
 
 def person_iri(node, ns: docs.Namespace, base_url: str) -> NamedNode | None:

@@ -19,12 +19,14 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import (checkouts, consolidation, hub_settings, idempotency, order_events, orders, policy,
-                        sessions, stock, summary, wholesale)
+from app.domain import (checkouts, consolidation, erasure, hub_settings, idempotency, lifecycle, order_events,
+                        orders, policy, prices, sessions, stock, summary, wholesale)
+from app.domain.statuses import DRAFT, PLACED
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
+from app.domain.order_moves import OrderMoves
 from app.errors import Conflict, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import datetime_literal
@@ -32,12 +34,14 @@ from app.store import Store
 
 
 
-class OrderBook:
+class OrderBook(OrderMoves):
     def __init__(self, store: Store, base_url: str, clock):
         self.store, self.base_url, self.clock = store, base_url, clock
         # Offer → Source, remembered while nothing but this book wrote (see _sources).
         self._links: dict = {}
         self._links_generation: int | None = None
+        # Sends what checkouts change of orders forwarded to partner platforms (set by app/hub.py).
+        self.forwarder = None
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -80,6 +84,10 @@ class OrderBook:
         """A session's summary rows for its hub (app/domain/summary.py)."""
         return summary.rows(self.store, session, NamedNode(ns.iri))
 
+    def forwarded(self, session: NamedNode, ns: docs.Namespace) -> list[dict]:
+        """The session's orders forwarded to partner platforms, with their sync state."""
+        return self.forwarder.states(session, NamedNode(ns.iri)) if self.forwarder is not None else []
+
     # --- writing an order ------------------------------------------------------------------
 
     def save(self, ns: docs.Namespace, incoming: orders.Incoming | None, agent: Agent | None, *,
@@ -98,7 +106,25 @@ class OrderBook:
         with self.store.transaction() as tx:
             answer = self._save(tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources)
         self._wrote(tx)
+        if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
+            self.forwarder.settle(self, tx, ns, key)
         return answer
+
+    def restore(self, ns, iri: NamedNode, before: list[Triple] | None, key: idempotency.Key | None) -> None:
+        """Undo a customer order's committed change (a partner refused it): as `before`, key forgotten."""
+        new = None if not before else list(dict.fromkeys(
+            t for t in before if t.predicate not in (T.wholesaleLine, T.contribution)))
+        sources = self._resolve(ns, new, iri, {}, True) if new is not None else {}
+        with self.store.transaction() as tx:
+            current = tx.graph(iri)
+            if current:
+                for name, triples in self._plan(tx, ns, iri, current, new, sources, True).items():
+                    tx.put(name, triples)
+                if new is None:
+                    tx.drop(iri)
+            if key is not None:
+                tx.drop(key.graph)
+        self._wrote(tx)
 
     def _save(self, tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources) -> Answer:
         """Plan an order's change inside its unit of work: check, plan, and hand `tx` the documents."""
@@ -123,12 +149,18 @@ class OrderBook:
             raise Conflict("an order cannot change from a customer's order to a wholesale order "
                            "or back; place a new order")
         if new is not None:
-            new = self._lifecycle(current, new, iri, ns)
+            new = self._lifecycle(current, new, iri, ns, agent, customer)
+            if not customer:
+                new = prices.on_save(tx, ns, iri, current, new, self.clock.now())
+        elif current is not None and not orders.is_customer(current, iri):
+            _deletable(current, iri)
         graphs = self._plan(tx, ns, iri, current, new, sources,
                             customer or (current is not None and orders.is_customer(current, iri)))
         if incoming is not None and incoming.person is not None:
             self._refuse_non_person(tx, incoming.person[0])
             graphs.setdefault(incoming.person[0], incoming.person[1])
+        elif new is not None and customer and isinstance(who := orders.buyer(new, iri), NamedNode):
+            erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
         # The answer is the document as written, so its ETag is the one a GET gives.
         answer = Answer(201 if current is None else (204 if new is None else 200),
                         iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
@@ -154,8 +186,15 @@ class OrderBook:
             change = wholesale.plan(iri, current, new, sources, session_doc, now)
         for name in change.created:
             tx.new(name)
-        items = {item: tx.graph(item) for item, (h, c) in change.usage.items() if h or c}
-        return {**change.documents, **stock.plan_moves(items, change.usage, change.wanted)}
+        documents = {name: lifecycle.settled(doc, name, now) for name, doc in change.documents.items()}
+        return {**documents, **self._moves(tx, change.usage, change.wanted)}
+
+    @staticmethod
+    def _moves(tx, usage: orders.Usage, wanted: dict, shipped: dict | None = None) -> dict:
+        """The item documents a usage change (and a shipment) makes, read inside the unit of work."""
+        moving = {item for item, (h, c) in usage.items() if h or c} | set(shipped or ())
+        items = tx.graphs(sorted(moving, key=lambda n: n.value))
+        return stock.plan_moves(items, usage, wanted, shipped)
 
     def _stamp_buyer(self, new, iri, agent: Agent, ns) -> list[Triple]:
         if orders.buyer(new, iri) is None and not agent.admin and agent.iri not in ns.iris:
@@ -165,6 +204,7 @@ class OrderBook:
     def _refuse_non_person(self, tx, iri: NamedNode) -> None:
         """A person's details replace a person's document, never another kind of document."""
         held = tx.graph(iri)
+        erasure.refuse_erased(held, iri)     # 410: an erased person's IRI is never filled again
         if held and Triple(iri, RDF_TYPE, T.Person) not in held:
             raise Conflict(f"{iri.value} names a document that is not a person's", iri=iri.value)
 
@@ -172,15 +212,32 @@ class OrderBook:
         if incoming.person is not None:
             return True
         who = orders.buyer(incoming.triples, incoming.iri)
-        return isinstance(who, NamedNode) and Triple(who, RDF_TYPE, T.Person) in self.store.graph(who)
+        if not isinstance(who, NamedNode):
+            return False
+        held = self.store.graph(who)
+        # An erased person's IRI still names a customer: the order is refused as theirs (410).
+        return Triple(who, RDF_TYPE, T.Person) in held or erasure.is_erased(held, who)
 
     def _authorise(self, agent: Agent, ns, current, new, iri) -> None:
         action = "delete" if new is None else "create" if current is None else "replace"
         policy.require(agent, "order", action, owner=ns, order=iri.value,
                        buyers=[orders.buyer(doc, iri) for doc in (current, new) if doc is not None])
 
-    def _lifecycle(self, current, new, iri, ns) -> list[Triple]:
+    def _lifecycle(self, current, new, iri, ns, agent: Agent, customer: bool) -> list[Triple]:
         """Apply the status rules; return the new document with the server's own statements."""
+        if customer:
+            new = self._customer_status(current, new, iri)
+        else:
+            held = lifecycle.roles(agent, ns.iris, orders.buyer(current if current is not None else new, iri))
+            new = lifecycle.on_write(current, new, iri, held, NamedNode(agent.iri), self.clock.now())
+        new.append(Triple(iri, T.soldBy, NamedNode(ns.iri)))
+        if current is not None:   # what the server made the order (consolidated…) stays so
+            new += [t for t in current if t.subject == iri and t.predicate in orders.KEPT_ON_PUT]
+        return list(dict.fromkeys(new))
+
+    @staticmethod
+    def _customer_status(current, new, iri) -> list[Triple]:
+        """A customer order keeps the DFC statuses only: Held, Complete, Cancelled, Draft."""
         old_status = orders.status(current, iri) if current is not None else None
         status = orders.status(new, iri) or old_status or T.Held
         if old_status == T.Cancelled and status != T.Cancelled:
@@ -188,11 +245,7 @@ class OrderBook:
         if old_status == T.Complete and status in (T.Held, T.Draft):
             raise Conflict("a Complete order cannot go back to Held or Draft",
                            orderStatus=old_status.value, requestedStatus=status.value)
-        new = orders.set_status(new, iri, status)
-        new.append(Triple(iri, T.soldBy, NamedNode(ns.iri)))
-        if current is not None:   # what the server made the order (consolidated…) stays so
-            new += [t for t in current if t.subject == iri and t.predicate in orders.KEPT_ON_PUT]
-        return new
+        return orders.set_status(new, iri, status)
 
     # --- resolution (before the lock) ------------------------------------------------------
 
@@ -238,13 +291,20 @@ class OrderBook:
                 and tx.generations[0] == self._links_generation:
             self._links_generation = tx.generations[1]
 
+    def give_statuses(self) -> None:
+        """Give wholesale orders written before the supplier lifecycle their hub:status (at start)."""
+        with self.store.transaction() as tx:
+            tx.append(queries.load("lifecycle_statuses"))
+        self._wrote(tx)
+
     # --- sale sessions ---------------------------------------------------------------------
 
-    def close_session(self, session: NamedNode, now: dt.datetime | None = None) -> tuple[bool, list[NamedNode]]:
-        """Complete every Held order of a session, once; (closed now?, the orders completed).
+    def close_session(self, session: NamedNode, now: dt.datetime | None = None,
+                      agent: NamedNode | None = None) -> tuple[bool, list[NamedNode]]:
+        """Place every draft wholesale order of a session, once; (closed now?, the orders placed).
 
-        One unit of work: read the session and which orders it completes, then one update
-        (app/queries/close_session.ru) moves them all, whatever their number.
+        One unit of work, a fixed number of requests whatever the number of orders: list them,
+        read them all at once, move each to placed (pure), read their items at once, one update.
         """
         now = now or self.clock.now()
         with self.store.transaction() as tx:
@@ -258,9 +318,24 @@ class OrderBook:
             # Only the session's own hub's orders: another buyer naming it completes nothing.
             bindings = {"session": session, "hub": hub}
             completed = [r["order"] for r in tx.select(queries.load("session_held_orders"), bindings)]
-            tx.append(queries.load("close_session"), {**bindings, "now": _instant(now)})
+            usage: orders.Usage = {}
+            for order, current in tx.graphs(completed).items():
+                new = lifecycle.move(current, order, PLACED, agent or hub, now, "the sale session closed",
+                                     lifecycle.status_of(current, order))
+                seller = docs.enterprise_of(order.value, self.base_url)
+                if seller is not None:      # each line's best price, frozen as it is placed
+                    new = prices.frozen(tx, docs.Namespace(self.base_url, seller), order, new, now)
+                usage = orders.usage_plus(usage, orders.usage_minus(orders.usage(new, order),
+                                                                   orders.usage(current, order)))
+                tx.put(order, new)
+            for name, triples in self._moves(tx, usage, {}).items():
+                tx.put(name, triples)
+            tx.append(queries.load("close_session"), {"session": session, "now": _instant(now)})
             order_events.session_closed(tx, session, hub, completed, self.base_url, now)
+            tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close
         self._wrote(tx)
+        if self.forwarder is not None:
+            self.forwarder.push_session(session, hub)
         return True, completed
 
     def close_due(self, grace: dt.timedelta, now: dt.datetime | None = None) -> list[NamedNode]:
@@ -275,6 +350,15 @@ class OrderBook:
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+def _deletable(current, iri) -> None:
+    """Refuse (409) to delete a wholesale order past draft: its history stays; cancel it instead."""
+    status = lifecycle.status_of(current, iri)
+    if status != DRAFT:
+        raise Conflict(f"an order in {status.value.rsplit('#', 1)[-1]} cannot be deleted; cancel it "
+                       "(POST its status) so that both parties keep its history",
+                       currentStatus=status.value.rsplit("#", 1)[-1])
+
 
 def _instant(now: dt.datetime):
     return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))

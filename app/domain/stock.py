@@ -108,21 +108,29 @@ def keep_ledgers(current: dict[NamedNode, list[Triple]], documents: dict[NamedNo
     return out
 
 
-def plan_moves(items: dict[NamedNode, list[Triple]], delta: dict, wanted: dict) -> dict[NamedNode, list[Triple]]:
+def plan_moves(items: dict[NamedNode, list[Triple]], delta: dict, wanted: dict,
+               shipped: dict | None = None) -> dict[NamedNode, list[Triple]]:
     """The item documents a usage change makes; 409 with shortages if any would go below 0.
 
     `items` are the current documents of the items `delta` ((held, committed) per item) moves;
-    `wanted` gives each item's (offer, quantity) lines for the shortages reported.
+    `wanted` gives each item's (offer, quantity) lines for the shortages reported; `shipped`
+    what left each item's stock (on hand) in a shipment, whose committed part `delta` releases.
     """
     graphs, shortages = {}, []
-    for item, (held, committed) in sorted(delta.items(), key=lambda kv: kv[0].value):
-        if not held and not committed:
+    shipped = shipped or {}
+    moving = {**{item: ZERO for item in shipped}, **{item: None for item in delta}}
+    for item in sorted(moving, key=lambda n: n.value):
+        held, committed = delta.get(item, (ZERO, ZERO))
+        gone = shipped.get(item, ZERO)
+        if not held and not committed and not gone:
             continue
         doc = items.get(item) or []
         if Triple(item, RDF_TYPE, T.CatalogItem) not in doc:
             continue      # the item was deleted (or is no item any more): nothing to count on
         ledger = read(doc, item)
         after = ledger.moved(held, committed)
+        if gone and after.on_hand is not None:
+            after = Ledger(after.on_hand - gone, after.held, after.committed)
         if held + committed > 0 and after.available is not None and after.available < 0:
             for offer, requested in wanted.get(item, [(None, held + committed)]):
                 shortages.append({"offer": offer.value if offer else None, "stockItem": item.value,

@@ -73,6 +73,15 @@ class Store(abc.ABC):
         query = graphs_query(names)
         return self.construct(query) if query else []
 
+    def documents(self, names: Iterable[NamedNode]) -> dict[NamedNode, list[Triple]]:
+        """Return several named graphs' triples, graph by graph, in one request."""
+        names = list(dict.fromkeys(names))
+        out: dict[NamedNode, list[Triple]] = {name: [] for name in names}
+        query = documents_query(names)
+        for row in self.select(query) if query else []:
+            out[row["g"]].append(Triple(row["s"], row["p"], row["o"]))
+        return out
+
     @abc.abstractmethod
     def add_quads(self, quads: Iterable[Quad]) -> None:
         """Add quads in one transaction (bulk loading; nothing is replaced)."""
@@ -133,6 +142,10 @@ class Store(abc.ABC):
         else:
             self._update(tx.update_text())
 
+    def forget_stale_copies(self) -> None:
+        """Remove the copies of the store older than its last write (an erasure must not linger
+        in them); here there are none: a remote server keeps no copy of ours."""
+
     def close(self) -> None:
         """Release what the backend holds open."""
 
@@ -153,6 +166,12 @@ def graphs_query(names: Iterable[NamedNode]) -> str:
     values = " ".join(map(to_sparql, names))
     return f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}" \
         if values else ""
+
+
+def documents_query(names: Iterable[NamedNode]) -> str:
+    """Build the SELECT of several graphs' triples with their graph (names serialised by pyoxigraph)."""
+    values = " ".join(map(to_sparql, names))
+    return f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}" if values else ""
 
 
 def replace_graphs_update(graphs: Mapping[NamedNode, Iterable[Triple]],

@@ -99,6 +99,9 @@ class EmbeddedStore(Store):
         # Pattern lookups are native calls here: cheaper than building and parsing a query.
         return [t for name in names for t in self.graph(name)]
 
+    def documents(self, names) -> dict:
+        return {name: self.graph(name) for name in dict.fromkeys(names)}
+
     def has_graph(self, name: NamedNode) -> bool:
         return next(iter(self._store.quads_for_pattern(None, None, None, name)), None) is not None
 
@@ -119,6 +122,10 @@ class EmbeddedStore(Store):
         """A snapshot as of now, read in a child process: `cancel()` kills it, stopping its query."""
         with self._snapshots.reader(max_bytes) as reader:
             yield reader
+
+    def forget_stale_copies(self) -> None:
+        """Drop the analysts' snapshot if a write made it stale (at once, or when its last query ends)."""
+        self._snapshots.drop_stale()
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:

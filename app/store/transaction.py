@@ -46,6 +46,13 @@ class Transaction:
             self.read[name] = self._store.graph(name)
         return list(self.read[name])
 
+    def graphs(self, names) -> dict[NamedNode, list[Triple]]:
+        """Several documents as `graph` sees them, those not yet read fetched in one request."""
+        missing = [n for n in names if n not in self.writes and n not in self.drops and n not in self.read]
+        if missing:
+            self.read.update(self._store.documents(missing))
+        return {name: self.graph(name) for name in names}
+
     def has_graph(self, name: NamedNode) -> bool:
         """Tell whether a document holds any triple (read through `graph`, so it is remembered)."""
         return bool(self.graph(name))

@@ -1,0 +1,140 @@
+"""The supplier lifecycle of a wholesale order: its status, its deliveries, shipping them (API.md "Wave 2")."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, request
+
+from app.api.context import ENT, agent, hub, if_match, namespace
+from app.api.negotiate import answer_type, rdf_response, read_body
+from app.api.paging import container
+from app.domain import deliveries, policy, statuses
+from app.domain import documents as docs
+from app.domain.kinds import ORDERS
+from app.errors import BadRequest, InvalidValue, NotFound
+from app.rdf import read_json
+
+bp = Blueprint("lifecycle", __name__, url_prefix="/api/dfc")
+
+ORDER = f"/{ENT}/<eid>/<any(orders, Orders):seg>/<oid>"
+DELIVERIES = f"{ORDER}/<any(deliveries, Deliveries):dseg>"
+MAX_REASON = 2000
+
+
+def _book():
+    return hub().orders
+
+
+def _target(eid: str, oid: str):
+    ns = namespace(eid)
+    return ns, docs.node(f"{ns.collection(ORDERS)}/{oid}")
+
+
+def _answer(triples, status: int = 200, location: str | None = None) -> Response:
+    headers = {"ETag": docs.etag(triples)}
+    if location:
+        headers["Location"] = location
+    return rdf_response(triples, status, headers)
+
+
+@bp.post(f"{ORDER}/status")
+def post_status(ent, eid, seg, oid):
+    """Move the order: `{"status": "confirmed", "reason": "…"}` (JSON)."""
+    ns, iri = _target(eid, oid)
+    answer_type()
+    body = read_json(request.get_data(cache=False), hub().settings.max_json_depth)
+    if not isinstance(body, dict):
+        raise BadRequest('send {"status": "<a lifecycle status>", "reason": "…"}', pointer="")
+    target = statuses.parse(body.get("status"))
+    if target is None:
+        raise InvalidValue(f"{body.get('status')!r} is not a status of the order lifecycle", pointer="/status",
+                           allowed=[statuses.name(s) for s in statuses.STATUSES])
+    reason = body.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
+        raise InvalidValue(f"reason must be a string of at most {MAX_REASON} characters", pointer="/reason")
+    answer = _book().transition(ns, iri, agent(), target, reason, docs.Expected(if_match()),
+                                _confirmed_prices(body.get("confirmedPrices")))
+    return _answer(answer.triples)
+
+
+def _confirmed_prices(sent) -> dict | None:
+    """`{"<order line IRI>": 2.40, …}` as line IRI → Decimal; 422 for anything else."""
+    if sent is None:
+        return None
+    if not isinstance(sent, dict) or len(sent) > hub().settings.max_order_lines:
+        raise InvalidValue("confirmedPrices is an object: order line IRI → price", pointer="/confirmedPrices")
+    out = {}
+    for line, value in sent.items():
+        try:
+            out[line] = Decimal(str(value)) if isinstance(value, (int, float, str)) and not isinstance(value, bool) \
+                else None
+        except InvalidOperation:
+            out[line] = None
+        if out[line] is None or not out[line].is_finite():
+            raise InvalidValue(f"the confirmed price of {line} is not a number", pointer=f"/confirmedPrices/{line}")
+    return out
+
+
+@bp.get(DELIVERIES)
+def list_deliveries(ent, eid, seg, oid, dseg):
+    _, iri, triples = _readable(eid, oid)
+    found = deliveries.read(triples, iri)
+    return rdf_response(container([d.iri for d in found],
+                                  [t for d in found for t in deliveries.triples_of(triples, d.iri)]))
+
+
+@bp.post(DELIVERIES)
+def create_delivery(ent, eid, seg, oid, dseg):
+    ns, iri = _target(eid, oid)
+    delivery = docs.mint(f"{iri.value}/deliveries")
+    sent = _delivery_body(delivery, f"{iri.value}/deliveries")
+    answer = _book().write_delivery(ns, iri, agent(), delivery, sent, create=True)
+    return _answer(answer.triples, 201, answer.location)
+
+
+@bp.get(f"{DELIVERIES}/<did>")
+def get_delivery(ent, eid, seg, oid, dseg, did):
+    _, iri, triples = _readable(eid, oid)
+    body = deliveries.triples_of(triples, deliveries.find(triples, iri, did).iri)
+    return _answer(body)
+
+
+@bp.put(f"{DELIVERIES}/<did>")
+def put_delivery(ent, eid, seg, oid, dseg, did):
+    ns, iri = _target(eid, oid)
+    delivery = docs.node(f"{iri.value}/deliveries/{did}")
+    sent = _delivery_body(delivery, delivery.value)
+    expected = docs.Expected(if_match(), part=delivery)
+    return _answer(_book().write_delivery(ns, iri, agent(), delivery, sent, create=False, expected=expected).triples)
+
+
+@bp.delete(f"{DELIVERIES}/<did>")
+def delete_delivery(ent, eid, seg, oid, dseg, did):
+    ns, iri = _target(eid, oid)
+    delivery = docs.node(f"{iri.value}/deliveries/{did}")
+    _book().delete_delivery(ns, iri, agent(), delivery, docs.Expected(if_match(), part=delivery))
+    return Response(status=204)
+
+
+@bp.post(f"{DELIVERIES}/<did>/ship")
+def ship_delivery(ent, eid, seg, oid, dseg, did):
+    ns, iri = _target(eid, oid)
+    answer_type()
+    return _answer(_book().ship(ns, iri, agent(), docs.node(f"{iri.value}/deliveries/{did}")).triples)
+
+
+def _readable(eid: str, oid: str):
+    """The order at (eid, oid), readable by the caller (both parties), or 404/403."""
+    ns, iri = _target(eid, oid)
+    found = _book().find(iri.value)
+    if found is None or not ns.owns(found[0].value):
+        raise NotFound(f"no order at {iri.value}")
+    _book().readable(agent(), ns, found[1], found[0])
+    return ns, found[0], found[1]
+
+
+def _delivery_body(delivery, base: str) -> list:
+    """The delivery a request body describes: its one hub:Delivery node (or its @id), named `delivery`."""
+    policy.require_token(agent(), "order", "deliveries")      # 401 before the body is read
+    payload = read_body(base)
+    return deliveries.from_payload(payload.triples, delivery)
