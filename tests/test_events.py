@@ -109,4 +109,3 @@ def test_an_event_id_that_is_not_one_is_a_bad_request(text):
     from app.errors import BadRequest
     with pytest.raises(BadRequest):
         events.sequence_of(text)
-
