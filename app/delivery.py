@@ -91,8 +91,12 @@ def sign(key: str, msg_id: str, timestamp: int, body: bytes) -> str:
 class Dispatcher:
     """Delivers the store's pending webhook deliveries, one pass at a time."""
 
-    def __init__(self, store, clock, base_url: str, schedule: str, timeout: float, allow_private: bool):
+    def __init__(self, store, clock, base_url: str, schedule: str, timeout: float, allow_private: bool,
+                 wrote=None):
         self.store, self.clock, self.base_url = store, clock, base_url
+        # Told of each unit of work this dispatcher commits: none changes what an offer sells, so
+        # the order book may keep what it remembers of offers (OrderBook._wrote).
+        self._wrote = wrote or (lambda tx: None)
         self.schedule, self.timeout, self.allow_private = parse_schedule(schedule), timeout, allow_private
         # Past the receiver's timeout (connect, then read) for each of the waves a pass sends its
         # claims in, so a live sender still holds them when it settles.
@@ -135,6 +139,7 @@ class Dispatcher:
                     bindings = fan_out_bindings(row["sub"], self._spellings(row["owner"].value),
                                                 row["types"].value.split(), after, min(upto, after + FAN_OUT), due)
                     tx.append(queries.load("webhook_fan_out"), bindings)
+        self._wrote(tx)
 
     def claim(self) -> tuple[list[Claimed], str]:
         """Claim the deliveries due now for this pass (at most BATCH); return them and the claim's token."""
@@ -148,6 +153,7 @@ class Dispatcher:
             if rows:
                 tx.append(queries.load("webhook_claim"),
                           {"deliveries": [r["d"] for r in rows], "token": token, "until": now + self.claim_for})
+        self._wrote(tx)
         return [_claimed(r) for r in rows], token
 
     def send(self, claimed: Claimed) -> Outcome:
@@ -189,6 +195,7 @@ class Dispatcher:
                     tx.append(queries.load("webhook_disable"), {
                         "sub": claimed.subscription, "now": datetime_literal(_second(now)),
                         "reason": f"the receiver answered 410 Gone to {claimed.event.id}"})
+        self._wrote(tx)
 
     def _next(self, made: int, outcome: Outcome, now: dt.datetime) -> tuple[str, dt.datetime]:
         if outcome.status == 410 or made >= len(self.schedule):
@@ -217,6 +224,7 @@ class Dispatcher:
         return self._pool
 
     def close(self) -> None:
+        """Wait for the sends under way, then close the connection pool."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         if self._http is not None:

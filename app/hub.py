@@ -56,7 +56,7 @@ class Hub:
         book.forwarder = Forwarder(store, client, settings.public_base_url, book.clock, settings.max_json_depth)
         validator = Validator()
         dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,
-                                settings.webhook_timeout_seconds, settings.webhook_allow_private)
+                                settings.webhook_timeout_seconds, settings.webhook_allow_private, book._wrote)
         return cls(settings, store, validator, auth, book, Catalog(store, settings.public_base_url),
                    Analytics(store, settings), Pseudonyms(store),
                    Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher,

@@ -43,6 +43,7 @@ class W:
 
 @dataclasses.dataclass(frozen=True)
 class Subscription:
+    """A webhook subscription as its owner sees it (never its key)."""
     iri: NamedNode
     owner: str
     url: str
@@ -53,9 +54,11 @@ class Subscription:
 
     @property
     def id(self) -> str:
+        """The last segment of its IRI: `{enterprise}/webhooks/{id}`."""
         return self.iri.value.rsplit("/", 1)[-1]
 
     def to_json(self) -> dict:
+        """What GET shows of it."""
         return {"id": self.id, "url": self.url, "events": list(self.types), "active": self.active,
                 "createdAt": self.created}
 
