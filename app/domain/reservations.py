@@ -318,15 +318,15 @@ class OrderBook(OrderMoves):
             # Only the session's own hub's orders: another buyer naming it completes nothing.
             bindings = {"session": session, "hub": hub}
             completed = [r["order"] for r in tx.select(queries.load("session_held_orders"), bindings)]
+            before = tx.graphs(completed)
+            placed = {order: lifecycle.move(current, order, PLACED, agent or hub, now, "the sale session closed",
+                                            lifecycle.status_of(current, order))
+                      for order, current in before.items()}
+            placed = self._priced(tx, placed, hub, now)
             usage: orders.Usage = {}
-            for order, current in tx.graphs(completed).items():
-                new = lifecycle.move(current, order, PLACED, agent or hub, now, "the sale session closed",
-                                     lifecycle.status_of(current, order))
-                seller = docs.enterprise_of(order.value, self.base_url)
-                if seller is not None:      # each line's best price, frozen as it is placed
-                    new = prices.frozen(tx, docs.Namespace(self.base_url, seller), order, new, now)
+            for order, new in placed.items():
                 usage = orders.usage_plus(usage, orders.usage_minus(orders.usage(new, order),
-                                                                   orders.usage(current, order)))
+                                                                   orders.usage(before[order], order)))
                 tx.put(order, new)
             for name, triples in self._moves(tx, usage, {}).items():
                 tx.put(name, triples)
@@ -337,6 +337,22 @@ class OrderBook(OrderMoves):
         if self.forwarder is not None:
             self.forwarder.push_session(session, hub)
         return True, completed
+
+    def _priced(self, tx, placed: dict, buyer: NamedNode, now: dt.datetime) -> dict:
+        """Orders of one buyer placed together, each line priced and frozen: one pricing per
+        seller for all their lines, not one per order (a close places hundreds at once)."""
+        by_seller: dict = {}
+        for order in placed:
+            seller = docs.enterprise_of(order.value, self.base_url)
+            if seller is not None:
+                by_seller.setdefault(seller, []).append(order)
+        out = dict(placed)
+        for seller, mine in by_seller.items():
+            todo = [line for order in mine for line in prices.unpriced(placed[order], order)]
+            if todo:
+                quotes = prices.quotes(tx, docs.Namespace(self.base_url, seller), buyer, todo, now)
+                out.update({order: prices.freeze(placed[order], order, quotes) for order in mine})
+        return out
 
     def close_due(self, grace: dt.timedelta, now: dt.datetime | None = None) -> list[NamedNode]:
         """Close every session whose end date plus the grace period has passed; return them."""
