@@ -59,6 +59,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/consolidation.py
 	$(BIN)/python bench/order_lines.py
 	$(BIN)/python bench/close.py
+	$(BIN)/python bench/partners.py
+	$(BIN)/python bench/erasure.py
+	$(BIN)/python bench/events.py
+	$(BIN)/python bench/prices.py
 	$(BIN)/python bench/lifecycle.py
 
 clean:

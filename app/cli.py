@@ -1,6 +1,8 @@
-"""The `dfc-hub` command: serve, load, validate, conformance-report. Each command is a thin wrapper."""
+"""The `dfc-hub` command: serve, load, validate, and the cron commands (close-due-sessions,
+deliver-events, erase-due-persons, forward-orders). Each a thin wrapper."""
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -54,6 +56,7 @@ def serve(host, port, demo, reset, threads):
         click.echo(f"Emptied the store {hub.settings.store}.")
     if demo:
         _demo(hub)
+    hub.orders.give_statuses()      # orders from before the supplier lifecycle
     base = hub.settings.public_base_url
     token = hub.settings.admin_token
     click.echo(f"""
@@ -124,23 +127,32 @@ def load(files, base):
     click.echo(f"loaded {count} resources from {len(files)} file(s)")
 
 
+@contextlib.contextmanager
+def _cron_hub(settings: Settings, serve_does: str):
+    """The hub a cron command works on, closed after; exit 2 when its store cannot be opened
+    (an on-disk store opens in one process at a time: `serve` then does the work itself)."""
+    from app.errors import HubError
+    from app.hub import Hub
+
+    try:
+        hub = Hub.open(settings)
+    except HubError as e:
+        click.echo(f"error: {e.detail} (is `dfc-hub serve` running on this store? it {serve_does} "
+                   "itself; cron needs a remote store shared with it)", err=True)
+        sys.exit(2)
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
 @main.command("close-due-sessions")
 def close_due_sessions():
     """Close the sale sessions whose endDate plus DFC_HUB_CLOSE_GRACE_SECONDS has passed (for cron)."""
-    from app.errors import HubError
-    from app.hub import Hub
     from app.scheduler import close_due
 
-    try:
-        hub = Hub.open(Settings.load())
-    except HubError as e:
-        click.echo(f"error: {e.detail} (is `dfc-hub serve` running on this store? it closes "
-                   "sessions itself)", err=True)
-        sys.exit(2)
-    try:
+    with _cron_hub(Settings.load(), "closes sessions") as hub:
         closed = close_due(hub)
-    finally:
-        hub.close()
     for session in closed:
         click.echo(f"closed {session.value}")
     click.echo(f"{len(closed)} sale session(s) closed")
@@ -149,20 +161,37 @@ def close_due_sessions():
 @main.command("deliver-events")
 def deliver_events():
     """Send the webhook deliveries due now, then exit (for cron; `serve` delivers by itself too)."""
-    from app.errors import HubError
-    from app.hub import Hub
-
-    try:
-        hub = Hub.open(Settings.load())
-    except HubError as e:
-        click.echo(f"error: {e.detail} (an on-disk store opens in one process at a time: `dfc-hub serve` "
-                   "delivers by itself; cron needs a remote store shared with it)", err=True)
-        sys.exit(2)
-    try:
+    with _cron_hub(Settings.load(), "delivers events") as hub:
         sent = hub.dispatcher.drain()
-    finally:
-        hub.close()
     click.echo(f"{sent} webhook delivery attempt(s) made")
+
+
+@main.command("erase-due-persons")
+def erase_due_persons():
+    """Erase the persons whose last session closed DFC_HUB_PERSON_RETENTION_DAYS ago (for cron)."""
+    from app.scheduler import erase_due
+
+    settings = Settings.load()
+    if settings.person_retention_days <= 0:
+        click.echo("DFC_HUB_PERSON_RETENTION_DAYS is 0: personal data is kept, nobody erased")
+        return
+    with _cron_hub(settings, "erases persons due") as hub:
+        erased = erase_due(hub)
+    for person in erased:
+        click.echo(f"erased {person.value}")
+    click.echo(f"{len(erased)} person(s) erased")
+
+
+@main.command("forward-orders")
+def forward_orders():
+    """Send partner platforms the forwarded orders they have not acknowledged yet (for cron)."""
+    from app.scheduler import forward_pending
+
+    with _cron_hub(Settings.load(), "sends them") as hub:
+        done, left = forward_pending(hub)
+    click.echo(f"{done} forwarded order(s) acknowledged, {left} still pending")
+    if left:
+        sys.exit(1)
 
 
 @main.command()

@@ -41,8 +41,10 @@ from app.namespaces import RDF_TYPE, XSD
 from app.rdf.terms import datetime_literal, decimal_literal
 
 MAX_RETRY_AFTER = 86400          # a Retry-After further away than a day is read as a day
+FAN_OUT = 500                    # events one pass gives each subscription, at most
 MAX_BODY = 64 * 1024             # what is read of a receiver's answer (it is not kept)
-WORKERS = 16                     # a pass claims at most this many (app/queries/webhook_due.rq) and sends them all at once
+WORKERS = 16                     # deliveries sent at once
+BATCH = 64                       # a pass claims at most this many (app/queries/webhook_due.rq's LIMIT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,12 +91,16 @@ def sign(key: str, msg_id: str, timestamp: int, body: bytes) -> str:
 class Dispatcher:
     """Delivers the store's pending webhook deliveries, one pass at a time."""
 
-    def __init__(self, store, clock, base_url: str, schedule: str, timeout: float, allow_private: bool):
+    def __init__(self, store, clock, base_url: str, schedule: str, timeout: float, allow_private: bool,
+                 wrote=None):
         self.store, self.clock, self.base_url = store, clock, base_url
+        # Told of each unit of work this dispatcher commits: none changes what an offer sells, so
+        # the order book may keep what it remembers of offers (OrderBook._wrote).
+        self._wrote = wrote or (lambda tx: None)
         self.schedule, self.timeout, self.allow_private = parse_schedule(schedule), timeout, allow_private
-        # Past the receiver's timeout (connect, then read), so a live sender still holds its claim:
-        # a pass sends all it claims at once, and settles right after.
-        self.claim_for = dt.timedelta(seconds=2 * timeout + 10)
+        # Past the receiver's timeout (connect, then read) for each of the waves a pass sends its
+        # claims in, so a live sender still holds them when it settles.
+        self.claim_for = dt.timedelta(seconds=-(-BATCH // WORKERS) * 2 * timeout + 10)
         self._http = None
         self._pool = None
 
@@ -129,22 +135,25 @@ class Dispatcher:
             upto = events.last_sequence(tx)
             for row in tx.select(queries.load("webhooks_active")):
                 after = int(row["cursor"].value)
-                if after < upto:
+                if after < upto:     # a long backlog goes in slices: each pass's update stays small
                     bindings = fan_out_bindings(row["sub"], self._spellings(row["owner"].value),
-                                                row["types"].value.split(), after, upto, due)
+                                                row["types"].value.split(), after, min(upto, after + FAN_OUT), due)
                     tx.append(queries.load("webhook_fan_out"), bindings)
+        self._wrote(tx)
 
     def claim(self) -> tuple[list[Claimed], str]:
-        """Claim the deliveries due now for this pass (at most WORKERS); return them and the claim's token."""
+        """Claim the deliveries due now for this pass (at most BATCH); return them and the claim's token."""
         now = self.clock.now()
         if not self.store.ask(queries.load("webhook_anything_due"), {"now": now}):
             return [], ""
         token = uuid.uuid4().hex
         with self.store.transaction() as tx:
-            rows = tx.select(queries.load("webhook_due"), {"now": now})
+            due = [r["d"] for r in tx.select(queries.load("webhook_due"), {"now": now})]
+            rows = tx.select(queries.load("webhook_sending"), {"deliveries": due}) if due else []
             if rows:
                 tx.append(queries.load("webhook_claim"),
                           {"deliveries": [r["d"] for r in rows], "token": token, "until": now + self.claim_for})
+        self._wrote(tx)
         return [_claimed(r) for r in rows], token
 
     def send(self, claimed: Claimed) -> Outcome:
@@ -171,21 +180,24 @@ class Dispatcher:
         """Record each attempt and what comes next, in one unit of work."""
         now = self.clock.now()
         with self.store.transaction() as tx:
+            delivered = [c.delivery for c, outcome in results if outcome.ok]
+            if delivered:
+                tx.append(queries.load("webhook_delivered"), {"deliveries": delivered, "token": token})
             for claimed, outcome in results:
                 made = claimed.attempts + 1
-                state, due = self._next(made, outcome, now)
-                tx.append(queries.load("webhook_settle"), {"d": claimed.delivery, "token": token, "state": state,
-                                                           "attempts": made, "next": due})
+                if not outcome.ok:
+                    state, due = self._next(made, outcome, now)
+                    tx.append(queries.load("webhook_settle"), {"d": claimed.delivery, "token": token,
+                                                               "state": state, "attempts": made, "next": due})
                 attempt = NamedNode(f"{claimed.delivery.value}/attempts/{token}")
                 tx.create(attempt, _attempt_triples(attempt, claimed, made, outcome, now))
                 if outcome.status == 410:
                     tx.append(queries.load("webhook_disable"), {
                         "sub": claimed.subscription, "now": datetime_literal(_second(now)),
                         "reason": f"the receiver answered 410 Gone to {claimed.event.id}"})
+        self._wrote(tx)
 
     def _next(self, made: int, outcome: Outcome, now: dt.datetime) -> tuple[str, dt.datetime]:
-        if outcome.ok:
-            return "delivered", now
         if outcome.status == 410 or made >= len(self.schedule):
             return "failed", now
         wait = max(self.schedule[made], min(outcome.retry_after or 0, MAX_RETRY_AFTER))
@@ -212,6 +224,7 @@ class Dispatcher:
         return self._pool
 
     def close(self) -> None:
+        """Wait for the sends under way, then close the connection pool."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         if self._http is not None:

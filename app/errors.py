@@ -10,6 +10,7 @@
     ├── Forbidden (403)             the agent may not do this
     ├── NotFound (404)
     ├── NotAcceptable (406)
+    ├── Gone (410)                  a person whose personal data was erased (a tombstone remains)
     ├── Conflict (409)              a state that forbids the change
     │   ├── Shortage                not enough stock, with `shortages`
     │   └── SessionNotOpen          a sale session closed, or outside its dates
@@ -20,9 +21,11 @@
     ├── KeyReused (422)             an Idempotency-Key sent again with another request
     ├── InvalidValue (422)          a well-formed body with a value the server cannot use
     ├── QueryError (500)            the store refused one of our queries: a bug of ours
-    └── StoreUnavailable (503)      the store did not answer
-        ├── QueryTimeout            an analyst's query ran past DFC_HUB_SPARQL_TIMEOUT_SECONDS
-        └── AnalyticsBusy           every analyst query slot is taken
+    ├── PartnerError (502)          a partner platform answered what we cannot use
+    ├── StoreUnavailable (503)      the store did not answer
+    │   ├── QueryTimeout            an analyst's query ran past DFC_HUB_SPARQL_TIMEOUT_SECONDS
+    │   └── AnalyticsBusy           every analyst query slot is taken
+    └── PartnerUnavailable (503)    a partner platform did not answer in time, or failed (5xx)
 
 Nothing here knows about HTTP frameworks: `app/api` renders `problem()`.
 """
@@ -69,6 +72,7 @@ Unauthorized = _error("Unauthorized", 401, "Unauthorized", "unauthorized")
 Forbidden = _error("Forbidden", 403, "Forbidden", "forbidden")
 NotFound = _error("NotFound", 404, "Not found", "not-found")
 NotAcceptable = _error("NotAcceptable", 406, "Not acceptable", "not-acceptable")
+Gone = _error("Gone", 410, "Gone", "gone")
 Conflict = _error("Conflict", 409, "Conflict", "conflict")
 Shortage = _error("Shortage", 409, "Not enough stock", "shortage", Conflict)
 SessionNotOpen = _error("SessionNotOpen", 409, "Sale session not open", "session-not-open", Conflict)
@@ -82,6 +86,8 @@ QueryError = _error("QueryError", 500, "The store refused a query", "store-query
 StoreUnavailable = _error("StoreUnavailable", 503, "Store unavailable", "store-unavailable")
 QueryTimeout = _error("QueryTimeout", 503, "Query timed out", "query-timeout", StoreUnavailable)
 AnalyticsBusy = _error("AnalyticsBusy", 503, "Too many analyst queries", "analytics-busy", StoreUnavailable)
+PartnerError = _error("PartnerError", 502, "Unusable answer from a partner platform", "partner-error")
+PartnerUnavailable = _error("PartnerUnavailable", 503, "Partner platform unavailable", "partner-unavailable")
 
 
 def violation(focus, path, value, message: str, pointer: str | None = None) -> Result:

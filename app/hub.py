@@ -9,9 +9,14 @@ from app.delivery import Dispatcher
 from app.domain.agents import Authenticator
 from app.domain.catalog import Catalog
 from app.domain.clock import clock_from
+from app.domain.contracts import Contracts
+from app.domain.persons import Persons
 from app.domain.pseudonyms import Pseudonyms
+from app.domain.forwarding import Forwarder
+from app.domain.partners import PartnerDesk
 from app.domain.reservations import OrderBook
 from app.domain.webhooks import Webhooks
+from app.partner_client import PartnerClient
 from app.queries import load
 from app.store import Store, open_store
 from app.validation import Validator
@@ -29,6 +34,9 @@ class Hub:
     pseudonyms: Pseudonyms
     webhooks: Webhooks
     dispatcher: Dispatcher
+    contracts: Contracts
+    persons: Persons
+    partners: PartnerDesk | None = None
 
     @classmethod
     def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
@@ -41,12 +49,19 @@ class Hub:
                                     settings.sparql_store, settings.lock_ttl_seconds)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
-        book = OrderBook(store, settings.public_base_url, clock or clock_from(settings.clock_start))
+        clock = clock or clock_from(settings.clock_start)
+        book = OrderBook(store, settings.public_base_url, clock)
+        client = PartnerClient(settings.webhook_allow_private, settings.partner_timeout_seconds,
+                               settings.max_body_bytes)
+        book.forwarder = Forwarder(store, client, settings.public_base_url, book.clock, settings.max_json_depth)
+        validator = Validator()
         dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,
-                                settings.webhook_timeout_seconds, settings.webhook_allow_private)
-        return cls(settings, store, Validator(), auth, book, Catalog(store, settings.public_base_url),
+                                settings.webhook_timeout_seconds, settings.webhook_allow_private, book._wrote)
+        return cls(settings, store, validator, auth, book, Catalog(store, settings.public_base_url),
                    Analytics(store, settings), Pseudonyms(store),
-                   Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher)
+                   Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher,
+                   Contracts(store, settings.public_base_url), Persons(store, settings.public_base_url, clock),
+                   PartnerDesk(store, book.forwarder, validator, settings.webhook_allow_private))
 
     def check_store(self) -> None:
         """Raise unless the store answers a query (the health check)."""
@@ -54,5 +69,6 @@ class Hub:
 
     def close(self) -> None:
         self.dispatcher.close()
+        self.orders.forwarder.close()
         self.analytics.close()
         self.store.close()

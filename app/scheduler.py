@@ -1,4 +1,6 @@
-"""The background work inside `dfc-hub serve`: the session closer and the webhook dispatcher."""
+"""The background work inside `dfc-hub serve`: the session closer (which also erases the persons
+whose retention period has run out, DFC_HUB_PERSON_RETENTION_DAYS, and sends partner platforms what
+they have not acknowledged yet, app/domain/forwarding.py) and the webhook dispatcher."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +18,18 @@ def close_due(hub: Hub) -> list:
     return hub.orders.close_due(dt.timedelta(seconds=hub.settings.close_grace_seconds))
 
 
+def erase_due(hub: Hub) -> list:
+    """Erase every person whose last session closed DFC_HUB_PERSON_RETENTION_DAYS ago (0: nobody)."""
+    return hub.persons.erase_due(hub.settings.person_retention_days)
+
+
+def forward_pending(hub: Hub) -> tuple[int, int]:
+    """One pass over the forwarded orders' retry queue: (acknowledged, still pending)."""
+    return hub.orders.forwarder.retry_pending()
+
+
 def start_closer(hub: Hub) -> threading.Thread | None:
-    """Run `close_due` every DFC_HUB_CLOSE_EVERY_SECONDS in a daemon thread (None when 0)."""
+    """Run `close_due`, then `erase_due`, every DFC_HUB_CLOSE_EVERY_SECONDS in a daemon thread (None when 0)."""
     every = hub.settings.close_every_seconds
     if every <= 0:
         return None
@@ -30,6 +42,15 @@ def start_closer(hub: Hub) -> threading.Thread | None:
                     log.info("closed sale session %s", session.value)
             except Exception:     # a failed round is retried next round; the server keeps serving
                 log.exception("closing due sale sessions failed")
+            try:                  # apart: a failed close never keeps a person's data longer
+                for person in erase_due(hub):
+                    log.info("erased person %s (retention period over)", person.value)
+            except Exception:
+                log.exception("erasing persons due failed")
+            try:
+                forward_pending(hub)
+            except Exception:
+                log.exception("sending forwarded orders to partners failed")
 
     thread = threading.Thread(target=loop, name="session-closer", daemon=True)
     thread.stop = stop
@@ -37,12 +58,16 @@ def start_closer(hub: Hub) -> threading.Thread | None:
     return thread
 
 
-# How long the dispatcher rests when a pass found nothing to send (the delivery lag when idle).
-DELIVERY_IDLE_SECONDS = 0.25
+# How long the dispatcher rests after a pass that did not fill its batch: the delivery lag it
+# adds, and what lets a steady stream of events go out in batches rather than one by one (each
+# pass costs three short units of work under the write lock, whatever it sends).
+DELIVERY_REST_SECONDS = 0.25
 
 
 def start_dispatcher(hub: Hub) -> threading.Thread:
-    """Deliver webhooks in a daemon thread: passes back to back while there is work, else a short rest."""
+    """Deliver webhooks in a daemon thread: passes back to back through a backlog, else a short rest."""
+    from app.delivery import BATCH
+
     stop = threading.Event()
 
     def loop():
@@ -52,7 +77,7 @@ def start_dispatcher(hub: Hub) -> threading.Thread:
             except Exception:     # a store that did not answer: the claims expire, the next pass retries
                 log.exception("a webhook delivery pass failed")
                 sent = 0
-            if not sent and not _pause(stop, DELIVERY_IDLE_SECONDS):
+            if sent < BATCH and not _pause(stop, DELIVERY_REST_SECONDS):
                 return
 
     thread = threading.Thread(target=loop, name="webhook-dispatcher", daemon=True)

@@ -18,7 +18,7 @@ from app.namespaces import HUB, RDF_TYPE, RDFS
 OWL = "http://www.w3.org/2002/07/owl#"
 SERVER_WRITTEN, KEPT_ON_PUT, ANSWER_ONLY = (
     NamedNode(HUB + name) for name in ("serverWritten", "keptOnPut", "answerOnly"))
-_RANGE = NamedNode(RDFS + "range")
+_RANGE, _DOMAIN = NamedNode(RDFS + "range"), NamedNode(RDFS + "domain")
 
 
 class Vocabulary:
@@ -64,6 +64,10 @@ class Vocabulary:
     def range_of(self, term: NamedNode) -> str | None:
         """The IRI of the term's rdfs:range, if the file states one."""
         return next((q.object.value for q in self.quads if q.subject == term and q.predicate == _RANGE), None)
+
+    def domain_of(self, term: NamedNode) -> str | None:
+        """The IRI of the term's rdfs:domain, if the file states one."""
+        return next((q.object.value for q in self.quads if q.subject == term and q.predicate == _DOMAIN), None)
 
     def with_range(self, datatype: str, stored: bool = False) -> frozenset[str]:
         """IRIs of our terms whose values are literals of `datatype` (stored: only those documents hold)."""

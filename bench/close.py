@@ -1,4 +1,4 @@
-"""A sale session's close on the remote store: before (N+1 reads) vs after (one update), same run.
+"""A sale session's close on the remote store: before (N+1 reads) vs after (a fixed number), same run.
 
     .venv/bin/python bench/close.py [--orders 1000] [--items 20]
 
@@ -6,8 +6,9 @@ A real `oxigraph serve` is started on a free port. Two sessions of one hub are b
 each with `--orders` Held wholesale orders of one line over `--items` catalogue items (with
 their ledgers). The first is closed by the algorithm the server used before issue 15 (kept
 below, as it was: read the session, list its orders, read each order and each item, write
-the differences), the second by today's `OrderBook.close_session` (two reads, then
-app/queries/close_session.ru in one update). On the remote store the write lock is shared by
+the differences), the second by today's `OrderBook.close_session` (the orders and their items
+read in one request each, every order placed in Python — lifecycle status, history, delivery,
+frozen prices, events — and one update). On the remote store the write lock is shared by
 every app process, so the time it is held is everyone's latency: printed are the requests made
 while the lock was held, the time it was held, and the ratio. Both closes must leave the same
 statuses and ledgers ("same result").

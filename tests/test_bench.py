@@ -33,6 +33,29 @@ def test_consolidation_bench_moves_held_to_committed():
     assert row.split()[-1] == "yes", out
 
 
+def test_partners_bench_sells_what_the_partner_then_holds():
+    assert "the partner holds what was sold: yes" in bench("partners.py", "--checkouts", "10", "--rounds", "2")
+
+
+def test_erasure_bench_erases_every_customer_completely():
+    out = bench("erasure.py", "--sizes", "20", "--repeat", "3")
+    row = next(line for line in out.splitlines() if line.split()[:1] == ["20"])
+    assert row.split()[-1] == "yes", out
+
+
+def test_events_bench_delivers_every_webhook():
+    out = bench("events.py", "--quick")
+    assert "checkouts:" in out and "every checkout an event:" in out
+    assert all(line.split(" of ")[0].split()[-1] == line.split(" of ")[1].split()[0]
+               for line in out.splitlines() if "deliveries:" in line), out
+
+
+def test_prices_bench_prices_every_line_at_the_contract():
+    out = bench("prices.py", "--sizes", "10,20", "--repeat", "1", "--items", "5")
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["10"], ["20"])]
+    assert len(rows) == 2 and all(row[-1] == "yes" for row in rows), out
+
+
 def test_lifecycle_bench_ships_every_order_and_the_ledgers_follow():
     out = bench("lifecycle.py", "--orders", "16", "--rounds", "1", "--clients", "4")
     assert "every answer as expected" in out and "transitions/s ÷ checkouts/s" in out, out

@@ -212,7 +212,8 @@ def test_the_session_summary_in_jsonld_and_csv(client, hub_a):
     assert r.mimetype == "text/csv"
     [row] = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
     assert row == {"producer": JEAN, "product": f"{JEAN}/supplied_products/carrots", "ordered": "2",
-                   "held": "2", "completed": "0", "cancelled": "3", "kilograms": "2", "value": "5.2"}
+                   "held": "2", "completed": "0", "cancelled": "3", "kilograms": "2", "value": "5.2",
+                   "catalogue_value": "0", "confirmed_value": "0"}     # nothing placed yet: no frozen price
     body = client.get(url, headers=hub_a).get_json()
     assert body["@type"] == "hub:SessionSummary"
     assert body["hub:row"]["hub:orderedQuantity"] == 2 and body["hub:row"]["hub:value"] == "5.2"

@@ -344,7 +344,8 @@ def test_a_person_named_by_another_platform_gets_a_stable_pseudonym(client, hub_
     first, again = buy("mailto:ali@example.org"), buy("mailto:ali@example.org")
     assert first == again and first.startswith(f"{HUB_A}/persons/") and "ali" not in first
     assert buy("https://other.example/people/7") not in (first, "https://other.example/people/7")
-    assert client.get(path_of(first)).status_code == 404        # no API serves people's graphs
+    assert client.get(path_of(first)).status_code == 401        # people's graphs are the hub's alone
+    assert client.get(path_of(first), headers=hub_a).get_json()["dfc-b:email"] == "ali@example.org"
 
 
 def test_complete_checkout_changes_nothing_upstream_and_draft_reserves_nothing(client, hub_a):

@@ -77,6 +77,23 @@ def test_appended_updates_ride_in_the_same_atomic_update(store):
     assert store.graph(G) == []        # the failing companion took the document's write with it
 
 
+def test_appended_update_files_declare_their_prefixes_after_a_document_write(store):
+    """Update files start with comments and PREFIX lines; riding after a write, they still commit."""
+    riding = "# a comment\nPREFIX ex: <http://example.org/uow/>\nINSERT DATA { GRAPH ex:other { ex:s ex:p ?o } }"
+    with store.transaction() as tx:
+        tx.put(G, [Triple(S, P, Literal("new"))])
+        tx.append(riding, {"o": "one"})
+        tx.append("PREFIX ex: <http://example.org/uow/>\nINSERT DATA { GRAPH ex:other { ex:s ex:q ?o } }", {"o": "two"})
+    assert store.graph(G) == [Triple(S, P, Literal("new"))]
+    assert sorted(t.object.value for t in store.graph(H)) == ["one", "two"]
+    with pytest.raises(ValueError):
+        with store.transaction() as tx:
+            tx.put(G, [])
+            tx.append("PREFIX ex: <urn:elsewhere:>\nINSERT DATA { GRAPH ex:x { ex:s ex:p 1 } }")
+            tx.append(riding, {"o": "three"})
+    assert store.graph(G) == [Triple(S, P, Literal("new"))]
+
+
 def _change_behind_the_lock(store, url: str | None) -> None:
     """Another path adds a statement to G: a raw write that takes no lock of ours."""
     text = f"INSERT DATA {{ GRAPH <{G.value}> {{ <{S.value}> <{R.value}> 'theirs' }} }}"

@@ -14,7 +14,7 @@ import pytest
 from pyoxigraph import NamedNode
 
 from app import vocabulary
-from app.domain import orders, stock
+from app.domain import orders, prices, stock
 from app.namespaces import HUB, RDFS, XSD, T, hub
 from app.rdf import answer_context
 from app.rdf.normalise import BOOLEANS, DATES, NUMERIC, OBJECT_PROPERTIES
@@ -107,7 +107,10 @@ def test_the_code_and_the_context_agree_with_hub_ttl():
 def test_the_order_rules_drop_what_hub_ttl_says_the_server_writes_in_orders():
     assert {T.stockItem, T.wholesaleLine, T.customerOrder, T.consolidated, T.soldBy, T.partOf,
             T.forCustomerOrder, T.contribution, T.ordered} <= orders.SERVER_TERMS
-    assert set(orders.KEPT_ON_PUT) == {T.consolidated, T.forCustomerOrder, T.statusChange, T.hasDelivery, T.deliveryMode}
+    lines = {prices.catalogPrice, prices.priceSource, prices.confirmedPrice}
+    assert set(orders.KEPT_ON_PUT) == {T.consolidated, T.forCustomerOrder, T.statusChange, T.hasDelivery,
+                                       T.deliveryMode} | lines
+    assert prices.KEPT_ON_LINES == lines and lines <= orders.SERVER_TERMS   # kept on lines, not the order
     assert T.onHand not in orders.SERVER_TERMS      # the producer writes its stock
 
 

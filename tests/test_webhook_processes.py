@@ -119,3 +119,34 @@ def test_three_servers_on_one_remote_store_deliver_every_event_never_twice_at_on
         time.sleep(1)                     # anything sent twice would have come by now
     assert receiver.overlaps == set()
     assert sorted(receiver.ids()) == sorted(expected)          # each exactly once: no process lost a claim
+
+
+def test_deliver_events_from_cron_sends_what_is_due_and_exits(tmp_path):
+    """`dfc-hub deliver-events` on a store no server holds: one round, then exit."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import admin, make_app
+
+    store = f"oxigraph:{tmp_path / 'store'}"
+    with receiving() as receiver:
+        app = make_app(store=store, webhook_allow_private=True)
+        client = app.test_client()
+        r = client.post("/api/dfc/enterprises/jean-farm/webhooks", headers=admin(),
+                        json={"url": receiver.url, "events": ["procurement.order_received"]})
+        assert r.status_code == 201
+        for _ in range(3):
+            doc = {"@context": CTX, "@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "http://hub.test/api/dfc/enterprises/hub-a",
+                   "dfc-b:hasOrderStatus": "dfc-v:Complete", "dfc-b:hasPart": [
+                       {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                        "dfc-b:concerns": "http://hub.test/api/dfc/enterprises/jean-farm/offers/carrots"}]}
+            assert client.post("/api/dfc/enterprises/jean-farm/orders", headers=admin(), json=doc).status_code == 201
+        app.extensions["dfc_hub"].close()
+        env = {"PATH": "/usr/bin:/bin", "PUBLIC_BASE_URL": "http://hub.test", "DFC_HUB_STORE": store,
+               "DFC_HUB_WEBHOOK_ALLOW_PRIVATE": "true"}
+        run = subprocess.run([str(Path(sys.executable).with_name("dfc-hub")), "deliver-events"], env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "3 webhook delivery attempt(s) made" in run.stdout
+        assert len(set(receiver.accepted)) == 3 and len(receiver.deliveries) == 3

@@ -197,6 +197,14 @@ def test_a_cancellation_is_a_status_change_told_to_both_parties():
     assert client.get("/api/dfc/enterprises/hub-b/events", headers=admin()).get_json()["events"] == []
 
 
+def test_a_refused_change_records_no_event():
+    app, _ = _app()
+    client = app.test_client()
+    r = place(client, admin(), order((CARROTS, 1000), status="dfc-v:Complete"))
+    assert r.status_code == 409
+    assert client.get(f"{FARM}/events", headers=admin()).get_json()["events"] == []
+
+
 def test_the_event_log_pages_through_ten_thousand_events_each_exactly_once():
     app, _ = _app()
     store = app.extensions["dfc_hub"].store

@@ -14,8 +14,8 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     """Register the blueprints, the one error handler and the access log."""
-    from app.api import (admin, conformance, contexts, events, hub_settings, lifecycle, orders, resources, service,
-                         sparql)
+    from app.api import (admin, conformance, contexts, contracts, events, hub_settings, lifecycle, orders,
+                         partners, persons, resources, service, sparql)
     from app.api.access_log import AccessLog
     from app.api.context import check_ids
 
@@ -26,6 +26,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(hub_settings.bp)
     app.register_blueprint(events.bp)
+    app.register_blueprint(contracts.bp)
+    app.register_blueprint(persons.bp)
+    app.register_blueprint(partners.bp)
     app.register_blueprint(resources.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(conformance.bp)

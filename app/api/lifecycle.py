@@ -1,6 +1,8 @@
 """The supplier lifecycle of a wholesale order: its status, its deliveries, shipping them (API.md "Wave 2")."""
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask import Blueprint, Response, request
 
 from app.api.context import ENT, agent, hub, if_match, namespace
@@ -50,8 +52,27 @@ def post_status(ent, eid, seg, oid):
     reason = body.get("reason")
     if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
         raise InvalidValue(f"reason must be a string of at most {MAX_REASON} characters", pointer="/reason")
-    answer = _book().transition(ns, iri, agent(), target, reason, docs.Expected(if_match()))
+    answer = _book().transition(ns, iri, agent(), target, reason, docs.Expected(if_match()),
+                                _confirmed_prices(body.get("confirmedPrices")))
     return _answer(answer.triples)
+
+
+def _confirmed_prices(sent) -> dict | None:
+    """`{"<order line IRI>": 2.40, …}` as line IRI → Decimal; 422 for anything else."""
+    if sent is None:
+        return None
+    if not isinstance(sent, dict) or len(sent) > hub().settings.max_order_lines:
+        raise InvalidValue("confirmedPrices is an object: order line IRI → price", pointer="/confirmedPrices")
+    out = {}
+    for line, value in sent.items():
+        try:
+            out[line] = Decimal(str(value)) if isinstance(value, (int, float, str)) and not isinstance(value, bool) \
+                else None
+        except InvalidOperation:
+            out[line] = None
+        if out[line] is None or not out[line].is_finite():
+            raise InvalidValue(f"the confirmed price of {line} is not a number", pointer=f"/confirmedPrices/{line}")
+    return out
 
 
 @bp.get(DELIVERIES)

@@ -45,12 +45,15 @@ ERROR_MEANING = {
     404: "No such resource",
     406: "None of the representations the Accept header allows",
     409: "Not enough stock (with `shortages`), or a state that forbids the change",
+    410: "The person was erased: a tombstone without personal data stays at the IRI",
     412: "If-Match names another version than the current one",
     413: "The body is larger than DFC_HUB_MAX_BODY_BYTES",
     415: "A Content-Type the server does not read",
     422: "SHACL violations (with `violations`), a term or IRI the server would refuse to store, an "
          "Idempotency-Key reused for another request, or a token asked for an agent that is no IRI",
-    503: "The store did not answer, or an analyst query ran too long or found no free slot",
+    502: "A partner platform answered what the server cannot use (not DFC, not conforming, another status)",
+    503: "The store did not answer, an analyst query ran too long or found no free slot, or a partner "
+         "platform did not answer in time (or failed with a 5xx): nothing was reserved",
 }
 
 
@@ -68,7 +71,8 @@ def description(base_url: str) -> dict:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(),
+        "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(), **_contracts(base_url),
+                  **_persons(), **_partners(),
                   **openapi_events.paths(_op, _segment_param), **_tools()},
         "components": _components(base_url),
     }
@@ -295,6 +299,82 @@ def _lifecycle() -> dict:
     }
 
 
+def _contracts(base_url: str) -> dict:
+    contracts = "/api/dfc/enterprises/{eid}/contracts"
+    cid = _segment_param("cid", "hub-a-2026", "The contract's id")
+    read = [400, 401, 403, 404, 406, 503]
+    saved = {200: _rdf("The contract as stored", ETAG), 201: _rdf("Created", LOCATION)}
+    ent = f"{base_url}/api/dfc/enterprises"
+    example = {"@context": [DFC, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@type": "hub:Contract",
+               "hub:consumer": f"{ent}/hub-a", "dfc-b:startDate": "2026-01-01", "dfc-b:endDate": "2026-12-31",
+               "hub:contractPrice": {"hub:item": f"{ent}/jean-farm/catalog_items/carrots", "dfc-b:hasPrice": {
+                   "@type": "dfc-b:Price", "dfc-b:value": "2.50", "dfc-b:hasUnit": "dfc-m:Euro"}}}
+    return {
+        contracts: {
+            "get": _op("The supplier's contracts the caller may read (all for the supplier, its own for a consumer)",
+                       {200: _rdf("Contracts", PAGED)}, read, params=["eid", "page", "per_page"], secured=True,
+                       tag="contracts"),
+            "post": _op("Make a contract with one consumer: a price per catalogue item, between two days",
+                        {201: _rdf("Created", LOCATION)}, WRITE_ERRORS, params=["eid"], body=_rdf_body(example),
+                        secured=True, tag="contracts"),
+        },
+        contracts + "/{cid}": {
+            "get": _op("A contract (its supplier and consumer only)", {200: _rdf("The contract", ETAG)}, read,
+                       params=["eid", cid], secured=True, tag="contracts"),
+            "put": _op("Create or replace a contract", saved, WRITE_ERRORS, params=["eid", cid, "if_match"],
+                       body=_rdf_body(example), secured=True, tag="contracts"),
+            "delete": _op("Delete a contract; prices already frozen on order lines stay",
+                          {204: {"description": "Deleted"}}, [400, 401, 403, 404, 412, 503],
+                          params=["eid", cid, "if_match"], secured=True, tag="contracts"),
+        },
+    }
+
+
+def _persons() -> dict:
+    person = "/api/dfc/enterprises/{eid}/persons/{pid}"
+    pid = {"name": "pid", "in": "path", "required": True, "description": "The person's id",
+           "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}, "example": "3f2a9c1b7d4e"}
+    read = [400, 401, 403, 404, 406, 410, 503]
+    return {
+        person: {
+            "get": _op("A customer's personal data (the hub that holds them only)", {200: _rdf("The person", ETAG)},
+                       read, params=["eid", pid], secured=True, tag="persons"),
+            "delete": _op("Erase a customer's personal data everywhere; their orders stay, under a fresh "
+                          "pseudonym", {204: {"description": "Erased"}}, [400, 401, 403, 404, 410, 503],
+                          params=["eid", pid], secured=True, tag="persons"),
+        },
+        person + "/export": {
+            "get": _op("Everything the hub holds of a customer: the person and every order they placed",
+                       {200: _rdf("The person and their orders")}, read, params=["eid", pid], secured=True,
+                       tag="persons"),
+        },
+    }
+
+
+def _partners() -> dict:
+    partner = "/api/dfc/enterprises/{eid}/partners/{slug}"
+    slug = _segment_param("slug", "far-farm", "The partner's id, chosen by the hub")
+    write = [400, 401, 403, 404, 406, 413, 415, 422, 503]
+    body = {"required": True, "content": {"application/json": {"schema": _ref("schemas", "PartnerRequest")}}}
+    return {
+        partner: {
+            "get": _op("A partner platform of the hub (never its token)", {200: _rdf("The partner", ETAG)},
+                       [400, 401, 403, 404, 406, 503], params=["eid", slug], secured=True, tag="partners"),
+            "put": _op("Configure a partner platform: its producer, catalogue and orders URLs, a token",
+                       {200: _rdf("The partner as stored", ETAG), 201: _rdf("Created", ETAG)}, write,
+                       params=["eid", slug], body=body, secured=True, tag="partners"),
+            "delete": _op("Remove a partner, its token and the copy of its catalogue",
+                          {204: {"description": "Removed"}}, [400, 401, 403, 404, 503], params=["eid", slug],
+                          secured=True, tag="partners"),
+        },
+        partner + "/sync": {
+            "post": _op("Fetch the partner's configured catalogue and keep a copy under its own IRIs",
+                        {200: _json("What changed", "SyncReport")}, [400, 401, 403, 404, 502, 503],
+                        params=["eid", slug], secured=True, tag="partners"),
+        },
+    }
+
+
 def _tools() -> dict:
     profile = {"name": "profile", "in": "query", "description": "What the payload should be",
                "schema": {"type": "string", "enum": ["auto", *PROFILES], "default": "auto"}}
@@ -392,6 +472,22 @@ def _components(base_url: str) -> dict:
                     "severity": {"type": "string", "enum": ["Violation", "Warning", "Info"]},
                     "focusNode": {"type": ["string", "null"]}, "path": {"type": ["string", "null"]},
                     "value": {}, "message": {"type": "string"}, "hint": {"type": ["string", "null"]}}}}}},
+            "PartnerRequest": {"type": "object", "required": ["enterprise", "catalog", "orders"],
+                               "additionalProperties": False, "properties": {
+                "enterprise": {"type": "string", "description": "The remote producer's IRI"},
+                "catalog": {"type": "string", "description": "Its catalogue URL (the only URL a sync reads)"},
+                "orders": {"type": "string", "description": "Its orders collection URL"},
+                "token": {"type": "string", "description": "A bearer token for that platform; required when "
+                                                           "the partner is created, kept when left out after"}}},
+            "SyncReport": {"type": "object", "required": ["partner", "added", "changed", "removed", "unchanged"],
+                           "properties": {
+                "partner": {"type": "string"}, "catalog": {"type": "string"}, "fetchedAt": {"type": "string"},
+                "added": {"type": "array", "items": {"type": "string"}},
+                "changed": {"type": "array", "items": {"type": "string"}},
+                "removed": {"type": "array", "items": {"type": "string"}},
+                "unchanged": {"type": "integer"},
+                "ignored": {"type": "array", "items": {"type": "string"},
+                            "description": "Documents not on the producer's origin, or documents of this server"}}},
             "StatusChange": {"type": "object", "required": ["status"], "properties": {
                 "status": {"type": "string", "enum": [statuses.name(x) for x in statuses.STATUSES]},
                 "reason": {"type": "string", "maxLength": 2000}}},

@@ -57,6 +57,7 @@ def paths(op, segment_param) -> dict:
 
 
 def schemas() -> dict:
+    """The JSON bodies of those routes."""
     event = {"type": "object", "required": ["id", "type", "timestamp", "data"], "properties": {
         "id": {"type": "string"}, "type": {"type": "string", "enum": list(TYPES)},
         "timestamp": {"type": "string"}, "data": {"type": "object"}}}

@@ -182,7 +182,7 @@ def session_summary(ent, eid, sseg, sid):
     table = _book().summary(session, ns)
     if best_media_type(request.headers.get("Accept"), [*SERIALISERS, "text/csv"]) == "text/csv":
         return Response(summary.to_csv(table), mimetype="text/csv", headers={"Vary": "Accept"})
-    return rdf_response(summary.to_triples(session, table))
+    return rdf_response(summary.to_triples(session, table, _book().forwarded(session, ns)))
 
 
 @bp.get(f"/{ENT}/<eid>/{SESSION}/<sid>/wholesale_orders")

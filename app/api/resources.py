@@ -62,7 +62,8 @@ def delete_enterprise(ent, eid):
 
 @bp.get(f"/{ENT}/<eid>/catalog")
 def get_catalog(ent, eid):
-    return rdf_response(_catalog().catalog(namespace(eid)))
+    ns, who = namespace(eid), agent()
+    return rdf_response(_catalog().catalog(ns, private=who is not None and policy.sees_all(who, ns)))
 
 
 @bp.post(f"/{ENT}/<eid>/catalog")

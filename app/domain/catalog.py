@@ -38,8 +38,9 @@ class Catalog:
     def listing(self, ns: docs.Namespace, kind: Kind) -> list[NamedNode]:
         return docs.list_documents(self.store, ns, kind)
 
-    def catalog(self, ns: docs.Namespace) -> list[Triple]:
-        return docs.catalog(self.store, ns)
+    def catalog(self, ns: docs.Namespace, private: bool = False) -> list[Triple]:
+        """The catalogue as one graph; `private` (its owner) shows who its customer categories hold."""
+        return docs.catalog(self.store, ns, private)
 
     def settings(self, ns: docs.Namespace) -> list[Triple]:
         """A hub's settings as a document (defaults where none were written); 404 without the hub."""

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pyoxigraph import NamedNode, Triple
 
 from app import queries
-from app.domain import consolidation, hub_settings, orders, sessions
+from app.domain import consolidation, forwarded, hub_settings, orders, sessions
 from app.domain.wholesale import Change
 from app.domain import documents as docs
 from app.domain.kinds import ORDERS
@@ -60,7 +60,7 @@ def plan(found: Found, ns, iri, current, new, targets, now, base_url: str) -> Ch
                 order = by_producer.get(target.producer)
                 if order is None:
                     order = by_producer[target.producer] = _open_wholesale(
-                        base_url, routing, NamedNode(ns.iri), target.producer, session, customer)
+                        base_url, routing, NamedNode(ns.iri), target, session, customer)
                 wline = routing.edits[order].line_for(target)
                 contribution = line.quantity * target.per_unit
                 routing.change[wline] += contribution
@@ -99,12 +99,20 @@ def _hub_orders(store, ns, iri, session, current, settings) -> tuple[dict, dict]
     return by_producer, wholesale
 
 
-def _open_wholesale(base_url, routing: _Routing, hub, producer, session, customer) -> NamedNode:
-    """A new Held wholesale order of the hub with a producer, to be written with the change."""
-    order = docs.mint(docs.Namespace(base_url, docs.enterprise_of(producer.value, base_url))
-                      .collection(ORDERS))
-    routing.edits[order] = consolidation.OrderEdit(
-        order, consolidation.new_order(order, hub, producer, session, customer))
+def _open_wholesale(base_url, routing: _Routing, hub, target, session, customer) -> NamedNode:
+    """A new Held wholesale order of the hub with a producer, to be written with the change.
+
+    With a partner's producer, it is the hub's record of the order forwarded to the partner
+    (app/domain/forwarded.py), kept under the hub.
+    """
+    producer = target.producer
+    if target.partner is not None:
+        order = docs.mint(f"{hub.value}/{forwarded.COLLECTION}")
+        doc = consolidation.new_order(order, hub, producer, session, customer) + forwarded.marks(order, target.partner)
+    else:
+        order = docs.mint(docs.Namespace(base_url, docs.enterprise_of(producer.value, base_url)).collection(ORDERS))
+        doc = consolidation.new_order(order, hub, producer, session, customer)
+    routing.edits[order] = consolidation.OrderEdit(order, doc)
     routing.created.add(order)
     return order
 
@@ -128,6 +136,8 @@ def _apply(routing: _Routing) -> Change:
         if status != T.Held:
             raise Conflict(f"the wholesale order {order.value} is no longer Held", order=order.value)
         after = consolidation.add_all(before, order, touched)
+        if forwarded.partner_of(after, order) is not None:
+            after = forwarded.pending(after, order)     # the partner must hear of it
         for line in orders.lines(after, order):
             if touched.get(line.iri, 0) > 0 and line.stock_item is not None:
                 wanted[line.stock_item] += routing.asked[line.iri]

@@ -16,7 +16,7 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import orders, units
+from app.domain import orders, partners, units
 from app.domain.catalog_links import Source, product_sources
 from app.domain.hub_settings import HubSettings
 from app.errors import ShapeViolation, violation
@@ -40,6 +40,7 @@ class Target:
     whole_packs: bool = False      # the offer sells whole packs only: round up, record the surplus
     unit_weight: Decimal | None = None   # kilograms per customer unit, when known
     sold: Source | None = None     # the offer the customer buys (its price is the customer's)
+    partner: NamedNode | None = None   # the partner platform the producer sells on (forwarded lines)
 
 
 def targets(store: Store, ns: docs.Namespace, found: dict[NamedNode, Source], settings: HubSettings,
@@ -47,25 +48,21 @@ def targets(store: Store, ns: docs.Namespace, found: dict[NamedNode, Source], se
     """The upstream target of each offer a hub's customer lines concern; 422 where there is none."""
     retail = {o: s.product for o, s in found.items()}
     bulk = _bulk_products(store, [p for p in retail.values() if p]) if settings.by_weight else {}
-    upstream = product_sources(store, list({bulk.get(p, p) for p in retail.values() if p}), base_url)
+    wanted = list({bulk.get(p, p) for p in retail.values() if p})
+    upstream = product_sources(store, wanted, base_url)
+    remote = partners.remote_sources(store, NamedNode(ns.iri), [p for p in wanted if p not in upstream])
     amounts = _amounts(store, list({*retail.values(), *bulk.values()} - {None}))
     out = {}
     for offer, source in found.items():
         product = retail[offer]
-        direct = not ns.owns(source.item.value) if source.item is not None else False
         wholesale = bulk.get(product, product)
-        target_source = source if direct and wholesale == product else upstream.get(wholesale)
-        if target_source is None or target_source.item is None or target_source.offer is None \
-                or ns.owns(target_source.item.value):
-            raise ShapeViolation("a customer line must lead to a producer's catalogue item and offer",
-                                 violations=[_violation(offer, f"{offer.value} leads to no producer's catalogue "
-                                                        "item with an offer (a CatalogItem referencing a "
-                                                        "producer's SuppliedProduct)")])
-        producer = NamedNode(docs.Namespace(base_url, docs.enterprise_of(target_source.item.value, base_url)).iri)
+        target_source, producer, partner = _upstream(ns, offer, source, product, wholesale, upstream,
+                                                     remote, base_url)
         weight = amounts.get(product)
         unit_weight = weight.value if weight is not None and weight.kind == units.MASS else None
         if not settings.by_weight:
-            out[offer] = Target(producer, target_source, product, unit_weight=unit_weight, sold=source)
+            out[offer] = Target(producer, target_source, product, unit_weight=unit_weight, sold=source,
+                                partner=partner)
             continue
         whole = amounts.get(wholesale)
         if weight is None or whole is None:
@@ -75,8 +72,29 @@ def targets(store: Store, ns: docs.Namespace, found: dict[NamedNode, Source], se
                        "volume unit this server converts (ontology/units.ttl)")])
         units.ratio(weight, whole, offer.value)          # 422 when they do not convert
         out[offer] = Target(producer, target_source, product, weight.value, whole.value,
-                            _quantity_of(store, wholesale) != ONE, unit_weight, source)
+                            _quantity_of(store, wholesale) != ONE, unit_weight, source, partner)
     return out
+
+
+def _upstream(ns, offer, source, product, wholesale, upstream, remote, base_url):
+    """Where a customer line's units go: (the producer's source, the producer, its partner or None).
+
+    A product a partner platform sells goes to that partner's producer, its line naming no
+    stock item here (the partner keeps the ledger: app/domain/forwarding.py).
+    """
+    far = remote.get(wholesale)
+    if far is not None and far.source.offer is not None:
+        return dataclasses.replace(far.source, item=None), far.producer, far.partner
+    direct = not ns.owns(source.item.value) if source.item is not None else False
+    target_source = source if direct and wholesale == product else upstream.get(wholesale)
+    if target_source is None or target_source.item is None or target_source.offer is None \
+            or ns.owns(target_source.item.value) or docs.enterprise_of(target_source.item.value, base_url) is None:
+        raise ShapeViolation("a customer line must lead to a producer's catalogue item and offer",
+                             violations=[_violation(offer, f"{offer.value} leads to no producer's catalogue "
+                                                    "item with an offer (a CatalogItem referencing a "
+                                                    "producer's SuppliedProduct)")])
+    producer = NamedNode(docs.Namespace(base_url, docs.enterprise_of(target_source.item.value, base_url)).iri)
+    return target_source, producer, None
 
 
 def _bulk_products(store: Store, products: list[NamedNode]) -> dict[NamedNode, NamedNode]:
@@ -138,12 +156,14 @@ class OrderEdit:
         line = NamedNode(f"{self.order.value}/order_lines/{secrets.token_hex(4)}")
         qv = BlankNode()
         self.doc += [Triple(self.order, T.hasPart, line), Triple(line, RDF_TYPE, T.OrderLine),
-                     Triple(line, T.concerns, source.offer), Triple(line, T.stockItem, source.item),
+                     Triple(line, T.concerns, source.offer),
                      Triple(line, T.packSize, as_term(target.pack)),
                      Triple(line, T.wholePacks, TRUE if target.whole_packs else FALSE),
                      Triple(line, T.quantity, as_term(Decimal(0))), Triple(line, T.hasQuantity, qv),
                      Triple(qv, RDF_TYPE, T.QuantitativeValue), Triple(qv, T.value, as_term(Decimal(0))),
                      *_price(line, source)]
+        if source.item is not None:     # none for a partner's product: the partner keeps its ledger
+            self.doc.append(Triple(line, T.stockItem, source.item))
         if source.product is not None:
             self.doc.append(Triple(line, T.product, source.product))
         self._by_offer[source.offer] = line

@@ -78,34 +78,46 @@ def at_placed(doc, order) -> list[Triple]:
 
 def refresh(doc, order) -> list[Triple]:
     """Keep the complete delivery equal to the lines, state what is unallocated, refuse over-allocation."""
+    lines = orders.lines(doc, order)
+    found = read(doc, order)
     if mode(doc, order) == T.complete:
-        found = read(doc, order)
         unshipped = [d for d in found if not d.shipped]
         if not found or (unshipped and len(found) == 1):
             target = found[0].iri if found else NamedNode(f"{order.value}/deliveries/{secrets.token_hex(4)}")
-            wanted = {line.iri: line.quantity for line in orders.lines(doc, order) if line.quantity > 0}
+            wanted = {line.iri: line.quantity for line in lines if line.quantity > 0}
             doc = _write(doc, order, target, {**_details(doc, target)}, wanted)
-    return _unallocated(check(doc, order), order)
+            found = read(doc, order)
+    carried = _carried(found)
+    _check(lines, carried)
+    return _unallocated(doc, lines, carried)
 
 
 def check(doc, order) -> list[Triple]:
     """Refuse (409) deliveries that carry more of a line than it has."""
-    quantities = {line.iri: line.quantity for line in orders.lines(doc, order)}
+    _check(orders.lines(doc, order), allocated(doc, order))
+    return doc
+
+
+def _check(lines, carried: dict) -> None:
+    quantities = {line.iri: line.quantity for line in lines}
     over = []
-    for line, total in allocated(doc, order).items():
+    for line, total in carried.items():
         if total > quantities.get(line, ZERO):
             over.append({"orderLine": line.value, "ordered": _num(quantities.get(line, ZERO)),
                          "allocated": _num(total)})
     if over:
         raise Conflict(f"deliveries carry more than {len(over)} line(s) of the order have",
                        overAllocated=over)
-    return doc
 
 
 def allocated(doc, order) -> dict:
     """What the deliveries carry of each line."""
+    return _carried(read(doc, order))
+
+
+def _carried(found: list[Delivery]) -> dict:
     out: dict = {}
-    for delivery in read(doc, order):
+    for delivery in found:
         for line, quantity in delivery.lines.items():
             out[line] = out.get(line, ZERO) + quantity
     return out
@@ -277,9 +289,7 @@ def _set_mode(doc, order, value) -> list[Triple]:
     return [*without(doc, order, {T.deliveryMode}), Triple(order, T.deliveryMode, value)]
 
 
-def _unallocated(doc, order) -> list[Triple]:
-    carried = allocated(doc, order)
-    lines = orders.lines(doc, order)
+def _unallocated(doc, lines, carried: dict) -> list[Triple]:
     out = [t for t in doc if t.predicate != T.unallocated]
     for line in lines:
         left = line.quantity - carried.get(line.iri, ZERO)

@@ -249,9 +249,9 @@ def list_enterprises(store: Store) -> list[NamedNode]:
     return [r["g"] for r in store.select(queries.load("enterprises"))]
 
 
-def catalog(store: Store, ns: Namespace) -> list[Triple]:
-    """Every triple of an enterprise's catalogue documents."""
-    return store.construct(queries.load("catalog_documents"), ns.bindings())
+def catalog(store: Store, ns: Namespace, private: bool = False) -> list[Triple]:
+    """Every triple of an enterprise's catalogue documents (private: with its categories' members)."""
+    return store.construct(queries.load("catalog_documents"), {**ns.bindings(), "private": private})
 
 
 def has_documents(store: Store, ns: Namespace) -> bool:

@@ -61,6 +61,7 @@ class Event:
 
     @property
     def iri(self) -> NamedNode:
+        """The event's document (a URN: events are read through the log, never as documents)."""
         return event_iri(self.sequence)
 
     def payload(self) -> dict:
@@ -73,10 +74,12 @@ class Event:
 
 
 def event_id(sequence: int) -> str:
+    """The id of the event numbered `sequence`."""
     return f"{_ID}{sequence}"
 
 
 def event_iri(sequence: int) -> NamedNode:
+    """The graph name of the event numbered `sequence`."""
     return NamedNode(f"{_PREFIX}{sequence}")
 
 

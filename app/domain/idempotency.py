@@ -66,3 +66,14 @@ def record(k: Key, answer: Answer) -> dict[NamedNode, list[Triple]]:
     if answer.location:
         triples.append(Triple(node, hub("location"), NamedNode(answer.location)))
     return {node: triples}
+
+
+def rewritten(triples: list[Triple], change) -> list[Triple]:
+    """A stored answer's document with its body's triples passed through `change` (an erasure)."""
+    node = next((t.subject for t in triples if t.predicate == hub("body")), None)
+    if node is None:
+        return list(triples)
+    body = first(triples, node, hub("body")).value.encode()
+    answer = change([q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
+    text = ox.serialize(answer, format=ox.RdfFormat.N_TRIPLES).decode()
+    return [t for t in triples if t.predicate != hub("body")] + [Triple(node, hub("body"), Literal(text))]

@@ -26,21 +26,23 @@ ENTERPRISE = Kind("enterprises", "Enterprises", b("Enterprise"))
 # Orders have routes of their own (app/api/orders.py): buyers write in the seller's namespace.
 ORDERS = Kind("orders", "Orders", b("Order"))
 ORDER_LINES = Kind("order_lines", "orderLines", b("OrderLine"))
+# Contracts too (app/api/contracts.py): private to the supplier and the consumer they name.
+CONTRACTS = Kind("contracts", "Contracts", hub("Contract"))
 
 # Every collection segment a URL may use → the kind it names.
 SEGMENTS = {**{k.segment: k for k in KINDS.values()}, **{k.alias: k for k in KINDS.values()}}
 
 # Collection segment spellings: CamelCase → snake_case and back (enterprises included).
 TO_SNAKE = {**{k.alias: k.segment for k in KINDS.values()},
-            **{k.alias: k.segment for k in (ENTERPRISE, ORDERS, ORDER_LINES)}, "OrderLines": "order_lines"}
+            **{k.alias: k.segment for k in (ENTERPRISE, ORDERS, ORDER_LINES, CONTRACTS)}, "OrderLines": "order_lines"}
 TO_CAMEL = {**{snake: camel for camel, snake in TO_SNAKE.items()}, "order_lines": ORDER_LINES.alias}
 
 # Types that give a node a document of its own when a whole catalogue is imported.
 CATALOG_TYPES = {k.type for k in KINDS.values() if k.segment != "sale_sessions"}
 KIND_OF_TYPE = {k.type: k for k in KINDS.values()}
 # Types a catalogue import refuses: they have endpoints of their own.
-NOT_CATALOG = {b(t) for t in ("Order", "OrderLine", "SaleSession", "Person")}
+NOT_CATALOG = {*(b(t) for t in ("Order", "OrderLine", "SaleSession", "Person")), CONTRACTS.type}
 # The types that say what kind of document a node is: a write never changes them (issue 9: a
 # catalogue item PUT as a product lost its ledger).
 KIND_TYPES = frozenset({*(k.type for k in KINDS.values()), ENTERPRISE.type, ORDERS.type, ORDER_LINES.type,
-                        b("Person"), hub("HubSettings")})
+                        CONTRACTS.type, b("Person"), hub("HubSettings")})

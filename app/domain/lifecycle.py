@@ -17,7 +17,7 @@ from app.domain import deliveries, orders
 from app.domain.statuses import (CANCELATION_REQUESTED, CANCELED_BY_CONSUMER, CANCELED_BY_SUPPLIER,
                                  CONFIRMED, DFC, DRAFT, FINAL, OPEN, PARTIALLY_SHIPPED, PLACED, PRODUCING,
                                  REMAINDER_CANCELED, SHIPPED, STATUSES, TRANSFER_FAILED, TRANSFERRED, name)
-from app.errors import Conflict
+from app.errors import Conflict, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import datetime_literal
 from app.rdf.triples import Indexed, first, objects, without
@@ -69,9 +69,11 @@ def status_of(doc, order) -> NamedNode:
     found = first(doc, order, T.status)
     if found in DFC:
         return found
+    # Complete is `placed` even when a client had marked it Fulfilled: its stock is still
+    # committed in the ledger, and only `placed` keeps counting it (app/queries/lifecycle_statuses.ru).
     dfc = orders.status(doc, order)
     if dfc == T.Complete:
-        return SHIPPED if first(doc, order, T.hasFulfilmentStatus) == T.Fulfilled else PLACED
+        return PLACED
     return CANCELED_BY_CONSUMER if dfc == T.Cancelled else DRAFT
 
 
@@ -184,8 +186,9 @@ def _asked(current, new, order, before, held_roles) -> NamedNode | None:
     """The status a written document asks for: its hub:status, else what its DFC status means."""
     sent = first(new, order, T.status)
     if sent is not None and sent not in DFC:
-        raise Conflict(f"{sent.value} is not a status of the order lifecycle",
-                       allowed=[name(s) for s in STATUSES])
+        raise ShapeViolation(f"{sent.value} is not a status of the order lifecycle", violations=[violation(
+            order, T.status, sent, "hub:status names one of the lifecycle's statuses, as an IRI "
+                                   "(hub:placed): " + ", ".join(name(s) for s in STATUSES))])
     if sent is not None and sent != before:
         return sent
     dfc = orders.status(new, order)

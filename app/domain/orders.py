@@ -16,7 +16,7 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import vocabulary
 from app.domain import documents as docs
-from app.domain import statuses
+from app.domain import erasure, statuses
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, TRUE, T
@@ -209,7 +209,7 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
 
 # Terms the order rules read once per node: a second value would be reserved by one reading and
 # released by another (issue 9). The shapes say so too; this holds whatever reached the domain.
-ONE_PER_ORDER = (T.hasOrderStatus, T.hasFulfilmentStatus, T.orderedBy, T.belongsTo, T.date, T.discount)
+ONE_PER_ORDER = (T.hasOrderStatus, T.hasFulfilmentStatus, T.status, T.orderedBy, T.belongsTo, T.date, T.discount)
 ONE_PER_LINE = (T.concerns, T.quantity, T.hasQuantity, T.hasPrice, T.discount)
 ONE_PER_AMOUNT = (T.value, T.hasUnit)
 
@@ -266,7 +266,7 @@ def _quantity(doc: Indexed, line) -> Decimal | None:
 def _person(triples, order, ns: docs.Namespace, base_url: str, pseudonym=None):
     """The buyer when the payload describes it as a Person: (IRI, its triples, node as sent)."""
     node = buyer(triples, order)
-    if node is None or Triple(node, RDF_TYPE, T.Person) not in triples:
+    if node is None or not _describes_person(triples, node):
         return None
     persons = ns.iri + "/persons"
     if isinstance(node, BlankNode) or docs.is_placeholder(node, persons):
@@ -279,7 +279,18 @@ def _person(triples, order, ns: docs.Namespace, base_url: str, pseudonym=None):
         if pseudonym is None:
             raise BadRequest("a person another platform names cannot be stored here", pointer="/orderedBy")
         iri = pseudonym(persons, node.value)
-    return iri, docs.rename(subtree(triples, node), {node: iri}), node
+    described = list(dict.fromkeys([*subtree(triples, node), Triple(node, RDF_TYPE, T.Person)]))
+    return iri, docs.rename(described, {node: iri}), node
+
+
+def _describes_person(triples, node) -> bool:
+    """A buyer typed dfc-b:Person, or given a name, email, phone or address and no type at all
+    (an enterprise says it is one): either way a person, whose details belong in their own
+    graph, not in the order."""
+    about = [t for t in triples if t.subject == node]
+    if any(t.predicate == RDF_TYPE for t in about):
+        return Triple(node, RDF_TYPE, T.Person) in about
+    return any(t.predicate in erasure.PERSONAL for t in about)
 
 
 def person_iri(node, ns: docs.Namespace, base_url: str) -> NamedNode | None:

@@ -51,6 +51,10 @@ _PRIVATE = "orders are private: send a bearer token"
 _NOT_PARTY = "{agent} is neither the seller nor the buyer of {order}"
 _NOT_BUYER = "{agent} may only write the orders it placed itself (dfc-b:orderedBy <{agent}>)"
 _ORDER_READ = ("ReadOrders", "WriteOrders")
+_CONTRACTS_PRIVATE = "contracts are private: send a bearer token"
+_NOT_CONTRACT_PARTY = "{agent} is neither the supplier nor the consumer of {order}"
+# A contract is a price list for one consumer: the products scopes read and write it.
+_PRICES_READ = ("ReadProducts", "WriteProducts")
 
 
 def _catalog(resource: str) -> list[Rule]:
@@ -114,10 +118,29 @@ RULES: tuple[Rule, ...] = (
          "the supplier ships"),
     *_order_rules("order_line", {"list": ("GET orders.list_lines",), "read": ("GET orders.get_line",),
                                  "replace": ("PUT orders.put_line",), "delete": ("DELETE orders.delete_line",)}),
+    Rule("contract", "list", TOKEN, _PRICES_READ, ("GET contracts.list_contracts",), _CONTRACTS_PRIVATE,
+         note="the supplier sees all, any other agent the contracts that name it as consumer"),
+    Rule("contract", "read", PARTY, _PRICES_READ, ("GET contracts.get_contract",), _CONTRACTS_PRIVATE,
+         _NOT_CONTRACT_PARTY, "the buyer is the consumer the contract names"),
+    Rule("contract", "create", OWNER, ("WriteProducts",), ("POST contracts.create_contract",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
+    Rule("contract", "replace", OWNER, ("WriteProducts",), ("PUT contracts.put_contract",),
+         _WRITE_NEEDS, _WRITE_REFUSED, "creates it too"),
+    Rule("contract", "delete", OWNER, ("WriteProducts",), ("DELETE contracts.delete_contract",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
     Rule("hub_settings", "read", OWNER, ("ReadEnterprise", "WriteEnterprise"), ("GET hub_settings.get_settings",),
          _READ_NEEDS, _READ_REFUSED),
     Rule("hub_settings", "replace", OWNER, ("WriteEnterprise",), ("PUT hub_settings.put_settings",),
          _WRITE_NEEDS, _WRITE_REFUSED),
+    # A partner's token is the hub's secret toward another platform: only the hub reads its partners.
+    Rule("partner", "read", OWNER, ("ReadEnterprise", "WriteEnterprise"), ("GET partners.get_partner",),
+         _READ_NEEDS, _READ_REFUSED, "never shows the token"),
+    Rule("partner", "replace", OWNER, ("WriteEnterprise",), ("PUT partners.put_partner",),
+         _WRITE_NEEDS, _WRITE_REFUSED, "creates it too"),
+    Rule("partner", "delete", OWNER, ("WriteEnterprise",), ("DELETE partners.delete_partner",),
+         _WRITE_NEEDS, _WRITE_REFUSED),
+    Rule("partner", "sync", OWNER, ("WriteEnterprise",), ("POST partners.sync_partner",),
+         _WRITE_NEEDS, _WRITE_REFUSED, "fetches the configured catalogue URL only"),
     # Both show what the hub's orders hold, which a token that may read or write them sees anyway.
     Rule("session_summary", "read", OWNER, _ORDER_READ, ("GET orders.session_summary",),
          _READ_NEEDS, _READ_REFUSED),
@@ -134,6 +157,14 @@ RULES: tuple[Rule, ...] = (
          _WRITE_NEEDS, _WRITE_REFUSED),
     Rule("webhook", "replay", OWNER, ("WriteEnterprise",), ("POST events.replay_webhook",),
          _WRITE_NEEDS, _WRITE_REFUSED),
+    # A hub's customers are its own business, as its orders are: the hub reads and exports them
+    # with a token that may read its orders, and erases them with one that may write them.
+    Rule("person", "read", OWNER, _ORDER_READ, ("GET persons.get_person",), _READ_NEEDS, _READ_REFUSED,
+         "the hub that holds the person; 410 once erased"),
+    Rule("person", "export", OWNER, _ORDER_READ, ("GET persons.export_person",), _READ_NEEDS, _READ_REFUSED,
+         "the person and every order they placed"),
+    Rule("person", "erase", OWNER, ("WriteOrders",), ("DELETE persons.erase_person",), _WRITE_NEEDS,
+         _WRITE_REFUSED, "their orders stay, under a fresh pseudonym"),
     Rule("analyst_dataset", "query", SCOPED, ("Analytics",), ("GET sparql.sparql", "POST sparql.sparql"),
          "/sparql needs a bearer token with the Analytics scope",
          note="analytics reach beyond what any one enterprise owns; the page without a query is public"),

@@ -19,6 +19,7 @@ import secrets
 from pyoxigraph import Literal, NamedNode
 
 from app import queries
+from app.domain import erasure
 from app.errors import StoreUnavailable
 from app.namespaces import RDF_TYPE, T
 from app.store import Store
@@ -50,7 +51,12 @@ class Pseudonyms:
         old = NamedNode(f"{persons}/{unkeyed(foreign_id)}")
         if (old, RDF_TYPE, T.Person) in {(t.subject, t.predicate, t.object) for t in self.store.graph(old)}:
             return old
-        return NamedNode(f"{persons}/{keyed(self.key(), foreign_id)}")
+        iri, again = NamedNode(f"{persons}/{keyed(self.key(), foreign_id)}"), 0
+        # An erased person who comes back starts afresh: their old IRI stays a tombstone (410).
+        while erasure.is_erased(self.store.graph(iri), iri):
+            again += 1
+            iri = NamedNode(f"{persons}/{keyed(self.key(), f'{foreign_id}#{again}')}")
+        return iri
 
     def key(self) -> bytes:
         """The store's key, drawn and stored by the first process that needs it."""

@@ -19,13 +19,14 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import (checkouts, consolidation, deliveries, hub_settings, idempotency, lifecycle, order_events,
-                        orders, policy, sessions, stock, summary, wholesale)
-from app.domain.statuses import DRAFT, OPEN, PARTIALLY_SHIPPED, PLACED, SHIPPED
+from app.domain import (checkouts, consolidation, erasure, hub_settings, idempotency, lifecycle, order_events,
+                        orders, policy, prices, sessions, stock, summary, wholesale)
+from app.domain.statuses import DRAFT, PLACED
 from app.domain.agents import Agent
 from app.domain.catalog_links import offer_sources
 from app.domain.idempotency import Answer
 from app.domain.kinds import ORDERS
+from app.domain.order_moves import OrderMoves
 from app.errors import Conflict, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import datetime_literal
@@ -33,12 +34,14 @@ from app.store import Store
 
 
 
-class OrderBook:
+class OrderBook(OrderMoves):
     def __init__(self, store: Store, base_url: str, clock):
         self.store, self.base_url, self.clock = store, base_url, clock
         # Offer → Source, remembered while nothing but this book wrote (see _sources).
         self._links: dict = {}
         self._links_generation: int | None = None
+        # Sends what checkouts change of orders forwarded to partner platforms (set by app/hub.py).
+        self.forwarder = None
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -81,6 +84,10 @@ class OrderBook:
         """A session's summary rows for its hub (app/domain/summary.py)."""
         return summary.rows(self.store, session, NamedNode(ns.iri))
 
+    def forwarded(self, session: NamedNode, ns: docs.Namespace) -> list[dict]:
+        """The session's orders forwarded to partner platforms, with their sync state."""
+        return self.forwarder.states(session, NamedNode(ns.iri)) if self.forwarder is not None else []
+
     # --- writing an order ------------------------------------------------------------------
 
     def save(self, ns: docs.Namespace, incoming: orders.Incoming | None, agent: Agent | None, *,
@@ -99,7 +106,25 @@ class OrderBook:
         with self.store.transaction() as tx:
             answer = self._save(tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources)
         self._wrote(tx)
+        if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
+            self.forwarder.settle(self, tx, ns, key)
         return answer
+
+    def restore(self, ns, iri: NamedNode, before: list[Triple] | None, key: idempotency.Key | None) -> None:
+        """Undo a customer order's committed change (a partner refused it): as `before`, key forgotten."""
+        new = None if not before else list(dict.fromkeys(
+            t for t in before if t.predicate not in (T.wholesaleLine, T.contribution)))
+        sources = self._resolve(ns, new, iri, {}, True) if new is not None else {}
+        with self.store.transaction() as tx:
+            current = tx.graph(iri)
+            if current:
+                for name, triples in self._plan(tx, ns, iri, current, new, sources, True).items():
+                    tx.put(name, triples)
+                if new is None:
+                    tx.drop(iri)
+            if key is not None:
+                tx.drop(key.graph)
+        self._wrote(tx)
 
     def _save(self, tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources) -> Answer:
         """Plan an order's change inside its unit of work: check, plan, and hand `tx` the documents."""
@@ -125,6 +150,8 @@ class OrderBook:
                            "or back; place a new order")
         if new is not None:
             new = self._lifecycle(current, new, iri, ns, agent, customer)
+            if not customer:
+                new = prices.on_save(tx, ns, iri, current, new, self.clock.now())
         elif current is not None and not orders.is_customer(current, iri):
             _deletable(current, iri)
         graphs = self._plan(tx, ns, iri, current, new, sources,
@@ -132,6 +159,8 @@ class OrderBook:
         if incoming is not None and incoming.person is not None:
             self._refuse_non_person(tx, incoming.person[0])
             graphs.setdefault(incoming.person[0], incoming.person[1])
+        elif new is not None and customer and isinstance(who := orders.buyer(new, iri), NamedNode):
+            erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
         # The answer is the document as written, so its ETag is the one a GET gives.
         answer = Answer(201 if current is None else (204 if new is None else 200),
                         iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
@@ -175,6 +204,7 @@ class OrderBook:
     def _refuse_non_person(self, tx, iri: NamedNode) -> None:
         """A person's details replace a person's document, never another kind of document."""
         held = tx.graph(iri)
+        erasure.refuse_erased(held, iri)     # 410: an erased person's IRI is never filled again
         if held and Triple(iri, RDF_TYPE, T.Person) not in held:
             raise Conflict(f"{iri.value} names a document that is not a person's", iri=iri.value)
 
@@ -182,7 +212,11 @@ class OrderBook:
         if incoming.person is not None:
             return True
         who = orders.buyer(incoming.triples, incoming.iri)
-        return isinstance(who, NamedNode) and Triple(who, RDF_TYPE, T.Person) in self.store.graph(who)
+        if not isinstance(who, NamedNode):
+            return False
+        held = self.store.graph(who)
+        # An erased person's IRI still names a customer: the order is refused as theirs (410).
+        return Triple(who, RDF_TYPE, T.Person) in held or erasure.is_erased(held, who)
 
     def _authorise(self, agent: Agent, ns, current, new, iri) -> None:
         action = "delete" if new is None else "create" if current is None else "replace"
@@ -257,89 +291,11 @@ class OrderBook:
                 and tx.generations[0] == self._links_generation:
             self._links_generation = tx.generations[1]
 
-    # --- the supplier lifecycle: statuses, deliveries, shipments -------------------------
-
-    def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
-                   reason: str | None = None, expected: docs.Expected = docs.Expected()) -> Answer:
-        """Move a wholesale order to `target` (POST …/status), with the stock that follows; 409 if not allowed."""
-        def edit(current, held):
-            before = lifecycle.status_of(current, iri)
-            lifecycle.check(before, target, held, lifecycle.came_from(current, iri))
-            return lifecycle.move(current, iri, target, NamedNode(agent.iri), self.clock.now(), reason, before), {}
-        return self._change(ns, iri, agent, "transition", edit, expected)
-
-    def write_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
-                       sent: list[Triple], create: bool, expected: docs.Expected = docs.Expected()) -> Answer:
-        """POST (create) or PUT a delivery of a wholesale order."""
-        def edit(current, held):
-            exists = any(d.iri == delivery for d in deliveries.read(current, iri))
-            if create and exists:
-                raise Conflict(f"{delivery.value} exists already; PUT it to change it", iri=delivery.value)
-            if not create and not exists:
-                raise NotFound(f"no delivery at {delivery.value}")
-            self._consumer_may_edit(current, iri, held)
-            return deliveries.put(current, iri, delivery, sent, lifecycle.SUPPLIER in held,
-                                  lifecycle.CONSUMER in held), {}
-        answer = self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
-        part = deliveries.triples_of(answer.triples, delivery)
-        return Answer(201 if create else 200, delivery.value if create else None, part)
-
-    def delete_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
-                        expected: docs.Expected = docs.Expected()) -> None:
-        """Remove an unshipped delivery (the consumer, while the order is draft or placed)."""
-        def edit(current, held):
-            if lifecycle.CONSUMER not in held:
-                raise Conflict("only the consumer removes a delivery")
-            self._consumer_may_edit(current, iri, held)
-            return deliveries.remove(current, iri, delivery), {}
-        self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
-
-    def ship(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode) -> Answer:
-        """Ship a delivery (the supplier): its quantities leave on hand and committed; the order moves on."""
-        def edit(current, held):
-            before = lifecycle.status_of(current, iri)
-            shipped_doc, moved, done = deliveries.ship(current, iri, delivery, self.clock.now())
-            target = SHIPPED if done else PARTIALLY_SHIPPED
-            lifecycle.check(before, target, held, None, how=(lifecycle.BY_SHIPPING,))
-            after = lifecycle.move(shipped_doc, iri, target, NamedNode(agent.iri), self.clock.now(),
-                                   f"delivery {delivery.value.rsplit('/', 1)[-1]} shipped", before)
-            return after, moved
-        return self._change(ns, iri, agent, "ship", edit, docs.Expected(), delivery)
-
-    def _consumer_may_edit(self, current, iri, held) -> None:
-        """The consumer changes deliveries only while the order is draft or placed (409)."""
-        status = lifecycle.status_of(current, iri)
-        if lifecycle.CONSUMER in held and status not in OPEN:
-            raise Conflict(f"deliveries of an order in {status.value.rsplit('#', 1)[-1]} cannot change any more",
-                           currentStatus=status.value.rsplit("#", 1)[-1])
-
-    def _change(self, ns, iri: NamedNode, agent, action: str, edit, expected: docs.Expected,
-                delivery: NamedNode | None = None) -> Answer:
-        """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
-        agent = policy.require_token(agent, "order", action)
+    def give_statuses(self) -> None:
+        """Give wholesale orders written before the supplier lifecycle their hub:status (at start)."""
         with self.store.transaction() as tx:
-            found = docs.find(tx, iri.value, self.base_url)
-            if found is None or not ns.owns(found[0].value):
-                raise NotFound(f"no order at {iri.value}")
-            iri, current = found
-            self.readable(agent, ns, current, iri)
-            if orders.is_customer(current, iri):
-                raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
-            expected.check(current)
-            held = lifecycle.roles(agent, ns.iris, orders.buyer(current, iri))
-            policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
-            new, moved = edit(current, held)
-            new = deliveries.refresh(new, iri)
-            usage = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
-            graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
-            for name, triples in graphs.items():
-                tx.put(name, triples)
-            now = self.clock.now()
-            order_events.order_written(tx, iri, current, new, ns, agent, now)
-            if delivery is not None:
-                order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
+            tx.append(queries.load("lifecycle_statuses"))
         self._wrote(tx)
-        return Answer(200, None, new)
 
     # --- sale sessions ---------------------------------------------------------------------
 
@@ -362,19 +318,41 @@ class OrderBook:
             # Only the session's own hub's orders: another buyer naming it completes nothing.
             bindings = {"session": session, "hub": hub}
             completed = [r["order"] for r in tx.select(queries.load("session_held_orders"), bindings)]
+            before = tx.graphs(completed)
+            placed = {order: lifecycle.move(current, order, PLACED, agent or hub, now, "the sale session closed",
+                                            lifecycle.status_of(current, order))
+                      for order, current in before.items()}
+            placed = self._priced(tx, placed, hub, now)
             usage: orders.Usage = {}
-            for order, current in tx.graphs(completed).items():
-                new = lifecycle.move(current, order, PLACED, agent or hub, now, "the sale session closed",
-                                     lifecycle.status_of(current, order))
+            for order, new in placed.items():
                 usage = orders.usage_plus(usage, orders.usage_minus(orders.usage(new, order),
-                                                                   orders.usage(current, order)))
+                                                                   orders.usage(before[order], order)))
                 tx.put(order, new)
             for name, triples in self._moves(tx, usage, {}).items():
                 tx.put(name, triples)
             tx.append(queries.load("close_session"), {"session": session, "now": _instant(now)})
             order_events.session_closed(tx, session, hub, completed, self.base_url, now)
+            tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close
         self._wrote(tx)
+        if self.forwarder is not None:
+            self.forwarder.push_session(session, hub)
         return True, completed
+
+    def _priced(self, tx, placed: dict, buyer: NamedNode, now: dt.datetime) -> dict:
+        """Orders of one buyer placed together, each line priced and frozen: one pricing per
+        seller for all their lines, not one per order (a close places hundreds at once)."""
+        by_seller: dict = {}
+        for order in placed:
+            seller = docs.enterprise_of(order.value, self.base_url)
+            if seller is not None:
+                by_seller.setdefault(seller, []).append(order)
+        out = dict(placed)
+        for seller, mine in by_seller.items():
+            todo = [line for order in mine for line in prices.unpriced(placed[order], order)]
+            if todo:
+                quotes = prices.quotes(tx, docs.Namespace(self.base_url, seller), buyer, todo, now)
+                out.update({order: prices.freeze(placed[order], order, quotes) for order in mine})
+        return out
 
     def close_due(self, grace: dt.timedelta, now: dt.datetime | None = None) -> list[NamedNode]:
         """Close every session whose end date plus the grace period has passed; return them."""

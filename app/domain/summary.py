@@ -13,9 +13,10 @@ from app.rdf.terms import decimal_literal
 from app.rdf.triples import number, tidy
 from app.store import Store
 
-COLUMNS = ("ordered", "held", "completed", "cancelled", "kilograms", "value")
+COLUMNS = ("ordered", "held", "completed", "cancelled", "kilograms", "value", "catalogue_value", "confirmed_value")
 TERMS = {"ordered": "orderedQuantity", "held": "heldQuantity", "completed": "completedQuantity",
-         "cancelled": "cancelledQuantity", "kilograms": "totalWeight", "value": "value"}
+         "cancelled": "cancelledQuantity", "kilograms": "totalWeight", "value": "value",
+         "catalogue_value": "catalogueValue", "confirmed_value": "confirmedValue"}
 
 
 def rows(store: Store, session: NamedNode, hub_iri: NamedNode) -> list[dict]:
@@ -33,9 +34,16 @@ def rows(store: Store, session: NamedNode, hub_iri: NamedNode) -> list[dict]:
     return [table[k] for k in sorted(table, key=lambda k: (k[0].value, k[1].value if k[1] else ""))]
 
 
-def to_triples(session: NamedNode, table: list[dict]) -> list[Triple]:
+def to_triples(session: NamedNode, table: list[dict], forwarded: list[dict] = ()) -> list[Triple]:
+    """The summary as a document; `forwarded`: the session's orders forwarded to partners, with their sync state."""
     node = NamedNode(session.value + "/summary")
     out = [Triple(node, RDF_TYPE, hub("SessionSummary")), Triple(node, hub("summaryOf"), session)]
+    for row in forwarded:
+        order = row["order"]
+        out += [Triple(node, hub("forwardedOrder"), order), Triple(order, hub("forwardedTo"), row["partner"]),
+                Triple(order, hub("syncState"), row["state"])]
+        out += [Triple(order, hub(term), row[key]) for key, term in
+                (("remote", "remoteOrder"), ("syncedAt", "syncedAt"), ("error", "syncError")) if key in row]
     for entry in table:
         row = BlankNode()
         out += [Triple(node, hub("row"), row), Triple(row, hub("supplier"), entry["producer"])]

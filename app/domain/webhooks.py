@@ -43,6 +43,7 @@ class W:
 
 @dataclasses.dataclass(frozen=True)
 class Subscription:
+    """A webhook subscription as its owner sees it (never its key)."""
     iri: NamedNode
     owner: str
     url: str
@@ -53,9 +54,11 @@ class Subscription:
 
     @property
     def id(self) -> str:
+        """The last segment of its IRI: `{enterprise}/webhooks/{id}`."""
         return self.iri.value.rsplit("/", 1)[-1]
 
     def to_json(self) -> dict:
+        """What GET shows of it."""
         return {"id": self.id, "url": self.url, "events": list(self.types), "active": self.active,
                 "createdAt": self.created}
 
@@ -134,15 +137,17 @@ class Webhooks:
         with self.store.transaction() as tx:
             upto = events.last_sequence(tx)
             count = events.count(tx, ns.iris, after, upto, sub.types)
-            tx.append(queries.load("webhook_fan_out"), fan_out_bindings(sub.iri, ns.iris, sub.types, after, upto,
-                                                                        self.clock.now()))
+            tx.append(queries.load("webhook_replay"), {
+                "sub": sub.iri, "parties": [NamedNode(o) for o in ns.iris], "types": [Literal(t) for t in sub.types],
+                "after": after, "upto": upto, "now": self.clock.now()})
         return count
 
 
 def fan_out_bindings(sub: NamedNode, owners, types, after: int, upto: int, due: dt.datetime) -> dict:
-    """The bindings of app/queries/webhook_fan_out.ru."""
-    return {"sub": sub, "parties": [NamedNode(o) for o in owners], "types": [Literal(t) for t in types],
-            "after": after, "upto": upto, "now": due}
+    """The bindings of app/queries/webhook_fan_out.ru: the events numbered in (after, upto]."""
+    return {"sub": sub, "events": [events.event_iri(n) for n in range(after + 1, upto + 1)],
+            "parties": [NamedNode(o) for o in owners], "types": [Literal(t) for t in types], "upto": upto,
+            "now": due}
 
 
 def _checked(body, allow_private: bool) -> tuple[str, tuple[str, ...]]:

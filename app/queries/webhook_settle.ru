@@ -1,4 +1,5 @@
-# Record how a claimed delivery went, if this pass still holds its claim: its new state, the
+# Record how a claimed delivery went, if this pass still holds its claim (the deliveries that
+# failed: webhook_delivered records the others at once): its new state, the
 # attempts made in this round, when it is next due; the claim is released. Bound: ?d, ?token,
 # ?state ("pending", "delivered" or "failed"), ?attempts, ?next.
 PREFIX hub: <https://w3id.org/dfc-order-hub/ns#>

@@ -24,7 +24,7 @@ from app.rdf.normalise import DATES, NUMERIC
 
 PATHS = {"1.x": "/api/contexts/hub.jsonld", "2.0": "/api/contexts/hub-2.0.jsonld"}
 DFC_URLS = {"1.x": DEFAULT_CONTEXT_URL, "2.0": V2_CONTEXT_URL}
-_TYPED_RANGES = (XSD + "decimal", XSD + "dateTime")
+_TYPED_RANGES = (XSD + "decimal", XSD + "dateTime", XSD + "date")
 
 
 def url(base_url: str, family: str = "1.x") -> str:

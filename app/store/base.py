@@ -142,6 +142,10 @@ class Store(abc.ABC):
         else:
             self._update(tx.update_text())
 
+    def forget_stale_copies(self) -> None:
+        """Remove the copies of the store older than its last write (an erasure must not linger
+        in them); here there are none: a remote server keeps no copy of ours."""
+
     def close(self) -> None:
         """Release what the backend holds open."""
 

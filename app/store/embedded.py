@@ -123,6 +123,10 @@ class EmbeddedStore(Store):
         with self._snapshots.reader(max_bytes) as reader:
             yield reader
 
+    def forget_stale_copies(self) -> None:
+        """Drop the analysts' snapshot if a write made it stale (at once, or when its last query ends)."""
+        self._snapshots.drop_stale()
+
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
         with self._lock:

@@ -162,6 +162,21 @@ class Snapshots:
         finally:
             self._release(path)
 
+    def drop_stale(self) -> None:
+        """Stop serving a snapshot older than the store's last write, and remove it once unread.
+
+        Otherwise it stays on disk until the next analyst query: after an erasure, that would
+        keep the erased person's data in a file for as long as nobody queries.
+        """
+        with self._lock:
+            generation = self._owner.generation
+            with self._state:
+                stale = self._current
+                if stale is None or stale[0] == generation:
+                    return
+                self._current = None
+            self._release(stale[1], count=False)
+
     def close(self) -> None:
         """Kill every idle worker and remove the snapshots (a busy worker is its reader's to end)."""
         with self._state:

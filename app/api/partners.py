@@ -1,0 +1,56 @@
+"""A hub's partner platforms (API.md "Partner platforms"): configure, read, remove, sync."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from app.api.context import ENT, agent, hub, namespace
+from app.api.negotiate import answer_type, rdf_response
+from app.domain import documents as docs
+from app.domain import policy
+from app.errors import BadRequest, UnsupportedMediaType
+
+bp = Blueprint("partners", __name__, url_prefix="/api/dfc")
+PARTNER = f"/{ENT}/<eid>/partners/<slug>"
+
+
+@bp.get(PARTNER)
+def get_partner(ent, eid, slug):
+    """The partner as the hub configured it; its token is never shown."""
+    ns = namespace(eid)
+    policy.require(agent(), "partner", "read", owner=ns)
+    triples = hub().partners.read(ns, slug)
+    return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
+
+
+@bp.put(PARTNER)
+def put_partner(ent, eid, slug):
+    ns = namespace(eid)
+    policy.require(agent(), "partner", "replace", owner=ns)
+    answer_type()
+    created, triples = hub().partners.write(ns, slug, _json_body())
+    return rdf_response(triples, 201 if created else 200, {"ETag": docs.etag(triples)})
+
+
+@bp.delete(PARTNER)
+def delete_partner(ent, eid, slug):
+    ns = namespace(eid)
+    policy.require(agent(), "partner", "delete", owner=ns)
+    hub().partners.delete(ns, slug)
+    return Response(status=204)
+
+
+@bp.post(f"{PARTNER}/sync")
+def sync_partner(ent, eid, slug):
+    """Fetch the partner's configured catalogue (that URL only) and keep a copy; report what changed."""
+    ns = namespace(eid)
+    policy.require(agent(), "partner", "sync", owner=ns)
+    return jsonify(hub().partners.sync(ns, slug))
+
+
+def _json_body():
+    if (request.mimetype or "").lower() not in ("application/json", "application/ld+json"):
+        raise UnsupportedMediaType("send the partner as application/json")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequest("the body is not JSON")
+    return body

@@ -1,0 +1,116 @@
+"""The supplier lifecycle's writes on the order book: moves, deliveries, shipments.
+
+Each is one unit of work, as every order change (app/domain/reservations.py): read the order,
+let the pure rules plan the new document (app/domain/lifecycle.py, deliveries.py, prices.py),
+move the ledgers that follow from the difference in what the order counts (and, for a
+shipment, what left on hand), record the events, write it all in one update. `OrderMoves`
+is mixed into `OrderBook`, whose store, clock, readers and ledger moves it uses.
+"""
+from __future__ import annotations
+
+from pyoxigraph import NamedNode, Triple
+
+from app.domain import deliveries, lifecycle, order_events, orders, policy, prices
+from app.domain import documents as docs
+from app.domain.agents import Agent
+from app.domain.idempotency import Answer
+from app.domain.statuses import CONFIRMED, OPEN, PARTIALLY_SHIPPED, SHIPPED
+from app.errors import Conflict, InvalidValue, NotFound
+from app.namespaces import T
+
+
+class OrderMoves:
+    def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
+                   reason: str | None = None, expected: docs.Expected = docs.Expected(),
+                   confirmed: dict | None = None) -> Answer:
+        """Move a wholesale order to `target` (POST …/status), with the stock that follows; 409 if not allowed.
+
+        `confirmed` (line IRI → price) goes with a move to `confirmed`: the supplier's prices.
+        """
+        if confirmed and target != CONFIRMED:
+            raise InvalidValue("confirmedPrices go with the status confirmed only", pointer="/confirmedPrices")
+
+        def edit(current, held):
+            before = lifecycle.status_of(current, iri)
+            lifecycle.check(before, target, held, lifecycle.came_from(current, iri))
+            new = lifecycle.move(current, iri, target, NamedNode(agent.iri), self.clock.now(), reason, before)
+            if confirmed:
+                new = prices.confirm(new, iri, {NamedNode(line): price for line, price in confirmed.items()})
+            return new, {}
+        return self._change(ns, iri, agent, "transition", edit, expected)
+
+    def write_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
+                       sent: list[Triple], create: bool, expected: docs.Expected = docs.Expected()) -> Answer:
+        """POST (create) or PUT a delivery of a wholesale order."""
+        def edit(current, held):
+            exists = any(d.iri == delivery for d in deliveries.read(current, iri))
+            if create and exists:
+                raise Conflict(f"{delivery.value} exists already; PUT it to change it", iri=delivery.value)
+            if not create and not exists:
+                raise NotFound(f"no delivery at {delivery.value}")
+            self._consumer_may_edit(current, iri, held)
+            return deliveries.put(current, iri, delivery, sent, lifecycle.SUPPLIER in held,
+                                  lifecycle.CONSUMER in held), {}
+        answer = self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
+        part = deliveries.triples_of(answer.triples, delivery)
+        return Answer(201 if create else 200, delivery.value if create else None, part)
+
+    def delete_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
+                        expected: docs.Expected = docs.Expected()) -> None:
+        """Remove an unshipped delivery (the consumer, while the order is draft or placed)."""
+        def edit(current, held):
+            if lifecycle.CONSUMER not in held:
+                raise Conflict("only the consumer removes a delivery")
+            self._consumer_may_edit(current, iri, held)
+            return deliveries.remove(current, iri, delivery), {}
+        self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
+
+    def ship(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode) -> Answer:
+        """Ship a delivery (the supplier): its quantities leave on hand and committed; the order moves on."""
+        def edit(current, held):
+            before = lifecycle.status_of(current, iri)
+            shipped_doc, moved, done = deliveries.ship(current, iri, delivery, self.clock.now())
+            target = SHIPPED if done else PARTIALLY_SHIPPED
+            lifecycle.check(before, target, held, None, how=(lifecycle.BY_SHIPPING,))
+            after = lifecycle.move(shipped_doc, iri, target, NamedNode(agent.iri), self.clock.now(),
+                                   f"delivery {delivery.value.rsplit('/', 1)[-1]} shipped", before)
+            return after, moved
+        return self._change(ns, iri, agent, "ship", edit, docs.Expected(), delivery)
+
+    def _consumer_may_edit(self, current, iri, held) -> None:
+        """The consumer changes deliveries only while the order is draft or placed (409)."""
+        status = lifecycle.status_of(current, iri)
+        if lifecycle.CONSUMER in held and status not in OPEN:
+            raise Conflict(f"deliveries of an order in {status.value.rsplit('#', 1)[-1]} cannot change any more",
+                           currentStatus=status.value.rsplit("#", 1)[-1])
+
+    def _change(self, ns, iri: NamedNode, agent, action: str, edit, expected: docs.Expected,
+                delivery: NamedNode | None = None) -> Answer:
+        """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
+        agent = policy.require_token(agent, "order", action)
+        with self.store.transaction() as tx:
+            found = docs.find(tx, iri.value, self.base_url)
+            if found is None or not ns.owns(found[0].value):
+                raise NotFound(f"no order at {iri.value}")
+            iri, current = found
+            self.readable(agent, ns, current, iri)
+            if orders.is_customer(current, iri):
+                raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
+            expected.check(current)
+            held = lifecycle.roles(agent, ns.iris, orders.buyer(current, iri))
+            policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
+            new, moved = edit(current, held)
+            new = deliveries.refresh(new, iri)
+            if orders.status(new, iri) == T.Complete and prices.unpriced(new, iri):
+                new = prices.frozen(tx, ns, iri, new, self.clock.now())     # placed: the best price, frozen
+            usage = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
+            graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
+            for name, triples in graphs.items():
+                tx.put(name, triples)
+            now = self.clock.now()
+            order_events.order_written(tx, iri, current, new, ns, agent, now)
+            if delivery is not None:
+                order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
+        self._wrote(tx)
+        return Answer(200, None, new)
+

@@ -1,0 +1,87 @@
+"""A loopback HTTP proxy in front of a real server of ours, that fails on demand.
+
+The network between two platforms is the one part of a partner we do not control, so it is
+what the fault tests vary; the partner behind it is a real server. Modes:
+    "pass"  forward every request;
+    "slow"  wait `delay` seconds, then forward (the partner still acts, after the caller gave up);
+    "500"   answer 500 without forwarding;
+    "down"  nothing listens on the port (connections are refused);
+    "die after POST"  forward POSTs, then go down.
+The server behind must mint its IRIs under the proxy's URL (its PUBLIC_BASE_URL), so every
+call a client makes to an IRI it was given goes through the proxy too.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from support.oxigraph_server import free_port
+
+FORWARDED = ("Authorization", "Content-Type", "Accept", "Idempotency-Key", "If-Match")
+
+
+class FaultyProxy:
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.target: str | None = None
+        self.mode, self.delay = "pass", 0.0
+        self.seen: list[tuple[str, str]] = []       # (method, path) of every request that reached the proxy
+        self.sent: list[bytes] = []                 # each request's headers and body, as they went out
+        self._in_flight = 0
+        self._cond = threading.Condition()
+        self._server = self._thread = None
+        self._http = requests.Session()
+
+    def start(self) -> None:
+        self._server = make_server("127.0.0.1", self.port, self._app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(10)
+            self._server = None
+
+    def set(self, mode: str, delay: float = 0.0) -> None:
+        """Switch mode; "down" stops listening, any other mode listens again."""
+        self.mode, self.delay = mode, delay
+        if mode == "down":
+            self.stop()
+        elif self._server is None:
+            self.start()
+
+    def settle(self, timeout: float = 30) -> None:
+        """Wait until no request is being forwarded (a slow one has reached the partner)."""
+        with self._cond:
+            assert self._cond.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def _app(self, environ, start_response):
+        request = Request(environ)
+        self.seen.append((request.method, request.path))
+        self.sent.append(repr(dict(request.headers)).encode() + b"\n" + request.get_data())
+        if self.mode == "500":
+            return Response("proxy says no", status=500)(environ, start_response)
+        with self._cond:
+            self._in_flight += 1
+        try:
+            if self.mode == "slow":
+                time.sleep(self.delay)
+            headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
+            answer = self._http.request(request.method, self.target + request.full_path.rstrip("?"),
+                                        headers=headers, data=request.get_data(), allow_redirects=False,
+                                        timeout=60)
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
+        if self.mode == "die after POST" and request.method == "POST":
+            threading.Thread(target=self.stop, daemon=True).start()
+        kept = {k: v for k, v in answer.headers.items() if k in ("Content-Type", "Location", "ETag")}
+        return Response(answer.content, status=answer.status_code, headers=kept)(environ, start_response)

@@ -1,0 +1,212 @@
+"""Contracts (API.md "Prices and contracts"): written by the supplier, read by the two parties only,
+and a hostile payload refused whole, with nothing written.
+
+The demo data: Jean's farm sells carrots (catalogue item `carrots`); hub A and hub B buy.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+from conftest import BASE, JSONLD, admin, token_for
+
+API = BASE + "/api/dfc/enterprises"
+JEAN, HUB_A, HUB_B = f"{API}/jean-farm", f"{API}/hub-a", f"{API}/hub-b"
+CONTRACTS = "/api/dfc/enterprises/jean-farm/contracts"
+CARROTS_ITEM = f"{JEAN}/catalog_items/carrots"
+CTX = ["https://www.datafoodconsortium.org", {"hub": "https://w3id.org/dfc-order-hub/ns#"}]
+
+
+def contract(*prices, consumer=HUB_A, start="2026-01-01", end="2026-12-31", id_=None) -> dict:
+    """A contract of Jean's farm; prices: (item IRI, value) pairs."""
+    prices = prices or ((CARROTS_ITEM, "2.50"),)
+    body = {"@context": CTX, "@type": "hub:Contract", "hub:consumer": {"@id": consumer},
+            "dfc-b:startDate": start, "dfc-b:endDate": end,
+            "hub:contractPrice": [{"hub:item": {"@id": item},
+                                   "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": value,
+                                                      "dfc-b:hasUnit": {"@id": "dfc-m:Euro"}}}
+                                  for item, value in prices]}
+    if id_:
+        body["@id"] = id_
+    return body
+
+
+@pytest.fixture
+def tokens(client):
+    return {name: token_for(client, iri) for name, iri in (("jean", JEAN), ("a", HUB_A), ("b", HUB_B))}
+
+
+def _post(client, headers, body):
+    return client.post(CONTRACTS, headers=headers, data=json.dumps(body), content_type=JSONLD)
+
+
+def _get(client, path, headers):
+    return client.get(path, headers={**headers, "Accept": JSONLD})
+
+
+def _path(location: str) -> str:
+    return location[len(BASE):]
+
+
+def test_the_supplier_writes_a_contract_that_only_the_two_parties_read(client, tokens):
+    r = _post(client, tokens["jean"], contract())
+    assert r.status_code == 201, r.get_data(as_text=True)
+    path = _path(r.headers["Location"])
+    assert path.startswith(CONTRACTS + "/")
+    for reader in ("jean", "a"):
+        got = _get(client, path, tokens[reader])
+        assert got.status_code == 200
+        node = _node(got.get_json(), "hub:Contract")
+        assert node["hub:consumer"] == HUB_A
+        assert node["dfc-b:startDate"]["@value"] == "2026-01-01"
+    refused = _get(client, path, tokens["b"])
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    assert client.get(path).status_code == 401
+    assert _get(client, CONTRACTS, tokens["jean"]).headers["X-Total-Count"] == "1"
+    assert _get(client, CONTRACTS, tokens["a"]).headers["X-Total-Count"] == "1"
+    assert _get(client, CONTRACTS, tokens["b"]).headers["X-Total-Count"] == "0"
+
+
+def test_a_contract_is_not_part_of_the_public_catalogue(client, tokens):
+    assert _post(client, tokens["jean"], contract()).status_code == 201
+    catalogue = client.get("/api/dfc/enterprises/jean-farm/catalog", headers={"Accept": "application/n-triples"})
+    assert "Contract" not in catalogue.get_data(as_text=True)
+
+
+def test_a_contract_read_back_can_be_put_back_unchanged(client, tokens):
+    path = _path(_post(client, tokens["jean"], contract()).headers["Location"])
+    first = _get(client, path, tokens["jean"])
+    before = _shape(client, path, tokens["jean"])
+    again = client.put(path, headers={**tokens["jean"], "Accept": JSONLD, "If-Match": first.headers["ETag"]},
+                       data=first.get_data(), content_type=JSONLD)
+    assert again.status_code == 200, again.get_data(as_text=True)
+    assert _shape(client, path, tokens["jean"]) == before
+
+
+def _shape(client, path, headers) -> list[str]:
+    return _shape_of(client.get(path, headers={**headers, "Accept": "application/n-triples"}))
+
+
+def _shape_of(response) -> list[str]:
+    """A document's statements with blank node labels blanked (they change on every write)."""
+    text = response.get_data(as_text=True)
+    return sorted(re.sub(r"_:\w+", "_:b", line) for line in text.splitlines() if line.strip())
+
+
+def test_only_the_supplier_writes_and_deletes(client, tokens):
+    assert _post(client, tokens["a"], contract()).status_code == 403       # the consumer cannot write its own
+    path = _path(_post(client, tokens["jean"], contract()).headers["Location"])
+    assert client.delete(path, headers=tokens["a"]).status_code == 403
+    assert client.delete(path, headers=tokens["jean"]).status_code == 204
+    assert _get(client, path, tokens["jean"]).status_code == 404
+
+
+def test_a_put_at_a_chosen_id_creates_then_replaces(client, tokens):
+    path = CONTRACTS + "/hub-a-2026"
+    body = contract(id_=BASE + path)
+    assert client.put(path, headers=tokens["jean"], data=json.dumps(body), content_type=JSONLD).status_code == 201
+    body["hub:contractPrice"][0]["dfc-b:hasPrice"]["dfc-b:value"] = "2.40"
+    r = client.put(path, headers={**tokens["jean"], "Accept": JSONLD}, data=json.dumps(body), content_type=JSONLD)
+    assert r.status_code == 200
+    assert json.dumps(r.get_json()).count("2.4") == 1
+
+
+# Each hostile payload, and what the problem's detail or violations say about it.
+HOSTILE = {
+    "one item priced twice": (
+        "priced twice", lambda: contract((CARROTS_ITEM, "2.50"), (CARROTS_ITEM, "2.40"))),
+    "the same item twice, spelled twice": (
+        "priced twice", lambda: contract((CARROTS_ITEM, "2.50"),
+                                         (CARROTS_ITEM.replace("catalog_items", "CatalogItems"), "2.40"))),
+    "ends before it starts": (
+        "ends (2026-05-31) before it starts", lambda: contract(start="2026-06-01", end="2026-05-31")),
+    "a negative price": (">= 0", lambda: contract((CARROTS_ITEM, "-1"))),
+    "a price that is not a number": ("takes a number", lambda: contract((CARROTS_ITEM, "cheap"))),
+    "a start that is not a date": ("startDate", lambda: contract(start="soon")),
+    "another enterprise's item": (
+        "catalogue items of jean-farm", lambda: contract((f"{HUB_A}/catalog_items/jean-carrots", "1"))),
+    "an order named as an item": ("is not a catalogue item", lambda: contract((f"{JEAN}/orders/o1", "1"))),
+    "an item that does not exist": (
+        "is not a catalogue item", lambda: contract((f"{JEAN}/catalog_items/nothing", "1"))),
+    "no consumer": ("names one consumer", lambda: {k: v for k, v in contract().items() if k != "hub:consumer"}),
+    "two consumers": ("names one consumer", lambda: {**contract(), "hub:consumer": [{"@id": HUB_A}, {"@id": HUB_B}]}),
+    "the supplier as its own consumer": ("no contract with itself", lambda: contract(consumer=JEAN)),
+    "a consumer given as text": ("not a valid IRI", lambda: {**contract(), "hub:consumer": "hub A"}),
+    "a price entry with two prices": ("hasPrice must have one value", lambda: _two_prices()),
+}
+
+
+def _two_prices() -> dict:
+    body = contract()
+    price = body["hub:contractPrice"][0]["dfc-b:hasPrice"]
+    body["hub:contractPrice"][0]["dfc-b:hasPrice"] = [price, {**copy.deepcopy(price), "dfc-b:value": "1"}]
+    return body
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_a_hostile_contract_is_refused_whole_with_where(client, tokens, case):
+    store = client.application.extensions["dfc_hub"].store
+    before = store.generation
+    said, payload = HOSTILE[case]
+    r = _post(client, tokens["jean"], payload())
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert r.mimetype == "application/problem+json" and r.get_json()["violations"]
+    assert said in json.dumps(r.get_json()), r.get_json()
+    assert store.generation == before
+    assert _get(client, CONTRACTS, tokens["jean"]).headers["X-Total-Count"] == "0"
+
+
+def test_a_contract_with_100000_prices_is_refused_before_anything_is_checked(client, tokens):
+    body = contract(*[(f"{JEAN}/catalog_items/i{n}", "1") for n in range(100_000)])
+    r = client.post(CONTRACTS, headers=tokens["jean"], data=json.dumps(body), content_type=JSONLD)
+    assert r.status_code == 413 and r.mimetype == "application/problem+json"
+    assert _get(client, CONTRACTS, tokens["jean"]).headers["X-Total-Count"] == "0"
+
+
+def test_a_catalogue_cannot_carry_a_contract(client, tokens):
+    body = {**contract(id_=f"{JEAN}/contracts/sneaky")}
+    r = client.post("/api/dfc/enterprises/jean-farm/catalog", headers=tokens["jean"], data=json.dumps(body),
+                    content_type=JSONLD)
+    assert r.status_code == 400
+    assert client.get(CONTRACTS + "/sneaky", headers=admin()).status_code == 404
+
+
+def _node(doc: dict, type_: str) -> dict:
+    nodes = doc.get("@graph", [doc])
+    return next(n for n in nodes if n.get("@type") == type_ or type_ in (n.get("@type") or []))
+
+
+def test_analysts_do_not_see_contracts(client, tokens):
+    """A contract is the two parties' business: the anonymised dataset leaves it out (its prices
+    reach analysts only as the frozen prices of placed orders' lines, like the rest of an order)."""
+    assert _post(client, tokens["jean"], contract()).status_code == 201
+    analyst = token_for(client, "https://analysts.example/ana", ["Analytics"])
+    ask = ("PREFIX hub: <https://w3id.org/dfc-order-hub/ns#> "
+           "ASK { { ?c a hub:Contract } UNION { ?e hub:item ?i } }")
+    results = {**analyst, "Accept": "application/sparql-results+json"}
+    r = client.get("/sparql", query_string={"query": ask}, headers=results)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["boolean"] is False
+    everything = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}, headers=results)
+    assert everything.get_json()["boolean"] is True      # the dataset is there; contracts are not
+
+
+def test_an_order_may_name_only_a_contract_between_its_two_parties(client, tokens):
+    mine = _post(client, tokens["jean"], contract()).headers["Location"]
+
+    def place(buyer: str, named: str):
+        body = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:orderedBy": buyer, "hub:underContract": {"@id": named},
+                "dfc-b:hasOrderStatus": "dfc-v:Held",
+                "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:concerns": f"{JEAN}/offers/carrots",
+                                  "dfc-b:quantity": 1}}
+        who = tokens["a"] if buyer == HUB_A else tokens["b"]
+        return client.post("/api/dfc/enterprises/jean-farm/orders", headers=who, data=json.dumps(body),
+                           content_type=JSONLD)
+
+    assert place(HUB_A, mine).status_code == 201
+    for buyer, named in ((HUB_B, mine), (HUB_A, f"{JEAN}/offers/carrots"), (HUB_A, f"{HUB_B}/contracts/x")):
+        r = place(buyer, named)
+        assert r.status_code == 422 and "is not a contract of jean-farm's" in r.get_data(as_text=True), r.get_json()
+    assert _get(client, CONTRACTS, tokens["jean"]).headers["X-Total-Count"] == "1"

@@ -1,0 +1,221 @@
+"""Deliveries of a wholesale order, and the lifecycle's other rules, as a hostile partner tries them.
+
+In-process (Flask's client on a real in-memory store): hub A orders from Jean's farm directly.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from app.domain import lifecycle
+from conftest import make_app, token_for
+from support.lifecycle import CTX, Api, Orders, nodes, order_node, view
+from support.orders import API, HUB_A, HUB_B, add_item, checkout
+
+C, S = lifecycle.CONSUMER, lifecycle.SUPPLIER
+
+
+@pytest.fixture
+def app():
+    return make_app(demo=True)
+
+
+@pytest.fixture
+def parties(app):
+    client = app.test_client()
+    offer = add_item(client, "jean-farm", "beans", 100)
+    return Orders(Api(client), "jean-farm", HUB_A, offer, token_for(client, HUB_A),
+                  token_for(client, f"{API}/jean-farm"))
+
+
+def _line(parties, path) -> str:
+    return next(n["@id"] for n in nodes(parties.read(path)) if n.get("@type") == "dfc-b:OrderLine")
+
+
+def _ledger(parties) -> tuple:
+    _, body = parties.api.send("GET", "/api/dfc/enterprises/jean-farm/catalog_items/beans", {})
+    return tuple(Decimal(str(body[k])) for k in ("hub:onHand", "hub:held", "hub:committed"))
+
+
+def _unallocated(parties, path):
+    line = next(n for n in nodes(parties.read(path)) if n.get("@type") == "dfc-b:OrderLine")
+    return line.get("hub:unallocated")
+
+
+def test_deliveries_may_carry_less_than_the_line_never_more(parties):
+    path = parties.create(quantity=3, split=())
+    line = _line(parties, path)
+    assert parties.delivery(path, {line: 1})[0] == 201
+    assert _unallocated(parties, path) == 2
+    before = parties.read(path)
+    code, body = parties.delivery(path, {line: 3})
+    assert code == 409 and body["overAllocated"] == [{"orderLine": line, "ordered": "3", "allocated": "4"}]
+    assert parties.read(path) == before
+
+
+def test_a_delivery_names_lines_of_its_own_order_once_with_a_date_and_a_quantity(parties):
+    path, other = parties.create(quantity=3, split=()), parties.create(quantity=1, split=())
+    line, foreign = _line(parties, path), _line(parties, other)
+    before = parties.read(path)
+    assert parties.delivery(path, {foreign: 1})[0] == 422
+    twice = {"@context": CTX, "@type": "hub:Delivery", "hub:hasDeliveryLine": [
+        {"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": line}, "dfc-b:quantity": 1}] * 1 + [
+        {"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": line}, "dfc-b:quantity": 2}]}
+    assert parties.api.send("POST", path + "/deliveries", parties.tokens[C], body=twice)[0] == 422
+    assert parties.delivery(path, {line: 1}, day="next tuesday")[0] == 422
+    assert parties.delivery(path, {line: -1})[0] == 422
+    not_a_delivery = {"@context": CTX, "@type": "dfc-b:Order"}
+    assert parties.api.send("POST", path + "/deliveries", parties.tokens[C], body=not_a_delivery)[0] == 422
+    assert parties.read(path) == before
+
+
+def test_a_hundred_thousand_delivery_lines_are_refused_and_nothing_changes(parties):
+    path = parties.create(quantity=3, split=())
+    line = _line(parties, path)
+    before = parties.read(path)
+    huge = {"@context": CTX, "@type": "hub:Delivery", "hub:hasDeliveryLine": [
+        {"hub:ofOrderLine": {"@id": line}, "dfc-b:quantity": 1} for _ in range(100_000)]}
+    code, body = parties.api.send("POST", path + "/deliveries", parties.tokens[C], body=huge)
+    assert code in (413, 422), body
+    assert parties.read(path) == before
+
+
+def test_at_placed_one_delivery_carries_everything_until_the_consumer_plans_its_own(parties):
+    path = parties.create(quantity=3, split=())
+    assert parties.move(path, "placed", C)[0] == 200
+    body = parties.read(path)
+    assert order_node(body)["hub:deliveryMode"] == "hub:complete"
+    [made] = [n for n in nodes(body) if n.get("@type") == "hub:Delivery"]
+    assert _unallocated(parties, path) is None
+    line = _line(parties, path)
+    assert parties.delivery(path, {line: 2})[0] == 201         # placed: the consumer may still plan
+    body = parties.read(path)
+    assert order_node(body)["hub:deliveryMode"] == "hub:split"
+    assert made["@id"] not in {n["@id"] for n in nodes(body) if n.get("@type") == "hub:Delivery"}
+    assert _unallocated(parties, path) == 1
+
+
+def test_the_supplier_confirms_a_date_and_nothing_else(parties):
+    path = parties.create(quantity=2, split=(2,))
+    _, listing = parties.api.send("GET", path + "/deliveries", parties.tokens[S])
+    [delivery] = [n for n in nodes(listing) if n.get("@type") == "hub:Delivery"]
+    target = "/api/dfc/" + delivery["@id"].split("/api/dfc/", 1)[1]
+    line = _line(parties, path)
+    confirm = {"@context": CTX, "@id": delivery["@id"], "@type": "hub:Delivery",
+               "hub:desiredDeliveryDate": delivery["hub:desiredDeliveryDate"], "hub:confirmedDeliveryDate": "2026-12-03",
+               "hub:hasDeliveryLine": {"hub:ofOrderLine": {"@id": line}, "dfc-b:quantity": 2}}
+    code, body = parties.api.send("PUT", target, parties.tokens[S], body=confirm)
+    assert code == 200 and nodes(body)[0].get("hub:confirmedDeliveryDate") or \
+        any(n.get("hub:confirmedDeliveryDate") for n in nodes(body)), body
+    more = {**confirm, "hub:hasDeliveryLine": {"hub:ofOrderLine": {"@id": line}, "dfc-b:quantity": 1}}
+    assert parties.api.send("PUT", target, parties.tokens[S], body=more)[0] == 409
+    # The consumer's own PUT cannot set the supplier's date.
+    mine = {**confirm, "hub:confirmedDeliveryDate": "2027-01-01"}
+    code, body = parties.api.send("PUT", target, parties.tokens[C], body=mine)
+    assert code == 200 and any(n.get("hub:confirmedDeliveryDate") == "2026-12-03" for n in nodes(body)), body
+
+
+def test_after_placed_the_consumer_changes_neither_lines_nor_deliveries(parties):
+    path = parties.create(quantity=2, split=(1, 1))
+    line = _line(parties, path)
+    for step, who in (("placed", C), ("confirmed", S)):
+        assert parties.move(path, step, who)[0] == 200
+    assert parties.delivery(path, {line: 0.5})[0] == 409
+    body = parties.read(path)
+    order = order_node(body)
+    order["dfc-b:hasPart"] = {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 5,
+                              "dfc-b:concerns": parties.offer}
+    code, answer = parties.api.send("PUT", path, parties.tokens[C], body={"@context": CTX, **order})
+    assert code == 409 and answer["currentStatus"] == "confirmed", answer
+    assert parties.api.send("DELETE", path, parties.tokens[C])[0] == 409       # cancel it instead
+
+
+def test_shipping_takes_stock_out_and_a_shipped_delivery_is_history(parties):
+    start = _ledger(parties)
+    path = parties.create(quantity=2, split=(1, 1))
+    assert _ledger(parties) == (start[0], start[1] + 2, start[2])
+    for step, who in (("placed", C), ("confirmed", S)):
+        assert parties.move(path, step, who)[0] == 200
+    assert _ledger(parties) == (start[0], start[1], start[2] + 2)
+    code, body = parties.ship_next(path)
+    assert code == 200 and view(body)["status"] == "partially_shipped"
+    assert _ledger(parties) == (start[0] - 1, start[1], start[2] + 1)
+    shipped = next(n["@id"] for n in nodes(body) if n.get("@type") == "hub:Delivery" and n.get("hub:shippedAt"))
+    target = "/api/dfc/" + shipped.split("/api/dfc/", 1)[1]
+    assert parties.api.send("POST", target + "/ship", parties.tokens[S])[0] == 409
+    assert parties.api.send("DELETE", target, parties.tokens[C])[0] == 409
+    assert parties.ship_next(path)[0] == 200
+    assert _ledger(parties) == (start[0] - 2, start[1], start[2])
+
+
+def test_an_item_whose_committed_stock_all_shipped_can_be_deleted_again(parties):
+    path = parties.create(quantity=2, split=())
+    for step, who in (("placed", C), ("confirmed", S)):
+        assert parties.move(path, step, who)[0] == 200
+    item = "/api/dfc/enterprises/jean-farm/catalog_items/beans"
+    jean = parties.tokens[S]
+    assert parties.api.send("DELETE", item, jean)[0] == 409          # committed to the order
+    assert parties.ship_next(path)[0] == 200
+    assert parties.api.send("DELETE", item, jean)[0] == 204
+
+
+def test_the_supplier_confirms_prices_with_the_order(parties):
+    path = parties.create(quantity=2, split=())
+    line = _line(parties, path)
+    assert parties.move(path, "placed", C)[0] == 200
+    send = parties.api.send
+    assert send("POST", path + "/status", parties.tokens[S],
+                json_body={"status": "confirmed", "confirmedPrices": {line: "not a price"}})[0] == 422
+    assert send("POST", path + "/status", parties.tokens[S],
+                json_body={"status": "transferred", "confirmedPrices": {line: 2}})[0] == 422
+    assert send("POST", path + "/status", parties.tokens[S],
+                json_body={"status": "confirmed", "confirmedPrices": {f"{line}-x": 2}})[0] == 422
+    assert view(parties.read(path))["status"] == "placed"                  # nothing changed
+    code, body = send("POST", path + "/status", parties.tokens[S],
+                      json_body={"status": "confirmed", "confirmedPrices": {line: 2.4}})
+    assert code == 200, body
+    node = next(n for n in nodes(body) if n.get("@id") == line)
+    price = node["hub:confirmedPrice"]
+    price = next(n for n in nodes(body) if n.get("@id") == price) if isinstance(price, str) else price
+    assert Decimal(str(price["dfc-b:value"])) == Decimal("2.4")
+
+
+@pytest.mark.parametrize("bad", [{"status": "teleported"}, {"status": 7}, {}, [], {"status": "placed", "reason": 5}])
+def test_a_status_request_that_names_no_status_is_422_and_changes_nothing(parties, bad):
+    path = parties.create(quantity=1, split=())
+    before = parties.read(path)
+    code, body = parties.api.send("POST", path + "/status", parties.tokens[C], json_body=bad)
+    assert code in (400, 422) and body["status"] in (400, 422), body
+    assert parties.read(path) == before
+
+
+def test_a_customer_order_has_no_supplier_lifecycle(app):
+    client = app.test_client()
+    hub_a = token_for(client, HUB_A)
+    r = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1))
+    assert r.status_code == 201
+    path = r.headers["Location"].split("hub.test", 1)[1] if "hub.test" in r.headers["Location"] else r.headers["Location"]
+    answer = client.post(path + "/status", headers=hub_a, json={"status": "placed"})
+    assert answer.status_code == 409
+
+
+def test_a_third_party_neither_reads_nor_moves_the_order(parties, app):
+    path = parties.create(quantity=1, split=())
+    other = token_for(app.test_client(), HUB_B)
+    assert parties.api.send("GET", path, other)[0] == 403
+    assert parties.api.send("POST", path + "/status", other, json_body={"status": "canceled_by_consumer"})[0] == 403
+    assert parties.api.send("GET", path + "/deliveries", other)[0] == 403
+
+
+@pytest.mark.parametrize("status", [["hub:placed", "hub:canceled_by_consumer"], "placed", {"@id": "hub:teleported"}])
+def test_a_put_whose_status_comes_twice_or_is_no_status_is_422(parties, status):
+    path = parties.create(quantity=1, split=())
+    before = parties.read(path)
+    order = {k: v for k, v in order_node(before).items() if not k.startswith("hub:")}
+    order["hub:status"] = status
+    order["dfc-b:hasPart"] = {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1, "dfc-b:concerns": parties.offer}
+    code, body = parties.api.send("PUT", path, parties.tokens[C], body={"@context": CTX, **order})
+    assert code == 422, body
+    assert view(parties.read(path))["status"] == "draft"
