@@ -219,3 +219,20 @@ def test_a_put_whose_status_comes_twice_or_is_no_status_is_422(parties, status):
     code, body = parties.api.send("PUT", path, parties.tokens[C], body={"@context": CTX, **order})
     assert code == 422, body
     assert view(parties.read(path))["status"] == "draft"
+
+
+def test_a_client_that_resends_the_lines_without_their_ids_keeps_its_deliveries(parties):
+    """A DFC client that does not keep line ids PUTs the order Complete: its lines stay the same
+    lines, so the deliveries planned on them still hold."""
+    path = parties.create(quantity=3, split=(1, 2))
+    body = parties.read(path, role=C)
+    order = {k: v for k, v in order_node(body).items() if not k.startswith("hub:")}
+    order.update({"dfc-b:hasOrderStatus": "dfc-v:Complete",
+                  "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 3, "dfc-b:concerns": parties.offer}})
+    code, answer = parties.api.send("PUT", path, parties.tokens[C], body={"@context": CTX, **order})
+    assert code == 200, answer
+    seen = view(answer)
+    assert seen["status"] == "placed"
+    assert order_node(answer)["hub:deliveryMode"] == "hub:split"
+    assert len([n for n in nodes(answer) if n.get("@type") == "hub:Delivery"]) == 2
+    assert _unallocated(parties, path) is None

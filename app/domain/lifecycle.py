@@ -14,6 +14,7 @@ import datetime as dt
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain import deliveries, orders
+from app.domain import documents as docs
 from app.domain.statuses import (CANCELATION_REQUESTED, CANCELED_BY_CONSUMER, CANCELED_BY_SUPPLIER,
                                  CONFIRMED, DFC, DRAFT, FINAL, OPEN, PARTIALLY_SHIPPED, PLACED, PRODUCING,
                                  REMAINDER_CANCELED, SHIPPED, STATUSES, TRANSFER_FAILED, TRANSFERRED, name)
@@ -154,7 +155,7 @@ def on_write(current, new, order, held_roles, agent: NamedNode, now: dt.datetime
     before = status_of(current, order) if current is not None else None
     target = _asked(current, new, order, before, held_roles)
     if current is not None:
-        new = carry(current, new, order)
+        new = carry(current, _same_lines(current, new, order), order)
     start = before or DRAFT
     if current is not None and _lines_changed(current, new, order) and (start not in OPEN or target in FINAL):
         raise Conflict(f"the lines of an order in {name(start)} cannot change any more",
@@ -232,6 +233,30 @@ def reachable(doc, order) -> list[Triple]:
                 seen.add(t.object)
                 stack.append(t.object)
     return [t for t in doc if t.subject in seen]
+
+
+def _same_lines(current, new, order) -> list[Triple]:
+    """`new` with each line the client resent without its IRI given back the IRI it has.
+
+    A client that PUTs an order back without line ids (a DFC client that does not keep them)
+    would otherwise replace every line by a new one, and deliveries, prices and stock items
+    refer to lines by IRI. A new line takes the IRI of a current line it no longer names that
+    buys the same offer, first come first served.
+    """
+    old = orders.lines(current, order)
+    fresh = orders.lines(new, order)
+    named = {line.iri for line in fresh}
+    free = [line for line in old if line.iri not in named]
+    known = {line.iri for line in old}
+    renames = {}
+    for line in fresh:
+        if line.iri in known:
+            continue
+        match = next((o for o in free if o.offer == line.offer), None)
+        if match is not None:
+            renames[line.iri] = match.iri
+            free.remove(match)
+    return docs.rename(new, renames) if renames else new
 
 
 def _history(doc, order) -> list:
