@@ -355,13 +355,11 @@ def _die_with_parent() -> None:
         pass
 
 
-class OverHttp:
-    """A real `dfc-hub serve` subprocess and 16 keep-alive clients."""
+class ServeProcess:
+    """A real `dfc-hub serve` on an on-disk store of its own under `tmp` (the benches over HTTP)."""
 
-    def __init__(self, w: Workload, port: int, clients: int, server_threads: int, tmp: str):
-        self.w, self.clients, self.client = w, clients, HttpClient(port)
-        self.run = Run(f"HTTP, {clients} clients", len(w.bodies))
-        env = {**os.environ, "PUBLIC_BASE_URL": w.base, "DFC_HUB_ADMIN_TOKEN": ADMIN,
+    def __init__(self, base: str, port: int, server_threads: int, tmp: str):
+        env = {**os.environ, "PUBLIC_BASE_URL": base, "DFC_HUB_ADMIN_TOKEN": ADMIN,
                "DFC_HUB_STORE": f"oxigraph:{tmp}/http-store", "DFC_HUB_CLOSE_EVERY_SECONDS": "0"}
         self.log = Path(tmp) / "server.log"
         with self.log.open("wb") as log:
@@ -370,16 +368,38 @@ class OverHttp:
                  "--threads", str(server_threads)], env=env, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent)  # noqa: PLW1509 — started before any thread of ours
 
-    def start(self) -> None:
+    def wait_up(self, client) -> None:
+        """Return once the server answers `client` (raise with its log if it exited)."""
         for _ in range(300):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"dfc-hub serve exited ({self.proc.returncode}):\n{self.log.read_text()[-2000:]}")
             try:
-                self.client.request("GET", "/api/dfc/enterprises")
-                break
+                client.request("GET", "/api/dfc/enterprises")
+                return
             except OSError:
-                self.client.local.conn = None
+                client.local.conn = None
                 time.sleep(0.1)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class OverHttp:
+    """A real `dfc-hub serve` subprocess and 16 keep-alive clients."""
+
+    def __init__(self, w: Workload, port: int, clients: int, server_threads: int, tmp: str):
+        self.w, self.clients, self.client = w, clients, HttpClient(port)
+        self.run = Run(f"HTTP, {clients} clients", len(w.bodies))
+        self.server = ServeProcess(w.base, port, server_threads, tmp)
+        self.proc = self.server.proc
+
+    def start(self) -> None:
+        self.server.wait_up(self.client)
         self.post = post_checkout(self.client, set_up(self.client, self.w))
         self.warm = drive(Run("HTTP warm-up", len(self.w.warmup_bodies)), lambda i: self.post(self.w.warmup_bodies[i]),
                           range(len(self.w.warmup_bodies)), self.clients)
@@ -393,12 +413,7 @@ class OverHttp:
                        orders_stored_via_api(self.client))
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.server.close()
 
 
 class InProcess:

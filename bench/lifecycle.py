@@ -33,7 +33,6 @@ import itertools
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -47,7 +46,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from app.cli import DEFAULT_THREADS  # noqa: E402
-from checkout import (ADMIN, JSONLD, HttpClient, _die_with_parent, admin_headers, cpu_seconds,  # noqa: E402
+from checkout import (JSONLD, HttpClient, ServeProcess, admin_headers, cpu_seconds,  # noqa: E402
                       ledger_via_api, make_workload, set_up)
 from support.oxigraph_server import free_port  # noqa: E402
 
@@ -116,25 +115,11 @@ class Server:
 
     def __init__(self, w, port: int, server_threads: int, tmp: str):
         self.w, self.client = w, HttpClient(port)
-        env = {**os.environ, "PUBLIC_BASE_URL": w.base, "DFC_HUB_ADMIN_TOKEN": ADMIN,
-               "DFC_HUB_STORE": f"oxigraph:{tmp}/store", "DFC_HUB_CLOSE_EVERY_SECONDS": "0"}
-        self.log = Path(tmp) / "server.log"
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [str(Path(sys.executable).with_name("dfc-hub")), "serve", "--port", str(port),
-                 "--threads", str(server_threads)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent)  # noqa: PLW1509 — started before any thread of ours
+        self.server = ServeProcess(w.base, port, server_threads, tmp)
+        self.proc = self.server.proc
 
     def start(self) -> None:
-        for _ in range(300):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"dfc-hub serve exited ({self.proc.returncode}):\n{self.log.read_text()[-2000:]}")
-            try:
-                self.client.request("GET", "/api/dfc/enterprises")
-                break
-            except OSError:
-                self.client.local.conn = None
-                time.sleep(0.1)
+        self.server.wait_up(self.client)
         self.buyer = set_up(self.client, self.w)
         body = json.dumps({"agent": self.w.seller, "scopes": []}).encode()
         status, _, text = self.client.request("POST", "/api/admin/tokens", body, admin_headers("application/json"))
@@ -145,12 +130,7 @@ class Server:
         return cpu_seconds(self.proc.pid)
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.server.close()
 
 
 class Orders:
