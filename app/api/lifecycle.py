@@ -7,11 +7,12 @@ from flask import Blueprint, Response, request
 
 from app.api.context import ENT, agent, hub, if_match, namespace
 from app.api.negotiate import answer_type, rdf_response, read_body
+from app.api.orders import readable_order
 from app.api.paging import container
 from app.domain import deliveries, policy, statuses
 from app.domain import documents as docs
 from app.domain.kinds import ORDERS
-from app.errors import BadRequest, InvalidValue, NotFound
+from app.errors import BadRequest, InvalidValue
 from app.rdf import read_json
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/api/dfc")
@@ -77,7 +78,7 @@ def _confirmed_prices(sent) -> dict | None:
 
 @bp.get(DELIVERIES)
 def list_deliveries(ent, eid, seg, oid, dseg):
-    _, iri, triples = _readable(eid, oid)
+    _, iri, triples = readable_order(eid, oid)
     found = deliveries.read(triples, iri)
     return rdf_response(container([d.iri for d in found],
                                   [t for d in found for t in deliveries.triples_of(triples, d.iri)]))
@@ -94,7 +95,7 @@ def create_delivery(ent, eid, seg, oid, dseg):
 
 @bp.get(f"{DELIVERIES}/<did>")
 def get_delivery(ent, eid, seg, oid, dseg, did):
-    _, iri, triples = _readable(eid, oid)
+    _, iri, triples = readable_order(eid, oid)
     body = deliveries.triples_of(triples, deliveries.find(triples, iri, did).iri)
     return _answer(body)
 
@@ -121,16 +122,6 @@ def ship_delivery(ent, eid, seg, oid, dseg, did):
     ns, iri = _target(eid, oid)
     answer_type()
     return _answer(_book().ship(ns, iri, agent(), docs.node(f"{iri.value}/deliveries/{did}")).triples)
-
-
-def _readable(eid: str, oid: str):
-    """The order at (eid, oid), readable by the caller (both parties), or 404/403."""
-    ns, iri = _target(eid, oid)
-    found = _book().find(iri.value)
-    if found is None or not ns.owns(found[0].value):
-        raise NotFound(f"no order at {iri.value}")
-    _book().readable(agent(), ns, found[1], found[0])
-    return ns, found[0], found[1]
 
 
 def _delivery_body(delivery, base: str) -> list:

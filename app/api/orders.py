@@ -48,8 +48,8 @@ def _caller(action: str):
     return policy.require_token(agent(), "order", action)
 
 
-def _order(eid: str, oid: str):
-    """The order at (eid, oid), readable by the caller, or 404/403."""
+def readable_order(eid: str, oid: str):
+    """The order at (eid, oid), readable by the caller (its seller or buyer), or 404/403."""
     ns = namespace(eid)
     iri = f"{ns.collection(ORDERS)}/{oid}"
     found = _book().find(iri)
@@ -85,7 +85,7 @@ def place_order(ent, eid, seg):
 
 @bp.get(f"/{ENT}/<eid>/{ORD}/<oid>")
 def get_order(ent, eid, seg, oid):
-    _, iri, triples = _order(eid, oid)
+    _, iri, triples = readable_order(eid, oid)
     return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
 
 
@@ -107,7 +107,7 @@ def delete_order(ent, eid, seg, oid):
 
 @bp.get(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}")
 def list_lines(ent, eid, seg, oid, lseg):
-    _, iri, triples = _order(eid, oid)
+    _, iri, triples = readable_order(eid, oid)
     found = orders.lines(triples, iri)
     body = [t for line in found for t in orders.line_triples(triples, line.iri)]
     return rdf_response(container([line.iri for line in found], body))
@@ -122,7 +122,7 @@ def _line(triples, order, lid: str):
 
 @bp.get(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
 def get_line(ent, eid, seg, oid, lseg, lid):
-    _, iri, triples = _order(eid, oid)
+    _, iri, triples = readable_order(eid, oid)
     body = orders.line_triples(triples, _line(triples, iri, lid))
     return rdf_response(body, 200, {"ETag": docs.etag(body)})
 
@@ -130,7 +130,7 @@ def get_line(ent, eid, seg, oid, lseg, lid):
 @bp.put(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
 def put_line(ent, eid, seg, oid, lseg, lid):
     """Replace one line: the order is rewritten with it, and its reservation adjusts."""
-    ns, iri, triples = _order(eid, oid)
+    ns, iri, triples = readable_order(eid, oid)
     line = _line(triples, iri, lid)
     payload = read_body(line.value)
     sent = orders.line_from_payload(payload.triples, line)
@@ -148,7 +148,7 @@ def _unchanged(read, line) -> docs.Expected:
 
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
 def delete_line(ent, eid, seg, oid, lseg, lid):
-    ns, iri, triples = _order(eid, oid)
+    ns, iri, triples = readable_order(eid, oid)
     line = _line(triples, iri, lid)
     incoming = orders.from_payload(orders.drop_line(triples, iri, line), iri, ns,
                                    base_url(), hub().pseudonyms.person)

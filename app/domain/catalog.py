@@ -58,16 +58,11 @@ class Catalog:
         check_kind(triples, iri, kind)
         docs.check_owned(ns, triples)
         with self.store.transaction() as tx:
-            found = docs.find(tx, iri.value, self.base_url)
-            if replace:
-                docs.check_if_match(if_match, found[1] if found else None)
-            elif found:
-                raise Conflict(f"{iri.value} exists already; PUT it to replace it", iri=iri.value)
-            name = found[0] if found else iri
+            name, current = docs.write_target(tx, iri, replace, if_match, self.base_url)
             triples = docs.rename(triples, {iri: name}) if name != iri else triples
-            documents = carry_over({name: found[1]} if found else {}, {name: triples})
+            documents = carry_over({name: current} if current is not None else {}, {name: triples})
             tx.put(name, documents[name])
-        return name, documents[name], found is None
+        return name, documents[name], current is None
 
     def import_catalog(self, documents: dict[NamedNode, list[Triple]]) -> dict[NamedNode, list[Triple]]:
         """Write a split catalogue, each item keeping its ledger; return the documents written."""

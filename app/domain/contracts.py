@@ -182,18 +182,13 @@ class Contracts:
         """POST (replace False) or PUT a contract; (name, as written, created?)."""
         policy.require(agent, "contract", "replace" if replace else "create", owner=ns)
         with self.store.transaction() as tx:
-            found = docs.find(tx, iri.value, self.base_url)
-            if replace:
-                docs.check_if_match(if_match, found[1] if found else None)
-            elif found:
-                raise Conflict(f"{iri.value} exists already; PUT it to replace it", iri=iri.value)
-            if found and Triple(found[0], RDF_TYPE, Contract) not in found[1]:
+            name, current = docs.write_target(tx, iri, replace, if_match, self.base_url)
+            if current is not None and Triple(name, RDF_TYPE, Contract) not in current:
                 raise Conflict(f"{iri.value} is not a contract; write contracts elsewhere", iri=iri.value)
-            name = found[0] if found else iri
             doc = docs.rename(doc, {iri: name}) if name != iri else doc
             doc = self._catalogue_items(tx, doc, name)
             tx.put(name, doc)
-        return name, doc, found is None
+        return name, doc, current is None
 
     def delete(self, agent: Agent | None, ns: docs.Namespace, iri: str, if_match: str | None = None) -> None:
         """Delete a contract (the supplier): orders priced under it keep their frozen prices."""

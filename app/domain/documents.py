@@ -195,6 +195,20 @@ def etag(triples: list[Triple]) -> str:
     return '"' + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32] + '"'
 
 
+def write_target(reader, iri: NamedNode, replace: bool, if_match: str | None, base_url: str
+                 ) -> tuple[NamedNode, list[Triple] | None]:
+    """Where a POST (replace False) or PUT of `iri` writes: (the name as stored, its triples or None).
+
+    A PUT must match If-Match (412); a POST of an IRI that exists is 409.
+    """
+    found = find(reader, iri.value, base_url)
+    if replace:
+        check_if_match(if_match, found[1] if found else None)
+    elif found:
+        raise Conflict(f"{iri.value} exists already; PUT it to replace it", iri=iri.value)
+    return (found[0], found[1]) if found else (iri, None)
+
+
 def check_if_match(if_match: str | None, current: list[Triple] | None) -> None:
     """412 when an If-Match value names another version than the current one (None: no check)."""
     if if_match is None:
