@@ -92,13 +92,8 @@ def refresh(doc, order) -> list[Triple]:
     return _unallocated(doc, lines, carried)
 
 
-def check(doc, order) -> list[Triple]:
-    """Refuse (409) deliveries that carry more of a line than it has."""
-    _check(orders.lines(doc, order), allocated(doc, order))
-    return doc
-
-
 def _check(lines, carried: dict) -> None:
+    """Refuse (409) deliveries that carry more of a line than it has."""
     quantities = {line.iri: line.quantity for line in lines}
     over = []
     for line, total in carried.items():

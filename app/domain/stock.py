@@ -118,8 +118,7 @@ def plan_moves(items: dict[NamedNode, list[Triple]], delta: dict, wanted: dict,
     """
     graphs, shortages = {}, []
     shipped = shipped or {}
-    moving = {**{item: ZERO for item in shipped}, **{item: None for item in delta}}
-    for item in sorted(moving, key=lambda n: n.value):
+    for item in sorted({*delta, *shipped}, key=lambda n: n.value):
         held, committed = delta.get(item, (ZERO, ZERO))
         gone = shipped.get(item, ZERO)
         if not held and not committed and not gone:
