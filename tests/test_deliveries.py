@@ -4,7 +4,6 @@ In-process (Flask's client on a real in-memory store): hub A orders from Jean's 
 """
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -107,8 +106,9 @@ def test_the_supplier_confirms_a_date_and_nothing_else(parties):
                "hub:desiredDeliveryDate": delivery["hub:desiredDeliveryDate"], "hub:confirmedDeliveryDate": "2026-12-03",
                "hub:hasDeliveryLine": {"hub:ofOrderLine": {"@id": line}, "dfc-b:quantity": 2}}
     code, body = parties.api.send("PUT", target, parties.tokens[S], body=confirm)
-    assert code == 200 and nodes(body)[0].get("hub:confirmedDeliveryDate") or \
-        any(n.get("hub:confirmedDeliveryDate") for n in nodes(body)), body
+    assert code == 200, body
+    assert [n.get("hub:confirmedDeliveryDate") for n in nodes(body) if n.get("@type") == "hub:Delivery"] == \
+        ["2026-12-03"], body
     more = {**confirm, "hub:hasDeliveryLine": {"hub:ofOrderLine": {"@id": line}, "dfc-b:quantity": 1}}
     assert parties.api.send("PUT", target, parties.tokens[S], body=more)[0] == 409
     # The consumer's own PUT cannot set the supplier's date.
@@ -236,3 +236,30 @@ def test_a_client_that_resends_the_lines_without_their_ids_keeps_its_deliveries(
     assert order_node(answer)["hub:deliveryMode"] == "hub:split"
     assert len([n for n in nodes(answer) if n.get("@type") == "hub:Delivery"]) == 2
     assert _unallocated(parties, path) is None
+
+
+def test_each_move_delivery_and_shipment_reaches_both_parties_event_logs(parties):
+    path = parties.create(quantity=2, split=(2,))
+    for step, who in (("placed", C), ("confirmed", S)):
+        assert parties.move(path, step, who)[0] == 200
+    assert parties.ship_next(path)[0] == 200
+    order = parties.read(path)
+    iri = order_node(order)["@id"]
+
+    def log(eid, token):
+        r = parties.api.target.get(f"/api/dfc/enterprises/{eid}/events", headers={**token, "Accept": "application/json"})
+        code, body = r.status_code, r.get_json()
+        assert code == 200, body
+        return [(e["type"], e["data"].get("from"), e["data"].get("to"), e["data"].get("shipped"))
+                for e in body["events"] if e["data"].get("order") == iri]
+
+    farm = log("jean-farm", parties.tokens[S])
+    assert farm == [
+        ("procurement.delivery_changed", None, None, False),            # the consumer planned it
+        ("procurement.order_received", "draft", "placed", None),
+        ("procurement.order_status_changed", "draft", "placed", None),
+        ("procurement.order_status_changed", "placed", "confirmed", None),
+        ("procurement.order_status_changed", "confirmed", "shipped", None),
+        ("procurement.delivery_changed", None, None, True)]
+    # The consumer hears the same, but order_received is the supplier's alone.
+    assert log("hub-a", parties.tokens[C]) == [e for e in farm if e[0] != "procurement.order_received"]
