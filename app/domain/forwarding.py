@@ -33,7 +33,7 @@ from app import queries
 from app.domain import documents as docs
 from app.domain import forwarded as fwd
 from app.domain import orders, partners
-from app.errors import HubError, PartnerError, PartnerUnavailable, Shortage
+from app.errors import Conflict, HubError, PartnerError, PartnerUnavailable, Shortage
 from app.outbound import UnsafeURL
 from app.partner_client import PartnerClient, Reply
 from app.rdf import read_payload
@@ -67,6 +67,7 @@ class Forwarder:
     def sync(self, partner_iri: NamedNode, validator) -> dict:
         """Fetch the partner's configured catalogue and keep a copy of it; report what changed."""
         partner = partners.load(self.store, partner_iri)
+        partners.check_catalog(partner.enterprise.value, partner.catalog)     # configured before it was checked
         reply = self.client.fetch(partner.catalog, partners.token(self.store, partner_iri))
         triples = self._read(reply, partner.catalog).triples
         if not validator.surely_conforms(triples):
@@ -82,14 +83,12 @@ class Forwarder:
             raise PartnerError(f"the catalogue at {partner.catalog} holds {len(fetched)} documents, more "
                                f"than the {MAX_DOCUMENTS} a sync copies")
         with self.store.transaction() as tx:
-            previous = partners.copies_of(tx, partner.iri)
-            stored = {name: tx.graph(name) for name in {*fetched, *previous}}
-            plan = partners.plan_sync(partner, fetched, stored, previous, self.base_url, self.clock.now())
-            for name, found in plan.documents.items():
-                tx.put(name, found)
-            for name in plan.drops:
-                tx.drop(name)
-        return plan.report
+            # Read again under the lock: the partner may have been changed or removed meanwhile.
+            current = partners.load(tx, partner_iri)
+            if current != partner:
+                raise Conflict(f"the partner {partner_iri.value} changed during the sync; nothing was copied: "
+                               "sync again")
+            return partners.keep_copies(tx, partner, fetched, self.base_url, self.clock.now())
 
     def _read(self, reply: Reply, url: str):
         # A partner running this server names our contexts under its own base: read them offline.
