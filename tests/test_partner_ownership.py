@@ -62,7 +62,8 @@ class World:
 
     def __init__(self, jean_base, hub_base, evil_base, served, hub_app):
         self.http, self.served, self.hub_app = requests.Session(), served, hub_app
-        self.jean_api, self.api, self.evil = f"{jean_base}/api/dfc/enterprises", f"{hub_base}/api/dfc/enterprises", evil_base
+        self.jean_api, self.api = f"{jean_base}/api/dfc/enterprises", f"{hub_base}/api/dfc/enterprises"
+        self.evil = evil_base
         self.jean = f"{self.jean_api}/jean-farm"
         self.tokens = {eid: self._token(hub_base, f"{self.api}/{eid}") for eid in ("hub-a", "hub-b")}
         self.remote_tokens = {eid: self._token(jean_base, f"{self.api}/{eid}") for eid in ("hub-a", "hub-b")}
@@ -139,7 +140,8 @@ def world_of(tmp_path):
         _put(http, f"{jean}/catalog_items/carrots", {
             "@type": "dfc-b:CatalogItem", "dfc-b:stockLimitation": 10,
             "dfc-b:references": f"{jean}/supplied_products/carrots", "dfc-b:offeredThrough": f"{jean}/offers/carrots"})
-        _put(http, f"{jean}/offers/carrots", {"@type": "dfc-b:Offer", "dfc-b:offeredItem": f"{jean}/catalog_items/carrots",
+        _put(http, f"{jean}/offers/carrots", {"@type": "dfc-b:Offer",
+                                              "dfc-b:offeredItem": f"{jean}/catalog_items/carrots",
                                               "dfc-b:hasPrice": _price(9.90)})
         for eid in ("hub-a", "hub-b"):
             _put(http, f"{api}/{eid}", {"@type": "dfc-b:Enterprise", "dfc-b:name": eid})

@@ -4,7 +4,9 @@ A partner is a document of the hub (`{hub}/partners/{slug}`): the remote produce
 catalogue and orders URLs; the catalogue is on the remote producer's origin. The bearer token
 for that platform is kept apart, in a graph of its own outside the API's namespace, so no GET of
 any resource and no analyst query (which only reads allow-listed documents under the API,
-app/queries/analyst_graphs.rq) can show it.
+app/queries/analyst_graphs.rq) can show it. Beside it are the origins it was given for (those
+of the catalogue and orders URLs then): it is sent to no other, and a PUT that moves a URL to
+another origin must give the token again.
 
 What a sync keeps belongs to the partner configuration that synced it: each remote document is
 copied into a graph of that partner's own (`copy_graph`, outside the API's namespace, marked
@@ -27,18 +29,21 @@ from app.domain import documents as docs
 from app.domain.catalog_links import Source
 from app.errors import InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, hub
-from app.outbound import check_url
+from app.outbound import UnsafeURL, check_url
 from app.rdf.terms import datetime_literal
 from app.rdf.triples import first, number
 from app.store import Store
 
 PARTNERS = "partners"
 FIELDS = ("enterprise", "catalog", "orders", "token")
+# The URLs the credentials are sent to: moving one to another origin needs them given again.
+CREDENTIAL_URLS = ("catalog", "orders")
 MAX_TOKEN = 4096
 COPY_OF, FETCHED_BY, FETCHED_AT = hub("copyOf"), hub("fetchedBy"), hub("fetchedAt")
 # What marks a partner's copy of a remote document (written by the server only, on the copy's graph).
 MARKS = (COPY_OF, FETCHED_BY, FETCHED_AT)
 COPIES = "urn:x-dfc-hub:partner-copy:"
+TOKEN_ORIGIN = hub("tokenOrigin")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,15 +87,19 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def from_json(body, ns: docs.Namespace, slug: str, allow_private: bool, has_token: bool) -> tuple[list[Triple], str | None]:
-    """The partner document and token a PUT's JSON body gives; 422 naming the field at fault."""
+def from_json(body, ns: docs.Namespace, slug: str, allow_private: bool,
+              kept: Credentials | None) -> tuple[list[Triple], str | None]:
+    """The partner document and token a PUT's JSON body gives; 422 naming the field at fault.
+
+    `kept`: the credentials the partner has now, which a body without a token keeps.
+    """
     if not isinstance(body, dict):
         raise InvalidValue("send a JSON object with enterprise, catalog, orders and token", pointer="/")
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
         raise InvalidValue(f"unknown member(s) {', '.join(unknown)}; a partner has {', '.join(FIELDS)}",
                            pointer=f"/{unknown[0]}")
-    missing = [f for f in FIELDS if f not in body and not (f == "token" and has_token)]
+    missing = [f for f in FIELDS if f not in body and not (f == "token" and kept is not None)]
     if missing:
         raise InvalidValue(f"missing member(s): {', '.join(missing)}", pointer=f"/{missing[0]}")
     for field in ("enterprise", "catalog", "orders"):
@@ -103,6 +112,8 @@ def from_json(body, ns: docs.Namespace, slug: str, allow_private: bool, has_toke
                               or any(c in token for c in "\r\n")):
         raise InvalidValue(f"token must be a non-empty string of at most {MAX_TOKEN} characters on one line",
                            field="token")
+    if token is None:
+        _check_kept(kept, body)
     check_catalog(body["enterprise"], body["catalog"])
     node = iri(ns, slug)
     doc = [Triple(node, RDF_TYPE, hub("Partner")), Triple(node, hub("partnerOf"), NamedNode(ns.iri)),
@@ -133,18 +144,58 @@ def load(store: Store, node: NamedNode) -> Partner:
     return parse(triples, node)
 
 
+# --- credentials: kept apart, sent only to the origins they were given for ------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Credentials:
+    """A partner's token and the origins it was given for (none known: given before they were noted)."""
+    token: str
+    origins: frozenset[str]
+
+
 def token_graph(partner: NamedNode) -> NamedNode:
     """Where a partner's token is kept: a graph no API route or analyst query reads."""
     return NamedNode("urn:x-dfc-hub:partner-token:" + _digest(partner.value))
 
 
-def token(store: Store, partner: NamedNode) -> str | None:
-    found = first(store.graph(token_graph(partner)), partner, hub("partnerToken"))
-    return found.value if found is not None else None
+def credentials(store, partner: NamedNode) -> Credentials | None:
+    """The partner's credentials as kept, or None."""
+    triples = store.graph(token_graph(partner))
+    found = first(triples, partner, hub("partnerToken"))
+    if found is None:
+        return None
+    return Credentials(found.value, frozenset(t.object.value for t in triples
+                                              if t.subject == partner and t.predicate == TOKEN_ORIGIN))
 
 
-def token_document(partner: NamedNode, value: str) -> list[Triple]:
-    return [Triple(partner, hub("partnerToken"), Literal(value))]
+def credentials_document(partner: NamedNode, token: str, body: dict) -> list[Triple]:
+    """The token, with the origins of the URLs it is given for in this PUT's body."""
+    origins = sorted({origin(body[field]) for field in CREDENTIAL_URLS})
+    return [Triple(partner, hub("partnerToken"), Literal(token)),
+            *(Triple(partner, TOKEN_ORIGIN, Literal(o)) for o in origins)]
+
+
+def token_for(store, partner: NamedNode, url: str) -> str | None:
+    """The token to send with a call to `url`: None when there is none; refused (422) for another origin."""
+    kept = credentials(store, partner)
+    if kept is None:
+        return None
+    if origin(url) not in kept.origins:
+        raise UnsafeURL(f"the partner's token was given for {', '.join(sorted(kept.origins)) or 'no origin we noted'}"
+                        f", not {origin(url) or url}: it is not sent there; PUT the partner with its token again",
+                        field="token", required=["token"])
+    return kept.token
+
+
+def _check_kept(kept: Credentials | None, body: dict) -> None:
+    """A body that keeps the token may not move a URL it is sent to to another origin (422 naming it)."""
+    if kept is None:
+        return
+    for field in CREDENTIAL_URLS:
+        if origin(body[field]) not in kept.origins:
+            raise InvalidValue(f"{field} moves to {origin(body[field])}, an origin the partner's token was not "
+                               f"given for ({', '.join(sorted(kept.origins)) or 'none noted'}): give the token "
+                               "again in this PUT", field=field, required=["token"])
 
 
 # --- the copy of a remote catalogue -----------------------------------------------------------
@@ -310,10 +361,11 @@ class PartnerDesk:
             current = tx.graph(node)
             if current and Triple(node, RDF_TYPE, hub("Partner")) not in current:
                 raise InvalidValue(f"{node.value} is not a partner's document")
-            doc, secret = from_json(body, ns, slug, self.allow_private, has_token=bool(current))
+            kept = credentials(tx, node) if current else None
+            doc, secret = from_json(body, ns, slug, self.allow_private, kept)
             tx.put(node, doc)
             if secret is not None:
-                tx.put(token_graph(node), token_document(node, secret))
+                tx.put(token_graph(node), credentials_document(node, secret, body))
         return not current, doc
 
     def delete(self, ns: docs.Namespace, slug: str) -> None:
