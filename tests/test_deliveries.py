@@ -263,3 +263,23 @@ def test_each_move_delivery_and_shipment_reaches_both_parties_event_logs(parties
         ("procurement.delivery_changed", None, None, True)]
     # The consumer hears the same, but order_received is the supplier's alone.
     assert log("hub-a", parties.tokens[C]) == [e for e in farm if e[0] != "procurement.order_received"]
+
+
+# --- issue 20, findings 6 and 7: what a hostile consumer sends to a supplier's order ----------
+
+TWELVE = ["draft", "placed", "transferred", "transfer_failed", "confirmed", "producing", "partially_shipped",
+          "shipped", "cancelation_requested", "canceled_by_consumer", "canceled_by_supplier",
+          "partially_shipped_remainder_canceled"]
+HUB_NS = "https://w3id.org/dfc-order-hub/ns#"
+
+
+@pytest.mark.parametrize("status", ["placed now", "<placed>", '"placed"', "{placed}", "placed\u0000", "pla|ced",
+                                    "hub:placed now", HUB_NS + "placed now", "placed\n", "x" * 100_000])
+def test_a_status_no_iri_could_hold_is_422_with_the_twelve_allowed(parties, status):
+    """Finding 6: `{"status": "placed now"}` answered 500 (the status became an IRI before it was looked up)."""
+    path = parties.create(quantity=1, split=())
+    before = parties.read(path)
+    code, body = parties.api.send("POST", path + "/status", parties.tokens[C], json_body={"status": status})
+    assert code == 422 and body["status"] == 422 and body["allowed"] == TWELVE, body
+    assert len(body["detail"]) < 1000              # what was sent is quoted, not echoed whole
+    assert parties.read(path) == before
