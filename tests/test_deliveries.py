@@ -283,3 +283,12 @@ def test_a_status_no_iri_could_hold_is_422_with_the_twelve_allowed(parties, stat
     assert code == 422 and body["status"] == 422 and body["allowed"] == TWELVE, body
     assert len(body["detail"]) < 1000              # what was sent is quoted, not echoed whole
     assert parties.read(path) == before
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", {"@value": "9999-12-31", "@type": "xsd:date"}])
+def test_a_delivery_date_outside_the_dates_the_server_computes_with_is_422(parties, day):
+    path = parties.create(quantity=3, split=())
+    before = parties.read(path)
+    code, body = parties.delivery(path, {_line(parties, path): 1}, day=day)
+    assert code == 422 and "1000-01-01" in str(body), body
+    assert parties.read(path) == before

@@ -7,6 +7,9 @@
   sender would never learn that half its order vanished.
 - IRIs with dot segments (`…/offers/../../hub-a/offers/x`): once normalised they name another
   resource than the one written.
+- Dates outside the days the server computes with (app.rdf.terms FIRST_DAY to LAST_DAY), and
+  dates no calendar has (`2026-02-30`): a session, a contract or a delivery reads them and adds
+  to them; 9999-12-31 plus a day made every reader raise.
 """
 from __future__ import annotations
 
@@ -14,10 +17,12 @@ import re
 
 from pyoxigraph import Literal, NamedNode
 
+from app import vocabulary
 from app.errors import ShapeViolation, violation
 from app.namespaces import DFC_B, HUB, XSD
 from app.rdf.contexts import object_properties
 from app.rdf.normalise import BOOLEANS, DATES, NUMERIC
+from app.rdf.terms import FIRST_DAY, LAST_DAY, day_of
 
 _DECIMAL_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)"
 # Lexical forms of the XSD datatypes DFC data uses (XML Schema 1.1, ASCII digits only).
@@ -40,6 +45,9 @@ _NUMBERS = {XSD + n for n in ("decimal", "integer", "int", "long", "nonNegativeI
 # placeholders ("date") and free text where a date goes, and no reader computes with them.
 _TAKES = [(NUMERIC, _NUMBERS, "a number"), (DATES, {XSD + "dateTime", XSD + "date", XSD + "string"}, "a date"),
           (BOOLEANS, {XSD + "boolean"}, "true or false")]
+# Terms whose strings are read as dates where they look like one (others are placeholders: "soon").
+_DAY_TERMS = DATES | vocabulary.OURS.with_range(XSD + "date", stored=True)
+_DAY_TYPES = (XSD + "date", XSD + "dateTime")
 _DOT_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)?")
 _ENCODED_SLASH = re.compile(r"%2f|%5c", re.IGNORECASE)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -77,6 +85,10 @@ def refuse_ill_typed(triples, own: str | None = None) -> None:
             problems.append(violation(t.subject, t.predicate, o, f"{o.value!r} is not a valid "
                                       f"{_short(o.datatype.value)}"))
             continue
+        wrong_day = _day_problem(t.predicate.value, o)
+        if wrong_day:
+            problems.append(violation(t.subject, t.predicate, o, wrong_day))
+            continue
         for terms, datatypes, what in _TAKES:
             if t.predicate.value in terms and not o.language and o.datatype.value not in datatypes:
                 problems.append(violation(t.subject, t.predicate, o, f"{_short(t.predicate.value)} takes "
@@ -84,6 +96,28 @@ def refuse_ill_typed(triples, own: str | None = None) -> None:
     if problems:
         raise ShapeViolation(f"{len(problems)} value(s) the server cannot store as sent",
                              violations=problems)
+
+
+def _day_problem(predicate: str, o: Literal) -> str | None:
+    """Why a date cannot be stored: no calendar has it, or it lies outside the days computed with."""
+    datatype = o.datatype.value
+    if datatype == XSD + "string" and predicate in _DAY_TERMS and not o.language:
+        # A string that reads as a date was typed by normalisation; one that only looks like one is not.
+        text = o.value.strip()
+        looks = next((d for d in _DAY_TYPES if LEXICAL[d].fullmatch(text)), None)
+        if looks is None:
+            return None
+        day = day_of(text, looks)
+        what = "date"
+    elif datatype in _DAY_TYPES:
+        day, what = day_of(o.value, datatype), _short(datatype)
+    else:
+        return None
+    if day is None:
+        return f"{o.value!r} is not a valid {what}"
+    if not FIRST_DAY <= day <= LAST_DAY:
+        return f"{o.value} is outside the days this server computes with, from {FIRST_DAY} to {LAST_DAY}"
+    return None
 
 
 def refuse_dropped_iris(doc, base_iri: str | None) -> None:
