@@ -401,3 +401,43 @@ def test_a_placeholder_that_is_no_date_stays_as_real_payloads_send_it(client, je
     """Real payloads carry placeholders where a date goes; no reader computes with them."""
     r = client.put(ITEM, headers=jean, **jsonld(item(3) | {"dfc-b:expiryDate": text}))
     assert r.status_code == 200, r.get_data(as_text=True)
+
+
+LONGEST = 10_000     # characters in one literal (API.md: 422 beyond)
+
+
+@pytest.mark.parametrize("where", ["order", "line", "person", "catalogue", "session"])
+def test_a_literal_longer_than_the_limit_is_422_naming_its_term_in_every_document(client, store, jean, hub_b, where):
+    """Issue 20, finding 7: documents that accumulate (orders, lines, persons, …) took literals of any length."""
+    hub_a = token_for(client, f"{BASE}/api/dfc/enterprises/hub-a")
+
+    def send(size):
+        text = "é" * size                       # characters, not bytes
+        if where == "order":
+            return client.post(ORDERS, headers=hub_b, **jsonld(held_order(**{"dfc-b:description": text})))
+        if where == "line":
+            doc = held_order()
+            doc["dfc-b:hasPart"]["dfc-b:description"] = text
+            return client.post(ORDERS, headers=hub_b, **jsonld(doc))
+        if where == "person":
+            from support.orders import checkout
+            return checkout(client, hub_a, "hub-a", name=text)
+        if where == "catalogue":
+            return client.put(ITEM, headers=jean, **jsonld(item(3) | {"dfc-b:description": text}))
+        return client.put(WEEK_49, headers=hub_a, **jsonld(_session("2026-12-05T18:00:00Z") | {"dfc-b:description": text}))
+
+    before = everything(store)
+    body = assert_problem(send(LONGEST + 1), 422)
+    [said] = body["violations"]
+    assert said["path"].endswith("#firstName" if where == "person" else "#description"), said
+    assert str(LONGEST) in said["message"] and len(said["value"] or "") < 200, said
+    assert everything(store) == before
+    assert send(LONGEST).status_code in (200, 201)
+
+
+def test_an_iri_longer_than_the_limit_is_422(client, store, hub_b):
+    before = everything(store)
+    body = assert_problem(client.post(ORDERS, headers=hub_b, **jsonld(held_order(
+        **{"dfc-b:description": {"@id": "http://notes.example/" + "x" * 5000}}))), 422)
+    assert any(v["path"].endswith("#description") and "4096" in v["message"] for v in body["violations"]), body
+    assert everything(store) == before

@@ -10,6 +10,8 @@
 - Dates outside the days the server computes with (app.rdf.terms FIRST_DAY to LAST_DAY), and
   dates no calendar has (`2026-02-30`): a session, a contract or a delivery reads them and adds
   to them; 9999-12-31 plus a day made every reader raise.
+- Literals longer than MAX_LITERAL characters, IRIs longer than MAX_IRI: documents that other
+  parties read (orders, deliveries, contracts, persons) would otherwise grow without bound.
 """
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ _TAKES = [(NUMERIC, _NUMBERS, "a number"), (DATES, {XSD + "dateTime", XSD + "dat
 # Terms whose strings are read as dates where they look like one (others are placeholders: "soon").
 _DAY_TERMS = DATES | vocabulary.OURS.with_range(XSD + "date", stored=True)
 _DAY_TYPES = (XSD + "date", XSD + "dateTime")
+# A product's description runs to a few thousand characters in real catalogues; a URL to 2,048.
+MAX_LITERAL, MAX_IRI = 10_000, 4096
 _DOT_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)?")
 _ENCODED_SLASH = re.compile(r"%2f|%5c", re.IGNORECASE)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -67,10 +71,16 @@ def refuse_ill_typed(triples, own: str | None = None) -> None:
     """
     problems, odd = [], set()
     for t in triples:
+        if len(t.predicate.value) > MAX_IRI and t.predicate not in odd:
+            odd.add(t.predicate)
+            problems.append(_too_long(t, t.predicate))
         for term in (t.subject, t.object):
             if not isinstance(term, NamedNode) or term in odd:
                 continue
-            if _has_dot_segment(term.value):
+            if len(term.value) > MAX_IRI:
+                odd.add(term)
+                problems.append(_too_long(t, term))
+            elif _has_dot_segment(term.value):
                 odd.add(term)
                 problems.append(violation(t.subject, t.predicate, term, f"{term.value} has a dot segment "
                                           "(. or ..); send the IRI in its normal form"))
@@ -80,6 +90,9 @@ def refuse_ill_typed(triples, own: str | None = None) -> None:
                                           "(%2F or %5C) in an id of this server"))
         o = t.object
         if not isinstance(o, Literal):
+            continue
+        if len(o.value) > MAX_LITERAL:
+            problems.append(_too_long(t, o))
             continue
         if not well_formed(o):
             problems.append(violation(t.subject, t.predicate, o, f"{o.value!r} is not a valid "
@@ -118,6 +131,20 @@ def _day_problem(predicate: str, o: Literal) -> str | None:
     if not FIRST_DAY <= day <= LAST_DAY:
         return f"{o.value} is outside the days this server computes with, from {FIRST_DAY} to {LAST_DAY}"
     return None
+
+
+def _too_long(t, term):
+    """The violation of a term longer than the server takes, quoting the start of it (and of its triple)."""
+    limit, what = (MAX_LITERAL, "characters") if isinstance(term, Literal) else (MAX_IRI, "characters of IRI")
+    return violation(_clip(t.subject), _clip(t.predicate), _clip(term),
+                     f"{_short(t.predicate.value)[:120]} holds {len(term.value)} {what}; this server takes "
+                     f"at most {limit}")
+
+
+def _clip(term):
+    """A term's text short enough to quote in a problem (a refused value may be megabytes)."""
+    text = term.value if isinstance(term, (NamedNode, Literal)) else str(term)
+    return text if len(text) <= 120 else f"{text[:100]}… ({len(text)} characters)"
 
 
 def refuse_dropped_iris(doc, base_iri: str | None) -> None:
