@@ -21,6 +21,7 @@ class Settings:
     max_body_bytes: int = 4 * 1024 * 1024
     max_json_depth: int = 64
     max_order_lines: int = 1000           # lines one order may have (413 beyond)
+    max_deliveries: int = 100             # deliveries one wholesale order may have (413 beyond)
     page_size: int = 100
     max_page_size: int = 1000
     close_grace_seconds: int = 3600       # sessions close automatically this long after endDate
@@ -51,6 +52,7 @@ class Settings:
         "max_body_bytes": "DFC_HUB_MAX_BODY_BYTES",
         "max_json_depth": "DFC_HUB_MAX_JSON_DEPTH",
         "max_order_lines": "DFC_HUB_MAX_ORDER_LINES",
+        "max_deliveries": "DFC_HUB_MAX_DELIVERIES",
         "page_size": "DFC_HUB_PAGE_SIZE",
         "max_page_size": "DFC_HUB_MAX_PAGE_SIZE",
         "close_grace_seconds": "DFC_HUB_CLOSE_GRACE_SECONDS",

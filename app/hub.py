@@ -51,6 +51,7 @@ class Hub:
                              settings.jwt_max_lifetime_seconds)
         clock = clock or clock_from(settings.clock_start)
         book = OrderBook(store, settings.public_base_url, clock)
+        book.max_deliveries = settings.max_deliveries
         client = PartnerClient(settings.webhook_allow_private, settings.partner_timeout_seconds,
                                settings.max_body_bytes)
         book.forwarder = Forwarder(store, client, settings.public_base_url, book.clock, settings.max_json_depth)

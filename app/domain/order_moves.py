@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode, Triple
 
+from app.config import Settings
 from app.domain import deliveries, lifecycle, order_events, orders, policy, prices
 from app.domain import documents as docs
 from app.domain.agents import Agent
@@ -20,6 +21,10 @@ from app.namespaces import T
 
 
 class OrderMoves:
+    # Deliveries one order may have: a consumer's POSTs would otherwise grow the supplier's order
+    # without bound. The default; app/hub.py sets the server's (DFC_HUB_MAX_DELIVERIES).
+    max_deliveries: int = Settings.max_deliveries
+
     def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
                    reason: str | None = None, expected: docs.Expected = docs.Expected(),
                    confirmed: dict | None = None) -> Answer:
@@ -49,6 +54,8 @@ class OrderMoves:
             if not create and not exists:
                 raise NotFound(f"no delivery at {delivery.value}")
             self._consumer_may_edit(current, iri, held)
+            if create:
+                deliveries.check_room(current, iri, self.max_deliveries)
             return deliveries.put(current, iri, delivery, sent, lifecycle.SUPPLIER in held,
                                   lifecycle.CONSUMER in held), {}
         answer = self._change(ns, iri, agent, "deliveries", edit, expected, delivery)

@@ -360,7 +360,7 @@ class OrderBook(OrderMoves):
         closed = []
         for row in self.store.select(queries.load("open_sessions")):
             end = sessions.instant(row["end"], end=True)
-            if end is not None and end + grace <= now and self.close_session(row["session"], now)[0]:
+            if end is not None and sessions.shifted(end, grace) <= now and self.close_session(row["session"], now)[0]:
                 closed.append(row["session"])
         return closed
 

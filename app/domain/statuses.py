@@ -53,8 +53,11 @@ def parse(text) -> NamedNode | None:
     if not isinstance(text, str):
         return None
     local = text[4:] if text.startswith("hub:") else text[len(HUB):] if text.startswith(HUB) else text
-    found = hub(local)
-    return found if found in DFC else None
+    # Looked up by name: a client's text ("placed now", "<x>") may be no IRI at all.
+    return _BY_NAME.get(local)
+
+
+_BY_NAME = {name(s): s for s in STATUSES}
 
 
 def commits(status: NamedNode | None) -> bool:
