@@ -15,7 +15,7 @@ from app.domain.pseudonyms import Pseudonyms
 from app.domain.forwarding import Forwarder
 from app.domain.partners import PartnerDesk
 from app.domain.reservations import OrderBook
-from app.domain.webhooks import Webhooks
+from app.domain.webhooks import Webhooks, move_old_keys
 from app.partner_client import PartnerClient
 from app.queries import load
 from app.store import Store, open_store
@@ -47,6 +47,8 @@ class Hub:
         """
         store = store or open_store(settings.store, settings.sparql_query, settings.sparql_update,
                                     settings.sparql_store, settings.lock_ttl_seconds)
+        # A store made before signing keys had graphs of their own keeps them in documents: move them.
+        move_old_keys(store)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
         clock = clock or clock_from(settings.clock_start)
