@@ -17,13 +17,22 @@ DEADLINE = 1.0          # small, so each test ends soon after it; the trickle la
 MB = 1 << 20
 
 
-@pytest.mark.parametrize("head_first", [False, True], ids=["status line trickled", "body trickled"])
-def test_a_partner_that_trickles_its_answer_is_given_up_at_the_deadline(head_first):
+CALLS = {
+    "catalogue": lambda client, url: client.fetch(url + "/catalog", "t0ken"),
+    "order": lambda client, url: client.send("POST", url + "/orders", "t0ken", b"{}", "key-1"),
+    "token": lambda client, url: client.token_request(url + "/token", {"grant_type": "client_credentials"}),
+}
+
+
+@pytest.mark.parametrize("call, head_first", [("catalogue", False), ("catalogue", True), ("order", False),
+                                              ("token", False)])
+def test_a_partner_that_trickles_its_answer_is_given_up_at_the_deadline(call, head_first):
+    """Status line or body, one byte every half second: each byte would reset a per-read timeout."""
     client = PartnerClient(True, DEADLINE, MB)
     try:
         with trickling(0.5, head_first=head_first) as partner:
             with pytest.raises(PartnerUnavailable) as caught:
-                client.fetch(partner.url + "/catalog", "t0ken")
+                CALLS[call](client, partner.url)
     finally:
         client.close()
     problem = caught.value.problem()

@@ -4,7 +4,7 @@
         ... partner.url ...          # each request is answered `partner.answer`, a byte every `interval` s
         partner.wait_for(2)          # until two requests have come in
         partner.requests             # (method, path, headers) of each, in arrival order
-Leaving the block stops every answer under way and closes its connection. `interval=0` answers at
+Leaving the block breaks off every answer under way (the connection reset). `interval=0` answers at
 once (a healthy partner); `head_first=True` sends the status line and headers at once and trickles
 the body only. Each byte alone keeps a per-read timeout from ever tripping.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 from collections.abc import Iterator
 
@@ -40,6 +41,8 @@ class Trickler:
 
     def stop(self) -> None:
         self._released.set()
+        with contextlib.suppress(OSError):      # wakes the accept() under way (closing alone does not)
+            self._server.shutdown(socket.SHUT_RDWR)
         self._server.close()
         for thread in list(self._threads):
             thread.join(10)
@@ -72,6 +75,9 @@ class Trickler:
                 answer = answer[cut:]
             for i in range(len(answer)):
                 if self._released.wait(self.interval):
+                    # Reset, not closed: a caller still waiting sees the answer broken off, never
+                    # a short one that happens to parse.
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
                 try:
                     conn.sendall(answer[i:i + 1])
