@@ -52,7 +52,7 @@ class Hub:
         clock = clock or clock_from(settings.clock_start)
         book = OrderBook(store, settings.public_base_url, clock)
         client = PartnerClient(settings.webhook_allow_private, settings.partner_timeout_seconds,
-                               settings.max_body_bytes)
+                               settings.max_body_bytes, settings.partner_concurrency)
         book.forwarder = Forwarder(store, client, settings.public_base_url, book.clock, settings.max_json_depth)
         validator = Validator()
         dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,

@@ -5,6 +5,7 @@ import socket
 import types
 
 import pytest
+from conftest import make_app
 
 from app.config import Settings
 from app.errors import PartnerUnavailable
@@ -133,3 +134,10 @@ def test_a_pinned_call_keeps_the_name_in_the_host_header(network):
     assert [(path, headers["host"]) for _, path, headers in partner.requests] == \
         [("/catalog", f"partner.invalid:{port}")] * 2
     assert network.looked_up["partner.invalid"] == 2 and network.jailed == []
+
+
+def test_the_partner_concurrency_is_read_from_the_environment_and_is_at_least_one():
+    assert Settings.load(environ={}).partner_concurrency == 4
+    assert Settings.load(environ={"DFC_HUB_PARTNER_CONCURRENCY": "2"}).partner_concurrency == 2
+    with pytest.raises(ValueError, match="at least 1"):
+        make_app(partner_concurrency=0)
