@@ -26,6 +26,7 @@
     │   ├── QueryTimeout            an analyst's query ran past DFC_HUB_SPARQL_TIMEOUT_SECONDS
     │   └── AnalyticsBusy           every analyst query slot is taken
     └── PartnerUnavailable (503)    a partner platform did not answer in time, or failed (5xx)
+        └── PartnerBusy             DFC_HUB_PARTNER_CONCURRENCY calls to that partner already under way
 
 Nothing here knows about HTTP frameworks: `app/api` renders `problem()`.
 """
@@ -88,6 +89,8 @@ QueryTimeout = _error("QueryTimeout", 503, "Query timed out", "query-timeout", S
 AnalyticsBusy = _error("AnalyticsBusy", 503, "Too many analyst queries", "analytics-busy", StoreUnavailable)
 PartnerError = _error("PartnerError", 502, "Unusable answer from a partner platform", "partner-error")
 PartnerUnavailable = _error("PartnerUnavailable", 503, "Partner platform unavailable", "partner-unavailable")
+PartnerBusy = _error("PartnerBusy", 503, "Too many calls to this partner platform at once", "partner-busy",
+                     PartnerUnavailable)
 
 
 def violation(focus, path, value, message: str, pointer: str | None = None) -> Result:

@@ -55,7 +55,7 @@ class Hub:
         book = OrderBook(store, settings.public_base_url, clock)
         book.max_deliveries = settings.max_deliveries
         client = PartnerClient(settings.webhook_allow_private, settings.partner_timeout_seconds,
-                               settings.max_body_bytes)
+                               settings.max_body_bytes, settings.partner_concurrency)
         book.forwarder = Forwarder(store, client, settings.public_base_url, book.clock, settings.max_json_depth)
         validator = Validator()
         dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,

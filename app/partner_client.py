@@ -1,19 +1,21 @@
 """The hub as a client of partner platforms: the only module that sends their HTTP requests.
 
-Every call goes through app/outbound.py (the URL checked again, no redirect, a timeout) to a
-URL the hub configured, never one a payload named. requests' exceptions are mapped here, once,
-to ours: no answer in time, a refused connection or a 5xx is PartnerUnavailable (503); an
-answer too large is PartnerError (502). Other statuses are the caller's to read.
+Every call goes through app/outbound.py (the URL checked again and the connection pinned to the
+addresses checked, no redirect, one total deadline of DFC_HUB_PARTNER_TIMEOUT_SECONDS, at most
+DFC_HUB_PARTNER_CONCURRENCY calls to one partner at a time) to a URL the hub configured, never
+one a payload named. Its errors become ours here: no answer in time, a refused connection or a
+5xx is PartnerUnavailable (503), a partner already holding all its calls PartnerBusy (503, at
+once: a stalled partner cannot take every worker); an answer too large is PartnerError (502).
+Other statuses are the caller's to read.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
+from urllib.parse import urlencode
 
-import requests
-
-from app.errors import PartnerError, PartnerUnavailable
-from app.outbound import call, new_session
+from app import outbound
+from app.errors import PartnerBusy, PartnerError, PartnerUnavailable
 
 JSONLD = "application/ld+json"
 
@@ -38,11 +40,13 @@ class Reply:
 
 
 class PartnerClient:
-    """Calls to partner platforms, with one connection pool, a timeout and a size limit."""
+    """Calls to partner platforms and their token endpoints: one pool, a deadline, a size limit, a cap per partner."""
 
-    def __init__(self, allow_private: bool, timeout: float, max_bytes: int):
-        self.allow_private, self.timeout, self.max_bytes = allow_private, timeout, max_bytes
-        self._session = new_session()
+    def __init__(self, allow_private: bool, timeout: float, max_bytes: int, concurrency: int = 4):
+        if concurrency < 1:
+            raise ValueError(f"DFC_HUB_PARTNER_CONCURRENCY must be at least 1, not {concurrency}")
+        self.timeout, self.max_bytes = timeout, max_bytes
+        self._http = outbound.Outbound(allow_private, pool=10, per_origin=concurrency)
 
     def fetch(self, url: str, token: str | None) -> Reply:
         """GET a catalogue; 503 unless it answers 2xx."""
@@ -62,29 +66,34 @@ class PartnerClient:
             headers["Idempotency-Key"] = key
         if body is not None:
             headers["Content-Type"] = JSONLD
-        try:
-            with call(self._session, method, url, allow_private=self.allow_private, timeout=self.timeout,
-                      headers=headers, data=body, stream=True) as response:
-                content = self._read(response, url)
-                reply = Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, content)
-        except requests.Timeout:
-            raise PartnerUnavailable(f"the partner did not answer {method} {url} within {self.timeout} s",
-                                     url=url) from None
-        except requests.RequestException as e:
-            raise PartnerUnavailable(f"the partner could not be reached ({type(e).__name__})", url=url) from None
-        if reply.status >= 500:
-            raise PartnerUnavailable(f"the partner answered {reply.status} to {method} {url}", url=url,
-                                     partnerStatus=reply.status)
-        return reply
+        return self._call(method, url, headers, body)
 
-    def _read(self, response, url: str) -> bytes:
-        chunks, size = [], 0
-        for chunk in response.iter_content(65536):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise PartnerError(f"the partner's answer from {url} is larger than {self.max_bytes} bytes", url=url)
-            chunks.append(chunk)
-        return b"".join(chunks)
+    def token_request(self, url: str, fields: dict[str, str]) -> Reply:
+        """POST an OAuth 2.0 token request (RFC 6749, form-encoded) to a partner's token endpoint."""
+        body = urlencode(fields).encode()
+        headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
+        return self._call("POST", url, headers, body)
+
+    def _call(self, method: str, url: str, headers: dict, body: bytes | None) -> Reply:
+        try:
+            answer = self._http.request(method, url, deadline=self.timeout, max_bytes=self.max_bytes,
+                                        headers=headers, body=body)
+        except outbound.Busy as e:
+            raise PartnerBusy(f"{e.limit} calls to the partner at {e.origin} are already under way "
+                              "(DFC_HUB_PARTNER_CONCURRENCY); try again later", url=url,
+                              concurrency=e.limit) from None
+        except outbound.DeadlinePassed:
+            raise PartnerUnavailable(f"the partner did not answer {method} {url} within {self.timeout:g} s",
+                                     url=url, deadlineSeconds=self.timeout) from None
+        except outbound.TooLarge:
+            raise PartnerError(f"the partner's answer from {url} is larger than {self.max_bytes} bytes",
+                               url=url) from None
+        except outbound.CallFailed as e:
+            raise PartnerUnavailable(f"the partner could not be reached ({e})", url=url) from None
+        if answer.status >= 500:
+            raise PartnerUnavailable(f"the partner answered {answer.status} to {method} {url}", url=url,
+                                     partnerStatus=answer.status)
+        return Reply(answer.status, answer.headers, answer.body)
 
     def close(self) -> None:
-        self._session.close()
+        self._http.close()
