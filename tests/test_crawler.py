@@ -26,9 +26,9 @@ import pytest
 import requests
 
 from app.cli import FIXTURES
-from app.domain import events
+from app.events import outbox as events
 from app.domain.clock import ManualClock
-from app.loading import load_files
+from app.runtime.loading import load_files
 from app.rdf import parse_jsonld
 from app.rdf.answer_context import own_contexts
 from conftest import ADMIN, make_app

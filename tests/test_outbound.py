@@ -10,7 +10,7 @@ from conftest import make_app
 from app.config import Settings
 from app.errors import PartnerUnavailable
 from app.outbound import UnsafeURL, check_url
-from app.partner_client import PartnerClient
+from app.partners.client import PartnerClient
 from support.trickler import trickling
 
 

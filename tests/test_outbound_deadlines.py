@@ -9,7 +9,7 @@ import pytest
 from conftest import BASE, admin, make_app, token_for
 
 from app.errors import PartnerUnavailable
-from app.partner_client import PartnerClient
+from app.partners.client import PartnerClient
 from support.orders import CARROTS, order, place
 from support.trickler import trickling
 

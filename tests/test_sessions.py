@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.domain.clock import ManualClock
-from app.scheduler import close_due, start_closer
+from app.runtime.workers import close_due, start_closer
 from app.store import open_store
 from conftest import BASE, make_app, token_for
 from support.oxigraph_server import running_oxigraph

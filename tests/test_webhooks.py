@@ -10,10 +10,10 @@ from conftest import BASE, DEMO_MONDAY, admin, make_app, token_for
 from pyoxigraph import NamedNode
 from standardwebhooks import Webhook
 
-from app.delivery import Dispatcher
-from app.domain import events
+from app.events.dispatcher import Dispatcher
+from app.events import outbox as events
 from app.domain.clock import ManualClock
-from app.domain.webhooks import W, key_graph, move_old_keys
+from app.events.subscriptions import W, key_graph, move_old_keys
 from support.orders import CARROTS, HUB_A, HUB_B, JEAN, order, place
 from support.webhook_receiver import receiving
 

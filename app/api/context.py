@@ -8,7 +8,7 @@ from flask import current_app, g, request
 from app.domain import documents as docs
 from app.domain.agents import Agent
 from app.errors import BadRequest, Unauthorized
-from app.hub import Hub
+from app.runtime.services import Hub
 
 # The enterprise part of every route: both spellings FDC and we use.
 ENT = "<any(enterprises, Enterprises):ent>"

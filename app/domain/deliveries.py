@@ -3,7 +3,7 @@
 Deliveries live in their order's document (`{order}/deliveries/{did}`, their lines
 `{delivery}/lines/{n}`), as order lines do, so the order and everything that decides its
 stock are written together in one update and an order's ledger usage can be read from the
-order alone (what shipped no longer counts as committed: app/domain/orders.py `usage`).
+order alone (what shipped no longer counts as committed: app/domain/order_documents.py `usage`).
 In `hub:complete` mode the server keeps one delivery equal to the lines; in `hub:split` mode
 the consumer's deliveries may carry less than the lines (the rest is `hub:unallocated`),
 never more (409).
@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.domain import orders
+from app.domain import order_documents as orders
 from app.errors import Conflict, InvalidValue, NotFound, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T, XSD
 from app.queries import as_term

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
-from app import vocabulary
+from app.rdf import vocabulary
 from app.namespaces import HUB, SKOS, T, hub
 
 _IN_SCHEME, _BROAD_MATCH = NamedNode(SKOS + "inScheme"), NamedNode(SKOS + "broadMatch")

@@ -19,7 +19,7 @@ import re
 
 from pyoxigraph import Literal, NamedNode
 
-from app import vocabulary
+from app.rdf import vocabulary
 from app.errors import ShapeViolation, violation
 from app.namespaces import DFC_B, HUB, XSD
 from app.rdf.contexts import object_properties

@@ -8,7 +8,7 @@ One pass (`Dispatcher.run_pass`), run by the thread inside `dfc-hub serve` and b
 2. claim: the deliveries due and unclaimed are claimed for this pass until a deadline well past
    the receiver's timeout (one unit of work: the store-wide write lock makes the claim exclusive,
    so two processes never send one attempt at once);
-3. send, outside the lock, in parallel, through app/outbound.py: the URL checked again and the
+3. send, outside the lock, in parallel, through app/outbound/__init__.py: the URL checked again and the
    connection pinned to the addresses checked (DNS rebinding), no redirect followed, the whole
    attempt (connect, headers, body) within DFC_HUB_WEBHOOK_TIMEOUT_SECONDS; `webhook-id` is the
    event's id on every attempt;
@@ -34,10 +34,10 @@ import uuid
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app import outbound, queries
-from app.domain import events
+from app import queries, outbound
+from app.events import outbox as events
 from app.domain.documents import Namespace, enterprise_of
-from app.domain.webhooks import W, fan_out_bindings
+from app.events.subscriptions import W, fan_out_bindings
 from app.namespaces import RDF_TYPE, XSD
 from app.rdf.terms import datetime_literal, decimal_literal
 

@@ -1,6 +1,6 @@
 """The hub as a client of partner platforms: the only module that sends their HTTP requests.
 
-Every call goes through app/outbound.py (the URL checked again and the connection pinned to the
+Every call goes through app/outbound/__init__.py (the URL checked again and the connection pinned to the
 addresses checked, no redirect, one total deadline of DFC_HUB_PARTNER_TIMEOUT_SECONDS, at most
 DFC_HUB_PARTNER_CONCURRENCY calls to one partner at a time) to a URL the hub configured, never
 one a payload named. Its errors become ours here: no answer in time, a refused connection or a

@@ -2,7 +2,7 @@
 
 A subscription is a document `{enterprise}/webhooks/{id}` (`hub:WebhookSubscription`): the URL,
 the event types, whether it is active, and its cursor — the number of the last event it has been
-given deliveries for (app/delivery.py moves it). The secret is shown once, when it is made:
+given deliveries for (app/events/dispatcher.py moves it). The secret is shown once, when it is made:
 `whsec_` and the base64 of 24 random bytes. The server keeps the key, as it signs every delivery
 with it, in a graph of its own outside every enterprise's documents (`key_graph`), which only
 the sending query (app/queries/webhook_sending.rq) reads: no route shows it again.
@@ -18,7 +18,7 @@ import secrets
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app import queries
-from app.domain import events
+from app.events import outbox as events
 from app.domain.documents import Namespace
 from app.errors import InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, TRUE, XSD, hub

@@ -5,18 +5,18 @@ import dataclasses
 
 from app.analytics import Analytics
 from app.config import Settings
-from app.delivery import Dispatcher
+from app.events.dispatcher import Dispatcher
 from app.domain.agents import Authenticator
-from app.domain.catalog import Catalog
+from app.catalog.editor import Catalog
 from app.domain.clock import clock_from
-from app.domain.contracts import Contracts
-from app.domain.persons import Persons
-from app.domain.pseudonyms import Pseudonyms
-from app.domain.forwarding import Forwarder
-from app.domain.partners import PartnerDesk
-from app.domain.reservations import OrderBook
-from app.domain.webhooks import Webhooks, move_old_keys
-from app.partner_client import PartnerClient
+from app.catalog.contracts import Contracts
+from app.persons.register import Persons
+from app.persons.pseudonyms import Pseudonyms
+from app.partners.forwarder import Forwarder
+from app.partners.desk import PartnerDesk
+from app.orders.book import OrderBook
+from app.events.subscriptions import Webhooks, move_old_keys
+from app.partners.client import PartnerClient
 from app.queries import load
 from app.store import Store, open_store
 from app.validation import Validator
