@@ -38,7 +38,7 @@ def serve(host, port, demo, reset, threads):
     import waitress
 
     from app.api.factory import create_app
-    from app.loading import reset as reset_store
+    from app.runtime.loading import reset as reset_store
 
     from app.errors import HubError
 
@@ -70,7 +70,7 @@ Try:
        -d '{{"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Enterprise", "dfc-b:name": "My farm"}}' \\
        {base}/api/dfc/enterprises/my-farm
 """)
-    from app.scheduler import start_closer, start_dispatcher
+    from app.runtime.workers import start_closer, start_dispatcher
     _log_requests()
     start_closer(hub)
     start_dispatcher(hub)
@@ -91,7 +91,7 @@ def _log_requests() -> None:
 
 def _demo(hub) -> None:
     """Load the demo data into an empty store; on a used one, say so and how to start over."""
-    from app.loading import is_empty, load_demo
+    from app.runtime.loading import is_empty, load_demo
 
     if not is_empty(hub.store):
         click.echo(f"""The store {hub.settings.store} already holds data, so the demo data was not loaded again:
@@ -112,8 +112,8 @@ answers the README's checkout with 409). To start over with a fresh demo: `make 
 def load(files, base):
     """Load JSON-LD or Turtle files into the store, one document per resource."""
     from app.errors import HubError
-    from app.hub import Hub
-    from app.loading import load_files
+    from app.runtime.services import Hub
+    from app.runtime.loading import load_files
 
     hub = Hub.open(Settings.load())
     try:
@@ -132,7 +132,7 @@ def _cron_hub(settings: Settings, serve_does: str):
     """The hub a cron command works on, closed after; exit 2 when its store cannot be opened
     (an on-disk store opens in one process at a time: `serve` then does the work itself)."""
     from app.errors import HubError
-    from app.hub import Hub
+    from app.runtime.services import Hub
 
     try:
         hub = Hub.open(settings)
@@ -149,7 +149,7 @@ def _cron_hub(settings: Settings, serve_does: str):
 @main.command("close-due-sessions")
 def close_due_sessions():
     """Close the sale sessions whose endDate plus DFC_HUB_CLOSE_GRACE_SECONDS has passed (for cron)."""
-    from app.scheduler import close_due
+    from app.runtime.workers import close_due
 
     with _cron_hub(Settings.load(), "closes sessions") as hub:
         closed = close_due(hub)
@@ -169,7 +169,7 @@ def deliver_events():
 @main.command("erase-due-persons")
 def erase_due_persons():
     """Erase the persons whose last session closed DFC_HUB_PERSON_RETENTION_DAYS ago (for cron)."""
-    from app.scheduler import erase_due
+    from app.runtime.workers import erase_due
 
     settings = Settings.load()
     if settings.person_retention_days <= 0:
@@ -185,7 +185,7 @@ def erase_due_persons():
 @main.command("forward-orders")
 def forward_orders():
     """Send partner platforms the forwarded orders they have not acknowledged yet (for cron)."""
-    from app.scheduler import forward_pending
+    from app.runtime.workers import forward_pending
 
     with _cron_hub(Settings.load(), "sends them") as hub:
         done, left = forward_pending(hub)

@@ -21,6 +21,7 @@ class Settings:
     max_body_bytes: int = 4 * 1024 * 1024
     max_json_depth: int = 64
     max_order_lines: int = 1000           # lines one order may have (413 beyond)
+    max_deliveries: int = 100             # deliveries one wholesale order may have (413 beyond)
     page_size: int = 100
     max_page_size: int = 1000
     close_grace_seconds: int = 3600       # sessions close automatically this long after endDate
@@ -34,7 +35,8 @@ class Settings:
     webhook_retry_schedule: str = "0,5,300,1800,7200,18000,36000,50400,72000,86400"   # seconds
     webhook_timeout_seconds: float = 15.0
     webhook_allow_private: bool = False   # webhook and partner URLs may name loopback/private hosts
-    partner_timeout_seconds: float = 10.0
+    partner_timeout_seconds: float = 10.0   # total deadline of one call: connect, headers and body
+    partner_concurrency: int = 4          # calls under way to one partner, per process (503 beyond)
     person_retention_days: int = 0        # erase a customer this long after their last session; 0: keep
 
     # Environment variable of each field; PUBLIC_BASE_URL has no prefix, as API.md fixes.
@@ -51,6 +53,7 @@ class Settings:
         "max_body_bytes": "DFC_HUB_MAX_BODY_BYTES",
         "max_json_depth": "DFC_HUB_MAX_JSON_DEPTH",
         "max_order_lines": "DFC_HUB_MAX_ORDER_LINES",
+        "max_deliveries": "DFC_HUB_MAX_DELIVERIES",
         "page_size": "DFC_HUB_PAGE_SIZE",
         "max_page_size": "DFC_HUB_MAX_PAGE_SIZE",
         "close_grace_seconds": "DFC_HUB_CLOSE_GRACE_SECONDS",
@@ -65,6 +68,7 @@ class Settings:
         "webhook_timeout_seconds": "DFC_HUB_WEBHOOK_TIMEOUT_SECONDS",
         "webhook_allow_private": "DFC_HUB_WEBHOOK_ALLOW_PRIVATE",
         "partner_timeout_seconds": "DFC_HUB_PARTNER_TIMEOUT_SECONDS",
+        "partner_concurrency": "DFC_HUB_PARTNER_CONCURRENCY",
         "person_retention_days": "DFC_HUB_PERSON_RETENTION_DAYS",
     }
 

@@ -26,12 +26,65 @@
     │   ├── QueryTimeout            an analyst's query ran past DFC_HUB_SPARQL_TIMEOUT_SECONDS
     │   └── AnalyticsBusy           every analyst query slot is taken
     └── PartnerUnavailable (503)    a partner platform did not answer in time, or failed (5xx)
+        └── PartnerBusy             DFC_HUB_PARTNER_CONCURRENCY calls to that partner already under way
 
 Nothing here knows about HTTP frameworks: `app/api` renders `problem()`.
 """
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from pyoxigraph import BlankNode
 
-from app.validation.result import Result
+# --- Result: one finding of a check (a SHACL result, a report's hint, a 422's violation) -------
+#
+#     Result("Violation", focus="https://…/offers/1", path=DFC_B + "price", value="lots", message="…")
+#     r.to_json()     # {"severity", "focusNode", "path", "value", "message", …} as API.md writes it
+#
+# Terms are text: an IRI or a literal's lexical form as itself, a blank node as `_:id`. It lives
+# here, at the bottom, because every error that lists what was wrong carries Results.
+
+# The JSON name of each field, in the order the JSON writes them.
+_JSON = {"severity": "severity", "focusNode": "focus", "path": "path", "value": "value",
+         "message": "message", "shape": "shape", "pointer": "pointer", "hint": "hint",
+         "hintCode": "hint_code", "resource": "resource"}
+_ALWAYS = ("severity", "focusNode", "path", "value", "message")
+RANK = {"Violation": 0, "Warning": 1, "Info": 2}
+
+
+@dataclass(slots=True)
+class Result(Mapping):
+    """What is wrong, where, and (in a conformance report) how to put it right."""
+
+    severity: str                     # Violation | Warning | Info
+    focus: str | None                 # the node the result is about (JSON: focusNode)
+    path: str | None                  # a property, `a/b` (sequence) or `a|b` (alternatives)
+    value: str | None
+    message: str
+    shape: str | None = None          # the SHACL shape that found it
+    pointer: str | None = None        # where in the JSON-LD document (RFC 6901)
+    hint: str | None = None           # how to fix it (conformance reports)
+    hint_code: str | None = None      # the hint's kind, for machines (JSON: hintCode)
+    resource: str | None = None       # the named resource that holds the focus node
+
+    def to_json(self) -> dict:
+        """Return the JSON object: the five members API.md fixes, then those that are set."""
+        return dict(self.items())
+
+    def __getitem__(self, key: str):
+        try:
+            return getattr(self, _JSON[key])
+        except KeyError:
+            raise KeyError(key) from None
+
+    def __iter__(self):
+        return (k for k, name in _JSON.items() if k in _ALWAYS or getattr(self, name) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, key) -> bool:
+        return key in _JSON and (key in _ALWAYS or getattr(self, _JSON[key]) is not None)
+
 
 
 class HubError(Exception):
@@ -88,6 +141,8 @@ QueryTimeout = _error("QueryTimeout", 503, "Query timed out", "query-timeout", S
 AnalyticsBusy = _error("AnalyticsBusy", 503, "Too many analyst queries", "analytics-busy", StoreUnavailable)
 PartnerError = _error("PartnerError", 502, "Unusable answer from a partner platform", "partner-error")
 PartnerUnavailable = _error("PartnerUnavailable", 503, "Partner platform unavailable", "partner-unavailable")
+PartnerBusy = _error("PartnerBusy", 503, "Too many calls to this partner platform at once", "partner-busy",
+                     PartnerUnavailable)
 
 
 def violation(focus, path, value, message: str, pointer: str | None = None) -> Result:

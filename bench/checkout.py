@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from app.api.factory import create_app  # noqa: E402
 from app.domain import documents as docs  # noqa: E402
 from app.cli import DEFAULT_THREADS  # noqa: E402
-from app.domain import orders  # noqa: E402
+from app.domain import order_documents as orders  # noqa: E402
 from app.domain.kinds import ORDERS  # noqa: E402
 from app.errors import HubError  # noqa: E402
 from app.namespaces import DFC_B, HUB  # noqa: E402

@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from app import queries  # noqa: E402
-from app.domain import orders, sessions, stock  # noqa: E402
+from app.domain import sessions, stock, order_documents as orders  # noqa: E402
 from app.domain.clock import SystemClock  # noqa: E402
-from app.domain.reservations import OrderBook  # noqa: E402
+from app.orders.book import OrderBook  # noqa: E402
 from app.namespaces import RDF_TYPE, TRUE, T  # noqa: E402
 from app.rdf.normalise import datetime_literal, decimal_literal  # noqa: E402
 from app.store import open_store  # noqa: E402

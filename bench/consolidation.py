@@ -4,12 +4,12 @@
 
 For each size, a sale session of one hub is built on an on-disk Oxigraph store: customer
 orders of 10 lines each over 20 producers × 5 products (one in ten cancelled), each line
-stamped as the server stamps it (app/domain/consolidation.py), and the hub's consolidated
+stamped as the server stamps it (app/orders/consolidation.py), and the hub's consolidated
 wholesale order with each producer. Then, side by side in this run (machines here are noisy,
 so only ratios between figures of the same run mean anything):
-  - our summary (app/domain/summary.py: its two GROUP BY queries through the Store layer,
+  - our summary (app/orders/summary.py: its two GROUP BY queries through the Store layer,
     merged, rendered as CSV) vs the same two GROUP BYs run directly on pyoxigraph;
-  - the session close (app/domain/reservations.py: every wholesale order Complete, held
+  - the session close (app/orders/book.py: every wholesale order Complete, held
     moved to committed, one transaction) — timed once per size on a fresh copy.
 Goal: summary within 2x of the direct queries; time growing no worse than linearly.
 """
@@ -32,10 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import queries  # noqa: E402
-from app.domain import consolidation, orders, stock, summary  # noqa: E402
-from app.domain.catalog_links import Source  # noqa: E402
+from app.domain import stock, order_documents as orders  # noqa: E402
+from app.orders import consolidation, summary
+from app.catalog.links import Source  # noqa: E402
 from app.domain.clock import SystemClock  # noqa: E402
-from app.domain.reservations import OrderBook  # noqa: E402
+from app.orders.book import OrderBook  # noqa: E402
 from app.namespaces import RDF_TYPE, TRUE, T  # noqa: E402
 from app.store import open_store  # noqa: E402
 

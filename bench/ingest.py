@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from app.domain.documents import split_documents  # noqa: E402
-from app.loading import load_documents  # noqa: E402
+from app.runtime.loading import load_documents  # noqa: E402
 from app.rdf import read_payload  # noqa: E402
 from app.rdf.contexts import local_context  # noqa: E402
 from app.store import open_store  # noqa: E402

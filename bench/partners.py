@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from app.domain.clock import ManualClock  # noqa: E402
-from app.partner_client import PartnerClient  # noqa: E402
+from app.partners.client import PartnerClient  # noqa: E402
 from conftest import ADMIN, make_app  # noqa: E402
 from support.threaded_server import serving  # noqa: E402
 

@@ -16,7 +16,7 @@ import requests
 from app.api.factory import create_app
 from app.cli import FIXTURES
 from app.domain.clock import ManualClock
-from app.loading import load_files
+from app.runtime.loading import load_files
 from support.oxigraph_server import free_port
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -271,6 +271,10 @@ ROUTES = [("GET", "/api/dfc/enterprises/jean-farm/offers/a{c}b"),
           ("DELETE", "/api/dfc/enterprises/jean-farm/orders/a{c}b"),
           ("GET", "/api/dfc/enterprises/jean-farm/orders/a{c}b/order_lines"),
           ("GET", "/api/dfc/enterprises/jean-farm/orders/x/order_lines/a{c}b"),
+          ("GET", "/api/dfc/enterprises/jean-farm/orders/x/deliveries/a{c}b"),
+          ("PUT", "/api/dfc/enterprises/jean-farm/orders/x/deliveries/a{c}b"),
+          ("DELETE", "/api/dfc/enterprises/jean-farm/orders/x/deliveries/a{c}b"),
+          ("POST", "/api/dfc/enterprises/jean-farm/orders/x/deliveries/a{c}b/ship"),
           ("POST", "/api/dfc/enterprises/hub-a/sale_sessions/a{c}b/close"),
           ("GET", "/api/dfc/enterprises/hub-a/sale_sessions/a{c}b/summary"),
           ("GET", "/api/dfc/enterprises/hub-a/sale_sessions/a{c}b/wholesale_orders"),
@@ -357,3 +361,83 @@ def test_the_validator_reports_what_the_server_would_refuse(client, extra, code)
     r = client.post("/api/conformance/validate", **jsonld(held_order(**extra)))
     assert r.status_code == 200 and r.get_json()["conforms"] is False
     assert code in {x["hintCode"] for x in r.get_json()["results"] if x["severity"] == "Violation"}
+
+
+# --- issue 20, findings 3 and 7: dates the server computes with, literals of a bounded length --
+
+WEEK_49 = "/api/dfc/enterprises/hub-a/sale_sessions/week-49"
+
+
+def _session(end) -> dict:
+    return {"@context": "https://www.datafoodconsortium.org", "@id": BASE + WEEK_49, "@type": "dfc-b:SaleSession",
+            "dfc-b:startDate": "2026-12-01T08:00:00Z", "dfc-b:endDate": end}
+
+
+@pytest.mark.parametrize("end", ["9999-12-31", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00", "0999-12-31",
+                                 "9000-01-01", {"@value": "10000-01-01T00:00:00Z", "@type": "xsd:dateTime"},
+                                 {"@value": "2026-13-01", "@type": "xsd:date"}, "10000-01-01"])
+def test_a_date_the_server_cannot_compute_with_is_422_in_any_document(client, store, hub_b, end):
+    """Issue 20, finding 3: a date the server adds to (a day, an offset, a grace period) past Python's
+    last one raised OverflowError in every reader; such a date is refused on the way in, under any term."""
+    hub_a = token_for(client, f"{BASE}/api/dfc/enterprises/hub-a")
+    before = everything(store)
+    body = assert_problem(client.put(WEEK_49, headers=hub_a, **jsonld(_session(end))), 422)
+    assert [v["path"].rsplit("#", 1)[-1] for v in body["violations"]] == ["endDate"], body
+    assert "1000-01-01" in body["violations"][0]["message"] or "not a valid" in body["violations"][0]["message"]
+    typed = {"@value": "9999-12-31T00:00:00Z", "@type": "xsd:dateTime"}
+    assert_problem(client.post(ORDERS, headers=hub_b, **jsonld(held_order(**{"dfc-b:description": typed}))), 422)
+    assert everything(store) == before
+
+
+@pytest.mark.parametrize("end", ["8999-12-31T23:59:59Z", "1000-01-01", "1000-01-01T00:00:00+14:00"])
+def test_dates_inside_the_range_are_kept(client, end):
+    hub_a = token_for(client, f"{BASE}/api/dfc/enterprises/hub-a")
+    r = client.put(WEEK_49, headers=hub_a, **jsonld(_session(end)))
+    assert r.status_code == 201, r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("text", ["soon", "date", "12/31/9999"])
+def test_a_placeholder_that_is_no_date_stays_as_real_payloads_send_it(client, jean, text):
+    """Real payloads carry placeholders where a date goes; no reader computes with them."""
+    r = client.put(ITEM, headers=jean, **jsonld(item(3) | {"dfc-b:expiryDate": text}))
+    assert r.status_code == 200, r.get_data(as_text=True)
+
+
+LONGEST = 10_000     # characters in one literal (API.md: 422 beyond)
+
+
+@pytest.mark.parametrize("where", ["order", "line", "person", "catalogue", "session"])
+def test_a_literal_longer_than_the_limit_is_422_naming_its_term_in_every_document(client, store, jean, hub_b, where):
+    """Issue 20, finding 7: documents that accumulate (orders, lines, persons, …) took literals of any length."""
+    hub_a = token_for(client, f"{BASE}/api/dfc/enterprises/hub-a")
+
+    def send(size):
+        text = "é" * size                       # characters, not bytes
+        if where == "order":
+            return client.post(ORDERS, headers=hub_b, **jsonld(held_order(**{"dfc-b:description": text})))
+        if where == "line":
+            doc = held_order()
+            doc["dfc-b:hasPart"]["dfc-b:description"] = text
+            return client.post(ORDERS, headers=hub_b, **jsonld(doc))
+        if where == "person":
+            from support.orders import checkout
+            return checkout(client, hub_a, "hub-a", name=text)
+        if where == "catalogue":
+            return client.put(ITEM, headers=jean, **jsonld(item(3) | {"dfc-b:description": text}))
+        return client.put(WEEK_49, headers=hub_a, **jsonld(_session("2026-12-05T18:00:00Z") | {"dfc-b:description": text}))
+
+    before = everything(store)
+    body = assert_problem(send(LONGEST + 1), 422)
+    [said] = body["violations"]
+    assert said["path"].endswith("#firstName" if where == "person" else "#description"), said
+    assert str(LONGEST) in said["message"] and len(said["value"] or "") < 200, said
+    assert everything(store) == before
+    assert send(LONGEST).status_code in (200, 201)
+
+
+def test_an_iri_longer_than_the_limit_is_422(client, store, hub_b):
+    before = everything(store)
+    body = assert_problem(client.post(ORDERS, headers=hub_b, **jsonld(held_order(
+        **{"dfc-b:description": {"@id": "http://notes.example/" + "x" * 5000}}))), 422)
+    assert any(v["path"].endswith("#description") and "4096" in v["message"] for v in body["violations"]), body
+    assert everything(store) == before

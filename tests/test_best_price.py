@@ -20,7 +20,7 @@ import requests
 from conftest import ADMIN
 
 from app import queries
-from app.domain import orders, prices
+from app.domain import prices, order_documents as orders
 from app.namespaces import DFC_B, HUB
 
 pytestmark = pytest.mark.calendar

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.store.base import graphs_query, replace_graphs_update
+from app.store.updates import graphs_query, replace_graphs_update
 
 G1, G2 = NamedNode("http://hub.test/a"), NamedNode("http://hub.test/b")
 P = NamedNode("http://hub.test/p")

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from pyoxigraph import BlankNode, NamedNode, Triple
 
-from app.domain import orders, stock
+from app.domain import stock, order_documents as orders
 from app.domain.clock import ManualClock
-from app.domain.reservations import OrderBook
+from app.orders.book import OrderBook
 from app.namespaces import DFC_V, RDF_TYPE, TRUE, T, hub
 from app.rdf.terms import decimal_literal
 from app.rdf.triples import first, number

@@ -135,6 +135,14 @@ HOSTILE = {
     "the supplier as its own consumer": ("no contract with itself", lambda: contract(consumer=JEAN)),
     "a consumer given as text": ("not a valid IRI", lambda: {**contract(), "hub:consumer": "hub A"}),
     "a price entry with two prices": ("hasPrice must have one value", lambda: _two_prices()),
+    # Issue 20, finding 3: accepted (201), this contract then made every placement between its parties 500.
+    "ends 9999-12-31": ("from 1000-01-01 to 8999-12-31", lambda: contract(end="9999-12-31")),
+    "ends on the last day, at an offset": (
+        "from 1000-01-01 to 8999-12-31", lambda: contract(end="9999-12-31T23:00:00-05:00")),
+    "ends 9999-12-31, typed": (
+        "from 1000-01-01 to 8999-12-31", lambda: contract(end={"@value": "9999-12-31", "@type": "xsd:date"})),
+    "starts in the year 1": ("from 1000-01-01 to 8999-12-31", lambda: contract(start="0001-01-01")),
+    "a day no calendar has": ("is not a valid xsd:date", lambda: contract(end={"@value": "2026-02-30", "@type": "xsd:date"})),
 }
 
 
@@ -210,3 +218,35 @@ def test_an_order_may_name_only_a_contract_between_its_two_parties(client, token
         r = place(buyer, named)
         assert r.status_code == 422 and "is not a contract of jean-farm's" in r.get_data(as_text=True), r.get_json()
     assert _get(client, CONTRACTS, tokens["jean"]).headers["X-Total-Count"] == "1"
+
+
+def _stored_end(store, iri: str, end) -> None:
+    """Rewrite a stored contract's last day straight in the store, as data from before the check would be."""
+    from pyoxigraph import NamedNode, Triple
+    from app.namespaces import T
+    name = NamedNode(iri)
+    kept = [t for t in store.graph(name) if t.predicate != T.endDate]
+    store.replace_graphs({name: [*kept, Triple(name, T.endDate, end)]})
+
+
+@pytest.mark.parametrize("end", ["9999-12-31", "9999-12-31T23:59:59-05:00", "10000-01-01"])
+def test_a_stored_contract_ending_at_the_edge_of_the_calendar_breaks_neither_placements_nor_the_close(
+        client, tokens, end):
+    """Issue 20, finding 3: a contract ending 9999-12-31 made every placement between its parties 500
+    (OverflowError), the hub's session close included: a supplier could keep a hub's session open."""
+    from pyoxigraph import Literal, NamedNode
+    from app.namespaces import XSD
+    from support.orders import checkout, main_node, order, place
+    store = client.application.extensions["dfc_hub"].store
+    located = _post(client, tokens["jean"], contract((CARROTS_ITEM, "1.50"))).headers["Location"]
+    kind = "dateTime" if "T" in end else "date"
+    _stored_end(store, located, Literal(end, datatype=NamedNode(XSD + kind)))
+    assert checkout(client, tokens["a"], "hub-a", (f"{HUB_A}/offers/jean-carrots", 2)).status_code == 201
+    placed = place(client, tokens["a"], order((f"{JEAN}/offers/carrots", 1), status="dfc-v:Complete"))
+    assert placed.status_code == 201, placed.get_data(as_text=True)
+    line = next(n for n in placed.get_json()["@graph"] if n.get("@type") == "dfc-b:OrderLine")
+    assert main_node(placed.get_json())["dfc-b:hasOrderStatus"] == "dfc-v:Complete"
+    # Up to the end of time, or a day no reader can compute with (not a date: no contract price).
+    assert (line["hub:priceSource"] == located) == (end != "10000-01-01"), line
+    closed = client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=tokens["a"])
+    assert closed.status_code == 200, closed.get_data(as_text=True)

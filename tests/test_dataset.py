@@ -6,7 +6,7 @@ import rdflib
 from rdflib.query import Result
 
 from app.cli import FIXTURES
-from app.loading import load_files
+from app.runtime.loading import load_files
 from app.store import open_store
 from app.store.dataset import open_dataset
 from conftest import BASE

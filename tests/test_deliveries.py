@@ -263,3 +263,93 @@ def test_each_move_delivery_and_shipment_reaches_both_parties_event_logs(parties
         ("procurement.delivery_changed", None, None, True)]
     # The consumer hears the same, but order_received is the supplier's alone.
     assert log("hub-a", parties.tokens[C]) == [e for e in farm if e[0] != "procurement.order_received"]
+
+
+# --- issue 20, findings 6 and 7: what a hostile consumer sends to a supplier's order ----------
+
+TWELVE = ["draft", "placed", "transferred", "transfer_failed", "confirmed", "producing", "partially_shipped",
+          "shipped", "cancelation_requested", "canceled_by_consumer", "canceled_by_supplier",
+          "partially_shipped_remainder_canceled"]
+HUB_NS = "https://w3id.org/dfc-order-hub/ns#"
+
+
+@pytest.mark.parametrize("status", ["placed now", "<placed>", '"placed"', "{placed}", "placed\u0000", "pla|ced",
+                                    "hub:placed now", HUB_NS + "placed now", "placed\n", "x" * 100_000])
+def test_a_status_no_iri_could_hold_is_422_with_the_twelve_allowed(parties, status):
+    """Finding 6: `{"status": "placed now"}` answered 500 (the status became an IRI before it was looked up)."""
+    path = parties.create(quantity=1, split=())
+    before = parties.read(path)
+    code, body = parties.api.send("POST", path + "/status", parties.tokens[C], json_body={"status": status})
+    assert code == 422 and body["status"] == 422 and body["allowed"] == TWELVE, body
+    assert len(body["detail"]) < 1000              # what was sent is quoted, not echoed whole
+    assert parties.read(path) == before
+
+
+def _parties_of(app) -> Orders:
+    client = app.test_client()
+    offer = add_item(client, "jean-farm", "beans", 100)
+    return Orders(Api(client), "jean-farm", HUB_A, offer, token_for(client, HUB_A), token_for(client, f"{API}/jean-farm"))
+
+
+def test_an_order_has_at_most_the_deliveries_the_setting_allows_then_413(parties):
+    """Finding 7: a consumer POSTed deliveries to a supplier's order without end (25 of 3.5 MB: 88 MB)."""
+    bounded = _parties_of(make_app(max_deliveries=3))
+    path = bounded.create(quantity=10, split=(1, 1, 1))
+    line = _line(bounded, path)
+    before = bounded.read(path)
+    code, body = bounded.delivery(path, {line: 1})
+    assert code == 413 and body["status"] == 413 and body["maxDeliveries"] == 3, body
+    assert bounded.read(path) == before
+    # One goes, another may come; a change to one of them is no new delivery.
+    _, listing = bounded.api.send("GET", path + "/deliveries", bounded.tokens[C])
+    first = sorted(n["@id"] for n in nodes(listing) if n.get("@type") == "hub:Delivery")[0]
+    assert bounded.api.send("DELETE", "/api/dfc/" + first.split("/api/dfc/", 1)[1], bounded.tokens[C])[0] == 204
+    assert bounded.delivery(path, {line: 2})[0] == 201
+    assert bounded.delivery(path, {line: 1})[0] == 413
+    # The default bound holds too (documented: DFC_HUB_MAX_DELIVERIES).
+    assert parties.api.target.application.extensions["dfc_hub"].settings.max_deliveries == 100
+
+
+@pytest.mark.parametrize("quantity", [0.000001, "0.0009", 0, "1e-7", "1.0000001"])
+def test_a_delivery_quantity_below_the_floor_or_finer_than_it_is_422(parties, quantity):
+    """Finding 7: deliveries of 0.000001 each let one line carry a million deliveries' lines."""
+    path = parties.create(quantity=3, split=())
+    line = _line(parties, path)
+    before = parties.read(path)
+    code, body = parties.delivery(path, {line: quantity})
+    assert code == 422 and any(v["path"].endswith("#quantity") for v in body["violations"]), body
+    assert parties.read(path) == before
+
+
+def test_a_delivery_may_carry_the_whole_of_a_line_smaller_than_the_floor(parties):
+    path = parties.create(quantity="0.0005", split=())
+    assert parties.delivery(path, {_line(parties, path): "0.0005"})[0] == 201
+
+
+@pytest.mark.parametrize("place", ["x" * 3_500_000, {"@id": "http://places.example/" + "x" * 100_000},
+                                   {"@type": "dfc-b:Address", "dfc-b:hasStreet": "x" * 50_000},
+                                   {"@type": "dfc-b:Address", "dfc-b:description": [f"d{n}" for n in range(5000)]}],
+                         ids=["3.5 MB literal", "100 kB IRI", "50 kB street", "5000 values"])
+def test_a_delivery_place_beyond_reason_is_422_naming_the_term(parties, place):
+    """Finding 7: hub:deliveryPlace had no length limit."""
+    path = parties.create(quantity=3, split=())
+    line = _line(parties, path)
+    before = parties.read(path)
+    body = {"@context": CTX, "@type": "hub:Delivery", "hub:deliveryPlace": place, "hub:desiredDeliveryDate": "2026-12-01",
+            "hub:hasDeliveryLine": {"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": line}, "dfc-b:quantity": 1}}
+    code, answer = parties.api.send("POST", path + "/deliveries", parties.tokens[C], body=body)
+    assert code == 422, answer
+    named = {v["path"] for v in answer["violations"]}
+    assert named & {HUB_NS + "deliveryPlace", "https://github.com/datafoodconsortium/ontology/releases/latest/"
+                    "download/DFC_BusinessOntology.owl#hasStreet"}, answer
+    assert len(str(answer)) < 20_000                # the value is not echoed back whole
+    assert parties.read(path) == before
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", {"@value": "9999-12-31", "@type": "xsd:date"}])
+def test_a_delivery_date_outside_the_dates_the_server_computes_with_is_422(parties, day):
+    path = parties.create(quantity=3, split=())
+    before = parties.read(path)
+    code, body = parties.delivery(path, {_line(parties, path): 1}, day=day)
+    assert code == 422 and "1000-01-01" in str(body), body
+    assert parties.read(path) == before

@@ -1,5 +1,5 @@
 """Events are recorded in the unit of work of the change they report, numbered in commit order,
-and kept out of the analyst dataset (app/domain/events.py)."""
+and kept out of the analyst dataset (app/events/outbox.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +9,7 @@ import pytest
 from conftest import BASE, make_app
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain import events
+from app.events import outbox as events
 from app.store import open_store
 from support.oxigraph_server import running_oxigraph
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from pyoxigraph import NamedNode, Triple
 
-from app.domain import lifecycle, orders, stock
+from app.domain import lifecycle, stock, order_documents as orders
 from app.domain.agents import Agent
 from app.domain.clock import ManualClock
 from app.domain.documents import Namespace
-from app.domain.reservations import OrderBook
+from app.orders.book import OrderBook
 from app.namespaces import DFC_V, RDF_TYPE, TRUE, T, hub
 from app.rdf.terms import decimal_literal
 from app.rdf.triples import first

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from app.domain import orders
+from app.domain import order_documents as orders
 from app.domain.clock import ManualClock
 from app.domain.documents import Namespace
 from app.errors import ShapeViolation

@@ -17,7 +17,7 @@ DEMO_FROM_THE_WHEEL = """
 import sys
 from app.api.factory import create_app
 from app.cli import FIXTURES
-from app.loading import load_demo
+from app.runtime.loading import load_demo
 import datetime as dt
 assert str(FIXTURES).startswith(sys.prefix), FIXTURES
 app = create_app({"store": "memory:", "admin_token": "x"})

@@ -13,7 +13,8 @@ from decimal import Decimal
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.domain import consolidation, partners
+from app.orders import consolidation
+from app.partners import desk as partners
 from app.domain.documents import Namespace
 from app.errors import InvalidValue
 from app.namespaces import DFC_M, RDF_TYPE, T, hub

@@ -17,7 +17,7 @@ import pytest
 import requests
 from pyoxigraph import NamedNode
 
-from app.domain import orders
+from app.domain import order_documents as orders
 from app.domain.clock import ManualClock
 from app.namespaces import T
 from app.rdf.triples import Indexed

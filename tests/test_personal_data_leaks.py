@@ -114,7 +114,7 @@ def test_the_scan_finds_a_value_however_the_output_spells_it():
 def test_webhooks_and_event_logs_name_no_customer():
     """Every event of the session (the close, the wholesale order placed at the farm, its status)
     as delivered to real receivers of the farm and the hub, and as their event logs show it."""
-    from app.domain import events
+    from app.events import outbox as events
     from support.webhook_receiver import receiving
 
     client = make_app(clock=ManualClock(MONDAY), webhook_allow_private=True).test_client()

@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from pyoxigraph import NamedNode, Triple
 
-from app.domain import orders, stock, wholesale
-from app.domain.catalog_links import Source
+from app.domain import stock, order_documents as orders
+from app.orders import wholesale
+from app.catalog.links import Source
 from app.errors import SessionNotOpen, Shortage
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import datetime_literal, decimal_literal

@@ -279,3 +279,85 @@ def test_docs_policy_md_is_the_table(tmp_path):
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == policy.OUTPUT.read_text(encoding="utf-8"), \
         "run `dfc-hub policy-table` and commit docs/policy.md"
+
+
+# --- what anyone may read: an allowlist (API.md "What anyone may read") -----------------------------
+
+HUB_NS = "https://w3id.org/dfc-order-hub/ns#"
+B = "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#"
+
+
+def _write(app, graph: str, *statements: tuple[str, str, object]) -> None:
+    """Write a document straight through a unit of work, as a kind added later would be written."""
+    from pyoxigraph import Literal, NamedNode, Triple
+    name = NamedNode(graph)
+    triples = [Triple(NamedNode(s), NamedNode(p), NamedNode(o[1:-1]) if str(o).startswith("<") else Literal(o))
+               for s, p, o in statements]
+    with app.extensions["dfc_hub"].store.transaction() as tx:
+        tx.put(name, triples)
+
+
+def test_the_public_kinds_are_those_api_md_lists_and_no_private_one():
+    listed = {B + t for t in ("Enterprise", "SuppliedProduct", "CatalogItem", "Offer", "SaleSession")}
+    assert listed <= {t.value for t in policy.PUBLIC_TYPES}
+    private = {B + t for t in ("Order", "OrderLine", "Person")} | \
+        {HUB_NS + t for t in ("Contract", "HubSettings", "WebhookSubscription", "WebhookDelivery", "DeliveryAttempt",
+                              "Partner", "Event", "IdempotentResponse", "ErasedPerson")}
+    assert not {t.value for t in policy.PUBLIC_TYPES} & private
+    assert policy.is_public([]) is False
+
+
+def test_a_kind_nobody_listed_is_shown_by_no_route_that_needs_no_token():
+    """Documents of a kind added later, in an enterprise's namespace, under a public collection's
+    path or beside it, alone or beside a public type: the catalogue, the collection, the document
+    GET and the analysts' dataset show none of them, to anyone (main published them all in the
+    catalogue)."""
+    app = make_app()
+    client = app.test_client()
+    kind, note = "<" + HUB_NS + "Novelty>", HUB_NS + "note"
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    for path, types in (("/offers/novel", [kind]), ("/offers/both", [kind, f"<{B}Offer>"]),
+                        ("/novelties/n1", [kind]), ("/loose", [])):
+        graph = JEAN + path
+        _write(app, graph, *[(graph, rdf_type, t) for t in types], (graph, note, "N0VELTY-" + path))
+    readers = {"anonymous": {}, "another enterprise": token_for(client, HUB_B),
+               "the owner": token_for(client, JEAN), "an analyst": token_for(client, PLATFORM, ["Analytics"])}
+    for who, token in readers.items():
+        for path in ("/catalog", "/offers", "/offers/carrots"):
+            r = client.get(JEAN_PATH + path, headers={**token, "Accept": "application/n-triples"})
+            assert r.status_code == 200 and b"N0VELTY" not in r.data, (who, path)
+        for path in ("/offers/novel", "/offers/both"):
+            assert client.get(JEAN_PATH + path, headers=token).status_code == 404, (who, path)
+    sparql = client.get("/sparql", headers={**readers["an analyst"], "Accept": "text/turtle"},
+                        query_string={"query": "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"})
+    assert sparql.status_code == 200 and b"carrots" in sparql.data and b"N0VELTY" not in sparql.data
+
+
+def test_a_partners_copy_of_a_remote_enterprise_is_not_in_the_enterprises_listing():
+    """What a sync keeps is the hub's: the listing holds this server's enterprises only."""
+    app = make_app()
+    remote = "https://partner.example/api/dfc/enterprises/far-farm"
+    _write(app, remote, (remote, "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", f"<{B}Enterprise>"),
+           (remote, HUB_NS + "fetchedBy", f"<{BASE}{PARTNER}>"))
+    body = app.test_client().get("/api/dfc/enterprises").get_json()
+    assert {n["@id"] for n in body["@graph"]} == {JEAN, HUB_A, HUB_B}
+
+
+def test_who_belongs_to_a_customer_category_is_its_owners_to_read_however_it_is_reached():
+    """A category at a path a catalogue collection serves (an FDC-style nested id): its members
+    are hidden from everyone but the farm there too, as in the catalogue."""
+    app = make_app()
+    client = app.test_client()
+    category = f"{JEAN}/offers/restaurants/category"
+    body = {"@context": [CTX, {"hub": HUB_NS}], "@graph": [
+        {"@id": category, "@type": "dfc-b:CustomerCategory", "dfc-b:description": "restaurants",
+         "hub:member": [{"@id": HUB_A}]}]}
+    r = client.post(JEAN_PATH + "/catalog", headers=admin(), data=json.dumps(body), content_type=JSONLD)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    path = category[len(BASE):]
+    for who, token in (("anonymous", {}), ("hub A, the member", token_for(client, HUB_A))):
+        for url in (path, JEAN_PATH + "/catalog"):
+            r = client.get(url, headers={**token, "Accept": "application/n-triples"})
+            assert r.status_code == 200 and b"restaurants" in r.data and b"member" not in r.data, (who, url)
+    for url in (path, JEAN_PATH + "/catalog"):
+        assert b"member" in client.get(url, headers={**token_for(client, JEAN), "Accept": "text/turtle"}).data

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 from pyoxigraph import NamedNode, Triple
 
-from app.domain import orders, prices
+from app.domain import prices, order_documents as orders
 from app.domain.documents import Namespace
 from app.errors import ShapeViolation
 from app.namespaces import PREFIXES, RDF_TYPE, T

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.domain.clock import ManualClock
-from app.scheduler import erase_due, start_closer
+from app.runtime.workers import erase_due, start_closer
 from conftest import BASE, make_app, token_for
 from support.leaks import BARNABE, ZEPHYRINE, checkout_by, stored
 from support.orders import HUB_A, MONDAY, main_node

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.domain.clock import ManualClock
-from app.scheduler import close_due, start_closer
+from app.runtime.workers import close_due, start_closer
 from app.store import open_store
 from conftest import BASE, make_app, token_for
 from support.oxigraph_server import running_oxigraph
@@ -150,3 +150,22 @@ def test_the_clock_setting_moves_the_clock_and_lets_it_run():
     assert isinstance(clock_from(None), SystemClock) and isinstance(clock_from(""), SystemClock)
     with pytest.raises(ValueError, match="DFC_HUB_CLOCK_START"):
         clock_from("next tuesday")
+
+
+@pytest.mark.parametrize("end, kind", [("9999-12-31T23:59:59-05:00", "dateTime"), ("9999-12-31", "date")])
+def test_a_session_stored_ending_at_the_edge_of_the_calendar_breaks_neither_checkouts_nor_the_closer(end, kind):
+    """Issue 20, finding 3: a day after a stored end of 9999-12-31, or an hour after one just before it
+    at an offset, lies past what Python's datetime holds (OverflowError: checkouts and the closer 500)."""
+    from pyoxigraph import Literal, NamedNode, Triple
+    from app.namespaces import XSD, T
+    clock = ManualClock(dt.datetime(2026, 11, 24, 9, tzinfo=UTC))
+    client, token = held_app(clock)
+    hub = hub_of(client)
+    session = NamedNode(f"{HUB_A}/sale_sessions/week-48")
+    kept = [t for t in hub.store.graph(session) if t.predicate != T.endDate]
+    hub.store.replace_graphs({session: [*kept, Triple(session, T.endDate, Literal(end, datatype=NamedNode(XSD + kind)))]})
+    clock.set(A_ENDS + dt.timedelta(days=1))              # past the demo's end: the stored one decides
+    assert session not in close_due(hub)
+    assert checkout(client, token, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1)).status_code == 201
+    closed = client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=token)
+    assert closed.status_code == 200, closed.get_data(as_text=True)

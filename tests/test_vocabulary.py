@@ -1,7 +1,7 @@
 """ontology/hub.ttl is the one source of our terms: the code's lists and our context agree with it.
 
 Which terms only the server writes, which a PUT keeps and each term's datatype are annotated in
-hub.ttl (app/vocabulary.py reads them). What is derived from it cannot drift; what is not (the
+hub.ttl (app/rdf/vocabulary.py reads them). What is derived from it cannot drift; what is not (the
 ledger's terms, the session close, our JSON-LD context) is checked here against it, and each
 check is shown to fail on a vocabulary that says otherwise.
 """
@@ -13,8 +13,8 @@ import pyoxigraph as ox
 import pytest
 from pyoxigraph import NamedNode
 
-from app import vocabulary
-from app.domain import orders, prices, stock
+from app.rdf import vocabulary
+from app.domain import prices, stock, order_documents as orders
 from app.namespaces import HUB, RDFS, XSD, T, hub
 from app.rdf import answer_context
 from app.rdf.normalise import BOOLEANS, DATES, NUMERIC, OBJECT_PROPERTIES

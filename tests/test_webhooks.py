@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import DEMO_MONDAY, admin, make_app, token_for
+from conftest import BASE, DEMO_MONDAY, admin, make_app, token_for
+from pyoxigraph import NamedNode
 from standardwebhooks import Webhook
 
-from app.delivery import Dispatcher
-from app.domain import events
+from app.events.dispatcher import Dispatcher
+from app.events import outbox as events
 from app.domain.clock import ManualClock
+from app.events.subscriptions import W, key_graph, move_old_keys
 from support.orders import CARROTS, HUB_A, HUB_B, JEAN, order, place
 from support.webhook_receiver import receiving
 
@@ -300,3 +302,56 @@ def test_the_secret_is_shown_once_and_another_enterprise_sees_neither_events_nor
     assert client.get(f"{FARM}/webhooks/0000000000000000", headers=farm).status_code == 404
     assert client.delete(f"{FARM}/webhooks/{sub['id']}", headers=farm).status_code == 204
     assert client.get(f"{FARM}/webhooks/{sub['id']}", headers=farm).status_code == 404
+
+
+def _key_statements(store, sub_iri: str) -> dict[str, list[str]]:
+    """Every graph that states a signing key of the subscription → the keys it states."""
+    rows = store.select("SELECT ?g ?key WHERE { GRAPH ?g { ?sub ?signingKey ?key } }",
+                        {"sub": NamedNode(sub_iri), "signingKey": W.signingKey})
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        out.setdefault(row["g"].value, []).append(row["key"].value)
+    return out
+
+
+def test_the_signing_key_is_kept_outside_every_document_and_dropped_with_its_subscription(receiver):
+    """Not in the subscription's document, which the catalogue published on main: in a graph of
+    its own, outside the API's namespace, gone with the subscription."""
+    app, _ = _app()
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    iri = f"{BASE}{FARM}/webhooks/{sub['id']}"
+    store = app.extensions["dfc_hub"].store
+    assert _key_statements(store, iri) == {key_graph(NamedNode(iri)).value: [sub["secret"].removeprefix("whsec_")]}
+    assert not key_graph(NamedNode(iri)).value.startswith(BASE)
+    for path in ("/catalog", "", "/offers"):
+        assert sub["secret"].removeprefix("whsec_") not in client.get(FARM + path).get_data(as_text=True)
+    assert client.delete(f"{FARM}/webhooks/{sub['id']}", headers=admin()).status_code == 204
+    assert _key_statements(store, iri) == {}
+
+
+def test_a_store_that_kept_keys_in_subscriptions_has_them_moved_when_opened_and_still_signs(receiver, tmp_path):
+    """Stores written before the keys had graphs of their own: the key moves out of the document
+    when the store is next opened, and the deliveries are signed with the secret shown then."""
+    store_spec = f"oxigraph:{tmp_path / 'store'}"
+    app, _ = _app(store=store_spec)
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    iri = f"{BASE}{FARM}/webhooks/{sub['id']}"
+    hub = app.extensions["dfc_hub"]
+    # Where main kept it: in the subscription's own document.
+    with hub.store.transaction() as tx:
+        tx.append("DELETE { GRAPH ?keys { ?sub ?signingKey ?key } } INSERT { GRAPH ?sub { ?sub ?signingKey ?key } } "
+                  "WHERE { GRAPH ?keys { ?sub ?signingKey ?key } }",
+                  {"keys": key_graph(NamedNode(iri)), "sub": NamedNode(iri), "signingKey": W.signingKey})
+    assert list(_key_statements(hub.store, iri)) == [iri]
+    hub.close()
+
+    app, _ = _app(store=store_spec)
+    store = app.extensions["dfc_hub"].store
+    assert list(_key_statements(store, iri)) == [key_graph(NamedNode(iri)).value]
+    assert move_old_keys(store) is False             # once: nothing is left to move
+    _complete_order(app.test_client())
+    _dispatcher(app).drain()
+    got = receiver.wait_for(1)
+    assert len(got) == 1 and Webhook(sub["secret"]).verify(got[0].body, got[0].headers)

@@ -1,13 +1,14 @@
 """Read-only SPARQL for analysts, over the anonymised dataset (API.md `/sparql`).
 
 The dataset is allowed, never filtered after the fact: each query runs with its default graph
-and its named graphs both set to graphs from `analyst_graphs.rq` (public resource documents
-with no person in them), computed afresh for each query from the very state the query reads
-(the store's `reader()`: an embedded store's snapshot), so a document that starts to describe
-a person drops out at once. Setting both replaces whatever the query's FROM / FROM NAMED say, on
-both backends; those clauses, and the protocol's `default-graph-uri` / `named-graph-uri`, can
-only narrow the dataset to the allowed graphs they name. Everyone, the admin included, gets
-this view: the endpoint never answers with a person's triples.
+and its named graphs both set to graphs from `analyst_graphs.rq` (resource documents of the
+kinds app/domain/policy.py lists for analysts, with no person in them), computed afresh for
+each query from the very state the query reads (the store's `reader()`: an embedded store's
+snapshot), so a document that starts to describe a person drops out at once. Setting both
+replaces whatever the query's FROM / FROM NAMED say, on both backends; those clauses, and the
+protocol's `default-graph-uri` / `named-graph-uri`, can only narrow the dataset to the allowed
+graphs they name. Everyone, the admin included, gets this view: the endpoint never answers
+with a person's triples.
 
 Cost, measured with 10,000 customer orders and their 10,000 persons: listing the allowed graphs
 takes 0.15 s; restricting an embedded query to them adds ~0.03 s; a remote server receives both
@@ -30,6 +31,7 @@ from app import queries
 from app.analytics.runner import QueryRunner
 from app.analytics.text import QueryText, read_query
 from app.config import Settings
+from app.domain import policy
 from app.rdf.render import to_jsonld, to_ntriples, to_rdfxml, to_turtle
 from app.store import Store
 from app.store.base import N_TRIPLES, RESULT_FORMATS
@@ -63,7 +65,8 @@ class Analytics:
 
     def allowed_graphs(self, reader=None) -> list[NamedNode]:
         """The graphs of the anonymised dataset, now (as `reader` sees the store, if given)."""
-        rows = (reader or self.store).select(queries.load("analyst_graphs"), {"api": self.api})
+        rows = (reader or self.store).select(queries.load("analyst_graphs"),
+                                             {"api": self.api, "types": list(policy.ANALYST_TYPES)})
         return [r["g"] for r in rows]
 
     def dataset(self, query: QueryText, default_uris: Sequence[str] = (),

@@ -8,16 +8,17 @@ from flask import current_app, g, request
 from app.domain import documents as docs
 from app.domain.agents import Agent
 from app.errors import BadRequest, Unauthorized
-from app.hub import Hub
+from app.runtime.services import Hub
 
 # The enterprise part of every route: both spellings FDC and we use.
 ENT = "<any(enterprises, Enterprises):ent>"
 # An id is one path segment of IRI-safe characters that does not start with a dot: no `..`,
 # no encoded slash (the server sees `%2F` decoded), nothing an IRI cannot hold.
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
-# The route variables that name a resource: enterprise, resource, order, session, line, webhook, contract, person, partner.
+# The route variables that name a resource: enterprise, resource, order, session, line, delivery, webhook,
+# contract, person, partner.
 _ID_ARGS = {"eid": "enterprise", "rid": "resource", "oid": "order", "sid": "sale session", "lid": "order line",
-            "wid": "webhook subscription",
+            "did": "delivery", "wid": "webhook subscription",
             "cid": "contract", "pid": "person",
             "slug": "partner"}
 

@@ -6,7 +6,8 @@ from flask import Blueprint, Response
 from app.api.context import ENT, agent, base_url, hub, if_match, namespace, request_iri
 from app.api.negotiate import rdf_response, read_body
 from app.api.paging import page_of
-from app.domain import contracts, policy
+from app.domain import policy
+from app.catalog import contracts
 from app.domain import documents as docs
 from app.domain.kinds import CONTRACTS
 

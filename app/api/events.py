@@ -8,7 +8,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.api.context import ENT, agent, hub, namespace
 from app.api.negotiate import SERIALISERS, best_media_type, rdf_response
-from app.domain import events, policy
+from app.domain import policy
+from app.events import outbox as events
 from app.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from app.rdf import read_json
 

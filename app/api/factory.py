@@ -15,7 +15,7 @@ def create_app(config: Mapping | None = None, clock=None) -> Flask:
     `clock` (anything with `now()`) replaces the system clock, for tests of sale sessions.
     """
     from app import api
-    from app.hub import Hub
+    from app.runtime.services import Hub
 
     settings = Settings.load(config)
     app = Flask("app")          # the package: its templates folder is app/templates

@@ -6,7 +6,8 @@ from flask import Blueprint
 from app.api.context import ENT, agent, hub, if_match, namespace
 from app.api.negotiate import rdf_response, read_body
 from app.domain import documents as docs
-from app.domain import hub_settings, policy
+from app.domain import policy
+from app.orders import hub_settings
 
 bp = Blueprint("hub_settings", __name__, url_prefix="/api/dfc")
 

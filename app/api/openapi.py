@@ -53,7 +53,8 @@ ERROR_MEANING = {
          "Idempotency-Key reused for another request, or a token asked for an agent that is no IRI",
     502: "A partner platform answered what the server cannot use (not DFC, not conforming, another status)",
     503: "The store did not answer, an analyst query ran too long or found no free slot, or a partner "
-         "platform did not answer in time (or failed with a 5xx): nothing was reserved",
+         "platform did not answer in time (or failed with a 5xx) or already had DFC_HUB_PARTNER_CONCURRENCY "
+         "calls under way: nothing was reserved",
 }
 
 

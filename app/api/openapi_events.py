@@ -1,7 +1,7 @@
 """The OpenAPI description of the event log and the webhook routes (app/api/events.py)."""
 from __future__ import annotations
 
-from app.domain.events import TYPES
+from app.events.outbox import TYPES
 
 
 def _ref(kind: str, name: str) -> dict:

@@ -7,8 +7,9 @@ from app.api.context import ENT, agent, base_url, hub, if_match, namespace, requ
 from app.api.negotiate import SERIALISERS, answer_type, best_media_type, rdf_response, read_body
 from app.api.paging import container, page_of
 from app.domain import documents as docs
-from app.domain import idempotency, orders, policy, summary
-from app.domain.idempotency import Answer
+from app.domain import policy, order_documents as orders
+from app.orders import idempotency, summary
+from app.orders.idempotency import Answer
 from app.domain.kinds import KINDS, ORDERS
 from app.errors import BadRequest, NotFound
 

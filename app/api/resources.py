@@ -1,4 +1,8 @@
-"""Enterprises, their catalogue resources and the whole-catalogue import/export (API.md)."""
+"""Enterprises, their catalogue resources and the whole-catalogue import/export (API.md).
+
+Reads need no token and show the public kinds only (app/domain/policy.py `PUBLIC`, asked by the
+catalogue service); an owner's token shows what its public documents hide from others.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, Response
@@ -19,6 +23,12 @@ def _catalog():
     return hub().catalog
 
 
+def _owner(ns: docs.Namespace) -> bool:
+    """Tell whether the caller reads `ns`'s documents as their owner (or the admin)."""
+    who = agent()
+    return who is not None and policy.sees_all(who, ns)
+
+
 def _document_response(iri, triples, status: int = 200) -> Response:
     headers = {"ETag": docs.etag(triples)}
     if status == 201:
@@ -37,13 +47,12 @@ def _write(ns: docs.Namespace, kind: Kind, target: str | None, collection: str) 
 @bp.get("/enterprises")
 @bp.get("/Enterprises")
 def list_enterprises():
-    return page_of(_catalog().enterprises(), _catalog().documents)
+    return page_of(_catalog().enterprises(), _catalog().documents)      # a profile hides nothing
 
 
 @bp.get(f"/{ENT}/<eid>")
 def get_enterprise(ent, eid):
-    namespace(eid)
-    return _document_response(*_catalog().load(request_iri().value))
+    return _document_response(*_catalog().load(request_iri().value, _owner(namespace(eid))))
 
 
 @bp.put(f"/{ENT}/<eid>")
@@ -62,8 +71,8 @@ def delete_enterprise(ent, eid):
 
 @bp.get(f"/{ENT}/<eid>/catalog")
 def get_catalog(ent, eid):
-    ns, who = namespace(eid), agent()
-    return rdf_response(_catalog().catalog(ns, private=who is not None and policy.sees_all(who, ns)))
+    ns = namespace(eid)
+    return rdf_response(_catalog().catalog(ns, _owner(ns)))
 
 
 @bp.post(f"/{ENT}/<eid>/catalog")
@@ -77,7 +86,8 @@ def import_catalog(ent, eid):
 
 @bp.get(f"/{ENT}/<eid>/{SEG}")
 def list_resources(ent, eid, seg):
-    return page_of(_catalog().listing(namespace(eid), SEGMENTS[seg]), _catalog().documents)
+    ns = namespace(eid)
+    return page_of(_catalog().listing(ns, SEGMENTS[seg]), lambda names: _catalog().documents(names, _owner(ns)))
 
 
 @bp.post(f"/{ENT}/<eid>/{SEG}")
@@ -88,8 +98,7 @@ def create_resource(ent, eid, seg):
 
 @bp.get(f"/{ENT}/<eid>/{SEG}/<path:rid>")
 def get_resource(ent, eid, seg, rid):
-    namespace(eid)
-    return _document_response(*_catalog().load(request_iri().value))
+    return _document_response(*_catalog().load(request_iri().value, _owner(namespace(eid))))
 
 
 @bp.put(f"/{ENT}/<eid>/{SEG}/<path:rid>")

@@ -3,7 +3,7 @@
 Deliveries live in their order's document (`{order}/deliveries/{did}`, their lines
 `{delivery}/lines/{n}`), as order lines do, so the order and everything that decides its
 stock are written together in one update and an order's ledger usage can be read from the
-order alone (what shipped no longer counts as committed: app/domain/orders.py `usage`).
+order alone (what shipped no longer counts as committed: app/domain/order_documents.py `usage`).
 In `hub:complete` mode the server keeps one delivery equal to the lines; in `hub:split` mode
 the consumer's deliveries may carry less than the lines (the rest is `hub:unallocated`),
 never more (409).
@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.domain import orders
-from app.errors import Conflict, InvalidValue, NotFound, ShapeViolation, violation
+from app.domain import order_documents as orders
+from app.errors import Conflict, InvalidValue, NotFound, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T, XSD
 from app.queries import as_term
 from app.rdf.terms import datetime_literal
@@ -29,6 +29,11 @@ _DATES = (T.desiredDeliveryDate, T.confirmedDeliveryDate)
 # What a client may say of a delivery; the rest (shippedAt, its lines' IRIs) is the server's.
 _SENT = (T.deliveryPlace, T.desiredDeliveryDate, T.confirmedDeliveryDate, T.hasDeliveryLine)
 MAX_LINES = 10_000
+# A delivery carries at least this much of a line, in steps of it (or the whole of a smaller
+# line): a gram of a kilogram line, not a millionth, so that no line is split without end.
+FLOOR = Decimal("0.001")
+# Statements that may describe a delivery's place (an address: street, postcode, city, …).
+MAX_PLACE = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +79,15 @@ def at_placed(doc, order) -> list[Triple]:
     if read(doc, order):
         return _set_mode(doc, order, T.split)
     return refresh(_set_mode(doc, order, T.complete), order)
+
+
+def check_room(doc, order, limit: int) -> None:
+    """Refuse (413) one more delivery to an order that has `limit` (the one the server made gives way)."""
+    made_by_server = mode(doc, order) == T.complete
+    count = sum(1 for d in read(doc, order) if d.shipped or not made_by_server)
+    if count >= limit:
+        raise PayloadTooLarge(f"an order has at most {limit} deliveries and this one has {count}: change or "
+                              "remove one of them (DFC_HUB_MAX_DELIVERIES)", maxDeliveries=limit, deliveries=count)
 
 
 def refresh(doc, order) -> list[Triple]:
@@ -124,7 +138,7 @@ def put(doc, order, delivery: NamedNode, sent: list[Triple], as_supplier: bool, 
     if current is not None and current.shipped:
         raise Conflict(f"the delivery {delivery.value} has shipped; it cannot change", delivery=delivery.value)
     details = {p: objects(sent, delivery, p) for p in (T.deliveryPlace, *_DATES)}
-    wanted = _wanted(sent, delivery, doc, order)
+    wanted = _wanted(sent, delivery, doc, order, current.lines if current is not None else {})
     if not as_consumer:
         # The supplier only confirms a date: everything else stays as the consumer wrote it.
         if current is None:
@@ -207,6 +221,9 @@ def from_payload(triples: list[Triple], delivery: NamedNode) -> list[Triple]:
     for p in (T.deliveryPlace,):
         for o in index.objects(delivery, p):
             out += [Triple(delivery, p, o), *index.subtree(o)] if isinstance(o, BlankNode) else [Triple(delivery, p, o)]
+    if len(out) > MAX_PLACE + 1:
+        problems.append(violation(delivery, T.deliveryPlace, None, f"a delivery's place is said in at most "
+                                  f"{MAX_PLACE} statements, not {len(out) - 1}"))
     for p in _DATES:
         value = index.first(delivery, p)
         if value is not None and _date(value) is not None:
@@ -234,10 +251,11 @@ def from_payload(triples: list[Triple], delivery: NamedNode) -> list[Triple]:
 XSD_DATE = NamedNode(XSD + "date")
 
 
-def _wanted(sent, delivery, doc, order) -> dict:
-    """Each order line → what the sent delivery carries of it; 422 for a line of another order."""
+def _wanted(sent, delivery, doc, order, before: dict) -> dict:
+    """Each order line → what the sent delivery carries of it; 422 for a line of another order, or a
+    quantity below the floor (one the delivery carried `before` stays as it is: stored earlier)."""
     index = Indexed(sent)
-    mine = {line.iri for line in orders.lines(doc, order)}
+    mine = {line.iri: line.quantity for line in orders.lines(doc, order)}
     out, problems = {}, []
     for node in index.objects(delivery, T.hasDeliveryLine):
         of, quantity = index.first(node, T.ofOrderLine), number(index.first(node, T.quantity))
@@ -245,11 +263,14 @@ def _wanted(sent, delivery, doc, order) -> dict:
             problems.append(violation(node, T.ofOrderLine, of, f"{of.value} is not a line of {order.value}"))
         elif of in out:
             problems.append(violation(node, T.ofOrderLine, of, f"{of.value} is named by two lines of the delivery"))
+        elif quantity not in (mine[of], before.get(of)) and (quantity < FLOOR or quantity % FLOOR):
+            problems.append(violation(node, T.quantity, _num(quantity), f"a delivery line carries at least {FLOOR} "
+                                      f"of its line, in steps of {FLOOR}, or the whole line ({_num(mine[of])})"))
         else:
             out[of] = quantity
     if problems:
-        raise ShapeViolation(f"{len(problems)} delivery line(s) name no line of this order once",
-                             violations=problems)
+        raise ShapeViolation(f"{len(problems)} delivery line(s) refused: each names a line of this order "
+                             "once, and carries at least the floor of it", violations=problems)
     return out
 
 

@@ -258,14 +258,19 @@ def list_documents(store: Store, ns: Namespace, kind: Kind) -> list[NamedNode]:
     return [r["g"] for r in rows]
 
 
-def list_enterprises(store: Store) -> list[NamedNode]:
-    """IRIs of every enterprise document, sorted."""
-    return [r["g"] for r in store.select(queries.load("enterprises"))]
+def documents_of_kinds(store: Store, prefixes: tuple[str, str], kinds) -> dict[NamedNode, set[NamedNode]]:
+    """The documents under either prefix whose main node has one of `kinds`, sorted → all its types."""
+    rows = store.select(queries.load("documents_of_kinds"),
+                        {"prefix": prefixes[0], "alias": prefixes[1], "kinds": list(kinds)})
+    out: dict[NamedNode, set[NamedNode]] = {}
+    for row in rows:
+        out.setdefault(row["g"], set()).add(row["type"])
+    return out
 
 
-def catalog(store: Store, ns: Namespace, private: bool = False) -> list[Triple]:
-    """Every triple of an enterprise's catalogue documents (private: with its categories' members)."""
-    return store.construct(queries.load("catalog_documents"), {**ns.bindings(), "private": private})
+def enterprise_prefixes(base_url: str) -> tuple[str, str]:
+    """Where every enterprise's documents lie on this server, in both spellings."""
+    return tuple(f"{base_url}/api/dfc/{segment}/" for segment in (ENTERPRISE.segment, ENTERPRISE.alias))
 
 
 def has_documents(store: Store, ns: Namespace) -> bool:

@@ -13,7 +13,7 @@ import datetime as dt
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain import deliveries, orders
+from app.domain import deliveries, order_documents as orders
 from app.domain import documents as docs
 from app.domain.statuses import (CANCELATION_REQUESTED, CANCELED_BY_CONSUMER, CANCELED_BY_SUPPLIER,
                                  CONFIRMED, DFC, DRAFT, FINAL, OPEN, PARTIALLY_SHIPPED, PLACED, PRODUCING,

@@ -6,6 +6,10 @@ docs/policy.md is this table rendered (`dfc-hub policy-table`), kept current by 
 
 A row says who may act (`who`) and which scopes grant it (any one of them; a token without
 scopes carries them all, except where `who` is SCOPED). The admin may do everything.
+
+What anyone may read is a list of kinds of document (`PUBLIC`, API.md "What anyone may read"):
+every route that shows documents without a token (a document, a collection, the catalogue) and
+the analysts' dataset ask `is_public`, so a kind nobody listed is private.
 """
 from __future__ import annotations
 
@@ -13,11 +17,12 @@ import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode, Triple
 
 from app.domain.agents import DFC_SCOPES, Agent
 from app.domain.documents import Namespace
 from app.errors import Forbidden, Unauthorized
+from app.namespaces import RDF_TYPE, b, hub
 
 # Who may act, besides the admin:
 ANYONE = "anyone"       # no token needed
@@ -251,6 +256,62 @@ def _scope(found: Rule, agent: Agent) -> Agent:
     raise Forbidden(f"the token lacks the {' or '.join(found.scopes)} scope", scopes=sorted(agent.scopes or ()))
 
 
+# --- what anyone may read ------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Public:
+    """A kind of document anyone may read, known by the type of its main node (the graph's name)."""
+    resource: str
+    type: NamedNode
+    where: str                              # the routes that show it
+    hidden: tuple[NamedNode, ...] = ()      # its statements that only its owner (and the admin) read
+    catalog: bool = True                    # part of its enterprise's catalogue (GET …/{eid}/catalog)
+
+
+# The allowlist. A document is public when it lies in an enterprise's namespace on this server and
+# every type of its main node is one of these. Any other kind (orders, contracts, persons, settings,
+# webhooks and their deliveries and attempts, partners and the copies their syncs keep, events,
+# tokens, kept answers, and every kind added later) is read only through the rows of RULES.
+PUBLIC = (
+    Public("enterprise", b("Enterprise"), "the enterprises listing and `GET …/{eid}`: its profile", catalog=False),
+    Public("supplied_product", b("SuppliedProduct"), "the catalogue and `…/supplied_products`"),
+    Public("catalog_item", b("CatalogItem"), "the catalogue and `…/catalog_items`, with its stock figures"),
+    Public("offer", b("Offer"), "the catalogue and `…/offers`, with its price"),
+    # An offer names the category it is made to; who belongs to one is the seller's business.
+    Public("customer_category", b("CustomerCategory"), "the catalogue, without who belongs to it",
+           hidden=(hub("member"), b("hasMember"))),
+    # What a product is made of, as FDC catalogues publish it (a retail pack of a bulk product).
+    *(Public("production_flow", b(name), "the catalogue")
+      for name in ("AsPlannedTransformation", "AsPlannedConsumptionFlow", "AsPlannedProductionFlow")),
+    Public("sale_session", b("SaleSession"), "`…/sale_sessions`", catalog=False),
+)
+PUBLIC_TYPES = frozenset(p.type for p in PUBLIC)
+IN_CATALOG = tuple(p.type for p in PUBLIC if p.catalog)
+HIDDEN = frozenset(term for p in PUBLIC for term in p.hidden)
+# The catalogue's own document, `{eid}/catalog`: the nodes an import carried that no resource
+# refers to (app/domain/documents.py split_catalog). Public when it is untyped or of public kinds.
+CATALOG_DOCUMENT = "catalog"
+# The analysts' dataset (rule "analyst_dataset", app/queries/analyst_graphs.rq): the public kinds
+# shown whole, and the orders, of which the query keeps those that name no person.
+ANALYST_TYPES = (*(p.type for p in PUBLIC if not p.hidden), b("Order"))
+
+
+def types_of(triples: Iterable[Triple], name) -> set:
+    """The types a document's main node has."""
+    return {t.object for t in triples if t.subject == name and t.predicate == RDF_TYPE}
+
+
+def is_public(types: Iterable) -> bool:
+    """Tell whether anyone may read a document whose main node has `types` (none: no)."""
+    types = set(types)
+    return bool(types) and types <= PUBLIC_TYPES
+
+
+def shown(triples: list[Triple], owner: bool) -> list[Triple]:
+    """Public documents as a reader sees them: the hidden statements for their owner only."""
+    return triples if owner else [t for t in triples if t.predicate not in HIDDEN]
+
+
 # --- the table, as agents see it ----------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -323,7 +384,19 @@ def markdown() -> str:
         scopes = " or ".join(f"`{s}`" for s in row.scopes) or "—"
         routes = "<br>".join(f"`{r}`" for r in row.routes)
         lines.append("| " + " | ".join([row.resource, row.action, who, scopes, *cells, routes]) + " |")
+    lines += ["", _PUBLIC_HEAD, "| kind | type of its main node | where | hidden from all but its owner |",
+              "|---|---|---|---|"]
+    for kind in PUBLIC:
+        hidden = ", ".join(f"`{_curie(t)}`" for t in kind.hidden) or "—"
+        lines.append(f"| {kind.resource} | `{_curie(kind.type)}` | {kind.where} | {hidden} |")
+    analysed = ", ".join(f"`{_curie(t)}`" for t in ANALYST_TYPES)
+    lines += ["", _PUBLIC_TAIL.format(analysed=analysed).strip()]
     return "\n".join(lines) + "\n"
+
+
+def _curie(term: NamedNode) -> str:
+    name = term.value.rsplit("#", 1)[-1]
+    return ("hub:" if term.value.startswith(hub("").value) else "dfc-b:") + name
 
 
 def _cell(row: Rule, kind: AgentKind) -> str:
@@ -344,4 +417,27 @@ with only the first scope the row names, and with every scope but the ones the r
 buyer an order names (`dfc-b:orderedBy`, another enterprise such as a hub); another enterprise;
 a person; a platform; a platform whose token names only `Analytics`; no token at all.
 A token without scopes may do everything its agent owns, except run analyst queries.
+"""
+
+_PUBLIC_HEAD = """## What anyone may read
+
+An allowlist of kinds of document (`PUBLIC` in `app/domain/policy.py`; API.md "What anyone may
+read"). A document in an enterprise's namespace is public when every type of its main node is
+listed here; the document GETs, the collections and the catalogue show nothing else, so a kind
+not listed (orders, contracts, persons, settings, webhooks and their deliveries and attempts,
+partners and the copies their syncs keep, events, tokens, kept answers, and every kind added
+later) is read only through the rows above. Besides these: our contexts, `/`, `/health`,
+`/version`, `/api/openapi.json` and the conformance checker. The catalogue also shows its own
+document (`…/{eid}/catalog`: the nodes an import carried that no resource refers to).
+"""
+
+_PUBLIC_TAIL = """
+The analysts' dataset (`/sparql`, app/queries/analyst_graphs.rq) holds the documents in an
+enterprise's namespace of the public kinds shown whole and the orders, those of them that
+describe no person: {analysed}.
+
+Secrets are never readable after they are given, by anyone, through any route: webhook signing
+keys (shown once, when the subscription is made), partner credentials and issued tokens live in
+graphs outside every enterprise's namespace, which no route and no analyst query reads
+(docs/architecture.md, "Where secrets live").
 """

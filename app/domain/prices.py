@@ -21,10 +21,11 @@ from decimal import Decimal
 
 from pyoxigraph import BlankNode, NamedNode, Triple
 
-from app import queries, vocabulary
+from app import queries
+from app.rdf import vocabulary
 from app.domain import documents as docs
-from app.domain import orders
-from app.domain.catalog_links import offer_sources
+from app.domain import order_documents as orders
+from app.catalog.links import offer_sources
 from app.domain.sessions import instant
 from app.errors import ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T, hub

@@ -11,6 +11,12 @@ from app.rdf.terms import parse_datetime
 from app.rdf.triples import first
 
 
+# The first and last moments a datetime holds: where a stored date plus a day, or plus a grace
+# period, lies beyond them (a date stored before the way in refused it), they stand for it.
+EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+LATEST = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
 def instant(term, end: bool = False) -> dt.datetime | None:
     """A literal date or date-time as an aware datetime; a bare date covers its whole day."""
     if not isinstance(term, Literal):
@@ -21,11 +27,19 @@ def instant(term, end: bool = False) -> dt.datetime | None:
         except ValueError:
             return None
         start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
-        return start + dt.timedelta(days=1) if end else start
+        return shifted(start, dt.timedelta(days=1)) if end else start
     moment = parse_datetime(term.value)
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment
+
+
+def shifted(moment: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """`moment` moved by `delta`, or EARLIEST or LATEST where that lies beyond what a datetime holds."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return LATEST if delta > dt.timedelta(0) else EARLIEST
 
 
 def window(triples, session: NamedNode) -> tuple[dt.datetime | None, dt.datetime | None]:

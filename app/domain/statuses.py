@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
-from app import vocabulary
+from app.rdf import vocabulary
 from app.namespaces import HUB, SKOS, T, hub
 
 _IN_SCHEME, _BROAD_MATCH = NamedNode(SKOS + "inScheme"), NamedNode(SKOS + "broadMatch")
@@ -53,8 +53,11 @@ def parse(text) -> NamedNode | None:
     if not isinstance(text, str):
         return None
     local = text[4:] if text.startswith("hub:") else text[len(HUB):] if text.startswith(HUB) else text
-    found = hub(local)
-    return found if found in DFC else None
+    # Looked up by name: a client's text ("placed now", "<x>") may be no IRI at all.
+    return _BY_NAME.get(local)
+
+
+_BY_NAME = {name(s): s for s in STATUSES}
 
 
 def commits(status: NamedNode | None) -> bool:

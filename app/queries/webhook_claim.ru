@@ -1,4 +1,4 @@
-# Claim deliveries for one pass of one process until ?until (app/delivery.py, under the write
+# Claim deliveries for one pass of one process until ?until (app/events/dispatcher.py, under the write
 # lock, right after webhook_due found them unclaimed): a lapsed claim is replaced. Bound:
 # ?deliveries, ?token, ?until.
 PREFIX hub: <https://w3id.org/dfc-order-hub/ns#>

@@ -1,6 +1,6 @@
 # Give one subscription a pending delivery of each of ?events (the events recorded since its
 # cursor, named by IRI: only their own graphs are read) that is of its types and names its owner
-# as a party, and move its cursor to ?upto (app/delivery.py, under the write lock). A delivery is
+# as a party, and move its cursor to ?upto (app/events/dispatcher.py, under the write lock). A delivery is
 # a document of its own, {subscription}/deliveries/{event number}. Bound: ?sub, ?events,
 # ?parties (the owner, both spellings), ?types, ?upto, ?now.
 PREFIX hub: <https://w3id.org/dfc-order-hub/ns#>

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 
-from app import vocabulary
+from app.rdf import vocabulary
 from app.namespaces import LDP, PREFIXES, SH, XSD
 from app.rdf.contexts import DEFAULT_CONTEXT_URL, V2_CONTEXT_URL, local_context, object_properties
 from app.rdf.normalise import DATES, NUMERIC

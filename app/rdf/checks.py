@@ -7,6 +7,11 @@
   sender would never learn that half its order vanished.
 - IRIs with dot segments (`…/offers/../../hub-a/offers/x`): once normalised they name another
   resource than the one written.
+- Dates outside the days the server computes with (app.rdf.terms FIRST_DAY to LAST_DAY), and
+  dates no calendar has (`2026-02-30`): a session, a contract or a delivery reads them and adds
+  to them; 9999-12-31 plus a day made every reader raise.
+- Literals longer than MAX_LITERAL characters, IRIs longer than MAX_IRI: documents that other
+  parties read (orders, deliveries, contracts, persons) would otherwise grow without bound.
 """
 from __future__ import annotations
 
@@ -14,10 +19,12 @@ import re
 
 from pyoxigraph import Literal, NamedNode
 
+from app.rdf import vocabulary
 from app.errors import ShapeViolation, violation
 from app.namespaces import DFC_B, HUB, XSD
 from app.rdf.contexts import object_properties
 from app.rdf.normalise import BOOLEANS, DATES, NUMERIC
+from app.rdf.terms import FIRST_DAY, LAST_DAY, day_of
 
 _DECIMAL_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)"
 # Lexical forms of the XSD datatypes DFC data uses (XML Schema 1.1, ASCII digits only).
@@ -40,6 +47,11 @@ _NUMBERS = {XSD + n for n in ("decimal", "integer", "int", "long", "nonNegativeI
 # placeholders ("date") and free text where a date goes, and no reader computes with them.
 _TAKES = [(NUMERIC, _NUMBERS, "a number"), (DATES, {XSD + "dateTime", XSD + "date", XSD + "string"}, "a date"),
           (BOOLEANS, {XSD + "boolean"}, "true or false")]
+# Terms whose strings are read as dates where they look like one (others are placeholders: "soon").
+_DAY_TERMS = DATES | vocabulary.OURS.with_range(XSD + "date", stored=True)
+_DAY_TYPES = (XSD + "date", XSD + "dateTime")
+# A product's description runs to a few thousand characters in real catalogues; a URL to 2,048.
+MAX_LITERAL, MAX_IRI = 10_000, 4096
 _DOT_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)?")
 _ENCODED_SLASH = re.compile(r"%2f|%5c", re.IGNORECASE)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -59,10 +71,16 @@ def refuse_ill_typed(triples, own: str | None = None) -> None:
     """
     problems, odd = [], set()
     for t in triples:
+        if len(t.predicate.value) > MAX_IRI and t.predicate not in odd:
+            odd.add(t.predicate)
+            problems.append(_too_long(t, t.predicate))
         for term in (t.subject, t.object):
             if not isinstance(term, NamedNode) or term in odd:
                 continue
-            if _has_dot_segment(term.value):
+            if len(term.value) > MAX_IRI:
+                odd.add(term)
+                problems.append(_too_long(t, term))
+            elif _has_dot_segment(term.value):
                 odd.add(term)
                 problems.append(violation(t.subject, t.predicate, term, f"{term.value} has a dot segment "
                                           "(. or ..); send the IRI in its normal form"))
@@ -73,9 +91,16 @@ def refuse_ill_typed(triples, own: str | None = None) -> None:
         o = t.object
         if not isinstance(o, Literal):
             continue
+        if len(o.value) > MAX_LITERAL:
+            problems.append(_too_long(t, o))
+            continue
         if not well_formed(o):
             problems.append(violation(t.subject, t.predicate, o, f"{o.value!r} is not a valid "
                                       f"{_short(o.datatype.value)}"))
+            continue
+        wrong_day = _day_problem(t.predicate.value, o)
+        if wrong_day:
+            problems.append(violation(t.subject, t.predicate, o, wrong_day))
             continue
         for terms, datatypes, what in _TAKES:
             if t.predicate.value in terms and not o.language and o.datatype.value not in datatypes:
@@ -84,6 +109,42 @@ def refuse_ill_typed(triples, own: str | None = None) -> None:
     if problems:
         raise ShapeViolation(f"{len(problems)} value(s) the server cannot store as sent",
                              violations=problems)
+
+
+def _day_problem(predicate: str, o: Literal) -> str | None:
+    """Why a date cannot be stored: no calendar has it, or it lies outside the days computed with."""
+    datatype = o.datatype.value
+    if datatype == XSD + "string" and predicate in _DAY_TERMS and not o.language:
+        # A string that reads as a date was typed by normalisation; one that only looks like one is not.
+        text = o.value.strip()
+        looks = next((d for d in _DAY_TYPES if LEXICAL[d].fullmatch(text)), None)
+        if looks is None:
+            return None
+        day = day_of(text, looks)
+        what = "date"
+    elif datatype in _DAY_TYPES:
+        day, what = day_of(o.value, datatype), _short(datatype)
+    else:
+        return None
+    if day is None:
+        return f"{o.value!r} is not a valid {what}"
+    if not FIRST_DAY <= day <= LAST_DAY:
+        return f"{o.value} is outside the days this server computes with, from {FIRST_DAY} to {LAST_DAY}"
+    return None
+
+
+def _too_long(t, term):
+    """The violation of a term longer than the server takes, quoting the start of it (and of its triple)."""
+    limit, what = (MAX_LITERAL, "characters") if isinstance(term, Literal) else (MAX_IRI, "characters of IRI")
+    return violation(_clip(t.subject), _clip(t.predicate), _clip(term),
+                     f"{_short(t.predicate.value)[:120]} holds {len(term.value)} {what}; this server takes "
+                     f"at most {limit}")
+
+
+def _clip(term):
+    """A term's text short enough to quote in a problem (a refused value may be megabytes)."""
+    text = term.value if isinstance(term, (NamedNode, Literal)) else str(term)
+    return text if len(text) <= 120 else f"{text[:100]}… ({len(text)} characters)"
 
 
 def refuse_dropped_iris(doc, base_iri: str | None) -> None:

@@ -10,7 +10,7 @@ import re
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app import vocabulary
+from app.rdf import vocabulary
 from app.namespaces import DFC_B, FAMILIES, RDF_TYPE, XSD
 from app.rdf.contexts import object_properties
 from app.rdf.terms import JS_DATE, datetime_literal, decimal_literal, parse_datetime

@@ -57,6 +57,23 @@ def parse_datetime(text: str) -> dt.datetime | None:
         return None
 
 
+# The days the server computes with: far enough inside datetime's years 1 to 9999 that a day,
+# an offset or a grace period added to one never overflows. A date outside is refused on the way
+# in (app/rdf/checks.py); readers still take one stored before that check (app/domain/sessions.py).
+FIRST_DAY, LAST_DAY = dt.date(1000, 1, 1), dt.date(8999, 12, 31)
+
+
+def day_of(text: str, datatype: str) -> dt.date | None:
+    """The day an xsd:date or xsd:dateTime text names, as written (whatever its offset); None if none."""
+    if datatype == XSD + "date":
+        try:
+            return dt.date.fromisoformat(text.strip()[:10])
+        except ValueError:
+            return None
+    moment = parse_datetime(text)
+    return moment.date() if moment is not None else None
+
+
 def datetime_literal(value: dt.datetime) -> Literal:
     """Return the xsd:dateTime literal of a datetime (UTC written as Z)."""
     text = value.isoformat()

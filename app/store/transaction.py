@@ -10,7 +10,7 @@ removed or added are touched. Statements about a blank node the document holds (
 quantity) are changed in place, the node found through the one statement pointing at it.
 
 One limit: a document whose changed blank nodes cannot be found so (nested, pointed at twice,
-or linked to a new blank node) is replaced whole (`app/store/base.py: replace_graphs_update`).
+or linked to a new blank node) is replaced whole (`app/store/updates.py: replace_graphs_update`).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from pyoxigraph import NamedNode, Quad, Triple
 
 from app.queries import bind
+from app.store.updates import replace_graphs_update
 
 
 class Transaction:
@@ -116,8 +117,6 @@ class Transaction:
 
     def update_text(self) -> str:
         """The single SPARQL update this transaction commits (empty when nothing changed)."""
-        from app.store.base import replace_graphs_update
-
         current = {g: self.read[g] for g in self.writes if g in self.read}
         # `put` and `drop` keep writes and drops apart: no document is in both.
         ops = [replace_graphs_update(self.writes, list(self.drops), current), *self.extra]

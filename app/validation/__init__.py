@@ -1,9 +1,8 @@
 """Validation of DFC data: SHACL (validator.py), conformance reports with hints (report.py).
 
-    from app.validation import Validator, default_validator, Report, Result
+    from app.validation import Validator, default_validator, Report
 
     app/validation/
-      result.py       Result: one finding, as the validator, the reports and the 422s write it
       shapes.py       our shapes (shapes/*.ttl) read once into facts, per shape and per target class
       prescreen.py    a fast check from those facts that a payload surely conforms
       _pyshacl.py     every use of pyshacl (the only module that imports it)
@@ -11,8 +10,8 @@
       report.py       the conformance report (endpoint, page, CLI): SHACL + hints (hints.py,
                       shape_hints.py) over what was sent; outputs.py writes it as text, JSON, JUnit
 
-The names below are loaded on first use, so that `app.validation.result` (which app.errors
-uses) can be imported without loading pyshacl.
+The names below are loaded on first use, so that importing the package does not load pyshacl.
+`Result`, one finding, lives in app/errors.py (every error listing what was wrong carries them).
 """
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ import importlib
 
 _EXPORTS = {
     "Report": "validator", "Validator": "validator", "BySeverity": "validator",
-    "default_validator": "validator", "Result": "result", "load_shapes_graph": "shapes",
+    "default_validator": "validator", "load_shapes_graph": "shapes",
     "to_rdflib": "_pyshacl",
 }
 __all__ = sorted(_EXPORTS)

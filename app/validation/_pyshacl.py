@@ -23,7 +23,7 @@ from pyshacl.shapes_graph import ShapesGraph
 
 from app.namespaces import RDF, SH, XSD
 from app.rdf.checks import LEXICAL
-from app.validation.result import Result
+from app.errors import Result
 
 _SEVERITIES = {SH + "Violation": "Violation", SH + "Warning": "Warning", SH + "Info": "Info"}
 _XSD_STRING = XSD + "string"

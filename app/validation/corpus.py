@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from app.loading import MEDIA
+from app.runtime.loading import MEDIA
 from app.validation.report import ConformanceReport, check
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """Hints: what a sender got wrong, where, and how to put it right.
 
-Each finding is a Result (app.validation.result) with a hint and a hint code.
+Each finding is a Result (app.errors) with a hint and a hint code.
 They come from what the client SENT: the corrections normalisation made (app.rdf.normalise),
 the terms it used (app.validation.terms), its JSON (keys JSON-LD drops, repeated @types) and
 its namespaces (the DFC release). SHACL results get a hint from the shape they broke.
@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from app.namespaces import DFC_B, RDF
 from app.rdf.contexts import family_of_version
 from app.rdf.terms import decimal_literal
-from app.validation.result import Result
+from app.errors import Result
 from app.validation.terms import dfc_terms, is_dfc_term, short
 
 _FAMILY_LABEL = {"static": "≤1.7", "1.x": "1.8–1.16", "2.0": "2.0"}

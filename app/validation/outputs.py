@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 from app.errors import HubError
 from app.validation.report import ConformanceReport
-from app.validation.result import Result
+from app.errors import Result
 from app.validation.terms import short_path
 
 

@@ -20,7 +20,7 @@ from app.rdf import no_triples, parse_body
 from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed
 from app.rdf.normalise import normalise
 from app.validation import hints
-from app.validation.result import RANK as _RANK, Result
+from app.errors import RANK as _RANK, Result
 from app.validation.shape_hints import shacl_hint
 from app.validation.terms import short
 from app.validation.validator import BySeverity, Validator, default_validator

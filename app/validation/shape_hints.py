@@ -6,7 +6,7 @@ import re
 
 from app.namespaces import XSD
 from app.validation.hints import literal_hint
-from app.validation.result import Result
+from app.errors import Result
 from app.validation.terms import short, short_path
 
 

@@ -24,7 +24,7 @@ import rdflib
 from app.errors import ShapeViolation
 from app.validation import _pyshacl
 from app.validation.prescreen import Prescreen
-from app.validation.result import RANK, Result
+from app.errors import RANK, Result
 from app.validation.shapes import Shapes, compile_shapes, load_shapes_graph
 
 

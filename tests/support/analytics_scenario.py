@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import requests
 
 from app.cli import FIXTURES
-from app.loading import load_files
+from app.runtime.loading import load_files
 
 CTX = "https://www.datafoodconsortium.org"
 UTC = dt.timezone.utc

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from pyoxigraph import NamedNode, Triple
 
-from app.domain import lifecycle, orders as order_docs, statuses
+from app.domain import lifecycle, statuses, order_documents as order_docs
 from app.namespaces import DFC_B, DFC_V, HUB, T
 from app.rdf.triples import Indexed
 from app.store import Store

@@ -8,8 +8,10 @@ One pass (`Dispatcher.run_pass`), run by the thread inside `dfc-hub serve` and b
 2. claim: the deliveries due and unclaimed are claimed for this pass until a deadline well past
    the receiver's timeout (one unit of work: the store-wide write lock makes the claim exclusive,
    so two processes never send one attempt at once);
-3. send, outside the lock, in parallel: the URL checked again (DNS rebinding), no redirect
-   followed, a timeout; `webhook-id` is the event's id on every attempt;
+3. send, outside the lock, in parallel, through app/outbound/__init__.py: the URL checked again and the
+   connection pinned to the addresses checked (DNS rebinding), no redirect followed, the whole
+   attempt (connect, headers, body) within DFC_HUB_WEBHOOK_TIMEOUT_SECONDS; `webhook-id` is the
+   event's id on every attempt;
 4. settle: each result is recorded if the pass still holds the claim — delivered (2xx), due
    again after the next step of DFC_HUB_WEBHOOK_RETRY_SCHEDULE (or Retry-After, if later), or
    failed after the last; a 410 disables the subscription. Each attempt is a document of its own.
@@ -30,13 +32,12 @@ import json
 import time
 import uuid
 
-import requests
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app import outbound, queries
-from app.domain import events
+from app import queries, outbound
+from app.events import outbox as events
 from app.domain.documents import Namespace, enterprise_of
-from app.domain.webhooks import W, fan_out_bindings
+from app.events.subscriptions import W, fan_out_bindings
 from app.namespaces import RDF_TYPE, XSD
 from app.rdf.terms import datetime_literal, decimal_literal
 
@@ -98,8 +99,8 @@ class Dispatcher:
         # the order book may keep what it remembers of offers (OrderBook._wrote).
         self._wrote = wrote or (lambda tx: None)
         self.schedule, self.timeout, self.allow_private = parse_schedule(schedule), timeout, allow_private
-        # Past the receiver's timeout (connect, then read) for each of the waves a pass sends its
-        # claims in, so a live sender still holds them when it settles.
+        # Past the receiver's deadline for each of the waves a pass sends its claims in (twice,
+        # for a loaded machine), so a live sender still holds them when it settles.
         self.claim_for = dt.timedelta(seconds=-(-BATCH // WORKERS) * 2 * timeout + 10)
         self._http = None
         self._pool = None
@@ -165,16 +166,17 @@ class Dispatcher:
                    "webhook-signature": sign(claimed.key, claimed.event.id, stamp, body)}
         started = time.monotonic()
         try:
-            with outbound.call(self._session(), "POST", claimed.url, allow_private=self.allow_private,
-                               timeout=self.timeout, data=body, headers=headers, stream=True) as r:
-                _read_some(r, started + self.timeout)
-                return Outcome(r.status_code, time.monotonic() - started,
-                               None if 200 <= r.status_code < 300 else f"the receiver answered {r.status_code}",
-                               _retry_after(r.headers.get("Retry-After")))
+            # The body is read only so the connection can be kept; once the status came, a receiver
+            # still sending at the deadline (or past MAX_BODY) is cut off, not failed.
+            r = self._client().request("POST", claimed.url, deadline=self.timeout, max_bytes=MAX_BODY,
+                                        headers=headers, body=body, truncate=True)
         except outbound.UnsafeURL as e:
             return Outcome(None, time.monotonic() - started, f"not sent: {e.detail}")
-        except requests.RequestException as e:
+        except outbound.CallFailed as e:
             return Outcome(None, time.monotonic() - started, f"{type(e).__name__}: {str(e)[:300]}")
+        return Outcome(r.status, time.monotonic() - started,
+                       None if 200 <= r.status < 300 else f"the receiver answered {r.status}",
+                       _retry_after(r.headers.get("retry-after")))
 
     def settle(self, token: str, results: list[tuple[Claimed, Outcome]]) -> None:
         """Record each attempt and what comes next, in one unit of work."""
@@ -213,9 +215,9 @@ class Dispatcher:
         eid = enterprise_of(owner, self.base_url)
         return Namespace(self.base_url, eid).iris if eid else (owner,)
 
-    def _session(self):
+    def _client(self):
         if self._http is None:
-            self._http = outbound.new_session(pool=WORKERS)
+            self._http = outbound.Outbound(self.allow_private, pool=WORKERS)
         return self._http
 
     def _executor(self):
@@ -248,16 +250,6 @@ def _attempt_triples(attempt: NamedNode, claimed: Claimed, number: int, outcome:
     if outcome.error:
         out.append(Triple(attempt, W.error, Literal(outcome.error)))
     return out
-
-
-def _read_some(response, deadline: float) -> None:
-    """Read (and drop) at most MAX_BODY of an answer, stopping at the deadline: a receiver that
-    trickles bytes cannot hold a claim past its expiry."""
-    got = 0
-    for chunk in response.iter_content(8192):
-        got += len(chunk)
-        if got >= MAX_BODY or time.monotonic() > deadline:
-            break
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -2,14 +2,14 @@
 
 In one `store.transaction()`, which holds the write lock, an operation reads what it changes
 (the order, the hub's wholesale orders, the ledgers of the items its lines draw on), has the
-planners decide (pure functions: app/domain/wholesale.py, checkouts.py, stock.plan_moves),
+planners decide (pure functions: app/orders/wholesale.py, checkouts.py, stock.plan_moves),
 and writes every document it touched in one atomic update. The lock is what makes it exact:
 on-disk Oxigraph does not isolate concurrent writers (DESIGN.md), so no conditional update
 alone could be trusted.
 
 Catalogue links (offer → item → product) are resolved before taking the lock: they change
 rarely, and everything that decides whether stock suffices is read again inside it. A customer
-order's change is planned in app/domain/checkouts.py, a wholesale order's in wholesale.py.
+order's change is planned in app/orders/checkouts.py, a wholesale order's in wholesale.py.
 """
 from __future__ import annotations
 
@@ -19,14 +19,16 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import (checkouts, consolidation, erasure, hub_settings, idempotency, lifecycle, order_events,
-                        orders, policy, prices, sessions, stock, summary, wholesale)
+from app.domain import lifecycle, policy, prices, sessions, stock, order_documents as orders
+from app.orders import checkouts, consolidation, hub_settings, idempotency, summary, wholesale
+from app.persons import erasure
+from app.events import order_events
 from app.domain.statuses import DRAFT, PLACED
 from app.domain.agents import Agent
-from app.domain.catalog_links import offer_sources
-from app.domain.idempotency import Answer
+from app.catalog.links import offer_sources
+from app.orders.idempotency import Answer
 from app.domain.kinds import ORDERS
-from app.domain.order_moves import OrderMoves
+from app.orders.moves import OrderMoves
 from app.errors import Conflict, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import datetime_literal
@@ -40,7 +42,7 @@ class OrderBook(OrderMoves):
         # Offer → Source, remembered while nothing but this book wrote (see _sources).
         self._links: dict = {}
         self._links_generation: int | None = None
-        # Sends what checkouts change of orders forwarded to partner platforms (set by app/hub.py).
+        # Sends what checkouts change of orders forwarded to partner platforms (set by app/runtime/services.py).
         self.forwarder = None
 
     # --- reading ---------------------------------------------------------------------------
@@ -81,7 +83,7 @@ class OrderBook(OrderMoves):
         return self.store.graphs(names)
 
     def summary(self, session: NamedNode, ns: docs.Namespace) -> list:
-        """A session's summary rows for its hub (app/domain/summary.py)."""
+        """A session's summary rows for its hub (app/orders/summary.py)."""
         return summary.rows(self.store, session, NamedNode(ns.iri))
 
     def forwarded(self, session: NamedNode, ns: docs.Namespace) -> list[dict]:
@@ -360,7 +362,7 @@ class OrderBook(OrderMoves):
         closed = []
         for row in self.store.select(queries.load("open_sessions")):
             end = sessions.instant(row["end"], end=True)
-            if end is not None and end + grace <= now and self.close_session(row["session"], now)[0]:
+            if end is not None and sessions.shifted(end, grace) <= now and self.close_session(row["session"], now)[0]:
                 closed.append(row["session"])
         return closed
 

@@ -16,9 +16,10 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import orders, partners, units
-from app.domain.catalog_links import Source, product_sources
-from app.domain.hub_settings import HubSettings
+from app.domain import units, order_documents as orders
+from app.partners import desk as partners
+from app.catalog.links import Source, product_sources
+from app.orders.hub_settings import HubSettings
 from app.errors import ShapeViolation, violation
 from app.namespaces import FALSE, RDF_TYPE, TRUE, T
 from app.queries import as_term
@@ -81,7 +82,7 @@ def _upstream(ns, offer, source, product, wholesale, upstream, remote, base_url)
     """Where a customer line's units go: (the producer's source, the producer, its partner or None).
 
     A product a partner platform sells goes to that partner's producer, its line naming no
-    stock item here (the partner keeps the ledger: app/domain/forwarding.py).
+    stock item here (the partner keeps the ledger: app/partners/forwarder.py).
     """
     far = remote.get(wholesale)
     if far is not None and far.source.offer is not None:

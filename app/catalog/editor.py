@@ -2,14 +2,17 @@
 
 Every write is one unit of work (`store.transaction()`): read what it replaces, check it
 (the expected ETag a client sent, the kind, what the server keeps in it), write the result.
-Views parse and render; they reach the store only through this service and the order book.
+Every read shows documents of the public kinds only (app/domain/policy.py), whatever the path
+names: the routes that read here need no token. Views parse and render; they reach the store
+only through this service and the order book.
 """
 from __future__ import annotations
 
 from pyoxigraph import NamedNode, Triple
 
 from app.domain import documents as docs
-from app.domain import hub_settings
+from app.domain import policy
+from app.orders import hub_settings
 from app.domain.kinds import ENTERPRISE, Kind
 from app.domain.server_state import carry_over, check_deletable, check_kind
 from app.errors import Conflict, NotFound
@@ -24,23 +27,37 @@ class Catalog:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def load(self, iri: str) -> tuple[NamedNode, list[Triple]]:
-        """The document at any spelling of `iri`, or 404."""
-        return _found(self.store, iri, self.base_url)
+    def load(self, iri: str, owner: bool = False) -> tuple[NamedNode, list[Triple]]:
+        """The public document at any spelling of `iri`, as its `owner` or anyone else reads it; 404
+        for none, and for a document of a kind that is not public."""
+        name, triples = _found(self.store, iri, self.base_url)
+        if not policy.is_public(policy.types_of(triples, name)):
+            raise NotFound(f"no resource at {iri}")
+        return name, policy.shown(triples, owner)
 
-    def documents(self, names: list) -> list[Triple]:
-        """The triples of several documents, in one request (a page of a collection)."""
-        return self.store.graphs(names)
+    def documents(self, names: list, owner: bool = False) -> list[Triple]:
+        """The triples of several public documents, in one request (a page of a collection)."""
+        return policy.shown(self.store.graphs(names), owner)
 
     def enterprises(self) -> list[NamedNode]:
-        return docs.list_enterprises(self.store)
+        """Every enterprise's profile on this server (never a copy a partner's sync keeps)."""
+        return _public(docs.documents_of_kinds(self.store, docs.enterprise_prefixes(self.base_url),
+                                               [ENTERPRISE.type]))
 
     def listing(self, ns: docs.Namespace, kind: Kind) -> list[NamedNode]:
-        return docs.list_documents(self.store, ns, kind)
+        """The enterprise's public documents of one kind, sorted."""
+        return _public(docs.documents_of_kinds(self.store, ns.prefixes, [kind.type]))
 
-    def catalog(self, ns: docs.Namespace, private: bool = False) -> list[Triple]:
-        """The catalogue as one graph; `private` (its owner) shows who its customer categories hold."""
-        return docs.catalog(self.store, ns, private)
+    def catalog(self, ns: docs.Namespace, owner: bool = False) -> list[Triple]:
+        """The catalogue as one graph: the enterprise's documents of the public catalogue kinds and
+        the catalogue's own document; who its customer categories hold for its `owner` only."""
+        names = _public(docs.documents_of_kinds(self.store, ns.prefixes, policy.IN_CATALOG))
+        triples = self.store.graphs(names)
+        own = NamedNode(f"{ns.iri}/{policy.CATALOG_DOCUMENT}")
+        rest = self.store.graph(own)
+        if policy.types_of(rest, own) <= policy.PUBLIC_TYPES:
+            triples += rest
+        return policy.shown(triples, owner)
 
     def settings(self, ns: docs.Namespace) -> list[Triple]:
         """A hub's settings as a document (defaults where none were written); 404 without the hub."""
@@ -94,6 +111,11 @@ class Catalog:
         with self.store.transaction() as tx:
             docs.check_if_match(if_match, _settings(tx, ns))
             tx.put(hub_settings.iri(ns), triples)
+
+
+def _public(found: dict[NamedNode, set]) -> list[NamedNode]:
+    """The documents among `found` (name → its main node's types) that anyone may read."""
+    return [name for name, types in found.items() if policy.is_public(types)]
 
 
 def _found(reader, iri: str, base_url: str) -> tuple[NamedNode, list[Triple]]:

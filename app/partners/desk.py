@@ -26,7 +26,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain.catalog_links import Source
+from app.catalog.links import Source
 from app.errors import InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, hub
 from app.outbound import UnsafeURL, check_url

@@ -1,22 +1,24 @@
 """Webhook subscriptions and the event log, per enterprise (API.md "Events and webhooks").
 
 A subscription is a document `{enterprise}/webhooks/{id}` (`hub:WebhookSubscription`): the URL,
-the event types, the signing key, whether it is active, and its cursor — the number of the last
-event it has been given deliveries for (app/delivery.py moves it). The secret is shown once, when
-it is made: `whsec_` and the base64 of 24 random bytes. The server keeps the key, as it signs
-every delivery with it, and never shows it again.
+the event types, whether it is active, and its cursor — the number of the last event it has been
+given deliveries for (app/events/dispatcher.py moves it). The secret is shown once, when it is made:
+`whsec_` and the base64 of 24 random bytes. The server keeps the key, as it signs every delivery
+with it, in a graph of its own outside every enterprise's documents (`key_graph`), which only
+the sending query (app/queries/webhook_sending.rq) reads: no route shows it again.
 """
 from __future__ import annotations
 
 import base64
 import dataclasses
 import datetime as dt
+import hashlib
 import secrets
 
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app import queries
-from app.domain import events
+from app.events import outbox as events
 from app.domain.documents import Namespace
 from app.errors import InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, TRUE, XSD, hub
@@ -26,6 +28,8 @@ from app.rdf.terms import datetime_literal
 SECRET_PREFIX = "whsec_"
 SEGMENT = "webhooks"
 MAX_URL = 2048
+# Where signing keys live: app/queries/webhook_sending.rq and webhook_keys_moved.ru name it too.
+KEYS = "urn:x-dfc-hub:webhook-key:"
 
 
 class W:
@@ -63,6 +67,21 @@ class Subscription:
                 "createdAt": self.created}
 
 
+def key_graph(sub: NamedNode) -> NamedNode:
+    """Where a subscription's signing key is kept: a graph no route and no analyst query reads."""
+    return NamedNode(KEYS + hashlib.sha256(sub.value.encode()).hexdigest())
+
+
+def move_old_keys(store) -> bool:
+    """Move the signing keys a store kept in their subscriptions' documents (before the keys had
+    graphs of their own) to their key graphs; tell whether there were any."""
+    if not store.ask(queries.load("webhook_keys_left")):
+        return False
+    with store.transaction() as tx:
+        tx.append(queries.load("webhook_keys_moved"))
+    return True
+
+
 class Webhooks:
     """An enterprise's event log and webhook subscriptions."""
 
@@ -91,10 +110,11 @@ class Webhooks:
             cursor = events.last_sequence(tx)      # only events from now on; a replay sends older ones
             tx.create(iri, [
                 Triple(iri, RDF_TYPE, W.WebhookSubscription), Triple(iri, W.subscriber, NamedNode(ns.iri)),
-                Triple(iri, W.endpoint, Literal(url)), Triple(iri, W.signingKey, Literal(_b64(key))),
+                Triple(iri, W.endpoint, Literal(url)),
                 Triple(iri, W.active, TRUE), Triple(iri, W.createdAt, now),
                 Triple(iri, W.cursor, Literal(str(cursor), datatype=NamedNode(XSD + "integer"))),
                 *(Triple(iri, events.E.eventType, Literal(t)) for t in types)])
+            tx.create(key_graph(iri), [Triple(iri, W.signingKey, Literal(_b64(key)))])
         sub = Subscription(iri, ns.iri, url, types, True, now.value, cursor)
         return sub, SECRET_PREFIX + _b64(key)
 
@@ -130,6 +150,7 @@ class Webhooks:
         with self.store.transaction() as tx:
             tx.append(queries.load("webhook_forget"), {"sub": sub.iri})
             tx.drop(sub.iri)
+            tx.drop(key_graph(sub.iri))
 
     def replay(self, ns: Namespace, wid: str, after: int) -> int:
         """Send again every event after `after` the subscription would receive; return how many."""

@@ -1,9 +1,9 @@
 """A hub's customers: their personal data, its export, its erasure and its retention period.
 
-A customer is kept at `{hub}/persons/{id}`, a graph of their own (app/domain/orders.py puts
+A customer is kept at `{hub}/persons/{id}`, a graph of their own (app/domain/order_documents.py puts
 nothing of theirs in the orders); the hub that holds them reads, exports and erases them
 (app/domain/policy.py). Erasure is one unit of work: the person's graph becomes a tombstone and
-every copy is scrubbed (app/domain/erasure.py plans each document), then the store drops the
+every copy is scrubbed (app/persons/erasure.py plans each document), then the store drops the
 snapshots analysts read (app/store/snapshots.py), which still held the erased data.
 """
 from __future__ import annotations
@@ -13,9 +13,11 @@ import datetime as dt
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app import queries
-from app.domain import erasure, idempotency, sessions
+from app.domain import sessions
+from app.persons import erasure
+from app.orders import idempotency
 from app.domain.documents import Namespace
-from app.domain.orders import PERSON_ID
+from app.domain.order_documents import PERSON_ID
 from app.errors import BadRequest, Gone, NotFound
 from app.rdf.triples import number
 from app.store import Store

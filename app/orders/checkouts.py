@@ -1,6 +1,6 @@
 """Customer orders at a hub: a checkout's change carried into the hub's wholesale orders.
 
-`read` fetches what a plan needs inside the order book's unit of work (app/domain/reservations.py);
+`read` fetches what a plan needs inside the order book's unit of work (app/orders/book.py);
 `plan` is pure: which wholesale order and line each customer line goes to, by how much each
 wholesale line changes, and the wholesale orders that makes (the ledgers' moves are planned
 after, from the usage it returns), all or nothing. Each customer line is handled once
@@ -15,8 +15,10 @@ from decimal import Decimal
 from pyoxigraph import NamedNode, Triple
 
 from app import queries
-from app.domain import consolidation, forwarded, hub_settings, orders, sessions
-from app.domain.wholesale import Change
+from app.domain import sessions, order_documents as orders
+from app.orders import consolidation, hub_settings
+from app.partners import records as forwarded
+from app.orders.wholesale import Change
 from app.domain import documents as docs
 from app.domain.kinds import ORDERS
 from app.errors import Conflict, ShapeViolation, violation
@@ -103,7 +105,7 @@ def _open_wholesale(base_url, routing: _Routing, hub, target, session, customer)
     """A new Held wholesale order of the hub with a producer, to be written with the change.
 
     With a partner's producer, it is the hub's record of the order forwarded to the partner
-    (app/domain/forwarded.py), kept under the hub.
+    (app/partners/records.py), kept under the hub.
     """
     producer = target.producer
     if target.partner is not None:

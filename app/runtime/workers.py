@@ -1,6 +1,6 @@
 """The background work inside `dfc-hub serve`: the session closer (which also erases the persons
 whose retention period has run out, DFC_HUB_PERSON_RETENTION_DAYS, and sends partner platforms what
-they have not acknowledged yet, app/domain/forwarding.py) and the webhook dispatcher."""
+they have not acknowledged yet, app/partners/forwarder.py) and the webhook dispatcher."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 
-from app.hub import Hub
+from app.runtime.services import Hub
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ DELIVERY_REST_SECONDS = 0.25
 
 def start_dispatcher(hub: Hub) -> threading.Thread:
     """Deliver webhooks in a daemon thread: passes back to back through a backlog, else a short rest."""
-    from app.delivery import BATCH
+    from app.events.dispatcher import BATCH
 
     stop = threading.Event()
 

@@ -14,9 +14,10 @@ from decimal import Decimal
 
 from pyoxigraph import BlankNode, NamedNode, Triple
 
-from app import vocabulary
+from app.rdf import vocabulary
 from app.domain import documents as docs
-from app.domain import erasure, statuses
+from app.domain import statuses
+from app.persons import erasure
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, TRUE, T
@@ -161,7 +162,7 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
     """Shape a payload into the order document it asks for (POST: target None).
 
     `pseudonym(persons, foreign_id)` names a person another platform identifies
-    (app/domain/pseudonyms.py); without it, such a person is refused."""
+    (app/persons/pseudonyms.py); without it, such a person is refused."""
     collection = ns.collection(ORDERS)
     iri, triples = docs.single_document(triples, ORDERS, target, collection, base_url)
     if target is None and not ns.owns(iri.value):

@@ -1,16 +1,16 @@
 """Erasing a person: what each document that held something of theirs becomes (pure functions).
 
-A customer's personal data lives in their own graph (app/domain/orders.py keeps it out of the
+A customer's personal data lives in their own graph (app/domain/order_documents.py keeps it out of the
 orders), so erasure is first that graph becoming a tombstone: the person's IRI then answers
 410 Gone and is never filled again. What else may hold something of theirs is scrubbed: the
 orders naming them (a note they left, personal terms a payload put on the order itself) and the
-answers kept for retries (app/domain/idempotency.py), which are copies of those orders.
+answers kept for retries (app/orders/idempotency.py), which are copies of those orders.
 
 The orders stay, and add up as before, but name a fresh random pseudonym instead of the erased
 IRI: that IRI is known to whoever held the person, and a pseudonym derived from a partner's id
-(app/domain/pseudonyms.py) can be derived again from an email, so orders left under it could be
+(app/persons/pseudonyms.py) can be derived again from an email, so orders left under it could be
 tied back to the person. Under the fresh one, a customer's orders stay linked to one another
-(analysts still count orders per customer), and to nobody. app/domain/persons.py does the I/O.
+(analysts still count orders per customer), and to nobody. app/persons/register.py does the I/O.
 """
 from __future__ import annotations
 

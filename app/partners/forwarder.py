@@ -1,7 +1,7 @@
 """Forwarding a hub's remote lines to partner platforms, and keeping the partners in line after.
 
 The order of things, and why: a checkout commits here first (its local reservations and the
-hub's record of each forwarded order, app/domain/forwarded.py, in one unit of work under the
+hub's record of each forwarded order, app/partners/records.py, in one unit of work under the
 write lock), then, with the lock released, each forwarded order it changed is sent to its
 partner as it now stands (POST the first time, PUT after). Concurrent baskets compose exactly
 in the record, because they meet under our lock; the partner is only ever told "the order is
@@ -31,11 +31,12 @@ from pyoxigraph import NamedNode
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import forwarded as fwd
-from app.domain import orders, partners
+from app.partners import records as fwd
+from app.domain import order_documents as orders
+from app.partners import desk as partners
 from app.errors import Conflict, HubError, PartnerError, PartnerUnavailable, Shortage
 from app.outbound import UnsafeURL
-from app.partner_client import PartnerClient, Reply
+from app.partners.client import PartnerClient, Reply
 from app.rdf import read_payload
 from app.rdf.answer_context import own_contexts
 from app.rdf.triples import first, tidy

@@ -1,6 +1,6 @@
 """The supplier lifecycle's writes on the order book: moves, deliveries, shipments.
 
-Each is one unit of work, as every order change (app/domain/reservations.py): read the order,
+Each is one unit of work, as every order change (app/orders/book.py): read the order,
 let the pure rules plan the new document (app/domain/lifecycle.py, deliveries.py, prices.py),
 move the ledgers that follow from the difference in what the order counts (and, for a
 shipment, what left on hand), record the events, write it all in one update. `OrderMoves`
@@ -10,16 +10,22 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode, Triple
 
-from app.domain import deliveries, lifecycle, order_events, orders, policy, prices
+from app.config import Settings
+from app.domain import deliveries, lifecycle, policy, prices, order_documents as orders
+from app.events import order_events
 from app.domain import documents as docs
 from app.domain.agents import Agent
-from app.domain.idempotency import Answer
+from app.orders.idempotency import Answer
 from app.domain.statuses import CONFIRMED, OPEN, PARTIALLY_SHIPPED, SHIPPED
 from app.errors import Conflict, InvalidValue, NotFound
 from app.namespaces import T
 
 
 class OrderMoves:
+    # Deliveries one order may have: a consumer's POSTs would otherwise grow the supplier's order
+    # without bound. The default; app/runtime/services.py sets the server's (DFC_HUB_MAX_DELIVERIES).
+    max_deliveries: int = Settings.max_deliveries
+
     def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
                    reason: str | None = None, expected: docs.Expected = docs.Expected(),
                    confirmed: dict | None = None) -> Answer:
@@ -49,6 +55,8 @@ class OrderMoves:
             if not create and not exists:
                 raise NotFound(f"no delivery at {delivery.value}")
             self._consumer_may_edit(current, iri, held)
+            if create:
+                deliveries.check_room(current, iri, self.max_deliveries)
             return deliveries.put(current, iri, delivery, sent, lifecycle.SUPPLIER in held,
                                   lifecycle.CONSUMER in held), {}
         answer = self._change(ns, iri, agent, "deliveries", edit, expected, delivery)

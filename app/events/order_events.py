@@ -13,7 +13,8 @@ from pyoxigraph import NamedNode
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import events, lifecycle, orders, statuses
+from app.domain import lifecycle, statuses, order_documents as orders
+from app.events import outbox as events
 
 def order_written(tx, order: NamedNode, current, new, seller: docs.Namespace, agent,
                   now: dt.datetime) -> None:

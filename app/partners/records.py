@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain import orders
+from app.domain import order_documents as orders
 from app.namespaces import RDF_TYPE, T, hub
 from app.rdf.terms import datetime_literal
 from app.rdf.triples import Indexed, first, without

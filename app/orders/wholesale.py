@@ -1,7 +1,7 @@
 """Planning a wholesale order's change: pure functions, the current documents in, the change out.
 
 A wholesale order reserves from the items its own lines name (a customer order's change is
-planned in app/domain/checkouts.py). The order book (app/domain/reservations.py) reads what
+planned in app/orders/checkouts.py). The order book (app/orders/book.py) reads what
 a plan needs inside its unit of work, calls the planner, then has the ledgers' moves planned
 (`stock.plan_moves`) and writes the result.
 """
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from pyoxigraph import NamedNode, Triple
 
-from app.domain import orders, sessions
+from app.domain import sessions, order_documents as orders
 from app.errors import ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.triples import Indexed, number

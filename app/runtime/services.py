@@ -5,18 +5,18 @@ import dataclasses
 
 from app.analytics import Analytics
 from app.config import Settings
-from app.delivery import Dispatcher
+from app.events.dispatcher import Dispatcher
 from app.domain.agents import Authenticator
-from app.domain.catalog import Catalog
+from app.catalog.editor import Catalog
 from app.domain.clock import clock_from
-from app.domain.contracts import Contracts
-from app.domain.persons import Persons
-from app.domain.pseudonyms import Pseudonyms
-from app.domain.forwarding import Forwarder
-from app.domain.partners import PartnerDesk
-from app.domain.reservations import OrderBook
-from app.domain.webhooks import Webhooks
-from app.partner_client import PartnerClient
+from app.catalog.contracts import Contracts
+from app.persons.register import Persons
+from app.persons.pseudonyms import Pseudonyms
+from app.partners.forwarder import Forwarder
+from app.partners.desk import PartnerDesk
+from app.orders.book import OrderBook
+from app.events.subscriptions import Webhooks, move_old_keys
+from app.partners.client import PartnerClient
 from app.queries import load
 from app.store import Store, open_store
 from app.validation import Validator
@@ -47,12 +47,15 @@ class Hub:
         """
         store = store or open_store(settings.store, settings.sparql_query, settings.sparql_update,
                                     settings.sparql_store, settings.lock_ttl_seconds)
+        # A store made before signing keys had graphs of their own keeps them in documents: move them.
+        move_old_keys(store)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
         clock = clock or clock_from(settings.clock_start)
         book = OrderBook(store, settings.public_base_url, clock)
+        book.max_deliveries = settings.max_deliveries
         client = PartnerClient(settings.webhook_allow_private, settings.partner_timeout_seconds,
-                               settings.max_body_bytes)
+                               settings.max_body_bytes, settings.partner_concurrency)
         book.forwarder = Forwarder(store, client, settings.public_base_url, book.clock, settings.max_json_depth)
         validator = Validator()
         dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,

@@ -22,7 +22,7 @@ from app.domain.agents import Agent
 from app.domain.kinds import CONTRACTS
 from app.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, XSD, T, hub
-from app.rdf.terms import parse_datetime
+from app.rdf.terms import day_of
 from app.rdf.triples import Indexed, number
 
 Contract, ContractPrice, consumer_term, contractPrice, item_term = (
@@ -134,15 +134,7 @@ def _canonical(doc: list[Triple], iri: NamedNode) -> list[Triple]:
 
 def _day(term) -> dt.date | None:
     """The day a date or date-time literal names (as written, whatever its offset)."""
-    if not isinstance(term, Literal):
-        return None
-    if term.datatype == _DATE:
-        try:
-            return dt.date.fromisoformat(term.value[:10])
-        except ValueError:
-            return None
-    moment = parse_datetime(term.value)
-    return moment.date() if moment is not None else None
+    return day_of(term.value, term.datatype.value) if isinstance(term, Literal) else None
 
 
 def _short(term: NamedNode) -> str:
