@@ -28,7 +28,9 @@ JSONLD = "application/ld+json"
 
 
 # Tests that start a server, a CLI or the scheduler read the wall clock: `make test` runs them
-# again with the calendar moved years ahead (marker `calendar`; modules that build dates add it).
+# again with the calendar moved years ahead (marker `calendar`; modules that build dates add it),
+# unless marked `dateless("why")`: their servers read the clock for seconds only (timeouts,
+# retries, lock TTLs), or their dates are the ones a test marked `calendar` already moves.
 CALENDAR_FIXTURES = {"live_server", "hubs"}
 
 
@@ -37,7 +39,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "shared" in item.fixturenames and not SHARED.is_dir():
             item.add_marker(skip)
-        if CALENDAR_FIXTURES & set(item.fixturenames):
+        dateless = item.get_closest_marker("dateless")
+        if dateless is not None and (not dateless.args or item.get_closest_marker("calendar")):
+            raise pytest.UsageError(f"{item.nodeid}: `dateless` needs the reason the date cannot change "
+                                    "the verdict, and contradicts `calendar`")
+        if CALENDAR_FIXTURES & set(item.fixturenames) and dateless is None:
             item.add_marker(pytest.mark.calendar)
 
 
