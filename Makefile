@@ -19,8 +19,12 @@ run: $(STAMP)
 reset: $(STAMP)
 	$(BIN)/dfc-hub serve --demo --reset
 
+# The suite runs on two pytest-xdist workers, one per core; each takes whole files, so a
+# module's servers and stores (module-scoped fixtures) start once.
+WORKERS ?= 2
+
 test: $(STAMP) tools connector
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
 	@$(MAKE) --no-print-directory -j2 --output-sync=target calendar
 
 # Every test whose verdict may depend on the date (marker `calendar`: it builds dates, or starts
