@@ -50,17 +50,17 @@ def serve(host, port, demo, reset, threads):
                    "`dfc-hub serve` or `make run` using it? Stop that one, or set DFC_HUB_STORE to "
                    "another directory.)", err=True)
         sys.exit(2)
-    hub = app.extensions["dfc_hub"]
+    services = app.extensions["dfc_hub"]
     if reset:
-        reset_store(hub.store)
-        click.echo(f"Emptied the store {hub.settings.store}.")
+        reset_store(services.store)
+        click.echo(f"Emptied the store {services.settings.store}.")
     if demo:
-        _demo(hub)
-    hub.orders.give_statuses()      # orders from before the supplier lifecycle
-    base = hub.settings.public_base_url
-    token = hub.settings.admin_token
+        _demo(services)
+    services.orders.give_statuses()      # orders from before the supplier lifecycle
+    base = services.settings.public_base_url
+    token = services.settings.admin_token
     click.echo(f"""
-DFC Order Hub serving {hub.settings.store} on http://{host}:{port} (IRIs under {base})
+DFC Order Hub serving {services.settings.store} on http://{host}:{port} (IRIs under {base})
 Admin token: {token}{'  (generated; set DFC_HUB_ADMIN_TOKEN to choose one)' if 'admin_token' in overrides else ''}
 
 Try:
@@ -72,8 +72,8 @@ Try:
 """)
     from app.runtime.workers import start_closer, start_dispatcher
     _log_requests()
-    start_closer(hub)
-    start_dispatcher(hub)
+    start_closer(services)
+    start_dispatcher(services)
     waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
 
 
@@ -89,18 +89,18 @@ def _log_requests() -> None:
     access.propagate = False     # waitress gives the root logger a handler: one line, not two
 
 
-def _demo(hub) -> None:
+def _demo(services) -> None:
     """Load the demo data into an empty store; on a used one, say so and how to start over."""
     from app.runtime.loading import is_empty, load_demo
 
-    if not is_empty(hub.store):
-        click.echo(f"""The store {hub.settings.store} already holds data, so the demo data was not loaded again:
+    if not is_empty(services.store):
+        click.echo(f"""The store {services.settings.store} already holds data, so the demo data was not loaded again:
 what was changed stays changed (a sale session that was closed, or whose dates have passed,
 answers the README's checkout with 409). To start over with a fresh demo: `make reset`
 (or `dfc-hub serve --demo --reset`; everything in the store is lost).""")
         return
-    count, sessions = load_demo(hub.store, FIXTURES / "demo" / "jean-scenario.json",
-                                hub.settings.public_base_url + "/api/dfc/", hub.orders.clock.now())
+    count, sessions = load_demo(services.store, FIXTURES / "demo" / "jean-scenario.json",
+                                services.settings.public_base_url + "/api/dfc/", services.orders.clock.now())
     click.echo(f"Loaded the demo data ({count} resources). Sale sessions, moved to this week:")
     for iri, start, end in sessions:
         click.echo(f"  {iri}: {start} to {end}")
@@ -112,38 +112,38 @@ answers the README's checkout with 409). To start over with a fresh demo: `make 
 def load(files, base):
     """Load JSON-LD or Turtle files into the store, one document per resource."""
     from app.errors import HubError
-    from app.runtime.services import Hub
+    from app.runtime.services import Services
     from app.runtime.loading import load_files
 
-    hub = Hub.open(Settings.load())
+    services = Services.open(Settings.load())
     try:
-        count = load_files(hub.store, [Path(f) for f in files],
-                           base or hub.settings.public_base_url + "/api/dfc/", progress=True)
+        count = load_files(services.store, [Path(f) for f in files],
+                           base or services.settings.public_base_url + "/api/dfc/", progress=True)
     except HubError as e:
         click.echo(f"error: {e.detail}", err=True)
         sys.exit(2)
     finally:
-        hub.close()
+        services.close()
     click.echo(f"loaded {count} resources from {len(files)} file(s)")
 
 
 @contextlib.contextmanager
-def _cron_hub(settings: Settings, serve_does: str):
-    """The hub a cron command works on, closed after; exit 2 when its store cannot be opened
+def _cron_services(settings: Settings, serve_does: str):
+    """The services a cron command works on, closed after; exit 2 when its store cannot be opened
     (an on-disk store opens in one process at a time: `serve` then does the work itself)."""
     from app.errors import HubError
-    from app.runtime.services import Hub
+    from app.runtime.services import Services
 
     try:
-        hub = Hub.open(settings)
+        services = Services.open(settings)
     except HubError as e:
         click.echo(f"error: {e.detail} (is `dfc-hub serve` running on this store? it {serve_does} "
                    "itself; cron needs a remote store shared with it)", err=True)
         sys.exit(2)
     try:
-        yield hub
+        yield services
     finally:
-        hub.close()
+        services.close()
 
 
 @main.command("close-due-sessions")
@@ -151,8 +151,8 @@ def close_due_sessions():
     """Close the sale sessions whose endDate plus DFC_HUB_CLOSE_GRACE_SECONDS has passed (for cron)."""
     from app.runtime.workers import close_due
 
-    with _cron_hub(Settings.load(), "closes sessions") as hub:
-        closed = close_due(hub)
+    with _cron_services(Settings.load(), "closes sessions") as services:
+        closed = close_due(services)
     for session in closed:
         click.echo(f"closed {session.value}")
     click.echo(f"{len(closed)} sale session(s) closed")
@@ -161,8 +161,8 @@ def close_due_sessions():
 @main.command("deliver-events")
 def deliver_events():
     """Send the webhook deliveries due now, then exit (for cron; `serve` delivers by itself too)."""
-    with _cron_hub(Settings.load(), "delivers events") as hub:
-        sent = hub.dispatcher.drain()
+    with _cron_services(Settings.load(), "delivers events") as services:
+        sent = services.dispatcher.drain()
     click.echo(f"{sent} webhook delivery attempt(s) made")
 
 
@@ -175,8 +175,8 @@ def erase_due_persons():
     if settings.person_retention_days <= 0:
         click.echo("DFC_HUB_PERSON_RETENTION_DAYS is 0: personal data is kept, nobody erased")
         return
-    with _cron_hub(settings, "erases persons due") as hub:
-        erased = erase_due(hub)
+    with _cron_services(settings, "erases persons due") as services:
+        erased = erase_due(services)
     for person in erased:
         click.echo(f"erased {person.value}")
     click.echo(f"{len(erased)} person(s) erased")
@@ -187,8 +187,8 @@ def forward_orders():
     """Send partner platforms the forwarded orders they have not acknowledged yet (for cron)."""
     from app.runtime.workers import forward_pending
 
-    with _cron_hub(Settings.load(), "sends them") as hub:
-        done, left = forward_pending(hub)
+    with _cron_services(Settings.load(), "sends them") as services:
+        done, left = forward_pending(services)
     click.echo(f"{done} forwarded order(s) acknowledged, {left} still pending")
     if left:
         sys.exit(1)

@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify
 
 from app import __version__
 from app.api import openapi
-from app.api.context import base_url, hub
+from app.api.context import base_url, services
 
 bp = Blueprint("service", __name__)
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def index():
 def health():
     """200 when the store answers a query, else 503 (for load balancers and probes)."""
     try:
-        hub().check_store()
+        services().check_store()
     except Exception:   # whatever the store raised, the answer is "not healthy"
         log.warning("health check: the store did not answer", exc_info=True)
         return _no_cache(jsonify({"status": "unavailable", "store": "unreachable"}), 503)

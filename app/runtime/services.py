@@ -23,7 +23,7 @@ from app.validation import Validator
 
 
 @dataclasses.dataclass
-class Hub:
+class Services:
     settings: Settings
     store: Store
     validator: Validator
@@ -39,7 +39,7 @@ class Hub:
     partners: PartnerDesk | None = None
 
     @classmethod
-    def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
+    def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Services":
         """Open the store the settings name (or use `store`) and load the shapes once.
 
         `clock` (anything with `now()`) is where order rules read the time; tests pass their own,

@@ -8,29 +8,29 @@ import logging
 import threading
 import time
 
-from app.runtime.services import Hub
+from app.runtime.services import Services
 
 log = logging.getLogger(__name__)
 
 
-def close_due(hub: Hub) -> list:
+def close_due(services: Services) -> list:
     """Close every session whose endDate plus the grace period has passed; return their IRIs."""
-    return hub.orders.close_due(dt.timedelta(seconds=hub.settings.close_grace_seconds))
+    return services.orders.close_due(dt.timedelta(seconds=services.settings.close_grace_seconds))
 
 
-def erase_due(hub: Hub) -> list:
+def erase_due(services: Services) -> list:
     """Erase every person whose last session closed DFC_HUB_PERSON_RETENTION_DAYS ago (0: nobody)."""
-    return hub.persons.erase_due(hub.settings.person_retention_days)
+    return services.persons.erase_due(services.settings.person_retention_days)
 
 
-def forward_pending(hub: Hub) -> tuple[int, int]:
+def forward_pending(services: Services) -> tuple[int, int]:
     """One pass over the forwarded orders' retry queue: (acknowledged, still pending)."""
-    return hub.orders.forwarder.retry_pending()
+    return services.orders.forwarder.retry_pending()
 
 
-def start_closer(hub: Hub) -> threading.Thread | None:
+def start_closer(services: Services) -> threading.Thread | None:
     """Run `close_due`, then `erase_due`, every DFC_HUB_CLOSE_EVERY_SECONDS in a daemon thread (None when 0)."""
-    every = hub.settings.close_every_seconds
+    every = services.settings.close_every_seconds
     if every <= 0:
         return None
     stop = threading.Event()
@@ -38,17 +38,17 @@ def start_closer(hub: Hub) -> threading.Thread | None:
     def loop():
         while _pause(stop, every):
             try:
-                for session in close_due(hub):
+                for session in close_due(services):
                     log.info("closed sale session %s", session.value)
             except Exception:     # a failed round is retried next round; the server keeps serving
                 log.exception("closing due sale sessions failed")
             try:                  # apart: a failed close never keeps a person's data longer
-                for person in erase_due(hub):
+                for person in erase_due(services):
                     log.info("erased person %s (retention period over)", person.value)
             except Exception:
                 log.exception("erasing persons due failed")
             try:
-                forward_pending(hub)
+                forward_pending(services)
             except Exception:
                 log.exception("sending forwarded orders to partners failed")
 
@@ -64,7 +64,7 @@ def start_closer(hub: Hub) -> threading.Thread | None:
 DELIVERY_REST_SECONDS = 0.25
 
 
-def start_dispatcher(hub: Hub) -> threading.Thread:
+def start_dispatcher(services: Services) -> threading.Thread:
     """Deliver webhooks in a daemon thread: passes back to back through a backlog, else a short rest."""
     from app.events.dispatcher import BATCH
 
@@ -73,7 +73,7 @@ def start_dispatcher(hub: Hub) -> threading.Thread:
     def loop():
         while not stop.is_set():
             try:
-                sent = hub.dispatcher.run_pass()
+                sent = services.dispatcher.run_pass()
             except Exception:     # a store that did not answer: the claims expire, the next pass retries
                 log.exception("a webhook delivery pass failed")
                 sent = 0
