@@ -93,11 +93,11 @@ class Dispatcher:
     """Delivers the store's pending webhook deliveries, one pass at a time."""
 
     def __init__(self, store, clock, base_url: str, schedule: str, timeout: float, allow_private: bool,
-                 wrote=None):
+                 links=None):
         self.store, self.clock, self.base_url = store, clock, base_url
-        # Told of each unit of work this dispatcher commits: none changes what an offer sells, so
-        # the order book may keep what it remembers of offers (OrderBook._wrote).
-        self._wrote = wrote or (lambda tx: None)
+        # None of this dispatcher's units of work changes what an offer sells: the order book's
+        # memory of offers (app/catalog/links.py LinkCache) stays valid across them.
+        self._links = links
         self.schedule, self.timeout, self.allow_private = parse_schedule(schedule), timeout, allow_private
         # Past the receiver's deadline for each of the waves a pass sends its claims in (twice,
         # for a loaded machine), so a live sender still holds them when it settles.
@@ -133,6 +133,7 @@ class Dispatcher:
             return
         due = self.clock.now() + dt.timedelta(seconds=self.schedule[0])
         with self.store.transaction() as tx:
+            self._keep_links(tx)
             upto = events.last_sequence(tx)
             for row in tx.select(queries.load("webhooks_active")):
                 after = int(row["cursor"].value)
@@ -140,7 +141,6 @@ class Dispatcher:
                     bindings = fan_out_bindings(row["sub"], self._spellings(row["owner"].value),
                                                 row["types"].value.split(), after, min(upto, after + FAN_OUT), due)
                     tx.append(queries.load("webhook_fan_out"), bindings)
-        self._wrote(tx)
 
     def claim(self) -> tuple[list[Claimed], str]:
         """Claim the deliveries due now for this pass (at most BATCH); return them and the claim's token."""
@@ -149,12 +149,12 @@ class Dispatcher:
             return [], ""
         token = uuid.uuid4().hex
         with self.store.transaction() as tx:
+            self._keep_links(tx)
             due = [r["d"] for r in tx.select(queries.load("webhook_due"), {"now": now})]
             rows = tx.select(queries.load("webhook_sending"), {"deliveries": due}) if due else []
             if rows:
                 tx.append(queries.load("webhook_claim"),
                           {"deliveries": [r["d"] for r in rows], "token": token, "until": now + self.claim_for})
-        self._wrote(tx)
         return [_claimed(r) for r in rows], token
 
     def send(self, claimed: Claimed) -> Outcome:
@@ -182,6 +182,7 @@ class Dispatcher:
         """Record each attempt and what comes next, in one unit of work."""
         now = self.clock.now()
         with self.store.transaction() as tx:
+            self._keep_links(tx)
             delivered = [c.delivery for c, outcome in results if outcome.ok]
             if delivered:
                 tx.append(queries.load("webhook_delivered"), {"deliveries": delivered, "token": token})
@@ -197,7 +198,10 @@ class Dispatcher:
                     tx.append(queries.load("webhook_disable"), {
                         "sub": claimed.subscription, "now": datetime_literal(_second(now)),
                         "reason": f"the receiver answered 410 Gone to {claimed.event.id}"})
-        self._wrote(tx)
+
+    def _keep_links(self, tx) -> None:
+        if self._links is not None:
+            tx.after_commit(self._links.keep)
 
     def _next(self, made: int, outcome: Outcome, now: dt.datetime) -> tuple[str, dt.datetime]:
         if outcome.status == 410 or made >= len(self.schedule):

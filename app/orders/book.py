@@ -25,10 +25,11 @@ from app.persons import erasure
 from app.events import order_events
 from app.domain.statuses import DRAFT, PLACED
 from app.domain.agents import Agent
-from app.catalog.links import offer_sources
+from app.catalog.links import LinkCache
 from app.orders.idempotency import Answer
 from app.domain.kinds import ORDERS
 from app.orders.moves import OrderMoves
+from app.config import Settings
 from app.errors import Conflict, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import datetime_literal
@@ -37,13 +38,16 @@ from app.store import Store
 
 
 class OrderBook(OrderMoves):
-    def __init__(self, store: Store, base_url: str, clock):
+    def __init__(self, store: Store, base_url: str, clock, *, links: LinkCache | None = None,
+                 forwarder=None, max_deliveries: int = Settings.max_deliveries):
         self.store, self.base_url, self.clock = store, base_url, clock
-        # Offer → Source, remembered while nothing but this book wrote (see _sources).
-        self._links: dict = {}
-        self._links_generation: int | None = None
-        # Sends what checkouts change of orders forwarded to partner platforms (set by app/runtime/services.py).
-        self.forwarder = None
+        # Offer → Source, kept across the book's own writes (which change no link).
+        self.links = links or LinkCache(store, base_url)
+        # Sends what checkouts change of orders forwarded to partner platforms (app/partners).
+        self.forwarder = forwarder
+        # Deliveries one order may have: a consumer's POSTs would otherwise grow the supplier's
+        # order without bound (DFC_HUB_MAX_DELIVERIES).
+        self.max_deliveries = max_deliveries
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -106,10 +110,11 @@ class OrderBook(OrderMoves):
             existing is not None and orders.is_customer(existing[1], existing[0])))
         sources = self._resolve(ns, new, iri, incoming.hints, customer) if new is not None else {}
         with self.store.transaction() as tx:
+            tx.after_commit(self.links.keep)
+            if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
+                tx.after_commit(lambda done: self.forwarder.settle(
+                    done, undo=lambda order, before: self.restore(ns, order, before, key)))
             answer = self._save(tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources)
-        self._wrote(tx)
-        if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
-            self.forwarder.settle(self, tx, ns, key)
         return answer
 
     def restore(self, ns, iri: NamedNode, before: list[Triple] | None, key: idempotency.Key | None) -> None:
@@ -118,6 +123,7 @@ class OrderBook(OrderMoves):
             t for t in before if t.predicate not in (T.wholesaleLine, T.contribution)))
         sources = self._resolve(ns, new, iri, {}, True) if new is not None else {}
         with self.store.transaction() as tx:
+            tx.after_commit(self.links.keep)
             current = tx.graph(iri)
             if current:
                 for name, triples in self._plan(tx, ns, iri, current, new, sources, True).items():
@@ -126,7 +132,6 @@ class OrderBook(OrderMoves):
                     tx.drop(iri)
             if key is not None:
                 tx.drop(key.graph)
-        self._wrote(tx)
 
     def _save(self, tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources) -> Answer:
         """Plan an order's change inside its unit of work: check, plan, and hand `tx` the documents."""
@@ -254,7 +259,7 @@ class OrderBook(OrderMoves):
     def _resolve(self, ns, new, iri, hints, customer: bool) -> dict:
         """Each line's offer → its Source (wholesale) or its upstream Target (customer); 422 if none."""
         wanted = [line.offer for line in orders.lines(new, iri)]
-        found = self._sources(list(dict.fromkeys(wanted)), hints)
+        found = self.links.sources(list(dict.fromkeys(wanted)), hints)
         unknown = [o for o, s in found.items() if s is None]
         if unknown:
             raise ShapeViolation(f"{len(unknown)} order line(s) concern offers this server does not know",
@@ -268,36 +273,11 @@ class OrderBook(OrderMoves):
                                              for o in foreign])
         return found
 
-    def _sources(self, offers: list[NamedNode], hints) -> dict:
-        """offer_sources, remembered between checkouts where this process alone writes the store.
-
-        Order writes never change what an offer sells (they change ledgers, not links or
-        prices), so they keep the memory valid; any other write (a catalogue) drops it.
-        """
-        generation = self.store.generation
-        if generation is None or generation != self._links_generation:
-            self._links, self._links_generation = {}, generation
-        links = self._links
-        missing = [o for o in offers if o not in links]
-        if missing:
-            found = offer_sources(self.store, missing, self.base_url, hints)
-            if generation is not None:      # what a payload claimed (hints) is not remembered
-                links.update({o: s for o, s in found.items() if s is not None and o not in (hints or {})})
-        else:
-            found = {}
-        return {o: links.get(o, found.get(o)) for o in offers}
-
-    def _wrote(self, tx) -> None:
-        """After an order's unit of work: keep the memory if it was valid just before its commit."""
-        if tx.generations is not None and tx.generations[0] is not None \
-                and tx.generations[0] == self._links_generation:
-            self._links_generation = tx.generations[1]
-
     def give_statuses(self) -> None:
         """Give wholesale orders written before the supplier lifecycle their hub:status (at start)."""
         with self.store.transaction() as tx:
+            tx.after_commit(self.links.keep)
             tx.append(queries.load("lifecycle_statuses"))
-        self._wrote(tx)
 
     # --- sale sessions ---------------------------------------------------------------------
 
@@ -310,6 +290,7 @@ class OrderBook(OrderMoves):
         """
         now = now or self.clock.now()
         with self.store.transaction() as tx:
+            tx.after_commit(self.links.keep)
             doc = tx.graph(session)
             if not doc:
                 raise NotFound(f"no sale session at {session.value}")
@@ -335,7 +316,6 @@ class OrderBook(OrderMoves):
             tx.append(queries.load("close_session"), {"session": session, "now": _instant(now)})
             order_events.session_closed(tx, session, hub, completed, self.base_url, now)
             tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close
-        self._wrote(tx)
         if self.forwarder is not None:
             self.forwarder.push_session(session, hub)
         return True, completed

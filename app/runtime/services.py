@@ -8,6 +8,7 @@ from app.config import Settings
 from app.events.dispatcher import Dispatcher
 from app.domain.agents import Authenticator
 from app.catalog.editor import Catalog
+from app.catalog.links import LinkCache
 from app.domain.clock import clock_from
 from app.catalog.contracts import Contracts
 from app.persons.register import Persons
@@ -52,19 +53,21 @@ class Services:
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
         clock = clock or clock_from(settings.clock_start)
-        book = OrderBook(store, settings.public_base_url, clock)
-        book.max_deliveries = settings.max_deliveries
         client = PartnerClient(settings.webhook_allow_private, settings.partner_timeout_seconds,
                                settings.max_body_bytes, settings.partner_concurrency)
-        book.forwarder = Forwarder(store, client, settings.public_base_url, book.clock, settings.max_json_depth)
+        forwarder = Forwarder(store, client, settings.public_base_url, clock, settings.max_json_depth)
+        # One memory of offer links per process, kept across the writes that change no link.
+        links = LinkCache(store, settings.public_base_url)
+        book = OrderBook(store, settings.public_base_url, clock, links=links, forwarder=forwarder,
+                         max_deliveries=settings.max_deliveries)
         validator = Validator()
-        dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,
-                                settings.webhook_timeout_seconds, settings.webhook_allow_private, book._wrote)
+        dispatcher = Dispatcher(store, clock, settings.public_base_url, settings.webhook_retry_schedule,
+                                settings.webhook_timeout_seconds, settings.webhook_allow_private, links)
         return cls(settings, store, validator, auth, book, Catalog(store, settings.public_base_url),
                    Analytics(store, settings), Pseudonyms(store),
-                   Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher,
+                   Webhooks(store, clock, settings.webhook_allow_private), dispatcher,
                    Contracts(store, settings.public_base_url), Persons(store, settings.public_base_url, clock),
-                   PartnerDesk(store, book.forwarder, validator, settings.webhook_allow_private))
+                   PartnerDesk(store, forwarder, validator, settings.webhook_allow_private))
 
     def check_store(self) -> None:
         """Raise unless the store answers a query (the health check)."""
