@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -70,11 +71,22 @@ Try:
        -d '{{"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Enterprise", "dfc-b:name": "My farm"}}' \\
        {base}/api/dfc/enterprises/my-farm
 """)
-    from app.runtime.workers import start_closer, start_dispatcher
+    from app.runtime.workers import workers_for
     _log_requests()
-    start_closer(services)
-    start_dispatcher(services)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
+    workers = app.extensions["dfc_workers"] = workers_for(services).start()
+    # SIGTERM (a service manager, a container stop) ends serving like Ctrl-C: the workers finish
+    # their run and are joined, and the store is closed, rather than cut off mid-write.
+    signal.signal(signal.SIGTERM, _stop_serving)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
+    finally:
+        if not workers.stop():
+            click.echo("some background workers did not stop in time", err=True)
+        services.close()
+
+
+def _stop_serving(signum, frame) -> None:
+    raise SystemExit(0)
 
 
 def _log_requests() -> None:
