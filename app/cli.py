@@ -216,7 +216,7 @@ def validate(files, profile, fmt):
     """Validate DFC payloads; exit 0 all conform, 1 violations, 2 a file unreadable."""
     from app.errors import HubError
     from app.validation import outputs
-    from app.validation.corpus import media_of
+    from app.reports.conformance import media_of
     from app.validation.report import check
 
     from app.rdf.answer_context import own_contexts
@@ -255,7 +255,7 @@ def policy_table(output):
 @click.option("--output", type=click.Path(dir_okay=False), help="Default: docs/conformance.md.")
 def conformance_report(corpus, output):
     """Write the table of the corpus payloads' conformance (docs/conformance.md)."""
-    from app.validation import corpus as corpus_module
+    from app.reports import conformance as corpus_module
 
     written = corpus_module.write(Path(corpus) if corpus else corpus_module.CORPUS,
                                   Path(output) if output else corpus_module.OUTPUT)

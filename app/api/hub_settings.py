@@ -7,7 +7,7 @@ from app.api.context import ENT, agent, if_match, namespace, services
 from app.api.negotiate import rdf_response, read_body
 from app.domain import documents as docs
 from app.domain import policy
-from app.orders import hub_settings
+from app.catalog import hub_settings
 
 bp = Blueprint("hub_settings", __name__, url_prefix="/api/dfc")
 

@@ -19,9 +19,11 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import lifecycle, policy, prices, sessions, stock, order_documents as orders
-from app.orders import checkouts, consolidation, hub_settings, idempotency, summary, wholesale
-from app.persons import erasure
+from app.domain import lifecycle, policy, sessions, stock, order_documents as orders
+from app.catalog import prices
+from app.orders import checkouts, consolidation, idempotency, summary, wholesale
+from app.catalog import hub_settings
+from app.domain import erasure
 from app.events import order_events
 from app.domain.statuses import DRAFT, PLACED
 from app.domain.agents import Agent

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode, Triple
 
-from app.domain import deliveries, lifecycle, policy, prices, order_documents as orders
+from app.domain import deliveries, lifecycle, policy, order_documents as orders
+from app.catalog import prices
 from app.events import order_events
 from app.domain import documents as docs
 from app.domain.agents import Agent
