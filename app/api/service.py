@@ -6,7 +6,7 @@ import logging
 from flask import Blueprint, current_app, jsonify
 
 from app import __version__
-from app.api import openapi
+from app.api.description import openapi
 from app.api.context import base_url, services
 
 bp = Blueprint("service", __name__)
