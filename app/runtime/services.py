@@ -6,6 +6,7 @@ import dataclasses
 from app.analytics import Analytics
 from app.config import Settings
 from app.events.dispatcher import Dispatcher
+from app.events.sender import WebhookSender
 from app.domain.agents import Authenticator
 from app.catalog.editor import Catalog
 from app.catalog.links import LinkCache
@@ -18,6 +19,7 @@ from app.partners.desk import PartnerDesk
 from app.orders.book import OrderBook
 from app.events.subscriptions import Webhooks, move_old_keys
 from app.partners.client import PartnerClient
+from app.outbound import Guard
 from app.queries import load
 from app.store import Store, open_store
 from app.validation import Validator
@@ -61,11 +63,12 @@ class Services:
         book = OrderBook(store, settings.public_base_url, clock, links=links, forwarder=forwarder,
                          max_deliveries=settings.max_deliveries)
         validator = Validator()
+        sender = WebhookSender(settings.webhook_timeout_seconds, settings.webhook_allow_private)
         dispatcher = Dispatcher(store, clock, settings.public_base_url, settings.webhook_retry_schedule,
-                                settings.webhook_timeout_seconds, settings.webhook_allow_private, links)
+                                settings.webhook_timeout_seconds, sender, links)
         return cls(settings, store, validator, auth, book, Catalog(store, settings.public_base_url),
                    Analytics(store, settings), Pseudonyms(store),
-                   Webhooks(store, clock, settings.webhook_allow_private), dispatcher,
+                   Webhooks(store, clock, Guard(settings.webhook_allow_private)), dispatcher,
                    Contracts(store, settings.public_base_url), Persons(store, settings.public_base_url, clock),
                    PartnerDesk(store, forwarder, validator, settings.webhook_allow_private))
 
