@@ -36,7 +36,7 @@ from app.domain import order_documents as orders
 from app.partners import desk as partners
 from app.errors import Conflict, HubError, PartnerError, PartnerUnavailable, Shortage
 from app.outbound import UnsafeURL
-from app.partners.client import PartnerClient, Reply
+from app.partners.client import Reply
 from app.rdf import read_payload
 from app.rdf.answer_context import own_contexts
 from app.rdf.triples import first, tidy
@@ -57,7 +57,8 @@ class Refused(Exception):
 class Forwarder:
     """Sends the hub's forwarded orders to partner platforms, and syncs their catalogues."""
 
-    def __init__(self, store, client: PartnerClient, base_url: str, clock, max_json_depth: int = 64):
+    def __init__(self, store, client, base_url: str, clock, max_json_depth: int = 64):
+        # `client` (app/partners/client.py PartnerClient) is the network, given, never imported here.
         self.store, self.client, self.base_url, self.clock = store, client, base_url, clock
         self.max_json_depth = max_json_depth
         self._locks: dict[NamedNode, threading.Lock] = {}

@@ -70,7 +70,7 @@ class Services:
                    Analytics(store, settings), Pseudonyms(store),
                    Webhooks(store, clock, Guard(settings.webhook_allow_private)), dispatcher,
                    Contracts(store, settings.public_base_url), Persons(store, settings.public_base_url, clock),
-                   PartnerDesk(store, forwarder, validator, settings.webhook_allow_private))
+                   PartnerDesk(store, forwarder, validator, Guard(settings.webhook_allow_private)))
 
     def check_store(self) -> None:
         """Raise unless the store answers a query (the health check)."""
