@@ -13,6 +13,7 @@ order's change is planned in app/orders/checkouts.py, a wholesale order's in who
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from pyoxigraph import NamedNode, Triple
@@ -116,7 +117,7 @@ class OrderBook(OrderMoves):
             if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
                 tx.after_commit(lambda done: self.forwarder.settle(
                     done, undo=lambda order, before: self.restore(ns, order, before, key)))
-            answer = self._save(tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources)
+            answer = self._save(tx, _Write(ns, incoming, agent, iri, new, target, expected, key, customer, sources))
         return answer
 
     def restore(self, ns, iri: NamedNode, before: list[Triple] | None, key: idempotency.Key | None) -> None:
@@ -135,41 +136,16 @@ class OrderBook(OrderMoves):
             if key is not None:
                 tx.drop(key.graph)
 
-    def _save(self, tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources) -> Answer:
-        """Plan an order's change inside its unit of work: check, plan, and hand `tx` the documents."""
-        if key is not None:
-            answered = idempotency.replay(tx, key)
-            if answered is not None:
-                return answered
-        found = docs.find(tx, iri.value, self.base_url)
-        if found is not None:
-            iri, current = found[0], found[1]
-            if new is not None:
-                new = docs.rename(new, {incoming.iri: iri}) if incoming.iri != iri else new
-        else:
-            current = None
-        if incoming is None and current is None:
-            raise NotFound(f"no order at {iri.value}")
-        if target is None and current is not None:
-            raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
-        expected.check(current)
-        self._authorise(agent, ns, current, new, iri)
-        if current is not None and new is not None and orders.is_customer(current, iri) != customer:
-            raise Conflict("an order cannot change from a customer's order to a wholesale order "
-                           "or back; place a new order")
-        if new is not None:
-            new = self._lifecycle(current, new, iri, ns, agent, customer)
-            if not customer:
-                new = prices.on_save(tx, ns, iri, current, new, self.clock.now())
-        elif current is not None and not orders.is_customer(current, iri):
-            _deletable(current, iri)
-        graphs = self._plan(tx, ns, iri, current, new, sources,
-                            customer or (current is not None and orders.is_customer(current, iri)))
-        if incoming is not None and incoming.person is not None:
-            self._refuse_non_person(tx, incoming.person[0])
-            graphs.setdefault(incoming.person[0], incoming.person[1])
-        elif new is not None and customer and isinstance(who := orders.buyer(new, iri), NamedNode):
-            erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
+    def _save(self, tx, w: "_Write") -> Answer:
+        """An order's change inside its unit of work: replay, find, check, rule, plan, write."""
+        if w.key is not None and (answered := idempotency.replay(tx, w.key)) is not None:
+            return answered
+        iri, current, new = self._current(tx, w)
+        self._check(w, iri, current, new)
+        new = self._ruled(tx, w, iri, current, new)
+        graphs = self._plan(tx, w.ns, iri, current, new, w.sources,
+                            w.customer or (current is not None and orders.is_customer(current, iri)))
+        self._persons(tx, w, iri, new, graphs)
         # The answer is the document as written, so its ETag is the one a GET gives.
         answer = Answer(201 if current is None else (204 if new is None else 200),
                         iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
@@ -177,11 +153,49 @@ class OrderBook(OrderMoves):
             tx.put(name, triples)
         if new is None:
             tx.drop(iri)
-        if key is not None:
-            for name, triples in idempotency.record(key, answer).items():
+        if w.key is not None:
+            for name, triples in idempotency.record(w.key, answer).items():
                 tx.put(name, triples)
-        order_events.order_written(tx, iri, current, new, ns, agent, self.clock.now())
+        order_events.order_written(tx, iri, current, new, w.ns, w.agent, self.clock.now())
         return answer
+
+    def _current(self, tx, w: "_Write") -> tuple[NamedNode, list[Triple] | None, list[Triple] | None]:
+        """The order as stored (under whichever spelling of its IRI), and the new one named alike."""
+        found = docs.find(tx, w.iri.value, self.base_url)
+        if found is None:
+            return w.iri, None, w.new
+        iri, current = found
+        new = docs.rename(w.new, {w.incoming.iri: iri}) if w.new is not None and w.incoming.iri != iri else w.new
+        return iri, current, new
+
+    def _check(self, w: "_Write", iri, current, new) -> None:
+        """Existence (404, 409 on a second POST), If-Match (412), who may write it, its kind kept."""
+        if w.incoming is None and current is None:
+            raise NotFound(f"no order at {iri.value}")
+        if w.target is None and current is not None:
+            raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
+        w.expected.check(current)
+        self._authorise(w.agent, w.ns, current, new, iri)
+        if current is not None and new is not None and orders.is_customer(current, iri) != w.customer:
+            raise Conflict("an order cannot change from a customer's order to a wholesale order "
+                           "or back; place a new order")
+
+    def _ruled(self, tx, w: "_Write", iri, current, new) -> list[Triple] | None:
+        """The new order as the lifecycle and the prices make it; a deletion the lifecycle allows."""
+        if new is not None:
+            new = self._lifecycle(current, new, iri, w.ns, w.agent, w.customer)
+            return new if w.customer else prices.on_save(tx, w.ns, iri, current, new, self.clock.now())
+        if current is not None and not orders.is_customer(current, iri):
+            _deletable(current, iri)
+        return None
+
+    def _persons(self, tx, w: "_Write", iri, new, graphs: dict) -> None:
+        """The person a checkout names gets a document of their own; an erased one is refused."""
+        if w.incoming is not None and w.incoming.person is not None:
+            self._refuse_non_person(tx, w.incoming.person[0])
+            graphs.setdefault(w.incoming.person[0], w.incoming.person[1])
+        elif new is not None and w.customer and isinstance(who := orders.buyer(new, iri), NamedNode):
+            erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
 
     def _plan(self, tx, ns, iri, current, new, sources, customer: bool) -> dict[NamedNode, list[Triple]]:
         """Read what the planners need, let them plan (pure), read the ledgers the plan moves."""
@@ -367,3 +381,18 @@ def _instant(now: dt.datetime):
 def _unknown_offer(offer, message=None) -> dict:
     return violation(offer, T.concerns, offer, message or f"{offer.value} is not an offer this server knows: "
                      "import the seller's catalogue first, or use the offer's IRI from it")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Write:
+    """One POST, PUT or DELETE of an order, as `save` received and prepared it."""
+    ns: docs.Namespace
+    incoming: orders.Incoming | None      # None: a DELETE
+    agent: Agent | None
+    iri: NamedNode
+    new: list[Triple] | None              # the payload's triples, the buyer stamped
+    target: NamedNode | None              # None: a POST
+    expected: docs.Expected
+    key: idempotency.Key | None
+    customer: bool                        # a customer's order at a hub, not a wholesale order
+    sources: dict                         # offer → Source, resolved before the lock
