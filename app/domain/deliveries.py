@@ -21,7 +21,7 @@ from app.domain import order_documents as orders
 from app.errors import Conflict, InvalidValue, NotFound, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T, XSD
 from app.queries import as_term
-from app.rdf.terms import datetime_literal
+from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first, number, objects, without
 
 ZERO = Decimal(0)
@@ -119,11 +119,6 @@ def _check(lines, carried: dict) -> None:
                        overAllocated=over)
 
 
-def allocated(doc, order) -> dict:
-    """What the deliveries carry of each line."""
-    return _carried(read(doc, order))
-
-
 def _carried(found: list[Delivery]) -> dict:
     out: dict = {}
     for delivery in found:
@@ -188,7 +183,7 @@ def ship(doc, order, delivery: NamedNode, now: dt.datetime) -> tuple[list[Triple
         item = items.get(line)
         if item is not None:
             moved[item] = moved.get(item, ZERO) + quantity
-    doc = [*doc, Triple(delivery, T.shippedAt, datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0)))]
+    doc = [*doc, Triple(delivery, T.shippedAt, instant_literal(now))]
     sent = orders.shipped(doc, order)
     done = all(sent.get(line.iri, ZERO) >= line.quantity for line in orders.lines(doc, order))
     return doc, moved, done

@@ -33,7 +33,7 @@ from app.events import outbox as events
 from app.domain.documents import Namespace, enterprise_of
 from app.events.subscriptions import W, fan_out_bindings
 from app.namespaces import RDF_TYPE, XSD
-from app.rdf.terms import datetime_literal, decimal_literal
+from app.rdf.terms import datetime_literal, decimal_literal, instant_literal
 
 MAX_RETRY_AFTER = 86400          # a Retry-After further away than a day is read as a day
 FAN_OUT = 500                    # events one pass gives each subscription, at most
@@ -162,7 +162,7 @@ class Dispatcher:
                 tx.create(attempt, _attempt_triples(attempt, claimed, made, outcome, now))
                 if outcome.status == 410:
                     tx.append(queries.load("webhook_disable"), {
-                        "sub": claimed.subscription, "now": datetime_literal(_second(now)),
+                        "sub": claimed.subscription, "now": instant_literal(now),
                         "reason": f"the receiver answered 410 Gone to {claimed.event.id}"})
 
     def _keep_links(self, tx) -> None:
@@ -219,6 +219,3 @@ def _attempt_triples(attempt: NamedNode, claimed: Claimed, number: int, outcome:
 def _integer(n: int) -> Literal:
     return Literal(str(n), datatype=NamedNode(XSD + "integer"))
 
-
-def _second(now: dt.datetime) -> dt.datetime:
-    return now.astimezone(dt.timezone.utc).replace(microsecond=0)

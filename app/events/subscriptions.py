@@ -22,11 +22,10 @@ from app.events import outbox as events
 from app.domain.documents import Namespace
 from app.errors import InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, TRUE, XSD, hub
-from app.rdf.terms import datetime_literal
+from app.rdf.terms import instant_literal
 
 SECRET_PREFIX = "whsec_"
 SEGMENT = "webhooks"
-MAX_URL = 2048
 # Where signing keys live: app/queries/webhook_sending.rq and webhook_keys_moved.ru name it too.
 KEYS = "urn:x-dfc-hub:webhook-key:"
 
@@ -105,7 +104,7 @@ class Webhooks:
         url, types = _checked(body, self.guard)
         key = secrets.token_bytes(24)
         iri = NamedNode(f"{ns.iri}/{SEGMENT}/{secrets.token_hex(8)}")
-        now = datetime_literal(self.clock.now().astimezone(dt.timezone.utc).replace(microsecond=0))
+        now = instant_literal(self.clock.now())
         with self.store.transaction() as tx:
             cursor = events.last_sequence(tx)      # only events from now on; a replay sends older ones
             tx.create(iri, [

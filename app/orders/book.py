@@ -35,7 +35,7 @@ from app.orders.moves import OrderMoves
 from app.config import Settings
 from app.errors import Conflict, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
-from app.rdf.terms import datetime_literal
+from app.rdf.terms import instant_literal
 from app.store import Store
 
 
@@ -329,7 +329,7 @@ class OrderBook(OrderMoves):
                 tx.put(order, new)
             for name, triples in self._moves(tx, usage, {}).items():
                 tx.put(name, triples)
-            tx.append(queries.load("close_session"), {"session": session, "now": _instant(now)})
+            tx.append(queries.load("close_session"), {"session": session, "now": instant_literal(now)})
             order_events.session_closed(tx, session, hub, completed, self.base_url, now)
             tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close
         if self.forwarder is not None:
@@ -373,9 +373,6 @@ def _deletable(current, iri) -> None:
                        "(POST its status) so that both parties keep its history",
                        currentStatus=status.value.rsplit("#", 1)[-1])
 
-
-def _instant(now: dt.datetime):
-    return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
 
 
 def _unknown_offer(offer, message=None) -> dict:

@@ -30,7 +30,7 @@ from app.catalog.links import Source
 from app.errors import InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, hub
 from app.outbound import UnsafeURL
-from app.rdf.terms import datetime_literal
+from app.rdf.terms import instant_literal
 from app.rdf.triples import first, number
 from app.store import Store
 
@@ -216,7 +216,7 @@ def plan_sync(partner: Partner, fetched: dict[NamedNode, list[Triple]], stored: 
     Writes and drops name this partner's copy graphs only.
     """
     added, changed, unchanged, ignored, writes, kept = [], [], 0, [], {}, set()
-    stamp = datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
+    stamp = instant_literal(now)
     for name, triples in fetched.items():
         if not name.value.startswith(partner.origin) or docs.enterprise_of(name.value, base_url) is not None:
             ignored.append(name.value)      # not the partner's, or a document of ours

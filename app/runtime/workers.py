@@ -123,9 +123,6 @@ class Workers:
     def state(self) -> list[dict]:
         return [worker.state() for worker in self.all]
 
-    def failing(self) -> list[str]:
-        return [w.name for w in self.all if w.last_error is not None]
-
 
 def workers_for(services: Services) -> Workers:
     """The background work `serve` runs for these services (the periodic jobs off when the period is 0)."""
