@@ -243,10 +243,10 @@ def validate(files, profile, fmt):
 @click.option("--output", type=click.Path(dir_okay=False), help="Default: docs/policy.md.")
 def policy_table(output):
     """Write the table of who may do what (docs/policy.md) from app/domain/policy.py."""
-    from app.domain import policy
+    from app.reports import policy_table
 
-    path = Path(output) if output else policy.OUTPUT
-    path.write_text(policy.markdown(), encoding="utf-8")
+    path = Path(output) if output else policy_table.OUTPUT
+    path.write_text(policy_table.markdown(), encoding="utf-8")
     click.echo(f"wrote {path}")
 
 
