@@ -16,6 +16,7 @@ from conftest import BASE, JSONLD, admin, make_app, token_for
 
 from app.cli import main
 from app.domain import policy
+from app.domain.documents import Namespace
 from app.reports import policy_table
 
 API = BASE + "/api/dfc/enterprises"
@@ -269,7 +270,7 @@ def test_a_refusal_says_what_the_table_says():
     assert e.value.status == 401 and e.value.detail == "writing an order needs a bearer token"
     scoped = policy.Agent(JEAN, frozenset({"ReadProducts"}))
     with pytest.raises(Exception) as e:
-        policy.require(scoped, "order", "read", owner=policy.Namespace(BASE, "jean-farm"))
+        policy.require(scoped, "order", "read", owner=Namespace(BASE, "jean-farm"))
     assert e.value.status == 403 and e.value.extra == {"scopes": ["ReadProducts"]}
     assert "ReadOrders or WriteOrders" in e.value.detail
 
