@@ -197,6 +197,7 @@ def running_servers(tmp_path):
 
     start.output = lambda base: servers[base][1].read_text(errors="replace")
     start.stop = stop
+    start.returncode = lambda base: servers[base][0].returncode
     try:
         yield start
     finally:
