@@ -7,9 +7,10 @@ whatever crashes (API.md "Events and webhooks"). An event is a document of our v
 IRIs it is about and its data (IRIs and statuses) as JSON. Its graph name is a URN, so it never
 enters the analyst dataset (app/queries/analyst_graphs.rq lists what may).
 
-Events are numbered by one counter kept in the store, read and moved inside the transaction:
-the transaction holds the store-wide write lock, so numbers are unique and events commit in
-their order, even across several processes on one remote store. The event log and the webhook
+Events are numbered by one counter kept in the store, read and moved at commit time only: the
+unit of work's commit hook runs under the store's short commit lock (app/store/locks.py), so
+numbers are unique and events commit in their order, even across several processes on one remote
+store, while the counter is never held through a unit of work's reads and planning. The event log and the webhook
 dispatcher page by that number (`after`), so each event is seen exactly once, in order.
 """
 from __future__ import annotations
@@ -93,8 +94,8 @@ def sequence_of(event: str) -> int:
 
 # --- writing ----------------------------------------------------------------------------------
 
-def record(tx, type: str, parties: list[NamedNode], data: dict, now: dt.datetime) -> NamedNode:
-    """Record an event in the unit of work `tx` that makes the change it reports; return its IRI.
+def record(tx, type: str, parties: list[NamedNode], data: dict, now: dt.datetime) -> None:
+    """Record an event in the unit of work `tx` that makes the change it reports (numbered at commit).
 
     `parties` are the enterprises told of it (its log readers and webhook subscribers);
     `data` is a JSON-able dict of IRIs and statuses, e.g. {"order": iri, "from": "placed",
@@ -102,16 +103,32 @@ def record(tx, type: str, parties: list[NamedNode], data: dict, now: dt.datetime
     """
     if type not in TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    sequence = last_sequence(tx) + 1
+    text = json.dumps(data, default=_plain, sort_keys=True, separators=(",", ":"))   # refused now, not at commit
+    pending = tx.__dict__.get("_events")
+    if pending is None:
+        pending = tx._events = []
+        tx.at_commit(lambda: _number(tx, pending))
+    pending.append((type, list(parties), json.loads(text), now))
+
+
+def _number(tx, pending: list) -> None:
+    """Give a unit of work's events their numbers and documents (under the commit lock)."""
+    sequence = last_sequence_of(tx.fresh(COUNTER))
+    for type, parties, data, now in pending:
+        sequence += 1
+        iri = event_iri(sequence)
+        tx.create(iri, triples(iri, sequence, type, parties, data, now))
     tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
-    iri = event_iri(sequence)
-    tx.create(iri, triples(iri, sequence, type, parties, data, now))
-    return iri
 
 
 def last_sequence(reader) -> int:
     """The number of the last event recorded (0 before the first); `reader` has `graph()`."""
-    for t in reader.graph(COUNTER):
+    return last_sequence_of(reader.graph(COUNTER))
+
+
+def last_sequence_of(counter: list[Triple]) -> int:
+    """The number the counter's document holds (0 before the first event)."""
+    for t in counter:
         if t.predicate == E.sequence:
             return int(t.object.value)
     return 0

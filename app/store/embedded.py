@@ -12,6 +12,7 @@ from pyoxigraph import NamedNode, Quad, Triple
 from app.errors import InvalidQuery, QueryError, StoreUnavailable
 from app.queries import bind
 from app.store.base import N_TRIPLES, Bindings, Store
+from app.store.locks import KeyLocks
 from app.store.snapshots import SnapshotReader, Snapshots
 
 _RESULTS = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -20,17 +21,19 @@ _RESULTS = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
 
 
 class EmbeddedStore(Store):
-    """pyoxigraph.Store with every write behind one process-wide lock.
+    """pyoxigraph.Store with every write behind one process-wide commit lock.
 
     On-disk Oxigraph does not isolate concurrent writers (DESIGN.md: concurrent conditional
     updates oversold every time); serialising writes in the only process that may open the
-    directory makes every update, and every read-check-write under `write_lock`, exact.
+    directory makes every update exact, and a unit of work's named locks (app/store/locks.py),
+    held from its first read to its commit, make its read-check-write exact.
     """
 
     def __init__(self, path: str | None = None):
         with _translated():
             self._store = ox.Store(path) if path else ox.Store()
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()      # the commit lock: held for the instant of each write
+        self._keys = KeyLocks()             # named locks: this process is the store's only writer
         self.generation = 0     # bumped by every write: this process is the store's only writer
         self._snapshots = Snapshots(self, self._lock, path)
 

@@ -1,6 +1,7 @@
 """The unit of work: every change of the store goes through one (`with store.transaction() as tx`).
 
-A transaction holds the store's write lock from start to end. It remembers each document it
+A transaction holds its named locks (app/store/locks.py) from start to end, and the store's
+short commit lock while it commits. It remembers each document it
 reads (`graph`), takes the documents the caller writes (`put`, `create`, `drop`) and the extra
 updates that must ride along (`append`: a bulk status move, and later the events that report
 a change), and at the end writes them all in one atomic update. A document it read is written
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pyoxigraph import NamedNode, Quad, Triple
 
 from app.queries import bind
+from app.store.locks import STORE_KEY, MoreLocks
 from app.store.updates import replace_graphs_update
 
 
@@ -36,8 +38,10 @@ class Committed:
 class Transaction:
     """What one unit of work read, and what it will write when it ends."""
 
-    def __init__(self, store):
+    def __init__(self, store, keys: tuple[str, ...] = ()):
         self._store = store
+        self.keys = frozenset(keys)                        # the named locks it holds
+        self.hooks: list[Callable[[], None]] = []          # run under the commit lock, before writing
         self.read: dict[NamedNode, list[Triple]] = {}      # graph → its triples as read
         self.writes: dict[NamedNode, list[Triple]] = {}    # graph → its triples to be
         self.drops: dict[NamedNode, None] = {}             # graphs to remove
@@ -76,6 +80,22 @@ class Transaction:
     def ask(self, query: str, bindings: Mapping | None = None) -> bool:
         """Run an ASK inside the transaction."""
         return self._store.ask(query, bindings)
+
+    def fresh(self, name: NamedNode) -> list[Triple]:
+        """One document read again from the store, now (a commit hook's read under the commit lock)."""
+        self.read[name] = self._store.graph(name)
+        return self.graph(name)
+
+    def need(self, keys) -> None:
+        """Refuse (MoreLocks) a unit of work whose locks do not cover `keys`: it is run again over them."""
+        missing = {getattr(k, "value", k) for k in keys} - self.keys
+        if missing:
+            raise MoreLocks((self.keys - {STORE_KEY}) | missing)
+
+    def at_commit(self, hook: Callable[[], None]) -> None:
+        """Call `hook()` under the commit lock just before writing: for what all writers share
+        (the event counter), read and moved only for that instant."""
+        self.hooks.append(hook)
 
     def after_commit(self, callback: Callable[[Committed], None]) -> None:
         """Call `callback(committed)` once this unit of work has committed and released the lock.
