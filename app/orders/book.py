@@ -1,6 +1,7 @@
 """The order book: every order change and its stock reservation, in one unit of work each.
 
-In one `store.transaction()`, which holds the write lock, an operation reads what it changes
+In one `store.transaction()`, which holds the locks of the producers it changes (app/orders/
+lock_keys.py: guessed before, checked under them), an operation reads what it changes
 (the order, the hub's wholesale orders, the ledgers of the items its lines draw on), has the
 planners decide (pure functions: app/orders/wholesale.py, checkouts.py, stock.plan_moves),
 and writes every document it touched in one atomic update. The lock is what makes it exact:

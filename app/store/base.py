@@ -144,6 +144,8 @@ class Store(abc.ABC):
             tx = Transaction(self, held)
             yield tx
             if tx.changed or tx.hooks:
+                if not tx.only_new:
+                    tx.prepare()        # the documents' update built before the commit lock, not under it
                 with self.write_lock():
                     for hook in tx.hooks:
                         hook()

@@ -158,16 +158,34 @@ class Transaction:
         """The written documents as quads (for a commit of new documents only)."""
         return [Quad(t.subject, t.predicate, t.object, g) for g, triples in self.writes.items() for t in triples]
 
+    def prepare(self) -> None:
+        """Build the update of what is written so far, before the commit lock is taken: the
+        commit hooks then add only their own documents (the events), built under it."""
+        self._prepared = (self._body(self.writes, self.drops, self.extra),
+                          dict(self.writes), dict(self.drops), len(self.extra))
+
     def update_text(self) -> str:
         """The single SPARQL update this transaction commits (empty when nothing changed)."""
-        current = {g: self.read[g] for g in self.writes if g in self.read}
-        # `put` and `drop` keep writes and drops apart: no document is in both.
-        ops = [replace_graphs_update(self.writes, list(self.drops), current), *self.extra]
-        body = " ;\n".join(op for op in ops if op)
+        body = None
+        if (prepared := self.__dict__.get("_prepared")) is not None:
+            text, writes, drops, extra = prepared
+            # Reused only while what it was built from stands: hooks added, never changed.
+            if all(self.writes.get(g) is t for g, t in writes.items()) and drops.keys() <= self.drops.keys() \
+                    and len(self.extra) == extra and not set(self.drops) - set(drops):
+                later = self._body({g: t for g, t in self.writes.items() if g not in writes}, (), [])
+                body = " ;\n".join(b for b in (text, later) if b)
+        if body is None:
+            body = self._body(self.writes, self.drops, self.extra)
         # Oxigraph reads a prologue only at the start of a request, not after `;` as SPARQL 1.1
         # allows: the appended updates' declarations go first, once.
         prologue = "".join(f"PREFIX {p} <{iri}>\n" for p, iri in self.prefixes.items())
         return prologue + body if body else ""
+
+    def _body(self, writes, drops, extra) -> str:
+        current = {g: self.read[g] for g in writes if g in self.read}
+        # `put` and `drop` keep writes and drops apart: no document is in both.
+        ops = [replace_graphs_update(writes, list(drops), current), *extra]
+        return " ;\n".join(op for op in ops if op)
 
 
 _PROLOGUE = re.compile(r"\s*(?:#[^\n]*|PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>)", re.I)
