@@ -9,6 +9,7 @@ import threading
 import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
+from app import queries
 from app.events import outbox as events
 from app.store import open_store
 from app.store.locks import STORE_KEY, normalised
@@ -134,3 +135,27 @@ def test_two_processes_write_for_two_producers_at_once(oxigraph_url):
     assert other.exitcode == 0
     assert _event_parties(store) == [P1, P2]
     store.close()
+
+
+def test_a_large_unit_of_work_stages_its_events_and_numbers_them_apart(store):
+    """A close-sized write is committed under its named locks, its events numbered after, alone."""
+    from app.store.base import STAGED_FROM
+    with store.transaction(keys=[P1]) as tx:
+        for n in range(STAGED_FROM):
+            tx.create(NamedNode(f"{P1}/doc-{n}"), [Triple(S, P, Literal(str(n)))])
+        events.record(tx, events.SESSION_CLOSED, [NamedNode(P1)], {"session": P1 + "/session"}, NOW)
+    [event] = events.log(store, [P1], 0, events.TYPES, 10)
+    assert event.id == "evt_1" and event.data == {"session": P1 + "/session"}
+    assert store.select(queries.load("staged_events")) == []
+
+
+def test_events_a_dead_writer_staged_are_numbered_once_at_start(store):
+    from app.events.outbox import _Pending
+    with store.transaction(keys=[P1]) as tx:       # a writer's first write, and then it died
+        pending = _Pending()
+        pending.events.append((events.ORDER_RECEIVED, [NamedNode(P1)], {"order": P1 + "/doc"}, NOW))
+        pending.stage(tx)
+    assert events.log(store, [P1], 0, events.TYPES, 10) == []        # no reader sees it unnumbered
+    assert events.adopt_staged(store) == 1 and events.adopt_staged(store) == 0
+    [event] = events.log(store, [P1], 0, events.TYPES, 10)
+    assert event.id == "evt_1" and event.data == {"order": P1 + "/doc"}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import uuid
 from collections.abc import Iterable, Mapping
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -43,6 +44,7 @@ class E:
 # The counter: one statement, `<counter> hub:sequence n`, the number of the last event recorded.
 COUNTER = NamedNode("urn:x-dfc-hub:event-sequence")
 _PREFIX = "urn:x-dfc-hub:event:"
+_STAGED = "urn:x-dfc-hub:staged-event:"     # an event written with its change, not numbered yet
 _ID = "evt_"
 _INTEGER = NamedNode(XSD + "integer")
 
@@ -106,19 +108,60 @@ def record(tx, type: str, parties: list[NamedNode], data: dict, now: dt.datetime
     text = json.dumps(data, default=_plain, sort_keys=True, separators=(",", ":"))   # refused now, not at commit
     pending = tx.__dict__.get("_events")
     if pending is None:
-        pending = tx._events = []
-        tx.at_commit(lambda: _number(tx, pending))
-    pending.append((type, list(parties), json.loads(text), now))
+        pending = tx._events = _Pending()
+        tx.at_commit(pending.number, pending.stage)
+    pending.events.append((type, list(parties), json.loads(text), now))
 
 
-def _number(tx, pending: list) -> None:
-    """Give a unit of work's events their numbers and documents (under the commit lock)."""
-    sequence = last_sequence_of(tx.fresh(COUNTER))
-    for type, parties, data, now in pending:
-        sequence += 1
-        iri = event_iri(sequence)
-        tx.create(iri, triples(iri, sequence, type, parties, data, now))
-    tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
+class _Pending:
+    """A unit of work's events, numbered under the commit lock (`number`). A large unit of work
+    stages them first (`stage`): written with its change, unnumbered, outside the commit lock;
+    then numbered in a small update of their own under it."""
+
+    def __init__(self):
+        self.events: list[tuple] = []
+        self.staged: list[NamedNode] = []
+
+    def stage(self, tx) -> None:
+        for type, parties, data, now in self.events:
+            iri = NamedNode(f"{_STAGED}{uuid.uuid4().hex}")
+            # No hub:sequence and no type: no log, count or dispatcher sees it before it is numbered.
+            tx.create(iri, [t for t in triples(iri, 0, type, parties, data, now)
+                            if t.predicate not in (E.sequence, RDF_TYPE)])
+            self.staged.append(iri)
+
+    def number(self, tx) -> None:
+        """Give the events their numbers and documents (under the commit lock)."""
+        sequence = last_sequence_of(tx.fresh(COUNTER))
+        for i, (type, parties, data, now) in enumerate(self.events):
+            if self.staged:
+                if not tx.fresh(self.staged[i]):
+                    continue                    # numbered already by `adopt_staged` (this writer was late)
+                tx.drop(self.staged[i])
+            sequence += 1
+            iri = event_iri(sequence)
+            tx.create(iri, triples(iri, sequence, type, parties, data, now))
+        tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
+
+
+def adopt_staged(store) -> int:
+    """Number the events a writer staged and died before numbering (at start); how many."""
+    found = [r["event"] for r in store.select(queries.load("staged_events"))]
+
+    def number(tx) -> None:
+        sequence = last_sequence_of(tx.fresh(COUNTER))
+        for staged in found:
+            if doc := tx.fresh(staged):         # its writer may have numbered it meanwhile
+                sequence += 1
+                iri = event_iri(sequence)
+                tx.drop(staged)
+                tx.create(iri, [Triple(iri, RDF_TYPE, E.Event), Triple(iri, E.sequence, _integer(sequence)),
+                                *(Triple(iri, t.predicate, t.object) for t in doc)])
+        tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
+    if found:
+        with store.transaction() as tx:
+            tx.at_commit(number)
+    return len(found)
 
 
 def last_sequence(reader) -> int:

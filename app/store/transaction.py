@@ -41,7 +41,7 @@ class Transaction:
     def __init__(self, store, keys: tuple[str, ...] = ()):
         self._store = store
         self.keys = frozenset(keys)                        # the named locks it holds
-        self.hooks: list[Callable[[], None]] = []          # run under the commit lock, before writing
+        self.hooks: list[tuple[Callable, Callable | None]] = []   # (under the commit lock, staging)
         self.read: dict[NamedNode, list[Triple]] = {}      # graph → its triples as read
         self.writes: dict[NamedNode, list[Triple]] = {}    # graph → its triples to be
         self.drops: dict[NamedNode, None] = {}             # graphs to remove
@@ -92,10 +92,12 @@ class Transaction:
         if missing:
             raise MoreLocks((self.keys - {STORE_KEY}) | missing)
 
-    def at_commit(self, hook: Callable[[], None]) -> None:
-        """Call `hook()` under the commit lock just before writing: for what all writers share
-        (the event counter), read and moved only for that instant."""
-        self.hooks.append(hook)
+    def at_commit(self, hook: Callable, stage: Callable | None = None) -> None:
+        """Call `hook(tx)` under the commit lock just before writing: for what all writers share
+        (the event counter), read and moved only for that instant. A large unit of work is
+        written in two steps (app/store/base.py): `stage(self)` first adds what it must write
+        with the change, outside the commit lock; `hook` then gets a small unit of work of its own."""
+        self.hooks.append((hook, stage))
 
     def after_commit(self, callback: Callable[[Committed], None]) -> None:
         """Call `callback(committed)` once this unit of work has committed and released the lock.
