@@ -133,30 +133,39 @@ class _Pending:
     def number(self, tx) -> None:
         """Give the events their numbers and documents (under the commit lock)."""
         sequence = last_sequence_of(tx.fresh(COUNTER))
-        for i, (type, parties, data, now) in enumerate(self.events):
-            if self.staged:
-                if not tx.fresh(self.staged[i]):
-                    continue                    # numbered already by `adopt_staged` (this writer was late)
-                tx.drop(self.staged[i])
-            sequence += 1
-            iri = event_iri(sequence)
-            tx.create(iri, triples(iri, sequence, type, parties, data, now))
+        if self.staged:
+            # Still staged (`adopt_staged` may have numbered one meanwhile): moved in the store,
+            # not rewritten from here: a close's events are large.
+            still = set(_staged(tx))
+            sequence = _number_staged(tx, [s for s in self.staged if s in still], sequence)
+        else:
+            for type, parties, data, now in self.events:
+                sequence += 1
+                iri = event_iri(sequence)
+                tx.create(iri, triples(iri, sequence, type, parties, data, now))
         tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
+
+
+def _staged(reader) -> list[NamedNode]:
+    return [r["event"] for r in reader.select(queries.load("staged_events"))]
+
+
+def _number_staged(tx, staged: list[NamedNode], sequence: int) -> int:
+    for name in staged:
+        sequence += 1
+        tx.append(queries.load("number_event"), {"staged": name, "event": event_iri(sequence),
+                                                 "sequence": _integer(sequence)})
+    return sequence
 
 
 def adopt_staged(store) -> int:
     """Number the events a writer staged and died before numbering (at start); how many."""
-    found = [r["event"] for r in store.select(queries.load("staged_events"))]
+    found = _staged(store)
 
     def number(tx) -> None:
         sequence = last_sequence_of(tx.fresh(COUNTER))
-        for staged in found:
-            if doc := tx.fresh(staged):         # its writer may have numbered it meanwhile
-                sequence += 1
-                iri = event_iri(sequence)
-                tx.drop(staged)
-                tx.create(iri, [Triple(iri, RDF_TYPE, E.Event), Triple(iri, E.sequence, _integer(sequence)),
-                                *(Triple(iri, t.predicate, t.object) for t in doc)])
+        still = set(_staged(tx))
+        sequence = _number_staged(tx, [s for s in found if s in still], sequence)
         tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
     if found:
         with store.transaction() as tx:
