@@ -96,3 +96,38 @@ class KeyLocks:
         with self._cond:
             del self._held[key]
             self._cond.notify_all()
+
+
+class SharedLock:
+    """Held by many at once (`with lock.shared()`: writes), or by one alone (`with lock`: a
+    snapshot, which must see no write half done). The one alone waits for the many to leave."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._sharing = 0
+        self._alone = False
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._alone:
+                self._cond.wait()
+            self._sharing += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._sharing -= 1
+                self._cond.notify_all()
+
+    def __enter__(self) -> None:
+        self._cond.acquire()
+        while self._alone or self._sharing:
+            self._cond.wait()
+        self._alone = True
+        self._cond.release()
+
+    def __exit__(self, *exc) -> None:
+        with self._cond:
+            self._alone = False
+            self._cond.notify_all()
