@@ -123,21 +123,19 @@ class _Pending:
         self.staged: list[NamedNode] = []
 
     def stage(self, tx) -> None:
-        for type, parties, data, now in self.events:
+        for place, (type, parties, data, now) in enumerate(self.events, 1):
             iri = NamedNode(f"{_STAGED}{uuid.uuid4().hex}")
-            # No hub:sequence and no type: no log, count or dispatcher sees it before it is numbered.
-            tx.create(iri, [t for t in triples(iri, 0, type, parties, data, now)
-                            if t.predicate not in (E.sequence, RDF_TYPE)])
+            # Numbered -place and of no type: no log, count or dispatcher (all ask for numbers
+            # above 0) sees it before it is numbered.
+            tx.create(iri, [t for t in triples(iri, -place, type, parties, data, now) if t.predicate != RDF_TYPE])
             self.staged.append(iri)
 
     def number(self, tx) -> None:
         """Give the events their numbers and documents (under the commit lock)."""
         sequence = last_sequence_of(tx.fresh(COUNTER))
         if self.staged:
-            # Still staged (`adopt_staged` may have numbered one meanwhile): moved in the store,
-            # not rewritten from here: a close's events are large.
-            still = set(_staged(tx))
-            sequence = _number_staged(tx, [s for s in self.staged if s in still], sequence)
+            # Moved in the store, not rewritten from here: a close's events are large.
+            sequence = _number_staged(tx, self.staged, sequence)
         else:
             for type, parties, data, now in self.events:
                 sequence += 1
@@ -163,9 +161,7 @@ def adopt_staged(store) -> int:
     found = _staged(store)
 
     def number(tx) -> None:
-        sequence = last_sequence_of(tx.fresh(COUNTER))
-        still = set(_staged(tx))
-        sequence = _number_staged(tx, [s for s in found if s in still], sequence)
+        sequence = _number_staged(tx, found, last_sequence_of(tx.fresh(COUNTER)))
         tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
     if found:
         with store.transaction() as tx:
