@@ -125,9 +125,9 @@ class _Pending:
     def stage(self, tx) -> None:
         for place, (type, parties, data, now) in enumerate(self.events, 1):
             iri = NamedNode(f"{_STAGED}{uuid.uuid4().hex}")
-            # Numbered -place and of no type: no log, count or dispatcher (all ask for numbers
-            # above 0) sees it before it is numbered.
-            tx.create(iri, [t for t in triples(iri, -place, type, parties, data, now) if t.predicate != RDF_TYPE])
+            # Numbered -place: no log, count or dispatcher (all ask for numbers above 0) sees it
+            # before it is numbered.
+            tx.create(iri, triples(iri, -place, type, parties, data, now))
             self.staged.append(iri)
 
     def number(self, tx) -> None:
