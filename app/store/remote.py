@@ -38,7 +38,7 @@ class RemoteStore(Store):
     Oxigraph's server runs each update request atomically but does not isolate concurrent
     writers, so a unit of work holds its named locks (app/store/locks.py) from its first read
     to its commit, each shared by every app process of the store wherever it runs: a lock
-    document per key kept in the store itself (see `_StoreLock`). Every write holds the short
+    document per key kept in the store itself (see `_StoreLock`). Its commit holds the short
     commit lock too (`write_lock`), kept alike; a lock file per machine queues this machine's
     processes first for it, so that it is contended by one process per host at most.
     """
@@ -175,6 +175,8 @@ class RemoteStore(Store):
 class _StoreLock:
     """A mutual exclusion between app processes kept in the store: correct across hosts.
 
+    One lock per graph: the commit lock's, and one per named lock (`_key_graph`); each taken
+    and released alike, and one heartbeat renews every token a process holds.
     To take it, a process adds its token to the lock graph, then lists the tokens there: it
     holds the lock only if its token is alone, else it takes it back and tries again after a
     random pause. Each request sees every update committed before it starts, so of two
