@@ -115,7 +115,7 @@ class OrderBook(OrderMoves):
         sources = self._resolve(ns, new, iri, incoming.hints, customer) if new is not None else {}
         w = _Write(ns, incoming, agent, iri, new, target, expected, key, customer, sources)
         keys = lock_keys.guess(self.base_url, existing[0] if existing else iri, existing and existing[1], new,
-                               sources, customer, self._own(w))
+                               sources, customer, lock_keys.own(w))
         for attempt in self.store.attempts(keys):       # the producers found, then checked under their locks
             with attempt as tx:
                 tx.after_commit(self.links.keep)
@@ -125,11 +125,6 @@ class OrderBook(OrderMoves):
                 answer = self._save(tx, w)
         return answer
 
-    @staticmethod
-    def _own(w: "_Write", iri: NamedNode | None = None) -> list:
-        """The documents a write locks by their own IRI: a customer's order, its person, its replay."""
-        person = w.incoming.person[0] if w.incoming is not None and w.incoming.person is not None else None
-        return [*((iri or w.iri,) if w.customer else ()), person, w.key.graph if w.key is not None else None]
 
     def restore(self, ns, iri: NamedNode, before: list[Triple] | None, key: idempotency.Key | None) -> None:
         """Undo a customer order's committed change (a partner refused it): as `before`, key forgotten."""
@@ -171,7 +166,7 @@ class OrderBook(OrderMoves):
             for name, triples in idempotency.record(w.key, answer).items():
                 tx.put(name, triples)
         session = [orders.session(doc, iri) for doc in (current, new) if doc is not None]
-        lock_keys.check(tx, self.base_url, self._own(w, iri) + session)
+        lock_keys.check(tx, self.base_url, lock_keys.own(w, iri) + session)
         order_events.order_written(tx, iri, current, new, w.ns, w.agent, self.clock.now())
         return answer
 

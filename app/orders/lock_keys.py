@@ -23,6 +23,12 @@ from app.namespaces import RDF_TYPE, T
 enterprise = docs.owner_key      # an item's, an order's seller's: its enterprise (a partner's: itself)
 
 
+def own(w, iri: NamedNode | None = None) -> list:
+    """What an order's write (book._Write) locks by its own IRI: a customer's order, its person, its replay."""
+    person = w.incoming.person[0] if w.incoming is not None and w.incoming.person is not None else None
+    return [*((iri or w.iri,) if w.customer else ()), person, w.key.graph if w.key is not None else None]
+
+
 def guess(base_url: str, iri: NamedNode, current: list[Triple] | None, new: list[Triple] | None,
           sources: dict, customer: bool, own: Iterable = ()) -> set[str]:
     """The keys an order's change will need, as far as can be told before locking."""
