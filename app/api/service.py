@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
-from app import __version__
+from app import __version__, pages
 from app.api import openapi
 from app.api.context import base_url, hub
+from app.api.negotiate import best_media_type
 
 bp = Blueprint("service", __name__)
 log = logging.getLogger(__name__)
@@ -15,11 +16,13 @@ log = logging.getLogger(__name__)
 
 @bp.get("/")
 def index():
-    """Where to go from here: the first thing a person or a crawler asks."""
+    """Where to go from here: the first thing a person or a crawler asks (a browser gets the home page)."""
+    if best_media_type(request.headers.get("Accept"), ["application/json", "text/html"]) == "text/html":
+        return pages.home()
     base = base_url()
     return jsonify({"name": "dfc-order-hub", "version": __version__, "links": {
         "enterprises": f"{base}/api/dfc/enterprises", "openapi": f"{base}/api/openapi.json",
-        "conformance": f"{base}/conformance", "sparql": f"{base}/sparql", "health": f"{base}/health",
+        "pages": f"{base}/pages/enterprises", "conformance": f"{base}/conformance", "sparql": f"{base}/sparql", "health": f"{base}/health",
         "version": f"{base}/version"}})
 
 
