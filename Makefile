@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test calendar bench clean tools connector
+.PHONY: run reset test calendar bench clean tools connector axe screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(STAMP)
 reset: $(STAMP)
 	$(BIN)/dfc-hub serve --demo --reset
 
-test: $(STAMP) tools connector
+test: $(STAMP) tools connector axe
 	$(BIN)/python -m pytest -q
 	@$(MAKE) --no-print-directory calendar
 
@@ -52,6 +52,17 @@ connector:
 	@command -v npm >/dev/null && cd tests/support/dfc-connector && npm ci --no-audit --no-fund --silent || \
 	echo "The DFC connector could not be installed here (no npm?): its test will be skipped."
 
+# axe-core (npm, pinned by its lockfile), which the pages' browser test injects to find accessibility
+# violations; without npm, that check skips with the reason.
+axe:
+	@command -v npm >/dev/null && cd tests/support/axe && npm ci --no-audit --no-fund --silent || \
+	echo "axe-core could not be installed here (no npm?): the pages' accessibility check will be skipped."
+
+# The screenshots in docs/pages.md: the pages' browser test walks the Jean scenario in headless
+# Chromium and saves each page it opens.
+screenshots: $(STAMP) tools axe
+	PAGES_SCREENSHOTS=docs/pages $(BIN)/python -m pytest -q tests/test_pages_browser.py -k scenario
+
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/validate.py
@@ -66,4 +77,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/lifecycle.py
 
 clean:
-	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules
+	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules tests/support/axe/node_modules

@@ -10,6 +10,7 @@ from __future__ import annotations
 from app import __version__
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA
 from app.api import openapi_events
+from app.pages import openapi as pages_openapi
 from app.api.conformance import REPORT_TYPES
 from app.api.negotiate import SERIALISERS
 from app.domain import statuses
@@ -74,7 +75,7 @@ def description(base_url: str) -> dict:
         "servers": [{"url": base_url}],
         "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(), **_contracts(base_url),
                   **_persons(), **_partners(),
-                  **openapi_events.paths(_op, _segment_param), **_tools()},
+                  **openapi_events.paths(_op, _segment_param), **_tools(), **pages_openapi.paths(_segment_param)},
         "components": _components(base_url),
     }
 
@@ -138,7 +139,10 @@ def _service() -> dict:
             200: _json("The store answered a query", "Health"),
             503: {"description": "The store did not answer", "content": {"application/json": {"schema": _ref("schemas", "Health")}}},
         }, [], tag="service")},
-        "/": {"get": _op("Where to go from here", {200: _json("Name, version and the main URLs", "Index")}, [],
+        "/": {"get": _op("Where to go from here; a browser (Accept: text/html) gets the home page and sign-in form",
+                         {200: {"description": "Name, version and the main URLs; the home page for a browser",
+                                "content": {"application/json": {"schema": _ref("schemas", "Index")},
+                                            "text/html": {"schema": _ref("schemas", "Text")}}}}, [],
                          tag="service")},
         "/version": {"get": _op("The running release", {200: _json("Name and version", "Version")}, [], tag="service")},
         "/api/contexts/{name}": {"get": _op("One of this server's JSON-LD contexts, which its answers name", {
