@@ -61,7 +61,7 @@ axe:
 # The screenshots in docs/pages.md: the pages' browser test walks the Jean scenario in headless
 # Chromium and saves each page it opens.
 screenshots: $(STAMP) tools axe
-	PAGES_SCREENSHOTS=docs/pages $(BIN)/python -m pytest -q tests/test_pages_browser.py -k scenario
+	PAGES_SCREENSHOTS=docs/pages $(BIN)/python -m pytest -q tests/test_pages_browser.py -k "scenario or 403 or sparql"
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -11,6 +11,7 @@ docs/pages.md.
 """
 from __future__ import annotations
 
+import base64
 import os
 import re
 from pathlib import Path
@@ -113,11 +114,11 @@ class Walk:
             assert not bad, (self.browser.current_url, bad)
             self.checked.append(self.browser.current_url)
         if shot and SHOTS:
+            # The whole page, past the window's height (the headless window is no taller than its screen).
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            height = self.browser.execute_script("return document.documentElement.scrollHeight")
-            self.browser.set_window_size(1000, max(600, min(int(height) + 40, 2400)))
-            self.browser.save_screenshot(str(Path(SHOTS) / f"{shot}.png"))
-            self.browser.set_window_size(1000, 900)
+            shot_png = self.browser.execute_cdp_cmd("Page.captureScreenshot",
+                                                    {"format": "png", "captureBeyondViewport": True})
+            (Path(SHOTS) / f"{shot}.png").write_bytes(base64.b64decode(shot_png["data"]))
 
     def figures(self, item: str) -> dict[str, str]:
         return {cell.get_attribute("data-figure"): cell.text for cell in self.all(f"#item-{item} td[data-figure]")}
@@ -208,3 +209,19 @@ def test_the_accessibility_check_sees_a_violation(browser, axe_checker):
         pytest.skip("axe-core is not installed (`make axe` installs it with npm)")
     browser.get("data:text/html,<!doctype html><html lang=en><title>t</title><main><h1>t</h1><img src=x></main></html>")
     assert "image-alt" in {v["id"] for v in axe_checker(browser)}
+
+
+def test_the_sparql_page_offers_the_analysts_queries_and_draws_a_chart(server, browser, axe_checker):
+    base = server
+    r = requests.post(f"{base}/api/admin/tokens", headers=ADMIN_H, timeout=30,
+                      json={"agent": "https://analysts.example/ana", "scopes": ["Analytics"]})
+    walk = Walk(browser, base, axe_checker)
+    walk.open("/sparql")
+    titles = [a.text for a in walk.all("#examples a")]
+    assert "Reserved vs available per producer" in titles, titles
+    walk.all("#examples a")[titles.index("Reserved vs available per producer")].click()
+    assert "hub:onHand" in walk.by("#query").get_attribute("value")
+    walk.by("#token").send_keys(r.json()["token"])
+    walk.click("run", "results", "sparql-chart")
+    chart = walk.by("#chart")
+    assert chart.find_element("css selector", "svg") and "onHand by producer: jean-farm: 10" in chart.text, chart.text

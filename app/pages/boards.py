@@ -100,10 +100,10 @@ def _sessions(ns, sold) -> list[dict]:
         label = first(triples, session, NAME)
         out.append({"id": session.value.rsplit("/", 1)[-1], "state": state,
                     "name": label.value if label is not None else session.value.rsplit("/", 1)[-1],
-                    "start": start.isoformat() if start else "", "end": end.isoformat() if end else "",
+                    "start": charts.when(start), "end": charts.when(end), "sort": start.isoformat() if start else "",
                     "orders": "—" if isinstance(sold, Refused) else counts.get(session, 0)})
     order = {"open": 0, "coming": 1, "closed": 2}
-    return sorted(out, key=lambda s: (order[s["state"]], s["start"]))
+    return sorted(out, key=lambda s: (order[s["state"]], s["sort"]))
 
 
 def _partners(who, ns) -> list[dict]:

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from decimal import Decimal
 
 # Bars in colours that keep at least 3:1 against white (WCAG 1.4.11), one per series.
 COLOURS = ("#1f5f99", "#b35900", "#2e7d32", "#6a3d9a", "#8a2846", "#00695c")
-ROW, BAR, LABEL_WIDTH, WIDTH = 26, 18, 160, 560
+ROW, BAR, LABEL_WIDTH, WIDTH = 26, 18, 230, 600
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,13 +59,27 @@ def show(value) -> str:
     return "" if value is None else _show(Decimal(str(value)))
 
 
+def when(moment) -> str:
+    """A date and time as people read it: Mon 23 Nov 2026, 08:00 UTC."""
+    if moment is None:
+        return ""
+    return moment.astimezone(dt.timezone.utc).strftime("%a %d %b %Y, %H:%M UTC")
+
+
 def from_table(names: list[str], rows: list[list[tuple[str, str]]], limit: int = 40) -> Chart | None:
     """A chart of a SPARQL result with a label column and a number column: the first of each."""
     label = next((i for i, n in enumerate(names) if any(r[i][0] and not _number(r[i][0]) for r in rows)), None)
     number = next((i for i, n in enumerate(names) if rows and all(_number(r[i][0]) for r in rows)), None)
     if label is None or number is None or not rows or len(rows) > limit:
         return None
-    return bars(f"{names[number]} by {names[label]}", [(r[label][0], _number(r[number][0])) for r in rows])
+    return bars(f"{names[number]} by {names[label]}", [(_short(r[label][0]), _number(r[number][0])) for r in rows])
+
+
+def _short(text: str) -> str:
+    """An IRI by its last segment (jean-farm), as a bar's label; other text as it is."""
+    if text.startswith(("http://", "https://", "urn:")):
+        return text.rstrip("/").replace("#", "/").rsplit("/", 1)[-1] or text
+    return text
 
 
 def _number(text: str) -> Decimal | None:

@@ -29,7 +29,7 @@ def board(who, ns: docs.Namespace, sid: str) -> dict:
     chart = charts.bars("Ordered per product", [(f"{r['product']} ({r['producer']})", r["ordered_n"]) for r in rows])
     return {"id": sid, "eid": ns.eid, "name": label.value if label is not None else sid,
             "hub": reading.enterprise(ns)[0], "closed": sessions.closed_at(doc, session) is not None,
-            "start": start.isoformat() if start else "", "end": end.isoformat() if end else "",
+            "start": charts.when(start), "end": charts.when(end),
             "rows": rows, "chart": chart, "customers": guarded(lambda: _customers(who, ns, session)),
             "wholesale": guarded(lambda: _wholesale(who, ns, session, known)),
             "forwarded": [{"order": f["order"].value.rsplit("/", 1)[-1], "state": f["state"].value}
