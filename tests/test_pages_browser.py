@@ -120,6 +120,14 @@ class Walk:
                                                     {"format": "png", "captureBeyondViewport": True})
             (Path(SHOTS) / f"{shot}.png").write_bytes(base64.b64decode(shot_png["data"]))
 
+    def fits_a_phone(self) -> bool:
+        """Readable on a phone: at 390 pixels wide nothing but a table's own scrolling box is wider."""
+        self.browser.set_window_size(390, 844)
+        try:
+            return self.browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+        finally:
+            self.browser.set_window_size(1000, 900)
+
     def figures(self, item: str) -> dict[str, str]:
         return {cell.get_attribute("data-figure"): cell.text for cell in self.all(f"#item-{item} td[data-figure]")}
 
@@ -140,6 +148,7 @@ def test_the_jean_scenario_through_the_pages(server, browser, axe_checker):
     holders = {row.find_element("css selector", "th").text: row.text for row in walk.all("#item-carrots table.holders tbody tr")}
     assert "Hub A" in holders and " 2 " in holders["Hub A"] + " ", holders
     assert "available: 8" in walk.by("#chart-carrots figcaption").text          # the chart's text equivalent
+    assert walk.fits_a_phone()
     walk.sign_out()
 
     # Hub A: its board, its session board, the close with its confirmation.
@@ -150,6 +159,7 @@ def test_the_jean_scenario_through_the_pages(server, browser, axe_checker):
     walk.check("session-board")
     ordered = [c.text for c in walk.all("#summary td[data-column=ordered]")]
     assert ordered == ["2"], ordered
+    assert walk.fits_a_phone()
     walk.click("close", "confirm-close", "close-confirmation")
     walk.click("confirm-close", "notice")
     assert walk.by("#session-state").text == "closed"
@@ -161,10 +171,21 @@ def test_the_jean_scenario_through_the_pages(server, browser, axe_checker):
     walk.by("#wholesale-orders a").click()
     walk.check("order")
     assert walk.by("#move-confirmed").text == "Confirm"
+    assert walk.fits_a_phone()
     walk.click("move-confirmed", "notice", "order-confirmed")
     assert walk.by("#order-status").text == "confirmed"
     order = _wholesale(base, tokens["hub-a"])
     assert order["hub:status"] in ("hub:confirmed", {"@id": "hub:confirmed"}), order
+
+    # A move the order no longer allows (shipped through the API meanwhile): the API's 409, on the page.
+    [ship] = walk.all("button[id^=ship-]")
+    path = browser.current_url[len(base):].replace("/pages/", "/api/dfc/")
+    r = requests.post(f"{base}{path}/deliveries/{ship.get_attribute('id')[5:]}/ship", timeout=30,
+                      headers={"Authorization": f"Bearer {tokens['jean-farm']}", "Accept": "application/ld+json"})
+    assert r.status_code == 200, r.text
+    walk.click("move-producing", "error", "order-refused")
+    assert "cannot move to producing (it is final)" in walk.by("#error").text
+    assert walk.by("#order-status").text == "shipped"
     assert len(walk.checked) >= 8 or axe_checker is None
 
 

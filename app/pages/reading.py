@@ -15,7 +15,7 @@ from app.domain import lifecycle, policy, statuses
 from app.domain import order_documents as orders
 from app.domain.kinds import ORDERS
 from app.errors import Forbidden, NotFound, Unauthorized
-from app.namespaces import RDF_TYPE, T, b
+from app.namespaces import T, b
 from app.rdf.triples import Indexed, first
 
 NAME = b("name")
@@ -121,9 +121,6 @@ def order_path(iri: str) -> str | None:
     return f"/pages/enterprises/{parts[0]}/orders/{parts[2]}"
 
 
-def is_type(triples, node, kind) -> bool:
-    return any(t.subject == node and t.predicate == RDF_TYPE and t.object == kind for t in triples)
-
-
 def require(who, resource: str, action: str, ns) -> None:
+    """The policy table's row for `action` on `resource` of the enterprise `ns`: 401/403, as the API says."""
     policy.require(who, resource, action, owner=ns)

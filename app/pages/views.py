@@ -9,7 +9,7 @@ from app.domain import documents as docs
 from app.domain import statuses
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, HubError, InvalidValue, Unauthorized
-from app.pages import access, boards, charts, csrf, order_page, reading, session_board
+from app.pages import access, boards, csrf, order_page, reading, session_board
 from flask_wtf.csrf import CSRFError
 
 bp = Blueprint("pages", __name__, url_prefix="/pages")
