@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, make_response, request
 
 from app import __version__, pages
 from app.api import openapi
@@ -18,8 +18,14 @@ log = logging.getLogger(__name__)
 def index():
     """Where to go from here: the first thing a person or a crawler asks (a browser gets the home page)."""
     if best_media_type(request.headers.get("Accept"), ["application/json", "text/html"]) == "text/html":
-        return pages.home()
-    base = base_url()
+        response = make_response(pages.home())
+    else:
+        response = _links(base_url())
+    response.vary.add("Accept")
+    return response
+
+
+def _links(base: str):
     return jsonify({"name": "dfc-order-hub", "version": __version__, "links": {
         "enterprises": f"{base}/api/dfc/enterprises", "openapi": f"{base}/api/openapi.json",
         "pages": f"{base}/pages/enterprises", "conformance": f"{base}/conformance", "sparql": f"{base}/sparql", "health": f"{base}/health",

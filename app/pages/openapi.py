@@ -32,33 +32,35 @@ def paths(segment_param) -> dict:
     did = segment_param("did", "d1", "The delivery's id")
     board = "/pages/enterprises/{eid}"
 
-    def op(summary, answers, params=(), body=None):
-        return {"summary": summary, "tags": ["pages"], "responses": answers, "security": [{"bearer": []}, {}],
+    def op(name, summary, answers, params=(), body=None):
+        # A unique operationId each (API.md "Strict JSON-LD clients"), named for the page.
+        return {"operationId": name, "summary": summary, "tags": ["pages"], "responses": answers,
+                "security": [{"bearer": []}, {}],
                 **({"parameters": list(params)} if params else {}), **({"requestBody": body} if body else {})}
 
     return {
-        "/pages/sign-in": {"post": op("Sign in with an API token, kept in a signed cookie",
+        "/pages/sign-in": {"post": op("pageSignIn", "Sign in with an API token, kept in a signed cookie",
                                       _answers(None, 400, 401, redirect=True),
                                       body=_form(token={"type": "string"}))},
-        "/pages/sign-out": {"post": op("Forget the token", _answers(None, 400, redirect=True), body=_form())},
-        "/pages/enterprises": {"get": op("Every enterprise's board, linked", _answers("The list"))},
-        board: {"get": op("The enterprise's board: stock and who holds it, wholesale orders, sessions, partners",
+        "/pages/sign-out": {"post": op("pageSignOut", "Forget the token", _answers(None, 400, redirect=True), body=_form())},
+        "/pages/enterprises": {"get": op("pageBoards", "Every enterprise's board, linked", _answers("The list"))},
+        board: {"get": op("pageBoard", "The enterprise's board: stock and who holds it, wholesale orders, sessions, partners",
                           _answers("The board", 400, 401, 403, 404), [eid])},
-        f"{board}/sale_sessions/{{sid}}": {"get": op(
+        f"{board}/sale_sessions/{{sid}}": {"get": op("pageSessionBoard", 
             "A hub's session board: summary and chart, customer orders (pseudonymous), wholesale orders",
             _answers("The session board", 400, 401, 403, 404), [eid, sid])},
-        f"{board}/sale_sessions/{{sid}}/close": {"post": op(
+        f"{board}/sale_sessions/{{sid}}/close": {"post": op("pageCloseSession", 
             "Close the session: without confirm=yes, the page asking to confirm",
             _answers("The confirmation step", 400, 401, 403, 404, 409, redirect=True), [eid, sid],
             _form(confirm={"type": "string", "enum": ["yes"]}))},
-        f"{board}/orders/{{oid}}": {"get": op(
+        f"{board}/orders/{{oid}}": {"get": op("pageOrder", 
             "An order: lines, deliveries, history, a button per move open to the agent",
             _answers("The order's page", 400, 401, 403, 404), [eid, oid])},
-        f"{board}/orders/{{oid}}/status": {"post": op(
+        f"{board}/orders/{{oid}}/status": {"post": op("pageMoveOrder", 
             "Move the order as POST …/status does; a refusal is shown on the order's page",
             _answers(None, 400, 401, 403, 404, 409, 422, redirect=True), [eid, oid],
             _form(status={"type": "string"}, reason={"type": "string", "maxLength": 2000}))},
-        f"{board}/orders/{{oid}}/deliveries/{{did}}/ship": {"post": op(
+        f"{board}/orders/{{oid}}/deliveries/{{did}}/ship": {"post": op("pageShipDelivery", 
             "Ship a delivery (the supplier); a refusal is shown on the order's page",
             _answers(None, 400, 401, 403, 404, 409, redirect=True), [eid, oid, did], _form())},
     }

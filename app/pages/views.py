@@ -23,6 +23,13 @@ def _check_form():
         csrf.protect()
 
 
+@bp.after_request
+def _private(response):
+    # A board shows one enterprise's orders to its own people: no cache keeps it for the next visitor.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.errorhandler(HubError)
 def _refused(e: HubError):
     return access.refusal(e)
