@@ -34,7 +34,7 @@ from app.domain import documents as docs
 from app.partners import records as fwd
 from app.domain import order_documents as orders
 from app.partners import desk as partners
-from app.errors import HubError, PartnerError, PartnerUnavailable, Shortage
+from app.errors import Conflict, HubError, PartnerError, PartnerUnavailable, Shortage
 from app.outbound import UnsafeURL
 from app.partners.client import PartnerClient, Reply
 from app.rdf import read_payload
@@ -68,7 +68,8 @@ class Forwarder:
     def sync(self, partner_iri: NamedNode, validator) -> dict:
         """Fetch the partner's configured catalogue and keep a copy of it; report what changed."""
         partner = partners.load(self.store, partner_iri)
-        reply = self.client.fetch(partner.catalog, partners.token(self.store, partner_iri))
+        partners.check_catalog(partner.enterprise.value, partner.catalog)     # configured before it was checked
+        reply = self.client.fetch(partner.catalog, partners.token_for(self.store, partner_iri, partner.catalog))
         triples = self._read(reply, partner.catalog).triples
         if not validator.surely_conforms(triples):
             report = validator.validate(triples)
@@ -83,14 +84,12 @@ class Forwarder:
             raise PartnerError(f"the catalogue at {partner.catalog} holds {len(fetched)} documents, more "
                                f"than the {MAX_DOCUMENTS} a sync copies")
         with self.store.transaction() as tx:
-            previous = partners.copies_of(tx, partner.iri)
-            stored = {name: tx.graph(name) for name in {*fetched, *previous}}
-            plan = partners.plan_sync(partner, fetched, stored, previous, self.base_url, self.clock.now())
-            for name, found in plan.documents.items():
-                tx.put(name, found)
-            for name in plan.drops:
-                tx.drop(name)
-        return plan.report
+            # Read again under the lock: the partner may have been changed or removed meanwhile.
+            current = partners.load(tx, partner_iri)
+            if current != partner:
+                raise Conflict(f"the partner {partner_iri.value} changed during the sync; nothing was copied: "
+                               "sync again")
+            return partners.keep_copies(tx, partner, fetched, self.base_url, self.clock.now())
 
     def _read(self, reply: Reply, url: str):
         # A partner running this server names our contexts under its own base: read them offline.
@@ -140,7 +139,7 @@ class Forwarder:
                     return
                 try:
                     partner = partners.load(self.store, partner_iri)
-                    done = self._send(order, doc, partner, partners.token(self.store, partner_iri))
+                    done = self._send(order, doc, partner)
                 except (PartnerUnavailable, PartnerError, Refused) as e:
                     self._edit(order, lambda d: fwd.failed(d, order, _reason(e)))
                     raise
@@ -179,16 +178,17 @@ class Forwarder:
         """Each forwarded order of a session with its partner, sync state and remote IRI."""
         return self.store.select(queries.load("session_forwarded"), {"session": session, "hub": hub_iri})
 
-    def _send(self, order, doc, partner: partners.Partner, token) -> bool:
+    def _send(self, order, doc, partner: partners.Partner) -> bool:
         """One send; True when the partner now holds the order as it stands here."""
         remote = first(doc, order, fwd.REMOTE_ORDER)
         buyer = orders.buyer(doc, order)
         sent = fwd.what_is_sent(doc, order)
         if remote is None:
             key, text = first(doc, order, fwd.PENDING_POST), first(doc, order, fwd.PENDING_BODY)
+            if key is None and not fwd.has_lines(doc, order):
+                return self._acknowledge(order, sent, None, None)     # nothing to tell yet
+            token = partners.token_for(self.store, partner.iri, partner.orders)
             if key is None:
-                if not fwd.has_lines(doc, order):
-                    return self._acknowledge(order, sent, None, None)     # nothing to tell yet
                 key = uuid.uuid4().hex
                 text = json.dumps(fwd.body(doc, order, buyer, partner.orders, None))
                 self._edit(order, lambda d: fwd.with_pending_post(d, order, key, text))
@@ -205,7 +205,9 @@ class Forwarder:
                 raise PartnerError(f"the partner's answer to our POST at {partner.orders} names no order of its own")
             return self._acknowledge(order, sent, remote, fwd.remote_lines(answer, remote, doc, order))
         body = json.dumps(fwd.body(doc, order, buyer, partner.orders, remote)).encode()
-        reply = self.client.send("PUT", remote.value, token, body, uuid.uuid4().hex)
+        # The IRI the partner gave: its token goes there only if it was given for that origin.
+        reply = self.client.send("PUT", remote.value, partners.token_for(self.store, partner.iri, remote.value),
+                                 body, uuid.uuid4().hex)
         self._check(reply, partner, "PUT", remote.value)
         answer = self._read(reply, remote.value).triples if reply.body.strip() else []
         lines = fwd.remote_lines(answer, remote, doc, order) if answer else None
