@@ -386,8 +386,8 @@ class PartnerDesk:
         out = []
         for node in docs.list_documents(self.store, ns, Kind(PARTNERS, "Partners", hub("Partner"))):
             partner = parse(self.store.graph(node), node)
-            copies = copies_of(self.store, node)
-            stamps = [t.object.value for t in self.store.graphs(copies) if t.predicate == MARKS[1]] if copies else []
+            copies = list(copies_of(self.store, node).values())
+            stamps = [t.object.value for t in self.store.graphs(copies) if t.predicate == FETCHED_AT] if copies else []
             out.append({"slug": node.value.rsplit("/", 1)[-1], "enterprise": partner.enterprise.value,
                         "copies": len(copies), "fetched": max(stamps, default=None)})
         return out
