@@ -192,6 +192,8 @@ def test_the_jean_scenario_through_the_pages(server, browser, axe_checker):
 def test_another_enterprises_token_gets_403_pages(server, browser, axe_checker):
     base = server
     walk = Walk(browser, base, axe_checker)
+    walk.open("/pages/enterprises")
+    assert [a.text for a in walk.all("#boards a")][:1] == ["Hub A"]
     walk.sign_in(_token(base, "hub-b"))
     for path in ("/pages/enterprises/jean-farm", "/pages/enterprises/hub-a/sale_sessions/week-48"):
         walk.open(path, "refused" if "jean" in path else None)
