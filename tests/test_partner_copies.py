@@ -16,6 +16,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from app.orders import consolidation
 from app.partners import desk as partners
 from app.domain.documents import Namespace
+from app.outbound import Guard
 from app.errors import InvalidValue
 from app.namespaces import DFC_M, RDF_TYPE, T, hub
 from app.namespaces import b as dfc
@@ -151,9 +152,9 @@ def test_a_token_kept_without_its_origins_is_sent_nowhere_until_given_again():
     body = {"enterprise": FAR, "catalog": a.catalog, "orders": a.orders}
     hub_a, kept = Namespace(BASE, "hub-a"), partners.credentials(store, a.iri)
     with pytest.raises(InvalidValue) as refused:
-        partners.from_json(body, hub_a, "far", True, kept)
+        partners.from_json(body, hub_a, "far", Guard(True), kept)
     assert refused.value.extra == {"field": "catalog", "required": ["token"]}
-    doc, token = partners.from_json({**body, "token": "again"}, hub_a, "far", True, kept)
+    doc, token = partners.from_json({**body, "token": "again"}, hub_a, "far", Guard(True), kept)
     assert token == "again"
     assert {t.object.value for t in partners.credentials_document(a.iri, token, body)
             if t.predicate == partners.TOKEN_ORIGIN} == {"http://far.test:80"}

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, make_response, request
+from flask import Blueprint, current_app, jsonify, make_response, request
 
 from app import __version__, pages
-from app.api import openapi
-from app.api.context import base_url, hub
+from app.api.description import openapi
+from app.api.context import base_url, services
 from app.api.negotiate import best_media_type
 
 bp = Blueprint("service", __name__)
@@ -35,12 +35,15 @@ def _links(base: str):
 @bp.get("/health")
 def health():
     """200 when the store answers a query, else 503 (for load balancers and probes)."""
+    # The background workers `serve` runs: their last run and last error (none in a bare app).
+    workers = current_app.extensions.get("dfc_workers")
+    background = {"workers": workers.state()} if workers is not None else {}
     try:
-        hub().check_store()
+        services().check_store()
     except Exception:   # whatever the store raised, the answer is "not healthy"
         log.warning("health check: the store did not answer", exc_info=True)
-        return _no_cache(jsonify({"status": "unavailable", "store": "unreachable"}), 503)
-    return _no_cache(jsonify({"status": "ok", "store": "reachable"}), 200)
+        return _no_cache(jsonify({"status": "unavailable", "store": "unreachable", **background}), 503)
+    return _no_cache(jsonify({"status": "ok", "store": "reachable", **background}), 200)
 
 
 @bp.get("/version")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import render_template, request, session
 
 from app.api import problem
-from app.api.context import agent, bearer_challenge, hub
+from app.api.context import agent, bearer_challenge, services
 from app.api.negotiate import best_media_type
 from app.domain.agents import Agent
 from app.errors import HubError, Unauthorized
@@ -22,7 +22,7 @@ def visitor() -> Agent | None:
     who = agent()
     if who is None and TOKEN in session:
         try:
-            who = hub().auth.agent(session[TOKEN])
+            who = services().auth.agent(session[TOKEN])
         except Unauthorized:
             session.pop(TOKEN, None)      # a token revoked since: sign in again
             raise
@@ -31,7 +31,7 @@ def visitor() -> Agent | None:
 
 def sign_in(token: str) -> Agent:
     """Keep `token` for this browser once the server knows it (401 otherwise)."""
-    who = hub().auth.agent(token)
+    who = services().auth.agent(token)
     session[TOKEN] = token
     return who
 

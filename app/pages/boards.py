@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.api.context import hub
+from app.api.context import services
 from app.domain import documents as docs
 from app.domain import order_documents as orders
 from app.domain import sessions, stock
@@ -32,7 +32,7 @@ def board(who, ns: docs.Namespace) -> dict:
 
 def _items(ns, sold, known) -> list[dict]:
     """Per catalogue item: its product, its ledger, a chart of it, and the buyers holding and committing it."""
-    triples = hub().catalog.catalog(ns, owner=True)
+    triples = services().catalog.catalog(ns, owner=True)
     found = sorted({t.subject for t in triples if t.predicate == T.onHand or t.predicate == T.held}
                    | {t.subject for t in triples if t.object == T.CatalogItem}, key=lambda n: n.value)
     holders = _holders(sold, known) if not isinstance(sold, Refused) else sold
@@ -82,10 +82,10 @@ def _wholesale(sold, known):
 
 def _sessions(ns, sold) -> list[dict]:
     """The hub's sale sessions: open, coming, closed, with how many customer orders each has."""
-    catalog = hub().catalog
+    catalog = services().catalog
     names = catalog.listing(ns, KINDS["sale_sessions"])
     triples = catalog.documents(names)
-    now = hub().orders.clock.now()
+    now = services().orders.clock.now()
     counts: dict = {}
     if not isinstance(sold, Refused):
         for iri, doc in sold:
@@ -109,4 +109,4 @@ def _sessions(ns, sold) -> list[dict]:
 def _partners(who, ns) -> list[dict]:
     """The hub's partner platforms and their sync state (row partner read: never a token)."""
     reading.require(who, "partner", "read", ns)
-    return hub().partners.states(ns)
+    return services().partners.states(ns)

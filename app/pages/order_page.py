@@ -1,7 +1,7 @@
 """An order's page: lines, deliveries, history, and a button per move the lifecycle allows this agent now."""
 from __future__ import annotations
 
-from app.api.context import hub
+from app.api.context import services
 from app.domain import deliveries, lifecycle, policy, statuses
 from app.domain import documents as docs
 from app.domain import order_documents as orders
@@ -21,7 +21,7 @@ LABELS = {"placed": "Place the order", "confirmed": "Confirm", "transferred": "M
 
 def find(who, ns: docs.Namespace, oid: str):
     """The order at (ns, oid), readable by the agent (row order read), or 404/401/403."""
-    book = hub().orders
+    book = services().orders
     iri = f"{ns.collection(ORDERS)}/{oid}"
     found = book.find(iri)
     if found is None:
@@ -90,7 +90,7 @@ def _offer_name(offer, cache: dict) -> str:
 
 
 def _follow(iri: str, path: list) -> str | None:
-    catalog = hub().catalog
+    catalog = services().catalog
     for predicate in [*path, None]:
         try:
             node, triples = catalog.load(iri)

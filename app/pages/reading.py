@@ -1,6 +1,6 @@
 """What the pages read, through the services every API route uses, each under its row of the policy table.
 
-Nothing here opens the store: the catalogue (`hub().catalog`), the order book (`hub().orders`)
+Nothing here opens the store: the catalogue (`services().catalog`), the order book (`services().orders`)
 and the partner desk read for it, and `policy.require` decides before each read, as the API's
 routes do. A section the token may not read is `Refused` with the API's reason.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-from app.api.context import hub
+from app.api.context import services
 from app.domain import documents as docs
 from app.domain import lifecycle, policy, statuses
 from app.domain import order_documents as orders
@@ -39,7 +39,7 @@ def guarded(read):
 def enterprise(ns: docs.Namespace) -> tuple[str, list]:
     """The enterprise's name and profile (public), or 404."""
     try:
-        node, triples = hub().catalog.load(ns.iri)
+        node, triples = services().catalog.load(ns.iri)
     except NotFound:
         raise NotFound(f"no enterprise at {ns.iri}") from None
     found = first(triples, node, NAME)
@@ -48,7 +48,7 @@ def enterprise(ns: docs.Namespace) -> tuple[str, list]:
 
 def names() -> dict[str, str]:
     """Every enterprise's IRI → its name (the public enterprises listing)."""
-    catalog = hub().catalog
+    catalog = services().catalog
     found = catalog.enterprises()
     triples = catalog.documents(found)
     return {t.subject.value: t.object.value for t in triples if t.predicate == NAME}
@@ -73,7 +73,7 @@ def pseudonym(iri: str) -> str:
 
 def order_documents(who, ns: docs.Namespace) -> list[tuple]:
     """(IRI, triples) of the orders sold by `ns` the agent may read (row order list)."""
-    book = hub().orders
+    book = services().orders
     return [(name, book.document(name)) for name in book.listing(who, ns)]
 
 
@@ -112,7 +112,7 @@ def _status_name(node) -> str | None:
 
 def order_path(iri: str) -> str | None:
     """The page of an order of this server: /pages/enterprises/{eid}/orders/{oid}; None for another's."""
-    base = hub().settings.public_base_url + "/api/dfc/enterprises/"
+    base = services().settings.public_base_url + "/api/dfc/enterprises/"
     if not iri.startswith(base):
         return None
     parts = iri[len(base):].split("/")

@@ -1,7 +1,7 @@
 """A hub's session board: the summary with a chart, the customer orders, the wholesale orders; closing it."""
 from __future__ import annotations
 
-from app.api.context import hub
+from app.api.context import services
 from app.domain import documents as docs
 from app.domain import order_documents as orders
 from app.domain import sessions
@@ -13,13 +13,13 @@ from app.rdf.triples import first
 
 
 def _session(ns: docs.Namespace, sid: str):
-    return hub().orders.session(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
+    return services().orders.session(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
 
 
 def board(who, ns: docs.Namespace, sid: str) -> dict:
     """The session's board for its hub (row session_summary read), each other section under its own row."""
     reading.require(who, "session_summary", "read", ns)
-    book = hub().orders
+    book = services().orders
     session = _session(ns, sid)
     doc = book.document(session)
     known = reading.names()
@@ -39,7 +39,7 @@ def board(who, ns: docs.Namespace, sid: str) -> dict:
 def close(who, ns: docs.Namespace, sid: str) -> int:
     """Close the session as POST …/close does (row sale_session close); how many orders completed."""
     reading.require(who, "sale_session", "close", ns)
-    _, completed = hub().orders.close_session(_session(ns, sid))
+    _, completed = services().orders.close_session(_session(ns, sid))
     return len(completed)
 
 
@@ -53,7 +53,7 @@ def _row(entry: dict, known: dict) -> dict:
 
 def _product_name(product) -> str:
     try:
-        node, triples = hub().catalog.load(product.value)
+        node, triples = services().catalog.load(product.value)
     except NotFound:
         return product.value.rsplit("/", 1)[-1]
     found = first(triples, node, NAME)
@@ -75,7 +75,7 @@ def _customers(who, ns, session) -> list[dict]:
 def _wholesale(who, ns, session, known) -> list[dict] | Refused:
     """The wholesale order the hub placed at each producer for the session (row wholesale_orders list)."""
     reading.require(who, "wholesale_orders", "list", ns)
-    book = hub().orders
+    book = services().orders
     out = []
     for iri in book.placed_for(session, ns):
         doc = book.document(iri)

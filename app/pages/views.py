@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request
 
 from app import __version__
-from app.api.context import base_url, hub, namespace
+from app.api.context import base_url, namespace, services
 from app.domain import documents as docs
 from app.domain import statuses
 from app.domain.kinds import ORDERS
@@ -119,7 +119,7 @@ def move_order(eid, oid):
                                field="status")
         if reason is not None and len(reason) > MAX_REASON:
             raise InvalidValue(f"a reason is at most {MAX_REASON} characters", field="reason")
-        hub().orders.transition(ns, _order_iri(ns, oid), who, target, reason)
+        services().orders.transition(ns, _order_iri(ns, oid), who, target, reason)
     except HubError as e:
         return _shown(e, who, ns, oid)
     flash(f"The order is now {statuses.name(target).replace('_', ' ')}.")
@@ -131,7 +131,7 @@ def ship(eid, oid, did):
     ns, who = namespace(eid), access.visitor()
     iri = _order_iri(ns, oid)
     try:
-        hub().orders.ship(ns, iri, who, docs.node(f"{iri.value}/deliveries/{did}"))
+        services().orders.ship(ns, iri, who, docs.node(f"{iri.value}/deliveries/{did}"))
     except HubError as e:
         return _shown(e, who, ns, oid)
     flash(f"Delivery {did} is shipped.")
