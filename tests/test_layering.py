@@ -45,8 +45,7 @@ def _offending(paths, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
 
 
 def test_views_import_neither_the_store_nor_pyoxigraph():
-    # The pages (app/pages) are views too: HTML forms over the same services.
-    assert _offending(_modules("api") + _modules("pages"), ("pyoxigraph", "app.store")) == {}
+    assert _offending(_modules("api"), ("pyoxigraph", "app.store")) == {}
 
 
 def test_the_domain_never_imports_flask():
@@ -54,14 +53,14 @@ def test_the_domain_never_imports_flask():
 
 
 def test_nothing_below_the_views_imports_flask():
-    below = [p for p in _modules() if p.relative_to(APP).parts[0] not in ("api", "pages")]
+    below = [p for p in _modules() if "api" not in p.relative_to(APP).parts[:1]]
     assert _offending(below, ("flask", "werkzeug")) == {}
 
 
 WRITES = re.compile(r"\.(write_lock|replace_graphs|bulk_load|add_quads)\(|store\.update\(|\._update\(")
 
 
-@pytest.mark.parametrize("folder", ["api", "pages", "domain", "analytics", "validation", "rdf", ""])
+@pytest.mark.parametrize("folder", ["api", "domain", "analytics", "validation", "rdf", ""])
 def test_only_the_store_layer_locks_or_writes(folder):
     """Every write goes through a unit of work (`with store.transaction() as tx`)."""
     paths = _modules(folder) if folder else [p for p in APP.glob("*.py")]

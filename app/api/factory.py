@@ -14,7 +14,8 @@ def create_app(config: Mapping | None = None, clock=None) -> Flask:
 
     `clock` (anything with `now()`) replaces the system clock, for tests of sale sessions.
     """
-    from app import api, pages
+    from app import api
+    from app.api import pages
     from app.runtime.services import Services
 
     settings = Settings.load(config)

@@ -5,7 +5,8 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, make_response, request
 
-from app import __version__, pages
+from app import __version__
+from app.api import pages
 from app.api.description import openapi
 from app.api.context import base_url, services
 from app.api.negotiate import best_media_type

@@ -21,7 +21,7 @@ from app.api.context import agent, bearer_challenge, services
 from app.api.negotiate import best_media_type
 from app import queries
 from app.errors import BadRequest, HubError, NotAcceptable, Unauthorized
-from app.pages import charts
+from app.api.pages import charts
 
 TOKEN = "sparql_token"
 EXAMPLES = Path(queries.__file__).with_name("analytics")

@@ -167,7 +167,7 @@ RULES: tuple[Rule, ...] = (
          "the person and every order they placed"),
     Rule("person", "erase", OWNER, ("WriteOrders",), ("DELETE persons.erase_person",), _WRITE_NEEDS,
          _WRITE_REFUSED, "their orders stay, under a fresh pseudonym"),
-    # The pages (app/pages) act as the signed-in token's agent under the rows above; a board is
+    # The pages (app/api/pages) act as the signed-in token's agent under the rows above; a board is
     # its enterprise's own, and each part of it is shown under the row of what it shows.
     Rule("enterprise_board", "read", OWNER, routes=("GET pages.board",),
          needs="this board needs a signed-in token", refused=_READ_REFUSED,

@@ -1,6 +1,6 @@
 """Pages for the people who run a food network (API.md "Pages"): boards, a session, an order; HTML forms.
 
-A blueprint of its own beside the API's (app/api): the pages parse a form, ask the same policy
+A blueprint of its own beside the API's routes, in the HTTP room (app/api): the pages parse a form, ask the same policy
 table and call the same services as the API's routes, and render a Jinja template. They hold no
 path of their own to the store. Every form carries a CSRF token (Flask-WTF's CSRFProtect, checked
 for the pages' POSTs only: the API's clients send bearer tokens, never a cookie).
@@ -15,7 +15,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     """Register the pages and their CSRF check (the API's routes are not forms: they are left alone)."""
-    from app.pages import charts, views
+    from app.api.pages import charts, views
 
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     # The token lives as long as the signed session that holds it, not an hour: a board left open
@@ -28,5 +28,5 @@ def init_app(app: Flask) -> None:
 
 def home():
     """`GET /` for a browser: what this server is, the sign-in form or who is signed in, the links."""
-    from app.pages import charts, views
+    from app.api.pages import charts, views
     return views.home()

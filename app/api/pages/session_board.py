@@ -7,8 +7,8 @@ from app.domain import order_documents as orders
 from app.domain import sessions
 from app.domain.kinds import KINDS
 from app.errors import NotFound
-from app.pages import charts, reading
-from app.pages.reading import NAME, Refused, guarded
+from app.api.pages import charts, reading
+from app.api.pages.reading import NAME, Refused, guarded
 from app.rdf.triples import first
 
 

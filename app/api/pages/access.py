@@ -6,9 +6,8 @@ token a program sends; the API's policy table and services then decide, as for a
 """
 from __future__ import annotations
 
-from flask import render_template, request, session
+from flask import Response, json, render_template, request, session
 
-from app.api import problem
 from app.api.context import agent, bearer_challenge, services
 from app.api.negotiate import best_media_type
 from app.domain.agents import Agent
@@ -51,6 +50,7 @@ def refusal(e: HubError):
     """The API's problem: as a page for a browser (the sign-in form for a 401), else as problem+json."""
     headers = bearer_challenge() if e.status == 401 else None
     if not wants_html():
-        return problem(e.problem(), headers)
+        # As app/api's error handler renders it (not imported: that package's face registers these pages).
+        return Response(json.dumps(e.problem()), status=e.status, headers=headers, mimetype="application/problem+json")
     body = render_template("pages/refused.html", problem=e.problem(), signed_in=TOKEN in session)
     return body, e.status, headers or {}

@@ -8,8 +8,8 @@ from app.domain import order_documents as orders
 from app.domain.kinds import ORDERS
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.namespaces import T, b
-from app.pages import charts, reading
-from app.pages.reading import NAME
+from app.api.pages import charts, reading
+from app.api.pages.reading import NAME
 from app.rdf.triples import first
 
 # What a button says for a move to each status; the answer to a cancellation request is its own.

@@ -9,8 +9,8 @@ from app.domain import order_documents as orders
 from app.domain import sessions, stock
 from app.domain.kinds import KINDS
 from app.namespaces import T, b
-from app.pages import charts, reading
-from app.pages.reading import NAME, Refused, guarded
+from app.api.pages import charts, reading
+from app.api.pages.reading import NAME, Refused, guarded
 from app.rdf.triples import first
 
 ZERO = Decimal(0)

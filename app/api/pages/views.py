@@ -1,4 +1,4 @@
-"""The pages' routes: thin, as the API's are — read the form, call app/pages' readers or a service, render."""
+"""The pages' routes: thin, as the API's are — read the form, call the pages' readers or a service, render."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request
@@ -9,7 +9,7 @@ from app.domain import documents as docs
 from app.domain import statuses
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, HubError, InvalidValue, Unauthorized
-from app.pages import access, boards, csrf, order_page, reading, session_board
+from app.api.pages import access, boards, csrf, order_page, reading, session_board
 from flask_wtf.csrf import CSRFError
 
 bp = Blueprint("pages", __name__, url_prefix="/pages")
