@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test calendar bench clean tools connector
+.PHONY: run reset test calendar bench clean tools connector idp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(STAMP)
 reset: $(STAMP)
 	$(BIN)/dfc-hub serve --demo --reset
 
-test: $(STAMP) tools connector
+test: $(STAMP) tools connector idp
 	$(BIN)/python -m pytest -q
 	@$(MAKE) --no-print-directory calendar
 
@@ -52,6 +52,12 @@ connector:
 	@command -v npm >/dev/null && cd tests/support/dfc-connector && npm ci --no-audit --no-fund --silent || \
 	echo "The DFC connector could not be installed here (no npm?): its test will be skipped."
 
+# A certified OpenID Connect provider (npm oidc-provider, pinned by its lockfile) for the partner
+# credential tests; without node and npm, those tests skip with the reason.
+idp:
+	@command -v npm >/dev/null && cd tests/support/oidc-idp && npm ci --no-audit --no-fund --silent || \
+	echo "The OpenID Connect provider could not be installed here (no npm?): its tests will be skipped."
+
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/validate.py
@@ -66,4 +72,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/lifecycle.py
 
 clean:
-	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules
+	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules tests/support/oidc-idp/node_modules

@@ -1,9 +1,10 @@
 """Partner platforms of a hub: where a remote producer's catalogue and orders live, and its copy here.
 
 A partner is a document of the hub (`{hub}/partners/{slug}`): the remote producer's IRI, its
-catalogue and orders URLs. The bearer token for that platform is kept apart, in a graph of its
-own outside the API's namespace, so no GET of any resource and no analyst query (which only
-reads allow-listed documents under the API, app/queries/analyst_graphs.rq) can show it.
+catalogue and orders URLs. The credentials for that platform (a bearer token, or what gets one
+at its identity provider: app/partners/credentials.py) are kept apart, in a graph of their own
+outside the API's namespace, so no GET of any resource and no analyst query (which only reads
+allow-listed documents under the API, app/queries/analyst_graphs.rq) can show them.
 
 A sync keeps a copy of the remote catalogue under the remote IRIs, each copy marked with the
 partners that fetched it (`hub:fetchedBy`) and when (`hub:fetchedAt`). Only IRIs on the remote
@@ -21,6 +22,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from app import queries
 from app.domain import documents as docs
 from app.catalog.links import Source
+from app.partners import credentials as creds
 from app.errors import InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, hub
 from app.outbound import check_url
@@ -29,8 +31,7 @@ from app.rdf.triples import first, number
 from app.store import Store
 
 PARTNERS = "partners"
-FIELDS = ("enterprise", "catalog", "orders", "token")
-MAX_TOKEN = 4096
+FIELDS = ("enterprise", "catalog", "orders", "token", "auth")
 # What marks a copy of a remote document: who fetched it, and when (written by the server only).
 MARKS = (hub("fetchedBy"), hub("fetchedAt"))
 
@@ -59,15 +60,16 @@ def token_graph(partner: NamedNode) -> NamedNode:
     return NamedNode("urn:x-dfc-hub:partner-token:" + hashlib.sha256(partner.value.encode()).hexdigest())
 
 
-def from_json(body, ns: docs.Namespace, slug: str, allow_private: bool, has_token: bool) -> tuple[list[Triple], str | None]:
-    """The partner document and token a PUT's JSON body gives; 422 naming the field at fault."""
+def from_json(body, ns: docs.Namespace, slug: str, allow_private: bool,
+              has_token: bool) -> tuple[list[Triple], creds.Credentials | None]:
+    """The partner document and credentials a PUT's JSON body gives; 422 naming the field at fault."""
     if not isinstance(body, dict):
-        raise InvalidValue("send a JSON object with enterprise, catalog, orders and token", pointer="/")
+        raise InvalidValue("send a JSON object with enterprise, catalog, orders and token (or auth)", pointer="/")
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
         raise InvalidValue(f"unknown member(s) {', '.join(unknown)}; a partner has {', '.join(FIELDS)}",
                            pointer=f"/{unknown[0]}")
-    missing = [f for f in FIELDS if f not in body and not (f == "token" and has_token)]
+    missing = [f for f in FIELDS[:4] if f not in body and not (f == "token" and (has_token or "auth" in body))]
     if missing:
         raise InvalidValue(f"missing member(s): {', '.join(missing)}", pointer=f"/{missing[0]}")
     for field in ("enterprise", "catalog", "orders"):
@@ -75,17 +77,13 @@ def from_json(body, ns: docs.Namespace, slug: str, allow_private: bool, has_toke
         if docs.enterprise_of(body[field], ns.base_url) is not None:
             raise InvalidValue(f"{field} names this server: a partner is another platform; order from "
                                "this server's producers directly", field=field)
-    token = body.get("token")
-    if token is not None and (not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN
-                              or any(c in token for c in "\r\n")):
-        raise InvalidValue(f"token must be a non-empty string of at most {MAX_TOKEN} characters on one line",
-                           field="token")
+    given = creds.from_json(body, allow_private)
     node = iri(ns, slug)
     doc = [Triple(node, RDF_TYPE, hub("Partner")), Triple(node, hub("partnerOf"), NamedNode(ns.iri)),
            Triple(node, hub("remoteEnterprise"), NamedNode(body["enterprise"])),
            Triple(node, hub("catalogURL"), Literal(body["catalog"])),
            Triple(node, hub("ordersURL"), Literal(body["orders"]))]
-    return doc, token
+    return doc, given
 
 
 def parse(triples: list[Triple], node: NamedNode) -> Partner:
@@ -99,15 +97,6 @@ def load(store: Store, node: NamedNode) -> Partner:
     if Triple(node, RDF_TYPE, hub("Partner")) not in triples:
         raise NotFound(f"no partner at {node.value}")
     return parse(triples, node)
-
-
-def token(store: Store, partner: NamedNode) -> str | None:
-    found = first(store.graph(token_graph(partner)), partner, hub("partnerToken"))
-    return found.value if found is not None else None
-
-
-def token_document(partner: NamedNode, value: str) -> list[Triple]:
-    return [Triple(partner, hub("partnerToken"), Literal(value))]
 
 
 # --- the copy of a remote catalogue -----------------------------------------------------------
@@ -220,7 +209,7 @@ class PartnerDesk:
         self.store, self.forwarder, self.validator, self.allow_private = store, forwarder, validator, allow_private
 
     def read(self, ns: docs.Namespace, slug: str) -> list[Triple]:
-        """The partner's document (never its token), or 404."""
+        """The partner's document (never its credentials), or 404."""
         node = iri(ns, slug)
         load(self.store, node)
         return self.store.graph(node)
@@ -232,10 +221,12 @@ class PartnerDesk:
             current = tx.graph(node)
             if current and Triple(node, RDF_TYPE, hub("Partner")) not in current:
                 raise InvalidValue(f"{node.value} is not a partner's document")
-            doc, secret = from_json(body, ns, slug, self.allow_private, has_token=bool(current))
+            doc, given = from_json(body, ns, slug, self.allow_private, has_token=bool(current))
+            if given is not None:
+                tx.put(token_graph(node), creds.document(node, given))
+            else:       # the credentials kept: so is the identity provider's refusal of them, if any
+                doc = creds.with_refusal(doc, node, creds.refused(current, node))
             tx.put(node, doc)
-            if secret is not None:
-                tx.put(token_graph(node), token_document(node, secret))
         return not current, doc
 
     def delete(self, ns: docs.Namespace, slug: str) -> None:
