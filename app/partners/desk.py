@@ -71,7 +71,8 @@ def from_json(body, ns: docs.Namespace, slug: str, allow_private: bool,
                            pointer=f"/{unknown[0]}")
     missing = [f for f in FIELDS[:4] if f not in body and not (f == "token" and (has_token or "auth" in body))]
     if missing:
-        raise InvalidValue(f"missing member(s): {', '.join(missing)}", pointer=f"/{missing[0]}")
+        raise InvalidValue(f"missing member(s): {', '.join(m + (' (or auth)' if m == 'token' else '') for m in missing)}",
+                           pointer=f"/{missing[0]}")
     for field in ("enterprise", "catalog", "orders"):
         check_url(body[field], allow_private, field=field)
         if docs.enterprise_of(body[field], ns.base_url) is not None:
