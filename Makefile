@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/order_lines.py
 	$(BIN)/python bench/close.py
 	$(BIN)/python bench/partners.py
+	$(BIN)/python bench/partner_oidc.py
 	$(BIN)/python bench/erasure.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/prices.py
