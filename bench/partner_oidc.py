@@ -12,6 +12,7 @@ Exit status 1 if any checkout is not a 201 or a refresh token was presented twic
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import tempfile
@@ -32,6 +33,7 @@ def main() -> int:
     parser.add_argument("--ttl", type=int, default=3)
     parser.add_argument("--kind", choices=["refresh_token", "client_credentials"], default="refresh_token")
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)     # one access-log line per call is noise here
     if skip_reason():
         print(f"skipped: {skip_reason()}")
         return 0

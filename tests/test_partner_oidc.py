@@ -194,5 +194,6 @@ def test_a_bearer_auth_is_sent_as_a_token_alone_is(tmp_path):
         token = w.http.post(w.idp.token_url, data={"grant_type": "client_credentials", "scope": "WriteOrders"},
                             auth=("hub-a", requests.utils.quote(SECRET, safe="")), timeout=5).json()["access_token"]
         assert w.configure({"kind": "bearer", "token": token}).status_code == 201
+        assert w.sync().status_code == 200
         assert w.checkout().status_code == 201
         assert w.gate.tokens()[-1] == token

@@ -22,6 +22,7 @@ DFC_HUB_PARTNER_TIMEOUT_SECONDS, once per token lifetime and partner) the hub's 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
 from urllib.parse import quote_plus, urlencode
@@ -109,10 +110,8 @@ def _kept(found: creds.Credentials, answer: dict, now: float) -> creds.Credentia
     if isinstance(lifetime, (int, float)) and not isinstance(lifetime, bool) and lifetime > 0:
         until = now + lifetime - creds.margin(lifetime)
     rotated = answer.get("refresh_token") if found.kind == creds.REFRESH_TOKEN else None
-    values = {**found.__dict__, "access_token": access, "usable_until": until, "refreshes": found.refreshes + 1}
-    if isinstance(rotated, str) and rotated:
-        values["refresh_token"] = rotated
-    return creds.Credentials(**values)
+    return dataclasses.replace(found, access_token=access, usable_until=until, refreshes=found.refreshes + 1,
+                               refresh_token=rotated if isinstance(rotated, str) and rotated else found.refresh_token)
 
 
 def _refused(partner: NamedNode, why: str) -> CredentialsRefused:
