@@ -51,7 +51,7 @@ def test_a_put_without_auth_keeps_the_credentials_and_what_they_became(client):
     assert client.put(HUB, json={**URLS, "catalog": FAR + "/catalog?all"}, headers=admin()).status_code == 200
     assert _kept_credentials(client).refresh_token == "r3fresh-t0ken"
     assert client.put(HUB, json={**URLS, "token": "plain"}, headers=admin()).status_code == 200
-    assert _kept_credentials(client) == creds.Credentials("bearer", token="plain")
+    assert _kept_credentials(client) == creds.Credentials("bearer", token="plain", origins=frozenset({"http://127.0.0.1:9"}))
 
 
 @pytest.mark.parametrize("body,where", [

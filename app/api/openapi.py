@@ -372,13 +372,13 @@ def _partners() -> dict:
             "put": _op("Configure a partner platform: its producer, catalogue and orders URLs, its credentials",
                        {200: _rdf("The partner as stored", ETAG), 201: _rdf("Created", ETAG)}, write,
                        params=["eid", slug], body=body, secured=True, tag="partners"),
-            "delete": _op("Remove a partner, its token and the copy of its catalogue",
+            "delete": _op("Remove a partner, its token and the copies its syncs kept",
                           {204: {"description": "Removed"}}, [400, 401, 403, 404, 503], params=["eid", slug],
                           secured=True, tag="partners"),
         },
         partner + "/sync": {
-            "post": _op("Fetch the partner's configured catalogue and keep a copy under its own IRIs",
-                        {200: _json("What changed", "SyncReport")}, [400, 401, 403, 404, 502, 503],
+            "post": _op("Fetch the partner's configured catalogue and keep a copy of it, this partner's own",
+                        {200: _json("What changed", "SyncReport")}, [400, 401, 403, 404, 409, 422, 502, 503],
                         params=["eid", slug], secured=True, tag="partners"),
         },
     }
@@ -484,10 +484,15 @@ def _components(base_url: str) -> dict:
             "PartnerRequest": {"type": "object", "required": ["enterprise", "catalog", "orders"],
                                "additionalProperties": False, "properties": {
                 "enterprise": {"type": "string", "description": "The remote producer's IRI"},
-                "catalog": {"type": "string", "description": "Its catalogue URL (the only URL a sync reads)"},
+                "catalog": {"type": "string", "description": "Its catalogue URL (the only URL a sync reads), on "
+                                                             "the origin of enterprise"},
                 "orders": {"type": "string", "description": "Its orders collection URL"},
-                "token": {"type": "string", "description": "A bearer token for that platform; it or `auth` is "
-                                                           "required when the partner is created, kept when left out after"},
+                "token": {"type": "string", "description": "A bearer token for that platform, sent only to the "
+                                                           "origins of catalog and orders as given with it; it or "
+                                                           "`auth` is required when the partner is created and when a "
+                                                           "PUT moves catalog or orders to another origin (422 "
+                                                           "naming the field, `required`), kept when left out "
+                                                           "otherwise"},
                 "auth": _ref("schemas", "PartnerAuth")}},
             "PartnerAuth": {"description": "How the hub gets an access token for the partner (OAuth 2.0, RFC 6749); "
                             "never shown", "oneOf": [

@@ -36,6 +36,9 @@ _STORED = {"token": hub("partnerToken"), "token_url": hub("tokenURL"), "client_i
            "client_secret": hub("clientSecret"), "scope": hub("oauthScope"), "refresh_token": hub("refreshToken"),
            "token_endpoint_auth_method": hub("tokenEndpointAuthMethod")}
 KIND = hub("credentialsKind")
+# An origin (scheme://host:port) of the catalog and orders URLs the credentials were given with:
+# the partner's token goes to no other (desk.check_origin).
+TOKEN_ORIGIN = hub("tokenOrigin")
 ACCESS_TOKEN, USABLE_UNTIL = hub("accessToken"), hub("accessTokenUsableUntil")
 REFRESHES = hub("refreshCount")
 # Marks the partner's own document when its identity provider refused what the hub holds.
@@ -56,6 +59,7 @@ class Credentials:
     access_token: str | None = None
     usable_until: float | None = None       # seconds since 1970; None: until the partner answers 401
     refreshes: int = 0
+    origins: frozenset[str] = frozenset()
 
     @property
     def issued(self) -> bool:
@@ -126,6 +130,7 @@ def document(partner: NamedNode, found: Credentials) -> list[Triple]:
             out.append(Triple(partner, USABLE_UNTIL, Literal(repr(found.usable_until), datatype=NamedNode(XSD + "double"))))
     if found.refreshes:
         out.append(Triple(partner, REFRESHES, Literal(str(found.refreshes), datatype=NamedNode(XSD + "integer"))))
+    out += [Triple(partner, TOKEN_ORIGIN, Literal(o)) for o in sorted(found.origins)]
     return out
 
 
@@ -140,7 +145,9 @@ def read(triples: list[Triple], partner: NamedNode) -> Credentials | None:
     until, refreshes = text(USABLE_UNTIL), text(REFRESHES)
     return Credentials(kind, **{name: text(p) for name, p in _STORED.items()}, access_token=text(ACCESS_TOKEN),
                        usable_until=float(until) if until is not None else None,
-                       refreshes=int(refreshes) if refreshes is not None else 0)
+                       refreshes=int(refreshes) if refreshes is not None else 0,
+                       origins=frozenset(t.object.value for t in triples
+                                         if t.subject == partner and t.predicate == TOKEN_ORIGIN))
 
 
 def refused(partner_doc: list[Triple], partner: NamedNode) -> str | None:

@@ -34,7 +34,7 @@ from app.domain import documents as docs
 from app.partners import records as fwd
 from app.domain import order_documents as orders
 from app.partners import desk as partners
-from app.errors import CredentialsRefused, HubError, PartnerError, PartnerUnavailable, Shortage
+from app.errors import Conflict, CredentialsRefused, HubError, PartnerError, PartnerUnavailable, Shortage
 from app.outbound import UnsafeURL
 from app.partners.client import PartnerClient, Reply
 from app.partners.tokens import PartnerTokens
@@ -70,6 +70,7 @@ class Forwarder:
     def sync(self, partner_iri: NamedNode, validator) -> dict:
         """Fetch the partner's configured catalogue and keep a copy of it; report what changed."""
         partner = partners.load(self.store, partner_iri)
+        partners.check_catalog(partner.enterprise.value, partner.catalog)     # configured before it was checked
         reply = self._ask(partner_iri, "GET", partner.catalog)
         if not 200 <= reply.status < 300:
             raise PartnerUnavailable(f"the partner answered {reply.status} to GET {partner.catalog}",
@@ -88,14 +89,12 @@ class Forwarder:
             raise PartnerError(f"the catalogue at {partner.catalog} holds {len(fetched)} documents, more "
                                f"than the {MAX_DOCUMENTS} a sync copies")
         with self.store.transaction() as tx:
-            previous = partners.copies_of(tx, partner.iri)
-            stored = {name: tx.graph(name) for name in {*fetched, *previous}}
-            plan = partners.plan_sync(partner, fetched, stored, previous, self.base_url, self.clock.now())
-            for name, found in plan.documents.items():
-                tx.put(name, found)
-            for name in plan.drops:
-                tx.drop(name)
-        return plan.report
+            # Read again under the lock: the partner may have been changed or removed meanwhile.
+            current = partners.load(tx, partner_iri)
+            if current != partner:
+                raise Conflict(f"the partner {partner_iri.value} changed during the sync; nothing was copied: "
+                               "sync again")
+            return partners.keep_copies(tx, partner, fetched, self.base_url, self.clock.now())
 
     def _read(self, reply: Reply, url: str):
         # A partner running this server names our contexts under its own base: read them offline.
@@ -185,12 +184,14 @@ class Forwarder:
         return self.store.select(queries.load("session_forwarded"), {"session": session, "hub": hub_iri})
 
     def _ask(self, partner: NamedNode, method: str, url: str, body: bytes | None = None,
-             key: str | None = None) -> Reply:
-        """One call with the partner's token; after a 401, once more with a fresh one (if it has another)."""
-        token = self.tokens.current(partner)
+             key: str | None = None, token: str | None = None) -> Reply:
+        """One call with the partner's token (`token`, else the one in use); after a 401, once more
+        with a fresh one, if the partner's credentials give another. Never to an origin the
+        credentials were not given for (desk.check_origin: 422)."""
+        token = token or self.tokens.current(partner, url)
         reply = self.client.send(method, url, token, body, key)
         if reply.status == 401 and token is not None:
-            fresh = self.tokens.renew(partner, stale=token)
+            fresh = self.tokens.renew(partner, url, stale=token)
             if fresh != token:
                 reply = self.client.send(method, url, fresh, body, key)
         return reply
@@ -202,15 +203,16 @@ class Forwarder:
         sent = fwd.what_is_sent(doc, order)
         if remote is None:
             key, text = first(doc, order, fwd.PENDING_POST), first(doc, order, fwd.PENDING_BODY)
+            if key is None and not fwd.has_lines(doc, order):
+                return self._acknowledge(order, sent, None, None)     # nothing to tell yet
+            token = self.tokens.current(partner.iri, partner.orders)     # refused before anything is noted
             if key is None:
-                if not fwd.has_lines(doc, order):
-                    return self._acknowledge(order, sent, None, None)     # nothing to tell yet
                 key = uuid.uuid4().hex
                 text = json.dumps(fwd.body(doc, order, buyer, partner.orders, None))
                 self._edit(order, lambda d: fwd.with_pending_post(d, order, key, text))
             else:
                 key, text, sent = key.value, text.value, None     # an earlier state: send again after
-            reply = self._ask(partner.iri, "POST", partner.orders, text.encode(), key)
+            reply = self._ask(partner.iri, "POST", partner.orders, text.encode(), key, token)
             if reply.status >= 300:     # refused: the partner created nothing
                 self._edit(order, lambda d: fwd.without_pending_post(d, order))
             self._check(reply, partner, "POST", partner.orders)
@@ -221,6 +223,7 @@ class Forwarder:
                 raise PartnerError(f"the partner's answer to our POST at {partner.orders} names no order of its own")
             return self._acknowledge(order, sent, remote, fwd.remote_lines(answer, remote, doc, order))
         body = json.dumps(fwd.body(doc, order, buyer, partner.orders, remote)).encode()
+        # The IRI the partner gave: its token goes there only if it was given for that origin.
         reply = self._ask(partner.iri, "PUT", remote.value, body, uuid.uuid4().hex)
         self._check(reply, partner, "PUT", remote.value)
         answer = self._read(reply, remote.value).triples if reply.body.strip() else []

@@ -33,7 +33,7 @@ from pyoxigraph import NamedNode
 
 from app.errors import CredentialsRefused, PartnerError
 from app.partners import credentials as creds
-from app.partners.desk import token_graph
+from app.partners.desk import check_origin, token_graph
 from app.partners.client import PartnerClient, Reply
 
 # What an identity provider answers when what the hub holds will never work again: a person
@@ -47,15 +47,16 @@ class PartnerTokens:
     def __init__(self, store, client: PartnerClient, wall=time.time):
         self.store, self.client, self.wall = store, client, wall
 
-    def current(self, partner: NamedNode) -> str | None:
-        """The token to send now: the kept one while usable, else a fresh one (503 if refused)."""
+    def current(self, partner: NamedNode, url: str) -> str | None:
+        """The token to send to `url` now: the kept one while usable, else a fresh one (503 if refused)."""
         found = creds.read(self.store.graph(token_graph(partner)), partner)
         if found is None:
             return None
+        check_origin(found, url)
         token = found.usable(self.wall())
-        return token if token is not None else self.renew(partner, stale=None)
+        return token if token is not None else self.renew(partner, url, stale=None)
 
-    def renew(self, partner: NamedNode, stale: str | None) -> str | None:
+    def renew(self, partner: NamedNode, url: str, stale: str | None) -> str | None:
         """A token other than `stale` (refused by the partner): another process's, else a fresh one.
 
         A static bearer token is what it is: it comes back unchanged.
@@ -63,8 +64,11 @@ class PartnerTokens:
         refusal, graph = None, token_graph(partner)
         with self.store.transaction() as tx:
             found = creds.read(tx.graph(graph), partner)
-            if found is None or not found.issued:
-                return found.token if found is not None else None
+            if found is None:
+                return None
+            check_origin(found, url)
+            if not found.issued:
+                return found.token
             why = creds.refused(tx.graph(partner), partner)
             if why is not None:
                 raise _refused(partner, why)
