@@ -88,3 +88,23 @@ def test_a_token_response_is_kept_until_a_margin_before_it_expires_and_a_rotated
     assert same.refresh_token == "old" and same.usable_until == 1001.0
     forever = _kept(held, {"access_token": "at", "token_type": "Bearer"}, 1000.0)
     assert forever.usable(10**12) == "at"        # no expires_in: used until the partner answers 401
+
+
+@pytest.mark.parametrize("moved", ["catalog", "orders"])
+def test_moving_a_url_of_an_oauth_partner_to_another_origin_needs_its_auth_again(client, moved):
+    assert client.put(HUB, json={**URLS, "auth": CLIENT}, headers=admin()).status_code == 201
+    elsewhere = {**URLS, moved: URLS[moved].replace("127.0.0.1:9", "127.0.0.1:10")}
+    if moved == "catalog":
+        elsewhere["enterprise"] = elsewhere["catalog"].removesuffix("/catalog")
+    r = client.put(HUB, json=elsewhere, headers=admin())
+    assert r.status_code == 422 and r.get_json()["required"] == ["auth"], r.get_data(as_text=True)
+    assert client.put(HUB, json={**elsewhere, "auth": CLIENT}, headers=admin()).status_code == 200
+    assert _kept_credentials(client).origins == {"http://127.0.0.1:9", "http://127.0.0.1:10"}
+
+
+def test_a_token_url_moves_only_with_the_credentials(client):
+    assert client.put(HUB, json={**URLS, "auth": REFRESH}, headers=admin()).status_code == 201
+    moved = {k: v for k, v in REFRESH.items() if k != "refresh_token"}
+    r = client.put(HUB, json={**URLS, "auth": {**moved, "token_url": "http://127.0.0.1:10/token"}}, headers=admin())
+    assert r.status_code == 422 and r.get_json()["pointer"] == "/auth/refresh_token"
+    assert _kept_credentials(client).token_url == REFRESH["token_url"]
