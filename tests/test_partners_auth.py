@@ -108,3 +108,11 @@ def test_a_token_url_moves_only_with_the_credentials(client):
     r = client.put(HUB, json={**URLS, "auth": {**moved, "token_url": "http://127.0.0.1:10/token"}}, headers=admin())
     assert r.status_code == 422 and r.get_json()["pointer"] == "/auth/refresh_token"
     assert _kept_credentials(client).token_url == REFRESH["token_url"]
+
+
+def test_a_token_response_without_a_bearer_token_still_keeps_the_refresh_token_it_rotated_to():
+    held = creds.Credentials("refresh_token", token_url="https://idp.example/token", client_id="hub",
+                             refresh_token="old")
+    kept = _kept(held, {"access_token": "at", "token_type": "DPoP", "expires_in": "60", "refresh_token": "new"}, 0.0)
+    assert kept.access_token is None and kept.refresh_token == "new"
+    assert _kept(held, {"access_token": "at", "token_type": "Bearer", "expires_in": "60"}, 0.0).usable_until == 45.0

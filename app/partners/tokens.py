@@ -81,13 +81,19 @@ class PartnerTokens:
                 if e.error not in REFUSALS:
                     raise PartnerError(f"the partner's identity provider at {found.token_url} refused a token "
                                        f"request ({e.error})", url=found.token_url, oauthError=e.error) from None
-                refusal = f"{e.error}: {e.description or 'the identity provider refused the credentials'}"
+                refusal = f"{e.error}: {_without(e.description, found) or 'the identity provider refused them'}"
                 tx.put(partner, creds.with_refusal(tx.graph(partner), partner, refusal))
             else:
+                # Kept even when the answer holds no usable access token: the refresh token it
+                # rotated to is the only one the provider still takes.
                 fresh = _kept(found, answer, self.wall())
                 tx.put(graph, creds.document(partner, fresh))
-                return fresh.access_token
-        raise _refused(partner, refusal)
+        if refusal is not None:
+            raise _refused(partner, refusal)
+        if fresh.access_token is None:
+            raise PartnerError(f"the identity provider at {found.token_url} answered no bearer access token",
+                               url=found.token_url)
+        return fresh.access_token
 
     def _request(self, found: creds.Credentials) -> dict:
         """One token request by Authlib, sent through our adapter: the token response as a dict."""
@@ -106,16 +112,27 @@ class PartnerTokens:
 def _kept(found: creds.Credentials, answer: dict, now: float) -> creds.Credentials:
     """The credentials once a token response is kept (pure): its access token, the rotated refresh token."""
     access = answer.get("access_token")
-    if not isinstance(access, str) or not access or (answer.get("token_type") or "bearer").lower() != "bearer":
-        raise PartnerError(f"the identity provider at {found.token_url} answered no bearer access token",
-                           url=found.token_url)
-    lifetime = answer.get("expires_in")
+    if not isinstance(access, str) or not access or str(answer.get("token_type") or "bearer").lower() != "bearer":
+        access = None       # nothing a partner would take as a bearer token (DPoP, none at all)
     until = None
-    if isinstance(lifetime, (int, float)) and not isinstance(lifetime, bool) and lifetime > 0:
+    try:        # a number of seconds; some providers send it as a string
+        lifetime = float(answer["expires_in"]) if not isinstance(answer.get("expires_in"), bool) else None
+    except (KeyError, TypeError, ValueError):
+        lifetime = None
+    if lifetime is not None and 0 < lifetime < 10**9:
         until = now + lifetime - creds.margin(lifetime)
     rotated = answer.get("refresh_token") if found.kind == creds.REFRESH_TOKEN else None
     return dataclasses.replace(found, access_token=access, usable_until=until, refreshes=found.refreshes + 1,
                                refresh_token=rotated if isinstance(rotated, str) and rotated else found.refresh_token)
+
+
+def _without(text: str | None, found: creds.Credentials) -> str:
+    """An identity provider's words, any secret of ours it echoed blanked out, shortened."""
+    text = str(text or "")
+    for secret in (found.client_secret, found.refresh_token, found.access_token):
+        if secret:
+            text = text.replace(secret, "…")
+    return text[:300]
 
 
 def _refused(partner: NamedNode, why: str) -> CredentialsRefused:
