@@ -18,6 +18,7 @@ from app.partners import desk as partners
 from app.partners import credentials as creds
 from app.partners.tokens import PartnerTokens
 from app.domain.documents import Namespace
+from app.outbound import Guard
 from app.errors import InvalidValue
 from app.namespaces import DFC_M, RDF_TYPE, T, hub
 from app.namespaces import b as dfc
@@ -154,9 +155,9 @@ def test_a_token_kept_without_its_origins_is_sent_nowhere_until_given_again():
     body = {"enterprise": FAR, "catalog": a.catalog, "orders": a.orders}
     hub_a, kept = Namespace(BASE, "hub-a"), partners.credentials(store, a.iri)
     with pytest.raises(InvalidValue) as refused:
-        partners.from_json(body, hub_a, "far", True, kept)
+        partners.from_json(body, hub_a, "far", Guard(True), kept)
     assert refused.value.extra == {"field": "catalog", "required": ["token"]}
-    doc, given = partners.from_json({**body, "token": "again"}, hub_a, "far", True, kept)
+    doc, given = partners.from_json({**body, "token": "again"}, hub_a, "far", Guard(True), kept)
     assert given.token == "again"
     assert {t.object.value for t in creds.document(a.iri, given)
             if t.predicate == partners.TOKEN_ORIGIN} == {"http://far.test:80"}

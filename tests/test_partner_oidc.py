@@ -21,7 +21,9 @@ from support.oidc_world import ADMIN_H, CLIENTS, SECRET, Gate, World, hub_sellin
 from support.oxigraph_server import running_oxigraph
 from support.threaded_server import serving
 
-pytestmark = [pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason())), pytest.mark.calendar]
+pytestmark = [pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason())),
+              pytest.mark.dateless("tokens live seconds from now, by the provider's clock and ours alike; the "
+                                   "sessions' dates are a manual clock's (DFC_HUB_CLOCK_START in the processes)")]
 
 
 def keep_checking_out(w, seconds: float, pause: float = 0.2) -> list[requests.Response]:

@@ -19,7 +19,7 @@ from app.domain import documents as docs
 from app.domain import units, order_documents as orders
 from app.partners import desk as partners
 from app.catalog.links import Source, product_sources
-from app.orders.hub_settings import HubSettings
+from app.catalog.hub_settings import HubSettings
 from app.errors import ShapeViolation, violation
 from app.namespaces import FALSE, RDF_TYPE, TRUE, T
 from app.queries import as_term

@@ -20,7 +20,6 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from app.errors import InvalidValue
 from app.namespaces import XSD, hub
-from app.outbound import check_url
 from app.rdf.triples import first
 
 BEARER, CLIENT_CREDENTIALS, REFRESH_TOKEN = "bearer", "client_credentials", "refresh_token"
@@ -75,8 +74,11 @@ class Credentials:
         return self.access_token
 
 
-def from_json(body: dict, allow_private: bool) -> Credentials | None:
-    """The credentials a partner's JSON gives (`token` or `auth`), None when it gives none; 422 else."""
+def from_json(body: dict, guard) -> Credentials | None:
+    """The credentials a partner's JSON gives (`token` or `auth`), None when it gives none; 422 else.
+
+    `guard(url, field)` refuses a URL the server may not call (app/outbound Guard).
+    """
     if "token" in body and "auth" in body:
         raise InvalidValue("give the credentials once: `token` or `auth`, not both", field="auth")
     if "token" in body:
@@ -98,7 +100,7 @@ def from_json(body: dict, allow_private: bool) -> Credentials | None:
         raise InvalidValue(f"a {kind} auth needs {', '.join(missing)}", pointer=f"/auth/{missing[0]}")
     values = {name: _text(auth[name], f"auth/{name}") for name in auth if name != "kind"}
     if "token_url" in values:
-        check_url(values["token_url"], allow_private, field="auth/token_url")
+        guard(values["token_url"], field="auth/token_url")
     method = values.get("token_endpoint_auth_method")
     if method is not None and method not in AUTH_METHODS:
         raise InvalidValue(f"token_endpoint_auth_method is one of {', '.join(AUTH_METHODS)}",

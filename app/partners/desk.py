@@ -32,8 +32,8 @@ from app.catalog.links import Source
 from app.partners import credentials as creds
 from app.errors import InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, hub
-from app.outbound import UnsafeURL, check_url
-from app.rdf.terms import datetime_literal
+from app.outbound import UnsafeURL
+from app.rdf.terms import instant_literal
 from app.rdf.triples import first, number
 from app.store import Store
 
@@ -89,7 +89,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def from_json(body, ns: docs.Namespace, slug: str, allow_private: bool,
+def from_json(body, ns: docs.Namespace, slug: str, guard,
               kept: creds.Credentials | None) -> tuple[list[Triple], creds.Credentials | None]:
     """The partner document and credentials a PUT's JSON body gives; 422 naming the field at fault.
 
@@ -106,11 +106,11 @@ def from_json(body, ns: docs.Namespace, slug: str, allow_private: bool,
         raise InvalidValue(f"missing member(s): {', '.join(m + (' (or auth)' if m == 'token' else '') for m in missing)}",
                            pointer=f"/{missing[0]}")
     for field in ("enterprise", "catalog", "orders"):
-        check_url(body[field], allow_private, field=field)
+        guard(body[field], field=field)
         if docs.enterprise_of(body[field], ns.base_url) is not None:
             raise InvalidValue(f"{field} names this server: a partner is another platform; order from "
                                "this server's producers directly", field=field)
-    given = creds.from_json(body, allow_private)
+    given = creds.from_json(body, guard)
     if given is None:
         _check_kept(kept, body)
     else:
@@ -199,7 +199,7 @@ def plan_sync(partner: Partner, fetched: dict[NamedNode, list[Triple]], stored: 
     Writes and drops name this partner's copy graphs only.
     """
     added, changed, unchanged, ignored, writes, kept = [], [], 0, [], {}, set()
-    stamp = datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
+    stamp = instant_literal(now)
     for name, triples in fetched.items():
         if not name.value.startswith(partner.origin) or docs.enterprise_of(name.value, base_url) is not None:
             ignored.append(name.value)      # not the partner's, or a document of ours
@@ -328,8 +328,9 @@ def _offer_prices(store: Store, copies: list[NamedNode]) -> dict[NamedNode, tupl
 class PartnerDesk:
     """A hub's partners: configured, read, removed and synced, each write in one unit of work."""
 
-    def __init__(self, store: Store, forwarder, validator, allow_private: bool):
-        self.store, self.forwarder, self.validator, self.allow_private = store, forwarder, validator, allow_private
+    def __init__(self, store: Store, forwarder, validator, guard):
+        # `guard(url, field)` refuses a URL the server may not call (app/outbound Guard).
+        self.store, self.forwarder, self.validator, self.guard = store, forwarder, validator, guard
 
     def read(self, ns: docs.Namespace, slug: str) -> list[Triple]:
         """The partner's document (never its credentials), or 404."""
@@ -345,7 +346,7 @@ class PartnerDesk:
             if current and Triple(node, RDF_TYPE, hub("Partner")) not in current:
                 raise InvalidValue(f"{node.value} is not a partner's document")
             kept = credentials(tx, node) if current else None
-            doc, given = from_json(body, ns, slug, self.allow_private, kept)
+            doc, given = from_json(body, ns, slug, self.guard, kept)
             if given is not None:
                 tx.put(token_graph(node), creds.document(node, given))
             else:       # the credentials kept: so is the identity provider's refusal of them, if any

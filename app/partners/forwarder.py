@@ -36,7 +36,7 @@ from app.domain import order_documents as orders
 from app.partners import desk as partners
 from app.errors import Conflict, CredentialsRefused, HubError, PartnerError, PartnerUnavailable, Shortage
 from app.outbound import UnsafeURL
-from app.partners.client import PartnerClient, Reply
+from app.partners.client import Reply
 from app.partners.tokens import PartnerTokens
 from app.rdf import read_payload
 from app.rdf.answer_context import own_contexts
@@ -58,7 +58,8 @@ class Refused(Exception):
 class Forwarder:
     """Sends the hub's forwarded orders to partner platforms, and syncs their catalogues."""
 
-    def __init__(self, store, client: PartnerClient, base_url: str, clock, max_json_depth: int = 64):
+    def __init__(self, store, client, base_url: str, clock, max_json_depth: int = 64):
+        # `client` (app/partners/client.py PartnerClient) is the network, given, never imported here.
         self.store, self.client, self.base_url, self.clock = store, client, base_url, clock
         self.max_json_depth = max_json_depth
         self.tokens = PartnerTokens(store, client)
@@ -107,9 +108,13 @@ class Forwarder:
 
     # --- after a customer order's unit of work ------------------------------------------------
 
-    def settle(self, book, tx, ns: docs.Namespace, key) -> None:
-        """Send the forwarded orders a committed change touched; undo the change if a partner refuses."""
-        touched = {name: _grew(tx.read.get(name) or [], doc, name) for name, doc in tx.writes.items()
+    def settle(self, done, undo) -> None:
+        """Send the forwarded orders a committed change touched; `undo(order, before)` it if a partner refuses.
+
+        `done` is what the customer order's unit of work read and wrote (app/store/transaction.py
+        Committed); this runs after its commit, outside the lock.
+        """
+        touched = {name: _grew(done.read.get(name) or [], doc, name) for name, doc in done.writes.items()
                    if fwd.partner_of(doc, name) is not None}
         if not touched:
             return
@@ -124,13 +129,13 @@ class Forwarder:
         fatal = {name: e for name, e in failures.items() if touched[name]}
         if not fatal:
             return
-        customer = _customer_order(tx)
-        after = tx.writes.get(customer, []) if customer is not None else []
+        customer = _customer_order(done)
+        after = done.writes.get(customer, []) if customer is not None else []
         if customer is not None:
-            book.restore(ns, customer, tx.read.get(customer) or None, key)
+            undo(customer, done.read.get(customer) or None)
         for name in touched:
             self.push_quietly(name)
-        raise _answer(fatal, tx.writes, after, customer)
+        raise _answer(fatal, done.writes, after, customer)
 
     # --- sending -------------------------------------------------------------------------------
 
@@ -276,12 +281,12 @@ def _grew(before, after, order) -> bool:
     return any(line.quantity > was.get(line.offer, 0) for line in orders.lines(after, order))
 
 
-def _customer_order(tx) -> NamedNode | None:
-    for name, doc in tx.writes.items():
+def _customer_order(done) -> NamedNode | None:
+    for name, doc in done.writes.items():
         if orders.is_customer(doc, name):
             return name
-    for name in tx.drops:
-        if orders.is_customer(tx.read.get(name) or [], name):
+    for name in done.drops:
+        if orders.is_customer(done.read.get(name) or [], name):
             return name
     return None
 

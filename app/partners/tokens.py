@@ -34,7 +34,7 @@ from pyoxigraph import NamedNode
 from app.errors import CredentialsRefused, PartnerError
 from app.partners import credentials as creds
 from app.partners.desk import check_origin, token_graph
-from app.partners.client import PartnerClient, Reply
+from app.partners.client import Reply
 
 # What an identity provider answers when what the hub holds will never work again: a person
 # must give new credentials (RFC 6749 §5.2).
@@ -44,7 +44,8 @@ REFUSALS = ("invalid_grant", "invalid_client", "unauthorized_client")
 class PartnerTokens:
     """The bearer token for each call to a partner; a fresh one after a 401."""
 
-    def __init__(self, store, client: PartnerClient, wall=time.time):
+    def __init__(self, store, client, wall=time.time):
+        # `client` (app/partners/client.py PartnerClient) is the network, given, never imported here.
         self.store, self.client, self.wall = store, client, wall
 
     def current(self, partner: NamedNode, url: str) -> str | None:
@@ -160,7 +161,7 @@ def _basic(client, method, uri, headers, body):
 class _AdapterSession:
     """What Authlib's OAuth2Client asks of a session (`post`), sent through PartnerClient.token_request."""
 
-    def __init__(self, client: PartnerClient):
+    def __init__(self, client):
         self.client = client
 
     def post(self, url, data=None, headers=None, auth=None, **_):

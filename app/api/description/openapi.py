@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from app import __version__
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA
-from app.api import openapi_events
+from app.api.description import events as openapi_events
 from app.api.conformance import REPORT_TYPES
 from app.api.negotiate import SERIALISERS
 from app.domain import statuses
