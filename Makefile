@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test calendar bench clean tools connector
+.PHONY: run reset test calendar bench clean tools connector reference-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ tools:
 connector:
 	@command -v npm >/dev/null && cd tests/support/dfc-connector && npm ci --no-audit --no-fund --silent || \
 	echo "The DFC connector could not be installed here (no npm?): its test will be skipped."
+
+# The reference data some tests read (README "Reference data"): fetched into SHARED from the public
+# originals tests/reference-data.tsv lists, where the network allows; says what it could not fetch.
+# Never run by `make test`: no test fetches anything.
+SHARED ?= ../shared
+reference-data:
+	$(PYTHON) tests/support/reference_data.py $(SHARED)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
