@@ -14,7 +14,6 @@ from app.api.openapi_ids import add_operation_ids
 from app.api.openapi_schemas import ERROR_MEANING, components
 from app.api.conformance import REPORT_TYPES
 from app.api.negotiate import SERIALISERS
-from app.domain import statuses
 from app.domain.kinds import KINDS
 from app.rdf import ACCEPTED_TYPES
 from app.validation.report import PROFILES
