@@ -47,7 +47,8 @@ def description(base_url: str) -> dict:
             "title": "DFC Order Hub",
             "version": __version__,
             "summary": "A linked-data order server for food networks that speak the DFC standard",
-            "description": "Resources are DFC JSON-LD documents (also Turtle and N-Triples). Errors are "
+            "description": "Resources are DFC JSON-LD documents (also Turtle, N-Triples and RDF/XML); "
+                           "their @context is the DFC context URL, then ours inline. Errors are "
                            "RFC 9457 problem documents. CamelCase collection segments (`Enterprises`, "
                            "`CatalogItems`, …) are accepted wherever the snake_case ones are.",
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
