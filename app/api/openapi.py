@@ -39,6 +39,8 @@ EXAMPLE_BODIES = {
 }
 EXAMPLE_IDS = {"supplied_products": "carrots", "catalog_items": "carrots", "offers": "carrots",
                "sale_sessions": "week-48"}
+
+
 def description(base_url: str) -> dict:
     """Return the OpenAPI document, its server being PUBLIC_BASE_URL."""
     return {
