@@ -5,7 +5,7 @@ import re
 
 from flask import Response, request
 
-from app.api.context import base_url, hub
+from app.api.context import base_url, services
 from app.errors import NotAcceptable, UnsupportedMediaType
 from app.rdf import ACCEPTED_TYPES, Payload, read_payload
 from app.rdf.answer_context import own_contexts
@@ -91,7 +91,7 @@ def read_body(base_iri: str, screen=None) -> Payload:
     """
     answer_type()
     media = body_type()
-    h = hub()
+    h = services()
     payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth,
                            own_contexts(h.settings.public_base_url), h.settings.public_base_url + "/api/dfc/")
     if screen is not None:

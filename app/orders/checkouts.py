@@ -16,7 +16,8 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import sessions, order_documents as orders
-from app.orders import consolidation, hub_settings
+from app.orders import consolidation
+from app.catalog import hub_settings
 from app.partners import records as forwarded
 from app.orders.wholesale import Change
 from app.domain import documents as docs

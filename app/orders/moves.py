@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode, Triple
 
-from app.config import Settings
-from app.domain import deliveries, lifecycle, policy, prices, order_documents as orders
+from app.domain import deliveries, lifecycle, policy, order_documents as orders
+from app.catalog import prices
 from app.events import order_events
 from app.domain import documents as docs
 from app.domain.agents import Agent
@@ -22,10 +22,6 @@ from app.namespaces import T
 
 
 class OrderMoves:
-    # Deliveries one order may have: a consumer's POSTs would otherwise grow the supplier's order
-    # without bound. The default; app/runtime/services.py sets the server's (DFC_HUB_MAX_DELIVERIES).
-    max_deliveries: int = Settings.max_deliveries
-
     def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
                    reason: str | None = None, expected: docs.Expected = docs.Expected(),
                    confirmed: dict | None = None) -> Answer:
@@ -97,6 +93,7 @@ class OrderMoves:
         """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
         agent = policy.require_token(agent, "order", action)
         with self.store.transaction() as tx:
+            tx.after_commit(self.links.keep)        # a move changes ledgers, never links
             found = docs.find(tx, iri.value, self.base_url)
             if found is None or not ns.owns(found[0].value):
                 raise NotFound(f"no order at {iri.value}")
@@ -119,6 +116,5 @@ class OrderMoves:
             order_events.order_written(tx, iri, current, new, ns, agent, now)
             if delivery is not None:
                 order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
-        self._wrote(tx)
         return Answer(200, None, new)
 

@@ -1,4 +1,4 @@
-"""The components of the OpenAPI description (app/api/openapi.py): parameters, errors, schemas.
+"""The components of the OpenAPI description (app/api/description/openapi.py): parameters, errors, schemas.
 
 JSON-LD is described so that generators (openapi-python-client) make a function for every
 operation: a document is an object whose `@graph` holds node objects, a body is such a document
@@ -6,7 +6,7 @@ or an array of node objects, and every array says what it holds.
 """
 from __future__ import annotations
 
-from app.api import openapi_events
+from app.api.description import events as openapi_events
 from app.domain import statuses
 
 PROBLEM = "application/problem+json"
@@ -97,10 +97,15 @@ def components(base_url: str) -> dict:
             "PartnerRequest": {"type": "object", "required": ["enterprise", "catalog", "orders"],
                                "additionalProperties": False, "properties": {
                 "enterprise": {"type": "string", "description": "The remote producer's IRI"},
-                "catalog": {"type": "string", "description": "Its catalogue URL (the only URL a sync reads)"},
+                "catalog": {"type": "string", "description": "Its catalogue URL (the only URL a sync reads), on "
+                                                             "the origin of enterprise"},
                 "orders": {"type": "string", "description": "Its orders collection URL"},
-                "token": {"type": "string", "description": "A bearer token for that platform; required when "
-                                                           "the partner is created, kept when left out after"}}},
+                "token": {"type": "string", "description": "A bearer token for that platform, sent only to the "
+                                                           "origins of catalog and orders as given with it; "
+                                                           "required when the partner is created and when a PUT "
+                                                           "moves catalog or orders to another origin (422 "
+                                                           "naming the field, `required: [\"token\"]`), kept "
+                                                           "when left out otherwise"}}},
             "SyncReport": {"type": "object", "required": ["partner", "added", "changed", "removed", "unchanged"],
                            "properties": {
                 "partner": {"type": "string"}, "catalog": {"type": "string"}, "fetchedAt": {"type": "string"},

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from app import __version__
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA
-from app.api import openapi_events
-from app.api.openapi_ids import add_operation_ids
-from app.api.openapi_schemas import ERROR_MEANING, components
+from app.api.description import events as openapi_events
+from app.api.description.ids import add_operation_ids
+from app.api.description.schemas import ERROR_MEANING, components
 from app.api.conformance import REPORT_TYPES
 from app.api.negotiate import SERIALISERS
 from app.domain.kinds import KINDS
@@ -355,13 +355,13 @@ def _partners() -> dict:
             "put": _op("Configure a partner platform: its producer, catalogue and orders URLs, a token",
                        {200: _rdf("The partner as stored", ETAG), 201: _rdf("Created", ETAG)}, write,
                        params=["eid", slug], body=body, secured=True, tag="partners"),
-            "delete": _op("Remove a partner, its token and the copy of its catalogue",
+            "delete": _op("Remove a partner, its token and the copies its syncs kept",
                           {204: {"description": "Removed"}}, [400, 401, 403, 404, 503], params=["eid", slug],
                           secured=True, tag="partners"),
         },
         partner + "/sync": {
-            "post": _op("Fetch the partner's configured catalogue and keep a copy under its own IRIs",
-                        {200: _json("What changed", "SyncReport")}, [400, 401, 403, 404, 502, 503],
+            "post": _op("Fetch the partner's configured catalogue and keep a copy of it, this partner's own",
+                        {200: _json("What changed", "SyncReport")}, [400, 401, 403, 404, 409, 422, 502, 503],
                         params=["eid", slug], secured=True, tag="partners"),
         },
     }
