@@ -20,7 +20,6 @@ from app.validation.report import PROFILES
 
 # What the routes answer, as negotiate and the conformance check offer it.
 RDF_OUT = list(SERIALISERS)
-PROBLEM = "application/problem+json"
 # 404 too: a path that routes nowhere (a newline in an id) is a 404 before any write.
 WRITE_ERRORS = [400, 401, 403, 404, 406, 409, 412, 413, 415, 422, 503]
 READ_ERRORS = [400, 404, 406, 503]
