@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test calendar bench clean tools connector idp axe screenshots
+.PHONY: run reset test calendar bench clean tools connector idp axe screenshots reference-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,17 +49,20 @@ $(CALENDAR_RUNS): calendar%: $(STAMP)
 	  faketime -f $* $(BIN)/python -m pytest -q -m calendar -p no:cacheprovider; \
 	fi
 
-# Debian's Chromium drives the /conformance browser test and faketime moves the calendar: install
-# them where apt-get can run (as root), else say so; those tests then skip with the reason.
+# Debian's Chromium drives the /conformance browser test, faketime moves the calendar and Raptor's
+# rapper parses our RDF/XML, Turtle and N-Triples as a client we did not write: install them where
+# apt-get can run (as root), else say so; those tests then skip with the reason.
+TOOLS_APT := chromium chromium-driver faketime raptor2-utils
 tools:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v faketime >/dev/null || \
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v faketime >/dev/null && \
+	  command -v rapper >/dev/null || \
 	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && export DEBIAN_FRONTEND=noninteractive && \
-	  { apt-get install -y -qq chromium chromium-driver faketime >/dev/null 2>&1 || \
-	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver faketime >/dev/null 2>&1; }; }; } || \
-	echo "Chromium and faketime could not be installed here: the browser test and the calendar run will be skipped."
+	  { apt-get install -y -qq $(TOOLS_APT) >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(TOOLS_APT) >/dev/null 2>&1; }; }; } || \
+	echo "Chromium, faketime and rapper could not be installed here: the browser test, the calendar run and the rapper checks will be skipped."
 
-# The official DFC connector (npm), to check that it imports our answers; without node and npm,
-# that test skips with the reason.
+# The official DFC connector and jsonld.js (npm, pinned in tests/support/dfc-connector), to check
+# that they read our answers offline; without node and npm, those tests skip with the reason.
 connector:
 	@command -v npm >/dev/null && cd tests/support/dfc-connector && npm ci --no-audit --no-fund --silent || \
 	echo "The DFC connector could not be installed here (no npm?): its test will be skipped."
@@ -80,6 +83,13 @@ axe:
 # Chromium and saves each page it opens.
 screenshots: $(STAMP) tools axe
 	PAGES_SCREENSHOTS=docs/pages $(BIN)/python -m pytest -q tests/test_pages_browser.py -k "scenario or 403 or sparql"
+
+# The reference data some tests read (README "Reference data"): fetched into SHARED from the public
+# originals tests/reference-data.tsv lists, where the network allows; says what it could not fetch.
+# Never run by `make test`: no test fetches anything.
+SHARED ?= ../shared
+reference-data:
+	$(PYTHON) tests/support/reference_data.py $(SHARED)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
