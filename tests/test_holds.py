@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from pyoxigraph import NamedNode
 from app.domain.clock import ManualClock
 from app.events import outbox as events
 from app.runtime.workers import expire_holds, workers_for
-from conftest import BASE, jsonld, make_app, token_for
+from conftest import ADMIN, BASE, jsonld, make_app, token_for
 from support.orders import (CTX, HUB_A, JEAN, MONDAY, checkout, ledger, main_node, order, path_of,
                             place, wholesale_quantities)
 
@@ -34,9 +35,10 @@ def services(client):
     return client.application.extensions["dfc_hub"]
 
 
-def held_checkout(client, token, until: dt.datetime | None = None, quantity=4, typed=False) -> str:
+def held_checkout(client, token, until: dt.datetime | None = None, quantity=4, typed=False,
+                  status="dfc-v:Held") -> str:
     """A customer's Held order at hub A (4 of Jean's carrots), with a hold until `until`; its path."""
-    node = {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:buyer", "dfc-b:hasOrderStatus": "dfc-v:Held",
+    node = {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:buyer", "dfc-b:hasOrderStatus": status,
             "dfc-b:belongsTo": SESSION,
             "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": quantity, "dfc-b:concerns": OFFER}]}
     if until is not None:
@@ -101,6 +103,8 @@ def test_the_hubs_hold_minutes_hold_a_customer_order_that_names_no_hold(client, 
                    **jsonld({"@context": CTX, "@type": "hub:HubSettings", "hub:holdMinutes": 30}))
     assert r.status_code == 200, r.get_data(as_text=True)
     assert client.get("/api/dfc/enterprises/hub-a/settings", headers=hub_a).get_json()["hub:holdMinutes"] == 30
+    draft = held_checkout(client, hub_a, status="dfc-v:Draft")
+    assert "hub:holdUntil" not in main_node(client.get(draft, headers=hub_a).get_json())   # it holds nothing
     path = held_checkout(client, hub_a)
     until = main_node(client.get(path, headers=hub_a).get_json())["hub:holdUntil"]
     assert dt.datetime.fromisoformat(until.replace("Z", "+00:00")) == MONDAY + dt.timedelta(minutes=30)
@@ -166,6 +170,18 @@ def test_an_order_without_a_hold_stays_held_until_the_session_closes(client, clo
     assert status(client, hub_a, path_of(r.headers["Location"])) == "dfc-v:Held"
 
 
+def test_a_customer_order_of_a_closed_session_is_the_hubs_placed_order_not_the_expirers(client, clock, hub_a,
+                                                                                          caplog):
+    path = held_checkout(client, hub_a, MONDAY + dt.timedelta(days=5))
+    clock.set(dt.datetime(2026, 11, 27, 19, tzinfo=dt.timezone.utc))    # after hub A's session ended
+    assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).status_code == 200
+    committed = ledger(client)
+    clock.set(MONDAY + dt.timedelta(days=6))
+    assert expire_holds(services(client)) == []
+    assert "not cancelled" not in caplog.text         # not even tried: the session's close ended its hold
+    assert status(client, hub_a, path) == "dfc-v:Held" and ledger(client) == committed
+
+
 @pytest.mark.parametrize("rival", ["put", "cancel", "expirer"])
 def test_the_expirer_racing_the_buyer_or_another_expirer_cancels_once(tmp_path, rival):
     clock = ManualClock(MONDAY)
@@ -214,12 +230,17 @@ def test_the_worker_in_serve_and_the_cron_command_cancel_expired_holds(tmp_path)
     token = token_for(client, HUB_A)
     first = held_checkout(client, token, MONDAY + dt.timedelta(seconds=2))
     second = held_checkout(client, token, MONDAY + dt.timedelta(days=1), quantity=1)
-    workers = workers_for(services(client))
-    assert "hold-expirer" in [w.name for w in workers.all]
-    expirer = next(w for w in workers.all if w.name == "hold-expirer")
     clock.set(MONDAY + dt.timedelta(seconds=3))
-    expirer.run_once()                 # one period of the worker, as `serve` runs it
-    assert expirer.last_error is None and status(client, token, first) == "dfc-v:Cancelled"
+    workers = workers_for(services(client)).start()      # as `serve` starts them
+    try:
+        expirer = next(w for w in workers.all if w.name == "hold-expirer")
+        deadline = time.monotonic() + 60      # a bound on waiting, not a measure: one period is 1 s
+        while expirer.runs == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        assert workers.stop()
+    assert expirer.runs >= 1 and expirer.last_error is None
+    assert status(client, token, first) == "dfc-v:Cancelled"
     assert status(client, token, second) == "dfc-v:Held"
     services(client).store.close()     # an on-disk store opens in one process at a time
     env = {**os.environ, "DFC_HUB_STORE": store, "PUBLIC_BASE_URL": BASE,
@@ -232,3 +253,67 @@ def test_the_worker_in_serve_and_the_cron_command_cancel_expired_holds(tmp_path)
     client = make_app(clock=clock, store=store, demo=False).test_client()
     assert status(client, token_for(client, HUB_A), second) == "dfc-v:Cancelled"
     services(client).store.close()
+
+
+def test_an_expired_hold_shrinks_the_order_forwarded_to_a_partner_platform(tmp_path):
+    """Two servers of ours on 127.0.0.1: the hub's platform and Jean's, whose carrots hub A resells."""
+    import requests
+    from support.threaded_server import serving
+
+    clock = ManualClock(MONDAY)
+    admin = {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/ld+json"}
+    http, hub_app = requests.Session(), {}
+
+    def put(iri, node):
+        r = http.put(iri, json={"@context": CTX, "@id": iri, **node}, headers=admin)
+        assert r.status_code in (200, 201), r.text
+
+    def make_hub(base):
+        hub_app["app"] = make_app(demo=False, clock=clock, store=f"oxigraph:{tmp_path / 'hub'}",
+                                  public_base_url=base, webhook_allow_private=True)
+        return hub_app["app"]
+
+    jean_app = lambda base: make_app(demo=False, clock=clock, store=f"oxigraph:{tmp_path / 'jean'}",
+                                     public_base_url=base)
+    with serving(jean_app) as jean_base, serving(make_hub) as hub_base:
+        jean, hub = f"{jean_base}/api/dfc/enterprises/jean-farm", f"{hub_base}/api/dfc/enterprises/hub-a"
+        put(jean, {"@type": "dfc-b:Enterprise", "dfc-b:name": "Jean"})
+        put(f"{jean}/supplied_products/carrots", {"@type": "dfc-b:SuppliedProduct", "dfc-b:name": "carrots"})
+        put(f"{jean}/catalog_items/carrots", {"@type": "dfc-b:CatalogItem", "dfc-b:stockLimitation": 10,
+                                              "dfc-b:references": f"{jean}/supplied_products/carrots"})
+        put(f"{jean}/offers/carrots", {"@type": "dfc-b:Offer", "dfc-b:offeredItem": f"{jean}/catalog_items/carrots",
+                                       "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": 2,
+                                                          "dfc-b:hasUnit": "dfc-m:Euro"}})
+        put(hub, {"@type": "dfc-b:Enterprise", "dfc-b:name": "Hub A"})
+        put(f"{hub}/catalog_items/jean-carrots", {"@type": "dfc-b:CatalogItem",
+                                                  "dfc-b:references": f"{jean}/supplied_products/carrots"})
+        put(f"{hub}/offers/jean-carrots", {"@type": "dfc-b:Offer", "dfc-b:offeredItem": f"{hub}/catalog_items/jean-carrots"})
+        put(f"{hub}/sale_sessions/week-48", {"@type": "dfc-b:SaleSession", "dfc-b:startDate": "2026-11-23T08:00:00Z",
+                                             "dfc-b:endDate": "2026-11-27T18:00:00Z"})
+        at_jean = http.post(f"{jean_base}/api/admin/tokens", json={"agent": hub, "scopes": []}, headers=admin).json()
+        token = {"Authorization": "Bearer " + http.post(f"{hub_base}/api/admin/tokens", json={
+            "agent": hub, "scopes": []}, headers=admin).json()["token"]}
+        r = http.put(f"{hub}/partners/jean", headers=token, json={
+            "enterprise": jean, "catalog": f"{jean}/catalog", "orders": f"{jean}/orders", "token": at_jean["token"]})
+        assert r.status_code == 201, r.text
+        assert http.post(f"{hub}/partners/jean/sync", headers=token).status_code == 200
+
+        def held_at_jean():
+            return http.get(f"{jean}/catalog_items/carrots", headers={"Accept": "application/ld+json"}).json()["hub:held"]
+
+        basket = {"@context": [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@graph": [
+            {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:c", "dfc-b:hasOrderStatus": "dfc-v:Held",
+             "dfc-b:belongsTo": f"{hub}/sale_sessions/week-48", "hub:holdUntil": (MONDAY + dt.timedelta(seconds=2)).isoformat(),
+             "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": 3,
+                                "dfc-b:concerns": f"{hub}/offers/jean-carrots"}]},
+            {"@id": "_:c", "@type": "dfc-b:Person", "dfc-b:firstName": "Ali"}]}
+        r = http.post(f"{hub}/orders", json=basket, headers={**token, "Content-Type": "application/ld+json"})
+        assert r.status_code == 201, r.text
+        assert held_at_jean() == 3
+        hub_services = hub_app["app"].extensions["dfc_hub"]
+        assert expire_holds(hub_services) == []
+        clock.set(MONDAY + dt.timedelta(seconds=2))
+        assert len(expire_holds(hub_services)) == 1
+        assert held_at_jean() == 0
+        order = http.get(r.headers["Location"], headers={**token, "Accept": "application/ld+json"}).json()
+        assert main_node(order)["dfc-b:hasOrderStatus"] == "dfc-v:Cancelled"

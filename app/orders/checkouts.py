@@ -56,8 +56,8 @@ def plan(found: Found, ns, iri, current, new, targets, now, base_url: str) -> Ch
         customer = iri if settings.per_customer_order else None
         sent = Indexed(new)
         stamps = [Triple(iri, T.customerOrder, TRUE)]
-        if current is None:     # the hub's default hold, for a new order without one of its own
-            stamps += holds.default(new, iri, settings.hold_minutes, now)
+        if orders.status(new, iri) == T.Held and (current is None or orders.status(current, iri) != T.Held):
+            stamps += holds.default(new, iri, settings.hold_minutes, now)     # the hub's, from now
         for line in orders.lines(new, iri):
             target = targets[line.offer]
             wline = contribution = None

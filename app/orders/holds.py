@@ -67,7 +67,7 @@ def kept(current, new, order) -> list[Triple]:
 
 
 def default(new, order, minutes: int | None, now: dt.datetime) -> list[Triple]:
-    """A new customer order without a hold of its own gets its hub's `hub:holdMinutes` from now."""
+    """A customer order that becomes Held without a hold of its own gets its hub's `hub:holdMinutes` from now."""
     if not minutes or first(new, order, T.holdUntil) is not None:
         return []
     return [Triple(order, T.holdUntil, instant_literal(sessions.shifted(now, dt.timedelta(minutes=minutes))))]
