@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test calendar bench clean tools connector
+.PHONY: run reset test calendar bench clean tools connector idp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ reset: $(STAMP)
 # module's servers and stores (module-scoped fixtures) start once.
 WORKERS ?= 2
 
-test: $(STAMP) tools connector
+test: $(STAMP) tools connector idp
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
 	@$(MAKE) --no-print-directory -j2 --output-sync=target calendar
 
@@ -64,6 +64,12 @@ connector:
 	@command -v npm >/dev/null && cd tests/support/dfc-connector && npm ci --no-audit --no-fund --silent || \
 	echo "The DFC connector could not be installed here (no npm?): its test will be skipped."
 
+# A certified OpenID Connect provider (npm oidc-provider, pinned by its lockfile) for the partner
+# credential tests; without node and npm, those tests skip with the reason.
+idp:
+	@command -v npm >/dev/null && cd tests/support/oidc-idp && npm ci --no-audit --no-fund --silent || \
+	echo "The OpenID Connect provider could not be installed here (no npm?): its tests will be skipped."
+
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/validate.py
@@ -72,10 +78,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/order_lines.py
 	$(BIN)/python bench/close.py
 	$(BIN)/python bench/partners.py
+	$(BIN)/python bench/partner_oidc.py
 	$(BIN)/python bench/erasure.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/prices.py
 	$(BIN)/python bench/lifecycle.py
 
 clean:
-	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules
+	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules tests/support/oidc-idp/node_modules

@@ -54,7 +54,8 @@ ERROR_MEANING = {
     502: "A partner platform answered what the server cannot use (not DFC, not conforming, another status)",
     503: "The store did not answer, an analyst query ran too long or found no free slot, or a partner "
          "platform did not answer in time (or failed with a 5xx) or already had DFC_HUB_PARTNER_CONCURRENCY "
-         "calls under way: nothing was reserved",
+         "calls under way, or its identity provider refused the hub's credentials (the partner needs new "
+         "ones: `partner`, `needsCredentials`): nothing was reserved",
 }
 
 
@@ -352,6 +353,12 @@ def _persons() -> dict:
     }
 
 
+def _auth(kind: str, required: list[str], optional: list[str]) -> dict:
+    """One kind of a partner's `auth`: its members, all strings."""
+    return {"type": "object", "required": ["kind", *required], "additionalProperties": False,
+            "properties": {"kind": {"const": kind}, **{m: {"type": "string"} for m in [*required, *optional]}}}
+
+
 def _partners() -> dict:
     partner = "/api/dfc/enterprises/{eid}/partners/{slug}"
     slug = _segment_param("slug", "far-farm", "The partner's id, chosen by the hub")
@@ -359,9 +366,10 @@ def _partners() -> dict:
     body = {"required": True, "content": {"application/json": {"schema": _ref("schemas", "PartnerRequest")}}}
     return {
         partner: {
-            "get": _op("A partner platform of the hub (never its token)", {200: _rdf("The partner", ETAG)},
+            "get": _op("A partner platform of the hub (never its credentials; hub:credentialsRefused when "
+                       "its identity provider refused them)", {200: _rdf("The partner", ETAG)},
                        [400, 401, 403, 404, 406, 503], params=["eid", slug], secured=True, tag="partners"),
-            "put": _op("Configure a partner platform: its producer, catalogue and orders URLs, a token",
+            "put": _op("Configure a partner platform: its producer, catalogue and orders URLs, its credentials",
                        {200: _rdf("The partner as stored", ETAG), 201: _rdf("Created", ETAG)}, write,
                        params=["eid", slug], body=body, secured=True, tag="partners"),
             "delete": _op("Remove a partner, its token and the copies its syncs kept",
@@ -480,11 +488,19 @@ def _components(base_url: str) -> dict:
                                                              "the origin of enterprise"},
                 "orders": {"type": "string", "description": "Its orders collection URL"},
                 "token": {"type": "string", "description": "A bearer token for that platform, sent only to the "
-                                                           "origins of catalog and orders as given with it; "
-                                                           "required when the partner is created and when a PUT "
-                                                           "moves catalog or orders to another origin (422 "
-                                                           "naming the field, `required: [\"token\"]`), kept "
-                                                           "when left out otherwise"}}},
+                                                           "origins of catalog and orders as given with it; it or "
+                                                           "`auth` is required when the partner is created and when a "
+                                                           "PUT moves catalog or orders to another origin (422 "
+                                                           "naming the field, `required`), kept when left out "
+                                                           "otherwise"},
+                "auth": _ref("schemas", "PartnerAuth")}},
+            "PartnerAuth": {"description": "How the hub gets an access token for the partner (OAuth 2.0, RFC 6749); "
+                            "never shown", "oneOf": [
+                _auth("bearer", ["token"], []),
+                _auth("client_credentials", ["token_url", "client_id", "client_secret"],
+                      ["scope", "token_endpoint_auth_method"]),
+                _auth("refresh_token", ["token_url", "client_id", "refresh_token"],
+                      ["client_secret", "token_endpoint_auth_method"])]},
             "SyncReport": {"type": "object", "required": ["partner", "added", "changed", "removed", "unchanged"],
                            "properties": {
                 "partner": {"type": "string"}, "catalog": {"type": "string"}, "fetchedAt": {"type": "string"},
