@@ -115,7 +115,7 @@ def test_the_hubs_hold_minutes_hold_a_customer_order_that_names_no_hold(client, 
 
 
 def test_bad_hold_minutes_are_refused_saying_where(client, hub_a):
-    for bad in (0, "soon", 2.5):
+    for bad in (0, "soon", 2.5, 2 ** 63):
         r = client.put("/api/dfc/enterprises/hub-a/settings", headers=hub_a,
                        **jsonld({"@context": CTX, "@type": "hub:HubSettings", "hub:holdMinutes": bad}))
         assert r.status_code == 422, (bad, r.get_data(as_text=True))

@@ -12,6 +12,10 @@ from app.rdf.triples import first, subjects
 from app.store import Store
 
 
+# Ten years, as shapes/hub_settings.ttl bounds it: what a date-time can still be moved by.
+MAX_HOLD_MINUTES = 5256000
+
+
 @dataclasses.dataclass(frozen=True)
 class HubSettings:
     per_customer_order: bool = False     # else one wholesale order per (session, producer)
@@ -39,7 +43,7 @@ def _minutes(term) -> int | None:
         value = int(term.value) if isinstance(term, Literal) else None
     except ValueError:
         return None
-    return value if value is not None and value > 0 else None
+    return value if value is not None and 0 < value <= MAX_HOLD_MINUTES else None
 
 
 def document(ns: Namespace, settings: HubSettings) -> list[Triple]:
