@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test calendar bench clean tools connector idp reference-data
+.PHONY: run reset test calendar bench clean tools connector idp axe screenshots reference-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ reset: $(STAMP)
 # module's servers and stores (module-scoped fixtures) start once.
 WORKERS ?= 2
 
-test: $(STAMP) tools connector idp
+test: $(STAMP) tools connector idp axe
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
 	@$(MAKE) --no-print-directory -j2 --output-sync=target calendar
 
@@ -73,6 +73,17 @@ idp:
 	@command -v npm >/dev/null && cd tests/support/oidc-idp && npm ci --no-audit --no-fund --silent || \
 	echo "The OpenID Connect provider could not be installed here (no npm?): its tests will be skipped."
 
+# axe-core (npm, pinned by its lockfile), which the pages' browser test injects to find accessibility
+# violations; without npm, that check skips with the reason.
+axe:
+	@command -v npm >/dev/null && cd tests/support/axe && npm ci --no-audit --no-fund --silent || \
+	echo "axe-core could not be installed here (no npm?): the pages' accessibility check will be skipped."
+
+# The screenshots in docs/pages.md: the pages' browser test walks the Jean scenario in headless
+# Chromium and saves each page it opens.
+screenshots: $(STAMP) tools axe
+	PAGES_SCREENSHOTS=docs/pages $(BIN)/python -m pytest -q tests/test_pages_browser.py -k "scenario or 403 or sparql"
+
 # The reference data some tests read (README "Reference data"): fetched into SHARED from the public
 # originals tests/reference-data.tsv lists, where the network allows; says what it could not fetch.
 # Never run by `make test`: no test fetches anything.
@@ -95,4 +106,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/lifecycle.py
 
 clean:
-	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules tests/support/oidc-idp/node_modules
+	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules tests/support/oidc-idp/node_modules \
+	  tests/support/axe/node_modules

@@ -135,6 +135,8 @@ REQUESTS = {
     ("conformance_validator", "validate"): (None, "POST", "/api/conformance/validate",
                                             _product(f"{JEAN}/supplied_products/kale")),
     ("service", "read"): (None, "GET", "/health", None),
+    ("enterprise_board", "read"): (JEAN, "GET", "/pages/enterprises/jean-farm", None),
+    ("page_session", "sign_in"): (None, "POST", "/pages/sign-out", None),
     ("partner", "read"): (HUB_A, "GET", PARTNER, None),
     ("partner", "replace"): (HUB_A, "PUT", PARTNER, PARTNER_BODY),
     ("partner", "delete"): (HUB_A, "DELETE", PARTNER, None),
@@ -142,7 +144,9 @@ REQUESTS = {
 }
 # Allowed, and then refused for what the resource holds: the farm still has its catalogue; the
 # order placed in the setup holds the carrots item; the partner's platform does not answer.
-AFTER_POLICY = {("enterprise", "delete"): 409, ("catalog_item", "delete"): 409, ("partner", "sync"): 503}
+AFTER_POLICY = {("enterprise", "delete"): 409, ("catalog_item", "delete"): 409, ("partner", "sync"): 503,
+                # A page's form without its CSRF token (this test sends none): refused, nothing kept.
+                ("page_session", "sign_in"): 400}
 # Allowed to try; the lifecycle table then decides (the buyer may place the draft, the seller may
 # not; there is no delivery to ship): success or 409, never 401/403/404 for a party.
 LIFECYCLE = {("order", "transition"), ("order", "deliveries"), ("order", "ship")}

@@ -28,6 +28,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
+from app.domain.kinds import Kind
 from app.catalog.links import Source
 from app.partners import credentials as creds
 from app.errors import InvalidValue, NotFound
@@ -364,6 +365,18 @@ class PartnerDesk:
             keep_copies(tx, parse(current, node), {}, ns.base_url, dt.datetime.now(dt.timezone.utc))
             for name in (node, token_graph(node)):
                 tx.drop(name)
+
+    def states(self, ns: docs.Namespace) -> list[dict]:
+        """The hub's partners as its board shows them: the remote producer, how many documents its
+        syncs keep and when it last fetched (never its token)."""
+        out = []
+        for node in docs.list_documents(self.store, ns, Kind(PARTNERS, "Partners", hub("Partner"))):
+            partner = parse(self.store.graph(node), node)
+            copies = list(copies_of(self.store, node).values())
+            stamps = [t.object.value for t in self.store.graphs(copies) if t.predicate == FETCHED_AT] if copies else []
+            out.append({"slug": node.value.rsplit("/", 1)[-1], "enterprise": partner.enterprise.value,
+                        "copies": len(copies), "fetched": max(stamps, default=None)})
+        return out
 
     def sync(self, ns: docs.Namespace, slug: str) -> dict:
         """Fetch the partner's catalogue and keep a copy; what changed."""

@@ -12,6 +12,7 @@ from app.analytics import GRAPH_MEDIA, RESULT_MEDIA
 from app.api.description import events as openapi_events
 from app.api.description.ids import add_operation_ids
 from app.api.description.schemas import ERROR_MEANING, components
+from app.api.pages import openapi as pages_openapi
 from app.api.conformance import REPORT_TYPES
 from app.api.negotiate import SERIALISERS
 from app.domain.kinds import KINDS
@@ -57,7 +58,8 @@ def description(base_url: str) -> dict:
         "servers": [{"url": base_url}],
         "paths": add_operation_ids({
             **_service(base_url), **_resources(), **_orders(base_url), **_lifecycle(), **_contracts(base_url),
-            **_persons(), **_partners(), **openapi_events.paths(_op, _segment_param), **_tools()}),
+            **_persons(), **_partners(), **openapi_events.paths(_op, _segment_param), **_tools(),
+            **pages_openapi.paths(_segment_param)}),
         "components": components(base_url),
     }
 
@@ -126,7 +128,10 @@ def _service(base_url: str) -> dict:
             200: _json("The store answered a query", "Health"),
             503: {"description": "The store did not answer", "content": {"application/json": {"schema": _ref("schemas", "Health")}}},
         }, [], tag="service")},
-        "/": {"get": _op("Where to go from here", {200: _json("Name, version and the main URLs", "Index")}, [],
+        "/": {"get": _op("Where to go from here; a browser (Accept: text/html) gets the home page and sign-in form",
+                         {200: {"description": "Name, version and the main URLs; the home page for a browser",
+                                "content": {"application/json": {"schema": _ref("schemas", "Index")},
+                                            "text/html": {"schema": _ref("schemas", "Text")}}}}, [],
                          tag="service")},
         "/version": {"get": _op("The running release", {200: _json("Name and version", "Version")}, [], tag="service")},
         "/api/contexts/{name}": {"get": _op(
