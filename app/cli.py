@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from app.events import outbox
 from app.config import Settings
 
 # app/fixtures links to the top-level fixtures/ in a checkout, and is a copy in a wheel.
@@ -58,6 +59,7 @@ def serve(host, port, demo, reset, threads):
     if demo:
         _demo(services)
     services.orders.give_statuses()      # orders from before the supplier lifecycle
+    outbox.adopt_staged(services.store)   # events a writer killed between its two writes left unnumbered
     base = services.settings.public_base_url
     token = services.settings.admin_token
     click.echo(f"""

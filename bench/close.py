@@ -106,7 +106,7 @@ def close_before(store, session: NamedNode, now: dt.datetime) -> list[NamedNode]
 
 
 class LockWatch:
-    """Counts the store's requests, and those and the time while its shared write lock is held."""
+    """Counts the store's requests, and those and the time while it holds any lock (named or commit)."""
 
     def __init__(self, store):
         self.store, self.requests, self.held_requests, self.held_seconds = store, 0, 0, 0.0
@@ -118,15 +118,21 @@ class LockWatch:
             self.requests += 1
             return post(*args, **kwargs)
 
-        def acquired():
-            acquire()
-            self._since = (time.perf_counter(), self.requests)
+        held = []          # the lock documents held now: the time counted is while any is
 
-        def released():
-            start, count = self._since
-            self.held_seconds += time.perf_counter() - start
-            self.held_requests += self.requests - count
-            release()
+        def acquired(*graph):
+            acquire(*graph)
+            if not held:
+                self._since = (time.perf_counter(), self.requests)
+            held.append(graph)
+
+        def released(*graph):
+            held.remove(graph)
+            if not held:
+                start, count = self._since
+                self.held_seconds += time.perf_counter() - start
+                self.held_requests += self.requests - count
+            release(*graph)
 
         store._post, lock.acquire, lock.release = counted, acquired, released
 

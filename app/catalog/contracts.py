@@ -173,7 +173,7 @@ class Contracts:
               replace: bool, if_match: str | None = None) -> tuple[NamedNode, list[Triple], bool]:
         """POST (replace False) or PUT a contract; (name, as written, created?)."""
         policy.require(agent, "contract", "replace" if replace else "create", owner=ns)
-        with self.store.transaction() as tx:
+        with self.store.transaction(keys=[ns.iri]) as tx:      # the supplier's: its prices and stock
             name, current = docs.write_target(tx, iri, replace, if_match, self.base_url)
             if current is not None and Triple(name, RDF_TYPE, Contract) not in current:
                 raise Conflict(f"{iri.value} is not a contract; write contracts elsewhere", iri=iri.value)
@@ -185,7 +185,7 @@ class Contracts:
     def delete(self, agent: Agent | None, ns: docs.Namespace, iri: str, if_match: str | None = None) -> None:
         """Delete a contract (the supplier): orders priced under it keep their frozen prices."""
         policy.require(agent, "contract", "delete", owner=ns)
-        with self.store.transaction() as tx:
+        with self.store.transaction(keys=[ns.iri]) as tx:
             name, triples = _found(tx, iri, self.base_url)
             docs.check_if_match(if_match, triples)
             tx.drop(name)

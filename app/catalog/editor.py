@@ -74,7 +74,7 @@ class Catalog:
         replace = target is not None
         check_kind(triples, iri, kind)
         docs.check_owned(ns, triples)
-        with self.store.transaction() as tx:
+        with self.store.transaction(keys=[ns.iri]) as tx:       # the enterprise's: its items hold stock
             name, current = docs.write_target(tx, iri, replace, if_match, self.base_url)
             triples = docs.rename(triples, {iri: name}) if name != iri else triples
             documents = carry_over({name: current} if current is not None else {}, {name: triples})
@@ -83,7 +83,8 @@ class Catalog:
 
     def import_catalog(self, documents: dict[NamedNode, list[Triple]]) -> dict[NamedNode, list[Triple]]:
         """Write a split catalogue, each item keeping its ledger; return the documents written."""
-        with self.store.transaction() as tx:
+        keys = {docs.owner_key(n.value, self.base_url) for n in documents}
+        with self.store.transaction(keys=keys) as tx:
             documents = carry_over({n: tx.graph(n) for n in documents}, documents)
             for name, triples in documents.items():
                 tx.put(name, triples)
@@ -91,7 +92,7 @@ class Catalog:
 
     def delete(self, iri: str, if_match: str | None = None) -> None:
         """Delete a catalogue resource; 409 for an item that orders still count on."""
-        with self.store.transaction() as tx:
+        with self.store.transaction(keys=[docs.owner_key(iri, self.base_url)]) as tx:
             name, triples = _found(tx, iri, self.base_url)
             docs.check_if_match(if_match, triples)
             check_deletable(name, triples)
@@ -99,7 +100,7 @@ class Catalog:
 
     def delete_enterprise(self, ns: docs.Namespace, iri: str, if_match: str | None = None) -> None:
         """Delete an enterprise document; 409 while it still has resources."""
-        with self.store.transaction() as tx:
+        with self.store.transaction(keys=[ns.iri]) as tx:
             name, triples = _found(tx, iri, self.base_url)
             docs.check_if_match(if_match, triples)
             if docs.has_documents(tx, ns):
@@ -108,7 +109,7 @@ class Catalog:
 
     def write_settings(self, ns: docs.Namespace, triples: list[Triple], if_match: str | None = None) -> None:
         """Replace a hub's settings document."""
-        with self.store.transaction() as tx:
+        with self.store.transaction(keys=[ns.iri]) as tx:
             docs.check_if_match(if_match, _settings(tx, ns))
             tx.put(hub_settings.iri(ns), triples)
 

@@ -58,6 +58,13 @@ def enterprise_of(iri: str, base_url: str) -> str | None:
     return parts[1]
 
 
+def owner_key(iri: str, base_url: str) -> str:
+    """The write lock of what an enterprise of ours owns (its IRI, one spelling); `iri` itself
+    where no enterprise of ours holds it (app/store/locks.py)."""
+    eid = enterprise_of(iri, base_url)
+    return Namespace(base_url, eid).iri if eid else iri
+
+
 def variants(iri: str, base_url: str) -> list[str]:
     """The spellings of one resource IRI: as given, all snake_case, all CamelCase."""
     api = base_url + "/api/dfc/"

@@ -7,9 +7,10 @@ whatever crashes (API.md "Events and webhooks"). An event is a document of our v
 IRIs it is about and its data (IRIs and statuses) as JSON. Its graph name is a URN, so it never
 enters the analyst dataset (app/queries/analyst_graphs.rq lists what may).
 
-Events are numbered by one counter kept in the store, read and moved inside the transaction:
-the transaction holds the store-wide write lock, so numbers are unique and events commit in
-their order, even across several processes on one remote store. The event log and the webhook
+Events are numbered by one counter kept in the store, read and moved at commit time only: the
+unit of work's commit hook runs under the store's short commit lock (app/store/locks.py), so
+numbers are unique and events commit in their order, even across several processes on one remote
+store, while the counter is never held through a unit of work's reads and planning. The event log and the webhook
 dispatcher page by that number (`after`), so each event is seen exactly once, in order.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import uuid
 from collections.abc import Iterable, Mapping
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -42,6 +44,7 @@ class E:
 # The counter: one statement, `<counter> hub:sequence n`, the number of the last event recorded.
 COUNTER = NamedNode("urn:x-dfc-hub:event-sequence")
 _PREFIX = "urn:x-dfc-hub:event:"
+_STAGED = "urn:x-dfc-hub:staged-event:"     # an event written with its change, not numbered yet
 _ID = "evt_"
 _INTEGER = NamedNode(XSD + "integer")
 
@@ -93,8 +96,8 @@ def sequence_of(event: str) -> int:
 
 # --- writing ----------------------------------------------------------------------------------
 
-def record(tx, type: str, parties: list[NamedNode], data: dict, now: dt.datetime) -> NamedNode:
-    """Record an event in the unit of work `tx` that makes the change it reports; return its IRI.
+def record(tx, type: str, parties: list[NamedNode], data: dict, now: dt.datetime) -> None:
+    """Record an event in the unit of work `tx` that makes the change it reports (numbered at commit).
 
     `parties` are the enterprises told of it (its log readers and webhook subscribers);
     `data` is a JSON-able dict of IRIs and statuses, e.g. {"order": iri, "from": "placed",
@@ -102,16 +105,78 @@ def record(tx, type: str, parties: list[NamedNode], data: dict, now: dt.datetime
     """
     if type not in TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    sequence = last_sequence(tx) + 1
-    tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
-    iri = event_iri(sequence)
-    tx.create(iri, triples(iri, sequence, type, parties, data, now))
-    return iri
+    text = json.dumps(data, default=_plain, sort_keys=True, separators=(",", ":"))   # refused now, not at commit
+    pending = tx.__dict__.get("_events")
+    if pending is None:
+        pending = tx._events = _Pending()
+        tx.at_commit(pending.number, pending.stage)
+    pending.events.append((type, list(parties), json.loads(text), now))
+
+
+class _Pending:
+    """A unit of work's events, numbered under the commit lock (`number`). A large unit of work
+    stages them first (`stage`): written with its change, unnumbered, outside the commit lock;
+    then numbered in a small update of their own under it."""
+
+    def __init__(self):
+        self.events: list[tuple] = []
+        self.staged: list[NamedNode] = []
+
+    def stage(self, tx) -> None:
+        for place, (type, parties, data, now) in enumerate(self.events, 1):
+            iri = NamedNode(f"{_STAGED}{uuid.uuid4().hex}")
+            # Numbered -place: no log, count or dispatcher (all ask for numbers above 0) sees it
+            # before it is numbered.
+            tx.create(iri, triples(iri, -place, type, parties, data, now))
+            self.staged.append(iri)
+
+    def number(self, tx) -> None:
+        """Give the events their numbers and documents (under the commit lock)."""
+        sequence = last_sequence_of(tx.fresh(COUNTER))
+        if self.staged:
+            # Moved in the store, not rewritten from here: a close's events are large.
+            sequence = _number_staged(tx, self.staged, sequence)
+        else:
+            for type, parties, data, now in self.events:
+                sequence += 1
+                iri = event_iri(sequence)
+                tx.create(iri, triples(iri, sequence, type, parties, data, now))
+        tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
+
+
+def _staged(reader) -> list[NamedNode]:
+    return [r["event"] for r in reader.select(queries.load("staged_events"))]
+
+
+def _number_staged(tx, staged: list[NamedNode], sequence: int) -> int:
+    for name in staged:
+        sequence += 1
+        tx.append(queries.load("number_event"), {"staged": name, "event": event_iri(sequence),
+                                                 "sequence": _integer(sequence)})
+    return sequence
+
+
+def adopt_staged(store) -> int:
+    """Number the events a writer staged and died before numbering (at start); how many."""
+    found = _staged(store)
+
+    def number(tx) -> None:
+        sequence = _number_staged(tx, found, last_sequence_of(tx.fresh(COUNTER)))
+        tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
+    if found:
+        with store.transaction() as tx:
+            tx.at_commit(number)
+    return len(found)
 
 
 def last_sequence(reader) -> int:
     """The number of the last event recorded (0 before the first); `reader` has `graph()`."""
-    for t in reader.graph(COUNTER):
+    return last_sequence_of(reader.graph(COUNTER))
+
+
+def last_sequence_of(counter: list[Triple]) -> int:
+    """The number the counter's document holds (0 before the first event)."""
+    for t in counter:
         if t.predicate == E.sequence:
             return int(t.object.value)
     return 0

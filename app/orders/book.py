@@ -1,6 +1,7 @@
 """The order book: every order change and its stock reservation, in one unit of work each.
 
-In one `store.transaction()`, which holds the write lock, an operation reads what it changes
+In one `store.transaction()`, which holds the locks of the producers it changes (app/orders/
+lock_keys.py: guessed before, checked under them), an operation reads what it changes
 (the order, the hub's wholesale orders, the ledgers of the items its lines draw on), has the
 planners decide (pure functions: app/orders/wholesale.py, checkouts.py, stock.plan_moves),
 and writes every document it touched in one atomic update. The lock is what makes it exact:
@@ -22,7 +23,7 @@ from app import queries
 from app.domain import documents as docs
 from app.domain import lifecycle, policy, sessions, stock, order_documents as orders
 from app.catalog import prices
-from app.orders import checkouts, consolidation, holds, idempotency, summary, wholesale
+from app.orders import checkouts, consolidation, holds, idempotency, lock_keys, summary, wholesale
 from app.orders.expiry import HoldExpiry
 from app.catalog import hub_settings
 from app.domain import erasure
@@ -113,29 +114,37 @@ class OrderBook(OrderMoves, HoldExpiry):
         customer = new is not None and (self._is_customer(incoming) or (
             existing is not None and orders.is_customer(existing[1], existing[0])))
         sources = self._resolve(ns, new, iri, incoming.hints, customer) if new is not None else {}
-        with self.store.transaction() as tx:
-            tx.after_commit(self.links.keep)
-            if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
-                tx.after_commit(lambda done: self.forwarder.settle(
-                    done, undo=lambda order, before: self.restore(ns, order, before, key)))
-            answer = self._save(tx, _Write(ns, incoming, agent, iri, new, target, expected, key, customer, sources))
+        w = _Write(ns, incoming, agent, iri, new, target, expected, key, customer, sources)
+        keys = lock_keys.guess(self.base_url, existing[0] if existing else iri, existing and existing[1], new,
+                               sources, customer, lock_keys.own(w))
+        for attempt in self.store.attempts(keys):       # the producers found, then checked under their locks
+            with attempt as tx:
+                tx.after_commit(self.links.keep)
+                if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
+                    tx.after_commit(lambda done: self.forwarder.settle(
+                        done, undo=lambda order, before: self.restore(ns, order, before, key)))
+                answer = self._save(tx, w)
         return answer
+
 
     def restore(self, ns, iri: NamedNode, before: list[Triple] | None, key: idempotency.Key | None) -> None:
         """Undo a customer order's committed change (a partner refused it): as `before`, key forgotten."""
         new = None if not before else list(dict.fromkeys(
             t for t in before if t.predicate not in (T.wholesaleLine, T.contribution)))
         sources = self._resolve(ns, new, iri, {}, True) if new is not None else {}
-        with self.store.transaction() as tx:
-            tx.after_commit(self.links.keep)
-            current = tx.graph(iri)
-            if current:
-                for name, triples in self._plan(tx, ns, iri, current, new, sources, True).items():
-                    tx.put(name, triples)
-                if new is None:
-                    tx.drop(iri)
-            if key is not None:
-                tx.drop(key.graph)
+        own = [iri, key.graph if key is not None else None]
+        for attempt in self.store.attempts(lock_keys.guess(self.base_url, iri, before, new, sources, True, own)):
+            with attempt as tx:
+                tx.after_commit(self.links.keep)
+                current = tx.graph(iri)
+                if current:
+                    for name, triples in self._plan(tx, ns, iri, current, new, sources, True).items():
+                        tx.put(name, triples)
+                    if new is None:
+                        tx.drop(iri)
+                if key is not None:
+                    tx.drop(key.graph)
+                lock_keys.check(tx, self.base_url, own + [orders.session(current or new or [], iri)])
 
     def _save(self, tx, w: "_Write") -> Answer:
         """An order's change inside its unit of work: replay, find, check, rule, plan, write."""
@@ -157,6 +166,8 @@ class OrderBook(OrderMoves, HoldExpiry):
         if w.key is not None:
             for name, triples in idempotency.record(w.key, answer).items():
                 tx.put(name, triples)
+        session = [orders.session(doc, iri) for doc in (current, new) if doc is not None]
+        lock_keys.check(tx, self.base_url, lock_keys.own(w, iri) + session)
         order_events.order_written(tx, iri, current, new, w.ns, w.agent, self.clock.now())
         return answer
 
@@ -308,33 +319,38 @@ class OrderBook(OrderMoves, HoldExpiry):
         read them all at once, move each to placed (pure), read their items at once, one update.
         """
         now = now or self.clock.now()
-        with self.store.transaction() as tx:
-            tx.after_commit(self.links.keep)
-            doc = tx.graph(session)
-            if not doc:
-                raise NotFound(f"no sale session at {session.value}")
-            if sessions.closed_at(doc, session) is not None:
-                return False, []
-            owner = docs.enterprise_of(session.value, self.base_url)
-            hub = NamedNode(docs.Namespace(self.base_url, owner).iri) if owner else session
-            # Only the session's own hub's orders: another buyer naming it completes nothing.
-            bindings = {"session": session, "hub": hub}
-            completed = [r["order"] for r in tx.select(queries.load("session_held_orders"), bindings)]
-            before = tx.graphs(completed)
-            placed = {order: lifecycle.move(current, order, PLACED, agent or hub, now, "the sale session closed",
-                                            lifecycle.status_of(current, order))
-                      for order, current in before.items()}
-            placed = self._priced(tx, placed, hub, now)
-            usage: orders.Usage = {}
-            for order, new in placed.items():
-                usage = orders.usage_plus(usage, orders.usage_minus(orders.usage(new, order),
-                                                                   orders.usage(before[order], order)))
-                tx.put(order, new)
-            for name, triples in self._moves(tx, usage, {}).items():
-                tx.put(name, triples)
-            tx.append(queries.load("close_session"), {"session": session, "now": instant_literal(now)})
-            order_events.session_closed(tx, session, hub, completed, self.base_url, now)
-            tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close
+        owner = docs.enterprise_of(session.value, self.base_url)
+        hub = NamedNode(docs.Namespace(self.base_url, owner).iri) if owner else session
+        # Only the session's own hub's orders: another buyer naming it completes nothing.
+        bindings = {"session": session, "hub": hub}
+        # Its orders' producers, found first, then checked under their locks (and the session's).
+        held = self.store.select(queries.load("session_held_orders"), bindings)
+        keys = {session.value, *(lock_keys.enterprise(r["order"].value, self.base_url) for r in held)}
+        for attempt in self.store.attempts(keys):
+            with attempt as tx:
+                tx.after_commit(self.links.keep)
+                doc = tx.graph(session)
+                if not doc:
+                    raise NotFound(f"no sale session at {session.value}")
+                if sessions.closed_at(doc, session) is not None:
+                    return False, []
+                completed = [r["order"] for r in tx.select(queries.load("session_held_orders"), bindings)]
+                before = tx.graphs(completed)
+                placed = {order: lifecycle.move(current, order, PLACED, agent or hub, now, "the sale session closed",
+                                                lifecycle.status_of(current, order))
+                          for order, current in before.items()}
+                placed = self._priced(tx, placed, hub, now)
+                usage: orders.Usage = {}
+                for order, new in placed.items():
+                    usage = orders.usage_plus(usage, orders.usage_minus(orders.usage(new, order),
+                                                                       orders.usage(before[order], order)))
+                    tx.put(order, new)
+                for name, triples in self._moves(tx, usage, {}).items():
+                    tx.put(name, triples)
+                lock_keys.check(tx, self.base_url, [session])
+                tx.append(queries.load("close_session"), {"session": session, "now": instant_literal(now)})
+                order_events.session_closed(tx, session, hub, completed, self.base_url, now)
+                tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close
         if self.forwarder is not None:
             self.forwarder.push_session(session, hub)
         return True, completed

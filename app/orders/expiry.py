@@ -19,7 +19,7 @@ from app.domain import deliveries, documents as docs, order_documents as orders
 from app.events import order_events
 from app.errors import HubError
 from app.namespaces import T
-from app.orders import holds
+from app.orders import holds, lock_keys
 
 log = logging.getLogger(__name__)
 # How often a customer order's lines may change between resolving their offers (before the
@@ -66,27 +66,32 @@ class HoldExpiry:
 
     def _expire_customer(self, ns, order: NamedNode, sources: dict, now: dt.datetime) -> bool | None:
         """Cancel a customer order as its buyer's PUT would; None if its offers changed meanwhile."""
-        with self.store.transaction() as tx:
-            tx.after_commit(self.links.keep)
-            if self.forwarder is not None:      # its forwarded lines shrink at the partners
-                tx.after_commit(lambda done: self.forwarder.settle(
-                    done, undo=lambda o, before: self.restore(ns, o, before, None)))
-            current = tx.graph(order)
-            if not current or not holds.ended(current, order, now):
-                return False
-            if any(line.offer not in sources for line in orders.lines(current, order)):
-                return None
-            hub = NamedNode(ns.iri)
-            sent = [t for t in current if t.predicate not in orders.SERVER_TERMS]   # as a client sends it
-            new = self._lifecycle(current, holds.cancelled_customer(sent, order, hub, now), order, ns, None, True)
-            for name, triples in self._plan(tx, ns, order, current, new, sources, True).items():
-                tx.put(name, triples)
-            order_events.order_written(tx, order, current, new, ns, None, now)
+        # Locked as its buyer's PUT would be: the order, its session, its lines' producers (checked under them).
+        keys = lock_keys.guess(self.base_url, order, self.store.graph(order), None, sources, True, [order])
+        for attempt in self.store.attempts(keys):
+            with attempt as tx:
+                tx.after_commit(self.links.keep)
+                if self.forwarder is not None:      # its forwarded lines shrink at the partners
+                    tx.after_commit(lambda done: self.forwarder.settle(
+                        done, undo=lambda o, before: self.restore(ns, o, before, None)))
+                current = tx.graph(order)
+                if not current or not holds.ended(current, order, now):
+                    return False
+                if any(line.offer not in sources for line in orders.lines(current, order)):
+                    return None
+                hub = NamedNode(ns.iri)
+                sent = [t for t in current if t.predicate not in orders.SERVER_TERMS]   # as a client sends it
+                new = self._lifecycle(current, holds.cancelled_customer(sent, order, hub, now), order, ns, None, True)
+                for name, triples in self._plan(tx, ns, order, current, new, sources, True).items():
+                    tx.put(name, triples)
+                lock_keys.check(tx, self.base_url, [order, orders.session(current, order)])
+                order_events.order_written(tx, order, current, new, ns, None, now)
         return True
 
     def _expire_wholesale(self, ns, order: NamedNode, now: dt.datetime) -> bool:
         """Cancel a draft wholesale order for its buyer (`canceled_by_consumer`), its stock released."""
-        with self.store.transaction() as tx:
+        # The seller's lock: its stock and its orders (as a supplier move takes it).
+        with self.store.transaction(keys=[lock_keys.enterprise(order.value, self.base_url)]) as tx:
             tx.after_commit(self.links.keep)
             current = tx.graph(order)
             if not current or not holds.ended(current, order, now):

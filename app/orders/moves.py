@@ -15,7 +15,7 @@ from app.catalog import prices
 from app.events import order_events
 from app.domain import documents as docs
 from app.domain.agents import Agent
-from app.orders import holds
+from app.orders import holds, lock_keys
 from app.orders.idempotency import Answer
 from app.domain.statuses import CONFIRMED, OPEN, PARTIALLY_SHIPPED, SHIPPED
 from app.errors import Conflict, InvalidValue, NotFound
@@ -93,30 +93,33 @@ class OrderMoves:
                 delivery: NamedNode | None = None) -> Answer:
         """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
         agent = policy.require_token(agent, "order", action)
-        with self.store.transaction() as tx:
-            tx.after_commit(self.links.keep)        # a move changes ledgers, never links
-            found = docs.find(tx, iri.value, self.base_url)
-            if found is None or not ns.owns(found[0].value):
-                raise NotFound(f"no order at {iri.value}")
-            iri, current = found
-            self.readable(agent, ns, current, iri)
-            if orders.is_customer(current, iri):
-                raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
-            expected.check(current)
-            holds.refuse_ended(current, iri, self.clock.now())
-            held = lifecycle.roles(agent, ns.iris, orders.buyer(current, iri))
-            policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
-            new, moved = edit(current, held)
-            new = deliveries.refresh(new, iri)
-            if orders.status(new, iri) == T.Complete and prices.unpriced(new, iri):
-                new = prices.frozen(tx, ns, iri, new, self.clock.now())     # placed: the best price, frozen
-            usage = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
-            graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
-            for name, triples in graphs.items():
-                tx.put(name, triples)
-            now = self.clock.now()
-            order_events.order_written(tx, iri, current, new, ns, agent, now)
-            if delivery is not None:
-                order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
+        # The seller's lock: its stock and its orders (checked under it: `lock_keys.check`).
+        for attempt in self.store.attempts({lock_keys.enterprise(iri.value, self.base_url)}):
+            with attempt as tx:
+                tx.after_commit(self.links.keep)        # a move changes ledgers, never links
+                found = docs.find(tx, iri.value, self.base_url)
+                if found is None or not ns.owns(found[0].value):
+                    raise NotFound(f"no order at {iri.value}")
+                iri, current = found
+                self.readable(agent, ns, current, iri)
+                if orders.is_customer(current, iri):
+                    raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
+                expected.check(current)
+                holds.refuse_ended(current, iri, self.clock.now())
+                held = lifecycle.roles(agent, ns.iris, orders.buyer(current, iri))
+                policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
+                new, moved = edit(current, held)
+                new = deliveries.refresh(new, iri)
+                if orders.status(new, iri) == T.Complete and prices.unpriced(new, iri):
+                    new = prices.frozen(tx, ns, iri, new, self.clock.now())     # placed: the best price, frozen
+                usage = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
+                graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
+                for name, triples in graphs.items():
+                    tx.put(name, triples)
+                lock_keys.check(tx, self.base_url)
+                now = self.clock.now()
+                order_events.order_written(tx, iri, current, new, ns, agent, now)
+                if delivery is not None:
+                    order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
         return Answer(200, None, new)
 

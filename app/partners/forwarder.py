@@ -34,6 +34,7 @@ from app.domain import documents as docs
 from app.partners import records as fwd
 from app.domain import order_documents as orders
 from app.partners import desk as partners
+from app.namespaces import T
 from app.errors import Conflict, CredentialsRefused, HubError, PartnerError, PartnerUnavailable, Shortage
 from app.outbound import UnsafeURL
 from app.partners.client import Reply
@@ -260,7 +261,10 @@ class Forwarder:
 
     def _edit(self, order, change) -> None:
         """Rewrite the forwarded order's bookkeeping in a unit of work of its own."""
-        with self.store.transaction() as tx:
+        # Locked as checkouts lock it: by itself and by its seller (a producer's orders and stock).
+        seller = first(self.store.graph(order), order, T.soldBy)
+        keys = [order, *([docs.owner_key(seller.value, self.base_url)] if isinstance(seller, NamedNode) else [])]
+        with self.store.transaction(keys=keys) as tx:
             doc = tx.graph(order)
             if doc:
                 tx.put(order, change(doc))

@@ -18,10 +18,14 @@ from typing import BinaryIO
 from pyoxigraph import NamedNode, Quad, Triple
 
 from app.queries import bind
+from app.store.locks import STORE_KEY, KeyLocks, MoreLocks, normalised
 from app.store.transaction import Transaction
 from app.store.updates import documents_query, graphs_query, replace_graphs_update
 
 Bindings = Mapping[str, object] | None
+# Documents a unit of work with events writes from which it is written in two steps, its events
+# numbered apart (`_commit_staged`): a write that size holds the shared commit lock too long.
+STAGED_FROM = 64
 # What `query_to` writes: SPARQL results formats, and N-Triples for graph results.
 RESULT_FORMATS = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
                   "text/tab-separated-values")
@@ -115,31 +119,87 @@ class Store(abc.ABC):
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
-        """Serialise a read-check-write sequence against every other writer of this store."""
+        """The commit lock: serialise the instant of writing (and numbering events) against every
+        other writer of this store. Held briefly, never across a unit of work's reads."""
         yield
 
+    def key_locks(self, keys: tuple[str, ...]) -> contextlib.AbstractContextManager:
+        """Hold the named locks `keys` (sorted) against every other unit of work of this store."""
+        # Each backend makes its own in __init__; one shared by processes extends them across them.
+        if "_keys" not in self.__dict__:
+            self._keys = KeyLocks()
+        return self._keys.hold(keys)
+
     @contextlib.contextmanager
-    def transaction(self, bulk: bool = False) -> Iterator[Transaction]:
+    def transaction(self, bulk: bool = False, keys=None) -> Iterator[Transaction]:
         """The unit of work every change goes through (app/store/transaction.py).
 
-        Holds the write lock throughout; when the block ends without an exception, writes what
-        the transaction changed in one atomic update (nothing when the block raises), then runs
-        its after-commit callbacks outside the lock (`tx.after_commit`). `bulk`
-        lets new documents take the backend's bulk path (loading files: not one transaction).
+        Holds the named locks `keys` throughout (app/store/locks.py: the producers whose stock
+        it changes, or the documents it writes; none named: the one lock every such unit of work
+        shares). When the block ends without an exception, it takes the short commit lock, runs
+        the commit hooks (events get their numbers) and writes what it changed in one atomic
+        update (nothing when the block raises), then runs its after-commit callbacks outside
+        every lock (`tx.after_commit`). `bulk` lets new documents take the backend's bulk path
+        (loading files: not one transaction).
         """
-        with self.write_lock():
-            tx = Transaction(self)
+        held = normalised(keys)
+        with self.key_locks(held):
+            tx = Transaction(self, held)
             yield tx
-            if tx.changed:
-                before = self.generation
-                self._commit(tx, bulk)
-                # Read under the lock: what this very commit moved the generation from and to.
-                tx.generations = (before, self.generation)
-        # After the lock: what follows a commit (a cache kept, partners told) never holds up writers.
+            if tx.hooks and len(tx.writes) + len(tx.drops) >= STAGED_FROM and all(s for _, s in tx.hooks):
+                self._commit_staged(tx, bulk, held)
+            elif tx.changed or tx.hooks:
+                if not tx.only_new:
+                    tx.prepare()        # the documents' update built before the commit lock, not under it
+                with self.write_lock():
+                    for hook, _ in tx.hooks:
+                        hook(tx)
+                    if tx.changed:
+                        before = self.generation
+                        self._commit(tx, bulk)
+                        # Read under the commit lock: what this very commit moved the generation from and to.
+                        tx.generations = (before, self.generation)
+        # After the locks: what follows a commit (a cache kept, partners told) never holds up writers.
         if tx.callbacks:
             done = tx.committed()
             for callback in tx.callbacks:
                 callback(done)
+
+    def attempts(self, keys, bulk: bool = False) -> Iterator[contextlib.AbstractContextManager]:
+        """Units of work over `keys`, each over more keys than the last, until one is not refused
+        for want of a lock (`tx.need` raises MoreLocks): `for attempt in store.attempts(keys):`
+        `with attempt as tx: ...`. The keys are guessed before locking; the guess is checked under them."""
+        wanted = set(normalised(keys)) - {STORE_KEY} if keys else set()
+        while True:
+            done: list[bool] = []
+
+            @contextlib.contextmanager
+            def attempt() -> Iterator[Transaction]:
+                try:
+                    with self.transaction(bulk, keys=sorted(wanted) or None) as tx:
+                        yield tx
+                    done.append(True)
+                except MoreLocks as e:
+                    wanted.update(e.keys)
+            yield attempt()
+            if done:
+                return
+
+    def _commit_staged(self, tx: Transaction, bulk: bool, held: tuple[str, ...]) -> None:
+        """A large unit of work (a close placing 1,000 orders) in two writes: its change, with its
+        events staged, under its named locks only; then, under the commit lock, its events'
+        numbers in a small update of their own. Writers of other producers wait for the second
+        only. A crash between the two leaves staged events, numbered by `adopt_staged`."""
+        for _, stage in tx.hooks:
+            stage(tx)
+        self._commit(tx, bulk)
+        tail = Transaction(self, held)
+        with self.write_lock():
+            for hook, _ in tx.hooks:
+                hook(tail)
+            if tail.changed:
+                self._commit(tail, False)
+        tx.generations = None       # another writer may have committed between the two
 
     def _commit(self, tx: Transaction, bulk: bool) -> None:
         """Write what a transaction changed, all or nothing; only new documents take `add_quads`."""

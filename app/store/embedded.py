@@ -12,6 +12,7 @@ from pyoxigraph import NamedNode, Quad, Triple
 from app.errors import InvalidQuery, QueryError, StoreUnavailable
 from app.queries import bind
 from app.store.base import N_TRIPLES, Bindings, Store
+from app.store.locks import KeyLocks, SharedLock
 from app.store.snapshots import SnapshotReader, Snapshots
 
 _RESULTS = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -20,19 +21,25 @@ _RESULTS = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
 
 
 class EmbeddedStore(Store):
-    """pyoxigraph.Store with every write behind one process-wide lock.
+    """pyoxigraph.Store with every write behind one process-wide commit lock.
 
     On-disk Oxigraph does not isolate concurrent writers (DESIGN.md: concurrent conditional
     updates oversold every time); serialising writes in the only process that may open the
-    directory makes every update, and every read-check-write under `write_lock`, exact.
+    directory makes every update exact, and a unit of work's named locks (app/store/locks.py),
+    held from its first read to its commit, make its read-check-write exact.
     """
 
     def __init__(self, path: str | None = None):
         with _translated():
             self._store = ox.Store(path) if path else ox.Store()
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()      # the commit lock: held for the instant of each commit
+        self._keys = KeyLocks()             # named locks: this process is the store's only writer
+        # Writes go ahead side by side (named locks keep them to different documents); a
+        # snapshot waits for them all, and they for it.
+        self._writes = SharedLock()
+        self._generation_lock = threading.Lock()
         self.generation = 0     # bumped by every write: this process is the store's only writer
-        self._snapshots = Snapshots(self, self._lock, path)
+        self._snapshots = Snapshots(self, self._writes, path)
 
     def select(self, query: str, bindings: Bindings = None) -> list[dict]:
         text = bind(query, bindings)
@@ -76,9 +83,13 @@ class EmbeddedStore(Store):
 
     def _update(self, update: str) -> None:
         if update:
-            with self._lock, _translated():
-                self.generation += 1
+            with self._writes.shared(), _translated():
+                self._bump()
                 self._store.update(update)
+
+    def _bump(self) -> None:
+        with self._generation_lock:
+            self.generation += 1
 
     def replace_graphs(self, graphs, remove=(), current=None) -> None:
         """Replace graphs in one transaction; new graphs take the native path, five times faster."""
@@ -87,8 +98,8 @@ class EmbeddedStore(Store):
                 super().replace_graphs(graphs, remove, current)
                 return
             # Nothing to drop: one `extend` is one transaction, and no SPARQL text is built.
-            self.generation += 1
-            with _translated():
+            with self._writes.shared(), _translated():
+                self._bump()
                 self._store.extend(Quad(t.subject, t.predicate, t.object, g)
                                    for g, triples in graphs.items() for t in triples)
 
@@ -106,15 +117,15 @@ class EmbeddedStore(Store):
         return next(iter(self._store.quads_for_pattern(None, None, None, name)), None) is not None
 
     def add_quads(self, quads: Iterable[Quad]) -> None:
-        with self._lock, _translated():
-            self.generation += 1
+        with self._writes.shared(), _translated():
+            self._bump()
             self._store.extend(quads)
 
     def bulk_load(self, quads: Iterable[Quad]) -> None:
         # RocksDB's bulk path writes files directly: three times `extend`'s speed, but not one
         # transaction, so only loaders of new data (`dfc-hub load`) use it.
-        with self._lock, _translated():
-            self.generation += 1
+        with self._lock, self._writes.shared(), _translated():
+            self._bump()
             self._store.bulk_extend(quads)
 
     @contextlib.contextmanager

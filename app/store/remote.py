@@ -20,6 +20,7 @@ from pyoxigraph import NamedNode, Quad, Triple
 from app.errors import InvalidQuery, QueryError, QueryTimeout, StoreUnavailable
 from app.queries import bind, to_sparql
 from app.store.base import Bindings, Store
+from app.store.locks import KeyLocks
 
 _NT = "application/n-triples"
 _JSON = "application/sparql-results+json"
@@ -35,10 +36,11 @@ class RemoteStore(Store):
     """Talks SPARQL 1.1 Protocol over HTTP; one requests.Session per thread.
 
     Oxigraph's server runs each update request atomically but does not isolate concurrent
-    writers, so every write here (and every read-check-write under `write_lock`) holds a
-    lock shared by every app process of the store, wherever it runs: a lock kept in the store
-    itself (see `_StoreLock`). A lock file per machine queues this machine's processes first,
-    so that the store lock is contended by one process per host at most.
+    writers, so a unit of work holds its named locks (app/store/locks.py) from its first read
+    to its commit, each shared by every app process of the store wherever it runs: a lock
+    document per key kept in the store itself (see `_StoreLock`). Its commit holds the short
+    commit lock too (`write_lock`), kept alike; a lock file per machine queues this machine's
+    processes first for it, so that it is contended by one process per host at most.
     """
 
     def __init__(self, query_url: str, update_url: str, store_url: str | None, timeout: float = 30.0,
@@ -56,6 +58,9 @@ class RemoteStore(Store):
         digest = hashlib.sha256(update_url.encode()).hexdigest()[:16]
         self._lock_path = os.path.join(tempfile.gettempdir(), f"dfc-hub-{digest}.lock")
         self._store_lock = _StoreLock(self, lock_ttl)
+        # Named locks (a producer, a document): one lock document each, across processes.
+        self._keys = KeyLocks(lambda key: self._store_lock.acquire(_key_graph(key)),
+                              lambda key: self._store_lock.release(_key_graph(key)))
 
     @property
     def _http(self) -> requests.Session:
@@ -115,9 +120,10 @@ class RemoteStore(Store):
                                "--timeout-s); narrow it, or add a LIMIT")
 
     def _update(self, update: str) -> None:
+        # No lock of its own: a unit of work's named locks keep writers to different documents,
+        # and its commit holds the commit lock where it must (app/store/base.py).
         if update:
-            with self.write_lock():
-                self._post(self.update_url, update, "application/sparql-update")
+            self._post(self.update_url, update, "application/sparql-update")
 
     def graph(self, name: NamedNode) -> list[Triple]:
         return self.construct("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": name})
@@ -129,8 +135,7 @@ class RemoteStore(Store):
         if not data:
             return
         if self.store_url:
-            with self.write_lock():
-                self._post(self.store_url, data, "application/n-quads")
+            self._post(self.store_url, data, "application/n-quads")
         else:
             self._update("INSERT DATA {\n" + _as_insert_body(data.decode()) + "}")
 
@@ -170,6 +175,8 @@ class RemoteStore(Store):
 class _StoreLock:
     """A mutual exclusion between app processes kept in the store: correct across hosts.
 
+    One lock per graph: the commit lock's, and one per named lock (`_key_graph`); each taken
+    and released alike, and one heartbeat renews every token a process holds.
     To take it, a process adds its token to the lock graph, then lists the tokens there: it
     holds the lock only if its token is alone, else it takes it back and tries again after a
     random pause. Each request sees every update committed before it starts, so of two
@@ -192,38 +199,41 @@ class _StoreLock:
     EXPIRES = "<https://w3id.org/dfc-order-hub/ns#expires>"
 
     def __init__(self, store: "RemoteStore", ttl: float):
-        self.store, self.ttl, self.token = store, ttl, None
-        self._stamped = 0.0                  # when the held token's expiry was last set
-        self._mutex = threading.Lock()       # token and stamp, between holder and heartbeat
+        self.store, self.ttl = store, ttl
+        self.tokens: dict[str, list] = {}    # lock graph → [held token, when its expiry was last set]
+        self._mutex = threading.Lock()       # tokens and stamps, between holders and heartbeat
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
 
-    def acquire(self) -> None:
+    def acquire(self, graph: str | None = None) -> None:
+        """Take the lock kept in `graph` (the commit lock's by default) for this process."""
+        graph = graph or self.GRAPH
         pause = 0.001
         while True:
             token = f"<urn:x-dfc-hub:lock:{uuid.uuid4().hex}>"
             now = time.time()
             self._update(
-                f"DELETE {{ GRAPH {self.GRAPH} {{ ?t {self.EXPIRES} ?e }} }} WHERE {{ GRAPH {self.GRAPH} "
+                f"DELETE {{ GRAPH {graph} {{ ?t {self.EXPIRES} ?e }} }} WHERE {{ GRAPH {graph} "
                 f"{{ ?t {self.EXPIRES} ?e }} FILTER(?e < {_stamp(now)}) }} ;\n"
-                f"INSERT DATA {{ GRAPH {self.GRAPH} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }} }}")
-            rows = self.store.select(f"SELECT ?t WHERE {{ GRAPH {self.GRAPH} {{ ?t {self.EXPIRES} ?e }} }}")
+                f"INSERT DATA {{ GRAPH {graph} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }} }}")
+            rows = self.store.select(f"SELECT ?t WHERE {{ GRAPH {graph} {{ ?t {self.EXPIRES} ?e }} }}")
             if token not in [str(r["t"]) for r in rows]:     # never loop on a store that drops it
                 raise StoreUnavailable("the SPARQL server did not keep the write lock's token")
             if [str(r["t"]) for r in rows] == [token]:
                 with self._mutex:
-                    self.token, self._stamped = token, now
+                    self.tokens[graph] = [token, now]
                 self._start_heartbeat()
                 return
-            self._drop(token)
+            self._drop(graph, token)
             time.sleep(random.uniform(0, pause))
             pause = min(pause * 2, 0.05)
 
-    def release(self) -> None:
+    def release(self, graph: str | None = None) -> None:
+        graph = graph or self.GRAPH
         with self._mutex:
-            token, self.token = self.token, None
-        if token is not None:
-            self._drop(token)
+            held = self.tokens.pop(graph, None)
+        if held is not None:
+            self._drop(graph, held[0])
 
     def close(self) -> None:
         """Stop the heartbeat (a token still held then expires after `ttl`)."""
@@ -237,21 +247,21 @@ class _StoreLock:
             self._heartbeat.start()
 
     def _beat(self, stop: threading.Event) -> None:
-        # One thread per store until it closes: it renews whichever token is held when it wakes.
+        # One thread per store until it closes: it renews whichever tokens are held when it wakes.
         with requests.Session() as http:
             while not stop.wait(self.ttl / 4):
-                with self._mutex:
-                    token, due = self.token, time.time() - self._stamped >= self.ttl / 4
-                if token is None or not due:
-                    continue
                 now = time.time()
-                with contextlib.suppress(StoreUnavailable, QueryError):   # try again next beat
-                    self._renew(http, token, now)
+                with self._mutex:
+                    due = {g: t for g, (t, stamped) in self.tokens.items() if now - stamped >= self.ttl / 4}
+                if due:
+                    with contextlib.suppress(StoreUnavailable, QueryError):   # try again next beat
+                        self._renew(http, due, now)
 
-    def _renew(self, http: requests.Session, token: str, now: float) -> None:
-        text = (f"DELETE {{ GRAPH {self.GRAPH} {{ {token} {self.EXPIRES} ?e }} }} "
-                f"INSERT {{ GRAPH {self.GRAPH} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }} }} "
-                f"WHERE {{ GRAPH {self.GRAPH} {{ {token} {self.EXPIRES} ?e }} }}")
+    def _renew(self, http: requests.Session, due: dict[str, str], now: float) -> None:
+        text = " ;\n".join(
+            f"DELETE {{ GRAPH {graph} {{ {token} {self.EXPIRES} ?e }} }} "
+            f"INSERT {{ GRAPH {graph} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }} }} "
+            f"WHERE {{ GRAPH {graph} {{ {token} {self.EXPIRES} ?e }} }}" for graph, token in due.items())
         try:
             r = http.post(self.store.update_url, data=text.encode(), timeout=self.ttl,
                           headers={"Content-Type": "application/sparql-update"})
@@ -259,14 +269,20 @@ class _StoreLock:
             raise StoreUnavailable(f"the SPARQL server did not answer: {e}") from e
         _check(r, QueryError)
         with self._mutex:
-            if self.token == token:
-                self._stamped = now
+            for graph, token in due.items():
+                if self.tokens.get(graph, [None])[0] == token:
+                    self.tokens[graph][1] = now
 
-    def _drop(self, token: str) -> None:
-        self._update(f"DELETE WHERE {{ GRAPH {self.GRAPH} {{ {token} ?p ?o }} }}")
+    def _drop(self, graph: str, token: str) -> None:
+        self._update(f"DELETE WHERE {{ GRAPH {graph} {{ {token} ?p ?o }} }}")
 
     def _update(self, text: str) -> None:
         self.store._post(self.store.update_url, text, "application/sparql-update")
+
+
+def _key_graph(key: str) -> str:
+    """The graph holding a named lock's tokens (a digest: keys are IRIs of any spelling)."""
+    return f"<urn:x-dfc-hub:write-lock:{hashlib.sha256(key.encode()).hexdigest()[:32]}>"
 
 
 def _stamp(seconds: float) -> str:

@@ -1,6 +1,7 @@
 """The unit of work: every change of the store goes through one (`with store.transaction() as tx`).
 
-A transaction holds the store's write lock from start to end. It remembers each document it
+A transaction holds its named locks (app/store/locks.py) from start to end, and the store's
+short commit lock while it commits. It remembers each document it
 reads (`graph`), takes the documents the caller writes (`put`, `create`, `drop`) and the extra
 updates that must ride along (`append`: a bulk status move, and later the events that report
 a change), and at the end writes them all in one atomic update. A document it read is written
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pyoxigraph import NamedNode, Quad, Triple
 
 from app.queries import bind
+from app.store.locks import STORE_KEY, MoreLocks
 from app.store.updates import replace_graphs_update
 
 
@@ -36,8 +38,10 @@ class Committed:
 class Transaction:
     """What one unit of work read, and what it will write when it ends."""
 
-    def __init__(self, store):
+    def __init__(self, store, keys: tuple[str, ...] = ()):
         self._store = store
+        self.keys = frozenset(keys)                        # the named locks it holds
+        self.hooks: list[tuple[Callable, Callable | None]] = []   # (under the commit lock, staging)
         self.read: dict[NamedNode, list[Triple]] = {}      # graph → its triples as read
         self.writes: dict[NamedNode, list[Triple]] = {}    # graph → its triples to be
         self.drops: dict[NamedNode, None] = {}             # graphs to remove
@@ -76,6 +80,24 @@ class Transaction:
     def ask(self, query: str, bindings: Mapping | None = None) -> bool:
         """Run an ASK inside the transaction."""
         return self._store.ask(query, bindings)
+
+    def fresh(self, name: NamedNode) -> list[Triple]:
+        """One document read again from the store, now (a commit hook's read under the commit lock)."""
+        self.read[name] = self._store.graph(name)
+        return self.graph(name)
+
+    def need(self, keys) -> None:
+        """Refuse (MoreLocks) a unit of work whose locks do not cover `keys`: it is run again over them."""
+        missing = {getattr(k, "value", k) for k in keys} - self.keys
+        if missing:
+            raise MoreLocks((self.keys - {STORE_KEY}) | missing)
+
+    def at_commit(self, hook: Callable, stage: Callable | None = None) -> None:
+        """Call `hook(tx)` under the commit lock just before writing: for what all writers share
+        (the event counter), read and moved only for that instant. A large unit of work is
+        written in two steps (app/store/base.py): `stage(self)` first adds what it must write
+        with the change, outside the commit lock; `hook` then gets a small unit of work of its own."""
+        self.hooks.append((hook, stage))
 
     def after_commit(self, callback: Callable[[Committed], None]) -> None:
         """Call `callback(committed)` once this unit of work has committed and released the lock.
@@ -138,16 +160,34 @@ class Transaction:
         """The written documents as quads (for a commit of new documents only)."""
         return [Quad(t.subject, t.predicate, t.object, g) for g, triples in self.writes.items() for t in triples]
 
+    def prepare(self) -> None:
+        """Build the update of what is written so far, before the commit lock is taken: the
+        commit hooks then add only their own documents (the events), built under it."""
+        self._prepared = (self._body(self.writes, self.drops, self.extra),
+                          dict(self.writes), dict(self.drops), len(self.extra))
+
     def update_text(self) -> str:
         """The single SPARQL update this transaction commits (empty when nothing changed)."""
-        current = {g: self.read[g] for g in self.writes if g in self.read}
-        # `put` and `drop` keep writes and drops apart: no document is in both.
-        ops = [replace_graphs_update(self.writes, list(self.drops), current), *self.extra]
-        body = " ;\n".join(op for op in ops if op)
+        body = None
+        if (prepared := self.__dict__.get("_prepared")) is not None:
+            text, writes, drops, extra = prepared
+            # Reused only while what it was built from stands: hooks added, never changed.
+            if all(self.writes.get(g) is t for g, t in writes.items()) and drops.keys() <= self.drops.keys() \
+                    and len(self.extra) == extra and not set(self.drops) - set(drops):
+                later = self._body({g: t for g, t in self.writes.items() if g not in writes}, (), [])
+                body = " ;\n".join(b for b in (text, later) if b)
+        if body is None:
+            body = self._body(self.writes, self.drops, self.extra)
         # Oxigraph reads a prologue only at the start of a request, not after `;` as SPARQL 1.1
         # allows: the appended updates' declarations go first, once.
         prologue = "".join(f"PREFIX {p} <{iri}>\n" for p, iri in self.prefixes.items())
         return prologue + body if body else ""
+
+    def _body(self, writes, drops, extra) -> str:
+        current = {g: self.read[g] for g in writes if g in self.read}
+        # `put` and `drop` keep writes and drops apart: no document is in both.
+        ops = [replace_graphs_update(writes, list(drops), current), *extra]
+        return " ;\n".join(op for op in ops if op)
 
 
 _PROLOGUE = re.compile(r"\s*(?:#[^\n]*|PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>)", re.I)
