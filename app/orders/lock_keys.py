@@ -26,7 +26,11 @@ enterprise = docs.owner_key      # an item's, an order's seller's: its enterpris
 def own(w, iri: NamedNode | None = None) -> list:
     """What an order's write (book._Write) locks by its own IRI: a customer's order, its person, its replay."""
     person = w.incoming.person[0] if w.incoming is not None and w.incoming.person is not None else None
-    return [*((iri or w.iri,) if w.customer else ()), person, w.key.graph if w.key is not None else None]
+    # A customer named by IRI alone is locked too: an erasure (which locks the person) cannot land
+    # between the order's check that they are not erased and its commit.
+    named = orders.buyer(w.new, w.iri) if w.customer and w.new is not None else None
+    named = named if isinstance(named, NamedNode) else None
+    return [*((iri or w.iri,) if w.customer else ()), person, named, w.key.graph if w.key is not None else None]
 
 
 def guess(base_url: str, iri: NamedNode, current: list[Triple] | None, new: list[Triple] | None,

@@ -70,8 +70,10 @@ class Persons:
 
     def _erase(self, person: NamedNode, now: dt.datetime, cutoff: dt.datetime | None = None) -> NamedNode | None:
         """One unit of work: tombstone the person, scrub and rename every copy. With `cutoff`
-        (retention), check again under the lock that the person is still due, else do nothing."""
-        with self.store.transaction() as tx:
+        (retention), check again under the lock that the person is still due, else do nothing.
+        It locks the person's IRI, as a checkout naming the person does (app/orders/lock_keys.py),
+        so an order cannot name them between its check and its commit."""
+        with self.store.transaction(keys=[person]) as tx:
             held = _held(tx.graph(person), person)
             if cutoff is not None:
                 rows = tx.select(queries.load("person_sessions"), {"person": person})
