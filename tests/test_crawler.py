@@ -420,3 +420,48 @@ def test_every_kind_of_public_document_is_readable_by_anyone(world):
     said = {t.object.value for a in anonymous for t in _triples(world, a) or ()
             if t.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"}
     assert PUBLIC_TYPES <= said, PUBLIC_TYPES - said
+
+
+# --- what we send, we accept (issue 22) ---------------------------------------------------------
+
+V2_PROFILE = f'{JSONLD}; profile="https://www.datafoodconsortium.org/dfc-v2"'
+# Findings that say a term is none of DFC's, or not its current form: our answers use DFC's
+# current terms and our own hub: ones only.
+TERM_CODES = {"unknown-term", "sender-term", "deprecated-term", "other-version-term", "renamed-term", "typo-term"}
+HUB_NS = "https://w3id.org/dfc-order-hub/ns#"
+# API.md (Wave 2, deliveries) fixes a delivery line's amount as the literal dfc-b:quantity, which
+# DFC 1.16 deprecates: the contract is followed, and only there.
+DELIVERY_LINE = re.compile(r"/deliveries/[^/]+/lines/[^/]+$")
+
+
+def refusals(http, base: str, body: str) -> list[dict]:
+    """What our own validator holds against an answer: Violations, and terms DFC does not define
+    outside hub:."""
+    r = http.post(base + "/api/conformance/validate", data=body.encode(), headers={"Content-Type": JSONLD}, timeout=60)
+    assert r.status_code == 200, r.text[:300]
+    return [{k: res.get(k) for k in ("severity", "focusNode", "path", "value", "hintCode", "message")}
+            for res in r.json()["results"]
+            if res["severity"] == "Violation"
+            or (res.get("hintCode") in TERM_CODES and not str(res.get("path") or res.get("value")).startswith(HUB_NS)
+                and not (res.get("path") == B + "quantity" and DELIVERY_LINE.search(res.get("focusNode") or "")))]
+
+
+@pytest.mark.parametrize("accept", [JSONLD, V2_PROFILE])
+def test_every_jsonld_answer_conforms_to_our_own_validator(world, accept):
+    """Every JSON-LD answer of every GET route, in the 1.x and the 2.0 profile, posted back to
+    /api/conformance/validate: no Violation, no term outside DFC's current ones and hub:."""
+    http = requests.Session()
+    urls = sorted({a.url for a in world.answers if a.agent == "admin" and a.status == 200 and a.media == JSONLD
+                   and not a.url.startswith("/api/contexts/")})     # a context is no payload
+    assert len(urls) > 20
+    found = {}
+    for url in urls:
+        r = http.get(world.base + url, headers={**ADMIN_H, "Accept": accept}, timeout=60)
+        if r.status_code != 200 or not r.headers.get("Content-Type", "").startswith(JSONLD) \
+                or r.json().get("@graph", None) == []:      # an empty listing states nothing to judge
+            continue
+        bad = refusals(http, world.base, r.text)
+        if bad:
+            found[url] = bad
+    distinct = {(r["severity"], r["hintCode"], r["path"], r["message"]) for bad in found.values() for r in bad}
+    assert not found, json.dumps([sorted(distinct, key=str), dict(list(found.items())[:2])], indent=1)
