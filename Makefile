@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test calendar bench clean tools connector soak
+.PHONY: run reset test calendar bench clean tools connector idp reference-data soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,35 +19,50 @@ run: $(STAMP)
 reset: $(STAMP)
 	$(BIN)/dfc-hub serve --demo --reset
 
-test: $(STAMP) tools connector
-	$(BIN)/python -m pytest -q
-	@$(MAKE) --no-print-directory calendar
+# The suite runs on two pytest-xdist workers, one per core; each takes whole files, so a
+# module's servers and stores (module-scoped fixtures) start once.
+WORKERS ?= 2
 
-# Every test that reads the wall clock (marker `calendar`: servers, CLIs, the scheduler, dates)
-# runs again a year and five years ahead under libfaketime, so no fixture date can expire.
+test: $(STAMP) tools connector idp
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
+	@$(MAKE) --no-print-directory -j2 --output-sync=target calendar
+
+# Every test whose verdict may depend on the date (marker `calendar`: it builds dates, or starts
+# a server or a CLI that reads the calendar, unless marked `dateless`; tests/conftest.py) runs
+# again a year and five years ahead under libfaketime, so no fixture date can expire.
 # Only those: libfaketime moves the monotonic clock but not the deadline of a timed semaphore
 # wait, so under it a Python `Event.wait(t)` or `Lock.acquire(timeout=t)` never times out. Tests
 # that need a timeout to fire (the remote store's lock expiring, races waiting on a barrier)
-# would stall; the suite as a whole hung at about 80 %.
-calendar: $(STAMP)
+# would stall; the suite as a whole hung at about 80 %. Each year's run is one process (under
+# libfaketime pytest-xdist's workers took three times as long): the two years run side by side
+# instead (`-j2`), each printing its report when it ends.
+CALENDAR_RUNS := calendar+365d calendar+1826d
+.PHONY: $(CALENDAR_RUNS)
+
+calendar: $(CALENDAR_RUNS)
+	@command -v faketime >/dev/null || \
+	echo "faketime is not installed: the calendar-shifted runs are skipped (apt-get install faketime)"
+
+$(CALENDAR_RUNS): calendar%: $(STAMP)
 	@if command -v faketime >/dev/null; then \
-	  for shift in +365d +1826d; do \
-	    echo "== the calendar moved $$shift: tests marked calendar"; \
-	    faketime -f $$shift $(BIN)/python -m pytest -q -m calendar -p no:cacheprovider || exit 1; \
-	  done; \
-	else echo "faketime is not installed: the calendar-shifted run is skipped (apt-get install faketime)"; fi
+	  echo "== the calendar moved $*: tests marked calendar"; \
+	  faketime -f $* $(BIN)/python -m pytest -q -m calendar -p no:cacheprovider; \
+	fi
 
-# Debian's Chromium drives the /conformance browser test and faketime moves the calendar: install
-# them where apt-get can run (as root), else say so; those tests then skip with the reason.
+# Debian's Chromium drives the /conformance browser test, faketime moves the calendar and Raptor's
+# rapper parses our RDF/XML, Turtle and N-Triples as a client we did not write: install them where
+# apt-get can run (as root), else say so; those tests then skip with the reason.
+TOOLS_APT := chromium chromium-driver faketime raptor2-utils
 tools:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v faketime >/dev/null || \
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v faketime >/dev/null && \
+	  command -v rapper >/dev/null || \
 	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && export DEBIAN_FRONTEND=noninteractive && \
-	  { apt-get install -y -qq chromium chromium-driver faketime >/dev/null 2>&1 || \
-	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver faketime >/dev/null 2>&1; }; }; } || \
-	echo "Chromium and faketime could not be installed here: the browser test and the calendar run will be skipped."
+	  { apt-get install -y -qq $(TOOLS_APT) >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(TOOLS_APT) >/dev/null 2>&1; }; }; } || \
+	echo "Chromium, faketime and rapper could not be installed here: the browser test, the calendar run and the rapper checks will be skipped."
 
-# The official DFC connector (npm), to check that it imports our answers; without node and npm,
-# that test skips with the reason.
+# The official DFC connector and jsonld.js (npm, pinned in tests/support/dfc-connector), to check
+# that they read our answers offline; without node and npm, those tests skip with the reason.
 connector:
 	@command -v npm >/dev/null && cd tests/support/dfc-connector && npm ci --no-audit --no-fund --silent || \
 	echo "The DFC connector could not be installed here (no npm?): its test will be skipped."
@@ -61,6 +76,19 @@ soak: $(STAMP)
 	SOAK_EXAMPLES=$(SOAK_EXAMPLES) SOAK_STEPS=$(SOAK_STEPS) $(BIN)/python -m pytest -q -p no:cacheprovider \
 	  tests/test_model.py --hypothesis-seed=$$seed || { echo "soak failed: replay with make soak SEED=$$seed"; exit 1; }
 
+# A certified OpenID Connect provider (npm oidc-provider, pinned by its lockfile) for the partner
+# credential tests; without node and npm, those tests skip with the reason.
+idp:
+	@command -v npm >/dev/null && cd tests/support/oidc-idp && npm ci --no-audit --no-fund --silent || \
+	echo "The OpenID Connect provider could not be installed here (no npm?): its tests will be skipped."
+
+# The reference data some tests read (README "Reference data"): fetched into SHARED from the public
+# originals tests/reference-data.tsv lists, where the network allows; says what it could not fetch.
+# Never run by `make test`: no test fetches anything.
+SHARED ?= ../shared
+reference-data:
+	$(PYTHON) tests/support/reference_data.py $(SHARED)
+
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/validate.py
@@ -69,10 +97,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/order_lines.py
 	$(BIN)/python bench/close.py
 	$(BIN)/python bench/partners.py
+	$(BIN)/python bench/partner_oidc.py
 	$(BIN)/python bench/erasure.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/prices.py
 	$(BIN)/python bench/lifecycle.py
 
 clean:
-	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules
+	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules tests/support/oidc-idp/node_modules

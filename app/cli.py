@@ -1,10 +1,11 @@
 """The `dfc-hub` command: serve, load, validate, and the cron commands (close-due-sessions,
-deliver-events, erase-due-persons, forward-orders). Each a thin wrapper."""
+expire-holds, deliver-events, erase-due-persons, forward-orders). Each a thin wrapper."""
 from __future__ import annotations
 
 import contextlib
 import os
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -50,17 +51,17 @@ def serve(host, port, demo, reset, threads):
                    "`dfc-hub serve` or `make run` using it? Stop that one, or set DFC_HUB_STORE to "
                    "another directory.)", err=True)
         sys.exit(2)
-    hub = app.extensions["dfc_hub"]
+    services = app.extensions["dfc_hub"]
     if reset:
-        reset_store(hub.store)
-        click.echo(f"Emptied the store {hub.settings.store}.")
+        reset_store(services.store)
+        click.echo(f"Emptied the store {services.settings.store}.")
     if demo:
-        _demo(hub)
-    hub.orders.give_statuses()      # orders from before the supplier lifecycle
-    base = hub.settings.public_base_url
-    token = hub.settings.admin_token
+        _demo(services)
+    services.orders.give_statuses()      # orders from before the supplier lifecycle
+    base = services.settings.public_base_url
+    token = services.settings.admin_token
     click.echo(f"""
-DFC Order Hub serving {hub.settings.store} on http://{host}:{port} (IRIs under {base})
+DFC Order Hub serving {services.settings.store} on http://{host}:{port} (IRIs under {base})
 Admin token: {token}{'  (generated; set DFC_HUB_ADMIN_TOKEN to choose one)' if 'admin_token' in overrides else ''}
 
 Try:
@@ -70,11 +71,22 @@ Try:
        -d '{{"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Enterprise", "dfc-b:name": "My farm"}}' \\
        {base}/api/dfc/enterprises/my-farm
 """)
-    from app.runtime.workers import start_closer, start_dispatcher
+    from app.runtime.workers import workers_for
     _log_requests()
-    start_closer(hub)
-    start_dispatcher(hub)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
+    workers = app.extensions["dfc_workers"] = workers_for(services).start()
+    # SIGTERM (a service manager, a container stop) ends serving like Ctrl-C: the workers finish
+    # their run and are joined, and the store is closed, rather than cut off mid-write.
+    signal.signal(signal.SIGTERM, _stop_serving)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
+    finally:
+        if not workers.stop():
+            click.echo("some background workers did not stop in time", err=True)
+        services.close()
+
+
+def _stop_serving(signum, frame) -> None:
+    raise SystemExit(0)
 
 
 def _log_requests() -> None:
@@ -89,18 +101,18 @@ def _log_requests() -> None:
     access.propagate = False     # waitress gives the root logger a handler: one line, not two
 
 
-def _demo(hub) -> None:
+def _demo(services) -> None:
     """Load the demo data into an empty store; on a used one, say so and how to start over."""
     from app.runtime.loading import is_empty, load_demo
 
-    if not is_empty(hub.store):
-        click.echo(f"""The store {hub.settings.store} already holds data, so the demo data was not loaded again:
+    if not is_empty(services.store):
+        click.echo(f"""The store {services.settings.store} already holds data, so the demo data was not loaded again:
 what was changed stays changed (a sale session that was closed, or whose dates have passed,
 answers the README's checkout with 409). To start over with a fresh demo: `make reset`
 (or `dfc-hub serve --demo --reset`; everything in the store is lost).""")
         return
-    count, sessions = load_demo(hub.store, FIXTURES / "demo" / "jean-scenario.json",
-                                hub.settings.public_base_url + "/api/dfc/", hub.orders.clock.now())
+    count, sessions = load_demo(services.store, FIXTURES / "demo" / "jean-scenario.json",
+                                services.settings.public_base_url + "/api/dfc/", services.orders.clock.now())
     click.echo(f"Loaded the demo data ({count} resources). Sale sessions, moved to this week:")
     for iri, start, end in sessions:
         click.echo(f"  {iri}: {start} to {end}")
@@ -112,38 +124,38 @@ answers the README's checkout with 409). To start over with a fresh demo: `make 
 def load(files, base):
     """Load JSON-LD or Turtle files into the store, one document per resource."""
     from app.errors import HubError
-    from app.runtime.services import Hub
+    from app.runtime.services import Services
     from app.runtime.loading import load_files
 
-    hub = Hub.open(Settings.load())
+    services = Services.open(Settings.load())
     try:
-        count = load_files(hub.store, [Path(f) for f in files],
-                           base or hub.settings.public_base_url + "/api/dfc/", progress=True)
+        count = load_files(services.store, [Path(f) for f in files],
+                           base or services.settings.public_base_url + "/api/dfc/", progress=True)
     except HubError as e:
         click.echo(f"error: {e.detail}", err=True)
         sys.exit(2)
     finally:
-        hub.close()
+        services.close()
     click.echo(f"loaded {count} resources from {len(files)} file(s)")
 
 
 @contextlib.contextmanager
-def _cron_hub(settings: Settings, serve_does: str):
-    """The hub a cron command works on, closed after; exit 2 when its store cannot be opened
+def _cron_services(settings: Settings, serve_does: str):
+    """The services a cron command works on, closed after; exit 2 when its store cannot be opened
     (an on-disk store opens in one process at a time: `serve` then does the work itself)."""
     from app.errors import HubError
-    from app.runtime.services import Hub
+    from app.runtime.services import Services
 
     try:
-        hub = Hub.open(settings)
+        services = Services.open(settings)
     except HubError as e:
         click.echo(f"error: {e.detail} (is `dfc-hub serve` running on this store? it {serve_does} "
                    "itself; cron needs a remote store shared with it)", err=True)
         sys.exit(2)
     try:
-        yield hub
+        yield services
     finally:
-        hub.close()
+        services.close()
 
 
 @main.command("close-due-sessions")
@@ -151,18 +163,30 @@ def close_due_sessions():
     """Close the sale sessions whose endDate plus DFC_HUB_CLOSE_GRACE_SECONDS has passed (for cron)."""
     from app.runtime.workers import close_due
 
-    with _cron_hub(Settings.load(), "closes sessions") as hub:
-        closed = close_due(hub)
+    with _cron_services(Settings.load(), "closes sessions") as services:
+        closed = close_due(services)
     for session in closed:
         click.echo(f"closed {session.value}")
     click.echo(f"{len(closed)} sale session(s) closed")
 
 
+@main.command("expire-holds")
+def expire_holds():
+    """Cancel the Held orders whose hub:holdUntil has passed, their stock released (for cron)."""
+    from app.runtime.workers import expire_holds as expire
+
+    with _cron_services(Settings.load(), "cancels them") as services:
+        cancelled = expire(services)
+    for order in cancelled:
+        click.echo(f"cancelled {order.value}")
+    click.echo(f"{len(cancelled)} order(s) cancelled (hold expired)")
+
+
 @main.command("deliver-events")
 def deliver_events():
     """Send the webhook deliveries due now, then exit (for cron; `serve` delivers by itself too)."""
-    with _cron_hub(Settings.load(), "delivers events") as hub:
-        sent = hub.dispatcher.drain()
+    with _cron_services(Settings.load(), "delivers events") as services:
+        sent = services.dispatcher.drain()
     click.echo(f"{sent} webhook delivery attempt(s) made")
 
 
@@ -175,8 +199,8 @@ def erase_due_persons():
     if settings.person_retention_days <= 0:
         click.echo("DFC_HUB_PERSON_RETENTION_DAYS is 0: personal data is kept, nobody erased")
         return
-    with _cron_hub(settings, "erases persons due") as hub:
-        erased = erase_due(hub)
+    with _cron_services(settings, "erases persons due") as services:
+        erased = erase_due(services)
     for person in erased:
         click.echo(f"erased {person.value}")
     click.echo(f"{len(erased)} person(s) erased")
@@ -187,8 +211,8 @@ def forward_orders():
     """Send partner platforms the forwarded orders they have not acknowledged yet (for cron)."""
     from app.runtime.workers import forward_pending
 
-    with _cron_hub(Settings.load(), "sends them") as hub:
-        done, left = forward_pending(hub)
+    with _cron_services(Settings.load(), "sends them") as services:
+        done, left = forward_pending(services)
     click.echo(f"{done} forwarded order(s) acknowledged, {left} still pending")
     if left:
         sys.exit(1)
@@ -204,7 +228,7 @@ def validate(files, profile, fmt):
     """Validate DFC payloads; exit 0 all conform, 1 violations, 2 a file unreadable."""
     from app.errors import HubError
     from app.validation import outputs
-    from app.validation.corpus import media_of
+    from app.reports.conformance import media_of
     from app.validation.report import check
 
     from app.rdf.answer_context import own_contexts
@@ -231,10 +255,10 @@ def validate(files, profile, fmt):
 @click.option("--output", type=click.Path(dir_okay=False), help="Default: docs/policy.md.")
 def policy_table(output):
     """Write the table of who may do what (docs/policy.md) from app/domain/policy.py."""
-    from app.domain import policy
+    from app.reports import policy_table
 
-    path = Path(output) if output else policy.OUTPUT
-    path.write_text(policy.markdown(), encoding="utf-8")
+    path = Path(output) if output else policy_table.OUTPUT
+    path.write_text(policy_table.markdown(), encoding="utf-8")
     click.echo(f"wrote {path}")
 
 
@@ -243,7 +267,7 @@ def policy_table(output):
 @click.option("--output", type=click.Path(dir_okay=False), help="Default: docs/conformance.md.")
 def conformance_report(corpus, output):
     """Write the table of the corpus payloads' conformance (docs/conformance.md)."""
-    from app.validation import corpus as corpus_module
+    from app.reports import conformance as corpus_module
 
     written = corpus_module.write(Path(corpus) if corpus else corpus_module.CORPUS,
                                   Path(output) if output else corpus_module.OUTPUT)

@@ -117,6 +117,8 @@ class T:
     hasIncome, hasOutcome, consumes, produces = (b(n) for n in ("hasIncome", "hasOutcome", "consumes", "produces"))
     # Where a payload's dfc-b:offeredItem goes when the offer names its item with dfc-b:offers already.
     hubOfferedItem = hub("offeredItem")
+    # Holds that expire: an order's own end of hold, a hub's default for its customer orders.
+    holdUntil, holdMinutes = hub("holdUntil"), hub("holdMinutes")
 
     # The supplier lifecycle (ontology/hub.ttl): statuses, their history, deliveries.
     Fulfilled = v("Fulfilled")

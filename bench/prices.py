@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.api.factory import create_app  # noqa: E402
-from app.domain import prices  # noqa: E402
+from app.catalog import prices  # noqa: E402
 from app.domain.clock import ManualClock  # noqa: E402
 from app.domain.documents import Namespace  # noqa: E402
 from pyoxigraph import NamedNode  # noqa: E402

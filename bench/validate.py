@@ -28,7 +28,7 @@ from pyshacl import validate as pyshacl_validate  # noqa: E402
 from app.errors import HubError  # noqa: E402
 from app.rdf import read_payload  # noqa: E402
 from app.validation import default_validator, load_shapes_graph, to_rdflib  # noqa: E402
-from app.validation.corpus import corpus_files, media_of  # noqa: E402
+from app.reports.conformance import corpus_files, media_of  # noqa: E402
 from app.validation.report import PAYLOAD_BASE, check  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh app on an in-memory store with the demo data, a client, a real server."""
+"""Shared fixtures: a fresh demo app and its client, a read-only one shared by readers, a real server."""
 from __future__ import annotations
 
 import contextlib
@@ -18,6 +18,7 @@ from app.cli import FIXTURES
 from app.domain.clock import ManualClock
 from app.runtime.loading import load_files
 from support.oxigraph_server import free_port
+from support.read_only import ReadOnlyApp
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CONFORMANCE = SHARED / "conformance" / "real"
@@ -27,7 +28,9 @@ JSONLD = "application/ld+json"
 
 
 # Tests that start a server, a CLI or the scheduler read the wall clock: `make test` runs them
-# again with the calendar moved years ahead (marker `calendar`; modules that build dates add it).
+# again with the calendar moved years ahead (marker `calendar`; modules that build dates add it),
+# unless marked `dateless("why")`: their servers read the clock for seconds only (timeouts,
+# retries, lock TTLs), or their dates are the ones a test marked `calendar` already moves.
 CALENDAR_FIXTURES = {"live_server", "hubs"}
 
 
@@ -36,7 +39,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "shared" in item.fixturenames and not SHARED.is_dir():
             item.add_marker(skip)
-        if CALENDAR_FIXTURES & set(item.fixturenames):
+        dateless = item.get_closest_marker("dateless")
+        if dateless is not None and (not dateless.args or item.get_closest_marker("calendar")):
+            raise pytest.UsageError(f"{item.nodeid}: `dateless` needs the reason the date cannot change "
+                                    "the verdict, and contradicts `calendar`")
+        if CALENDAR_FIXTURES & set(item.fixturenames) and dateless is None:
             item.add_marker(pytest.mark.calendar)
 
 
@@ -84,6 +91,32 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture(scope="session")
+def demo_app():
+    """One demo app for the whole session (per xdist worker); its store refuses writes."""
+    clock = ManualClock(DEMO_MONDAY)
+    return ReadOnlyApp(make_app(clock=clock), clock, admin())
+
+
+@pytest.fixture
+def read_client(demo_app):
+    """A client of the shared demo app for a test that only reads; it fails the test if it wrote."""
+    # Saves loading the demo for every test; `token_for` works on it (a token once a session).
+    yield demo_app.client()
+    demo_app.check()
+
+
+@pytest.fixture
+def read_store(demo_app, read_client):
+    """The shared demo app's store, for a test that reads it directly (it refuses writes)."""
+    return demo_app.store
+
+
+def client_of(request):
+    """The client a test asked for, `read_client` or else `client`: for fixtures making its tokens."""
+    return request.getfixturevalue("read_client" if "read_client" in request.fixturenames else "client")
+
+
 @pytest.fixture
 def store(app):
     return app.extensions["dfc_hub"].store
@@ -100,6 +133,9 @@ def admin() -> dict:
 
 def token_for(client, agent: str, scopes=()) -> dict:
     """Issue a token for an agent through the admin API; return the auth header."""
+    shared = getattr(client, "shared_token", None)      # `read_client`'s: issued once, kept
+    if shared is not None:
+        return shared(agent, scopes)
     r = client.post("/api/admin/tokens", json={"agent": agent, "scopes": list(scopes)}, headers=admin())
     assert r.status_code == 201, r.get_data(as_text=True)
     return {"Authorization": f"Bearer {r.get_json()['token']}"}
@@ -161,6 +197,7 @@ def running_servers(tmp_path):
 
     start.output = lambda base: servers[base][1].read_text(errors="replace")
     start.stop = stop
+    start.returncode = lambda base: servers[base][0].returncode
     try:
         yield start
     finally:

@@ -7,7 +7,7 @@ import pyoxigraph as ox
 import pytest
 
 from app.rdf.answer_context import own_contexts
-from conftest import BASE, JSONLD, admin, jsonld, token_for
+from conftest import BASE, JSONLD, admin, client_of, jsonld, token_for
 
 JEAN = f"{BASE}/api/dfc/enterprises/jean-farm"
 CTX = "https://www.datafoodconsortium.org"
@@ -33,39 +33,40 @@ def product(name="Leeks", iri=None):
 
 
 @pytest.fixture
-def jean(client):
-    return token_for(client, JEAN)
+def jean(request):
+    return token_for(client_of(request), JEAN)
 
 
-def test_enterprises_are_dfc_jsonld_with_the_dfc_context(client):
-    r = client.get("/api/dfc/enterprises")
+def test_enterprises_are_dfc_jsonld_with_the_dfc_context(read_client):
+    r = read_client.get("/api/dfc/enterprises")
     assert r.status_code == 200
     assert r.mimetype == JSONLD
     body = r.get_json()
-    assert body["@context"] == [CTX, f"{BASE}/api/contexts/hub.jsonld"]    # DFC's first, then ours
+    # DFC's first, then ours inline: a client with only the DFC context preloaded fetches nothing.
+    assert body["@context"][0] == CTX and body["@context"][1]["hub"] == "https://w3id.org/dfc-order-hub/ns#"
     assert {n["@id"] for n in body["@graph"]} >= {JEAN, f"{BASE}/api/dfc/enterprises/hub-a"}
     assert r.headers["X-Total-Count"] == "3"
 
 
 @pytest.mark.parametrize("media", ["text/turtle", "application/n-triples", JSONLD])
-def test_representations_follow_accept_and_say_the_same(client, media):
-    r = client.get("/api/dfc/enterprises/jean-farm/catalog", headers={"Accept": media})
+def test_representations_follow_accept_and_say_the_same(read_client, media):
+    r = read_client.get("/api/dfc/enterprises/jean-farm/catalog", headers={"Accept": media})
     assert r.status_code == 200 and r.mimetype == media
-    canonical = triples(client.get("/api/dfc/enterprises/jean-farm/catalog"))
+    canonical = triples(read_client.get("/api/dfc/enterprises/jean-farm/catalog"))
     assert _iso(triples(r, media), canonical)
 
 
-def test_unsupported_accept_is_406_problem(client):
-    r = client.get("/api/dfc/enterprises", headers={"Accept": "image/png"})
+def test_unsupported_accept_is_406_problem(read_client):
+    r = read_client.get("/api/dfc/enterprises", headers={"Accept": "image/png"})
     assert r.status_code == 406 and r.mimetype == "application/problem+json"
 
 
-def test_dfc_v2_profile_speaks_the_w3id_namespace(client):
-    r = client.get("/api/dfc/enterprises/jean-farm/offers/carrots",
+def test_dfc_v2_profile_speaks_the_w3id_namespace(read_client):
+    r = read_client.get("/api/dfc/enterprises/jean-farm/offers/carrots",
                    headers={"Accept": 'application/ld+json; profile="https://www.datafoodconsortium.org/dfc-v2"'})
     # The URL the DFC 2.0 connectors write (tests/test_dfc_v2.py: every published form resolves).
     assert r.get_json()["@context"][0] == "https://w3id.org/dfc/ontology/v2.0.0/context/context_2.0.0.json"
-    nt = client.get("/api/dfc/enterprises/jean-farm/offers/carrots",
+    nt = read_client.get("/api/dfc/enterprises/jean-farm/offers/carrots",
                     headers={"Accept": 'text/turtle; profile="dfc-v2"'}).get_data(as_text=True)
     assert "http://w3id.org/dfc/ontology/v2.0.0/src/DFC_BusinessOntology.owl#" in nt
 
@@ -105,11 +106,11 @@ def test_delete_removes_the_document(client, jean):
     assert client.get(path).mimetype == "application/problem+json"
 
 
-def test_camelcase_aliases_reach_the_same_resources(client, jean):
-    r = client.get("/api/dfc/Enterprises/jean-farm/CatalogItems/carrots")
+def test_camelcase_aliases_reach_the_same_resources(read_client, jean):
+    r = read_client.get("/api/dfc/Enterprises/jean-farm/CatalogItems/carrots")
     assert r.status_code == 200
     assert r.get_json()["@id"] == f"{JEAN}/catalog_items/carrots"
-    listed = client.get("/api/dfc/Enterprises/jean-farm/Offers").get_json()
+    listed = read_client.get("/api/dfc/Enterprises/jean-farm/Offers").get_json()
     assert listed["@id"] == f"{JEAN}/offers/carrots"
 
 
@@ -150,10 +151,10 @@ def test_admin_may_create_an_enterprise_and_its_owner_may_edit_it(client):
     assert client.get("/api/dfc/enterprises/green-valley").get_json()["dfc-b:name"] == "Green Valley Farm"
 
 
-def test_an_enterprise_with_resources_is_not_deleted(client):
-    r = client.delete("/api/dfc/enterprises/jean-farm", headers=admin())
+def test_an_enterprise_with_resources_is_not_deleted(read_client):
+    r = read_client.delete("/api/dfc/enterprises/jean-farm", headers=admin())
     assert r.status_code == 409
-    assert client.get("/api/dfc/enterprises/jean-farm").status_code == 200
+    assert read_client.get("/api/dfc/enterprises/jean-farm").status_code == 200
 
 
 def test_turtle_bodies_are_accepted(client, jean):

@@ -52,8 +52,8 @@ def signed(key, **claims):
     return {"Authorization": "Bearer " + jwt.encode(claims, key, algorithm="RS256")}
 
 
-def test_reads_of_catalogue_data_need_no_token(client):
-    assert client.get("/api/dfc/enterprises/jean-farm/catalog").status_code == 200
+def test_reads_of_catalogue_data_need_no_token(read_client):
+    assert read_client.get("/api/dfc/enterprises/jean-farm/catalog").status_code == 200
 
 
 def test_writes_need_a_token_of_the_owner_with_the_right_scope(client):
@@ -68,12 +68,12 @@ def test_writes_need_a_token_of_the_owner_with_the_right_scope(client):
     assert client.delete(PATH, headers=unscoped).status_code == 204
 
 
-def test_only_the_admin_issues_tokens(client):
-    jean = token_for(client, JEAN)
-    r = client.post("/api/admin/tokens", json={"agent": JEAN}, headers=jean)
+def test_only_the_admin_issues_tokens(read_client):
+    jean = token_for(read_client, JEAN)
+    r = read_client.post("/api/admin/tokens", json={"agent": JEAN}, headers=jean)
     assert r.status_code == 403
-    assert client.post("/api/admin/tokens", json={"agent": JEAN}).status_code == 401
-    bad = client.post("/api/admin/tokens", json={"agent": JEAN, "scopes": ["Everything"]}, headers=admin())
+    assert read_client.post("/api/admin/tokens", json={"agent": JEAN}).status_code == 401
+    bad = read_client.post("/api/admin/tokens", json={"agent": JEAN, "scopes": ["Everything"]}, headers=admin())
     assert bad.status_code == 400 and "Everything" in bad.get_json()["detail"]
 
 
@@ -111,10 +111,10 @@ def _unsigned(header: dict, claims: dict) -> dict:
 
 
 @pytest.mark.parametrize("claims", [{"iss": ["x"]}, {"iss": {"a": 1}}, {"iss": 5}, {"iss": None}])
-def test_a_jwt_shaped_token_with_odd_claims_is_401_even_with_no_issuers(client, claims):
-    r = client.put(PATH, headers=_unsigned({"alg": "RS256"}, claims), **kale())
+def test_a_jwt_shaped_token_with_odd_claims_is_401_even_with_no_issuers(read_client, claims):
+    r = read_client.put(PATH, headers=_unsigned({"alg": "RS256"}, claims), **kale())
     assert r.status_code == 401 and r.mimetype == "application/problem+json"
-    r = client.get("/api/dfc/enterprises/jean-farm/orders", headers=_unsigned({"alg": "RS256"}, claims))
+    r = read_client.get("/api/dfc/enterprises/jean-farm/orders", headers=_unsigned({"alg": "RS256"}, claims))
     assert r.status_code == 401
 
 
@@ -160,7 +160,7 @@ def test_an_issuer_without_its_agents_stops_the_server_at_start(tmp_path, config
 
 
 @pytest.mark.parametrize("agent", [f"{BASE}/a b", f"{BASE}/a|b", f"{BASE}/a>b", "not an iri", "urn:x y", 5, None])
-def test_a_token_for_an_agent_that_is_no_iri_is_422(client, agent):
-    r = client.post("/api/admin/tokens", json={"agent": agent}, headers=admin())
+def test_a_token_for_an_agent_that_is_no_iri_is_422(read_client, agent):
+    r = read_client.post("/api/admin/tokens", json={"agent": agent}, headers=admin())
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     assert r.get_json()["pointer"] == "/agent"

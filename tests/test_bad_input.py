@@ -6,15 +6,15 @@ import json
 import threading
 
 import pytest
-from conftest import BASE, JSONLD, jsonld, make_app, token_for
+from conftest import BASE, JSONLD, client_of, jsonld, make_app, token_for
 
 JEAN = f"{BASE}/api/dfc/enterprises/jean-farm"
 ITEM = "/api/dfc/enterprises/jean-farm/catalog_items/carrots"
 
 
 @pytest.fixture
-def jean(client):
-    return token_for(client, JEAN)
+def jean(request):
+    return token_for(client_of(request), JEAN)
 
 
 def _nested(depth):
@@ -52,41 +52,42 @@ def item(stock):
     (b"<a> <b> .", "text/plain", 415, "send one of"),
     (b"@prefix x: <y> . this is not turtle", "text/turtle", 400, "not valid"),
 ])
-def test_unreadable_bodies_are_refused_and_change_nothing(client, store, jean, body, content_type, status, words):
-    before = everything(store)
-    r = client.put(ITEM, headers=jean, data=body, content_type=content_type)
+def test_unreadable_bodies_are_refused_and_change_nothing(read_client, read_store, jean, body, content_type, status,
+                                                          words):
+    before = everything(read_store)
+    r = read_client.put(ITEM, headers=jean, data=body, content_type=content_type)
     assert words in assert_problem(r, status)["detail"]
-    assert everything(store) == before
+    assert everything(read_store) == before
 
 
-def test_wrong_types_are_422_with_violations(client, store, jean):
-    before = everything(store)
-    body = assert_problem(client.put(ITEM, headers=jean, **jsonld(item("lots"))), 422)
+def test_wrong_types_are_422_with_violations(read_client, read_store, jean):
+    before = everything(read_store)
+    body = assert_problem(read_client.put(ITEM, headers=jean, **jsonld(item("lots"))), 422)
     assert any(v["path"].endswith("#stockLimitation") and v["value"] == "lots"
                and v["focusNode"] == JEAN + "/catalog_items/carrots" for v in body["violations"])
-    assert everything(store) == before
+    assert everything(read_store) == before
 
 
-def test_an_iri_outside_the_callers_enterprise_is_403(client, store, jean):
-    before = everything(store)
+def test_an_iri_outside_the_callers_enterprise_is_403(read_client, read_store, jean):
+    before = everything(read_store)
     intruder = item(5)
     intruder["@id"] = f"{BASE}/api/dfc/enterprises/hub-a/catalog_items/jean-carrots"
-    r = client.put("/api/dfc/enterprises/hub-a/catalog_items/jean-carrots", headers=jean, **jsonld(intruder))
+    r = read_client.put("/api/dfc/enterprises/hub-a/catalog_items/jean-carrots", headers=jean, **jsonld(intruder))
     assert_problem(r, 403)
     catalog = {"@context": "https://www.datafoodconsortium.org", "@graph": [intruder]}
-    r = client.post("/api/dfc/enterprises/jean-farm/catalog", headers=jean, **jsonld(catalog))
+    r = read_client.post("/api/dfc/enterprises/jean-farm/catalog", headers=jean, **jsonld(catalog))
     assert "outside the namespace" in assert_problem(r, 403)["detail"]
-    assert everything(store) == before
+    assert everything(read_store) == before
 
 
-def test_stale_if_match_is_412_and_changes_nothing(client, store, jean):
-    before = everything(store)
-    r = client.put(ITEM, headers={**jean, "If-Match": '"0123"'}, **jsonld(item(3)))
-    assert assert_problem(r, 412)["currentETag"] == client.get(ITEM).headers["ETag"]
-    assert everything(store) == before
+def test_stale_if_match_is_412_and_changes_nothing(read_client, read_store, jean):
+    before = everything(read_store)
+    r = read_client.put(ITEM, headers={**jean, "If-Match": '"0123"'}, **jsonld(item(3)))
+    assert assert_problem(r, 412)["currentETag"] == read_client.get(ITEM).headers["ETag"]
+    assert everything(read_store) == before
 
 
-def test_a_body_over_the_limit_is_413(store, jean):
+def test_a_body_over_the_limit_is_413():
     app = make_app(max_body_bytes=1024 * 1024)
     client = app.test_client()
     token = token_for(client, JEAN)
@@ -125,7 +126,7 @@ def context_server():
 
 
 @pytest.mark.parametrize("where", ["top", "list", "nested", "import"])
-def test_a_remote_context_is_never_fetched(client, store, jean, context_server, where):
+def test_a_remote_context_is_never_fetched(read_client, read_store, jean, context_server, where):
     doc = item(3)
     if where == "top":
         doc["@context"] = context_server
@@ -135,25 +136,25 @@ def test_a_remote_context_is_never_fetched(client, store, jean, context_server, 
         doc["dfc-b:references"] = {"@context": context_server, "@id": JEAN + "/supplied_products/carrots"}
     else:
         doc["@context"] = {"@import": context_server}
-    before = everything(store)
-    r = client.put(ITEM, headers=jean, **jsonld(doc))
+    before = everything(read_store)
+    r = read_client.put(ITEM, headers=jean, **jsonld(doc))
     body = assert_problem(r, 400)
     assert body["context"] == context_server
     assert _CountingHandler.hits == 0
-    assert everything(store) == before
+    assert everything(read_store) == before
 
 
-def test_an_unknown_token_is_401_and_a_malformed_header_too(client):
-    assert_problem(client.put(ITEM, headers={"Authorization": "Bearer nope"}, **jsonld(item(3))), 401)
-    assert_problem(client.put(ITEM, headers={"Authorization": "Basic abc"}, **jsonld(item(3))), 401)
+def test_an_unknown_token_is_401_and_a_malformed_header_too(read_client):
+    assert_problem(read_client.put(ITEM, headers={"Authorization": "Bearer nope"}, **jsonld(item(3))), 401)
+    assert_problem(read_client.put(ITEM, headers={"Authorization": "Basic abc"}, **jsonld(item(3))), 401)
 
 
-def test_a_payload_describing_another_resource_than_the_url_is_400(client, store, jean):
-    before = everything(store)
+def test_a_payload_describing_another_resource_than_the_url_is_400(read_client, read_store, jean):
+    before = everything(read_store)
     other = item(3)
     other["@id"] = JEAN + "/catalog_items/leeks"
-    assert_problem(client.put(ITEM, headers=jean, **jsonld(other)), 400)
-    assert everything(store) == before
+    assert_problem(read_client.put(ITEM, headers=jean, **jsonld(other)), 400)
+    assert everything(read_store) == before
 
 
 # --- issue 9: an outside review's findings 3, 6, 10 and 14 ---------------------------------------
@@ -171,8 +172,8 @@ def held_order(quantity=1, **extra):
 
 
 @pytest.fixture
-def hub_b(client):
-    return token_for(client, f"{BASE}/api/dfc/enterprises/hub-b")
+def hub_b(request):
+    return token_for(client_of(request), f"{BASE}/api/dfc/enterprises/hub-b")
 
 
 @pytest.mark.parametrize("term, value", [
@@ -184,17 +185,17 @@ def hub_b(client):
     ("dfc-b:quantity", None),
 ], ids=["decimal x", "boolean maybe", "dateTime tuesday", "discount as a date", "discount as a boolean",
         "quantity double x"])
-def test_an_ill_typed_literal_is_422_and_reserves_nothing(client, store, jean, hub_b, term, value):
+def test_an_ill_typed_literal_is_422_and_reserves_nothing(read_client, read_store, jean, hub_b, term, value):
     """Finding 3: the POST answered 500 *after* storing the order and reserving stock."""
     doc = held_order(**{term: value})
     if term == "dfc-b:quantity":
         doc["dfc-b:hasPart"]["dfc-b:quantity"] = {"@value": "x", "@type": "xsd:double"}
-    before = everything(store)
-    body = assert_problem(client.post(ORDERS, headers=hub_b, **jsonld(doc)), 422)
+    before = everything(read_store)
+    body = assert_problem(read_client.post(ORDERS, headers=hub_b, **jsonld(doc)), 422)
     assert body["violations"] and all(v["focusNode"] and v["message"] for v in body["violations"])
-    assert everything(store) == before
+    assert everything(read_store) == before
     for accept in ("application/ld+json", "text/turtle"):
-        assert client.get(ORDERS, headers={**jean, "Accept": accept}).status_code == 200
+        assert read_client.get(ORDERS, headers={**jean, "Accept": accept}).status_code == 200
 
 
 def _deep_turtle(depth: int) -> str:
@@ -283,30 +284,30 @@ ROUTES = [("GET", "/api/dfc/enterprises/jean-farm/offers/a{c}b"),
 
 
 @pytest.mark.parametrize("char", BAD_IN_IRIS)
-def test_a_path_with_characters_no_iri_holds_is_400_or_404_without_a_token(client, store, jean, char):
+def test_a_path_with_characters_no_iri_holds_is_400_or_404_without_a_token(read_client, read_store, jean, char):
     """Finding 10: every route answered 500 for these, before any authentication."""
-    before = everything(store)
+    before = everything(read_store)
     for method, route in ROUTES:
         for headers in ({}, jean):
-            r = client.open(route.format(c=char), method=method, headers=headers, **jsonld(item(3)))
+            r = read_client.open(route.format(c=char), method=method, headers=headers, **jsonld(item(3)))
             assert r.status_code in (400, 404), (method, route, char, r.status_code)
             assert r.mimetype == "application/problem+json"
-    assert everything(store) == before
+    assert everything(read_store) == before
 
 
 @pytest.mark.parametrize("rid", ["..%2F..%2F..%2Fhub-a%2Foffers%2Fjean-carrots", "..", ".", "..%2F", "a%2F..%2Fb",
                                  "%2E%2E", "x%2F.%2Fy", ".hidden"])
-def test_ids_with_dot_segments_are_refused(client, store, jean, rid):
+def test_ids_with_dot_segments_are_refused(read_client, read_store, jean, rid):
     """Finding 14: `offers/..%2F..%2F..%2Fhub-a%2Foffers%2Fjean-carrots` was stored (201)."""
-    before = everything(store)
+    before = everything(read_store)
     doc = {"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:Offer"}
     for method in ("PUT", "GET", "DELETE"):
-        r = client.open(f"/api/dfc/enterprises/jean-farm/offers/{rid}", method=method, headers=jean, **jsonld(doc))
+        r = read_client.open(f"/api/dfc/enterprises/jean-farm/offers/{rid}", method=method, headers=jean, **jsonld(doc))
         assert r.status_code in (400, 404, 405, 422), (method, r.status_code)
         assert r.status_code not in (200, 201, 204)
-    r = client.put(f"/api/dfc/enterprises/jean-farm/orders/{rid}", headers=jean, **jsonld(held_order()))
+    r = read_client.put(f"/api/dfc/enterprises/jean-farm/orders/{rid}", headers=jean, **jsonld(held_order()))
     assert r.status_code in (400, 404, 405)
-    assert everything(store) == before
+    assert everything(read_store) == before
 
 
 @pytest.mark.parametrize("iri, words", [
@@ -315,50 +316,52 @@ def test_ids_with_dot_segments_are_refused(client, store, jean, rid):
     (JEAN + "/catalog_items/..%2F..%2Fhub-a%2Fcatalog_items%2Fjean-carrots", "encoded slash"),
     (JEAN + "/catalog_items/x%5c..%5cy", "encoded slash"),
 ])
-def test_payload_iris_with_dot_segments_or_encoded_slashes_are_422(client, store, jean, iri, words):
+def test_payload_iris_with_dot_segments_or_encoded_slashes_are_422(read_client, read_store, jean, iri, words):
     """Finding 14 in a body: a catalogue import naming `jean-farm/../hub-a/…` would write hub-a's IRI."""
-    before = everything(store)
+    before = everything(read_store)
     catalog = {"@context": "https://www.datafoodconsortium.org", "@graph": [item(3) | {"@id": iri}]}
-    body = assert_problem(client.post("/api/dfc/enterprises/jean-farm/catalog", headers=jean, **jsonld(catalog)), 422)
+    r = read_client.post("/api/dfc/enterprises/jean-farm/catalog", headers=jean, **jsonld(catalog))
+    body = assert_problem(r, 422)
     assert words in body["violations"][0]["message"]
-    assert everything(store) == before
+    assert everything(read_store) == before
 
 
 @pytest.mark.parametrize("value", ["http://x.test/a b", {"@id": "http://x.test/a|b"}, {"@id": "a b"},
                                    "dfc-v:Held now", {"@id": "http://[oops"}])
-def test_an_invalid_iri_in_a_payload_is_422_saying_which(client, store, hub_b, value):
+def test_an_invalid_iri_in_a_payload_is_422_saying_which(read_client, read_store, hub_b, value):
     """Finding 16: JSON-LD readers drop invalid IRIs silently; the sender must hear of it."""
-    before = everything(store)
-    body = assert_problem(client.post(ORDERS, headers=hub_b, **jsonld(held_order(**{"dfc-b:orderedBy": value}))), 422)
+    before = everything(read_store)
+    r = read_client.post(ORDERS, headers=hub_b, **jsonld(held_order(**{"dfc-b:orderedBy": value})))
+    body = assert_problem(r, 422)
     text = value if isinstance(value, str) else value["@id"]
     assert any(v["value"] == text and v["pointer"].endswith("orderedBy" if isinstance(value, str) else "@id")
                for v in body["violations"])
-    assert everything(store) == before
+    assert everything(read_store) == before
 
 
 @pytest.mark.parametrize("method, path, who", [
     ("POST", ORDERS, "hub-b"), ("PUT", ITEM, "jean-farm"), ("POST", "/api/dfc/enterprises/jean-farm/catalog", "jean-farm"),
     ("POST", "/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", "hub-a"),
 ])
-def test_an_answer_nobody_accepts_is_406_before_anything_is_written(client, store, method, path, who):
+def test_an_answer_nobody_accepts_is_406_before_anything_is_written(read_client, read_store, method, path, who):
     """Finding 3's last rule: a request that fails (here 406, after the write on main) leaves no write."""
-    token = token_for(client, f"{BASE}/api/dfc/enterprises/{who}")
+    token = token_for(read_client, f"{BASE}/api/dfc/enterprises/{who}")
     doc = held_order() if path == ORDERS else item(7)
     if path.endswith("/catalog"):
         doc = {"@context": doc.pop("@context"), "@graph": [doc]}
-    before = everything(store)
-    r = client.open(path, method=method, headers={**token, "Accept": "text/html"}, **jsonld(doc))
+    before = everything(read_store)
+    r = read_client.open(path, method=method, headers={**token, "Accept": "text/html"}, **jsonld(doc))
     assert_problem(r, 406)
-    assert everything(store) == before
+    assert everything(read_store) == before
 
 
 @pytest.mark.parametrize("extra, code", [
     ({"dfc-b:description": {"@value": "x", "@type": "xsd:decimal"}}, "ill-typed"),
     ({"dfc-b:orderedBy": "http://x.test/a b"}, "invalid-iri"),
 ])
-def test_the_validator_reports_what_the_server_would_refuse(client, extra, code):
+def test_the_validator_reports_what_the_server_would_refuse(read_client, extra, code):
     """An integrator's check never calls conforming a payload the server answers 422."""
-    r = client.post("/api/conformance/validate", **jsonld(held_order(**extra)))
+    r = read_client.post("/api/conformance/validate", **jsonld(held_order(**extra)))
     assert r.status_code == 200 and r.get_json()["conforms"] is False
     assert code in {x["hintCode"] for x in r.get_json()["results"] if x["severity"] == "Violation"}
 

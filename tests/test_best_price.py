@@ -20,7 +20,8 @@ import requests
 from conftest import ADMIN
 
 from app import queries
-from app.domain import prices, order_documents as orders
+from app.domain import order_documents as orders
+from app.catalog import prices
 from app.namespaces import DFC_B, HUB
 
 pytestmark = pytest.mark.calendar

@@ -41,16 +41,16 @@ def test_a_misspelt_class_fails_the_check_but_is_imported_as_meant(client):
     assert client.get("/api/dfc/enterprises/entre").get_json()["@type"] == "dfc-b:Enterprise"
 
 
-def test_a_term_of_another_release_stays_a_warning_naming_it(client):
+def test_a_term_of_another_release_stays_a_warning_naming_it(read_client):
     doc = {"@context": CTX, "@id": "https://p.example/org", "@type": "dfc-b:Organization", "dfc-b:name": "Org"}
-    report = validate(client, doc).get_json()
+    report = validate(read_client, doc).get_json()
     other = next(r for r in report["results"] if r["hintCode"] == "other-version-term")
     assert other["severity"] == "Warning" and "DFC 2.0" in other["message"]
     assert not any(r["severity"] == "Violation" and r["hintCode"] == "unknown-term" for r in report["results"])
 
 
-def test_unnamed_focus_nodes_are_reported_by_their_path_from_a_named_node(client):
-    results = validate(client, ORDER).get_json()["results"]
+def test_unnamed_focus_nodes_are_reported_by_their_path_from_a_named_node(read_client):
+    results = validate(read_client, ORDER).get_json()["results"]
     focus = {r["focusNode"] for r in results}
     assert "https://p.example/orders/1 › dfc-b:hasPart[0]" in focus                 # "three"
     assert "https://p.example/orders/1 › dfc-b:hasPart[1] › dfc-b:hasQuantity[0]" in focus
@@ -59,25 +59,25 @@ def test_unnamed_focus_nodes_are_reported_by_their_path_from_a_named_node(client
     assert typo["focusNode"].endswith("dfc-b:hasQuantity[0]") and typo["resource"] == "https://p.example/orders/1"
 
 
-def test_a_node_nothing_names_is_named_by_its_type(client):
+def test_a_node_nothing_names_is_named_by_its_type(read_client):
     doc = {"@context": CTX, "@type": "dfc-b:Entreprise", "dfc-b:name": "x"}
-    results = validate(client, doc).get_json()["results"]
+    results = validate(read_client, doc).get_json()["results"]
     assert {r["focusNode"] for r in results} == {"(a dfc-b:Entreprise without @id)"}
 
 
 @pytest.mark.parametrize("doc", [ORDER, MISSPELT])
-def test_the_report_graph_carries_release_hint_codes_and_paths_and_binds_its_prefixes(client, shared, doc):
-    turtle = validate(client, doc, "text/turtle").get_data(as_text=True)
+def test_the_report_graph_carries_release_hint_codes_and_paths_and_binds_its_prefixes(read_client, shared, doc):
+    turtle = validate(read_client, doc, "text/turtle").get_data(as_text=True)
     assert "@prefix sh: <http://www.w3.org/ns/shacl#>" in turtle and "@prefix hub: <" in turtle
     g = rdflib.Graph().parse(data=turtle, format="turtle")
     report = next(g.subjects(rdflib.RDF.type, SH.ValidationReport))
     assert str(g.value(report, HUB.dfcVersion)) == "1.8–1.16"
     assert g.value(report, SH.conforms).toPython() is False
     codes = {str(c) for c in g.objects(None, HUB.hintCode)}
-    assert codes == {r["hintCode"] for r in validate(client, doc).get_json()["results"]}
+    assert codes == {r["hintCode"] for r in validate(read_client, doc).get_json()["results"]}
     if doc is ORDER:
         paths = {str(p) for p in g.objects(None, HUB.focusPath)}
         assert "https://p.example/orders/1 › dfc-b:hasPart[0]" in paths
-    answer = validate(client, doc, JSONLD).get_json()
+    answer = validate(read_client, doc, JSONLD).get_json()
     assert "sh:result" in json.dumps(answer)                     # compacted with the sh: prefix
-    assert_same(pyld_graph(answer, loader_for(client, shared)), g)
+    assert_same(pyld_graph(answer, loader_for(read_client, shared)), g)

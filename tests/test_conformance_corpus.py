@@ -21,7 +21,7 @@ import pytest
 import rdflib
 from conftest import CONFORMANCE, JSONLD, make_app
 
-from app.validation import corpus
+from app.reports import conformance as corpus
 
 DFC_HUB = str(Path(sys.executable).with_name("dfc-hub"))
 COMMON = {"missing-property", "number-as-string"}   # so common that listing them everywhere hides the rest

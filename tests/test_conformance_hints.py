@@ -390,7 +390,7 @@ def test_units_we_suggest_are_in_the_measures_taxonomy(shared):
 
 def test_every_did_you_mean_on_the_corpus_names_a_current_term(official):
     current = {"dfc-b:" + k.rpartition("#")[2] for k in official_kinds(official) if k.startswith(DFC_B)}
-    from app.validation.corpus import reports
+    from app.reports.conformance import reports
     for name, rep in reports():
         for r in rep.results:
             for guess in re.findall(r"Did you mean \"?(dfc-b:\w+)", r["hint"]):

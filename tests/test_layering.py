@@ -79,3 +79,117 @@ def test_the_checks_see_a_violation():
     assert _offending([APP / "store" / "base.py"], ("pyoxigraph",)) != {}
     assert WRITES.search("with self.store.write_lock():") and WRITES.search("store.update(q)") \
         and WRITES.search("self._store.update(q)")
+
+
+# --- the floor plan: rooms, circles, sizes, and where I/O happens ----------------------------------
+
+def _module_of(path: Path) -> str:
+    parts = path.relative_to(APP.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module → the modules of app/ it imports (a `from package import module` names the module)."""
+    modules = {_module_of(p): p for p in _modules()}
+    graph = {}
+    for name, path in modules.items():
+        found = {m for m in _imports(path) if m in modules and m != name}
+        # `from app.rdf import vocabulary` imports the module, not what the package's face holds.
+        graph[name] = {m for m in found if not any(o.startswith(m + ".") for o in found)}
+    return graph
+
+
+def _room(module: str) -> str:
+    """The room a module stands in: a top-level module, or a folder directly under app/."""
+    return ".".join(module.split(".")[:2])
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected set of more than one node (Tarjan), sorted."""
+    index, low, stack, on, found, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
+def test_no_import_circle_between_files():
+    assert _circles(_graph()) == []
+
+
+def test_no_import_circle_between_the_rooms_of_app():
+    """A top-level module or a folder of app/ is one room; the rooms import one way only."""
+    rooms: dict[str, set[str]] = {}
+    for module, imported in _graph().items():
+        rooms.setdefault(_room(module), set()).update(_room(m) for m in imported if _room(m) != _room(module))
+    rooms.pop("app", None)      # the package's face (its __init__) names the version only
+    assert _circles(rooms) == []
+
+
+def test_no_folder_holds_more_than_twenty_modules_and_few_are_loose():
+    crowded = {str(d.relative_to(APP.parent)): n for d in [APP, *(p for p in APP.rglob("*") if p.is_dir())]
+               if (n := len(list(d.glob("*.py")))) > 20}
+    assert crowded == {}
+    assert len(list(APP.glob("*.py"))) <= 5, sorted(p.name for p in APP.glob("*.py"))
+
+
+# The network: the libraries that send or resolve, and what of ours does (the one adapter, the
+# clients built on it). Importing an error class or a reply's type from them is no I/O.
+NETWORK = ("requests", "urllib3", "socket", "http.client", "urllib.request", "ssl")
+CALLERS = {"app.outbound", "app.outbound.Outbound", "app.outbound.check_url", "app.outbound.Guard",
+           "app.partners.client.PartnerClient", "app.events.sender", "app.events.sender.WebhookSender"}
+
+
+def _calls_the_network(path: Path, source: str | None = None) -> list[str]:
+    found = _imports(path, source)
+    bare = {m for m in found if m == "app.outbound" and not any(o.startswith("app.outbound.") for o in found)}
+    return sorted({m for m in found if m.split(".")[0] in NETWORK or m.startswith(tuple(n + "." for n in NETWORK))}
+                  | (found & (CALLERS - {"app.outbound"})) | bare)
+
+
+def test_rules_never_reach_the_network():
+    assert {str(p.relative_to(APP.parent)): bad for p in _modules("domain") if (bad := _calls_the_network(p))} == {}
+
+
+def test_no_module_both_writes_the_store_and_calls_the_network():
+    """I/O at the edges: a service that writes is given the network (a client, a guard), never imports it."""
+    both = {str(p.relative_to(APP.parent)): bad for p in _modules()
+            if "store.transaction(" in p.read_text(encoding="utf-8") and (bad := _calls_the_network(p))}
+    assert both == {}
+
+
+def test_the_network_check_sees_a_caller():
+    service = APP / "orders" / "example.py"
+    assert _calls_the_network(APP / "outbound" / "__init__.py")
+    assert _calls_the_network(service, "from app.outbound import check_url") == ["app.outbound.check_url"]
+    assert _calls_the_network(service, "from app import outbound") == ["app.outbound"]
+    assert _calls_the_network(service, "import requests") == ["requests"]
+    assert _calls_the_network(service, "from app.outbound import UnsafeURL") == []
+
+
+def test_the_floor_plan_checks_see_a_circle():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _room("app.orders.book") == "app.orders" and _room("app.cli") == "app.cli"

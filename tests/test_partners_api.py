@@ -40,6 +40,7 @@ def test_only_the_hub_configures_its_partners(client):
     ({"catalog": "file:///etc/passwd"}, "catalog"),
     ({"orders": "ftp://far.example/orders"}, "orders"),
     ({"enterprise": BASE + "/api/dfc/enterprises/jean-farm"}, "enterprise"),
+    ({"catalog": "http://127.0.0.1:10/api/dfc/enterprises/far-farm/catalog"}, "catalog"),   # off the producer's origin
     ({"token": ""}, "token"),
     ({"token": "a\r\nX-Injected: 1"}, "token"),
     ({"extra": 1}, "/extra"),

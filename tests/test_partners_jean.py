@@ -91,10 +91,9 @@ def two_servers(tmp_path, clock):
             r = hub.http.post(f"{hub.api}/{eid}/partners/jean/sync", headers=tokens[eid])
             assert r.status_code == 200, r.text
             report = r.json()
-            if eid == "hub-a":      # the first copy; hub B's sync finds it as it is at Jean's
-                assert f"{jean}/catalog_items/carrots" in report["added"]
-            else:
-                assert (report["added"], report["changed"], report["unchanged"]) == ([], [], 3)
+            # Each hub's partner keeps copies of its own: hub B's first sync adds, as hub A's did.
+            assert (len(report["added"]), report["changed"], report["unchanged"]) == (3, [], 0), report
+            assert f"{jean}/catalog_items/carrots" in report["added"]
         yield Sides(hub, producer, tokens)
 
 
@@ -158,15 +157,29 @@ def _scenario(sides: Sides, clock: ManualClock) -> list:
     return seen
 
 
+def _weights(sides: Sides) -> list:
+    """The kilograms of each row of hub A's session summary."""
+    summary = sides.hub.http.get(f"{sides.hub.api}/hub-a/sale_sessions/week-48/summary",
+                                 headers=sides.tokens["hub-a"]).json()
+    nodes = summary.get("@graph", [summary])
+    rows = [r for n in nodes for r in (n.get("hub:row") if isinstance(n.get("hub:row"), list) else [n.get("hub:row")])
+            if r]
+    return [r["hub:totalWeight"] for r in rows]
+
+
 def test_jean_across_two_platforms_sees_what_one_server_gives(tmp_path):
     clock = ManualClock(dt.datetime(2026, 11, 23, 9, tzinfo=UTC))
     with one_server(tmp_path, clock) as sides:
         alone = _scenario(sides, clock)
+        weights_alone = _weights(sides)
     with two_servers(tmp_path, clock) as sides:
         across = _scenario(sides, clock)
         summary = sides.hub.http.get(f"{sides.hub.api}/hub-a/sale_sessions/week-48/summary",
                                      headers=sides.tokens["hub-a"]).json()
+        weights_across = _weights(sides)
     assert across == alone
+    # Jean's carrots weigh what Jean's catalogue says, read here from hub A's own copy of it.
+    assert weights_across == weights_alone == [6]
     assert alone[3] == ("Michael", 409, [("2", "1")], (1, 9, 0, 10))
     assert alone[-1] == ("A closed", (1, 0, 9, 10), {"hub-a": ("dfc-v:Complete", 6), "hub-b": ("dfc-v:Complete", 3)})
     # The hub's summary shows its order forwarded to Jean's platform, acknowledged there.

@@ -16,6 +16,8 @@ from conftest import BASE, JSONLD, admin, make_app, token_for
 
 from app.cli import main
 from app.domain import policy
+from app.domain.documents import Namespace
+from app.reports import policy_table
 
 API = BASE + "/api/dfc/enterprises"
 JEAN, HUB_A, HUB_B = f"{API}/jean-farm", f"{API}/hub-a", f"{API}/hub-b"
@@ -150,7 +152,7 @@ ROLES = {"buyer": HUB_A, "other": HUB_B, "person": PERSON, "platform": PLATFORM}
 
 def _cases():
     for row in policy.RULES:
-        for kind in policy.AGENT_KINDS:
+        for kind in policy_table.AGENT_KINDS:
             if kind.applies(row):
                 yield pytest.param(row, kind, id=f"{row.resource}-{row.action}-{kind.name}")
 
@@ -179,8 +181,10 @@ def _setup(app):
     return client
 
 
+# Not named `shared`: conftest skips every test asking for a fixture of that name (the reference
+# data) where the reference data is absent, and these need none.
 @pytest.fixture(scope="module")
-def shared():
+def one_app():
     """For reads and refusals, which change nothing: one app, and its tokens, for all of them."""
     return _setup(make_app(webhook_allow_private=True)), {}
 
@@ -198,11 +202,11 @@ def _headers(client, kind, row, owner, tokens) -> dict:
 
 
 @pytest.mark.parametrize("row,kind", list(_cases()))
-def test_every_route_answers_every_agent_as_the_table_says(row, kind, shared):
+def test_every_route_answers_every_agent_as_the_table_says(row, kind, one_app):
     owner, method, path, body = REQUESTS[(row.resource, row.action)]
-    expected = policy.outcome(row, kind)
+    expected = policy_table.outcome(row, kind)
     changes = method != "GET" and expected is None
-    client, tokens = (_setup(make_app(webhook_allow_private=True)), {}) if changes else shared
+    client, tokens = (_setup(make_app(webhook_allow_private=True)), {}) if changes else one_app
     # Rows no enterprise owns (the admin API, /sparql…) give the owner's columns to Jean's farm.
     headers = {**_headers(client, kind, row, owner or JEAN, tokens), "Accept": "application/json"}
     store = client.application.extensions["dfc_hub"].store
@@ -268,7 +272,7 @@ def test_a_refusal_says_what_the_table_says():
     assert e.value.status == 401 and e.value.detail == "writing an order needs a bearer token"
     scoped = policy.Agent(JEAN, frozenset({"ReadProducts"}))
     with pytest.raises(Exception) as e:
-        policy.require(scoped, "order", "read", owner=policy.Namespace(BASE, "jean-farm"))
+        policy.require(scoped, "order", "read", owner=Namespace(BASE, "jean-farm"))
     assert e.value.status == 403 and e.value.extra == {"scopes": ["ReadProducts"]}
     assert "ReadOrders or WriteOrders" in e.value.detail
 
@@ -277,7 +281,7 @@ def test_docs_policy_md_is_the_table(tmp_path):
     out = tmp_path / "policy.md"
     result = CliRunner().invoke(main, ["policy-table", "--output", str(out)])
     assert result.exit_code == 0, result.output
-    assert out.read_text(encoding="utf-8") == policy.OUTPUT.read_text(encoding="utf-8"), \
+    assert out.read_text(encoding="utf-8") == policy_table.OUTPUT.read_text(encoding="utf-8"), \
         "run `dfc-hub policy-table` and commit docs/policy.md"
 
 

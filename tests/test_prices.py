@@ -1,4 +1,4 @@
-"""The best price of a line (app/domain/prices.py): read from a real store, frozen on the document.
+"""The best price of a line (app/catalog/prices.py): read from a real store, frozen on the document.
 
 The catalogue: one carrot item of the farm's, offered to everybody at 3.00 and to the farm's
 "restaurants" category at 2.80; the restaurant has a contract at 2.50 for January. Dates are
@@ -13,7 +13,8 @@ import pyoxigraph as ox
 import pytest
 from pyoxigraph import NamedNode, Triple
 
-from app.domain import prices, order_documents as orders
+from app.domain import order_documents as orders
+from app.catalog import prices
 from app.domain.documents import Namespace
 from app.errors import ShapeViolation
 from app.namespaces import PREFIXES, RDF_TYPE, T

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.domain.clock import ManualClock
-from app.runtime.workers import erase_due, start_closer
+from app.runtime.workers import erase_due, workers_for
 from conftest import BASE, make_app, token_for
 from support.leaks import BARNABE, ZEPHYRINE, checkout_by, stored
 from support.orders import HUB_A, MONDAY, main_node
@@ -110,7 +110,7 @@ def test_the_scheduler_inside_serve_erases_customers_due():
     person = buys(client, token, ZEPHYRINE)
     # Past the session's end: the first round closes it; a day later a round erases her.
     clock.set(MONDAY + dt.timedelta(days=7))
-    thread = start_closer(hub_of(client))
+    workers = workers_for(hub_of(client)).start()
     try:
         deadline = time.monotonic() + 30
         while "hub:closedAt" not in client.get(WEEK_48).get_json() and time.monotonic() < deadline:
@@ -122,7 +122,7 @@ def test_the_scheduler_inside_serve_erases_customers_due():
             time.sleep(0.1)
         assert status(client, token, person) == 410
     finally:
-        thread.stop.set()
+        assert workers.stop()
 
 
 def test_the_cli_erases_customers_due_for_cron(tmp_path):

@@ -37,6 +37,20 @@ def test_health_is_200_while_the_store_answers_and_503_once_it_does_not(live_ser
     assert (down.status_code, down.json()["status"]) == (503, "unavailable")
 
 
+def test_health_shows_the_background_workers_and_sigterm_stops_them_cleanly(live_server):
+    base = live_server(DFC_HUB_CLOSE_EVERY_SECONDS="1")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:      # each worker runs once at start
+        workers = {w["name"]: w for w in requests.get(f"{base}/health", timeout=10).json()["workers"]}
+        if all(w["runs"] for w in workers.values()):
+            break
+        time.sleep(0.1)
+    assert set(workers) == {"session-closer", "person-eraser", "partner-sender", "webhook-dispatcher"}
+    assert all(w["running"] and w["lastRun"] and w["lastError"] is None for w in workers.values())
+    live_server.stop(base)                  # SIGTERM: the workers are joined, the store closed
+    assert live_server.returncode(base) == 0, live_server.output(base)
+
+
 def _access_lines(output: str) -> list[tuple]:
     return [m.groups() for m in re.finditer(r"^\S+ (\S+) (\S+) (\d{3}) \d+\.\dms$", output, re.M)]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.domain.clock import ManualClock
-from app.runtime.workers import close_due, start_closer
+from app.runtime.workers import close_due, workers_for
 from app.store import open_store
 from conftest import BASE, make_app, token_for
 from support.oxigraph_server import running_oxigraph
@@ -57,7 +57,7 @@ def test_a_session_closes_itself_after_its_end_and_the_grace_period():
 def test_the_scheduler_inside_serve_closes_sessions_due():
     clock = ManualClock(A_ENDS + dt.timedelta(hours=2))
     client = make_app(clock=clock, close_every_seconds=1).test_client()
-    thread = start_closer(hub_of(client))
+    workers = workers_for(hub_of(client)).start()
     try:
         url = "/api/dfc/enterprises/hub-a/sale_sessions/week-48"
         deadline = time.monotonic() + 30
@@ -67,8 +67,10 @@ def test_the_scheduler_inside_serve_closes_sessions_due():
         # hub B's session ended earlier still: closed in the same round.
         assert "hub:closedAt" in client.get("/api/dfc/enterprises/hub-b/sale_sessions/week-48").get_json()
     finally:
-        thread.stop.set()
-    assert start_closer(hub_of(make_app(close_every_seconds=0).test_client())) is None
+        assert workers.stop()
+    # DFC_HUB_CLOSE_EVERY_SECONDS=0: no periodic worker, only webhook delivery.
+    assert [w.name for w in workers_for(hub_of(make_app(close_every_seconds=0).test_client())).all] \
+        == ["webhook-dispatcher"]
 
 
 def test_racing_closers_complete_once(tmp_path):

@@ -186,3 +186,33 @@ def test_transactions_of_threads_on_an_embedded_store_both_count(tmp_path):
         t.join()
     assert {t.object.value for t in store.graph(G)} == {str(i) for i in range(8)}
     store.close()
+
+
+def test_after_commit_callbacks_see_what_was_committed_once_the_lock_is_free(store):
+    """What follows a commit (a cache kept, partners told) runs after it, outside the lock."""
+    seen = []
+
+    def callback(done):
+        # Another unit of work can start: the lock was released before the callbacks ran.
+        with store.transaction() as other:
+            other.graph(H)
+        seen.append((dict(done.writes), done.read[G], done.generations is not None))
+
+    with store.transaction() as tx:
+        tx.after_commit(callback)
+        doc = tx.graph(G)
+        tx.put(G, [*doc, Triple(S, R, Literal("new"))])
+    assert len(seen) == 1
+    writes, read, committed = seen[0]
+    assert Triple(S, R, Literal("new")) in writes[G] and Triple(S, R, Literal("new")) not in read
+    assert committed
+
+
+def test_after_commit_callbacks_do_not_run_when_the_unit_of_work_raises(store):
+    seen = []
+    with pytest.raises(RuntimeError):
+        with store.transaction() as tx:
+            tx.after_commit(seen.append)
+            tx.put(G, [])
+            raise RuntimeError("refused")
+    assert seen == [] and store.graph(G)

@@ -14,7 +14,8 @@ import pytest
 from pyoxigraph import NamedNode
 
 from app.rdf import vocabulary
-from app.domain import prices, stock, order_documents as orders
+from app.domain import stock, order_documents as orders
+from app.catalog import prices
 from app.namespaces import HUB, RDFS, XSD, T, hub
 from app.rdf import answer_context
 from app.rdf.normalise import BOOLEANS, DATES, NUMERIC, OBJECT_PROPERTIES

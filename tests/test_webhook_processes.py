@@ -23,6 +23,10 @@ WEBHOOKS = {"DFC_HUB_WEBHOOK_ALLOW_PRIVATE": "true", "DFC_HUB_WEBHOOK_TIMEOUT_SE
             "DFC_HUB_WEBHOOK_RETRY_SCHEDULE": ",".join(["0"] + ["1"] * 200)}
 
 
+# Retries, timeouts and lapsed claims count seconds, and the orders here belong to no session.
+pytestmark = pytest.mark.dateless("the servers read the clock for seconds only")
+
+
 def _farm(url: str) -> None:
     """Jean's farm with carrots of unlimited stock (no inventory information blocks nothing)."""
     r = requests.put(f"{url}/api/dfc/enterprises/jean-farm", headers=AUTH, timeout=30, json={

@@ -11,6 +11,7 @@ from pyoxigraph import NamedNode
 from standardwebhooks import Webhook
 
 from app.events.dispatcher import Dispatcher
+from app.events.sender import WebhookSender
 from app.events import outbox as events
 from app.domain.clock import ManualClock
 from app.events.subscriptions import W, key_graph, move_old_keys
@@ -276,7 +277,7 @@ def test_a_url_that_turns_private_after_subscribing_is_not_called(receiver):
     client = app.test_client()
     sub = _subscribe(client, receiver.url)
     hub = app.extensions["dfc_hub"]
-    strict = Dispatcher(hub.store, clock, "http://hub.test", "0,0", 5, allow_private=False)
+    strict = Dispatcher(hub.store, clock, "http://hub.test", "0,0", 5, WebhookSender(5, allow_private=False))
     _complete_order(client)
     strict.drain()
     assert receiver.connections == 0

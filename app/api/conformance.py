@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from app.api.context import base_url, hub
+from app.api.context import base_url, services
 from app.api.negotiate import SERIALISERS, best_media_type, body_type, family
 from app.errors import HubError, NotAcceptable
 from app.rdf.answer_context import own_contexts
@@ -23,7 +23,7 @@ PAGE_MEDIA = {"json-ld": "application/ld+json", "turtle": "text/turtle", "n-trip
 
 
 def _check(body: bytes, media: str, profile: str):
-    h = hub()
+    h = services()
     return check(body, media, profile, h.settings.max_json_depth, h.validator,
                  own_contexts(h.settings.public_base_url))
 

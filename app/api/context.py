@@ -1,4 +1,4 @@
-"""Per-request access: the hub, the calling agent, the resource and enterprise a path names."""
+"""Per-request access: the services, the calling agent, the resource and enterprise a path names."""
 from __future__ import annotations
 
 import re
@@ -8,7 +8,7 @@ from flask import current_app, g, request
 from app.domain import documents as docs
 from app.domain.agents import Agent
 from app.errors import BadRequest, Unauthorized
-from app.runtime.services import Hub
+from app.runtime.services import Services
 
 # The enterprise part of every route: both spellings FDC and we use.
 ENT = "<any(enterprises, Enterprises):ent>"
@@ -23,7 +23,8 @@ _ID_ARGS = {"eid": "enterprise", "rid": "resource", "oid": "order", "sid": "sale
             "slug": "partner"}
 
 
-def hub() -> Hub:
+def services() -> Services:
+    """What this process holds open (app/runtime/services.py): the store, the services, the settings."""
     return current_app.extensions["dfc_hub"]
 
 
@@ -37,7 +38,7 @@ def agent() -> Agent | None:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorized("use `Authorization: Bearer <token>`")
-            g.agent = hub().auth.agent(token.strip())
+            g.agent = services().auth.agent(token.strip())
     return g.agent
 
 
@@ -48,7 +49,7 @@ def bearer_challenge() -> dict:
 
 
 def base_url() -> str:
-    return hub().settings.public_base_url
+    return services().settings.public_base_url
 
 
 def request_iri():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from app.api.context import ENT, agent, base_url, hub, if_match, namespace, request_iri
+from app.api.context import ENT, agent, base_url, if_match, namespace, request_iri, services
 from app.api.negotiate import rdf_response, read_body
 from app.api.paging import page_of
 from app.domain import policy
@@ -17,7 +17,7 @@ CON = "<any(contracts, Contracts):cseg>"
 
 
 def _book() -> contracts.Contracts:
-    return hub().contracts
+    return services().contracts
 
 
 def _answer(name, triples, created: bool = False) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api.context import ENT, agent, hub, namespace
+from app.api.context import ENT, agent, namespace, services
 from app.api.negotiate import SERIALISERS, best_media_type, rdf_response
 from app.domain import policy
 from app.events import outbox as events
@@ -37,7 +37,7 @@ def _types() -> list[str]:
 
 def _per_page() -> int:
     raw = request.args.get("per_page")
-    default = min(hub().settings.page_size, MAX_PAGE)
+    default = min(services().settings.page_size, MAX_PAGE)
     if raw is None:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
@@ -54,13 +54,13 @@ def list_events(ent, eid):
     after = events.sequence_of(request.args["after"]) if "after" in request.args else 0
     types, per_page = _types(), _per_page()
     as_json = _json_wanted()
-    found = hub().webhooks.log(ns, after, types, per_page)
+    found = services().webhooks.log(ns, after, types, per_page)
     headers = {}
     if len(found) == per_page:
         query = f"after={found[-1].id}&per_page={per_page}" + "".join(f"&type={t}" for t in request.args.getlist("type"))
-        headers["Link"] = f'<{hub().settings.public_base_url}{request.path}?{query}>; rel="next"'
+        headers["Link"] = f'<{services().settings.public_base_url}{request.path}?{query}>; rel="next"'
     if not as_json:
-        return rdf_response(hub().webhooks.documents([e.iri for e in found]), 200, headers)
+        return rdf_response(services().webhooks.documents([e.iri for e in found]), 200, headers)
     return jsonify({"events": [e.to_json() for e in found]}), 200, headers
 
 
@@ -68,7 +68,7 @@ def list_events(ent, eid):
 def list_webhooks(ent, eid):
     ns = namespace(eid)
     policy.require(agent(), "webhook", "list", owner=ns)
-    return jsonify({"webhooks": [s.to_json() for s in hub().webhooks.subscriptions(ns)]})
+    return jsonify({"webhooks": [s.to_json() for s in services().webhooks.subscriptions(ns)]})
 
 
 @bp.post(f"/{ENT}/<eid>/webhooks")
@@ -78,9 +78,9 @@ def create_webhook(ent, eid):
     policy.require(agent(), "webhook", "create", owner=ns)
     if (request.mimetype or "") not in ("application/json", "application/ld+json"):
         raise UnsupportedMediaType('send application/json: {"url": "https://…", "events": ["procurement.order_received"]}')
-    body = read_json(request.get_data(cache=False), hub().settings.max_json_depth)
-    sub, secret = hub().webhooks.subscribe(ns, body)
-    location = hub().settings.public_base_url + f"{request.path.rstrip('/')}/{sub.id}"
+    body = read_json(request.get_data(cache=False), services().settings.max_json_depth)
+    sub, secret = services().webhooks.subscribe(ns, body)
+    location = services().settings.public_base_url + f"{request.path.rstrip('/')}/{sub.id}"
     return jsonify({**sub.to_json(), "secret": secret}), 201, {"Location": location}
 
 
@@ -89,14 +89,14 @@ def get_webhook(ent, eid, wid):
     """A subscription, its deliveries by state and its latest attempts (never its secret)."""
     ns = namespace(eid)
     policy.require(agent(), "webhook", "read", owner=ns)
-    return jsonify(hub().webhooks.details(ns, wid))
+    return jsonify(services().webhooks.details(ns, wid))
 
 
 @bp.delete(f"/{ENT}/<eid>/webhooks/<wid>")
 def delete_webhook(ent, eid, wid):
     ns = namespace(eid)
     policy.require(agent(), "webhook", "delete", owner=ns)
-    hub().webhooks.unsubscribe(ns, wid)
+    services().webhooks.unsubscribe(ns, wid)
     return Response(status=204)
 
 
@@ -106,5 +106,5 @@ def replay_webhook(ent, eid, wid):
     ns = namespace(eid)
     policy.require(agent(), "webhook", "replay", owner=ns)
     after = events.sequence_of(request.args["after"]) if "after" in request.args else 0
-    count = hub().webhooks.replay(ns, wid, after)
+    count = services().webhooks.replay(ns, wid, after)
     return jsonify({"id": wid, "after": events.event_id(after) if after else None, "replayed": count}), 202

@@ -15,7 +15,7 @@ def create_app(config: Mapping | None = None, clock=None) -> Flask:
     `clock` (anything with `now()`) replaces the system clock, for tests of sale sessions.
     """
     from app import api
-    from app.runtime.services import Hub
+    from app.runtime.services import Services
 
     settings = Settings.load(config)
     app = Flask("app")          # the package: its templates folder is app/templates
@@ -27,6 +27,6 @@ def create_app(config: Mapping | None = None, clock=None) -> Flask:
     app.config.update(SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"))
     app.json.sort_keys = False
-    app.extensions["dfc_hub"] = Hub.open(settings, clock=clock)
+    app.extensions["dfc_hub"] = Services.open(settings, clock=clock)
     api.init_app(app)
     return app

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from app.api.context import ENT, agent, hub, if_match, namespace
+from app.api.context import ENT, agent, if_match, namespace, services
 from app.api.negotiate import rdf_response, read_body
 from app.domain import documents as docs
 from app.domain import policy
-from app.orders import hub_settings
+from app.catalog import hub_settings
 
 bp = Blueprint("hub_settings", __name__, url_prefix="/api/dfc")
 
@@ -16,7 +16,7 @@ bp = Blueprint("hub_settings", __name__, url_prefix="/api/dfc")
 def get_settings(ent, eid):
     """A hub's settings are its own business: readable by the hub (and the admin) only."""
     ns = namespace(eid)
-    triples = hub().catalog.settings(ns)
+    triples = services().catalog.settings(ns)
     policy.require(agent(), "hub_settings", "read", owner=ns)
     return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
 
@@ -26,5 +26,5 @@ def put_settings(ent, eid):
     ns = namespace(eid)
     policy.require(agent(), "hub_settings", "replace", owner=ns)
     triples = hub_settings.from_payload(read_body(ns.iri + "/settings").triples, ns)
-    hub().catalog.write_settings(ns, triples, if_match())
+    services().catalog.write_settings(ns, triples, if_match())
     return rdf_response(triples, 200, {"ETag": docs.etag(triples)})

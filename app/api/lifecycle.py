@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, request
 
-from app.api.context import ENT, agent, hub, if_match, namespace
+from app.api.context import ENT, agent, if_match, namespace, services
 from app.api.negotiate import answer_type, rdf_response, read_body
 from app.api.orders import readable_order
 from app.api.paging import container
@@ -23,7 +23,7 @@ MAX_REASON = 2000
 
 
 def _book():
-    return hub().orders
+    return services().orders
 
 
 def _target(eid: str, oid: str):
@@ -43,7 +43,7 @@ def post_status(ent, eid, seg, oid):
     """Move the order: `{"status": "confirmed", "reason": "…"}` (JSON)."""
     ns, iri = _target(eid, oid)
     answer_type()
-    body = read_json(request.get_data(cache=False), hub().settings.max_json_depth)
+    body = read_json(request.get_data(cache=False), services().settings.max_json_depth)
     if not isinstance(body, dict):
         raise BadRequest('send {"status": "<a lifecycle status>", "reason": "…"}', pointer="")
     target = statuses.parse(body.get("status"))
@@ -68,7 +68,7 @@ def _confirmed_prices(sent) -> dict | None:
     """`{"<order line IRI>": 2.40, …}` as line IRI → Decimal; 422 for anything else."""
     if sent is None:
         return None
-    if not isinstance(sent, dict) or len(sent) > hub().settings.max_order_lines:
+    if not isinstance(sent, dict) or len(sent) > services().settings.max_order_lines:
         raise InvalidValue("confirmedPrices is an object: order line IRI → price", pointer="/confirmedPrices")
     out = {}
     for line, value in sent.items():

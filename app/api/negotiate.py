@@ -5,17 +5,19 @@ import re
 
 from flask import Response, request
 
-from app.api.context import base_url, hub
+from app.api.context import base_url, services
 from app.errors import NotAcceptable, UnsupportedMediaType
 from app.rdf import ACCEPTED_TYPES, Payload, read_payload
 from app.rdf.answer_context import own_contexts
-from app.rdf.render import to_jsonld, to_ntriples, to_turtle
+from app.rdf.render import to_jsonld, to_ntriples, to_rdfxml, to_turtle
 
+# Every resource in each of these (JSON-LD first: what a client asking for anything gets).
 SERIALISERS = {
     "application/ld+json": to_jsonld,
     "application/json": to_jsonld,
     "text/turtle": to_turtle,
     "application/n-triples": to_ntriples,
+    "application/rdf+xml": to_rdfxml,
 }
 _V2_PROFILE = re.compile(r'profile="?[^",;]*(dfc-v2|context_2\.|/v2)', re.I)
 
@@ -89,7 +91,7 @@ def read_body(base_iri: str, screen=None) -> Payload:
     """
     answer_type()
     media = body_type()
-    h = hub()
+    h = services()
     payload = read_payload(request.get_data(cache=False), media, base_iri, h.settings.max_json_depth,
                            own_contexts(h.settings.public_base_url), h.settings.public_base_url + "/api/dfc/")
     if screen is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from app.api.context import ENT, agent, base_url, hub, if_match, namespace, request_iri
+from app.api.context import ENT, agent, base_url, if_match, namespace, request_iri, services
 from app.api.negotiate import SERIALISERS, answer_type, best_media_type, rdf_response, read_body
 from app.api.paging import container, page_of
 from app.domain import documents as docs
@@ -21,7 +21,7 @@ SESSION = "<any(sale_sessions, SaleSessions):sseg>"
 
 
 def _book():
-    return hub().orders
+    return services().orders
 
 
 def _answer(answer: Answer) -> Response:
@@ -62,7 +62,7 @@ def readable_order(eid: str, oid: str):
 
 def _read_order(base: str):
     """The request's order body, refused (413) beyond the lines an order may have."""
-    limit = hub().settings.max_order_lines
+    limit = services().settings.max_order_lines
     return read_body(base, screen=lambda triples: orders.check_size(triples, limit))
 
 
@@ -80,7 +80,7 @@ def place_order(ent, eid, seg):
     _caller("create")
     key = _key()
     payload = _read_order(ns.collection(ORDERS))
-    incoming = orders.from_payload(payload.triples, None, ns, base_url(), hub().pseudonyms.person)
+    incoming = orders.from_payload(payload.triples, None, ns, base_url(), services().pseudonyms.person)
     return _answer(_book().save(ns, incoming, agent(), key=key))
 
 
@@ -96,7 +96,7 @@ def put_order(ent, eid, seg, oid):
     _caller("replace")
     key = _key()
     payload = _read_order(target.value)
-    incoming = orders.from_payload(payload.triples, target, ns, base_url(), hub().pseudonyms.person)
+    incoming = orders.from_payload(payload.triples, target, ns, base_url(), services().pseudonyms.person)
     return _answer(_book().save(ns, incoming, agent(), target=target, expected=docs.Expected(if_match()), key=key))
 
 
@@ -136,7 +136,7 @@ def put_line(ent, eid, seg, oid, lseg, lid):
     payload = read_body(line.value)
     sent = orders.line_from_payload(payload.triples, line)
     whole = orders.replace_line(triples, iri, line, sent)
-    incoming = orders.from_payload(whole, iri, ns, base_url(), hub().pseudonyms.person)
+    incoming = orders.from_payload(whole, iri, ns, base_url(), services().pseudonyms.person)
     answer = _book().save(ns, incoming, agent(), target=iri, key=_key(), expected=_unchanged(triples, line))
     return _answer(Answer(answer.status, None, orders.line_triples(answer.triples, line)))
 
@@ -152,7 +152,7 @@ def delete_line(ent, eid, seg, oid, lseg, lid):
     ns, iri, triples = readable_order(eid, oid)
     line = _line(triples, iri, lid)
     incoming = orders.from_payload(orders.drop_line(triples, iri, line), iri, ns,
-                                   base_url(), hub().pseudonyms.person)
+                                   base_url(), services().pseudonyms.person)
     _book().save(ns, incoming, agent(), target=iri, key=_key(), expected=_unchanged(triples, line))
     return Response(status=204)
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from flask import request
 
-from app.api.context import hub, request_iri
+from app.api.context import request_iri, services
 from app.api.negotiate import family, rdf_response
 from app.errors import BadRequest
 from app.rdf.render import ldp_container
@@ -23,7 +23,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 def page_of(items: list, triples_of: Callable[[list], list]):
     """Render one page of a collection's documents, with Link and X-Total-Count headers."""
-    settings = hub().settings
+    settings = services().settings
     per_page = _int_arg("per_page", settings.page_size, 1, settings.max_page_size)
     last = max(1, -(-len(items) // per_page))
     page = _int_arg("page", 1, 1, 10**9)

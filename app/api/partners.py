@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api.context import ENT, agent, hub, namespace
+from app.api.context import ENT, agent, namespace, services
 from app.api.negotiate import answer_type, rdf_response
 from app.domain import documents as docs
 from app.domain import policy
@@ -18,7 +18,7 @@ def get_partner(ent, eid, slug):
     """The partner as the hub configured it; its token is never shown."""
     ns = namespace(eid)
     policy.require(agent(), "partner", "read", owner=ns)
-    triples = hub().partners.read(ns, slug)
+    triples = services().partners.read(ns, slug)
     return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
 
 
@@ -27,7 +27,7 @@ def put_partner(ent, eid, slug):
     ns = namespace(eid)
     policy.require(agent(), "partner", "replace", owner=ns)
     answer_type()
-    created, triples = hub().partners.write(ns, slug, _json_body())
+    created, triples = services().partners.write(ns, slug, _json_body())
     return rdf_response(triples, 201 if created else 200, {"ETag": docs.etag(triples)})
 
 
@@ -35,7 +35,7 @@ def put_partner(ent, eid, slug):
 def delete_partner(ent, eid, slug):
     ns = namespace(eid)
     policy.require(agent(), "partner", "delete", owner=ns)
-    hub().partners.delete(ns, slug)
+    services().partners.delete(ns, slug)
     return Response(status=204)
 
 
@@ -44,7 +44,7 @@ def sync_partner(ent, eid, slug):
     """Fetch the partner's configured catalogue (that URL only) and keep a copy; report what changed."""
     ns = namespace(eid)
     policy.require(agent(), "partner", "sync", owner=ns)
-    return jsonify(hub().partners.sync(ns, slug))
+    return jsonify(services().partners.sync(ns, slug))
 
 
 def _json_body():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from app.api.context import ENT, agent, hub, namespace
+from app.api.context import ENT, agent, namespace, services
 from app.api.negotiate import rdf_response
 from app.domain import documents as docs
 from app.domain import policy
@@ -12,7 +12,7 @@ bp = Blueprint("persons", __name__, url_prefix="/api/dfc")
 
 
 def _persons():
-    return hub().persons
+    return services().persons
 
 
 @bp.get(f"/{ENT}/<eid>/persons/<pid>")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from app.api.context import ENT, agent, hub, if_match, namespace, request_iri
+from app.api.context import ENT, agent, if_match, namespace, request_iri, services
 from app.api.negotiate import rdf_response, read_body
 from app.api.paging import page_of
 from app.domain import documents as docs
@@ -20,7 +20,7 @@ SEG = "<any(" + ", ".join(SEGMENTS) + "):seg>"
 
 
 def _catalog():
-    return hub().catalog
+    return services().catalog
 
 
 def _owner(ns: docs.Namespace) -> bool:

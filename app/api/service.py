@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from app import __version__
-from app.api import openapi
-from app.api.context import base_url, hub
+from app.api.description import openapi
+from app.api.context import base_url, services
 
 bp = Blueprint("service", __name__)
 log = logging.getLogger(__name__)
@@ -26,12 +26,15 @@ def index():
 @bp.get("/health")
 def health():
     """200 when the store answers a query, else 503 (for load balancers and probes)."""
+    # The background workers `serve` runs: their last run and last error (none in a bare app).
+    workers = current_app.extensions.get("dfc_workers")
+    background = {"workers": workers.state()} if workers is not None else {}
     try:
-        hub().check_store()
+        services().check_store()
     except Exception:   # whatever the store raised, the answer is "not healthy"
         log.warning("health check: the store did not answer", exc_info=True)
-        return _no_cache(jsonify({"status": "unavailable", "store": "unreachable"}), 503)
-    return _no_cache(jsonify({"status": "ok", "store": "reachable"}), 200)
+        return _no_cache(jsonify({"status": "unavailable", "store": "unreachable", **background}), 503)
+    return _no_cache(jsonify({"status": "ok", "store": "reachable", **background}), 200)
 
 
 @bp.get("/version")

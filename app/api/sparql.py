@@ -5,7 +5,7 @@ from flask import Blueprint, Response, request
 
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA, read_query
 from app.api import sparql_page
-from app.api.context import agent, hub
+from app.api.context import agent, services
 from app.api.negotiate import best_media_type, family
 from app.domain import policy
 from app.domain.agents import Agent
@@ -46,7 +46,7 @@ def sparql():
 
 def _run(query, media: str, params) -> bytes:
     """Run a read query over the dataset the protocol's parameters name; its body as `media`."""
-    analytics = hub().analytics
+    analytics = services().analytics
     dataset = analytics.dataset(query, params.getlist("default-graph-uri"), params.getlist("named-graph-uri"))
     return analytics.run(query, media, dataset, family())
 

@@ -11,7 +11,7 @@ from flask import Response, render_template, request, session
 
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA, read_query
 from app.rdf.render import ntriples_cells
-from app.api.context import agent, bearer_challenge, hub
+from app.api.context import agent, bearer_challenge, services
 from app.api.negotiate import best_media_type
 from app.errors import HubError, NotAcceptable, Unauthorized
 
@@ -55,7 +55,7 @@ def answer(run, allow) -> Response | tuple[str, int]:
 def _session_agent():
     if TOKEN not in session:
         raise Unauthorized("enter a bearer token with the Analytics scope")
-    return hub().auth.agent(session[TOKEN])
+    return services().auth.agent(session[TOKEN])
 
 
 def _results(form, run):

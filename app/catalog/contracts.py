@@ -2,7 +2,7 @@
 
 A contract lives in the supplier's namespace (`{supplier}/contracts/{id}`); the supplier alone
 writes it, and it is readable by the supplier and the consumer it names (hub:consumer), nobody
-else. Its prices count in an order line's best price (app/domain/prices.py) from its first day
+else. Its prices count in an order line's best price (app/catalog/prices.py) from its first day
 to its last, both included, in UTC: the server stores the days as xsd:date.
 
 The payload is shaped into the document as the server stores it (pure, `from_payload`); the

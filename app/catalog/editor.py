@@ -12,7 +12,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app.domain import documents as docs
 from app.domain import policy
-from app.orders import hub_settings
+from app.catalog import hub_settings
 from app.domain.kinds import ENTERPRISE, Kind
 from app.domain.server_state import carry_over, check_deletable, check_kind
 from app.errors import Conflict, NotFound

@@ -71,3 +71,37 @@ def product_sources(store: Store, products: list[NamedNode], base_url: str) -> d
             out[product] = Source(row.get("offer"), item, product, number(row.get("price")),
                                   row.get("currency"))
     return out
+
+
+class LinkCache:
+    """Offer → Source, remembered between checkouts while only writes that change no link happen.
+
+    Order writes never change what an offer sells (they change ledgers, not links or prices);
+    a service whose units of work are such writes registers `keep` after each commit
+    (`tx.after_commit(links.keep)`). Any other write moves the store's generation past what the
+    cache knows, and the next lookup starts afresh. A store without a generation (remote) keeps
+    nothing: another process may have changed the catalogue.
+    """
+
+    def __init__(self, store: Store, base_url: str):
+        self.store, self.base_url = store, base_url
+        self._links: dict = {}
+        self._generation: int | None = None
+
+    def sources(self, offers: list[NamedNode], hints=None) -> dict[NamedNode, Source | None]:
+        """offer_sources, answered from memory where it is still valid."""
+        generation = self.store.generation
+        if generation is None or generation != self._generation:
+            self._links, self._generation = {}, generation
+        links = self._links
+        missing = [o for o in offers if o not in links]
+        found = offer_sources(self.store, missing, self.base_url, hints) if missing else {}
+        if missing and generation is not None:      # what a payload claimed (hints) is not remembered
+            links.update({o: s for o, s in found.items() if s is not None and o not in (hints or {})})
+        return {o: links.get(o, found.get(o)) for o in offers}
+
+    def keep(self, done) -> None:
+        """After a unit of work that changed no link: still valid if it was just before the commit."""
+        if done.generations is not None and done.generations[0] is not None \
+                and done.generations[0] == self._generation:
+            self._generation = done.generations[1]

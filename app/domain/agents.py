@@ -19,7 +19,6 @@ from app.store import Store
 
 DFC_SCOPES = {"ReadEnterprise", "ReadProducts", "WriteProducts", "ReadOrders", "WriteOrders",
               "WriteEnterprise", "Analytics"}
-TOKENS_GRAPH = NamedNode("urn:x-dfc-hub:tokens")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 
 

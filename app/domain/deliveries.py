@@ -21,7 +21,7 @@ from app.domain import order_documents as orders
 from app.errors import Conflict, InvalidValue, NotFound, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T, XSD
 from app.queries import as_term
-from app.rdf.terms import datetime_literal
+from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first, number, objects, without
 
 ZERO = Decimal(0)
@@ -119,11 +119,6 @@ def _check(lines, carried: dict) -> None:
                        overAllocated=over)
 
 
-def allocated(doc, order) -> dict:
-    """What the deliveries carry of each line."""
-    return _carried(read(doc, order))
-
-
 def _carried(found: list[Delivery]) -> dict:
     out: dict = {}
     for delivery in found:
@@ -188,7 +183,7 @@ def ship(doc, order, delivery: NamedNode, now: dt.datetime) -> tuple[list[Triple
         item = items.get(line)
         if item is not None:
             moved[item] = moved.get(item, ZERO) + quantity
-    doc = [*doc, Triple(delivery, T.shippedAt, datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0)))]
+    doc = [*doc, Triple(delivery, T.shippedAt, instant_literal(now))]
     sent = orders.shipped(doc, order)
     done = all(sent.get(line.iri, ZERO) >= line.quantity for line in orders.lines(doc, order))
     return doc, moved, done
@@ -196,38 +191,62 @@ def ship(doc, order, delivery: NamedNode, now: dt.datetime) -> tuple[list[Triple
 
 def from_payload(triples: list[Triple], delivery: NamedNode) -> list[Triple]:
     """A delivery as a client sent it, named `delivery` (its lines renamed under it); 422 if not one."""
+    index = Indexed(_renamed(triples, delivery))
+    problems: list = []
+    out = [Triple(delivery, RDF_TYPE, T.Delivery),
+           *_place(index, delivery, problems), *_dates(index, delivery, problems),
+           *_lines(index, delivery, problems)]
+    if problems:
+        raise ShapeViolation(f"{len(problems)} problem(s) in the delivery", violations=problems)
+    return out
+
+
+def _renamed(triples: list[Triple], delivery: NamedNode) -> list[Triple]:
+    """The payload with its one hub:Delivery named `delivery`; 422 unless it holds exactly one."""
     roots = [t.subject for t in triples if t.predicate == RDF_TYPE and t.object == T.Delivery]
     found = list(dict.fromkeys(roots or [t.subject for t in triples if t.subject == delivery]))
     if len(found) != 1:
         raise InvalidValue(f"send one hub:Delivery (this body has {len(found)})", pointer="/@type")
-    sent_iri = found[0]
-    renamed = [Triple(delivery if t.subject == sent_iri else t.subject, t.predicate,
-                      delivery if t.object == sent_iri else t.object) for t in triples]
-    index = Indexed(renamed)
-    problems = []
-    for term in (T.deliveryPlace, *_DATES):
-        if len(index.objects(delivery, term)) > 1:
-            problems.append(violation(delivery, term, None, f"{_local(term)} must have one value"))
+    sent = found[0]
+    return [Triple(delivery if t.subject == sent else t.subject, t.predicate,
+                   delivery if t.object == sent else t.object) for t in triples]
+
+
+def _place(index: Indexed, delivery: NamedNode, problems: list) -> list[Triple]:
+    """Where it goes: one hub:deliveryPlace, an IRI or a node of at most MAX_PLACE statements."""
+    if len(index.objects(delivery, T.deliveryPlace)) > 1:
+        problems.append(violation(delivery, T.deliveryPlace, None, f"{_local(T.deliveryPlace)} must have one value"))
+    out = []
+    for o in index.objects(delivery, T.deliveryPlace):
+        out += [Triple(delivery, T.deliveryPlace, o), *(index.subtree(o) if isinstance(o, BlankNode) else ())]
+    if len(out) > MAX_PLACE:
+        problems.append(violation(delivery, T.deliveryPlace, None, f"a delivery's place is said in at most "
+                                  f"{MAX_PLACE} statements, not {len(out)}"))
+    return out
+
+
+def _dates(index: Indexed, delivery: NamedNode, problems: list) -> list[Triple]:
+    """Its dates, one of each at most, each an xsd:date."""
+    out = []
     for term in _DATES:
-        value = index.first(delivery, term)
-        if value is not None and _date(value) is None:
-            problems.append(violation(delivery, term, getattr(value, "value", None),
+        values = index.objects(delivery, term)
+        if len(values) > 1:
+            problems.append(violation(delivery, term, None, f"{_local(term)} must have one value"))
+        if values and (day := _date(values[0])) is None:
+            problems.append(violation(delivery, term, getattr(values[0], "value", None),
                                       f"{_local(term)} must be a date (xsd:date, e.g. 2026-12-01)"))
+        elif values:
+            out.append(Triple(delivery, term, Literal(day.isoformat(), datatype=XSD_DATE)))
+    return out
+
+
+def _lines(index: Indexed, delivery: NamedNode, problems: list) -> list[Triple]:
+    """Its lines, renamed `{delivery}/lines/{k}`: each names one order line and carries a quantity above 0."""
     lines = index.objects(delivery, T.hasDeliveryLine)
     if len(lines) > MAX_LINES:
         problems.append(violation(delivery, T.hasDeliveryLine, None, f"a delivery has at most {MAX_LINES} lines"))
-        lines = []
-    out = [Triple(delivery, RDF_TYPE, T.Delivery)]
-    for p in (T.deliveryPlace,):
-        for o in index.objects(delivery, p):
-            out += [Triple(delivery, p, o), *index.subtree(o)] if isinstance(o, BlankNode) else [Triple(delivery, p, o)]
-    if len(out) > MAX_PLACE + 1:
-        problems.append(violation(delivery, T.deliveryPlace, None, f"a delivery's place is said in at most "
-                                  f"{MAX_PLACE} statements, not {len(out) - 1}"))
-    for p in _DATES:
-        value = index.first(delivery, p)
-        if value is not None and _date(value) is not None:
-            out.append(Triple(delivery, p, Literal(_date(value).isoformat(), datatype=XSD_DATE)))
+        return []
+    out = []
     for k, node in enumerate(lines, 1):
         of, quantity = index.objects(node, T.ofOrderLine), index.objects(node, T.quantity)
         amount = number(quantity[0]) if len(quantity) == 1 else None
@@ -237,12 +256,9 @@ def from_payload(triples: list[Triple], delivery: NamedNode) -> list[Triple]:
             problems.append(violation(node, T.quantity, quantity[0].value if quantity else None,
                                       "a delivery line carries one quantity, a number above 0 (dfc-b:quantity)"))
         else:
-            out.append(Triple(delivery, T.hasDeliveryLine, NamedNode(f"{delivery.value}/lines/{k}")))
-            out += [Triple(NamedNode(f"{delivery.value}/lines/{k}"), RDF_TYPE, T.DeliveryLine),
-                    Triple(NamedNode(f"{delivery.value}/lines/{k}"), T.ofOrderLine, of[0]),
-                    Triple(NamedNode(f"{delivery.value}/lines/{k}"), T.quantity, as_term(amount))]
-    if problems:
-        raise ShapeViolation(f"{len(problems)} problem(s) in the delivery", violations=problems)
+            line = NamedNode(f"{delivery.value}/lines/{k}")
+            out += [Triple(delivery, T.hasDeliveryLine, line), Triple(line, RDF_TYPE, T.DeliveryLine),
+                    Triple(line, T.ofOrderLine, of[0]), Triple(line, T.quantity, as_term(amount))]
     return out
 
 

@@ -20,7 +20,7 @@ from app.domain.statuses import (CANCELATION_REQUESTED, CANCELED_BY_CONSUMER, CA
                                  REMAINDER_CANCELED, SHIPPED, STATUSES, TRANSFER_FAILED, TRANSFERRED, name)
 from app.errors import Conflict, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
-from app.rdf.terms import datetime_literal
+from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first, objects, without
 
 CONSUMER, SUPPLIER = "consumer", "supplier"
@@ -128,7 +128,7 @@ def record(doc, order, before: NamedNode | None, after: NamedNode, agent: NamedN
     step = NamedNode(f"{order.value}/status_changes/{len(_history(doc, order)) + 1}")
     out = [*doc, Triple(order, T.statusChange, step), Triple(step, RDF_TYPE, T.StatusChange),
            Triple(step, T.toStatus, after), Triple(step, T.changedBy, agent),
-           Triple(step, T.changedAt, datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0)))]
+           Triple(step, T.changedAt, instant_literal(now))]
     if before is not None:
         out.append(Triple(step, T.fromStatus, before))
     if reason:

@@ -17,7 +17,7 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 from app.rdf import vocabulary
 from app.domain import documents as docs
 from app.domain import statuses
-from app.persons import erasure
+from app.domain import erasure
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, TRUE, T

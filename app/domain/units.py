@@ -14,7 +14,6 @@ from app.namespaces import T
 
 _QUDT = "http://qudt.org/schema/qudt/"
 MASS = NamedNode("http://qudt.org/vocab/quantitykind/Mass")
-VOLUME = NamedNode("http://qudt.org/vocab/quantitykind/Volume")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,8 +8,8 @@ One pass (`Dispatcher.run_pass`), run by the thread inside `dfc-hub serve` and b
 2. claim: the deliveries due and unclaimed are claimed for this pass until a deadline well past
    the receiver's timeout (one unit of work: the store-wide write lock makes the claim exclusive,
    so two processes never send one attempt at once);
-3. send, outside the lock, in parallel, through app/outbound/__init__.py: the URL checked again and the
-   connection pinned to the addresses checked (DNS rebinding), no redirect followed, the whole
+3. send, outside the lock, in parallel (app/events/sender.py, through the outbound adapter): the
+   URL checked again and the connection pinned to the addresses checked (DNS rebinding), no redirect followed, the whole
    attempt (connect, headers, body) within DFC_HUB_WEBHOOK_TIMEOUT_SECONDS; `webhook-id` is the
    event's id on every attempt;
 4. settle: each result is recorded if the pass still holds the claim — delivered (2xx), due
@@ -21,29 +21,22 @@ pass of any process sends those deliveries again, with their original ids.
 """
 from __future__ import annotations
 
-import base64
 import concurrent.futures
 import dataclasses
 import datetime as dt
-import email.utils
-import hashlib
-import hmac
-import json
-import time
 import uuid
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app import queries, outbound
+from app import queries
 from app.events import outbox as events
 from app.domain.documents import Namespace, enterprise_of
 from app.events.subscriptions import W, fan_out_bindings
 from app.namespaces import RDF_TYPE, XSD
-from app.rdf.terms import datetime_literal, decimal_literal
+from app.rdf.terms import datetime_literal, decimal_literal, instant_literal
 
 MAX_RETRY_AFTER = 86400          # a Retry-After further away than a day is read as a day
 FAN_OUT = 500                    # events one pass gives each subscription, at most
-MAX_BODY = 64 * 1024             # what is read of a receiver's answer (it is not kept)
 WORKERS = 16                     # deliveries sent at once
 BATCH = 64                       # a pass claims at most this many (app/queries/webhook_due.rq's LIMIT)
 
@@ -83,26 +76,20 @@ def parse_schedule(text: str) -> tuple[float, ...]:
     return steps
 
 
-def sign(key: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    """The `webhook-signature` of a delivery: `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`."""
-    mac = hmac.new(base64.b64decode(key), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode("ascii")
-
-
 class Dispatcher:
     """Delivers the store's pending webhook deliveries, one pass at a time."""
 
-    def __init__(self, store, clock, base_url: str, schedule: str, timeout: float, allow_private: bool,
-                 wrote=None):
+    def __init__(self, store, clock, base_url: str, schedule: str, timeout: float, sender, links=None):
         self.store, self.clock, self.base_url = store, clock, base_url
-        # Told of each unit of work this dispatcher commits: none changes what an offer sells, so
-        # the order book may keep what it remembers of offers (OrderBook._wrote).
-        self._wrote = wrote or (lambda tx: None)
-        self.schedule, self.timeout, self.allow_private = parse_schedule(schedule), timeout, allow_private
+        # Sends each claimed delivery (app/events/sender.py): the network, given, never imported here.
+        self.sender = sender
+        # None of this dispatcher's units of work changes what an offer sells: the order book's
+        # memory of offers (app/catalog/links.py LinkCache) stays valid across them.
+        self._links = links
+        self.schedule, self.timeout = parse_schedule(schedule), timeout
         # Past the receiver's deadline for each of the waves a pass sends its claims in (twice,
         # for a loaded machine), so a live sender still holds them when it settles.
         self.claim_for = dt.timedelta(seconds=-(-BATCH // WORKERS) * 2 * timeout + 10)
-        self._http = None
         self._pool = None
 
     # --- one pass -------------------------------------------------------------------------
@@ -113,7 +100,7 @@ class Dispatcher:
         claimed, token = self.claim()
         if not claimed:
             return 0
-        outcomes = list(self._executor().map(self.send, claimed))
+        outcomes = list(self._executor().map(self.sender.send, claimed))
         self.settle(token, list(zip(claimed, outcomes)))
         return len(claimed)
 
@@ -133,6 +120,7 @@ class Dispatcher:
             return
         due = self.clock.now() + dt.timedelta(seconds=self.schedule[0])
         with self.store.transaction() as tx:
+            self._keep_links(tx)
             upto = events.last_sequence(tx)
             for row in tx.select(queries.load("webhooks_active")):
                 after = int(row["cursor"].value)
@@ -140,7 +128,6 @@ class Dispatcher:
                     bindings = fan_out_bindings(row["sub"], self._spellings(row["owner"].value),
                                                 row["types"].value.split(), after, min(upto, after + FAN_OUT), due)
                     tx.append(queries.load("webhook_fan_out"), bindings)
-        self._wrote(tx)
 
     def claim(self) -> tuple[list[Claimed], str]:
         """Claim the deliveries due now for this pass (at most BATCH); return them and the claim's token."""
@@ -149,39 +136,19 @@ class Dispatcher:
             return [], ""
         token = uuid.uuid4().hex
         with self.store.transaction() as tx:
+            self._keep_links(tx)
             due = [r["d"] for r in tx.select(queries.load("webhook_due"), {"now": now})]
             rows = tx.select(queries.load("webhook_sending"), {"deliveries": due}) if due else []
             if rows:
                 tx.append(queries.load("webhook_claim"),
                           {"deliveries": [r["d"] for r in rows], "token": token, "until": now + self.claim_for})
-        self._wrote(tx)
         return [_claimed(r) for r in rows], token
-
-    def send(self, claimed: Claimed) -> Outcome:
-        """POST one delivery (never raises: a failure is an Outcome)."""
-        body = json.dumps(claimed.event.payload(), separators=(",", ":")).encode()
-        stamp = int(time.time())      # the receiver checks it against its own clock: the real time
-        headers = {"Content-Type": "application/json", "User-Agent": "dfc-order-hub-webhooks",
-                   "webhook-id": claimed.event.id, "webhook-timestamp": str(stamp),
-                   "webhook-signature": sign(claimed.key, claimed.event.id, stamp, body)}
-        started = time.monotonic()
-        try:
-            # The body is read only so the connection can be kept; once the status came, a receiver
-            # still sending at the deadline (or past MAX_BODY) is cut off, not failed.
-            r = self._client().request("POST", claimed.url, deadline=self.timeout, max_bytes=MAX_BODY,
-                                        headers=headers, body=body, truncate=True)
-        except outbound.UnsafeURL as e:
-            return Outcome(None, time.monotonic() - started, f"not sent: {e.detail}")
-        except outbound.CallFailed as e:
-            return Outcome(None, time.monotonic() - started, f"{type(e).__name__}: {str(e)[:300]}")
-        return Outcome(r.status, time.monotonic() - started,
-                       None if 200 <= r.status < 300 else f"the receiver answered {r.status}",
-                       _retry_after(r.headers.get("retry-after")))
 
     def settle(self, token: str, results: list[tuple[Claimed, Outcome]]) -> None:
         """Record each attempt and what comes next, in one unit of work."""
         now = self.clock.now()
         with self.store.transaction() as tx:
+            self._keep_links(tx)
             delivered = [c.delivery for c, outcome in results if outcome.ok]
             if delivered:
                 tx.append(queries.load("webhook_delivered"), {"deliveries": delivered, "token": token})
@@ -195,9 +162,12 @@ class Dispatcher:
                 tx.create(attempt, _attempt_triples(attempt, claimed, made, outcome, now))
                 if outcome.status == 410:
                     tx.append(queries.load("webhook_disable"), {
-                        "sub": claimed.subscription, "now": datetime_literal(_second(now)),
+                        "sub": claimed.subscription, "now": instant_literal(now),
                         "reason": f"the receiver answered 410 Gone to {claimed.event.id}"})
-        self._wrote(tx)
+
+    def _keep_links(self, tx) -> None:
+        if self._links is not None:
+            tx.after_commit(self._links.keep)
 
     def _next(self, made: int, outcome: Outcome, now: dt.datetime) -> tuple[str, dt.datetime]:
         if outcome.status == 410 or made >= len(self.schedule):
@@ -215,11 +185,6 @@ class Dispatcher:
         eid = enterprise_of(owner, self.base_url)
         return Namespace(self.base_url, eid).iris if eid else (owner,)
 
-    def _client(self):
-        if self._http is None:
-            self._http = outbound.Outbound(self.allow_private, pool=WORKERS)
-        return self._http
-
     def _executor(self):
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook-send")
@@ -229,8 +194,7 @@ class Dispatcher:
         """Wait for the sends under way, then close the connection pool."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
-        if self._http is not None:
-            self._http.close()
+        self.sender.close()
 
 
 def _claimed(row) -> Claimed:
@@ -252,25 +216,6 @@ def _attempt_triples(attempt: NamedNode, claimed: Claimed, number: int, outcome:
     return out
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds a Retry-After header asks for (a number, or an HTTP date); None if absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
-
-
 def _integer(n: int) -> Literal:
     return Literal(str(n), datatype=NamedNode(XSD + "integer"))
 
-
-def _second(now: dt.datetime) -> dt.datetime:
-    return now.astimezone(dt.timezone.utc).replace(microsecond=0)

@@ -24,7 +24,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from app import queries
 from app.errors import BadRequest
 from app.namespaces import RDF_TYPE, XSD, hub
-from app.rdf.terms import datetime_literal
+from app.rdf.terms import instant_literal
 
 ORDER_RECEIVED = "procurement.order_received"
 ORDER_STATUS_CHANGED = "procurement.order_status_changed"
@@ -122,7 +122,7 @@ def triples(iri: NamedNode, sequence: int, type: str, parties: Iterable[NamedNod
     """An event's document."""
     text = json.dumps(data, default=_plain, sort_keys=True, separators=(",", ":"))
     out = [Triple(iri, RDF_TYPE, E.Event), Triple(iri, E.eventType, Literal(type)),
-           Triple(iri, E.sequence, _integer(sequence)), Triple(iri, E.occurredAt, _utc(now)),
+           Triple(iri, E.sequence, _integer(sequence)), Triple(iri, E.occurredAt, instant_literal(now)),
            Triple(iri, E.eventData, Literal(text))]
     out += [Triple(iri, E.party, p) for p in dict.fromkeys(parties)]
     out += [Triple(iri, E.about, NamedNode(v)) for v in dict.fromkeys(_iris(json.loads(text)))]
@@ -133,7 +133,7 @@ def _plain(value):
     if isinstance(value, (NamedNode, Literal)):
         return value.value
     if isinstance(value, dt.datetime):
-        return _utc(value).value
+        return instant_literal(value).value
     raise TypeError(f"an event's data holds IRIs, statuses and numbers, not {type(value).__name__}")
 
 
@@ -149,8 +149,6 @@ def _iris(value) -> Iterable[str]:
             yield from _iris(v)
 
 
-def _utc(now: dt.datetime) -> Literal:
-    return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
 
 
 def _integer(n: int) -> Literal:

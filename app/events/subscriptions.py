@@ -22,12 +22,10 @@ from app.events import outbox as events
 from app.domain.documents import Namespace
 from app.errors import InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, TRUE, XSD, hub
-from app.outbound import check_url
-from app.rdf.terms import datetime_literal
+from app.rdf.terms import instant_literal
 
 SECRET_PREFIX = "whsec_"
 SEGMENT = "webhooks"
-MAX_URL = 2048
 # Where signing keys live: app/queries/webhook_sending.rq and webhook_keys_moved.ru name it too.
 KEYS = "urn:x-dfc-hub:webhook-key:"
 
@@ -85,8 +83,9 @@ def move_old_keys(store) -> bool:
 class Webhooks:
     """An enterprise's event log and webhook subscriptions."""
 
-    def __init__(self, store, clock, allow_private: bool):
-        self.store, self.clock, self.allow_private = store, clock, allow_private
+    def __init__(self, store, clock, guard):
+        # `guard(url, field)` refuses a URL the server may not call (app/outbound Guard).
+        self.store, self.clock, self.guard = store, clock, guard
 
     # --- the event log --------------------------------------------------------------------
 
@@ -102,10 +101,10 @@ class Webhooks:
 
     def subscribe(self, ns: Namespace, body) -> tuple[Subscription, str]:
         """Make a subscription from `{"url", "events"}`; return it and its secret (shown once)."""
-        url, types = _checked(body, self.allow_private)
+        url, types = _checked(body, self.guard)
         key = secrets.token_bytes(24)
         iri = NamedNode(f"{ns.iri}/{SEGMENT}/{secrets.token_hex(8)}")
-        now = datetime_literal(self.clock.now().astimezone(dt.timezone.utc).replace(microsecond=0))
+        now = instant_literal(self.clock.now())
         with self.store.transaction() as tx:
             cursor = events.last_sequence(tx)      # only events from now on; a replay sends older ones
             tx.create(iri, [
@@ -171,14 +170,14 @@ def fan_out_bindings(sub: NamedNode, owners, types, after: int, upto: int, due: 
             "now": due}
 
 
-def _checked(body, allow_private: bool) -> tuple[str, tuple[str, ...]]:
+def _checked(body, guard) -> tuple[str, tuple[str, ...]]:
     """The URL and event types of a subscription request; 422 naming what is wrong."""
     if not isinstance(body, dict):
         raise InvalidValue('send {"url": "https://…", "events": ["procurement.order_received", …]}', pointer="")
     url = body.get("url")
     if not isinstance(url, str) or not url.strip():
         raise InvalidValue("url: the https URL deliveries are POSTed to is missing", pointer="/url")
-    check_url(url.strip(), allow_private, field="url")
+    guard(url.strip(), field="url")
     types = body.get("events")
     if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
         raise InvalidValue(f"events: a non-empty list of event types, from {', '.join(events.TYPES)}",

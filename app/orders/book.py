@@ -13,37 +13,45 @@ order's change is planned in app/orders/checkouts.py, a wholesale order's in who
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
-from app.domain import lifecycle, policy, prices, sessions, stock, order_documents as orders
-from app.orders import checkouts, consolidation, hub_settings, idempotency, summary, wholesale
-from app.persons import erasure
+from app.domain import lifecycle, policy, sessions, stock, order_documents as orders
+from app.catalog import prices
+from app.orders import checkouts, consolidation, holds, idempotency, summary, wholesale
+from app.orders.expiry import HoldExpiry
+from app.catalog import hub_settings
+from app.domain import erasure
 from app.events import order_events
 from app.domain.statuses import DRAFT, PLACED
 from app.domain.agents import Agent
-from app.catalog.links import offer_sources
+from app.catalog.links import LinkCache
 from app.orders.idempotency import Answer
 from app.domain.kinds import ORDERS
 from app.orders.moves import OrderMoves
+from app.config import Settings
 from app.errors import Conflict, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
-from app.rdf.terms import datetime_literal
+from app.rdf.terms import instant_literal
 from app.store import Store
 
 
 
-class OrderBook(OrderMoves):
-    def __init__(self, store: Store, base_url: str, clock):
+class OrderBook(OrderMoves, HoldExpiry):
+    def __init__(self, store: Store, base_url: str, clock, *, links: LinkCache | None = None,
+                 forwarder=None, max_deliveries: int = Settings.max_deliveries):
         self.store, self.base_url, self.clock = store, base_url, clock
-        # Offer → Source, remembered while nothing but this book wrote (see _sources).
-        self._links: dict = {}
-        self._links_generation: int | None = None
-        # Sends what checkouts change of orders forwarded to partner platforms (set by app/runtime/services.py).
-        self.forwarder = None
+        # Offer → Source, kept across the book's own writes (which change no link).
+        self.links = links or LinkCache(store, base_url)
+        # Sends what checkouts change of orders forwarded to partner platforms (app/partners).
+        self.forwarder = forwarder
+        # Deliveries one order may have: a consumer's POSTs would otherwise grow the supplier's
+        # order without bound (DFC_HUB_MAX_DELIVERIES).
+        self.max_deliveries = max_deliveries
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -106,10 +114,11 @@ class OrderBook(OrderMoves):
             existing is not None and orders.is_customer(existing[1], existing[0])))
         sources = self._resolve(ns, new, iri, incoming.hints, customer) if new is not None else {}
         with self.store.transaction() as tx:
-            answer = self._save(tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources)
-        self._wrote(tx)
-        if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
-            self.forwarder.settle(self, tx, ns, key)
+            tx.after_commit(self.links.keep)
+            if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
+                tx.after_commit(lambda done: self.forwarder.settle(
+                    done, undo=lambda order, before: self.restore(ns, order, before, key)))
+            answer = self._save(tx, _Write(ns, incoming, agent, iri, new, target, expected, key, customer, sources))
         return answer
 
     def restore(self, ns, iri: NamedNode, before: list[Triple] | None, key: idempotency.Key | None) -> None:
@@ -118,6 +127,7 @@ class OrderBook(OrderMoves):
             t for t in before if t.predicate not in (T.wholesaleLine, T.contribution)))
         sources = self._resolve(ns, new, iri, {}, True) if new is not None else {}
         with self.store.transaction() as tx:
+            tx.after_commit(self.links.keep)
             current = tx.graph(iri)
             if current:
                 for name, triples in self._plan(tx, ns, iri, current, new, sources, True).items():
@@ -126,43 +136,17 @@ class OrderBook(OrderMoves):
                     tx.drop(iri)
             if key is not None:
                 tx.drop(key.graph)
-        self._wrote(tx)
 
-    def _save(self, tx, ns, incoming, agent, iri, new, target, expected, key, customer, sources) -> Answer:
-        """Plan an order's change inside its unit of work: check, plan, and hand `tx` the documents."""
-        if key is not None:
-            answered = idempotency.replay(tx, key)
-            if answered is not None:
-                return answered
-        found = docs.find(tx, iri.value, self.base_url)
-        if found is not None:
-            iri, current = found[0], found[1]
-            if new is not None:
-                new = docs.rename(new, {incoming.iri: iri}) if incoming.iri != iri else new
-        else:
-            current = None
-        if incoming is None and current is None:
-            raise NotFound(f"no order at {iri.value}")
-        if target is None and current is not None:
-            raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
-        expected.check(current)
-        self._authorise(agent, ns, current, new, iri)
-        if current is not None and new is not None and orders.is_customer(current, iri) != customer:
-            raise Conflict("an order cannot change from a customer's order to a wholesale order "
-                           "or back; place a new order")
-        if new is not None:
-            new = self._lifecycle(current, new, iri, ns, agent, customer)
-            if not customer:
-                new = prices.on_save(tx, ns, iri, current, new, self.clock.now())
-        elif current is not None and not orders.is_customer(current, iri):
-            _deletable(current, iri)
-        graphs = self._plan(tx, ns, iri, current, new, sources,
-                            customer or (current is not None and orders.is_customer(current, iri)))
-        if incoming is not None and incoming.person is not None:
-            self._refuse_non_person(tx, incoming.person[0])
-            graphs.setdefault(incoming.person[0], incoming.person[1])
-        elif new is not None and customer and isinstance(who := orders.buyer(new, iri), NamedNode):
-            erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
+    def _save(self, tx, w: "_Write") -> Answer:
+        """An order's change inside its unit of work: replay, find, check, rule, plan, write."""
+        if w.key is not None and (answered := idempotency.replay(tx, w.key)) is not None:
+            return answered
+        iri, current, new = self._current(tx, w)
+        self._check(w, iri, current, new)
+        new = self._ruled(tx, w, iri, current, new)
+        graphs = self._plan(tx, w.ns, iri, current, new, w.sources,
+                            w.customer or (current is not None and orders.is_customer(current, iri)))
+        self._persons(tx, w, iri, new, graphs)
         # The answer is the document as written, so its ETag is the one a GET gives.
         answer = Answer(201 if current is None else (204 if new is None else 200),
                         iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
@@ -170,11 +154,50 @@ class OrderBook(OrderMoves):
             tx.put(name, triples)
         if new is None:
             tx.drop(iri)
-        if key is not None:
-            for name, triples in idempotency.record(key, answer).items():
+        if w.key is not None:
+            for name, triples in idempotency.record(w.key, answer).items():
                 tx.put(name, triples)
-        order_events.order_written(tx, iri, current, new, ns, agent, self.clock.now())
+        order_events.order_written(tx, iri, current, new, w.ns, w.agent, self.clock.now())
         return answer
+
+    def _current(self, tx, w: "_Write") -> tuple[NamedNode, list[Triple] | None, list[Triple] | None]:
+        """The order as stored (under whichever spelling of its IRI), and the new one named alike."""
+        found = docs.find(tx, w.iri.value, self.base_url)
+        if found is None:
+            return w.iri, None, w.new
+        iri, current = found
+        new = docs.rename(w.new, {w.incoming.iri: iri}) if w.new is not None and w.incoming.iri != iri else w.new
+        return iri, current, new
+
+    def _check(self, w: "_Write", iri, current, new) -> None:
+        """Existence (404, 409 on a second POST), If-Match (412), who may write it, its kind kept."""
+        if w.incoming is None and current is None:
+            raise NotFound(f"no order at {iri.value}")
+        if w.target is None and current is not None:
+            raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
+        w.expected.check(current)
+        self._authorise(w.agent, w.ns, current, new, iri)
+        holds.refuse_ended(current, iri, self.clock.now())
+        if current is not None and new is not None and orders.is_customer(current, iri) != w.customer:
+            raise Conflict("an order cannot change from a customer's order to a wholesale order "
+                           "or back; place a new order")
+
+    def _ruled(self, tx, w: "_Write", iri, current, new) -> list[Triple] | None:
+        """The new order as the lifecycle and the prices make it; a deletion the lifecycle allows."""
+        if new is not None:
+            new = self._lifecycle(current, new, iri, w.ns, w.agent, w.customer)
+            return new if w.customer else prices.on_save(tx, w.ns, iri, current, new, self.clock.now())
+        if current is not None and not orders.is_customer(current, iri):
+            _deletable(current, iri)
+        return None
+
+    def _persons(self, tx, w: "_Write", iri, new, graphs: dict) -> None:
+        """The person a checkout names gets a document of their own; an erased one is refused."""
+        if w.incoming is not None and w.incoming.person is not None:
+            self._refuse_non_person(tx, w.incoming.person[0])
+            graphs.setdefault(w.incoming.person[0], w.incoming.person[1])
+        elif new is not None and w.customer and isinstance(who := orders.buyer(new, iri), NamedNode):
+            erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
 
     def _plan(self, tx, ns, iri, current, new, sources, customer: bool) -> dict[NamedNode, list[Triple]]:
         """Read what the planners need, let them plan (pure), read the ledgers the plan moves."""
@@ -235,6 +258,7 @@ class OrderBook(OrderMoves):
         new.append(Triple(iri, T.soldBy, NamedNode(ns.iri)))
         if current is not None:   # what the server made the order (consolidated…) stays so
             new += [t for t in current if t.subject == iri and t.predicate in orders.KEPT_ON_PUT]
+            new += holds.kept(current, new, iri)
         return list(dict.fromkeys(new))
 
     @staticmethod
@@ -254,7 +278,7 @@ class OrderBook(OrderMoves):
     def _resolve(self, ns, new, iri, hints, customer: bool) -> dict:
         """Each line's offer → its Source (wholesale) or its upstream Target (customer); 422 if none."""
         wanted = [line.offer for line in orders.lines(new, iri)]
-        found = self._sources(list(dict.fromkeys(wanted)), hints)
+        found = self.links.sources(list(dict.fromkeys(wanted)), hints)
         unknown = [o for o, s in found.items() if s is None]
         if unknown:
             raise ShapeViolation(f"{len(unknown)} order line(s) concern offers this server does not know",
@@ -268,36 +292,11 @@ class OrderBook(OrderMoves):
                                              for o in foreign])
         return found
 
-    def _sources(self, offers: list[NamedNode], hints) -> dict:
-        """offer_sources, remembered between checkouts where this process alone writes the store.
-
-        Order writes never change what an offer sells (they change ledgers, not links or
-        prices), so they keep the memory valid; any other write (a catalogue) drops it.
-        """
-        generation = self.store.generation
-        if generation is None or generation != self._links_generation:
-            self._links, self._links_generation = {}, generation
-        links = self._links
-        missing = [o for o in offers if o not in links]
-        if missing:
-            found = offer_sources(self.store, missing, self.base_url, hints)
-            if generation is not None:      # what a payload claimed (hints) is not remembered
-                links.update({o: s for o, s in found.items() if s is not None and o not in (hints or {})})
-        else:
-            found = {}
-        return {o: links.get(o, found.get(o)) for o in offers}
-
-    def _wrote(self, tx) -> None:
-        """After an order's unit of work: keep the memory if it was valid just before its commit."""
-        if tx.generations is not None and tx.generations[0] is not None \
-                and tx.generations[0] == self._links_generation:
-            self._links_generation = tx.generations[1]
-
     def give_statuses(self) -> None:
         """Give wholesale orders written before the supplier lifecycle their hub:status (at start)."""
         with self.store.transaction() as tx:
+            tx.after_commit(self.links.keep)
             tx.append(queries.load("lifecycle_statuses"))
-        self._wrote(tx)
 
     # --- sale sessions ---------------------------------------------------------------------
 
@@ -310,6 +309,7 @@ class OrderBook(OrderMoves):
         """
         now = now or self.clock.now()
         with self.store.transaction() as tx:
+            tx.after_commit(self.links.keep)
             doc = tx.graph(session)
             if not doc:
                 raise NotFound(f"no sale session at {session.value}")
@@ -332,10 +332,9 @@ class OrderBook(OrderMoves):
                 tx.put(order, new)
             for name, triples in self._moves(tx, usage, {}).items():
                 tx.put(name, triples)
-            tx.append(queries.load("close_session"), {"session": session, "now": _instant(now)})
+            tx.append(queries.load("close_session"), {"session": session, "now": instant_literal(now)})
             order_events.session_closed(tx, session, hub, completed, self.base_url, now)
             tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close
-        self._wrote(tx)
         if self.forwarder is not None:
             self.forwarder.push_session(session, hub)
         return True, completed
@@ -378,10 +377,22 @@ def _deletable(current, iri) -> None:
                        currentStatus=status.value.rsplit("#", 1)[-1])
 
 
-def _instant(now: dt.datetime):
-    return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
-
 
 def _unknown_offer(offer, message=None) -> dict:
     return violation(offer, T.concerns, offer, message or f"{offer.value} is not an offer this server knows: "
                      "import the seller's catalogue first, or use the offer's IRI from it")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Write:
+    """One POST, PUT or DELETE of an order, as `save` received and prepared it."""
+    ns: docs.Namespace
+    incoming: orders.Incoming | None      # None: a DELETE
+    agent: Agent | None
+    iri: NamedNode
+    new: list[Triple] | None              # the payload's triples, the buyer stamped
+    target: NamedNode | None              # None: a POST
+    expected: docs.Expected
+    key: idempotency.Key | None
+    customer: bool                        # a customer's order at a hub, not a wholesale order
+    sources: dict                         # offer → Source, resolved before the lock

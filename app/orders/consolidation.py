@@ -19,7 +19,7 @@ from app.domain import documents as docs
 from app.domain import units, order_documents as orders
 from app.partners import desk as partners
 from app.catalog.links import Source, product_sources
-from app.orders.hub_settings import HubSettings
+from app.catalog.hub_settings import HubSettings
 from app.errors import ShapeViolation, violation
 from app.namespaces import FALSE, RDF_TYPE, TRUE, T
 from app.queries import as_term
@@ -48,11 +48,12 @@ def targets(store: Store, ns: docs.Namespace, found: dict[NamedNode, Source], se
             base_url: str) -> dict[NamedNode, Target]:
     """The upstream target of each offer a hub's customer lines concern; 422 where there is none."""
     retail = {o: s.product for o, s in found.items()}
-    bulk = _bulk_products(store, [p for p in retail.values() if p]) if settings.by_weight else {}
+    hub = NamedNode(ns.iri)
+    bulk = _bulk_products(store, hub, [p for p in retail.values() if p]) if settings.by_weight else {}
     wanted = list({bulk.get(p, p) for p in retail.values() if p})
     upstream = product_sources(store, wanted, base_url)
-    remote = partners.remote_sources(store, NamedNode(ns.iri), [p for p in wanted if p not in upstream])
-    amounts = _amounts(store, list({*retail.values(), *bulk.values()} - {None}))
+    remote = partners.remote_sources(store, hub, [p for p in wanted if p not in upstream])
+    amounts = _amounts(store, hub, list({*retail.values(), *bulk.values()} - {None}))
     out = {}
     for offer, source in found.items():
         product = retail[offer]
@@ -73,7 +74,7 @@ def targets(store: Store, ns: docs.Namespace, found: dict[NamedNode, Source], se
                        "volume unit this server converts (ontology/units.ttl)")])
         units.ratio(weight, whole, offer.value)          # 422 when they do not convert
         out[offer] = Target(producer, target_source, product, weight.value, whole.value,
-                            _quantity_of(store, wholesale) != ONE, unit_weight, source, partner)
+                            _quantity_of(store, hub, wholesale) != ONE, unit_weight, source, partner)
     return out
 
 
@@ -98,16 +99,18 @@ def _upstream(ns, offer, source, product, wholesale, upstream, remote, base_url)
     return target_source, producer, None
 
 
-def _bulk_products(store: Store, products: list[NamedNode]) -> dict[NamedNode, NamedNode]:
-    rows = store.select(queries.load("bulk_products"), {"products": products}) if products else []
+# Remote products are read from the copies the hub's own partners keep, and no one else's.
+def _bulk_products(store: Store, hub: NamedNode, products: list[NamedNode]) -> dict[NamedNode, NamedNode]:
+    rows = store.select(queries.load("bulk_products"), {"products": products, "hub": hub,
+                                                        "copies": partners.COPIES}) if products else []
     out: dict[NamedNode, NamedNode] = {}
     for row in rows:
         out.setdefault(row["retail"], row["bulk"])
     return out
 
 
-def _amounts(store: Store, products: list[NamedNode]) -> dict[NamedNode, units.Amount]:
-    rows = store.select(queries.load("product_quantities"), {"products": products}) if products else []
+def _amounts(store: Store, hub: NamedNode, products: list[NamedNode]) -> dict[NamedNode, units.Amount]:
+    rows = store.select(queries.load("product_quantities"), {"products": products, "hub": hub}) if products else []
     out = {}
     for row in rows:
         value = number(row["value"])
@@ -117,8 +120,8 @@ def _amounts(store: Store, products: list[NamedNode]) -> dict[NamedNode, units.A
     return out
 
 
-def _quantity_of(store: Store, product: NamedNode) -> Decimal | None:
-    rows = store.select(queries.load("product_quantities"), {"products": [product]})
+def _quantity_of(store: Store, hub: NamedNode, product: NamedNode) -> Decimal | None:
+    rows = store.select(queries.load("product_quantities"), {"products": [product], "hub": hub})
     return number(rows[0]["value"]) if rows else None
 
 

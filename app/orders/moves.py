@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode, Triple
 
-from app.config import Settings
-from app.domain import deliveries, lifecycle, policy, prices, order_documents as orders
+from app.domain import deliveries, lifecycle, policy, order_documents as orders
+from app.catalog import prices
 from app.events import order_events
 from app.domain import documents as docs
 from app.domain.agents import Agent
+from app.orders import holds
 from app.orders.idempotency import Answer
 from app.domain.statuses import CONFIRMED, OPEN, PARTIALLY_SHIPPED, SHIPPED
 from app.errors import Conflict, InvalidValue, NotFound
@@ -22,10 +23,6 @@ from app.namespaces import T
 
 
 class OrderMoves:
-    # Deliveries one order may have: a consumer's POSTs would otherwise grow the supplier's order
-    # without bound. The default; app/runtime/services.py sets the server's (DFC_HUB_MAX_DELIVERIES).
-    max_deliveries: int = Settings.max_deliveries
-
     def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
                    reason: str | None = None, expected: docs.Expected = docs.Expected(),
                    confirmed: dict | None = None) -> Answer:
@@ -97,6 +94,7 @@ class OrderMoves:
         """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
         agent = policy.require_token(agent, "order", action)
         with self.store.transaction() as tx:
+            tx.after_commit(self.links.keep)        # a move changes ledgers, never links
             found = docs.find(tx, iri.value, self.base_url)
             if found is None or not ns.owns(found[0].value):
                 raise NotFound(f"no order at {iri.value}")
@@ -105,6 +103,7 @@ class OrderMoves:
             if orders.is_customer(current, iri):
                 raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
             expected.check(current)
+            holds.refuse_ended(current, iri, self.clock.now())
             held = lifecycle.roles(agent, ns.iris, orders.buyer(current, iri))
             policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
             new, moved = edit(current, held)
@@ -119,6 +118,5 @@ class OrderMoves:
             order_events.order_written(tx, iri, current, new, ns, agent, now)
             if delivery is not None:
                 order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
-        self._wrote(tx)
         return Answer(200, None, new)
 

@@ -104,6 +104,16 @@ def check_url(url: str, allow_private: bool, field: str = "url") -> str:
     return url
 
 
+@dataclasses.dataclass(frozen=True)
+class Guard:
+    """`check_url` with the server's setting: what services that store URLs are given (they never
+    import the network themselves: a name is resolved here)."""
+    allow_private: bool
+
+    def __call__(self, url: str, field: str = "url") -> str:
+        return check_url(url, self.allow_private, field)
+
+
 def refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Whether the server refuses to call `address`: not public, or an IPv6 form of one that is not."""
     if address.version == 6:

@@ -34,9 +34,10 @@ from app.domain import documents as docs
 from app.partners import records as fwd
 from app.domain import order_documents as orders
 from app.partners import desk as partners
-from app.errors import HubError, PartnerError, PartnerUnavailable, Shortage
+from app.errors import Conflict, CredentialsRefused, HubError, PartnerError, PartnerUnavailable, Shortage
 from app.outbound import UnsafeURL
-from app.partners.client import PartnerClient, Reply
+from app.partners.client import Reply
+from app.partners.tokens import PartnerTokens
 from app.rdf import read_payload
 from app.rdf.answer_context import own_contexts
 from app.rdf.triples import first, tidy
@@ -57,9 +58,11 @@ class Refused(Exception):
 class Forwarder:
     """Sends the hub's forwarded orders to partner platforms, and syncs their catalogues."""
 
-    def __init__(self, store, client: PartnerClient, base_url: str, clock, max_json_depth: int = 64):
+    def __init__(self, store, client, base_url: str, clock, max_json_depth: int = 64):
+        # `client` (app/partners/client.py PartnerClient) is the network, given, never imported here.
         self.store, self.client, self.base_url, self.clock = store, client, base_url, clock
         self.max_json_depth = max_json_depth
+        self.tokens = PartnerTokens(store, client)
         self._locks: dict[NamedNode, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -68,7 +71,11 @@ class Forwarder:
     def sync(self, partner_iri: NamedNode, validator) -> dict:
         """Fetch the partner's configured catalogue and keep a copy of it; report what changed."""
         partner = partners.load(self.store, partner_iri)
-        reply = self.client.fetch(partner.catalog, partners.token(self.store, partner_iri))
+        partners.check_catalog(partner.enterprise.value, partner.catalog)     # configured before it was checked
+        reply = self._ask(partner_iri, "GET", partner.catalog)
+        if not 200 <= reply.status < 300:
+            raise PartnerUnavailable(f"the partner answered {reply.status} to GET {partner.catalog}",
+                                     url=partner.catalog, partnerStatus=reply.status)
         triples = self._read(reply, partner.catalog).triples
         if not validator.surely_conforms(triples):
             report = validator.validate(triples)
@@ -83,14 +90,12 @@ class Forwarder:
             raise PartnerError(f"the catalogue at {partner.catalog} holds {len(fetched)} documents, more "
                                f"than the {MAX_DOCUMENTS} a sync copies")
         with self.store.transaction() as tx:
-            previous = partners.copies_of(tx, partner.iri)
-            stored = {name: tx.graph(name) for name in {*fetched, *previous}}
-            plan = partners.plan_sync(partner, fetched, stored, previous, self.base_url, self.clock.now())
-            for name, found in plan.documents.items():
-                tx.put(name, found)
-            for name in plan.drops:
-                tx.drop(name)
-        return plan.report
+            # Read again under the lock: the partner may have been changed or removed meanwhile.
+            current = partners.load(tx, partner_iri)
+            if current != partner:
+                raise Conflict(f"the partner {partner_iri.value} changed during the sync; nothing was copied: "
+                               "sync again")
+            return partners.keep_copies(tx, partner, fetched, self.base_url, self.clock.now())
 
     def _read(self, reply: Reply, url: str):
         # A partner running this server names our contexts under its own base: read them offline.
@@ -103,9 +108,13 @@ class Forwarder:
 
     # --- after a customer order's unit of work ------------------------------------------------
 
-    def settle(self, book, tx, ns: docs.Namespace, key) -> None:
-        """Send the forwarded orders a committed change touched; undo the change if a partner refuses."""
-        touched = {name: _grew(tx.read.get(name) or [], doc, name) for name, doc in tx.writes.items()
+    def settle(self, done, undo) -> None:
+        """Send the forwarded orders a committed change touched; `undo(order, before)` it if a partner refuses.
+
+        `done` is what the customer order's unit of work read and wrote (app/store/transaction.py
+        Committed); this runs after its commit, outside the lock.
+        """
+        touched = {name: _grew(done.read.get(name) or [], doc, name) for name, doc in done.writes.items()
                    if fwd.partner_of(doc, name) is not None}
         if not touched:
             return
@@ -120,13 +129,13 @@ class Forwarder:
         fatal = {name: e for name, e in failures.items() if touched[name]}
         if not fatal:
             return
-        customer = _customer_order(tx)
-        after = tx.writes.get(customer, []) if customer is not None else []
+        customer = _customer_order(done)
+        after = done.writes.get(customer, []) if customer is not None else []
         if customer is not None:
-            book.restore(ns, customer, tx.read.get(customer) or None, key)
+            undo(customer, done.read.get(customer) or None)
         for name in touched:
             self.push_quietly(name)
-        raise _answer(fatal, tx.writes, after, customer)
+        raise _answer(fatal, done.writes, after, customer)
 
     # --- sending -------------------------------------------------------------------------------
 
@@ -140,7 +149,7 @@ class Forwarder:
                     return
                 try:
                     partner = partners.load(self.store, partner_iri)
-                    done = self._send(order, doc, partner, partners.token(self.store, partner_iri))
+                    done = self._send(order, doc, partner)
                 except (PartnerUnavailable, PartnerError, Refused) as e:
                     self._edit(order, lambda d: fwd.failed(d, order, _reason(e)))
                     raise
@@ -179,22 +188,36 @@ class Forwarder:
         """Each forwarded order of a session with its partner, sync state and remote IRI."""
         return self.store.select(queries.load("session_forwarded"), {"session": session, "hub": hub_iri})
 
-    def _send(self, order, doc, partner: partners.Partner, token) -> bool:
+    def _ask(self, partner: NamedNode, method: str, url: str, body: bytes | None = None,
+             key: str | None = None, token: str | None = None) -> Reply:
+        """One call with the partner's token (`token`, else the one in use); after a 401, once more
+        with a fresh one, if the partner's credentials give another. Never to an origin the
+        credentials were not given for (desk.check_origin: 422)."""
+        token = token or self.tokens.current(partner, url)
+        reply = self.client.send(method, url, token, body, key)
+        if reply.status == 401 and token is not None:
+            fresh = self.tokens.renew(partner, url, stale=token)
+            if fresh != token:
+                reply = self.client.send(method, url, fresh, body, key)
+        return reply
+
+    def _send(self, order, doc, partner: partners.Partner) -> bool:
         """One send; True when the partner now holds the order as it stands here."""
         remote = first(doc, order, fwd.REMOTE_ORDER)
         buyer = orders.buyer(doc, order)
         sent = fwd.what_is_sent(doc, order)
         if remote is None:
             key, text = first(doc, order, fwd.PENDING_POST), first(doc, order, fwd.PENDING_BODY)
+            if key is None and not fwd.has_lines(doc, order):
+                return self._acknowledge(order, sent, None, None)     # nothing to tell yet
+            token = self.tokens.current(partner.iri, partner.orders)     # refused before anything is noted
             if key is None:
-                if not fwd.has_lines(doc, order):
-                    return self._acknowledge(order, sent, None, None)     # nothing to tell yet
                 key = uuid.uuid4().hex
                 text = json.dumps(fwd.body(doc, order, buyer, partner.orders, None))
                 self._edit(order, lambda d: fwd.with_pending_post(d, order, key, text))
             else:
                 key, text, sent = key.value, text.value, None     # an earlier state: send again after
-            reply = self.client.send("POST", partner.orders, token, text.encode(), key)
+            reply = self._ask(partner.iri, "POST", partner.orders, text.encode(), key, token)
             if reply.status >= 300:     # refused: the partner created nothing
                 self._edit(order, lambda d: fwd.without_pending_post(d, order))
             self._check(reply, partner, "POST", partner.orders)
@@ -205,7 +228,8 @@ class Forwarder:
                 raise PartnerError(f"the partner's answer to our POST at {partner.orders} names no order of its own")
             return self._acknowledge(order, sent, remote, fwd.remote_lines(answer, remote, doc, order))
         body = json.dumps(fwd.body(doc, order, buyer, partner.orders, remote)).encode()
-        reply = self.client.send("PUT", remote.value, token, body, uuid.uuid4().hex)
+        # The IRI the partner gave: its token goes there only if it was given for that origin.
+        reply = self._ask(partner.iri, "PUT", remote.value, body, uuid.uuid4().hex)
         self._check(reply, partner, "PUT", remote.value)
         answer = self._read(reply, remote.value).triples if reply.body.strip() else []
         lines = fwd.remote_lines(answer, remote, doc, order) if answer else None
@@ -257,12 +281,12 @@ def _grew(before, after, order) -> bool:
     return any(line.quantity > was.get(line.offer, 0) for line in orders.lines(after, order))
 
 
-def _customer_order(tx) -> NamedNode | None:
-    for name, doc in tx.writes.items():
+def _customer_order(done) -> NamedNode | None:
+    for name, doc in done.writes.items():
         if orders.is_customer(doc, name):
             return name
-    for name in tx.drops:
-        if orders.is_customer(tx.read.get(name) or [], name):
+    for name in done.drops:
+        if orders.is_customer(done.read.get(name) or [], name):
             return name
     return None
 
@@ -278,6 +302,8 @@ def _answer(fatal: dict, written: dict, customer_doc, customer) -> HubError:
         return Shortage(f"a partner platform has not enough stock for {len(shortages)} line(s); "
                         "nothing was reserved", shortages=shortages)
     first_error = next(iter(fatal.values()))
+    if isinstance(first_error, CredentialsRefused):
+        return CredentialsRefused(f"{first_error.detail}; nothing was reserved", **first_error.extra)
     if isinstance(first_error, PartnerError):
         return PartnerError(f"a partner platform answered what we cannot use ({first_error.detail}); "
                             "nothing was reserved")

@@ -10,14 +10,13 @@ lines with a literal `dfc-b:quantity` and the offer they concern, each offer wit
 """
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain import order_documents as orders
 from app.namespaces import RDF_TYPE, T, hub
-from app.rdf.terms import datetime_literal
+from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first, without
 
 COLLECTION = "forwarded_orders"
@@ -84,8 +83,6 @@ def body(doc, order, buyer: NamedNode, at: str, remote: NamedNode | None) -> dic
     return {"@context": DFC_CONTEXT, "@graph": [head, *nodes, *offers.values()]}
 
 
-def _stamp(now):
-    return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
 
 
 def _number(q: Decimal):
@@ -98,7 +95,7 @@ def acknowledged(doc, order, remote: NamedNode, remote_lines: dict, now) -> list
     out = [t for t in doc if not (t.subject == order and t.predicate in BOOKKEEPING)
            and not (t.subject in drop and t.predicate == REMOTE_LINE)]
     out += [Triple(order, REMOTE_ORDER, remote), Triple(order, SYNC_STATE, Literal(SYNCED)),
-            Triple(order, SYNCED_AT, _stamp(now))]
+            Triple(order, SYNCED_AT, instant_literal(now))]
     out += [Triple(line, REMOTE_LINE, found) for line, found in remote_lines.items()]
     return out
 
@@ -106,7 +103,7 @@ def acknowledged(doc, order, remote: NamedNode, remote_lines: dict, now) -> list
 def acknowledged_empty(doc, order, now) -> list[Triple]:
     """The document with nothing to tell a partner that holds nothing of it yet: nothing pending."""
     out = [t for t in doc if not (t.subject == order and t.predicate in (SYNC_STATE, SYNC_ERROR, SYNCED_AT))]
-    return [*out, Triple(order, SYNC_STATE, Literal(SYNCED)), Triple(order, SYNCED_AT, _stamp(now))]
+    return [*out, Triple(order, SYNC_STATE, Literal(SYNCED)), Triple(order, SYNCED_AT, instant_literal(now))]
 
 
 def failed(doc, order, reason: str) -> list[Triple]:

@@ -19,7 +19,7 @@ import secrets
 from pyoxigraph import Literal, NamedNode
 
 from app import queries
-from app.persons import erasure
+from app.domain import erasure
 from app.errors import StoreUnavailable
 from app.namespaces import RDF_TYPE, T
 from app.store import Store

@@ -3,7 +3,7 @@
 A customer is kept at `{hub}/persons/{id}`, a graph of their own (app/domain/order_documents.py puts
 nothing of theirs in the orders); the hub that holds them reads, exports and erases them
 (app/domain/policy.py). Erasure is one unit of work: the person's graph becomes a tombstone and
-every copy is scrubbed (app/persons/erasure.py plans each document), then the store drops the
+every copy is scrubbed (app/domain/erasure.py plans each document), then the store drops the
 snapshots analysts read (app/store/snapshots.py), which still held the erased data.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from app import queries
 from app.domain import sessions
-from app.persons import erasure
+from app.domain import erasure
 from app.orders import idempotency
 from app.domain.documents import Namespace
 from app.domain.order_documents import PERSON_ID

@@ -74,6 +74,11 @@ def day_of(text: str, datatype: str) -> dt.date | None:
     return moment.date() if moment is not None else None
 
 
+def instant_literal(now: dt.datetime) -> Literal:
+    """Return the xsd:dateTime of an instant the server records, in UTC to the second (…Z)."""
+    return datetime_literal(now.astimezone(dt.timezone.utc).replace(microsecond=0))
+
+
 def datetime_literal(value: dt.datetime) -> Literal:
     """Return the xsd:dateTime literal of a datetime (UTC written as Z)."""
     text = value.isoformat()

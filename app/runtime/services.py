@@ -6,8 +6,10 @@ import dataclasses
 from app.analytics import Analytics
 from app.config import Settings
 from app.events.dispatcher import Dispatcher
+from app.events.sender import WebhookSender
 from app.domain.agents import Authenticator
 from app.catalog.editor import Catalog
+from app.catalog.links import LinkCache
 from app.domain.clock import clock_from
 from app.catalog.contracts import Contracts
 from app.persons.register import Persons
@@ -18,13 +20,14 @@ from app.orders.book import OrderBook
 from app.orders.old_forms import move_old_forms
 from app.events.subscriptions import Webhooks, move_old_keys
 from app.partners.client import PartnerClient
+from app.outbound import Guard
 from app.queries import load
 from app.store import Store, open_store
 from app.validation import Validator
 
 
 @dataclasses.dataclass
-class Hub:
+class Services:
     settings: Settings
     store: Store
     validator: Validator
@@ -40,7 +43,7 @@ class Hub:
     partners: PartnerDesk | None = None
 
     @classmethod
-    def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Hub":
+    def open(cls, settings: Settings, store: Store | None = None, clock=None) -> "Services":
         """Open the store the settings name (or use `store`) and load the shapes once.
 
         `clock` (anything with `now()`) is where order rules read the time; tests pass their own,
@@ -55,19 +58,22 @@ class Hub:
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
         clock = clock or clock_from(settings.clock_start)
-        book = OrderBook(store, settings.public_base_url, clock)
-        book.max_deliveries = settings.max_deliveries
         client = PartnerClient(settings.webhook_allow_private, settings.partner_timeout_seconds,
                                settings.max_body_bytes, settings.partner_concurrency)
-        book.forwarder = Forwarder(store, client, settings.public_base_url, book.clock, settings.max_json_depth)
+        forwarder = Forwarder(store, client, settings.public_base_url, clock, settings.max_json_depth)
+        # One memory of offer links per process, kept across the writes that change no link.
+        links = LinkCache(store, settings.public_base_url)
+        book = OrderBook(store, settings.public_base_url, clock, links=links, forwarder=forwarder,
+                         max_deliveries=settings.max_deliveries)
         validator = Validator()
-        dispatcher = Dispatcher(store, book.clock, settings.public_base_url, settings.webhook_retry_schedule,
-                                settings.webhook_timeout_seconds, settings.webhook_allow_private, book._wrote)
+        sender = WebhookSender(settings.webhook_timeout_seconds, settings.webhook_allow_private)
+        dispatcher = Dispatcher(store, clock, settings.public_base_url, settings.webhook_retry_schedule,
+                                settings.webhook_timeout_seconds, sender, links)
         return cls(settings, store, validator, auth, book, Catalog(store, settings.public_base_url),
                    Analytics(store, settings), Pseudonyms(store),
-                   Webhooks(store, book.clock, settings.webhook_allow_private), dispatcher,
+                   Webhooks(store, clock, Guard(settings.webhook_allow_private)), dispatcher,
                    Contracts(store, settings.public_base_url), Persons(store, settings.public_base_url, clock),
-                   PartnerDesk(store, book.forwarder, validator, settings.webhook_allow_private))
+                   PartnerDesk(store, forwarder, validator, Guard(settings.webhook_allow_private)))
 
     def check_store(self) -> None:
         """Raise unless the store answers a query (the health check)."""

@@ -1,62 +1,28 @@
-"""The background work inside `dfc-hub serve`: the session closer (which also erases the persons
-whose retention period has run out, DFC_HUB_PERSON_RETENTION_DAYS, and sends partner platforms what
-they have not acknowledged yet, app/partners/forwarder.py) and the webhook dispatcher."""
+"""The background work inside `dfc-hub serve`: named workers, each one job on a period, supervised.
+
+    session-closer      closes the sale sessions due (endDate + DFC_HUB_CLOSE_GRACE_SECONDS)
+    hold-expirer        cancels Held orders whose hub:holdUntil has passed (app/orders/expiry.py)
+    person-eraser       erases persons whose retention period ran out (DFC_HUB_PERSON_RETENTION_DAYS)
+    partner-sender      sends partner platforms what they have not acknowledged (app/partners)
+    webhook-dispatcher  delivers webhooks (app/events/dispatcher.py), back to back through a backlog
+
+Each worker is a thread with start, stop and join; its last run and last error show on /health.
+A job that raises is logged and tried again next period: the server keeps serving. The cron
+commands (`dfc-hub close-due-sessions`, …) run the same jobs once.
+"""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Callable
 
-from app.runtime.services import Hub
+from app.events.dispatcher import BATCH
+from app.runtime.services import Services
 
 log = logging.getLogger(__name__)
-
-
-def close_due(hub: Hub) -> list:
-    """Close every session whose endDate plus the grace period has passed; return their IRIs."""
-    return hub.orders.close_due(dt.timedelta(seconds=hub.settings.close_grace_seconds))
-
-
-def erase_due(hub: Hub) -> list:
-    """Erase every person whose last session closed DFC_HUB_PERSON_RETENTION_DAYS ago (0: nobody)."""
-    return hub.persons.erase_due(hub.settings.person_retention_days)
-
-
-def forward_pending(hub: Hub) -> tuple[int, int]:
-    """One pass over the forwarded orders' retry queue: (acknowledged, still pending)."""
-    return hub.orders.forwarder.retry_pending()
-
-
-def start_closer(hub: Hub) -> threading.Thread | None:
-    """Run `close_due`, then `erase_due`, every DFC_HUB_CLOSE_EVERY_SECONDS in a daemon thread (None when 0)."""
-    every = hub.settings.close_every_seconds
-    if every <= 0:
-        return None
-    stop = threading.Event()
-
-    def loop():
-        while _pause(stop, every):
-            try:
-                for session in close_due(hub):
-                    log.info("closed sale session %s", session.value)
-            except Exception:     # a failed round is retried next round; the server keeps serving
-                log.exception("closing due sale sessions failed")
-            try:                  # apart: a failed close never keeps a person's data longer
-                for person in erase_due(hub):
-                    log.info("erased person %s (retention period over)", person.value)
-            except Exception:
-                log.exception("erasing persons due failed")
-            try:
-                forward_pending(hub)
-            except Exception:
-                log.exception("sending forwarded orders to partners failed")
-
-    thread = threading.Thread(target=loop, name="session-closer", daemon=True)
-    thread.stop = stop
-    thread.start()
-    return thread
-
 
 # How long the dispatcher rests after a pass that did not fill its batch: the delivery lag it
 # adds, and what lets a steady stream of events go out in batches rather than one by one (each
@@ -64,26 +30,125 @@ def start_closer(hub: Hub) -> threading.Thread | None:
 DELIVERY_REST_SECONDS = 0.25
 
 
-def start_dispatcher(hub: Hub) -> threading.Thread:
-    """Deliver webhooks in a daemon thread: passes back to back through a backlog, else a short rest."""
-    from app.events.dispatcher import BATCH
+def close_due(services: Services) -> list:
+    """Close every session whose endDate plus the grace period has passed; return their IRIs."""
+    return services.orders.close_due(dt.timedelta(seconds=services.settings.close_grace_seconds))
 
-    stop = threading.Event()
 
-    def loop():
-        while not stop.is_set():
-            try:
-                sent = hub.dispatcher.run_pass()
-            except Exception:     # a store that did not answer: the claims expire, the next pass retries
-                log.exception("a webhook delivery pass failed")
-                sent = 0
-            if sent < BATCH and not _pause(stop, DELIVERY_REST_SECONDS):
+def expire_holds(services: Services) -> list:
+    """Cancel every Held order whose hold has ended (reason "hold expired"); return their IRIs."""
+    return services.orders.expire_holds()
+
+
+def erase_due(services: Services) -> list:
+    """Erase every person whose last session closed DFC_HUB_PERSON_RETENTION_DAYS ago (0: nobody)."""
+    return services.persons.erase_due(services.settings.person_retention_days)
+
+
+def forward_pending(services: Services) -> tuple[int, int]:
+    """One pass over the forwarded orders' retry queue: (acknowledged, still pending)."""
+    return services.orders.forwarder.retry_pending()
+
+
+@dataclasses.dataclass
+class Worker:
+    """One named job run in a thread of its own every `every` seconds, until stopped.
+
+    `job` returns whether to run again at once (a backlog) rather than after the rest.
+    """
+    name: str
+    job: Callable[[], bool]
+    every: float
+    runs: int = 0
+    last_run: str | None = None       # when the last run ended (UTC, ISO 8601)
+    last_error: str | None = None     # the last run's error, None once a run succeeds
+    _stop: threading.Event = dataclasses.field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = dataclasses.field(default=None, repr=False)
+
+    def start(self) -> "Worker":
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread to end; True when it has."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def state(self) -> dict:
+        """What /health shows of this worker."""
+        return {"name": self.name, "running": self.running, "everySeconds": self.every, "runs": self.runs,
+                "lastRun": self.last_run, "lastError": self.last_error}
+
+    def run_once(self) -> bool:
+        """Run the job once, recording how it went; never raises."""
+        again = False
+        try:
+            again = bool(self.job())
+            self.last_error = None
+        except Exception as e:    # a failed run is retried next period; the server keeps serving
+            log.exception("background worker %s failed", self.name)
+            self.last_error = f"{type(e).__name__}: {e}"[:500]
+        self.runs += 1
+        self.last_run = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        return again
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if not self.run_once() and not _pause(self._stop, self.every):
                 return
 
-    thread = threading.Thread(target=loop, name="webhook-dispatcher", daemon=True)
-    thread.stop = stop
-    thread.start()
-    return thread
+
+class Workers:
+    """The workers of one serving process: started together, stopped and joined together."""
+
+    def __init__(self, workers: list[Worker]):
+        self.all = workers
+
+    def start(self) -> "Workers":
+        for worker in self.all:
+            worker.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask every worker to stop, then wait for each (at most `timeout` seconds in all)."""
+        for worker in self.all:
+            worker.stop()
+        deadline = time.monotonic() + timeout
+        return all([worker.join(max(0.0, deadline - time.monotonic())) for worker in self.all])
+
+    def state(self) -> list[dict]:
+        return [worker.state() for worker in self.all]
+
+
+def workers_for(services: Services) -> Workers:
+    """The background work `serve` runs for these services (the periodic jobs off when the period is 0)."""
+    every = services.settings.close_every_seconds
+
+    def logged(job, what):
+        def run():
+            for iri in job(services):
+                log.info("%s %s", what, iri.value)
+            return False
+        return run
+
+    periodic = [Worker("session-closer", logged(close_due, "closed sale session"), every),
+                Worker("hold-expirer", logged(expire_holds, "cancelled order (hold expired)"), every),
+                Worker("person-eraser", logged(erase_due, "erased person (retention period over)"), every),
+                Worker("partner-sender", lambda: forward_pending(services) and False, every)] if every > 0 else []
+    # A full batch means more may be waiting: the next pass goes at once.
+    dispatcher = Worker("webhook-dispatcher", lambda: services.dispatcher.run_pass() >= BATCH,
+                        DELIVERY_REST_SECONDS)
+    return Workers([*periodic, dispatcher])
 
 
 def _pause(stop: threading.Event, seconds: float) -> bool:

@@ -123,7 +123,8 @@ class Store(abc.ABC):
         """The unit of work every change goes through (app/store/transaction.py).
 
         Holds the write lock throughout; when the block ends without an exception, writes what
-        the transaction changed in one atomic update (nothing when the block raises). `bulk`
+        the transaction changed in one atomic update (nothing when the block raises), then runs
+        its after-commit callbacks outside the lock (`tx.after_commit`). `bulk`
         lets new documents take the backend's bulk path (loading files: not one transaction).
         """
         with self.write_lock():
@@ -134,6 +135,11 @@ class Store(abc.ABC):
                 self._commit(tx, bulk)
                 # Read under the lock: what this very commit moved the generation from and to.
                 tx.generations = (before, self.generation)
+        # After the lock: what follows a commit (a cache kept, partners told) never holds up writers.
+        if tx.callbacks:
+            done = tx.committed()
+            for callback in tx.callbacks:
+                callback(done)
 
     def _commit(self, tx: Transaction, bulk: bool) -> None:
         """Write what a transaction changed, all or nothing; only new documents take `add_quads`."""

@@ -14,13 +14,23 @@ or linked to a new blank node) is replaced whole (`app/store/updates.py: replace
 """
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from pyoxigraph import NamedNode, Quad, Triple
 
 from app.queries import bind
 from app.store.updates import replace_graphs_update
+
+
+@dataclasses.dataclass(frozen=True)
+class Committed:
+    """What a finished unit of work read and wrote, handed to its after-commit callbacks."""
+    read: Mapping[NamedNode, list[Triple]]
+    writes: Mapping[NamedNode, list[Triple]]
+    drops: tuple[NamedNode, ...]
+    generations: tuple | None         # the store's generation before and after the commit (None: nothing written)
 
 
 class Transaction:
@@ -34,6 +44,7 @@ class Transaction:
         self.extra: list[str] = []                         # bound updates to run after the writes
         self.prefixes: dict[str, str] = {}                 # their PREFIX declarations, gathered
         self.generations: tuple | None = None              # the store's generation before/after commit
+        self.callbacks: list[Callable[[Committed], None]] = []
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -65,6 +76,18 @@ class Transaction:
     def ask(self, query: str, bindings: Mapping | None = None) -> bool:
         """Run an ASK inside the transaction."""
         return self._store.ask(query, bindings)
+
+    def after_commit(self, callback: Callable[[Committed], None]) -> None:
+        """Call `callback(committed)` once this unit of work has committed and released the lock.
+
+        Not called when the block raises. Callbacks run in the order given; one that raises
+        stops the rest and reaches the caller (the change itself is committed by then).
+        """
+        self.callbacks.append(callback)
+
+    def committed(self) -> Committed:
+        """What this unit of work read and wrote, as its callbacks receive it."""
+        return Committed(dict(self.read), dict(self.writes), tuple(self.drops), self.generations)
 
     # --- writing ---------------------------------------------------------------------------
 

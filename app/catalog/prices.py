@@ -239,18 +239,6 @@ def check_contract(reader, supplier: docs.Namespace, order: NamedNode, doc: list
         raise ShapeViolation(f"{len(problems)} problem(s) with the contract the order names", violations=problems)
 
 
-def freeze_all(tx, names: list[NamedNode], base_url: str, now: dt.datetime) -> None:
-    """Price the lines of orders about to be placed together (a session's close), in `tx`."""
-    for name in names:
-        seller = docs.enterprise_of(name.value, base_url)
-        if seller is None:
-            continue
-        doc = tx.graph(name)
-        priced = frozen(tx, docs.Namespace(base_url, seller), name, doc, now)
-        if priced is not doc:
-            tx.put(name, priced)
-
-
 def keep(current: list[Triple] | None, new: list[Triple], order: NamedNode) -> list[Triple]:
     """The new document with the prices the server wrote on lines kept from the current one.
 
