@@ -266,9 +266,10 @@ def _quantity(doc: Indexed, line) -> Decimal | None:
 
 
 def quantities_as_values(triples: list[Triple], line_nodes) -> list[Triple]:
-    """The document with each line's quantity in DFC's current form only: dfc-b:hasQuantity, a
-    QuantitativeValue in the line's unit (none when it was sent as the deprecated literal
-    dfc-b:quantity). Every reader (the ledger, the summary, analysts) then reads one form."""
+    """The document with each line's quantity in DFC's current form, dfc-b:hasQuantity (a
+    QuantitativeValue in the line's unit; none when it was sent as the literal dfc-b:quantity),
+    which every reader here (the ledger, the summary, analysts) reads. The deprecated literal is
+    kept beside it, equal, for the official DFC connector (1.0.0-beta.2 reads only that)."""
     index = Indexed(triples)
     strip, added = set(), []
     for node in line_nodes:
@@ -283,7 +284,7 @@ def quantities_as_values(triples: list[Triple], line_nodes) -> list[Triple]:
         elif not index.has(Triple(qv, RDF_TYPE, T.QuantitativeValue)):
             added.append(Triple(qv, RDF_TYPE, T.QuantitativeValue))
         strip.add((qv, T.value))
-        added.append(Triple(qv, T.value, as_term(quantity)))
+        added += [Triple(qv, T.value, as_term(quantity)), Triple(node, T.quantity, as_term(quantity))]
     return [t for t in triples if (t.subject, t.predicate) not in strip] + added
 
 
@@ -345,9 +346,11 @@ def set_status(triples, order, new_status: NamedNode) -> list[Triple]:
 
 
 def set_quantity(triples, line, quantity: Decimal) -> list[Triple]:
-    """The document with a line's quantity changed (dfc-b:hasQuantity's value, in the line's unit)."""
+    """The document with a line's quantity changed: dfc-b:hasQuantity's value (in the line's unit),
+    and the literal the DFC connector reads (quantities_as_values)."""
     qv = first(triples, line, T.hasQuantity)
     out = without(triples, line, {T.quantity})
+    out.append(Triple(line, T.quantity, as_term(quantity)))
     if qv is None:
         qv = BlankNode()
         out += [Triple(line, T.hasQuantity, qv), Triple(qv, RDF_TYPE, T.QuantitativeValue)]

@@ -163,7 +163,7 @@ class OrderEdit:
                      Triple(line, T.concerns, source.offer),
                      Triple(line, T.packSize, as_term(target.pack)),
                      Triple(line, T.wholePacks, TRUE if target.whole_packs else FALSE),
-                     Triple(line, T.hasQuantity, qv),
+                     Triple(line, T.quantity, as_term(Decimal(0))), Triple(line, T.hasQuantity, qv),
                      Triple(qv, RDF_TYPE, T.QuantitativeValue), Triple(qv, T.value, as_term(Decimal(0))),
                      *_price(line, source)]
         if source.item is not None:     # none for a partner's product: the partner keeps its ledger
@@ -209,10 +209,10 @@ def add_all(doc, order, deltas: dict[NamedNode, Decimal]) -> list[Triple]:
             quantity = Decimal(math.ceil(quantity))
         surplus = quantity * pack - ordered
         quantity = tidy(quantity)
-        # The deprecated literal dfc-b:quantity is not written: hasQuantity says it (stripped from
-        # lines stored before).
+        # hasQuantity is what every reader here reads; the literal beside it is for the DFC
+        # connector (order_documents.quantities_as_values).
         strip |= {(line, T.ordered), (line, T.surplus), (line, T.quantity)}
-        added.append(Triple(line, T.ordered, decimal_literal(ordered)))
+        added += [Triple(line, T.ordered, decimal_literal(ordered)), Triple(line, T.quantity, as_term(quantity))]
         if surplus > 0:
             added.append(Triple(line, T.surplus, decimal_literal(surplus)))
         qv = index.first(line, T.hasQuantity)

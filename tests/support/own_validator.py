@@ -9,9 +9,10 @@ HUB_NS = "https://w3id.org/dfc-order-hub/ns#"
 # Findings that say a term is none of DFC's, or not its current form: our answers use DFC's
 # current terms and our own hub: ones only.
 TERM_CODES = {"unknown-term", "sender-term", "deprecated-term", "other-version-term", "renamed-term", "typo-term"}
-# API.md (Wave 2, deliveries) fixes a delivery line's amount as the literal dfc-b:quantity, which
-# DFC 1.16 deprecates: the contract is followed, and only there.
-DELIVERY_LINE = re.compile(r"/deliveries/[^/]+/lines/[^/]+$")
+# The literal dfc-b:quantity, which DFC 1.16 deprecates, is answered in two places only: on a
+# delivery line, as API.md (Wave 2, deliveries) fixes it, and on an order line beside
+# dfc-b:hasQuantity, because the official DFC connector (1.0.0-beta.2) reads no other form.
+LITERAL_QUANTITY = re.compile(r"(/deliveries/[^/]+/lines|/order_lines)/[^/]+$")
 
 
 def judgeable(body: str, media: str) -> bool:
@@ -33,4 +34,4 @@ def _refused(res: dict) -> bool:
         return True
     if res.get("hintCode") not in TERM_CODES or str(res.get("path") or res.get("value")).startswith(HUB_NS):
         return False
-    return not (res.get("path") == B + "quantity" and DELIVERY_LINE.search(res.get("focusNode") or ""))
+    return not (res.get("path") == B + "quantity" and LITERAL_QUANTITY.search(res.get("focusNode") or ""))
