@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test calendar bench clean tools connector idp axe screenshots reference-data
+.PHONY: run reset test calendar bench clean tools connector idp axe screenshots reference-data soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,15 @@ tools:
 connector:
 	@command -v npm >/dev/null && cd tests/support/dfc-connector && npm ci --no-audit --no-fund --silent || \
 	echo "The DFC connector could not be installed here (no npm?): its test will be skipped."
+
+# The model-based test (tests/test_model.py) long and random, not in CI: SOAK_EXAMPLES runs of
+# SOAK_STEPS steps from a fresh seed (or SEED=… to replay one); a failure prints the seed to rerun.
+SOAK_EXAMPLES ?= 300
+SOAK_STEPS ?= 40
+soak: $(STAMP)
+	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "== soak: seed $$seed, $(SOAK_EXAMPLES) runs of $(SOAK_STEPS) steps"; \
+	SOAK_EXAMPLES=$(SOAK_EXAMPLES) SOAK_STEPS=$(SOAK_STEPS) $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/test_model.py --hypothesis-seed=$$seed || { echo "soak failed: replay with make soak SEED=$$seed"; exit 1; }
 
 # A certified OpenID Connect provider (npm oidc-provider, pinned by its lockfile) for the partner
 # credential tests; without node and npm, those tests skip with the reason.

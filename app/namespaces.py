@@ -101,8 +101,8 @@ class T:
     orderedBy, soldBy, belongsTo, hasOrderStatus, hasFulfilmentStatus, stockLimitation = (
         b(n) for n in ("orderedBy", "soldBy", "belongsTo", "hasOrderStatus", "hasFulfilmentStatus",
                        "stockLimitation"))
-    offeredItem, offeredThrough, startDate, endDate, VATrate, date = (
-        b(n) for n in ("offeredItem", "offeredThrough", "startDate", "endDate", "VATrate", "date"))
+    offeredItem, offers, offeredThrough, startDate, endDate, VATrate, date = (
+        b(n) for n in ("offeredItem", "offers", "offeredThrough", "startDate", "endDate", "VATrate", "date"))
     Draft, Held, Complete, Cancelled, Unfulfilled = (
         v(n) for n in ("Draft", "Held", "Complete", "Cancelled", "Unfulfilled"))
     onHand, held, committed, stockItem, wholesaleLine, customerOrder, consolidated, closedAt = (
@@ -115,6 +115,8 @@ class T:
         hub(n) for n in ("forCustomerOrder", "ordered", "packSize", "wholePacks", "surplus", "contribution",
                          "supplier", "product", "unitWeight"))
     hasIncome, hasOutcome, consumes, produces = (b(n) for n in ("hasIncome", "hasOutcome", "consumes", "produces"))
+    # Where a payload's dfc-b:offeredItem goes when the offer names its item with dfc-b:offers already.
+    hubOfferedItem = hub("offeredItem")
     # Holds that expire: an order's own end of hold, a hub's default for its customer orders.
     holdUntil, holdMinutes = hub("holdUntil"), hub("holdMinutes")
 

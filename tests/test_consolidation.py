@@ -143,11 +143,11 @@ def test_bags_of_carrots_become_kilograms_of_bulk_carrots(client, hub_a):
     body = client.get(path_of(order["@id"]), headers=hub_a).get_json()
     [line] = lines_of(body)
     assert line["dfc-b:concerns"] == f"{JEAN}/offers/carrots-bulk"
-    assert (line["dfc-b:quantity"], line["hub:ordered"]) == (8, 8)
+    assert (line["dfc-b:hasQuantity"]["dfc-b:value"], line["hub:ordered"]) == (8, 8)
     assert ledger(client, BULK_ITEM) == {"available": 12, "onHand": 20, "held": 8, "committed": 0}
 
     assert client.delete(path_of(david.headers["Location"]), headers=hub_a).status_code == 204
-    assert lines_of(client.get(path_of(order["@id"]), headers=hub_a).get_json())[0]["dfc-b:quantity"] == 6
+    assert lines_of(client.get(path_of(order["@id"]), headers=hub_a).get_json())[0]["dfc-b:hasQuantity"]["dfc-b:value"] == 6
     assert ledger(client, BULK_ITEM)["held"] == 6
 
     assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).status_code == 200
@@ -161,7 +161,7 @@ def test_a_bulk_product_sold_in_sacks_is_rounded_up_with_the_surplus_recorded(cl
     set_hub(client, hub_a, **{"hub:aggregateByWeight": True})
     assert checkout(client, hub_a, "hub-a", (bag("bag-500g"), 6), (bag("bag-1kg"), 3)).status_code == 201
     [line] = lines_of(client.get(path_of(wholesale(client, hub_a)[0]["@id"]), headers=hub_a).get_json())
-    assert (line["dfc-b:quantity"], line["hub:ordered"], line["hub:surplus"]) == (2, 6, 4)
+    assert (line["dfc-b:hasQuantity"]["dfc-b:value"], line["hub:ordered"], line["hub:surplus"]) == (2, 6, 4)
     assert ledger(client, BULK_ITEM)["held"] == 2
     r = checkout(client, hub_a, "hub-a", (bag("bag-1kg"), 15), name="Big")           # 21 kg → 5 sacks > 4
     assert r.status_code == 409 and r.get_json()["shortages"][0]["available"] == "2"
@@ -232,3 +232,51 @@ def test_the_summary_counts_bulk_lines_under_the_bulk_product(client, hub_a):
     assert (table["bag-1kg"]["ordered"], table["bag-1kg"]["kilograms"]) == ("1", "1")
     assert table["carrots-bulk"]["held"] == "4"
     assert "carrots" not in table
+
+
+def test_the_summary_counts_every_spelling_of_a_quantity(client, hub_a):
+    """2 kg and 5 kg as dfc-b:hasQuantity, 1 kg as the older dfc-b:quantity: 8 kg everywhere (issue 22)."""
+    kilograms = lambda v: {"@type": "dfc-b:QuantitativeValue", "dfc-b:value": v, "dfc-b:hasUnit": "dfc-m:Kilogram"}  # noqa: E731
+    offer = f"{HUB_A}/offers/jean-carrots"
+    for name, line in (("Ali", {"dfc-b:hasQuantity": kilograms(2)}), ("Bea", {"dfc-b:hasQuantity": kilograms(5)}),
+                       ("Cy", {"dfc-b:quantity": 1})):
+        doc = {"@context": CTX, "@graph": [
+            {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:b", "dfc-b:hasOrderStatus": "dfc-v:Held",
+             "dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48",
+             "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:concerns": offer, **line}},
+            {"@id": "_:b", "@type": "dfc-b:Person", "dfc-b:firstName": name}]}
+        r = client.post("/api/dfc/enterprises/hub-a/orders", headers=hub_a, **jsonld(doc))
+        assert r.status_code == 201, r.get_data(as_text=True)
+        [stored] = lines_of(r.get_json())
+        # hasQuantity always (what the summary reads); the literal beside it, equal, for the DFC connector
+        assert stored["dfc-b:hasQuantity"]["dfc-b:value"] == stored["dfc-b:quantity"]
+    url = "/api/dfc/enterprises/hub-a/sale_sessions/week-48/summary"
+    [row] = list(csv.DictReader(io.StringIO(client.get(url, headers={**hub_a, "Accept": "text/csv"}).get_data(as_text=True))))
+    assert (row["ordered"], row["held"], row["kilograms"]) == ("8", "8", "8")
+    summary = client.get(url, headers=hub_a).get_json()["hub:row"]
+    assert (summary["hub:orderedQuantity"], summary["hub:heldQuantity"], summary["hub:totalWeight"]) == (8, 8, 8)
+    [order] = wholesale(client, hub_a)
+    [line] = lines_of(client.get(path_of(order["@id"]), headers=hub_a).get_json())
+    assert line["dfc-b:hasQuantity"]["dfc-b:value"] == 8 == line["dfc-b:quantity"]
+    assert ledger(client)["held"] == 8
+
+
+def test_a_store_of_an_older_server_is_read_in_one_form():
+    """Lines stored with the literal dfc-b:quantity (and offeredItem, hasDescription) are rewritten on open."""
+    from app.orders.old_forms import move_old_forms
+    from app.store import open_store
+    store = open_store("memory:")
+    b = "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#"
+    order, line = "http://hub.test/o/1", "http://hub.test/o/1/order_lines/1"
+    with store.transaction() as tx:
+        tx.append(f"""INSERT DATA {{ GRAPH <{order}> {{ <{order}> a <{b}Order> ; <{b}hasPart> <{line}> .
+            <{line}> <{b}quantity> 3 }}
+            GRAPH <http://hub.test/offer> {{ <http://hub.test/offer> <{b}offeredItem> <http://hub.test/item> }}
+            GRAPH <http://hub.test/e> {{ <http://hub.test/e> <{b}hasDescription> "A farm" }} }}""")
+    assert move_old_forms(store) and not move_old_forms(store)
+    rows = store.select(f"SELECT ?q WHERE {{ GRAPH ?g {{ <{line}> <{b}hasQuantity>/<{b}value> ?q }} }}", {})
+    assert [r["q"].value for r in rows] == ["3"]
+    assert store.ask(f"ASK {{ GRAPH ?g {{ <http://hub.test/offer> <{b}offers> <http://hub.test/item> }} }}")
+    assert store.ask(f'ASK {{ GRAPH ?g {{ <http://hub.test/e> <{b}description> "A farm" }} }}')
+    assert not store.ask(f"ASK {{ GRAPH ?g {{ ?s <{b}offeredItem>|<{b}hasDescription> ?o }} }}")
+    store.close()

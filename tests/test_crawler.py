@@ -35,6 +35,7 @@ from conftest import ADMIN, make_app
 from support.leaks import BARNABE, ZEPHYRINE, findings
 from support.lifecycle import Api, Orders
 from support.orders import CTX, MONDAY
+from support.own_validator import judgeable, refusals
 from support.threaded_server import serving
 from support.webhook_receiver import receiving
 
@@ -428,3 +429,28 @@ def test_every_kind_of_public_document_is_readable_by_anyone(world):
     said = {t.object.value for a in anonymous for t in _triples(world, a) or ()
             if t.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"}
     assert PUBLIC_TYPES <= said, PUBLIC_TYPES - said
+
+
+# --- what we send, we accept (issue 22) ---------------------------------------------------------
+
+V2_PROFILE = f'{JSONLD}; profile="https://www.datafoodconsortium.org/dfc-v2"'
+
+
+@pytest.mark.parametrize("accept", [JSONLD, V2_PROFILE])
+def test_every_jsonld_answer_conforms_to_our_own_validator(world, accept):
+    """Every JSON-LD answer of every GET route, in the 1.x and the 2.0 profile, posted back to
+    /api/conformance/validate: no Violation, no term outside DFC's current ones and hub:."""
+    http = requests.Session()
+    urls = sorted({a.url for a in world.answers if a.agent == "admin" and a.status == 200 and a.media == JSONLD
+                   and not a.url.startswith("/api/contexts/")})     # a context is no payload
+    assert len(urls) > 20
+    found = {}
+    for url in urls:
+        r = http.get(world.base + url, headers={**ADMIN_H, "Accept": accept}, timeout=60)
+        if r.status_code != 200 or not judgeable(r.text, r.headers.get("Content-Type", "")):
+            continue
+        bad = refusals(http, world.base, r.text)
+        if bad:
+            found[url] = bad
+    distinct = {(r["severity"], r["hintCode"], r["path"], r["message"]) for bad in found.values() for r in bad}
+    assert not found, json.dumps([sorted(distinct, key=str), dict(list(found.items())[:2])], indent=1)

@@ -43,7 +43,12 @@ def summary(body) -> dict:
     product = lambda offer: re.search(r"/(\d+)(/Offer)?$", ref(offer)).group(1)   # noqa: E731
     return {"status": ref(order["dfc-b:hasOrderStatus"]),
             "fulfilment": ref(order["dfc-b:hasFulfilmentStatus"]) if "dfc-b:hasFulfilmentStatus" in order else None,
-            "lines": {product(n["dfc-b:concerns"]): float(n["dfc-b:quantity"]) for n in lines}}
+            "lines": {product(n["dfc-b:concerns"]): float(_quantity(n)) for n in lines}}
+
+
+def _quantity(line: dict):
+    """OFN sends the literal dfc-b:quantity; we answer DFC's current dfc-b:hasQuantity."""
+    return line["dfc-b:quantity"] if "dfc-b:quantity" in line else line["dfc-b:hasQuantity"]["dfc-b:value"]
 
 
 def agrees(ours, theirs) -> None:

@@ -35,7 +35,7 @@ def test_a_held_order_reserves_its_lines_and_gets_server_ids(client, hub_a, id_)
     assert main_node(body)["@id"] == location
     assert main_node(body)["dfc-b:hasOrderStatus"] == "dfc-v:Held"
     [line] = lines_of(body)
-    assert line["@id"].startswith(location + "/order_lines/") and line["dfc-b:quantity"] == 4
+    assert line["@id"].startswith(location + "/order_lines/") and line["dfc-b:hasQuantity"]["dfc-b:value"] == 4
     assert ledger(client) == {"available": 6, "onHand": 10, "held": 4, "committed": 0}
     assert client.get(path_of(location), headers=hub_a).status_code == 200
 
@@ -164,7 +164,7 @@ def test_order_lines_are_resources_of_their_own(client, hub_a):
     assert {n["@id"] for n in lines_of(listed.get_json())} == set(lines.values())
     carrots_line = path_of(lines[CARROTS])
     got = client.get(carrots_line, headers=hub_a)
-    assert got.status_code == 200 and got.get_json()["dfc-b:quantity"] == 2
+    assert got.status_code == 200 and got.get_json()["dfc-b:hasQuantity"]["dfc-b:value"] == 2
     # The CamelCase spellings FDC servers use find the same line.
     camel = carrots_line.replace("/enterprises/", "/Enterprises/").replace("/orders/", "/Orders/") \
         .replace("/order_lines/", "/orderLines/")
@@ -288,7 +288,7 @@ def test_a_catalogue_change_is_seen_by_the_next_order(client, hub_a, jean):
     doc["dfc-b:offeredThrough"] = [leeks, CARROTS]
     assert client.put(leeks_item, headers=jean, **jsonld(doc)).status_code == 200
     offer = client.get(path_of(CARROTS)).get_json()
-    offer["dfc-b:offeredItem"] = BASE + leeks_item
+    offer["dfc-b:offers"] = BASE + leeks_item
     assert client.put(path_of(CARROTS), headers=jean, **jsonld(offer)).status_code == 200
     place(client, hub_a, order((CARROTS, 2)))
     assert ledger(client)["held"] == 1 and ledger(client, leeks_item)["held"] == 2

@@ -130,7 +130,7 @@ class Sides:
         for order in (n for n in nodes if n["@type"] == "dfc-b:Order"):
             parts = order.get("dfc-b:hasPart", [])
             parts = parts if isinstance(parts, list) else [parts]
-            kg = sum(lines[p]["dfc-b:quantity"] for p in parts)
+            kg = sum(lines[p]["dfc-b:hasQuantity"]["dfc-b:value"] for p in parts)
             out[order["dfc-b:orderedBy"].rsplit("/", 1)[-1]] = (order["dfc-b:hasOrderStatus"], kg)
         return out
 

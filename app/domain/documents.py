@@ -198,8 +198,40 @@ def split_documents(triples: list[Triple], orphans_to: NamedNode | None = None
 
 def etag(triples: list[Triple]) -> str:
     """A strong validator of a document's content."""
-    lines = sorted(f"{t.subject} {t.predicate} {t.object}" for t in triples)
+    labels = _blank_labels(triples)
+    lines = sorted(f"{labels.get(t.subject, t.subject)} {t.predicate} {labels.get(t.object, t.object)}"
+                   for t in triples)
     return '"' + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32] + '"'
+
+
+def _blank_labels(triples: list[Triple]) -> dict[BlankNode, str]:
+    """A name for each blank node from what it states (nested ones by theirs), never its label: the
+    store gives a blank node a new label when it is written, and a POST's ETag must still match the
+    document a GET reads back. Iterative, for documents nested thousands deep."""
+    about: dict = defaultdict(list)
+    for t in triples:
+        if isinstance(t.subject, BlankNode):
+            about[t.subject].append(t)
+    labels: dict = {}
+    for root in about:
+        stack, open_ = [(root, False)], set()
+        while stack:
+            node, children_done = stack.pop()
+            if node in labels:
+                continue
+            if children_done:
+                open_.discard(node)
+                parts = sorted(f"{t.predicate} {labels.get(t.object, '_:loop') if isinstance(t.object, BlankNode) else t.object}"
+                               for t in about[node])
+                labels[node] = "_:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+                continue
+            if node in open_:
+                continue
+            open_.add(node)
+            stack.append((node, True))
+            stack += [(t.object, False) for t in about[node]
+                      if isinstance(t.object, BlankNode) and t.object not in labels and t.object not in open_]
+    return labels
 
 
 def write_target(reader, iri: NamedNode, replace: bool, if_match: str | None, base_url: str

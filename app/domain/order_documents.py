@@ -169,7 +169,7 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
         raise BadRequest(f"{iri.value} is not in {collection}; POST with the collection URL as @id "
                          "or none, or PUT to the order's own URL", pointer="/@id")
     hints = {t.subject: t.object for t in triples
-             if t.predicate == T.offeredItem and isinstance(t.subject, NamedNode)
+             if t.predicate in (T.offers, T.hubOfferedItem, T.offeredItem) and isinstance(t.subject, NamedNode)
              and isinstance(t.object, NamedNode)}
     # Lines: what hasPart names, and OrderLine nodes the order forgot to list.
     line_nodes = list(dict.fromkeys([*objects(triples, iri, T.hasPart), *subjects(triples, RDF_TYPE, T.OrderLine)]))
@@ -199,6 +199,7 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
         _check_line(doc, node)
         if not doc.has(Triple(node, RDF_TYPE, T.OrderLine)):
             body.append(Triple(node, RDF_TYPE, T.OrderLine))
+    body = quantities_as_values(body, line_nodes)
     if person is not None:
         # The person's details live in the person's graph only (DESIGN.md storage model); the
         # order keeps a reference, or analysts and producers reading orders would see them.
@@ -264,6 +265,29 @@ def _quantity(doc: Indexed, line) -> Decimal | None:
     return q if q is not None else number(doc.first(line, T.quantity))
 
 
+def quantities_as_values(triples: list[Triple], line_nodes) -> list[Triple]:
+    """The document with each line's quantity in DFC's current form, dfc-b:hasQuantity (a
+    QuantitativeValue in the line's unit; none when it was sent as the literal dfc-b:quantity),
+    which every reader here (the ledger, the summary, analysts) reads. The deprecated literal is
+    kept beside it, equal, for the official DFC connector (1.0.0-beta.2 reads only that)."""
+    index = Indexed(triples)
+    strip, added = set(), []
+    for node in line_nodes:
+        quantity = _quantity(index, node)
+        qv = index.first(node, T.hasQuantity)
+        strip.add((node, T.quantity))
+        if quantity is None:
+            continue
+        if qv is None:
+            qv = BlankNode()
+            added += [Triple(node, T.hasQuantity, qv), Triple(qv, RDF_TYPE, T.QuantitativeValue)]
+        elif not index.has(Triple(qv, RDF_TYPE, T.QuantitativeValue)):
+            added.append(Triple(qv, RDF_TYPE, T.QuantitativeValue))
+        strip.add((qv, T.value))
+        added += [Triple(qv, T.value, as_term(quantity)), Triple(node, T.quantity, as_term(quantity))]
+    return [t for t in triples if (t.subject, t.predicate) not in strip] + added
+
+
 def _person(triples, order, ns: docs.Namespace, base_url: str, pseudonym=None):
     """The buyer when the payload describes it as a Person: (IRI, its triples, node as sent)."""
     node = buyer(triples, order)
@@ -322,7 +346,8 @@ def set_status(triples, order, new_status: NamedNode) -> list[Triple]:
 
 
 def set_quantity(triples, line, quantity: Decimal) -> list[Triple]:
-    """The document with a line's quantity changed, in both forms readers use."""
+    """The document with a line's quantity changed: dfc-b:hasQuantity's value (in the line's unit),
+    and the literal the DFC connector reads (quantities_as_values)."""
     qv = first(triples, line, T.hasQuantity)
     out = without(triples, line, {T.quantity})
     out.append(Triple(line, T.quantity, as_term(quantity)))

@@ -209,6 +209,8 @@ def add_all(doc, order, deltas: dict[NamedNode, Decimal]) -> list[Triple]:
             quantity = Decimal(math.ceil(quantity))
         surplus = quantity * pack - ordered
         quantity = tidy(quantity)
+        # hasQuantity is what every reader here reads; the literal beside it is for the DFC
+        # connector (order_documents.quantities_as_values).
         strip |= {(line, T.ordered), (line, T.surplus), (line, T.quantity)}
         added += [Triple(line, T.ordered, decimal_literal(ordered)), Triple(line, T.quantity, as_term(quantity))]
         if surplus > 0:

@@ -135,7 +135,8 @@ def remote_lines(answer: list[Triple], remote: NamedNode, doc, order) -> dict[Na
         if offer is None:
             continue
         theirs_by_offer.setdefault(offer, line)
-        product = index.first(offer, T.offeredItem)
+        product = next((p for term in (T.hubOfferedItem, T.offers, T.offeredItem)
+                        if (p := index.first(offer, term)) is not None), None)
         if product is not None:
             theirs_by_product.setdefault(product, line)
     ours = Indexed(doc)

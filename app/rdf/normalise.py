@@ -67,6 +67,11 @@ _ABSOLUTE = re.compile(r"^\s*https?://[^\s<>\"{}|\\^`]+\s*$")
 OBJECT_PROPERTIES = object_properties()
 
 _HAS_PRICE, _PRICE, _VALUE = (NamedNode(DFC_B + x) for x in ("hasPrice", "Price", "value"))
+# No DFC release defines dfc-b:offeredItem (the FDC apps send it, the DFC connector too): it is
+# read as DFC's dfc-b:offers, or, on an offer that names its catalogue item with offers already
+# (FDC's link to the product beside it), as our hub:offeredItem. What we answer is then DFC's.
+_OFFERED_ITEM, _OFFERS = NamedNode(DFC_B + "offeredItem"), NamedNode(DFC_B + "offers")
+_HUB_OFFERED_ITEM = NamedNode("https://w3id.org/dfc-order-hub/ns#offeredItem")
 _BOOLEAN = NamedNode(XSD + "boolean")
 
 
@@ -120,8 +125,16 @@ def normalise(triples, found: list | None = None) -> tuple[list[Triple], list[di
     out: dict[Triple, None] = {}
     notes: dict[str, dict] = {}
     report = found.append if found is not None else None
+    triples = list(triples)
+    with_offers = {canonical_iri(t.subject) for t in triples if canonical_iri(t.predicate) == _OFFERS}
     for t in triples:
         s, p, o = canonical_iri(t.subject), canonical_iri(t.predicate), t.object
+        if p == _OFFERED_ITEM:
+            p = _HUB_OFFERED_ITEM if s in with_offers else _OFFERS
+            if isinstance(o, Literal) and _as_reference(o.value):
+                o = _as_reference(o.value)      # a reference the sender's context left a string
+            if report:
+                report({"code": "sender-term", "triple": t, "replacement": p})
         if isinstance(o, NamedNode):
             o = canonical_iri(o)
         elif isinstance(o, Literal) and p.value in OBJECT_PROPERTIES and _as_reference(o.value):

@@ -17,6 +17,7 @@ from app.persons.pseudonyms import Pseudonyms
 from app.partners.forwarder import Forwarder
 from app.partners.desk import PartnerDesk
 from app.orders.book import OrderBook
+from app.orders.old_forms import move_old_forms
 from app.events.subscriptions import Webhooks, move_old_keys
 from app.partners.client import PartnerClient
 from app.outbound import Guard
@@ -52,6 +53,8 @@ class Services:
                                     settings.sparql_store, settings.lock_ttl_seconds)
         # A store made before signing keys had graphs of their own keeps them in documents: move them.
         move_old_keys(store)
+        # …and order lines' literal dfc-b:quantity, offeredItem, hasDescription: one form for every query.
+        move_old_forms(store)
         auth = Authenticator(store, settings.admin_token, settings.jwt_issuers, settings.jwt_audience,
                              settings.jwt_max_lifetime_seconds)
         clock = clock or clock_from(settings.clock_start)

@@ -73,6 +73,10 @@ def _correction(code: str, t: ox.Triple, replacement) -> Result:
                       f"{short(replacement.value)}",
                       f"Did you mean {short(replacement.value)}? This server reads {short(sent)} so, "
                       "other DFC platforms will not.", code)
+    if code == "sender-term":              # a platform's own term, read as DFC's
+        return result("Warning", focus, path, value, f"{p} is not a DFC term",
+                      f"The DFC term is {short(replacement.value)}: this server reads {p} so, other "
+                      "platforms may not.", code)
     if code == "other-version-term":       # a 2.0 term in a payload of another release
         return result("Warning", focus, path, value, f"{short(t.object.value if path == _TYPE else path)} "
                       "exists only in DFC 2.0", f"It is a term of another DFC release; DFC 1.16 says "

@@ -177,7 +177,7 @@ class Trader(Buyer):
         if req.op == "read":
             req.answer = body
         if req.op in ("place", "change"):
-            self.lines[req.order] = {n["@id"]: n["dfc-b:quantity"] for n in _nodes(body)
+            self.lines[req.order] = {n["@id"]: n["dfc-b:hasQuantity"]["dfc-b:value"] for n in _nodes(body)
                                      if n.get("@type") == "dfc-b:OrderLine"}
         if req.op in ("placed", "complete") or req.op.startswith("move "):
             self.acks.append(Ack.of(req.order, body))

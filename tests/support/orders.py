@@ -86,9 +86,14 @@ def wholesale(client, token, hub="hub-a") -> list[dict]:
     return [n for n in body.get("@graph", [body]) if n.get("@type") == "dfc-b:Order"]
 
 
+def quantity(line: dict):
+    """A line's quantity as the server answers it: dfc-b:hasQuantity's value (DFC's current form)."""
+    return line["dfc-b:hasQuantity"]["dfc-b:value"]
+
+
 def wholesale_quantities(client, token, hub="hub-a") -> dict:
     r = client.get(f"/api/dfc/enterprises/{hub}/sale_sessions/week-48/wholesale_orders", headers=token)
-    return {line["dfc-b:concerns"]: line["dfc-b:quantity"] for line in lines_of(r.get_json())}
+    return {line["dfc-b:concerns"]: quantity(line) for line in lines_of(r.get_json())}
 
 
 # Fixtures of the order tests: the demo on a fresh in-memory store, with a hand-set clock on the

@@ -1,0 +1,162 @@
+"""The system's promises checked as a whole (issue 22): a model-based test over real HTTP.
+
+A Hypothesis state machine drives a real server on 127.0.0.1 (threaded, in this process, its clock
+injected) through what the hub is for: customers check out in two hubs' sale sessions (quantities
+as dfc-b:hasQuantity and as the older dfc-b:quantity, whole and decimal, named and with an email),
+change and cancel their orders, hubs close sessions and buy from the producer directly (held,
+completed, cancelled), the producer restocks, a hub subscribes a webhook, a customer is erased, and
+hostile requests come in. A plain-Python model says what must be true; after every step the
+invariants compare it with what the server answers. `make test` runs it derandomised on a fixed
+budget; `make soak` long and random (SOAK_EXAMPLES, SOAK_STEPS), printing the seed of a failure.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+
+import pytest
+import requests
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from app.cli import FIXTURES
+from app.domain.clock import ManualClock
+from app.runtime.loading import load_files
+from conftest import make_app
+from support.hub_model import ENTERPRISES, OFFERS, PRODUCTS, World, catalogue_setup
+from support.orders import MONDAY
+from support.own_validator import refusals
+from support.threaded_server import serving
+
+pytestmark = pytest.mark.calendar
+
+SOAK = bool(os.environ.get("SOAK_EXAMPLES"))
+BUDGET = settings(
+    derandomize=not SOAK, database=None, deadline=None, print_blob=SOAK,
+    max_examples=int(os.environ.get("SOAK_EXAMPLES") or 10),
+    stateful_step_count=int(os.environ.get("SOAK_STEPS") or 20),
+    suppress_health_check=list(HealthCheck))
+QUANTITIES = st.sampled_from([Decimal(1), Decimal(2), Decimal(3), Decimal("0.5"), Decimal(5)])
+FORMS = st.sampled_from(["hasQuantity", "quantity"])
+
+
+class HubMachine(RuleBasedStateMachine):
+    """The hub and its model; each rule is one change asked over HTTP, each invariant one promise."""
+
+    def __init__(self):
+        super().__init__()
+        self.clock = ManualClock(MONDAY + dt.timedelta(days=1))      # both demo sessions open
+        apps = {}
+
+        def app_for(base):
+            app = make_app(demo=False, clock=self.clock, public_base_url=base, webhook_allow_private=True)
+            load_files(app.extensions["dfc_hub"].store, sorted((FIXTURES / "demo").glob("*.json")), base + "/api/dfc/")
+            apps["app"] = app
+            return app
+
+        self._serving = serving(app_for)
+        base = self._serving.__enter__()
+        self.w = World(base, apps["app"].extensions["dfc_hub"].store, requests.Session())
+        self.judged: set[int] = set()
+
+    def teardown(self):
+        self.w.http.close()
+        self._serving.__exit__(None, None, None)
+
+    @initialize()
+    def catalogue(self):
+        catalogue_setup(self.w)
+
+    # --- customers ------------------------------------------------------------------------------
+
+    @rule(hub=st.sampled_from(["hub-a", "hub-b"]), data=st.data(), form=FORMS, person=st.integers(0, 999))
+    def checkout(self, hub, data, form, person):
+        offers = [o for o in OFFERS if o.startswith(hub + "/")]
+        chosen = data.draw(st.lists(st.sampled_from(offers), min_size=1, max_size=2, unique=True))
+        lines = {o: data.draw(QUANTITIES) for o in chosen}
+        self.w.checkout(hub, lines, form, person)
+
+    @rule(data=st.data(), how=st.sampled_from(["PUT", "DELETE"]))
+    @precondition(lambda self: self.w.held_checkouts())
+    def cancel_checkout(self, data, how):
+        self.w.cancel_checkout(data.draw(st.sampled_from(self.w.held_checkouts())), how)
+
+    @rule(data=st.data(), quantity=QUANTITIES, form=FORMS)
+    @precondition(lambda self: self.w.held_checkouts())
+    def change_checkout(self, data, quantity, form):
+        self.w.change_checkout(data.draw(st.sampled_from(self.w.held_checkouts())), quantity, form)
+
+    @rule(data=st.data())
+    @precondition(lambda self: self.w.model.persons)
+    def erase_person(self, data):
+        self.w.erase(data.draw(st.sampled_from(sorted(self.w.model.persons))))
+
+    # --- hubs and the producer ------------------------------------------------------------------
+
+    @rule(hub=st.sampled_from(["hub-a", "hub-b"]))
+    def close_session(self, hub):
+        self.w.close(hub)
+
+    @rule(product=st.sampled_from(sorted(PRODUCTS)), quantity=QUANTITIES, form=FORMS)
+    def direct_order(self, product, quantity, form):
+        self.w.direct_order(product, quantity, form)
+
+    @rule(data=st.data(), to=st.sampled_from(["Complete", "Cancelled"]))
+    @precondition(lambda self: any(d.status != "Cancelled" for d in self.w.model.direct.values()))
+    def move_direct_order(self, data, to):
+        live = sorted(k for k, d in self.w.model.direct.items() if d.status != "Cancelled")
+        self.w.move_direct(data.draw(st.sampled_from(live)), to)
+
+    @rule(product=st.sampled_from(sorted(PRODUCTS)), extra=st.integers(0, 6))
+    def restock(self, product, extra):
+        self.w.restock(product, extra)
+
+    @rule(hub=st.sampled_from(ENTERPRISES))
+    def subscribe_webhook(self, hub):
+        self.w.subscribe(hub)
+
+    # --- hostile requests -----------------------------------------------------------------------
+
+    @rule(kind=st.sampled_from(["quantities disagree", "status twice", "other tenant's offer",
+                                "other tenant's session", "other tenant's token", "no token", "negative quantity", "unknown offer"]))
+    def hostile(self, kind):
+        self.w.hostile(kind)
+
+    # --- what must hold after every step --------------------------------------------------------
+
+    @invariant()
+    def no_server_error_and_refusals_changed_nothing(self):
+        self.w.check_calls()
+
+    @invariant()
+    def ledgers_match_the_orders(self):
+        self.w.check_ledgers()
+
+    @invariant()
+    def summaries_match_live_lines_and_wholesale_lines(self):
+        self.w.check_summaries()
+
+    @invariant()
+    def answers_conform_to_our_validator(self):
+        for answer in self.w.drain_answers():
+            key = hash(answer)
+            if key in self.judged:
+                continue
+            self.judged.add(key)
+            bad = refusals(self.w.http, self.w.base, answer)
+            assert not bad, (answer[:400], bad[:3])
+
+    @invariant()
+    def event_logs_hold_one_event_per_change(self):
+        self.w.check_events()
+
+    @invariant()
+    def nothing_leaks(self):
+        self.w.check_leaks()
+
+
+HubMachine.TestCase.settings = BUDGET
+test_the_hub_keeps_its_promises = HubMachine.TestCase
+
