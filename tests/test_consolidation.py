@@ -13,7 +13,7 @@ from pyoxigraph import NamedNode
 from app.domain import units
 from app.domain.clock import ManualClock
 from conftest import ADMIN, admin, jsonld, make_app, token_for
-from support.orders import API, CTX, HUB_A, JEAN, checkout, ledger, lines_of, path_of, wholesale
+from support.orders import API, CTX, HUB_A, JEAN, add_item, checkout, ledger, lines_of, path_of, wholesale
 
 pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
 
@@ -127,6 +127,23 @@ def test_one_wholesale_order_per_customer_order(client, hub_a):
     r = client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a)
     assert r.headers["X-Orders-Completed"] == "2"         # Paul's, emptied, completes with no lines
     assert ledger(client) == {"available": 9, "onHand": 10, "held": 0, "committed": 1}
+
+
+def test_a_hub_item_pointed_at_another_product_sends_the_next_checkout_there(client, hub_a):
+    """What a hub's offers lead to upstream is remembered between checkouts, and forgotten once
+    the catalogue changes: the next checkout follows the hub's item to its new product."""
+    leeks = add_item(client, "jean-farm", "leeks", 50)
+    assert checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1)).status_code == 201
+    item = {"@id": f"{HUB_A}/catalog_items/jean-carrots", "@type": "dfc-b:CatalogItem",
+            "dfc-b:references": f"{JEAN}/supplied_products/leeks",
+            "dfc-b:offeredThrough": f"{HUB_A}/offers/jean-carrots"}
+    r = client.post("/api/dfc/enterprises/hub-a/catalog", headers=hub_a, **jsonld({"@context": CTX, "@graph": [item]}))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 2), name="Paul").status_code == 201
+    [order] = wholesale(client, hub_a)
+    quantities = {line["dfc-b:concerns"]: line["dfc-b:quantity"]
+                  for line in lines_of(client.get(path_of(order["@id"]), headers=hub_a).get_json())}
+    assert quantities == {f"{JEAN}/offers/carrots": 1, leeks: 2}
 
 
 # --- aggregation by weight ----------------------------------------------------------------------

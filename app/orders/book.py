@@ -281,7 +281,9 @@ class OrderBook(OrderMoves):
             raise ShapeViolation(f"{len(unknown)} order line(s) concern offers this server does not know",
                                  violations=[_unknown_offer(o) for o in unknown])
         if customer:
-            return consolidation.targets(self.store, ns, found, hub_settings.read(self.store, ns), self.base_url)
+            settings = hub_settings.read(self.store, ns)
+            return self.links.targets((ns.iri, settings), found, lambda some: consolidation.targets(
+                self.store, ns, some, settings, self.base_url))
         foreign = [o for o, s in found.items() if not ns.owns((s.item or s.offer).value)]
         if foreign:
             raise ShapeViolation(f"an order to {ns.eid} may only concern {ns.eid}'s offers",
