@@ -146,6 +146,38 @@ def test_a_hub_item_pointed_at_another_product_sends_the_next_checkout_there(cli
     assert quantities == {f"{JEAN}/offers/carrots": 1, leeks: 2}
 
 
+def test_a_customer_order_moved_from_one_producer_to_another_moves_its_wholesale_lines(client, hub_a):
+    """A checkout reads only the wholesale orders of the producers it goes to, and those its current lines are in."""
+    r = client.put("/api/dfc/enterprises/leo-farm", headers=ADMIN_AUTH,
+                   **jsonld({"@context": CTX, "@type": "dfc-b:Enterprise", "dfc-b:name": "Leo's farm"}))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    beans = add_item(client, "leo-farm", "beans", 50)
+    hub_beans = {"@id": f"{HUB_A}/catalog_items/leo-beans", "@type": "dfc-b:CatalogItem",
+                 "dfc-b:references": f"{API}/leo-farm/supplied_products/beans",
+                 "dfc-b:offeredThrough": f"{HUB_A}/offers/leo-beans"}
+    offer = {"@id": f"{HUB_A}/offers/leo-beans", "@type": "dfc-b:Offer", "dfc-b:offeredItem": hub_beans["@id"],
+             "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": 3, "dfc-b:hasUnit": "dfc-m:Euro"}}
+    r = client.post("/api/dfc/enterprises/hub-a/catalog", headers=hub_a,
+                    **jsonld({"@context": CTX, "@graph": [hub_beans, offer]}))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/leo-beans", 4), name="Paul").status_code == 201
+    ali = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 2))
+    assert ali.status_code == 201
+    body = client.get(path_of(ali.headers["Location"]), headers=hub_a).get_json()
+    order = next(n for n in body.get("@graph", [body]) if n.get("@type") == "dfc-b:Order")
+    [line] = lines_of(body)
+    line["dfc-b:concerns"] = f"{HUB_A}/offers/leo-beans"
+    doc = {"@context": CTX, "@graph": [{k: v for k, v in order.items() if k != "@context"}, line]}
+    r = client.put(path_of(ali.headers["Location"]), headers=hub_a, **jsonld(doc))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    quantities = {}
+    for w in wholesale(client, hub_a):
+        for wline in lines_of(client.get(path_of(w["@id"]), headers=hub_a).get_json()):
+            quantities[wline["dfc-b:concerns"]] = wline["dfc-b:quantity"]
+    assert quantities.get(beans) == 6 and quantities.get(f"{JEAN}/offers/carrots", 0) == 0
+    assert ledger(client)["held"] == 0
+
+
 # --- aggregation by weight ----------------------------------------------------------------------
 
 def test_bags_of_carrots_become_kilograms_of_bulk_carrots(client, hub_a):

@@ -201,7 +201,7 @@ class OrderBook(OrderMoves):
         """Read what the planners need, let them plan (pure), read the ledgers the plan moves."""
         now = self.clock.now()
         if customer:
-            found = checkouts.read(tx, ns, iri, current, new)
+            found = checkouts.read(tx, ns, iri, current, new, {t.producer for t in sources.values()})
             change = checkouts.plan(found, ns, iri, current, new, sources, now, self.base_url)
         else:
             s = orders.session(new, iri) if new is not None else None
