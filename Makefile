@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test calendar bench clean tools connector
+.PHONY: run reset test calendar bench clean tools connector idp axe screenshots reference-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ reset: $(STAMP)
 # module's servers and stores (module-scoped fixtures) start once.
 WORKERS ?= 2
 
-test: $(STAMP) tools connector
+test: $(STAMP) tools connector idp axe
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
 	@$(MAKE) --no-print-directory -j2 --output-sync=target calendar
 
@@ -49,20 +49,47 @@ $(CALENDAR_RUNS): calendar%: $(STAMP)
 	  faketime -f $* $(BIN)/python -m pytest -q -m calendar -p no:cacheprovider; \
 	fi
 
-# Debian's Chromium drives the /conformance browser test and faketime moves the calendar: install
-# them where apt-get can run (as root), else say so; those tests then skip with the reason.
+# Debian's Chromium drives the /conformance browser test, faketime moves the calendar and Raptor's
+# rapper parses our RDF/XML, Turtle and N-Triples as a client we did not write: install them where
+# apt-get can run (as root), else say so; those tests then skip with the reason.
+TOOLS_APT := chromium chromium-driver faketime raptor2-utils
 tools:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v faketime >/dev/null || \
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v faketime >/dev/null && \
+	  command -v rapper >/dev/null || \
 	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && export DEBIAN_FRONTEND=noninteractive && \
-	  { apt-get install -y -qq chromium chromium-driver faketime >/dev/null 2>&1 || \
-	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver faketime >/dev/null 2>&1; }; }; } || \
-	echo "Chromium and faketime could not be installed here: the browser test and the calendar run will be skipped."
+	  { apt-get install -y -qq $(TOOLS_APT) >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(TOOLS_APT) >/dev/null 2>&1; }; }; } || \
+	echo "Chromium, faketime and rapper could not be installed here: the browser test, the calendar run and the rapper checks will be skipped."
 
-# The official DFC connector (npm), to check that it imports our answers; without node and npm,
-# that test skips with the reason.
+# The official DFC connector and jsonld.js (npm, pinned in tests/support/dfc-connector), to check
+# that they read our answers offline; without node and npm, those tests skip with the reason.
 connector:
 	@command -v npm >/dev/null && cd tests/support/dfc-connector && npm ci --no-audit --no-fund --silent || \
 	echo "The DFC connector could not be installed here (no npm?): its test will be skipped."
+
+# A certified OpenID Connect provider (npm oidc-provider, pinned by its lockfile) for the partner
+# credential tests; without node and npm, those tests skip with the reason.
+idp:
+	@command -v npm >/dev/null && cd tests/support/oidc-idp && npm ci --no-audit --no-fund --silent || \
+	echo "The OpenID Connect provider could not be installed here (no npm?): its tests will be skipped."
+
+# axe-core (npm, pinned by its lockfile), which the pages' browser test injects to find accessibility
+# violations; without npm, that check skips with the reason.
+axe:
+	@command -v npm >/dev/null && cd tests/support/axe && npm ci --no-audit --no-fund --silent || \
+	echo "axe-core could not be installed here (no npm?): the pages' accessibility check will be skipped."
+
+# The screenshots in docs/pages.md: the pages' browser test walks the Jean scenario in headless
+# Chromium and saves each page it opens.
+screenshots: $(STAMP) tools axe
+	PAGES_SCREENSHOTS=docs/pages $(BIN)/python -m pytest -q tests/test_pages_browser.py -k "scenario or 403 or sparql"
+
+# The reference data some tests read (README "Reference data"): fetched into SHARED from the public
+# originals tests/reference-data.tsv lists, where the network allows; says what it could not fetch.
+# Never run by `make test`: no test fetches anything.
+SHARED ?= ../shared
+reference-data:
+	$(PYTHON) tests/support/reference_data.py $(SHARED)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
@@ -72,10 +99,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/order_lines.py
 	$(BIN)/python bench/close.py
 	$(BIN)/python bench/partners.py
+	$(BIN)/python bench/partner_oidc.py
 	$(BIN)/python bench/erasure.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/prices.py
 	$(BIN)/python bench/lifecycle.py
 
 clean:
-	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules
+	rm -rf $(VENV) data build *.egg-info tests/support/dfc-connector/node_modules tests/support/oidc-idp/node_modules \
+	  tests/support/axe/node_modules

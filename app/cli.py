@@ -1,5 +1,5 @@
 """The `dfc-hub` command: serve, load, validate, and the cron commands (close-due-sessions,
-deliver-events, erase-due-persons, forward-orders). Each a thin wrapper."""
+expire-holds, deliver-events, erase-due-persons, forward-orders). Each a thin wrapper."""
 from __future__ import annotations
 
 import contextlib
@@ -168,6 +168,18 @@ def close_due_sessions():
     for session in closed:
         click.echo(f"closed {session.value}")
     click.echo(f"{len(closed)} sale session(s) closed")
+
+
+@main.command("expire-holds")
+def expire_holds():
+    """Cancel the Held orders whose hub:holdUntil has passed, their stock released (for cron)."""
+    from app.runtime.workers import expire_holds as expire
+
+    with _cron_services(Settings.load(), "cancels them") as services:
+        cancelled = expire(services)
+    for order in cancelled:
+        click.echo(f"cancelled {order.value}")
+    click.echo(f"{len(cancelled)} order(s) cancelled (hold expired)")
 
 
 @main.command("deliver-events")

@@ -31,7 +31,7 @@ class Settings:
     sparql_timeout_seconds: float = 30.0  # an analyst query running longer answers 503
     sparql_max_queries: int = 2           # analyst queries running at once (503 beyond)
     sparql_max_result_bytes: int = 16 * 1024 * 1024
-    secret_key: str | None = None         # signs the query page's session cookie; unset: one per process
+    secret_key: str | None = None         # signs the pages' session cookie and CSRF tokens; unset: one per process
     webhook_retry_schedule: str = "0,5,300,1800,7200,18000,36000,50400,72000,86400"   # seconds
     webhook_timeout_seconds: float = 15.0
     webhook_allow_private: bool = False   # webhook and partner URLs may name loopback/private hosts

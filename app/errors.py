@@ -26,7 +26,8 @@
     │   ├── QueryTimeout            an analyst's query ran past DFC_HUB_SPARQL_TIMEOUT_SECONDS
     │   └── AnalyticsBusy           every analyst query slot is taken
     └── PartnerUnavailable (503)    a partner platform did not answer in time, or failed (5xx)
-        └── PartnerBusy             DFC_HUB_PARTNER_CONCURRENCY calls to that partner already under way
+        ├── PartnerBusy             DFC_HUB_PARTNER_CONCURRENCY calls to that partner already under way
+        └── CredentialsRefused      the partner's identity provider refused its credentials: PUT new ones
 
 Nothing here knows about HTTP frameworks: `app/api` renders `problem()`.
 """
@@ -143,6 +144,8 @@ PartnerError = _error("PartnerError", 502, "Unusable answer from a partner platf
 PartnerUnavailable = _error("PartnerUnavailable", 503, "Partner platform unavailable", "partner-unavailable")
 PartnerBusy = _error("PartnerBusy", 503, "Too many calls to this partner platform at once", "partner-busy",
                      PartnerUnavailable)
+CredentialsRefused = _error("CredentialsRefused", 503, "The partner platform needs new credentials",
+                            "partner-credentials-refused", PartnerUnavailable)
 
 
 def violation(focus, path, value, message: str, pointer: str | None = None) -> Result:

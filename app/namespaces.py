@@ -115,6 +115,8 @@ class T:
         hub(n) for n in ("forCustomerOrder", "ordered", "packSize", "wholePacks", "surplus", "contribution",
                          "supplier", "product", "unitWeight"))
     hasIncome, hasOutcome, consumes, produces = (b(n) for n in ("hasIncome", "hasOutcome", "consumes", "produces"))
+    # Holds that expire: an order's own end of hold, a hub's default for its customer orders.
+    holdUntil, holdMinutes = hub("holdUntil"), hub("holdMinutes")
 
     # The supplier lifecycle (ontology/hub.ttl): statuses, their history, deliveries.
     Fulfilled = v("Fulfilled")

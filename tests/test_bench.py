@@ -37,6 +37,11 @@ def test_partners_bench_sells_what_the_partner_then_holds():
     assert "the partner holds what was sold: yes" in bench("partners.py", "--checkouts", "10", "--rounds", "2")
 
 
+def test_partner_oidc_bench_checks_out_across_expiries_spending_each_refresh_token_once():
+    out = bench("partner_oidc.py", "--seconds", "3", "--ttl", "2")
+    assert "skipped" in out or "each once: yes" in out, out
+
+
 def test_erasure_bench_erases_every_customer_completely():
     out = bench("erasure.py", "--sizes", "20", "--repeat", "3")
     row = next(line for line in out.splitlines() if line.split()[:1] == ["20"])

@@ -181,6 +181,14 @@ def _scenario(http, base: str, remote: str, receiver_url: str, dispatcher) -> tu
         "enterprise": remote_jean, "catalog": f"{remote_jean}/catalog", "orders": f"{remote_jean}/orders",
         "token": remote_token}))
     _ok(http.post(f"{hub_a}/partners/jean/sync", headers=tokens["hub-a"]), 200)
+    # Partners signed in at an identity provider (OAuth 2.0): client and refresh credentials.
+    oauth = {"client secret": "cl1ent-s3cret-9d2e", "refresh token": "r3fresh-t0ken-41ac"}
+    secrets |= {f"a partner's {name}": value for name, value in oauth.items()}
+    for slug, auth in (("jean-client", {"kind": "client_credentials", "client_secret": oauth["client secret"]}),
+                       ("jean-refresh", {"kind": "refresh_token", "refresh_token": oauth["refresh token"]})):
+        _ok(http.put(f"{hub_a}/partners/{slug}", headers=tokens["hub-a"], json={
+            "enterprise": remote_jean, "catalog": f"{remote_jean}/catalog", "orders": f"{remote_jean}/orders",
+            "auth": {**auth, "token_url": f"{remote}/token", "client_id": "hub-a"}}), 201)
     _put(http, f"{hub_a}/catalog_items/remote-beets", {"@type": "dfc-b:CatalogItem",
                                                        "dfc-b:references": f"{remote_jean}/supplied_products/beets"},
          tokens["hub-a"])

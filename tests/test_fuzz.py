@@ -53,7 +53,7 @@ TERMS = ["dfc-b:hasOrderStatus", "dfc-b:orderedBy", "dfc-b:hasPart", "dfc-b:conc
          "dfc-b:description", "dfc-b:firstName", "dfc-b:email", "dfc-b:startDate", "dfc-b:endDate",
          "dfc-b:hasFulfilmentStatus", "dfc-b:soldBy", "dfc-b:hasUnit", "hub:onHand", "hub:held",
          "hub:committed", "hub:consolidation", "hub:aggregateByWeight", "hub:stockItem", "hub:customerOrder",
-         "hub:wholesaleLine", "hub:closedAt", "dfc-b:OrderedBy", "dfc-b:hasOrderState", "dfc-b:beginDate",
+         "hub:wholesaleLine", "hub:closedAt", "hub:holdUntil", "hub:holdMinutes", "dfc-b:OrderedBy", "dfc-b:hasOrderState", "dfc-b:beginDate",
          "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#quantity",
          "https://w3id.org/dfc/ontology/business#orderedBy", "@reverse", "@included", "@nest"]
 STATUSES = ["dfc-v:Held", "dfc-v:Draft", "dfc-v:Complete", "dfc-v:Cancelled", "dfc-v:Fulfilled", "Held", ""]

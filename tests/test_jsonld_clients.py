@@ -1,7 +1,9 @@
 """JSON-LD answers read by a processor we did not write (PyLD) mean what our Turtle says.
 
-PyLD expands each answer with exactly the contexts it names: the official DFC context from the
-reference data, ours fetched from the server. Nothing else may be fetched.
+PyLD is given only the official DFC contexts (from the reference data), as the DFC connectors and
+Open Food Network preload them; any other fetch fails the test. Our context is inline in every
+answer (API.md "Strict JSON-LD clients"). tests/test_strict_clients.py does the same over every
+GET route, with jsonld.js too.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ DFC_2 = ("https://w3id.org/dfc/ontology/context/context_2.0.0.json",
 
 
 def loader_for(client, shared):
-    """A PyLD document loader: DFC contexts from the reference data, ours from the server."""
+    """A PyLD document loader holding only the DFC contexts (the reference data); no fetch."""
     fetched = []
 
     def load(url, options=None):
@@ -34,10 +36,6 @@ def loader_for(client, shared):
             doc = json.loads((shared / "dfc" / "context_1.16.0.json").read_text())
         elif url in DFC_2:
             doc = json.loads((shared / "dfc" / "context_2.0.0.jsonld").read_text())
-        elif url.startswith(BASE + "/"):
-            r = client.get(url[len(BASE):])
-            assert r.status_code == 200 and r.mimetype == JSONLD, url
-            doc = r.get_json()
         else:
             raise AssertionError(f"the answer sent PyLD to fetch {url}")
         return {"contextUrl": None, "documentUrl": url, "document": doc}
@@ -114,8 +112,9 @@ def test_every_public_answer_expands_to_its_turtle(client, shared, path, accept)
     doc = client.get(path, headers={"Accept": accept}).get_json()
     turtle = "text/turtle" + ('; profile="dfc-v2"' if accept == V2 else "")
     assert_same(pyld_graph(doc, loader), turtle_graph(client, path, turtle))
-    # The DFC context comes first, so DFC clients read what they know before our additions.
-    assert doc["@context"][0] in (DFC_1 + DFC_2) and loader.fetched[0] == doc["@context"][0]
+    # The DFC context comes first, so DFC clients read what they know before our additions, inline.
+    assert doc["@context"][0] in (DFC_1 + DFC_2) and loader.fetched == [doc["@context"][0]]
+    assert isinstance(doc["@context"][1], dict)
 
 
 @pytest.mark.parametrize("path", ORDER_PATHS)
@@ -164,16 +163,18 @@ def test_fractions_are_exact_decimal_strings_and_whole_numbers_json_numbers(clie
 
 
 def test_our_context_is_served_public_and_read_back_offline(client):
+    """Still served, unchanged, for clients that name it; and read offline when sent back."""
     r = client.get("/api/contexts/hub.jsonld")
     assert r.status_code == 200 and r.mimetype == JSONLD
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     ctx = r.get_json()["@context"]
     assert ctx["hub"] == "https://w3id.org/dfc-order-hub/ns#" and ctx["dfc-b:offeredItem"] == {"@type": "@id"}
     assert client.get("/api/contexts/nope.jsonld").status_code == 404
-    # An answer sent back as it came (naming our context) is read offline, like the DFC context.
+    # A document naming our context (as answers did before it went inline) is read offline.
     token = token_for(client, JEAN)
     path = "/api/dfc/enterprises/jean-farm/supplied_products/carrots"
     doc = client.get(path).get_json()
+    doc["@context"] = ["https://www.datafoodconsortium.org", f"{BASE}/api/contexts/hub.jsonld"]
     doc["dfc-b:name"] = "Carrots, washed"
     assert client.put(path, headers=token, **jsonld_body(doc)).status_code in (200, 204)
     assert client.get(path).get_json()["dfc-b:name"] == "Carrots, washed"

@@ -20,7 +20,7 @@ MB = 1 << 20
 CALLS = {
     "catalogue": lambda client, url: client.fetch(url + "/catalog", "t0ken"),
     "order": lambda client, url: client.send("POST", url + "/orders", "t0ken", b"{}", "key-1"),
-    "token": lambda client, url: client.token_request(url + "/token", {"grant_type": "client_credentials"}),
+    "token": lambda client, url: client.token_request(url + "/token", b"grant_type=client_credentials"),
 }
 
 

@@ -45,7 +45,7 @@ def test_health_shows_the_background_workers_and_sigterm_stops_them_cleanly(live
         if all(w["runs"] for w in workers.values()):
             break
         time.sleep(0.1)
-    assert set(workers) == {"session-closer", "person-eraser", "partner-sender", "webhook-dispatcher"}
+    assert set(workers) == {"session-closer", "person-eraser", "partner-sender", "hold-expirer", "webhook-dispatcher"}
     assert all(w["running"] and w["lastRun"] and w["lastError"] is None for w in workers.values())
     live_server.stop(base)                  # SIGTERM: the workers are joined, the store closed
     assert live_server.returncode(base) == 0, live_server.output(base)

@@ -15,13 +15,14 @@ def create_app(config: Mapping | None = None, clock=None) -> Flask:
     `clock` (anything with `now()`) replaces the system clock, for tests of sale sessions.
     """
     from app import api
+    from app.api import pages
     from app.runtime.services import Services
 
     settings = Settings.load(config)
     app = Flask("app")          # the package: its templates folder is app/templates
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    # Only the /sparql query page uses the session (a token kept for one browser session); a
+    # Only the pages and the /sparql query page use the session (a token kept for one browser session); a
     # strict same-site cookie never rides along on another site's request.
     app.secret_key = settings.secret_key or secrets.token_bytes(32)
     app.config.update(SESSION_COOKIE_SAMESITE="Strict",
@@ -29,4 +30,5 @@ def create_app(config: Mapping | None = None, clock=None) -> Flask:
     app.json.sort_keys = False
     app.extensions["dfc_hub"] = Services.open(settings, clock=clock)
     api.init_app(app)
+    pages.init_app(app)
     return app

@@ -9,13 +9,15 @@ from app.api.context import base_url, services
 from app.errors import NotAcceptable, UnsupportedMediaType
 from app.rdf import ACCEPTED_TYPES, Payload, read_payload
 from app.rdf.answer_context import own_contexts
-from app.rdf.render import to_jsonld, to_ntriples, to_turtle
+from app.rdf.render import to_jsonld, to_ntriples, to_rdfxml, to_turtle
 
+# Every resource in each of these (JSON-LD first: what a client asking for anything gets).
 SERIALISERS = {
     "application/ld+json": to_jsonld,
     "application/json": to_jsonld,
     "text/turtle": to_turtle,
     "application/n-triples": to_ntriples,
+    "application/rdf+xml": to_rdfxml,
 }
 _V2_PROFILE = re.compile(r'profile="?[^",;]*(dfc-v2|context_2\.|/v2)', re.I)
 

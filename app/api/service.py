@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, make_response, request
 
 from app import __version__
+from app.api import pages
 from app.api.description import openapi
 from app.api.context import base_url, services
+from app.api.negotiate import best_media_type
 
 bp = Blueprint("service", __name__)
 log = logging.getLogger(__name__)
@@ -15,11 +17,19 @@ log = logging.getLogger(__name__)
 
 @bp.get("/")
 def index():
-    """Where to go from here: the first thing a person or a crawler asks."""
-    base = base_url()
+    """Where to go from here: the first thing a person or a crawler asks (a browser gets the home page)."""
+    if best_media_type(request.headers.get("Accept"), ["application/json", "text/html"]) == "text/html":
+        response = make_response(pages.home())
+    else:
+        response = _links(base_url())
+    response.vary.add("Accept")
+    return response
+
+
+def _links(base: str):
     return jsonify({"name": "dfc-order-hub", "version": __version__, "links": {
         "enterprises": f"{base}/api/dfc/enterprises", "openapi": f"{base}/api/openapi.json",
-        "conformance": f"{base}/conformance", "sparql": f"{base}/sparql", "health": f"{base}/health",
+        "pages": f"{base}/pages/enterprises", "conformance": f"{base}/conformance", "sparql": f"{base}/sparql", "health": f"{base}/health",
         "version": f"{base}/version"}})
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.documents import Namespace
 from app.errors import BadRequest
@@ -12,10 +12,15 @@ from app.rdf.triples import first, subjects
 from app.store import Store
 
 
+# Ten years, as shapes/hub_settings.ttl bounds it: what a date-time can still be moved by.
+MAX_HOLD_MINUTES = 5256000
+
+
 @dataclasses.dataclass(frozen=True)
 class HubSettings:
     per_customer_order: bool = False     # else one wholesale order per (session, producer)
     by_weight: bool = False
+    hold_minutes: int | None = None      # a customer order without hub:holdUntil: held until the close
 
 
 def iri(ns: Namespace) -> NamedNode:
@@ -28,7 +33,17 @@ def read(store: Store, ns: Namespace) -> HubSettings:
 
 def parse(triples, node) -> HubSettings:
     return HubSettings(first(triples, node, T.consolidation) == T.PerCustomerOrder,
-                       first(triples, node, T.aggregateByWeight) == TRUE)
+                       first(triples, node, T.aggregateByWeight) == TRUE,
+                       _minutes(first(triples, node, T.holdMinutes)))
+
+
+def _minutes(term) -> int | None:
+    """A positive whole number of minutes (the shapes refuse any other), else None."""
+    try:
+        value = int(term.value) if isinstance(term, Literal) else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 < value <= MAX_HOLD_MINUTES else None
 
 
 def document(ns: Namespace, settings: HubSettings) -> list[Triple]:
@@ -36,7 +51,8 @@ def document(ns: Namespace, settings: HubSettings) -> list[Triple]:
     return [Triple(node, RDF_TYPE, T.HubSettings), Triple(node, T.settingsOf, NamedNode(ns.iri)),
             Triple(node, T.consolidation, T.PerCustomerOrder if settings.per_customer_order
                    else T.PerSessionAndProducer),
-            Triple(node, T.aggregateByWeight, TRUE if settings.by_weight else FALSE)]
+            Triple(node, T.aggregateByWeight, TRUE if settings.by_weight else FALSE),
+            *([Triple(node, T.holdMinutes, Literal(settings.hold_minutes))] if settings.hold_minutes else [])]
 
 
 def from_payload(triples, ns: Namespace) -> list[Triple]:

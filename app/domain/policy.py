@@ -90,7 +90,7 @@ def _order_rules(resource: str, routes: dict[str, tuple[str, ...]]) -> list[Rule
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("enterprise", "list", ANYONE, routes=("GET resources.list_enterprises",)),
+    Rule("enterprise", "list", ANYONE, routes=("GET resources.list_enterprises", "GET pages.enterprises")),
     Rule("enterprise", "read", ANYONE, routes=("GET resources.get_enterprise",)),
     Rule("enterprise", "replace", OWNER, ("WriteEnterprise",), ("PUT resources.put_enterprise",),
          _WRITE_NEEDS, _WRITE_REFUSED, "creates it too"),
@@ -103,20 +103,20 @@ RULES: tuple[Rule, ...] = (
     *_catalog("catalog_item"),
     *_catalog("offer"),
     *_catalog("sale_session"),
-    Rule("sale_session", "close", OWNER, ("WriteOrders",), ("POST orders.close_session",),
+    Rule("sale_session", "close", OWNER, ("WriteOrders",), ("POST orders.close_session", "POST pages.close_session"),
          _WRITE_NEEDS, _WRITE_REFUSED),
     *_order_rules("order", {"list": ("GET orders.list_orders",),
                             "read": ("GET orders.get_order", "GET lifecycle.list_deliveries",
-                                     "GET lifecycle.get_delivery"),
+                                     "GET lifecycle.get_delivery", "GET pages.order"),
                             "create": ("POST orders.place_order",), "replace": ("PUT orders.put_order",),
                             "delete": ("DELETE orders.delete_order",)}),
     # The lifecycle table (app/domain/lifecycle.py) then says which party may make which move.
-    Rule("order", "transition", PARTY, ("WriteOrders",), ("POST lifecycle.post_status",), _PRIVATE, _NOT_PARTY,
+    Rule("order", "transition", PARTY, ("WriteOrders",), ("POST lifecycle.post_status", "POST pages.move_order"), _PRIVATE, _NOT_PARTY,
          "the consumer places and cancels, the supplier moves every other step"),
     Rule("order", "deliveries", PARTY, ("WriteOrders",),
          ("POST lifecycle.create_delivery", "PUT lifecycle.put_delivery", "DELETE lifecycle.delete_delivery"),
          _PRIVATE, _NOT_PARTY, "the consumer plans deliveries; the supplier confirms their dates"),
-    Rule("order", "ship", OWNER, ("WriteOrders",), ("POST lifecycle.ship_delivery",), _WRITE_NEEDS, _WRITE_REFUSED,
+    Rule("order", "ship", OWNER, ("WriteOrders",), ("POST lifecycle.ship_delivery", "POST pages.ship"), _WRITE_NEEDS, _WRITE_REFUSED,
          "the supplier ships"),
     *_order_rules("order_line", {"list": ("GET orders.list_lines",), "read": ("GET orders.get_line",),
                                  "replace": ("PUT orders.put_line",), "delete": ("DELETE orders.delete_line",)}),
@@ -144,7 +144,7 @@ RULES: tuple[Rule, ...] = (
     Rule("partner", "sync", OWNER, ("WriteEnterprise",), ("POST partners.sync_partner",),
          _WRITE_NEEDS, _WRITE_REFUSED, "fetches the configured catalogue URL only"),
     # Both show what the hub's orders hold, which a token that may read or write them sees anyway.
-    Rule("session_summary", "read", OWNER, _ORDER_READ, ("GET orders.session_summary",),
+    Rule("session_summary", "read", OWNER, _ORDER_READ, ("GET orders.session_summary", "GET pages.session"),
          _READ_NEEDS, _READ_REFUSED),
     Rule("wholesale_orders", "list", OWNER, _ORDER_READ, ("GET orders.wholesale_orders",),
          _READ_NEEDS, _READ_REFUSED),
@@ -167,6 +167,13 @@ RULES: tuple[Rule, ...] = (
          "the person and every order they placed"),
     Rule("person", "erase", OWNER, ("WriteOrders",), ("DELETE persons.erase_person",), _WRITE_NEEDS,
          _WRITE_REFUSED, "their orders stay, under a fresh pseudonym"),
+    # The pages (app/api/pages) act as the signed-in token's agent under the rows above; a board is
+    # its enterprise's own, and each part of it is shown under the row of what it shows.
+    Rule("enterprise_board", "read", OWNER, routes=("GET pages.board",),
+         needs="this board needs a signed-in token", refused=_READ_REFUSED,
+         note="each part under its own row: stock, orders, sessions, partners"),
+    Rule("page_session", "sign_in", ANYONE, routes=("POST pages.sign_in", "POST pages.sign_out"),
+         note="keeps or forgets a token in the browser's signed cookie; stores nothing"),
     Rule("analyst_dataset", "query", SCOPED, ("Analytics",), ("GET sparql.sparql", "POST sparql.sparql"),
          "/sparql needs a bearer token with the Analytics scope",
          note="analytics reach beyond what any one enterprise owns; the page without a query is public"),

@@ -22,7 +22,8 @@ from app import queries
 from app.domain import documents as docs
 from app.domain import lifecycle, policy, sessions, stock, order_documents as orders
 from app.catalog import prices
-from app.orders import checkouts, consolidation, idempotency, summary, wholesale
+from app.orders import checkouts, consolidation, holds, idempotency, summary, wholesale
+from app.orders.expiry import HoldExpiry
 from app.catalog import hub_settings
 from app.domain import erasure
 from app.events import order_events
@@ -40,7 +41,7 @@ from app.store import Store
 
 
 
-class OrderBook(OrderMoves):
+class OrderBook(OrderMoves, HoldExpiry):
     def __init__(self, store: Store, base_url: str, clock, *, links: LinkCache | None = None,
                  forwarder=None, max_deliveries: int = Settings.max_deliveries):
         self.store, self.base_url, self.clock = store, base_url, clock
@@ -176,6 +177,7 @@ class OrderBook(OrderMoves):
             raise Conflict(f"{iri.value} exists already; PUT it to change it", iri=iri.value)
         w.expected.check(current)
         self._authorise(w.agent, w.ns, current, new, iri)
+        holds.refuse_ended(current, iri, self.clock.now())
         if current is not None and new is not None and orders.is_customer(current, iri) != w.customer:
             raise Conflict("an order cannot change from a customer's order to a wholesale order "
                            "or back; place a new order")
@@ -256,6 +258,7 @@ class OrderBook(OrderMoves):
         new.append(Triple(iri, T.soldBy, NamedNode(ns.iri)))
         if current is not None:   # what the server made the order (consolidated…) stays so
             new += [t for t in current if t.subject == iri and t.predicate in orders.KEPT_ON_PUT]
+            new += holds.kept(current, new, iri)
         return list(dict.fromkeys(new))
 
     @staticmethod

@@ -16,7 +16,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import sessions, order_documents as orders
-from app.orders import consolidation
+from app.orders import consolidation, holds
 from app.catalog import hub_settings
 from app.partners import records as forwarded
 from app.orders.wholesale import Change
@@ -60,6 +60,8 @@ def plan(found: Found, ns, iri, current, new, targets, now, base_url: str) -> Ch
         customer = iri if settings.per_customer_order else None
         sent = Indexed(new)
         stamps = [Triple(iri, T.customerOrder, TRUE)]
+        if orders.status(new, iri) == T.Held and (current is None or orders.status(current, iri) != T.Held):
+            stamps += holds.default(new, iri, settings.hold_minutes, now)     # the hub's, from now
         for line in orders.lines(new, iri):
             target = targets[line.offer]
             wline = contribution = None

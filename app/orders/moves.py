@@ -15,6 +15,7 @@ from app.catalog import prices
 from app.events import order_events
 from app.domain import documents as docs
 from app.domain.agents import Agent
+from app.orders import holds
 from app.orders.idempotency import Answer
 from app.domain.statuses import CONFIRMED, OPEN, PARTIALLY_SHIPPED, SHIPPED
 from app.errors import Conflict, InvalidValue, NotFound
@@ -102,6 +103,7 @@ class OrderMoves:
             if orders.is_customer(current, iri):
                 raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
             expected.check(current)
+            holds.refuse_ended(current, iri, self.clock.now())
             held = lifecycle.roles(agent, ns.iris, orders.buyer(current, iri))
             policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
             new, moved = edit(current, held)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from urllib.parse import urlencode
-
 from app import outbound
 from app.errors import PartnerBusy, PartnerError, PartnerUnavailable
 
@@ -68,11 +66,14 @@ class PartnerClient:
             headers["Content-Type"] = JSONLD
         return self._call(method, url, headers, body)
 
-    def token_request(self, url: str, fields: dict[str, str]) -> Reply:
-        """POST an OAuth 2.0 token request (RFC 6749, form-encoded) to a partner's token endpoint."""
-        body = urlencode(fields).encode()
-        headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
-        return self._call("POST", url, headers, body)
+    def token_request(self, url: str, body: bytes, headers: dict | None = None) -> Reply:
+        """POST an OAuth 2.0 token request (RFC 6749, form-encoded) to a partner's token endpoint.
+
+        `headers` may carry the client's HTTP Basic credentials (app/partners/tokens.py).
+        """
+        sent = {**(headers or {}), "Accept": "application/json",
+                "Content-Type": "application/x-www-form-urlencoded"}
+        return self._call("POST", url, sent, body)
 
     def _call(self, method: str, url: str, headers: dict, body: bytes | None) -> Reply:
         try:

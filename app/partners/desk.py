@@ -1,12 +1,14 @@
 """Partner platforms of a hub: where a remote producer's catalogue and orders live, and its copy here.
 
 A partner is a document of the hub (`{hub}/partners/{slug}`): the remote producer's IRI, its
-catalogue and orders URLs; the catalogue is on the remote producer's origin. The bearer token
-for that platform is kept apart, in a graph of its own outside the API's namespace, so no GET of
-any resource and no analyst query (which only reads allow-listed documents under the API,
-app/queries/analyst_graphs.rq) can show it. Beside it are the origins it was given for (those
-of the catalogue and orders URLs then): it is sent to no other, and a PUT that moves a URL to
-another origin must give the token again.
+catalogue and orders URLs; the catalogue is on the remote producer's origin. The credentials
+for that platform (a bearer token, or what gets one at its identity provider:
+app/partners/credentials.py) are kept apart, in a graph of their own outside the API's
+namespace, so no GET of any resource and no analyst query (which only reads allow-listed
+documents under the API, app/queries/analyst_graphs.rq) can show them. Beside them are the
+origins they were given for (those of the catalogue and orders URLs then): the partner's token
+is sent to no other, and a PUT that moves a URL to another origin must give the credentials
+again. (A `token_url` is given only inside `auth`, with the credentials: moving it always does.)
 
 What a sync keeps belongs to the partner configuration that synced it: each remote document is
 copied into a graph of that partner's own (`copy_graph`, outside the API's namespace, marked
@@ -26,7 +28,9 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
+from app.domain.kinds import Kind
 from app.catalog.links import Source
+from app.partners import credentials as creds
 from app.errors import InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, hub
 from app.outbound import UnsafeURL
@@ -35,15 +39,14 @@ from app.rdf.triples import first, number
 from app.store import Store
 
 PARTNERS = "partners"
-FIELDS = ("enterprise", "catalog", "orders", "token")
+FIELDS = ("enterprise", "catalog", "orders", "token", "auth")
 # The URLs the credentials are sent to: moving one to another origin needs them given again.
 CREDENTIAL_URLS = ("catalog", "orders")
-MAX_TOKEN = 4096
 COPY_OF, FETCHED_BY, FETCHED_AT = hub("copyOf"), hub("fetchedBy"), hub("fetchedAt")
 # What marks a partner's copy of a remote document (written by the server only, on the copy's graph).
 MARKS = (COPY_OF, FETCHED_BY, FETCHED_AT)
 COPIES = "urn:x-dfc-hub:partner-copy:"
-TOKEN_ORIGIN = hub("tokenOrigin")
+TOKEN_ORIGIN = creds.TOKEN_ORIGIN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,39 +91,38 @@ def _digest(text: str) -> str:
 
 
 def from_json(body, ns: docs.Namespace, slug: str, guard,
-              kept: Credentials | None) -> tuple[list[Triple], str | None]:
-    """The partner document and token a PUT's JSON body gives; 422 naming the field at fault.
+              kept: creds.Credentials | None) -> tuple[list[Triple], creds.Credentials | None]:
+    """The partner document and credentials a PUT's JSON body gives; 422 naming the field at fault.
 
-    `kept`: the credentials the partner has now, which a body without a token keeps.
+    `kept`: the credentials the partner has now, which a body without `token` or `auth` keeps.
     """
     if not isinstance(body, dict):
-        raise InvalidValue("send a JSON object with enterprise, catalog, orders and token", pointer="/")
+        raise InvalidValue("send a JSON object with enterprise, catalog, orders and token (or auth)", pointer="/")
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
         raise InvalidValue(f"unknown member(s) {', '.join(unknown)}; a partner has {', '.join(FIELDS)}",
                            pointer=f"/{unknown[0]}")
-    missing = [f for f in FIELDS if f not in body and not (f == "token" and kept is not None)]
+    missing = [f for f in FIELDS[:4] if f not in body and not (f == "token" and (kept is not None or "auth" in body))]
     if missing:
-        raise InvalidValue(f"missing member(s): {', '.join(missing)}", pointer=f"/{missing[0]}")
+        raise InvalidValue(f"missing member(s): {', '.join(m + (' (or auth)' if m == 'token' else '') for m in missing)}",
+                           pointer=f"/{missing[0]}")
     for field in ("enterprise", "catalog", "orders"):
         guard(body[field], field=field)
         if docs.enterprise_of(body[field], ns.base_url) is not None:
             raise InvalidValue(f"{field} names this server: a partner is another platform; order from "
                                "this server's producers directly", field=field)
-    token = body.get("token")
-    if token is not None and (not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN
-                              or any(c in token for c in "\r\n")):
-        raise InvalidValue(f"token must be a non-empty string of at most {MAX_TOKEN} characters on one line",
-                           field="token")
-    if token is None:
+    given = creds.from_json(body, guard)
+    if given is None:
         _check_kept(kept, body)
+    else:
+        given = dataclasses.replace(given, origins=frozenset(origin(body[field]) for field in CREDENTIAL_URLS))
     check_catalog(body["enterprise"], body["catalog"])
     node = iri(ns, slug)
     doc = [Triple(node, RDF_TYPE, hub("Partner")), Triple(node, hub("partnerOf"), NamedNode(ns.iri)),
            Triple(node, hub("remoteEnterprise"), NamedNode(body["enterprise"])),
            Triple(node, hub("catalogURL"), Literal(body["catalog"])),
            Triple(node, hub("ordersURL"), Literal(body["orders"]))]
-    return doc, token
+    return doc, given
 
 
 def check_catalog(enterprise: str, catalog: str) -> None:
@@ -146,56 +148,38 @@ def load(store: Store, node: NamedNode) -> Partner:
 
 # --- credentials: kept apart, sent only to the origins they were given for ------------------------
 
-@dataclasses.dataclass(frozen=True)
-class Credentials:
-    """A partner's token and the origins it was given for (none known: given before they were noted)."""
-    token: str
-    origins: frozenset[str]
-
-
 def token_graph(partner: NamedNode) -> NamedNode:
     """Where a partner's token is kept: a graph no API route or analyst query reads."""
     return NamedNode("urn:x-dfc-hub:partner-token:" + _digest(partner.value))
 
 
-def credentials(store, partner: NamedNode) -> Credentials | None:
-    """The partner's credentials as kept, or None."""
-    triples = store.graph(token_graph(partner))
-    found = first(triples, partner, hub("partnerToken"))
-    if found is None:
-        return None
-    return Credentials(found.value, frozenset(t.object.value for t in triples
-                                              if t.subject == partner and t.predicate == TOKEN_ORIGIN))
+def credentials(store, partner: NamedNode) -> creds.Credentials | None:
+    """The partner's credentials as kept (with the origins they were given for), or None."""
+    return creds.read(store.graph(token_graph(partner)), partner)
 
 
-def credentials_document(partner: NamedNode, token: str, body: dict) -> list[Triple]:
-    """The token, with the origins of the URLs it is given for in this PUT's body."""
-    origins = sorted({origin(body[field]) for field in CREDENTIAL_URLS})
-    return [Triple(partner, hub("partnerToken"), Literal(token)),
-            *(Triple(partner, TOKEN_ORIGIN, Literal(o)) for o in origins)]
-
-
-def token_for(store, partner: NamedNode, url: str) -> str | None:
-    """The token to send with a call to `url`: None when there is none; refused (422) for another origin."""
-    kept = credentials(store, partner)
-    if kept is None:
-        return None
+def check_origin(kept: creds.Credentials, url: str) -> None:
+    """The partner's token may go to `url` (its origin is one the credentials were given for); 422 else."""
     if origin(url) not in kept.origins:
         raise UnsafeURL(f"the partner's token was given for {', '.join(sorted(kept.origins)) or 'no origin we noted'}"
-                        f", not {origin(url) or url}: it is not sent there; PUT the partner with its token again",
-                        field="token", required=["token"])
-    return kept.token
+                        f", not {origin(url) or url}: it is not sent there; PUT the partner with its credentials "
+                        "again", field="token", required=[_member(kept)])
 
 
-def _check_kept(kept: Credentials | None, body: dict) -> None:
+def _member(kept: creds.Credentials) -> str:
+    """The member that gives these credentials again: `token` for a bearer token, else `auth`."""
+    return "token" if kept.kind == creds.BEARER else "auth"
+
+
+def _check_kept(kept: creds.Credentials | None, body: dict) -> None:
     """A body that keeps the token may not move a URL it is sent to to another origin (422 naming it)."""
     if kept is None:
         return
     for field in CREDENTIAL_URLS:
         if origin(body[field]) not in kept.origins:
-            raise InvalidValue(f"{field} moves to {origin(body[field])}, an origin the partner's token was not "
-                               f"given for ({', '.join(sorted(kept.origins)) or 'none noted'}): give the token "
-                               "again in this PUT", field=field, required=["token"])
+            raise InvalidValue(f"{field} moves to {origin(body[field])}, an origin the partner's credentials were "
+                               f"not given for ({', '.join(sorted(kept.origins)) or 'none noted'}): give them again "
+                               f"in this PUT ({_member(kept)})", field=field, required=[_member(kept)])
 
 
 # --- the copy of a remote catalogue -----------------------------------------------------------
@@ -350,7 +334,7 @@ class PartnerDesk:
         self.store, self.forwarder, self.validator, self.guard = store, forwarder, validator, guard
 
     def read(self, ns: docs.Namespace, slug: str) -> list[Triple]:
-        """The partner's document (never its token), or 404."""
+        """The partner's document (never its credentials), or 404."""
         node = iri(ns, slug)
         load(self.store, node)
         return self.store.graph(node)
@@ -363,10 +347,12 @@ class PartnerDesk:
             if current and Triple(node, RDF_TYPE, hub("Partner")) not in current:
                 raise InvalidValue(f"{node.value} is not a partner's document")
             kept = credentials(tx, node) if current else None
-            doc, secret = from_json(body, ns, slug, self.guard, kept)
+            doc, given = from_json(body, ns, slug, self.guard, kept)
+            if given is not None:
+                tx.put(token_graph(node), creds.document(node, given))
+            else:       # the credentials kept: so is the identity provider's refusal of them, if any
+                doc = creds.with_refusal(doc, node, creds.refused(current, node))
             tx.put(node, doc)
-            if secret is not None:
-                tx.put(token_graph(node), credentials_document(node, secret, body))
         return not current, doc
 
     def delete(self, ns: docs.Namespace, slug: str) -> None:
@@ -379,6 +365,18 @@ class PartnerDesk:
             keep_copies(tx, parse(current, node), {}, ns.base_url, dt.datetime.now(dt.timezone.utc))
             for name in (node, token_graph(node)):
                 tx.drop(name)
+
+    def states(self, ns: docs.Namespace) -> list[dict]:
+        """The hub's partners as its board shows them: the remote producer, how many documents its
+        syncs keep and when it last fetched (never its token)."""
+        out = []
+        for node in docs.list_documents(self.store, ns, Kind(PARTNERS, "Partners", hub("Partner"))):
+            partner = parse(self.store.graph(node), node)
+            copies = list(copies_of(self.store, node).values())
+            stamps = [t.object.value for t in self.store.graphs(copies) if t.predicate == FETCHED_AT] if copies else []
+            out.append({"slug": node.value.rsplit("/", 1)[-1], "enterprise": partner.enterprise.value,
+                        "copies": len(copies), "fetched": max(stamps, default=None)})
+        return out
 
     def sync(self, ns: docs.Namespace, slug: str) -> dict:
         """Fetch the partner's catalogue and keep a copy; what changed."""

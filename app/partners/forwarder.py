@@ -34,9 +34,10 @@ from app.domain import documents as docs
 from app.partners import records as fwd
 from app.domain import order_documents as orders
 from app.partners import desk as partners
-from app.errors import Conflict, HubError, PartnerError, PartnerUnavailable, Shortage
+from app.errors import Conflict, CredentialsRefused, HubError, PartnerError, PartnerUnavailable, Shortage
 from app.outbound import UnsafeURL
 from app.partners.client import Reply
+from app.partners.tokens import PartnerTokens
 from app.rdf import read_payload
 from app.rdf.answer_context import own_contexts
 from app.rdf.triples import first, tidy
@@ -61,6 +62,7 @@ class Forwarder:
         # `client` (app/partners/client.py PartnerClient) is the network, given, never imported here.
         self.store, self.client, self.base_url, self.clock = store, client, base_url, clock
         self.max_json_depth = max_json_depth
+        self.tokens = PartnerTokens(store, client)
         self._locks: dict[NamedNode, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -70,7 +72,10 @@ class Forwarder:
         """Fetch the partner's configured catalogue and keep a copy of it; report what changed."""
         partner = partners.load(self.store, partner_iri)
         partners.check_catalog(partner.enterprise.value, partner.catalog)     # configured before it was checked
-        reply = self.client.fetch(partner.catalog, partners.token_for(self.store, partner_iri, partner.catalog))
+        reply = self._ask(partner_iri, "GET", partner.catalog)
+        if not 200 <= reply.status < 300:
+            raise PartnerUnavailable(f"the partner answered {reply.status} to GET {partner.catalog}",
+                                     url=partner.catalog, partnerStatus=reply.status)
         triples = self._read(reply, partner.catalog).triples
         if not validator.surely_conforms(triples):
             report = validator.validate(triples)
@@ -183,6 +188,19 @@ class Forwarder:
         """Each forwarded order of a session with its partner, sync state and remote IRI."""
         return self.store.select(queries.load("session_forwarded"), {"session": session, "hub": hub_iri})
 
+    def _ask(self, partner: NamedNode, method: str, url: str, body: bytes | None = None,
+             key: str | None = None, token: str | None = None) -> Reply:
+        """One call with the partner's token (`token`, else the one in use); after a 401, once more
+        with a fresh one, if the partner's credentials give another. Never to an origin the
+        credentials were not given for (desk.check_origin: 422)."""
+        token = token or self.tokens.current(partner, url)
+        reply = self.client.send(method, url, token, body, key)
+        if reply.status == 401 and token is not None:
+            fresh = self.tokens.renew(partner, url, stale=token)
+            if fresh != token:
+                reply = self.client.send(method, url, fresh, body, key)
+        return reply
+
     def _send(self, order, doc, partner: partners.Partner) -> bool:
         """One send; True when the partner now holds the order as it stands here."""
         remote = first(doc, order, fwd.REMOTE_ORDER)
@@ -192,14 +210,14 @@ class Forwarder:
             key, text = first(doc, order, fwd.PENDING_POST), first(doc, order, fwd.PENDING_BODY)
             if key is None and not fwd.has_lines(doc, order):
                 return self._acknowledge(order, sent, None, None)     # nothing to tell yet
-            token = partners.token_for(self.store, partner.iri, partner.orders)
+            token = self.tokens.current(partner.iri, partner.orders)     # refused before anything is noted
             if key is None:
                 key = uuid.uuid4().hex
                 text = json.dumps(fwd.body(doc, order, buyer, partner.orders, None))
                 self._edit(order, lambda d: fwd.with_pending_post(d, order, key, text))
             else:
                 key, text, sent = key.value, text.value, None     # an earlier state: send again after
-            reply = self.client.send("POST", partner.orders, token, text.encode(), key)
+            reply = self._ask(partner.iri, "POST", partner.orders, text.encode(), key, token)
             if reply.status >= 300:     # refused: the partner created nothing
                 self._edit(order, lambda d: fwd.without_pending_post(d, order))
             self._check(reply, partner, "POST", partner.orders)
@@ -211,8 +229,7 @@ class Forwarder:
             return self._acknowledge(order, sent, remote, fwd.remote_lines(answer, remote, doc, order))
         body = json.dumps(fwd.body(doc, order, buyer, partner.orders, remote)).encode()
         # The IRI the partner gave: its token goes there only if it was given for that origin.
-        reply = self.client.send("PUT", remote.value, partners.token_for(self.store, partner.iri, remote.value),
-                                 body, uuid.uuid4().hex)
+        reply = self._ask(partner.iri, "PUT", remote.value, body, uuid.uuid4().hex)
         self._check(reply, partner, "PUT", remote.value)
         answer = self._read(reply, remote.value).triples if reply.body.strip() else []
         lines = fwd.remote_lines(answer, remote, doc, order) if answer else None
@@ -285,6 +302,8 @@ def _answer(fatal: dict, written: dict, customer_doc, customer) -> HubError:
         return Shortage(f"a partner platform has not enough stock for {len(shortages)} line(s); "
                         "nothing was reserved", shortages=shortages)
     first_error = next(iter(fatal.values()))
+    if isinstance(first_error, CredentialsRefused):
+        return CredentialsRefused(f"{first_error.detail}; nothing was reserved", **first_error.extra)
     if isinstance(first_error, PartnerError):
         return PartnerError(f"a partner platform answered what we cannot use ({first_error.detail}); "
                             "nothing was reserved")

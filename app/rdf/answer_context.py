@@ -1,10 +1,11 @@
 """The contexts our JSON-LD answers name: the DFC context first, then ours.
 
 The official DFC context does not define our `hub:` prefix, reads some references as plain
-strings (`dfc-b:offeredItem`) and types no number or date. Our context, named second and served
-at `{PUBLIC_BASE_URL}/api/contexts/hub.jsonld` (`hub-2.0.jsonld` for the 2.0 profile), completes
-it, so that a JSON-LD processor expanding an answer with exactly the contexts it names gets the
-graph our Turtle answer gives. It restates every DFC prefix too: an answer means the same
+strings (`dfc-b:offeredItem`) and types no number or date. Our context, second and inline (an
+object, trimmed to the terms the answer uses), completes it, so that a JSON-LD processor that has
+only the DFC context preloaded expands an answer, fetching nothing, to the graph our Turtle answer
+gives. The same context stays served at `{PUBLIC_BASE_URL}/api/contexts/hub.jsonld`
+(`hub-2.0.jsonld` for the 2.0 profile) for clients that name it. It restates every DFC prefix too: an answer means the same
 whichever DFC release a client resolves `https://www.datafoodconsortium.org` to. A client that
 sends it back has it resolved offline, like the DFC contexts.
 
@@ -32,9 +33,9 @@ def url(base_url: str, family: str = "1.x") -> str:
     return base_url.rstrip("/") + PATHS[family]
 
 
-def names(base_url: str, family: str = "1.x") -> list[str]:
-    """The `@context` of an answer: the DFC context URL first, then ours."""
-    return [DFC_URLS[family], url(base_url, family)]
+def names(family: str = "1.x") -> list:
+    """The `@context` of an answer: the DFC context URL first, then ours inline (a fresh copy)."""
+    return [DFC_URLS[family], dict(served(family))]
 
 
 @functools.cache

@@ -145,19 +145,17 @@ class JsonLdWriter:
             obj[key] = values[0] if len(values) == 1 else values
         return obj
 
-    def document(self, triples: list[Triple], base_url: str | None = None) -> dict:
+    def document(self, triples: list[Triple]) -> dict:
         """Return the compacted document: one node object, or an @graph.
 
-        With this server's `base_url` it names the DFC context and ours (served there); without,
-        it carries our context inline, trimmed to the terms it uses (a reader fetches nothing).
+        Its @context names the DFC context of this writer's family, then carries ours inline,
+        trimmed to the terms the document uses: a client that has only the DFC context preloaded
+        (the official connectors, Open Food Network) reads it without fetching anything.
         """
         nodes = self.node_objects(triples)
         doc = {"@context": None, **nodes[0]} if len(nodes) == 1 else {"@context": None, "@graph": nodes}
-        if base_url is not None:
-            doc["@context"] = answer_context.names(base_url, self.family)
-        else:
-            doc["@context"] = dict(answer_context.served(self.family))
-            trim_contexts(doc)
+        doc["@context"] = answer_context.names(self.family)
+        trim_contexts(doc)
         return doc
 
 
@@ -169,8 +167,11 @@ _WRITERS = {f: JsonLdWriter(f) for f in ("1.x", "2.0")}
 
 
 def to_jsonld(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
-    """Serialise as compacted DFC JSON-LD (naming our served context when `base_url` is given)."""
-    return json.dumps(_WRITERS[family].document(triples, base_url), ensure_ascii=False).encode()
+    """Serialise as compacted DFC JSON-LD: the DFC context URL, then ours inline.
+
+    `base_url` is not needed (the answer names no context of ours): every serialiser takes it.
+    """
+    return json.dumps(_WRITERS[family].document(triples), ensure_ascii=False).encode()
 
 
 def to_turtle(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:

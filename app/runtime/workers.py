@@ -1,6 +1,7 @@
 """The background work inside `dfc-hub serve`: named workers, each one job on a period, supervised.
 
     session-closer      closes the sale sessions due (endDate + DFC_HUB_CLOSE_GRACE_SECONDS)
+    hold-expirer        cancels Held orders whose hub:holdUntil has passed (app/orders/expiry.py)
     person-eraser       erases persons whose retention period ran out (DFC_HUB_PERSON_RETENTION_DAYS)
     partner-sender      sends partner platforms what they have not acknowledged (app/partners)
     webhook-dispatcher  delivers webhooks (app/events/dispatcher.py), back to back through a backlog
@@ -41,6 +42,11 @@ DELIVERY_REST_SECONDS = 0.25
 def close_due(services: Services) -> list:
     """Close every session whose endDate plus the grace period has passed; return their IRIs."""
     return services.orders.close_due(dt.timedelta(seconds=services.settings.close_grace_seconds))
+
+
+def expire_holds(services: Services) -> list:
+    """Cancel every Held order whose hold has ended (reason "hold expired"); return their IRIs."""
+    return services.orders.expire_holds()
 
 
 def erase_due(services: Services) -> list:
@@ -185,6 +191,7 @@ def workers_for(services: Services) -> Workers:
         return run
 
     periodic = [Worker("session-closer", logged(close_due, "closed sale session"), every),
+                Worker("hold-expirer", logged(expire_holds, "cancelled order (hold expired)"), every),
                 Worker("person-eraser", logged(erase_due, "erased person (retention period over)"), every),
                 Worker("partner-sender", lambda: forward_pending(services) and False, every)] if every > 0 else []
     return Workers([*periodic, delivery_worker(services)])

@@ -10,16 +10,17 @@ from __future__ import annotations
 from app import __version__
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA
 from app.api.description import events as openapi_events
+from app.api.description.ids import add_operation_ids
+from app.api.description.schemas import ERROR_MEANING, components
+from app.api.pages import openapi as pages_openapi
 from app.api.conformance import REPORT_TYPES
 from app.api.negotiate import SERIALISERS
-from app.domain import statuses
 from app.domain.kinds import KINDS
 from app.rdf import ACCEPTED_TYPES
 from app.validation.report import PROFILES
 
 # What the routes answer, as negotiate and the conformance check offer it.
 RDF_OUT = list(SERIALISERS)
-PROBLEM = "application/problem+json"
 # 404 too: a path that routes nowhere (a newline in an id) is a 404 before any write.
 WRITE_ERRORS = [400, 401, 403, 404, 406, 409, 412, 413, 415, 422, 503]
 READ_ERRORS = [400, 404, 406, 503]
@@ -38,24 +39,6 @@ EXAMPLE_BODIES = {
 }
 EXAMPLE_IDS = {"supplied_products": "carrots", "catalog_items": "carrots", "offers": "carrots",
                "sale_sessions": "week-48"}
-ERROR_MEANING = {
-    400: "Not JSON, not JSON-LD, an unknown remote context, a bad id or query parameter",
-    401: "No token, or one the server does not know",
-    403: "The token's agent may not do this",
-    404: "No such resource",
-    406: "None of the representations the Accept header allows",
-    409: "Not enough stock (with `shortages`), or a state that forbids the change",
-    410: "The person was erased: a tombstone without personal data stays at the IRI",
-    412: "If-Match names another version than the current one",
-    413: "The body is larger than DFC_HUB_MAX_BODY_BYTES",
-    415: "A Content-Type the server does not read",
-    422: "SHACL violations (with `violations`), a term or IRI the server would refuse to store, an "
-         "Idempotency-Key reused for another request, or a token asked for an agent that is no IRI",
-    502: "A partner platform answered what the server cannot use (not DFC, not conforming, another status)",
-    503: "The store did not answer, an analyst query ran too long or found no free slot, or a partner "
-         "platform did not answer in time (or failed with a 5xx) or already had DFC_HUB_PARTNER_CONCURRENCY "
-         "calls under way: nothing was reserved",
-}
 
 
 def description(base_url: str) -> dict:
@@ -66,16 +49,18 @@ def description(base_url: str) -> dict:
             "title": "DFC Order Hub",
             "version": __version__,
             "summary": "A linked-data order server for food networks that speak the DFC standard",
-            "description": "Resources are DFC JSON-LD documents (also Turtle and N-Triples). Errors are "
+            "description": "Resources are DFC JSON-LD documents (also Turtle, N-Triples and RDF/XML); "
+                           "their @context is the DFC context URL, then ours inline. Errors are "
                            "RFC 9457 problem documents. CamelCase collection segments (`Enterprises`, "
                            "`CatalogItems`, …) are accepted wherever the snake_case ones are.",
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "paths": {**_service(), **_resources(), **_orders(base_url), **_lifecycle(), **_contracts(base_url),
-                  **_persons(), **_partners(),
-                  **openapi_events.paths(_op, _segment_param), **_tools()},
-        "components": _components(base_url),
+        "paths": add_operation_ids({
+            **_service(base_url), **_resources(), **_orders(base_url), **_lifecycle(), **_contracts(base_url),
+            **_persons(), **_partners(), **openapi_events.paths(_op, _segment_param), **_tools(),
+            **pages_openapi.paths(_segment_param)}),
+        "components": components(base_url),
     }
 
 
@@ -108,10 +93,15 @@ def _op(summary: str, answers: dict, errors: list[int], *, params=(), body=None,
     return op
 
 
+# Generated clients label a body with the last media type of its kind listed: JSON goes out as
+# JSON-LD, bytes as Turtle (which N-Triples text is too).
+_BODY_ORDER = {"application/ld+json": 1, "text/turtle": 2}
+
+
 def _rdf_body(example: dict | None = None) -> dict:
     content = {}
-    for media in ACCEPTED_TYPES:
-        schema = _ref("schemas", "JsonLdPayload" if "json" in media else "Text")
+    for media in sorted(ACCEPTED_TYPES, key=lambda m: _BODY_ORDER.get(m, 0)):
+        schema = _ref("schemas", "JsonLdPayload" if "json" in media else "TextBody")
         content[media] = {"schema": schema, **({"example": example} if example and "json" in media else {})}
     return {"required": True, "content": content}
 
@@ -132,16 +122,21 @@ def _segment_param(name: str, example: str, what: str) -> dict:
 
 # --- the routes ----------------------------------------------------------------------------------
 
-def _service() -> dict:
+def _service(base_url: str) -> dict:
     return {
         "/health": {"get": _op("Whether the store answers", {
             200: _json("The store answered a query", "Health"),
             503: {"description": "The store did not answer", "content": {"application/json": {"schema": _ref("schemas", "Health")}}},
         }, [], tag="service")},
-        "/": {"get": _op("Where to go from here", {200: _json("Name, version and the main URLs", "Index")}, [],
+        "/": {"get": _op("Where to go from here; a browser (Accept: text/html) gets the home page and sign-in form",
+                         {200: {"description": "Name, version and the main URLs; the home page for a browser",
+                                "content": {"application/json": {"schema": _ref("schemas", "Index")},
+                                            "text/html": {"schema": _ref("schemas", "Text")}}}}, [],
                          tag="service")},
         "/version": {"get": _op("The running release", {200: _json("Name and version", "Version")}, [], tag="service")},
-        "/api/contexts/{name}": {"get": _op("One of this server's JSON-LD contexts, which its answers name", {
+        "/api/contexts/{name}": {"get": _op(
+            "Our JSON-LD context, as answers carry it inline after the DFC context, for clients that name it: "
+            f"{base_url}/api/contexts/hub.jsonld (DFC 1.x), {base_url}/api/contexts/hub-2.0.jsonld (2.0)", {
             200: {"description": "The context, public and cacheable",
                   "content": {"application/ld+json": {"schema": {"type": "object"}}}},
         }, [404], params=[_segment_param("name", "hub.jsonld", "hub.jsonld (DFC 1.x) or hub-2.0.jsonld (DFC 2.0)")],
@@ -359,9 +354,10 @@ def _partners() -> dict:
     body = {"required": True, "content": {"application/json": {"schema": _ref("schemas", "PartnerRequest")}}}
     return {
         partner: {
-            "get": _op("A partner platform of the hub (never its token)", {200: _rdf("The partner", ETAG)},
+            "get": _op("A partner platform of the hub (never its credentials; hub:credentialsRefused when "
+                       "its identity provider refused them)", {200: _rdf("The partner", ETAG)},
                        [400, 401, 403, 404, 406, 503], params=["eid", slug], secured=True, tag="partners"),
-            "put": _op("Configure a partner platform: its producer, catalogue and orders URLs, a token",
+            "put": _op("Configure a partner platform: its producer, catalogue and orders URLs, its credentials",
                        {200: _rdf("The partner as stored", ETAG), 201: _rdf("Created", ETAG)}, write,
                        params=["eid", slug], body=body, secured=True, tag="partners"),
             "delete": _op("Remove a partner, its token and the copies its syncs kept",
@@ -424,94 +420,7 @@ def _tools() -> dict:
                         body={"required": True, "content": {
                             "application/x-www-form-urlencoded": {"schema": {
                                 "type": "object", "required": ["query"], "properties": {"query": {"type": "string"}}}},
-                            "application/sparql-query": {"schema": _ref("schemas", "Text")}}},
+                            "application/sparql-query": {"schema": _ref("schemas", "TextBody")}}},
                         secured=True, tag="analytics"),
-        },
-    }
-
-
-def _components(base_url: str) -> dict:
-    problem = {"description": "", "content": {PROBLEM: {"schema": _ref("schemas", "Problem")}}}
-    return {
-        "securitySchemes": {"bearer": {
-            "type": "http", "scheme": "bearer",
-            "description": "An opaque token (the admin token, or one issued by POST /api/admin/tokens) or an "
-                           "RS256 JWT from an issuer configured in DFC_HUB_JWT_ISSUERS. Reads of public "
-                           "catalogue data need none."}},
-        "parameters": {
-            "eid": {"name": "eid", "in": "path", "required": True, "description": "The enterprise's id",
-                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"},
-                    "example": "jean-farm"},
-            "page": {"name": "page", "in": "query", "description": "Page number, from 1",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}},
-            "per_page": {"name": "per_page", "in": "query",
-                         "description": "Items per page (DFC_HUB_PAGE_SIZE by default, DFC_HUB_MAX_PAGE_SIZE at most)",
-                         "schema": {"type": "integer", "minimum": 1}},
-            "if_match": {"name": "If-Match", "in": "header", "description": "Change only this version (an ETag)",
-                         "schema": {"type": "string"}},
-            "idempotency_key": {"name": "Idempotency-Key", "in": "header",
-                                "description": "A retry with the same key gets the first answer",
-                                "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
-        },
-        "responses": {f"E{code}": {**problem, "description": meaning} for code, meaning in ERROR_MEANING.items()},
-        "schemas": {
-            "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
-                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "violations": {"type": "array", "items": {"type": "object"}},
-                "shortages": {"type": "array", "items": {"type": "object"}}}},
-            "JsonLdDocument": {"type": "object", "description": "DFC JSON-LD (compacted, DFC context)",
-                               "properties": {"@context": {}, "@graph": {"type": "array"}}},
-            "JsonLdPayload": {"type": ["object", "array"],
-                              "description": "JSON-LD with a DFC context (by URL or inline), or an array of such nodes"},
-            "Text": {"type": "string"},
-            "Report": {"type": "object", "required": ["conforms", "results"], "properties": {
-                "conforms": {"type": "boolean"}, "dfcVersion": {"type": ["string", "null"]},
-                "profile": {"type": "string"},
-                "results": {"type": "array", "items": {"type": "object", "required": ["severity", "message"],
-                                                       "properties": {
-                    "severity": {"type": "string", "enum": ["Violation", "Warning", "Info"]},
-                    "focusNode": {"type": ["string", "null"]}, "path": {"type": ["string", "null"]},
-                    "value": {}, "message": {"type": "string"}, "hint": {"type": ["string", "null"]}}}}}},
-            "PartnerRequest": {"type": "object", "required": ["enterprise", "catalog", "orders"],
-                               "additionalProperties": False, "properties": {
-                "enterprise": {"type": "string", "description": "The remote producer's IRI"},
-                "catalog": {"type": "string", "description": "Its catalogue URL (the only URL a sync reads), on "
-                                                             "the origin of enterprise"},
-                "orders": {"type": "string", "description": "Its orders collection URL"},
-                "token": {"type": "string", "description": "A bearer token for that platform, sent only to the "
-                                                           "origins of catalog and orders as given with it; "
-                                                           "required when the partner is created and when a PUT "
-                                                           "moves catalog or orders to another origin (422 "
-                                                           "naming the field, `required: [\"token\"]`), kept "
-                                                           "when left out otherwise"}}},
-            "SyncReport": {"type": "object", "required": ["partner", "added", "changed", "removed", "unchanged"],
-                           "properties": {
-                "partner": {"type": "string"}, "catalog": {"type": "string"}, "fetchedAt": {"type": "string"},
-                "added": {"type": "array", "items": {"type": "string"}},
-                "changed": {"type": "array", "items": {"type": "string"}},
-                "removed": {"type": "array", "items": {"type": "string"}},
-                "unchanged": {"type": "integer"},
-                "ignored": {"type": "array", "items": {"type": "string"},
-                            "description": "Documents not on the producer's origin, or documents of this server"}}},
-            "StatusChange": {"type": "object", "required": ["status"], "properties": {
-                "status": {"type": "string", "enum": [statuses.name(x) for x in statuses.STATUSES]},
-                "reason": {"type": "string", "maxLength": 2000}}},
-            "TokenRequest": {"type": "object", "required": ["agent"], "properties": {
-                "agent": {"type": "string", "description": "The agent's IRI", "example":
-                          f"{base_url}/api/dfc/enterprises/jean-farm"},
-                "scopes": {"type": "array", "items": {"type": "string"}, "example": ["WriteProducts"]}}},
-            "Token": {"type": "object", "required": ["token", "agent", "scopes"], "properties": {
-                "token": {"type": "string"}, "agent": {"type": "string"},
-                "scopes": {"type": "array", "items": {"type": "string"}}}},
-            "Health": {"type": "object", "required": ["status"], "properties": {
-                "status": {"type": "string", "enum": ["ok", "unavailable"]}, "store": {"type": "string"}}},
-            "Version": {"type": "object", "required": ["name", "version"], "properties": {
-                "name": {"type": "string"}, "version": {"type": "string"}}},
-            "Index": {"type": "object", "required": ["name", "version", "links"], "properties": {
-                "name": {"type": "string"}, "version": {"type": "string"},
-                "links": {"type": "object", "additionalProperties": {"type": "string"}}}},
-            "SparqlResults": {"type": "object", "description": "SPARQL 1.1 Query Results JSON, or JSON-LD"},
-            **openapi_events.schemas(),
         },
     }

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { Connector } from "@datafoodconsortium/connector";
 
+const B = "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#";
 const files = JSON.parse(process.argv[2]);
 const connector = new Connector();
 connector.importer.documentLoader = {
@@ -19,7 +20,8 @@ for (const o of objects) {
   if (o.getStockLimitation) item.stockLimitation = o.getStockLimitation();
   if (o.getSku) item.sku = o.getSku();
   if (o.getName) item.name = o.getName();
-  if (o.getPrice) {
+  // The connector fails on a getPrice of an object with no price (an order line priced later).
+  if (o.getPrice && o.getSemanticProperty(B + "hasPrice") !== undefined) {
     const price = o.getPrice();
     item.price = price ? { value: price.getQuantityValue(), vatRate: price.getVatRate() } : null;
   }

@@ -1,0 +1,187 @@
+"""Access tokens for partner platforms: got at the identity provider, kept while usable, renewed.
+
+The OAuth 2.0 protocol (RFC 6749: the client_credentials and refresh_token grants, client
+authentication, the token response and its errors) is Authlib's `OAuth2Client`; only its HTTP
+goes through our one outbound adapter (PartnerClient.token_request: the URL checked and pinned,
+the partner deadline and cap), by the small session below, since Authlib's own sessions are
+requests' or httpx's and would bypass it.
+
+Where the access token lives: in the partner's private graph, with the time it stops being
+usable (a margin before `expires_in`, credentials.margin), so every process of the hub shares
+it. A fresh one is got under the store's write lock, in the unit of work that keeps what the
+answer taught: the access token, and the refresh token the provider rotated to. So two
+processes never spend one refresh token (the second finds the first one's token when it gets
+the lock), and the new refresh token is stored in the very commit that records the old one's
+use. What this cannot help: a crash between the provider's answer and that commit leaves the
+retired refresh token here; the provider then answers `invalid_grant`, and the partner is
+marked as needing new credentials, which a person gives by PUT.
+
+The cost of the lock: while a token request is under way (at most
+DFC_HUB_PARTNER_TIMEOUT_SECONDS, once per token lifetime and partner) the hub's writes wait.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import time
+from urllib.parse import quote_plus, urlencode
+
+from authlib.oauth2.base import OAuth2Error
+from authlib.oauth2.client import OAuth2Client
+from pyoxigraph import NamedNode
+
+from app.errors import CredentialsRefused, PartnerError
+from app.partners import credentials as creds
+from app.partners.desk import check_origin, token_graph
+from app.partners.client import Reply
+
+# What an identity provider answers when what the hub holds will never work again: a person
+# must give new credentials (RFC 6749 §5.2).
+REFUSALS = ("invalid_grant", "invalid_client", "unauthorized_client")
+
+
+class PartnerTokens:
+    """The bearer token for each call to a partner; a fresh one after a 401."""
+
+    def __init__(self, store, client, wall=time.time):
+        # `client` (app/partners/client.py PartnerClient) is the network, given, never imported here.
+        self.store, self.client, self.wall = store, client, wall
+
+    def current(self, partner: NamedNode, url: str) -> str | None:
+        """The token to send to `url` now: the kept one while usable, else a fresh one (503 if refused)."""
+        found = creds.read(self.store.graph(token_graph(partner)), partner)
+        if found is None:
+            return None
+        check_origin(found, url)
+        token = found.usable(self.wall())
+        return token if token is not None else self.renew(partner, url, stale=None)
+
+    def renew(self, partner: NamedNode, url: str, stale: str | None) -> str | None:
+        """A token other than `stale` (refused by the partner): another process's, else a fresh one.
+
+        A static bearer token is what it is: it comes back unchanged.
+        """
+        refusal, graph = None, token_graph(partner)
+        with self.store.transaction() as tx:
+            found = creds.read(tx.graph(graph), partner)
+            if found is None:
+                return None
+            check_origin(found, url)
+            if not found.issued:
+                return found.token
+            why = creds.refused(tx.graph(partner), partner)
+            if why is not None:
+                raise _refused(partner, why)
+            kept = found.usable(self.wall())
+            if kept is not None and kept != stale:
+                return kept
+            try:
+                answer = self._request(found)
+            except OAuth2Error as e:
+                if e.error not in REFUSALS:
+                    raise PartnerError(f"the partner's identity provider at {found.token_url} refused a token "
+                                       f"request ({e.error})", url=found.token_url, oauthError=e.error) from None
+                refusal = f"{e.error}: {_without(e.description, found) or 'the identity provider refused them'}"
+                tx.put(partner, creds.with_refusal(tx.graph(partner), partner, refusal))
+            else:
+                # Kept even when the answer holds no usable access token: the refresh token it
+                # rotated to is the only one the provider still takes.
+                fresh = _kept(found, answer, self.wall())
+                tx.put(graph, creds.document(partner, fresh))
+        if refusal is not None:
+            raise _refused(partner, refusal)
+        if fresh.access_token is None:
+            raise PartnerError(f"the identity provider at {found.token_url} answered no bearer access token",
+                               url=found.token_url)
+        return fresh.access_token
+
+    def _request(self, found: creds.Credentials) -> dict:
+        """One token request by Authlib, sent through our adapter: the token response as a dict."""
+        oauth = OAuth2Client(_AdapterSession(self.client), client_id=found.client_id,
+                             client_secret=found.client_secret,
+                             token_endpoint_auth_method=_auth_method(found), scope=found.scope)
+        try:
+            if found.kind == creds.CLIENT_CREDENTIALS:
+                return dict(oauth.fetch_token(found.token_url, grant_type="client_credentials"))
+            return dict(oauth.refresh_token(found.token_url, refresh_token=found.refresh_token))
+        except ValueError:      # Authlib: the answer is not a JSON object
+            raise PartnerError(f"the partner's identity provider at {found.token_url} answered no token",
+                               url=found.token_url) from None
+
+
+def _kept(found: creds.Credentials, answer: dict, now: float) -> creds.Credentials:
+    """The credentials once a token response is kept (pure): its access token, the rotated refresh token."""
+    access = answer.get("access_token")
+    if not isinstance(access, str) or not access or str(answer.get("token_type") or "bearer").lower() != "bearer":
+        access = None       # nothing a partner would take as a bearer token (DPoP, none at all)
+    until = None
+    try:        # a number of seconds; some providers send it as a string
+        lifetime = float(answer["expires_in"]) if not isinstance(answer.get("expires_in"), bool) else None
+    except (KeyError, TypeError, ValueError):
+        lifetime = None
+    if lifetime is not None and 0 < lifetime < 10**9:
+        until = now + lifetime - creds.margin(lifetime)
+    rotated = answer.get("refresh_token") if found.kind == creds.REFRESH_TOKEN else None
+    return dataclasses.replace(found, access_token=access, usable_until=until, refreshes=found.refreshes + 1,
+                               refresh_token=rotated if isinstance(rotated, str) and rotated else found.refresh_token)
+
+
+def _without(text: str | None, found: creds.Credentials) -> str:
+    """An identity provider's words, any secret of ours it echoed blanked out, shortened."""
+    text = str(text or "")
+    for secret in (found.client_secret, found.refresh_token, found.access_token):
+        if secret:
+            text = text.replace(secret, "…")
+    return text[:300]
+
+
+def _refused(partner: NamedNode, why: str) -> CredentialsRefused:
+    return CredentialsRefused(f"the partner {partner.value} needs new credentials: its identity provider "
+                              f"refused those the hub holds ({why}); PUT the partner with new `auth`",
+                              partner=partner.value, needsCredentials=True)
+
+
+def _auth_method(found: creds.Credentials):
+    if not found.client_secret:
+        return "none"
+    if found.token_endpoint_auth_method == "client_secret_post":
+        return "client_secret_post"
+    return _basic
+
+
+def _basic(client, method, uri, headers, body):
+    """HTTP Basic as RFC 6749 §2.3.1 says: id and secret form-encoded first (Authlib sends them raw,
+    so a client id holding `:` or a secret holding `%` would be read otherwise)."""
+    pair = f"{quote_plus(client.client_id)}:{quote_plus(client.client_secret)}"
+    headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+    return uri, headers, body
+
+
+class _AdapterSession:
+    """What Authlib's OAuth2Client asks of a session (`post`), sent through PartnerClient.token_request."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, url, data=None, headers=None, auth=None, **_):
+        body = urlencode(data or {})
+        headers = dict(headers or {})
+        if auth is not None:
+            url, headers, body = auth.prepare("POST", url, headers, body)
+        return _Response(self.client.token_request(url, body.encode(), headers))
+
+
+class _Response:
+    """A PartnerClient Reply as Authlib reads a response."""
+
+    def __init__(self, reply: Reply):
+        self.reply, self.status_code = reply, reply.status
+
+    def json(self):
+        return json.loads(self.reply.body)
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            raise PartnerError(f"the identity provider answered {self.status_code} without an OAuth error",
+                               partnerStatus=self.status_code)

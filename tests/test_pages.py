@@ -1,0 +1,56 @@
+"""The pages without a browser: what a hub's board says of its partners, and a section a token may not read."""
+from __future__ import annotations
+
+import re
+
+import requests
+from conftest import BASE, admin, make_app, token_for
+from support.threaded_server import serving
+
+CTX = "https://www.datafoodconsortium.org"
+HTML = {"Accept": "text/html"}
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def test_a_hubs_board_shows_its_partners_and_when_they_last_synced():
+    """A partner platform (a second server on 127.0.0.1) synced once: its row counts the copies kept."""
+    with serving(lambda base: make_app(demo=False, public_base_url=base)) as remote:
+        far = f"{remote}/api/dfc/enterprises/far-farm"
+        product = {"@context": CTX, "@id": f"{far}/supplied_products/kale", "@type": "dfc-b:SuppliedProduct",
+                   "dfc-b:name": "Kale"}
+        for doc in ({"@context": CTX, "@id": far, "@type": "dfc-b:Enterprise", "dfc-b:name": "Far farm"}, product):
+            r = requests.put(doc["@id"], json=doc, headers={**admin(), "Content-Type": "application/ld+json"}, timeout=30)
+            assert r.status_code in (200, 201), r.text
+        given = requests.post(f"{remote}/api/admin/tokens", headers=admin(), timeout=30,
+                              json={"agent": f"{BASE}/api/dfc/enterprises/hub-a", "scopes": []}).json()["token"]
+        client = make_app(webhook_allow_private=True).test_client()
+        hub = token_for(client, f"{BASE}/api/dfc/enterprises/hub-a")
+        body = {"enterprise": far, "catalog": f"{far}/catalog", "orders": f"{far}/orders", "token": given}
+        assert client.put("/api/dfc/enterprises/hub-a/partners/far", json=body, headers=hub).status_code == 201
+        page = _text(client.get("/pages/enterprises/hub-a", headers={**hub, **HTML}))
+        assert "far " + far + " 0 never" in page, page
+        assert client.post("/api/dfc/enterprises/hub-a/partners/far/sync", headers=hub).status_code == 200
+        answer = client.get("/pages/enterprises/hub-a", headers={**hub, **HTML})
+        assert answer.headers["Cache-Control"] == "no-store"
+        row = re.search(r"far " + re.escape(far) + r" (\d+) (\S+)", _text(answer))
+        assert row and int(row.group(1)) >= 1 and row.group(2).startswith("20"), _text(answer)
+        assert given not in answer.get_data(as_text=True)
+
+
+def test_a_part_of_the_board_the_token_may_not_read_says_why_and_the_rest_shows():
+    """A token of Jean's with ReadProducts only: the stock shows, the orders are refused as the API refuses them."""
+    client = make_app().test_client()
+    products = token_for(client, f"{BASE}/api/dfc/enterprises/jean-farm", ["ReadProducts"])
+    page = _text(client.get("/pages/enterprises/jean-farm", headers={**products, **HTML}))
+    assert "on hand held committed available 10 0 0 10" in page, page
+    assert "Not shown: the token lacks the ReadOrders or WriteOrders scope" in page
+
+
+def test_a_program_that_is_refused_a_page_gets_the_apis_problem():
+    client = make_app().test_client()
+    r = client.get("/pages/enterprises/jean-farm", headers={"Accept": "application/json"})
+    assert (r.status_code, r.mimetype) == (401, "application/problem+json")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")

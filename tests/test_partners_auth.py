@@ -1,0 +1,118 @@
+"""A partner's `auth` over the API: checked when given, kept apart, never shown, kept when left out."""
+from __future__ import annotations
+
+import pytest
+from conftest import BASE, admin, make_app, token_for
+
+from app.domain import documents as docs
+from app.partners import credentials as creds
+from app.partners import desk
+from app.partners.tokens import _kept
+
+HUB = "/api/dfc/enterprises/hub-a/partners/far"
+FAR = "http://127.0.0.1:9/api/dfc/enterprises/far-farm"
+URLS = {"enterprise": FAR, "catalog": FAR + "/catalog", "orders": FAR + "/orders"}
+CLIENT = {"kind": "client_credentials", "token_url": "http://127.0.0.1:9/token", "client_id": "hub-a",
+          "client_secret": "cl1ent-s3cret", "scope": "WriteOrders"}
+REFRESH = {"kind": "refresh_token", "token_url": "http://127.0.0.1:9/token", "client_id": "hub-a",
+           "refresh_token": "r3fresh-t0ken"}
+
+
+@pytest.fixture
+def client():
+    return make_app(webhook_allow_private=True).test_client()
+
+
+def _kept_credentials(client):
+    store = client.application.extensions["dfc_hub"].store
+    node = desk.iri(docs.Namespace(BASE, "hub-a"), "far")
+    return creds.read(store.graph(desk.token_graph(node)), node)
+
+
+@pytest.mark.parametrize("auth", [CLIENT, REFRESH, {**CLIENT, "token_endpoint_auth_method": "client_secret_post"},
+                                  {"kind": "bearer", "token": "b3arer-t0ken"}])
+def test_each_kind_of_auth_is_kept_apart_and_never_shown(client, auth):
+    hub = token_for(client, f"{BASE}/api/dfc/enterprises/hub-a")
+    assert client.put(HUB, json={**URLS, "auth": auth}, headers=hub).status_code == 201
+    analyst = token_for(client, "https://analysts.example/ana", ["Analytics"])
+    texts = [client.get(HUB, headers={**hub, "Accept": accept}).get_data(as_text=True)
+             for accept in ("application/ld+json", "text/turtle", "application/n-triples")]
+    texts.append(client.get("/sparql", query_string={"query": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"},
+                            headers={**analyst, "Accept": "application/sparql-results+json"}).get_data(as_text=True))
+    for secret in ("cl1ent-s3cret", "r3fresh-t0ken", "b3arer-t0ken"):
+        assert not any(secret in t for t in texts)
+    kept = _kept_credentials(client)
+    assert kept.kind == auth["kind"] and kept.client_secret == auth.get("client_secret")
+    assert kept.refresh_token == auth.get("refresh_token")
+
+
+def test_a_put_without_auth_keeps_the_credentials_and_what_they_became(client):
+    assert client.put(HUB, json={**URLS, "auth": REFRESH}, headers=admin()).status_code == 201
+    assert client.put(HUB, json={**URLS, "catalog": FAR + "/catalog?all"}, headers=admin()).status_code == 200
+    assert _kept_credentials(client).refresh_token == "r3fresh-t0ken"
+    assert client.put(HUB, json={**URLS, "token": "plain"}, headers=admin()).status_code == 200
+    assert _kept_credentials(client) == creds.Credentials("bearer", token="plain", origins=frozenset({"http://127.0.0.1:9"}))
+
+
+@pytest.mark.parametrize("body,where", [
+    ({"auth": {"kind": "password", "username": "x"}}, "/auth/kind"),
+    ({"auth": "s3cret"}, "/auth"),
+    ({"auth": {**CLIENT, "extra": "1"}}, "/auth/extra"),
+    ({"auth": {k: v for k, v in CLIENT.items() if k != "client_secret"}}, "/auth/client_secret"),
+    ({"auth": {k: v for k, v in REFRESH.items() if k != "refresh_token"}}, "/auth/refresh_token"),
+    ({"auth": {**CLIENT, "token_url": "file:///etc/passwd"}}, "auth/token_url"),
+    ({"auth": {**CLIENT, "client_secret": "a\r\nX: 1"}}, "/auth/client_secret"),
+    ({"auth": {**CLIENT, "scope": 7}}, "/auth/scope"),
+    ({"auth": {**CLIENT, "token_endpoint_auth_method": "private_key_jwt"}}, "/auth/token_endpoint_auth_method"),
+    ({"auth": {**REFRESH, "token_endpoint_auth_method": "client_secret_post"}}, "/auth/client_secret"),
+    ({"auth": CLIENT, "token": "both"}, "auth"),
+    ({}, "/token"),
+])
+def test_a_bad_auth_is_a_422_naming_where_and_stores_nothing(client, body, where):
+    store = client.application.extensions["dfc_hub"].store
+    written = store.generation
+    r = client.put(HUB, json={**URLS, **body}, headers=admin())
+    assert r.status_code == 422, r.get_data(as_text=True)
+    problem = r.get_json()
+    assert where in (problem.get("field"), problem.get("pointer")), problem
+    assert store.generation == written
+
+
+def test_a_token_response_is_kept_until_a_margin_before_it_expires_and_a_rotated_refresh_token_replaces_the_old():
+    held = creds.Credentials("refresh_token", token_url="https://idp.example/token", client_id="hub",
+                             refresh_token="old")
+    kept = _kept(held, {"access_token": "at", "token_type": "Bearer", "expires_in": 300, "refresh_token": "new"}, 1000.0)
+    assert (kept.access_token, kept.refresh_token, kept.usable_until, kept.refreshes) == ("at", "new", 1240.0, 1)
+    assert kept.usable(1239.0) == "at" and kept.usable(1240.0) is None
+    same = _kept(held, {"access_token": "at", "token_type": "bearer", "expires_in": 2}, 1000.0)
+    assert same.refresh_token == "old" and same.usable_until == 1001.0
+    forever = _kept(held, {"access_token": "at", "token_type": "Bearer"}, 1000.0)
+    assert forever.usable(10**12) == "at"        # no expires_in: used until the partner answers 401
+
+
+@pytest.mark.parametrize("moved", ["catalog", "orders"])
+def test_moving_a_url_of_an_oauth_partner_to_another_origin_needs_its_auth_again(client, moved):
+    assert client.put(HUB, json={**URLS, "auth": CLIENT}, headers=admin()).status_code == 201
+    elsewhere = {**URLS, moved: URLS[moved].replace("127.0.0.1:9", "127.0.0.1:10")}
+    if moved == "catalog":
+        elsewhere["enterprise"] = elsewhere["catalog"].removesuffix("/catalog")
+    r = client.put(HUB, json=elsewhere, headers=admin())
+    assert r.status_code == 422 and r.get_json()["required"] == ["auth"], r.get_data(as_text=True)
+    assert client.put(HUB, json={**elsewhere, "auth": CLIENT}, headers=admin()).status_code == 200
+    assert _kept_credentials(client).origins == {"http://127.0.0.1:9", "http://127.0.0.1:10"}
+
+
+def test_a_token_url_moves_only_with_the_credentials(client):
+    assert client.put(HUB, json={**URLS, "auth": REFRESH}, headers=admin()).status_code == 201
+    moved = {k: v for k, v in REFRESH.items() if k != "refresh_token"}
+    r = client.put(HUB, json={**URLS, "auth": {**moved, "token_url": "http://127.0.0.1:10/token"}}, headers=admin())
+    assert r.status_code == 422 and r.get_json()["pointer"] == "/auth/refresh_token"
+    assert _kept_credentials(client).token_url == REFRESH["token_url"]
+
+
+def test_a_token_response_without_a_bearer_token_still_keeps_the_refresh_token_it_rotated_to():
+    held = creds.Credentials("refresh_token", token_url="https://idp.example/token", client_id="hub",
+                             refresh_token="old")
+    kept = _kept(held, {"access_token": "at", "token_type": "DPoP", "expires_in": "60", "refresh_token": "new"}, 0.0)
+    assert kept.access_token is None and kept.refresh_token == "new"
+    assert _kept(held, {"access_token": "at", "token_type": "Bearer", "expires_in": "60"}, 0.0).usable_until == 45.0
