@@ -185,11 +185,37 @@ def expire_holds():
 
 
 @main.command("deliver-events")
-def deliver_events():
+@click.option("--follow", is_flag=True, help="Keep delivering until stopped (SIGTERM, Ctrl-C), as `serve` "
+              "does on a remote store by starting this.")
+@click.option("--parent", type=int, hidden=True, help="With --follow: stop once this process is gone.")
+def deliver_events(follow, parent):
     """Send the webhook deliveries due now, then exit (for cron; `serve` delivers by itself too)."""
     with _cron_services(Settings.load(), "delivers events") as services:
+        if follow:
+            _follow(services, parent)
+            return
         sent = services.dispatcher.drain()
     click.echo(f"{sent} webhook delivery attempt(s) made")
+
+
+def _follow(services, parent: int | None) -> None:
+    """Dispatcher passes in this process until SIGTERM, Ctrl-C or (with `parent`) the parent's end."""
+    from app.runtime.workers import dispatcher_worker
+
+    worker = dispatcher_worker(services)
+    job = worker.job
+
+    def orphaned_or_pass():
+        if parent is not None and os.getppid() != parent:     # `serve` was killed: stop with it
+            worker.stop()
+            return False
+        return job()
+    worker.job = orphaned_or_pass
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    try:
+        worker.run()
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command("erase-due-persons")
@@ -274,3 +300,7 @@ def conformance_report(corpus, output):
     written = corpus_module.write(Path(corpus) if corpus else corpus_module.CORPUS,
                                   Path(output) if output else corpus_module.OUTPUT)
     click.echo(f"wrote {written}")
+
+
+if __name__ == "__main__":       # `python -m app.cli`: how `serve` starts its delivery process
+    main()

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/events.py [--quick] [--orders N] [--rounds R] [--clients 16]
 
-One real `dfc-hub serve` (waitress, on-disk Oxigraph, its own webhook dispatcher thread) and a
+One real `dfc-hub serve` (waitress, on-disk Oxigraph and its own webhook dispatcher thread, or with
+`--store sparql` a real `oxigraph serve` and the dispatcher in serve's child process) and a
 healthy receiver on 127.0.0.1 in a process of its own. A buyer enterprise places wholesale
 orders at a producer (2 lines each, items without inventory so none is refused), from 16
 keep-alive clients. Two workloads, each run with no subscription and with 5 subscriptions of
@@ -25,6 +26,7 @@ are noisy: only ratios within one run mean much.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -39,12 +41,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support.oxigraph_server import free_port  # noqa: E402
+from support.oxigraph_server import free_port, running_oxigraph  # noqa: E402
 
 ADMIN = "bench-admin"
 CTX = "https://www.datafoodconsortium.org"
 SELLER, BUYER = "bench-farm", "bench-shop"
-SUBSCRIPTIONS, GOAL = 5, 0.10
+SUBSCRIPTIONS, GOAL, GOAL_WORST = 5, 0.10, 0.8
 
 
 class Client:
@@ -210,6 +212,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--quick", action="store_true", help="a few checkouts, to check the bench runs")
+    ap.add_argument("--store", choices=("oxigraph", "sparql"), default="oxigraph",
+                    help="the server's store: on disk (deliveries from its thread), or a real `oxigraph "
+                         "serve` (deliveries from its child process; the API's CPU alone is counted)")
     ap.add_argument("--receive", nargs=2, metavar=("PORT", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.receive:
@@ -219,10 +224,13 @@ def main() -> int:
         args.orders, args.rounds = 24, 1
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         receiver = Receiver(tmp)
+        store = f"oxigraph:{tmp}/store" if args.store == "oxigraph" \
+            else f"sparql:{stack.enter_context(running_oxigraph(tmp))}"
+        print(f"store: {store}")
         env = {**os.environ, "PUBLIC_BASE_URL": base, "DFC_HUB_ADMIN_TOKEN": ADMIN,
-               "DFC_HUB_STORE": f"oxigraph:{tmp}/store", "DFC_HUB_CLOSE_EVERY_SECONDS": "0",
+               "DFC_HUB_STORE": store, "DFC_HUB_CLOSE_EVERY_SECONDS": "0",
                "DFC_HUB_WEBHOOK_ALLOW_PRIVATE": "true"}
         log = open(Path(tmp) / "server.log", "wb")
         proc = subprocess.Popen([str(Path(sys.executable).with_name("dfc-hub")), "serve", "--port", str(port)],
@@ -291,7 +299,8 @@ def report(name: str, args, seconds: dict, cpu: dict, lags: list[float], expecte
     print(f"{name}:")
     print(f"  no subscription:        {rate['none']:8.1f} checkouts/s   server CPU {cpu['none'] / total * 1000:6.1f} ms a checkout")
     print(f"  5 subscriptions active: {rate['five']:8.1f} checkouts/s   server CPU {cpu['five'] / total * 1000:6.1f} ms a checkout")
-    print(f"  ratio 5 subs / none:    {ratio:8.2f}  (goal: within {GOAL:.0%}: {'met' if ratio >= 1 - GOAL else 'not met'})")
+    goal = GOAL_WORST if name == "every checkout an event" else 1 - GOAL     # issue 25: the worst case ≥ 0.8
+    print(f"  ratio 5 subs / none:    {ratio:8.2f}  (goal: ≥ {goal:.2f}: {'met' if ratio >= goal else 'not met'})")
     print(f"  delivery lag, 201 to receipt, {len(lags)} of {expected} deliveries: p50 {pct(lags, 0.5) * 1000:.1f} ms"
           f"   p99 {pct(lags, 0.99) * 1000:.1f} ms   max {max(lags, default=float('nan')) * 1000:.1f} ms")
     return len(lags) == expected

@@ -13,7 +13,7 @@ from pyoxigraph import NamedNode
 from app.domain import units
 from app.domain.clock import ManualClock
 from conftest import ADMIN, admin, jsonld, make_app, token_for
-from support.orders import API, CTX, HUB_A, JEAN, checkout, ledger, lines_of, path_of, wholesale
+from support.orders import API, CTX, HUB_A, JEAN, add_item, checkout, ledger, lines_of, path_of, wholesale
 
 pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
 
@@ -127,6 +127,55 @@ def test_one_wholesale_order_per_customer_order(client, hub_a):
     r = client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a)
     assert r.headers["X-Orders-Completed"] == "2"         # Paul's, emptied, completes with no lines
     assert ledger(client) == {"available": 9, "onHand": 10, "held": 0, "committed": 1}
+
+
+def test_a_hub_item_pointed_at_another_product_sends_the_next_checkout_there(client, hub_a):
+    """What a hub's offers lead to upstream is remembered between checkouts, and forgotten once
+    the catalogue changes: the next checkout follows the hub's item to its new product."""
+    leeks = add_item(client, "jean-farm", "leeks", 50)
+    assert checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1)).status_code == 201
+    item = {"@id": f"{HUB_A}/catalog_items/jean-carrots", "@type": "dfc-b:CatalogItem",
+            "dfc-b:references": f"{JEAN}/supplied_products/leeks",
+            "dfc-b:offeredThrough": f"{HUB_A}/offers/jean-carrots"}
+    r = client.post("/api/dfc/enterprises/hub-a/catalog", headers=hub_a, **jsonld({"@context": CTX, "@graph": [item]}))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 2), name="Paul").status_code == 201
+    [order] = wholesale(client, hub_a)
+    quantities = {line["dfc-b:concerns"]: line["dfc-b:quantity"]
+                  for line in lines_of(client.get(path_of(order["@id"]), headers=hub_a).get_json())}
+    assert quantities == {f"{JEAN}/offers/carrots": 1, leeks: 2}
+
+
+def test_a_customer_order_moved_from_one_producer_to_another_moves_its_wholesale_lines(client, hub_a):
+    """A checkout reads only the wholesale orders of the producers it goes to, and those its current lines are in."""
+    r = client.put("/api/dfc/enterprises/leo-farm", headers=ADMIN_AUTH,
+                   **jsonld({"@context": CTX, "@type": "dfc-b:Enterprise", "dfc-b:name": "Leo's farm"}))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    beans = add_item(client, "leo-farm", "beans", 50)
+    hub_beans = {"@id": f"{HUB_A}/catalog_items/leo-beans", "@type": "dfc-b:CatalogItem",
+                 "dfc-b:references": f"{API}/leo-farm/supplied_products/beans",
+                 "dfc-b:offeredThrough": f"{HUB_A}/offers/leo-beans"}
+    offer = {"@id": f"{HUB_A}/offers/leo-beans", "@type": "dfc-b:Offer", "dfc-b:offeredItem": hub_beans["@id"],
+             "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": 3, "dfc-b:hasUnit": "dfc-m:Euro"}}
+    r = client.post("/api/dfc/enterprises/hub-a/catalog", headers=hub_a,
+                    **jsonld({"@context": CTX, "@graph": [hub_beans, offer]}))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/leo-beans", 4), name="Paul").status_code == 201
+    ali = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 2))
+    assert ali.status_code == 201
+    body = client.get(path_of(ali.headers["Location"]), headers=hub_a).get_json()
+    order = next(n for n in body.get("@graph", [body]) if n.get("@type") == "dfc-b:Order")
+    [line] = lines_of(body)
+    line["dfc-b:concerns"] = f"{HUB_A}/offers/leo-beans"
+    doc = {"@context": CTX, "@graph": [{k: v for k, v in order.items() if k != "@context"}, line]}
+    r = client.put(path_of(ali.headers["Location"]), headers=hub_a, **jsonld(doc))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    quantities = {}
+    for w in wholesale(client, hub_a):
+        for wline in lines_of(client.get(path_of(w["@id"]), headers=hub_a).get_json()):
+            quantities[wline["dfc-b:concerns"]] = wline["dfc-b:quantity"]
+    assert quantities.get(beans) == 6 and quantities.get(f"{JEAN}/offers/carrots", 0) == 0
+    assert ledger(client)["held"] == 0
 
 
 # --- aggregation by weight ----------------------------------------------------------------------

@@ -154,3 +154,73 @@ def test_deliver_events_from_cron_sends_what_is_due_and_exits(tmp_path):
         assert run.returncode == 0, run.stderr[-2000:]
         assert "3 webhook delivery attempt(s) made" in run.stdout
         assert len(set(receiver.accepted)) == 3 and len(receiver.deliveries) == 3
+
+
+def _dispatcher(url: str) -> dict:
+    workers = requests.get(f"{url}/health", timeout=30).json()["workers"]
+    return next(w for w in workers if w["name"] == "webhook-dispatcher")
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie — ended, not yet reaped — counts as gone)."""
+    from pathlib import Path
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_on_a_remote_store_serve_delivers_from_a_child_process_that_ends_with_it(hubs, oxigraph_url):
+    """The API's process sends no webhook: its child `deliver-events --follow` does, and stops with it."""
+    with receiving() as receiver:
+        server = hubs(store=f"sparql:{oxigraph_url}", **WEBHOOKS)
+        _wait(lambda: _dispatcher(server.url)["pid"] is not None, 30, "no delivery process started")
+        child = _dispatcher(server.url)["pid"]
+        assert child != server.pid and _alive(child)
+        _farm(server.url)
+        _subscribe(server.url, receiver.url)
+        for _ in range(3):
+            _place(server.url)
+        expected = _received_ids(server.url)
+        _wait(lambda: set(expected) <= set(receiver.accepted), 60, "the child did not deliver")
+        assert _dispatcher(server.url)["pid"] == child and _dispatcher(server.url)["lastError"] is None
+        server.stop()
+    _wait(lambda: not _alive(child), 30, "the delivery process outlived serve")
+
+
+def test_deliver_events_follow_keeps_delivering_until_sigterm(oxigraph_url, tmp_path):
+    """`dfc-hub deliver-events --follow` on a remote store: events placed after it started go out too."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import admin, make_app
+
+    store = f"sparql:{oxigraph_url}"
+    with receiving() as receiver:
+        app = make_app(store=store, webhook_allow_private=True)
+        client = app.test_client()
+        r = client.post("/api/dfc/enterprises/jean-farm/webhooks", headers=admin(),
+                        json={"url": receiver.url, "events": ["procurement.order_received"]})
+        assert r.status_code == 201
+        env = {"PATH": "/usr/bin:/bin", "PUBLIC_BASE_URL": "http://hub.test", "DFC_HUB_STORE": store,
+               "DFC_HUB_WEBHOOK_ALLOW_PRIVATE": "true"}
+        follower = subprocess.Popen([str(Path(sys.executable).with_name("dfc-hub")), "deliver-events", "--follow"],
+                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            for n in range(3):
+                doc = {"@context": CTX, "@id": "#", "@type": "dfc-b:Order",
+                       "dfc-b:orderedBy": "http://hub.test/api/dfc/enterprises/hub-a",
+                       "dfc-b:hasOrderStatus": "dfc-v:Complete", "dfc-b:hasPart": [
+                           {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                            "dfc-b:concerns": "http://hub.test/api/dfc/enterprises/jean-farm/offers/carrots"}]}
+                assert client.post("/api/dfc/enterprises/jean-farm/orders", headers=admin(), json=doc).status_code == 201
+                _wait(lambda: len(set(receiver.accepted)) == n + 1, 60, f"event {n + 1} was not delivered")
+            assert follower.poll() is None
+        finally:
+            follower.send_signal(signal.SIGTERM)
+            _, err = follower.communicate(timeout=60)
+            app.extensions["dfc_hub"].close()
+    assert follower.returncode == 0, err[-2000:]
+    assert len(receiver.deliveries) == 3

@@ -74,7 +74,8 @@ def product_sources(store: Store, products: list[NamedNode], base_url: str) -> d
 
 
 class LinkCache:
-    """Offer → Source, remembered between checkouts while only writes that change no link happen.
+    """Offer → Source (and a hub's offer → upstream target), remembered between checkouts while
+    only writes that change no link happen.
 
     Order writes never change what an offer sells (they change ledgers, not links or prices);
     a service whose units of work are such writes registers `keep` after each commit
@@ -86,19 +87,40 @@ class LinkCache:
     def __init__(self, store: Store, base_url: str):
         self.store, self.base_url = store, base_url
         self._links: dict = {}
+        self._targets: dict = {}          # (hub, its settings) → {offer: what `targets` made of it}
         self._generation: int | None = None
+
+    def _fresh(self) -> int | None:
+        """The store's generation, everything remembered forgotten if it moved."""
+        generation = self.store.generation
+        if generation is None or generation != self._generation:
+            self._links, self._targets, self._generation = {}, {}, generation
+        return generation
 
     def sources(self, offers: list[NamedNode], hints=None) -> dict[NamedNode, Source | None]:
         """offer_sources, answered from memory where it is still valid."""
-        generation = self.store.generation
-        if generation is None or generation != self._generation:
-            self._links, self._generation = {}, generation
+        generation = self._fresh()
         links = self._links
         missing = [o for o in offers if o not in links]
         found = offer_sources(self.store, missing, self.base_url, hints) if missing else {}
         if missing and generation is not None:      # what a payload claimed (hints) is not remembered
             links.update({o: s for o, s in found.items() if s is not None and o not in (hints or {})})
         return {o: links.get(o, found.get(o)) for o in offers}
+
+    def targets(self, key, found: dict[NamedNode, Source], compute) -> dict:
+        """compute(found) — a hub's customer offers → upstream targets — for the offers not remembered.
+
+        `key` names what else the answer depends on (the hub, its settings). Only offers whose
+        source came from the catalogue (not from a payload's hints) are remembered; an answer
+        that raised is not.
+        """
+        generation = self._fresh()
+        memo = self._targets.setdefault(key, {}) if generation is not None else {}
+        missing = {o: s for o, s in found.items() if o not in memo}
+        made = compute(missing) if missing else {}
+        if generation is not None:
+            memo.update({o: t for o, t in made.items() if self._links.get(o) == found[o]})
+        return {o: memo[o] if o in memo else made[o] for o in found}
 
     def keep(self, done) -> None:
         """After a unit of work that changed no link: still valid if it was just before the commit."""

@@ -214,7 +214,7 @@ class OrderBook(OrderMoves, HoldExpiry):
         """Read what the planners need, let them plan (pure), read the ledgers the plan moves."""
         now = self.clock.now()
         if customer:
-            found = checkouts.read(tx, ns, iri, current, new)
+            found = checkouts.read(tx, ns, iri, current, new, {t.producer for t in sources.values()})
             change = checkouts.plan(found, ns, iri, current, new, sources, now, self.base_url)
         else:
             s = orders.session(new, iri) if new is not None else None
@@ -295,7 +295,9 @@ class OrderBook(OrderMoves, HoldExpiry):
             raise ShapeViolation(f"{len(unknown)} order line(s) concern offers this server does not know",
                                  violations=[_unknown_offer(o) for o in unknown])
         if customer:
-            return consolidation.targets(self.store, ns, found, hub_settings.read(self.store, ns), self.base_url)
+            settings = hub_settings.read(self.store, ns)
+            return self.links.targets((ns.iri, settings), found, lambda some: consolidation.targets(
+                self.store, ns, some, settings, self.base_url))
         foreign = [o for o, s in found.items() if not ns.owns((s.item or s.offer).value)]
         if foreign:
             raise ShapeViolation(f"an order to {ns.eid} may only concern {ns.eid}'s offers",

@@ -37,11 +37,15 @@ class Found:
     wholesale: dict                     # wholesale order → its document, every one the change reads
 
 
-def read(reader, ns, iri, current, new) -> Found:
-    """Read the session, the hub's settings and wholesale orders a customer order's change needs."""
+def read(reader, ns, iri, current, new, producers=None) -> Found:
+    """Read the session, the hub's settings and wholesale orders a customer order's change needs.
+
+    `producers`: those the change's lines go to (None: every one); only their wholesale orders
+    (and those the current lines are in) are read, not all the hub's in the session.
+    """
     session = _session(ns, iri, current, new)
     settings = hub_settings.read(reader, ns)
-    by_producer, wholesale = _hub_orders(reader, ns, iri, session, current, settings)
+    by_producer, wholesale = _hub_orders(reader, ns, iri, session, current, settings, producers)
     return Found(session, reader.graph(session), settings, by_producer, wholesale)
 
 
@@ -90,13 +94,13 @@ def _session(ns, iri, current, new) -> NamedNode:
     return session
 
 
-def _hub_orders(store, ns, iri, session, current, settings) -> tuple[dict, dict]:
+def _hub_orders(store, ns, iri, session, current, settings, producers=None) -> tuple[dict, dict]:
     """The hub's live wholesale orders by producer, and every wholesale order the change reads."""
     query, bindings = ("wholesale_orders_of_customer", {"customer": iri}) if settings.per_customer_order \
         else ("wholesale_orders", {"session": session, "hub": NamedNode(ns.iri)})
     rows = store.select(queries.load(query), bindings)
     by_producer = {r["producer"]: r["order"] for r in rows}
-    wholesale = {o: store.graph(o) for o in by_producer.values()}
+    wholesale = {o: store.graph(o) for p, o in by_producer.items() if producers is None or p in producers}
     for line in orders.lines(current, iri) if current is not None else []:
         order = orders.order_of_line(line.wholesale_line)
         if order is not None and order not in wholesale:

@@ -7,6 +7,12 @@
     webhook-dispatcher  delivers webhooks (app/events/dispatcher.py), back to back through a backlog
 
 Each worker is a thread with start, stop and join; its last run and last error show on /health.
+On a remote (`sparql:`) store the webhook-dispatcher is a process of its own instead
+(`dfc-hub deliver-events --follow`, restarted if it dies), so sending, signing and recording
+deliveries takes nothing of the API's interpreter. On an embedded store it stays a thread: an
+on-disk Oxigraph store opens in one process only (RocksDB's lock), and pyoxigraph offers no
+writable second opener — `Store.read_only` beside a writer is undefined, and the dispatcher must
+write (claim, settle) anyway.
 A job that raises is logged and tried again next period: the server keeps serving. The cron
 commands (`dfc-hub close-due-sessions`, …) run the same jobs once.
 """
@@ -15,6 +21,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -102,9 +111,49 @@ class Worker:
         self.last_run = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
         return again
 
+    def run(self) -> None:
+        """Run the job on its period in this thread until stopped (`deliver-events --follow`)."""
+        self._loop()
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             if not self.run_once() and not _pause(self._stop, self.every):
+                return
+
+
+@dataclasses.dataclass
+class ChildWorker(Worker):
+    """A worker that is a child process (`argv`), watched by a thread: started again `every`
+    seconds after it exits unasked, sent SIGTERM (then killed after STOP_SECONDS) when stopped."""
+    argv: list[str] = dataclasses.field(default_factory=list)
+    pid: int | None = None
+
+    STOP_SECONDS = 10.0
+
+    def state(self) -> dict:
+        return {**super().state(), "pid": self.pid}
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL)
+            self.pid = proc.pid
+            while proc.poll() is None and not self._stop.is_set():
+                time.sleep(0.2)
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(self.STOP_SECONDS)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            self.runs += 1
+            self.last_run = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+            self.pid = None
+            if self._stop.is_set():
+                return
+            self.last_error = f"exited with status {proc.returncode}; started again"
+            log.error("background worker %s exited with status %s", self.name, proc.returncode)
+            if not _pause(self._stop, self.every):
                 return
 
 
@@ -145,10 +194,21 @@ def workers_for(services: Services) -> Workers:
                 Worker("hold-expirer", logged(expire_holds, "cancelled order (hold expired)"), every),
                 Worker("person-eraser", logged(erase_due, "erased person (retention period over)"), every),
                 Worker("partner-sender", lambda: forward_pending(services) and False, every)] if every > 0 else []
+    return Workers([*periodic, delivery_worker(services)])
+
+
+def delivery_worker(services: Services) -> Worker:
+    """The webhook-dispatcher of `serve`: a child process on a remote store, a thread on an embedded one."""
+    if services.settings.store.startswith("sparql:"):
+        argv = [sys.executable, "-m", "app.cli", "deliver-events", "--follow", "--parent", str(os.getpid())]
+        return ChildWorker("webhook-dispatcher", lambda: False, 1.0, argv=argv)
+    return dispatcher_worker(services)
+
+
+def dispatcher_worker(services: Services) -> Worker:
+    """Dispatcher passes in a thread (or, through `run`, in the caller's: `deliver-events --follow`)."""
     # A full batch means more may be waiting: the next pass goes at once.
-    dispatcher = Worker("webhook-dispatcher", lambda: services.dispatcher.run_pass() >= BATCH,
-                        DELIVERY_REST_SECONDS)
-    return Workers([*periodic, dispatcher])
+    return Worker("webhook-dispatcher", lambda: services.dispatcher.run_pass() >= BATCH, DELIVERY_REST_SECONDS)
 
 
 def _pause(stop: threading.Event, seconds: float) -> bool:
