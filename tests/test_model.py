@@ -58,6 +58,7 @@ class HubMachine(RuleBasedStateMachine):
 
         self._serving = serving(app_for)
         base = self._serving.__enter__()
+        self.app = apps["app"]
         self.w = World(base, apps["app"].extensions["dfc_hub"].store, requests.Session())
         self.judged: set[int] = set()
 
@@ -71,12 +72,21 @@ class HubMachine(RuleBasedStateMachine):
 
     # --- customers ------------------------------------------------------------------------------
 
-    @rule(hub=st.sampled_from(["hub-a", "hub-b"]), data=st.data(), form=FORMS, person=st.integers(0, 999))
-    def checkout(self, hub, data, form, person):
+    @rule(hub=st.sampled_from(["hub-a", "hub-b"]), data=st.data(), form=FORMS, person=st.integers(0, 999),
+          hold=st.sampled_from([None, 5, 30, 5]))
+    def checkout(self, hub, data, form, person, hold):
         offers = [o for o in OFFERS if o.startswith(hub + "/")]
         chosen = data.draw(st.lists(st.sampled_from(offers), min_size=1, max_size=2, unique=True))
         lines = {o: data.draw(QUANTITIES) for o in chosen}
-        self.w.checkout(hub, lines, form, person)
+        until = None if hold is None else self.clock.now() + dt.timedelta(minutes=hold)
+        self.w.checkout(hub, lines, form, person, hold_until=until)
+
+    @rule(minutes=st.sampled_from([10, 40]))
+    @precondition(lambda self: any(c.hold_until for c in self.w.model.checkouts.values() if c.status == "Held"))
+    def time_passes_and_holds_expire(self, minutes):
+        """The clock moves on and the hold-expirer runs, as `serve`'s worker does."""
+        self.clock.set(self.clock.now() + dt.timedelta(minutes=minutes))
+        self.w.expire_holds(self.app.extensions["dfc_hub"].orders, self.clock.now())
 
     @rule(data=st.data(), how=st.sampled_from(["PUT", "DELETE"]))
     @precondition(lambda self: self.w.held_checkouts())

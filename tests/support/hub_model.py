@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import io
 import json
 from decimal import Decimal
@@ -19,6 +20,8 @@ from support.leaks import findings
 
 API = "/api/dfc/enterprises"
 CTX = "https://www.datafoodconsortium.org"
+HOLD_UNTIL = "https://w3id.org/dfc-order-hub/ns#holdUntil"
+XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 JSONLD = "application/ld+json"
 ENTERPRISES = ("jean-farm", "hub-a", "hub-b")
 HUBS = ("hub-a", "hub-b")
@@ -44,6 +47,7 @@ class Checkout:
     lines: dict[str, Decimal]      # offer → quantity
     person: str                    # the person IRI the server gave the buyer
     status: str = "Held"
+    hold_until: dt.datetime | None = None     # hub:holdUntil: the server cancels it once this passes
 
 
 @dataclasses.dataclass
@@ -172,7 +176,8 @@ class World:
              "dfc-b:belongsTo": self.iri(f"{API}/{hub}/sale_sessions/week-48"), "dfc-b:hasPart": lines},
             {"@id": "_:buyer", "@type": "dfc-b:Person", "dfc-b:firstName": name, "dfc-b:email": email}]}
 
-    def checkout(self, hub: str, lines: dict[str, Decimal], form: str, n: int) -> None:
+    def checkout(self, hub: str, lines: dict[str, Decimal], form: str, n: int,
+                 hold_until: dt.datetime | None = None) -> None:
         self.people += 1
         person = (f"Quillon{self.people}x{n}", f"quillon{self.people}x{n}@example.org")
         wanted = {}
@@ -180,10 +185,13 @@ class World:
             wanted[OFFERS[offer]] = wanted.get(OFFERS[offer], ZERO) + q
         ok = hub not in self.model.closed and self.model.fits(wanted)
         doc = self.checkout_doc(hub, [self.line(o, q, form) for o, q in lines.items()], person)
+        if hold_until is not None:
+            doc["@graph"][0][HOLD_UNTIL] = {"@value": hold_until.isoformat(), "@type": XSD_DATETIME}
         r = self.call("POST", f"{API}/{hub}/orders", hub, doc, expect={201} if ok else {409})
         if r.status_code == 201:
             order = next(n for n in r.json()["@graph"] if n["@type"] == "dfc-b:Order")
-            self.model.checkouts[r.headers["Location"][len(self.base):]] = Checkout(hub, dict(lines), order["dfc-b:orderedBy"])
+            self.model.checkouts[r.headers["Location"][len(self.base):]] = Checkout(
+                hub, dict(lines), order["dfc-b:orderedBy"], hold_until=hold_until)
             self.model.persons[order["dfc-b:orderedBy"]] = person
 
     def held_checkouts(self) -> list[str]:
@@ -224,6 +232,17 @@ class World:
         r = self.call("PUT", path, c.hub, doc, expect={200} if ok else {409})
         if r.status_code == 200:
             c.lines[offer] = quantity
+
+    def expire_holds(self, orders, now: dt.datetime) -> None:
+        """What the hold-expirer worker does at `now`: exactly the Held checkouts of open sessions
+        whose hold has passed are cancelled, their stock released (the invariants check it)."""
+        due = {path for path, c in self.model.checkouts.items()
+               if c.status == "Held" and c.hub not in self.model.closed
+               and c.hold_until is not None and c.hold_until <= now}
+        cancelled = {o.value[len(self.base):] for o in orders.expire_holds(now)}
+        assert cancelled == due, f"the expirer cancelled {sorted(cancelled)}, the model expected {sorted(due)}"
+        for path in due:
+            self.model.checkouts[path].status = "Cancelled"
 
     def erase(self, person: str) -> None:
         hub = person[len(self.base + API) + 1:].split("/")[0]
