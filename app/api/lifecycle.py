@@ -19,7 +19,6 @@ bp = Blueprint("lifecycle", __name__, url_prefix="/api/dfc")
 
 ORDER = f"/{ENT}/<eid>/<any(orders, Orders):seg>/<oid>"
 DELIVERIES = f"{ORDER}/<any(deliveries, Deliveries):dseg>"
-MAX_REASON = 2000
 
 
 def _book():
@@ -46,22 +45,10 @@ def post_status(ent, eid, seg, oid):
     body = read_json(request.get_data(cache=False), services().settings.max_json_depth)
     if not isinstance(body, dict):
         raise BadRequest('send {"status": "<a lifecycle status>", "reason": "…"}', pointer="")
-    target = statuses.parse(body.get("status"))
-    if target is None:
-        raise InvalidValue(f"{_quoted(body.get('status'))} is not a status of the order lifecycle",
-                           pointer="/status", allowed=[statuses.name(s) for s in statuses.STATUSES])
-    reason = body.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
-        raise InvalidValue(f"reason must be a string of at most {MAX_REASON} characters", pointer="/reason")
+    target, reason = statuses.requested(body.get("status"), body.get("reason"))
     answer = _book().transition(ns, iri, agent(), target, reason, docs.Expected(if_match()),
                                 _confirmed_prices(body.get("confirmedPrices")))
     return _answer(answer.triples)
-
-
-def _quoted(sent) -> str:
-    """What a client sent, quoted for a problem's detail (the start of it: it may be megabytes)."""
-    text = repr(sent)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _confirmed_prices(sent) -> dict | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
+from app.errors import InvalidValue
 from app.rdf import vocabulary
 from app.namespaces import HUB, SKOS, T, hub
 
@@ -58,6 +59,22 @@ def parse(text) -> NamedNode | None:
 
 
 _BY_NAME = {name(s): s for s in STATUSES}
+
+MAX_REASON = 2000      # characters of the reason a move may give
+
+
+def requested(status, reason) -> tuple[NamedNode, str | None]:
+    """A move a client asked for (the API's JSON, a page's form): its status and reason; 422 naming
+    what is wrong (`/status` with the twelve `allowed`, or `/reason`)."""
+    target = parse(status)
+    if target is None:
+        sent = repr(status)
+        sent = sent if len(sent) <= 80 else sent[:77] + "..."     # it may be megabytes
+        raise InvalidValue(f"{sent} is not a status of the order lifecycle", pointer="/status",
+                           allowed=[name(s) for s in STATUSES])
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
+        raise InvalidValue(f"reason must be a string of at most {MAX_REASON} characters", pointer="/reason")
+    return target, reason
 
 
 def commits(status: NamedNode | None) -> bool:

@@ -8,13 +8,13 @@ from app.api.context import base_url, namespace, services
 from app.domain import documents as docs
 from app.domain import statuses
 from app.domain.kinds import ORDERS
-from app.errors import BadRequest, HubError, InvalidValue, Unauthorized
+from app.errors import BadRequest, HubError, Unauthorized
 from app.api.pages import access, boards, csrf, order_page, reading, session_board
 from flask_wtf.csrf import CSRFError
 
 bp = Blueprint("pages", __name__, url_prefix="/pages")
 BOARD = "/enterprises/<eid>"
-MAX_TOKEN, MAX_REASON = 4096, 2000
+MAX_TOKEN = 4096
 
 
 @bp.before_request
@@ -111,14 +111,8 @@ def order(eid, oid):
 def move_order(eid, oid):
     """One move of the lifecycle, as POST …/status makes it; a refusal is shown on the order's page."""
     ns, who = namespace(eid), access.visitor()
-    target = statuses.parse(request.form.get("status"))
-    reason = request.form.get("reason", "").strip() or None
     try:
-        if target is None:
-            raise InvalidValue(f"{request.form.get('status', '')[:80]!r} is not a status of the order lifecycle",
-                               field="status")
-        if reason is not None and len(reason) > MAX_REASON:
-            raise InvalidValue(f"a reason is at most {MAX_REASON} characters", field="reason")
+        target, reason = statuses.requested(request.form.get("status"), request.form.get("reason", "").strip() or None)
         services().orders.transition(ns, _order_iri(ns, oid), who, target, reason)
     except HubError as e:
         return _shown(e, who, ns, oid)
