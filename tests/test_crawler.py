@@ -39,7 +39,9 @@ from support.own_validator import judgeable, refusals
 from support.threaded_server import serving
 from support.webhook_receiver import receiving
 
-pytestmark = pytest.mark.calendar
+# Not rerun with the calendar moved: every date it builds and every clock its apps read are its
+# ManualClock's (the tests that start `dfc-hub` on the wall clock are rerun).
+pytestmark = pytest.mark.dateless("its apps run in this process on a ManualClock at fixed dates")
 
 B = "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#"
 JSONLD, TURTLE, NTRIPLES = "application/ld+json", "text/turtle", "application/n-triples"

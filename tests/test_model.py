@@ -30,7 +30,9 @@ from support.orders import MONDAY
 from support.own_validator import refusals
 from support.threaded_server import serving
 
-pytestmark = pytest.mark.calendar
+# Not rerun with the calendar moved: every date it builds and every clock its apps read are its
+# ManualClock's (the tests that start `dfc-hub` on the wall clock are rerun).
+pytestmark = pytest.mark.dateless("its apps run in this process on a ManualClock at fixed dates")
 
 SOAK = bool(os.environ.get("SOAK_EXAMPLES"))
 BUDGET = settings(

@@ -19,7 +19,9 @@ from conftest import ADMIN, make_app
 from support.faulty_proxy import FaultyProxy
 from support.threaded_server import serving
 
-pytestmark = pytest.mark.calendar
+# Not rerun with the calendar moved: every date it builds and every clock its apps read are its
+# ManualClock's (the tests that start `dfc-hub` on the wall clock are rerun).
+pytestmark = pytest.mark.dateless("its apps run in this process on a ManualClock at fixed dates")
 
 CTX = "https://www.datafoodconsortium.org"
 ADMIN_H = {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/ld+json"}

@@ -24,9 +24,8 @@ from rdflib.compare import graph_diff, isomorphic
 
 from test_crawler import ADMIN_H, world  # noqa: F401  (the crawled server, a module fixture)
 
-# The world's clock is a ManualClock, and tests/test_crawler.py (marked calendar) reruns it with the
-# calendar moved: how an answer is written does not depend on the date.
-pytestmark = pytest.mark.dateless("the crawled world runs on a ManualClock; test_crawler reruns it moved")
+# The world's clock is a ManualClock at fixed dates: how an answer is written does not depend on the date.
+pytestmark = pytest.mark.dateless("the crawled world runs on a ManualClock at fixed dates")
 
 JSONLD = "application/ld+json"
 V2 = 'application/ld+json; profile="https://www.datafoodconsortium.org/dfc-v2"'
