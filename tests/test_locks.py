@@ -46,7 +46,7 @@ def _event_parties(store) -> list[str]:
     """Each event's party, by event number."""
     out = []
     for n in range(1, events.last_sequence(store) + 1):
-        out += [t.object.value for t in store.graph(events.event_iri(n)) if t.predicate == events.E.party]
+        out += [t.object.value for t in store.graph(events.event_named(store, n)) if t.predicate == events.E.party]
     return out
 
 
@@ -147,6 +147,8 @@ def test_a_large_unit_of_work_stages_its_events_and_numbers_them_apart(store):
     [event] = events.log(store, [P1], 0, events.TYPES, 10)
     assert event.id == "evt_1" and event.data == {"session": P1 + "/session"}
     assert store.select(queries.load("staged_events")) == []
+    # Numbered in place: its graph keeps its name, and holds its number only.
+    assert [t.object.value for t in store.graph(event.iri) if t.predicate == events.E.sequence] == ["1"]
 
 
 def test_events_a_dead_writer_staged_are_numbered_once_at_start(store):

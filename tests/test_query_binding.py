@@ -154,6 +154,14 @@ def test_a_list_binds_the_rows_of_values():
     assert evaluate("SELECT ?w WHERE { VALUES ?w { $list } }", {"list": []}) == []
 
 
+def test_a_list_of_tuples_binds_one_row_per_tuple():
+    hostile = 'x" ) } } ; DROP ALL ; #'
+    rows = evaluate("SELECT ?a ?b WHERE { VALUES (?a ?b) { $rows } }",
+                    {"rows": [(NamedNode("urn:a"), 1), (hostile, NamedNode("urn:b"))]})
+    assert rows == [{"a": NamedNode("urn:a"), "b": typed("1", "integer")},
+                    {"a": Literal(hostile), "b": NamedNode("urn:b")}]
+
+
 def test_blank_nodes_cannot_be_bound():
     # `_:b` in a pattern is a fresh variable: binding it would silently match anything.
     with pytest.raises(TypeError):

@@ -165,7 +165,7 @@ class Webhooks:
 
 def fan_out_bindings(sub: NamedNode, owners, types, after: int, upto: int, due: dt.datetime) -> dict:
     """The bindings of app/queries/webhook_fan_out.ru: the events numbered in (after, upto]."""
-    return {"sub": sub, "events": [events.event_iri(n) for n in range(after + 1, upto + 1)],
+    return {"sub": sub, "sequences": list(range(after + 1, upto + 1)),
             "parties": [NamedNode(o) for o in owners], "types": [Literal(t) for t in types], "upto": upto,
             "now": due}
 

@@ -5,7 +5,8 @@ pyoxigraph serialises (and so escapes), skipping IRIs, strings and comments in t
 Every backend runs the same bound text, so a query behaves alike in memory and over HTTP.
 A bound variable becomes a constant: it must not be projected (`SELECT ?x`) nor assigned
 (`AS ?x`, `VALUES ?x`); blank nodes cannot be bound (in query text they match anything).
-A list binds to its terms separated by spaces, for `VALUES ?x { $list }`.
+A list binds to its terms separated by spaces, for `VALUES ?x { $list }`; a list of tuples to
+one row per tuple, for `VALUES (?x ?y) { $rows }`.
 """
 from __future__ import annotations
 
@@ -88,6 +89,8 @@ def bind(text: str, bindings: Mapping[str, object] | None) -> str:
 
 
 def _bindable(name: str, value) -> str:
+    if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
+        return " ".join(f"( {_bindable(name, v)} )" for v in value)
     if isinstance(value, (list, tuple)):
         return " ".join(_bindable(name, v) for v in value)   # empty: VALUES matches nothing
     term = as_term(value)

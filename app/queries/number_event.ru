@@ -1,12 +1,13 @@
-# Give one staged event (app/events/outbox.py) its number: its statements move to the numbered
-# event's graph, about the numbered IRI, its place (hub:sequence -k) replaced by its number.
-# It matches only while the staged event is there: numbered twice (its writer late,
+# Give staged events (app/events/outbox.py) their numbers, all in one operation: each one's
+# place (hub:sequence -k) is replaced by its number; its graph and other statements stay.
+# A row matches only while its event is unnumbered: numbered twice (its writer late,
 # `adopt_staged` first), the second changes nothing and leaves a gap in the numbers.
-# Bound: ?staged, ?event (event_iri(?sequence)), ?sequence (an xsd:integer).
+# Bound: $rows, one (event graph, sequence as xsd:integer) per event.
 PREFIX hub: <https://w3id.org/dfc-order-hub/ns#>
-DELETE { GRAPH ?staged { ?staged ?p ?o } }
-INSERT { GRAPH ?event { ?event ?p ?value } }
+DELETE { GRAPH ?event { ?event hub:sequence ?place } }
+INSERT { GRAPH ?event { ?event hub:sequence ?sequence } }
 WHERE {
-  GRAPH ?staged { ?staged ?p ?o }
-  BIND(IF(?p = hub:sequence, ?sequence, ?o) AS ?value)
+  VALUES (?event ?sequence) { $rows }
+  GRAPH ?event { ?event hub:sequence ?place }
+  FILTER(?place < 0)
 }
