@@ -95,10 +95,11 @@ def test_appended_update_files_declare_their_prefixes_after_a_document_write(sto
 
 
 def _change_behind_the_lock(store, url: str | None) -> None:
-    """Another path adds a statement to G: a raw write that takes no lock of ours."""
+    """Another path adds a statement to G: a write that takes no lock of ours (embedded: through
+    the store, the only way to write the directory it holds open, in a thread of its own)."""
     text = f"INSERT DATA {{ GRAPH <{G.value}> {{ <{S.value}> <{R.value}> 'theirs' }} }}"
     if url is None:
-        thread = threading.Thread(target=store.raw.update, args=(text,))
+        thread = threading.Thread(target=store._update, args=(text,))
         thread.start()
         thread.join()
     else:

@@ -68,6 +68,10 @@ class Store(abc.ABC):
     def _update(self, update: str) -> None:
         """Run a SPARQL update whose values are already bound."""
 
+    def read_mark(self):
+        """Now, for a backend that remembers documents (embedded: app/store/recent.py); None here."""
+        return None
+
     @abc.abstractmethod
     def graph(self, name: NamedNode) -> list[Triple]:
         """Return the triples of one named graph (empty if there is none)."""

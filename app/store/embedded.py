@@ -13,6 +13,7 @@ from app.errors import InvalidQuery, QueryError, StoreUnavailable
 from app.queries import bind
 from app.store.base import N_TRIPLES, Bindings, Store
 from app.store.locks import KeyLocks, SharedLock
+from app.store.recent import Recent
 from app.store.snapshots import SnapshotReader, Snapshots
 
 _RESULTS = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -40,6 +41,7 @@ class EmbeddedStore(Store):
         self._generation_lock = threading.Lock()
         self.generation = 0     # bumped by every write: this process is the store's only writer
         self._snapshots = Snapshots(self, self._writes, path)
+        self._recent = Recent()             # documents remembered between reads, exact or absent
 
     def select(self, query: str, bindings: Bindings = None) -> list[dict]:
         text = bind(query, bindings)
@@ -83,9 +85,17 @@ class EmbeddedStore(Store):
 
     def _update(self, update: str) -> None:
         if update:
-            with self._writes.shared(), _translated():
+            with self._recent.writing(), self._writes.shared(), _translated():
                 self._bump()
                 self._store.update(update)
+
+    def _commit(self, tx, bulk: bool) -> None:
+        # What the unit of work wrote is remembered as written where that is exact (recent.py).
+        with self._recent.writing(lambda before: self._recent.settle(tx, before)):
+            super()._commit(tx, bulk)
+
+    def read_mark(self):
+        return self._recent.mark()
 
     def _bump(self) -> None:
         with self._generation_lock:
@@ -98,13 +108,19 @@ class EmbeddedStore(Store):
                 super().replace_graphs(graphs, remove, current)
                 return
             # Nothing to drop: one `extend` is one transaction, and no SPARQL text is built.
-            with self._writes.shared(), _translated():
+            with self._recent.writing(), self._writes.shared(), _translated():
                 self._bump()
                 self._store.extend(Quad(t.subject, t.predicate, t.object, g)
                                    for g, triples in graphs.items() for t in triples)
 
     def graph(self, name: NamedNode) -> list[Triple]:
-        return [q.triple for q in self._store.quads_for_pattern(None, None, None, name)]
+        found = self._recent.get(name)
+        if found is not None:
+            return found
+        mark = self._recent.mark()
+        triples = [q.triple for q in self._store.quads_for_pattern(None, None, None, name)]
+        self._recent.fill(name, triples, mark)
+        return triples
 
     def graphs(self, names) -> list[Triple]:
         # Pattern lookups are native calls here: cheaper than building and parsing a query.
@@ -117,14 +133,14 @@ class EmbeddedStore(Store):
         return next(iter(self._store.quads_for_pattern(None, None, None, name)), None) is not None
 
     def add_quads(self, quads: Iterable[Quad]) -> None:
-        with self._writes.shared(), _translated():
+        with self._recent.writing(), self._writes.shared(), _translated():
             self._bump()
             self._store.extend(quads)
 
     def bulk_load(self, quads: Iterable[Quad]) -> None:
         # RocksDB's bulk path writes files directly: three times `extend`'s speed, but not one
         # transaction, so only loaders of new data (`dfc-hub load`) use it.
-        with self._lock, self._writes.shared(), _translated():
+        with self._lock, self._recent.writing(), self._writes.shared(), _translated():
             self._bump()
             self._store.bulk_extend(quads)
 
@@ -147,6 +163,7 @@ class EmbeddedStore(Store):
         # Dropping the last reference releases the RocksDB lock, so the directory can be
         # opened again (by this process or another); closing twice is harmless.
         self._snapshots.close()
+        self._recent.clear()
         with self._lock:
             store = self.__dict__.pop("_store", None)
             if store is not None:

@@ -49,6 +49,8 @@ class Transaction:
         self.prefixes: dict[str, str] = {}                 # their PREFIX declarations, gathered
         self.generations: tuple | None = None              # the store's generation before/after commit
         self.callbacks: list[Callable[[Committed], None]] = []
+        self.replaced: set[NamedNode] = set()              # documents written whole, not by their difference
+        self.mark = store.read_mark()                      # when it began, for what the store remembers
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -186,7 +188,7 @@ class Transaction:
     def _body(self, writes, drops, extra) -> str:
         current = {g: self.read[g] for g in writes if g in self.read}
         # `put` and `drop` keep writes and drops apart: no document is in both.
-        ops = [replace_graphs_update(writes, list(drops), current), *extra]
+        ops = [replace_graphs_update(writes, list(drops), current, self.replaced), *extra]
         return " ;\n".join(op for op in ops if op)
 
 

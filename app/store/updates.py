@@ -24,14 +24,16 @@ def documents_query(names: Iterable[NamedNode]) -> str:
 
 
 def replace_graphs_update(graphs: Mapping[NamedNode, Iterable[Triple]],
-                          remove: Iterable[NamedNode] = (), current: Mapping | None = None) -> str:
+                          remove: Iterable[NamedNode] = (), current: Mapping | None = None,
+                          replaced: set | None = None) -> str:
     """Build the single update that drops and refills graphs (terms serialised by pyoxigraph).
 
     A graph whose current triples are known is changed by its difference instead. DELETE DATA
     cannot name a blank node, and INSERT DATA would make a new one where the graph meant the one
     it has: a statement about a blank node the graph holds is changed in place, the node found
     through the one statement that points at it (`<line> dfc-b:hasQuantity ?blank0`). A graph
-    whose blank nodes cannot be found so (nested, shared, or pointed at twice) is replaced whole.
+    whose blank nodes cannot be found so (nested, shared, or pointed at twice) is replaced whole
+    (and added to `replaced`, if given: the store names its blank nodes anew).
     """
     current = current or {}
     drops, deletes, inserts, in_place = [], {}, {}, []
@@ -52,6 +54,8 @@ def replace_graphs_update(graphs: Mapping[NamedNode, Iterable[Triple]],
                 continue
         drops.append(g)
         inserts[g] = triples
+        if replaced is not None:
+            replaced.add(g)
     ops = [f"DROP SILENT GRAPH {g}" for g in [*drops, *remove]] + in_place
     for keyword, blocks in (("DELETE DATA", deletes), ("INSERT DATA", inserts)):
         body = []
