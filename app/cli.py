@@ -3,6 +3,7 @@ expire-holds, deliver-events, erase-due-persons, forward-orders). Each a thin wr
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import secrets
 import signal
@@ -79,6 +80,10 @@ Try:
     # SIGTERM (a service manager, a container stop) ends serving like Ctrl-C: the workers finish
     # their run and are joined, and the store is closed, rather than cut off mid-write.
     signal.signal(signal.SIGTERM, _stop_serving)
+    # What startup made (the app, shapes, ontology, compiled queries) lives as long as the server:
+    # out of the collector's reach, a full collection stops walking it at every large request
+    # (measured, placing a 2,000-line order: 2.8-3.4 s of CPU, 2.0-2.5 s frozen).
+    gc.freeze()
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
     finally:
