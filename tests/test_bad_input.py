@@ -1,12 +1,14 @@
 """Bad input gets a clear 4xx problem+json and changes nothing (issue: linked-data core)."""
 from __future__ import annotations
 
+import datetime as dt
 import http.server
 import json
 import threading
 
 import pytest
 from conftest import BASE, JSONLD, client_of, jsonld, make_app, token_for
+from support.orders import MONDAY, sale_week
 
 JEAN = f"{BASE}/api/dfc/enterprises/jean-farm"
 ITEM = "/api/dfc/enterprises/jean-farm/catalog_items/carrots"
@@ -371,9 +373,10 @@ def test_the_validator_reports_what_the_server_would_refuse(read_client, extra, 
 WEEK_49 = "/api/dfc/enterprises/hub-a/sale_sessions/week-49"
 
 
-def _session(end) -> dict:
-    return {"@context": "https://www.datafoodconsortium.org", "@id": BASE + WEEK_49, "@type": "dfc-b:SaleSession",
-            "dfc-b:startDate": "2026-12-01T08:00:00Z", "dfc-b:endDate": end}
+def _session(end=None) -> dict:
+    week = sale_week(MONDAY + dt.timedelta(days=7))
+    return {"@context": "https://www.datafoodconsortium.org", "@id": BASE + WEEK_49, **week,
+            **({"dfc-b:endDate": end} if end is not None else {})}
 
 
 @pytest.mark.parametrize("end", ["9999-12-31", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00", "0999-12-31",
@@ -427,7 +430,7 @@ def test_a_literal_longer_than_the_limit_is_422_naming_its_term_in_every_documen
             return checkout(client, hub_a, "hub-a", name=text)
         if where == "catalogue":
             return client.put(ITEM, headers=jean, **jsonld(item(3) | {"dfc-b:description": text}))
-        return client.put(WEEK_49, headers=hub_a, **jsonld(_session("2026-12-05T18:00:00Z") | {"dfc-b:description": text}))
+        return client.put(WEEK_49, headers=hub_a, **jsonld(_session() | {"dfc-b:description": text}))
 
     before = everything(store)
     body = assert_problem(send(LONGEST + 1), 422)

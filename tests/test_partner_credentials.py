@@ -9,13 +9,13 @@ never sent to another, not even to an order IRI the old platform gave.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 
 import pytest
 import requests
 
 from app.domain.clock import ManualClock
 from conftest import ADMIN, make_app
+from support.orders import MONDAY, sale_week
 from support.threaded_server import serving
 
 pytestmark = pytest.mark.calendar
@@ -23,7 +23,6 @@ pytestmark = pytest.mark.calendar
 CTX = "https://www.datafoodconsortium.org"
 ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
 JSONLD = {"Content-Type": "application/ld+json"}
-MONDAY = dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)
 
 
 class Heard:
@@ -115,9 +114,7 @@ def world_of(tmp_path):
             _farm(w.http, ent)
         hub = f"{w.api}/hub-a"
         _put(w.http, hub, {"@type": "dfc-b:Enterprise", "dfc-b:name": "Hub A"})
-        _put(w.http, f"{hub}/sale_sessions/week-48", {"@type": "dfc-b:SaleSession",
-                                                      "dfc-b:startDate": "2026-11-23T08:00:00Z",
-                                                      "dfc-b:endDate": "2026-11-27T18:00:00Z"})
+        _put(w.http, f"{hub}/sale_sessions/week-48", sale_week())
         _put(w.http, f"{hub}/catalog_items/jean-carrots", {
             "@type": "dfc-b:CatalogItem", "dfc-b:references": f"{w.jean_ent}/supplied_products/carrots"})
         _put(w.http, f"{hub}/offers/jean-carrots", {"@type": "dfc-b:Offer",

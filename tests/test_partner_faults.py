@@ -8,14 +8,13 @@ the customer's retry with the same Idempotency-Key succeeds once the partner is 
 """
 from __future__ import annotations
 
-import datetime as dt
-import json
 
 import pytest
 import requests
 
 from app.domain.clock import ManualClock
 from conftest import ADMIN, make_app
+from support.orders import MONDAY, sale_week
 from support.faulty_proxy import FaultyProxy
 from support.threaded_server import serving
 
@@ -25,7 +24,6 @@ pytestmark = pytest.mark.dateless("its apps run in this process on a ManualClock
 
 CTX = "https://www.datafoodconsortium.org"
 ADMIN_H = {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/ld+json"}
-MONDAY = dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)
 TIMEOUT = 2.0           # the hub's DFC_HUB_PARTNER_TIMEOUT_SECONDS (room for a loaded machine); the slow proxy waits 3 times as long
 
 
@@ -112,9 +110,7 @@ def world(tmp_path):
         _put(http, f"{api}/hub-a", {"@type": "dfc-b:Enterprise", "dfc-b:name": "Hub A"})
         _resell(http, api, "hub-a", "jean-carrots", f"{jean_api}/jean-farm/supplied_products/carrots")
         _resell(http, api, "hub-a", "leeks", f"{api}/local-farm/supplied_products/leeks")
-        _put(http, f"{api}/hub-a/sale_sessions/week-48", {"@type": "dfc-b:SaleSession",
-                                                          "dfc-b:startDate": "2026-11-23T08:00:00Z",
-                                                          "dfc-b:endDate": "2026-11-27T18:00:00Z"})
+        _put(http, f"{api}/hub-a/sale_sessions/week-48", sale_week())
         r = http.post(f"{proxy.url}/api/admin/tokens", json={"agent": f"{api}/hub-a", "scopes": []}, headers=ADMIN_H)
         jean = f"{jean_api}/jean-farm"
         world = World(hub_base, jean_api, proxy, hub_app, jean_base)

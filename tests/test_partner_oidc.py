@@ -16,6 +16,7 @@ import requests
 from conftest import make_app
 from support.hub_server import PUBLIC
 from support.idp import identity_provider, skip_reason
+from support.orders import MONDAY
 from support.oidc_world import ADMIN_H, CLIENTS, SECRET, Gate, World, hub_selling_jean, jean_farm, oidc_world, \
     trust_file
 from support.oxigraph_server import running_oxigraph
@@ -145,7 +146,7 @@ def test_two_processes_on_one_store_spend_each_refresh_token_once(hubs, tmp_path
                                          jwt_issuers=issuers))
             return made["gate"]
         with serving(jean_app) as jean_base:
-            env = {"DFC_HUB_WEBHOOK_ALLOW_PRIVATE": "1", "DFC_HUB_CLOCK_START": "2026-11-23T09:00:00Z"}
+            env = {"DFC_HUB_WEBHOOK_ALLOW_PRIVATE": "1", "DFC_HUB_CLOCK_START": MONDAY.isoformat()}
             servers = [hubs(store=f"sparql:{sparql}", wait=False, **env) for _ in range(2)]
             for server in servers:
                 server.wait_until_up()

@@ -10,7 +10,6 @@ hub B's next sync finds its copy as it left it.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 
 import pytest
@@ -22,6 +21,7 @@ from app.domain.clock import ManualClock
 from app.namespaces import T
 from app.rdf.triples import Indexed
 from conftest import ADMIN, make_app
+from support.orders import MONDAY, sale_week
 from support.threaded_server import serving
 
 pytestmark = pytest.mark.calendar
@@ -30,7 +30,6 @@ CTX = "https://www.datafoodconsortium.org"
 HUB_NS = "https://w3id.org/dfc-order-hub/ns#"
 ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
 JSONLD = {"Content-Type": "application/ld+json"}
-MONDAY = dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)
 
 
 def _put(http, iri, node):
@@ -145,9 +144,7 @@ def world_of(tmp_path):
                                               "dfc-b:hasPrice": _price(9.90)})
         for eid in ("hub-a", "hub-b"):
             _put(http, f"{api}/{eid}", {"@type": "dfc-b:Enterprise", "dfc-b:name": eid})
-            _put(http, f"{api}/{eid}/sale_sessions/week-48", {"@type": "dfc-b:SaleSession",
-                                                              "dfc-b:startDate": "2026-11-23T08:00:00Z",
-                                                              "dfc-b:endDate": "2026-11-27T18:00:00Z"})
+            _put(http, f"{api}/{eid}/sale_sessions/week-48", sale_week())
             _put(http, f"{api}/{eid}/catalog_items/jean-carrots", {
                 "@type": "dfc-b:CatalogItem", "dfc-b:references": f"{jean}/supplied_products/carrots"})
             _put(http, f"{api}/{eid}/offers/jean-carrots", {

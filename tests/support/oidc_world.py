@@ -13,7 +13,6 @@ bench/partner_oidc.py.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import threading
 from pathlib import Path
@@ -22,13 +21,13 @@ import requests
 
 from app.domain.clock import ManualClock
 from conftest import ADMIN, make_app
+from support.orders import MONDAY, sale_week
 from support.idp import identity_provider
 from support.threaded_server import serving
 
 CTX = "https://www.datafoodconsortium.org"
 ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
 JSONLD = {"Content-Type": "application/ld+json"}
-MONDAY = dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)
 SECRET = "s3cret:of+the/hub%a"       # characters RFC 6749's form-encoding of HTTP Basic is for
 CLIENTS = [
     {"client_id": "hub-a", "client_secret": SECRET, "grant_types": ["client_credentials", "refresh_token",
@@ -119,9 +118,7 @@ def jean_farm(http, ent, stock=100_000):
 
 def hub_selling_jean(http, hub, jean):
     put(http, hub, {"@type": "dfc-b:Enterprise", "dfc-b:name": "Hub A"})
-    put(http, f"{hub}/sale_sessions/week-48", {"@type": "dfc-b:SaleSession",
-                                               "dfc-b:startDate": "2026-11-23T08:00:00Z",
-                                               "dfc-b:endDate": "2026-11-27T18:00:00Z"})
+    put(http, f"{hub}/sale_sessions/week-48", sale_week())
     put(http, f"{hub}/catalog_items/jean-carrots", {
         "@type": "dfc-b:CatalogItem", "dfc-b:references": f"{jean}/supplied_products/carrots"})
     put(http, f"{hub}/offers/jean-carrots", {"@type": "dfc-b:Offer",

@@ -4,6 +4,7 @@ Test modules import these from here, never from one another.
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,15 @@ CARROTS = f"{JEAN}/offers/carrots"
 CARROTS_ITEM = "/api/dfc/enterprises/jean-farm/catalog_items/carrots"
 CTX = "https://www.datafoodconsortium.org"
 MONDAY = DEMO_MONDAY     # the demo's first sale session opened this morning
+
+
+def sale_week(monday: dt.datetime = MONDAY) -> dict:
+    """A sale session's node open the whole week of `monday`, Monday 08:00 to Friday 18:00 UTC:
+    its dates follow the test's clock, never a date written here."""
+    start = monday.astimezone(dt.timezone.utc).replace(hour=8, minute=0, second=0, microsecond=0)
+    end = start + dt.timedelta(days=4, hours=10)
+    return {"@type": "dfc-b:SaleSession", "dfc-b:startDate": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "dfc-b:endDate": end.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def order(*lines, status="dfc-v:Held", buyer=HUB_A, id_="#", **extra):
