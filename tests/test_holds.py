@@ -21,7 +21,8 @@ from app.domain.clock import ManualClock
 from app.events import outbox as events
 from app.runtime.workers import expire_holds, workers_for
 from conftest import ADMIN, BASE, jsonld, make_app, token_for
-from support.orders import (CTX, HUB_A, JEAN, MONDAY, checkout, ledger, main_node, order, path_of,
+from support.orders import client, clock, hub_a  # noqa: F401 - fixtures
+from support.orders import (CTX, HUB_A, JEAN, MONDAY, sale_week, checkout, ledger, main_node, order, path_of,
                             place, wholesale_quantities)
 
 pytestmark = pytest.mark.calendar     # builds dates from the clock
@@ -53,21 +54,6 @@ def held_checkout(client, token, until: dt.datetime | None = None, quantity=4, t
 
 def status(client, token, path) -> str:
     return main_node(client.get(path, headers=token).get_json())["dfc-b:hasOrderStatus"]
-
-
-@pytest.fixture
-def clock():
-    return ManualClock(MONDAY)
-
-
-@pytest.fixture
-def client(clock):
-    return make_app(clock=clock).test_client()
-
-
-@pytest.fixture
-def hub_a(client):
-    return token_for(client, HUB_A)
 
 
 def test_a_customer_order_is_cancelled_when_its_hold_ends_and_its_stock_comes_back(client, clock, hub_a):
@@ -299,8 +285,7 @@ def test_an_expired_hold_shrinks_the_order_forwarded_to_a_partner_platform(tmp_p
         put(f"{hub}/catalog_items/jean-carrots", {"@type": "dfc-b:CatalogItem",
                                                   "dfc-b:references": f"{jean}/supplied_products/carrots"})
         put(f"{hub}/offers/jean-carrots", {"@type": "dfc-b:Offer", "dfc-b:offeredItem": f"{hub}/catalog_items/jean-carrots"})
-        put(f"{hub}/sale_sessions/week-48", {"@type": "dfc-b:SaleSession", "dfc-b:startDate": "2026-11-23T08:00:00Z",
-                                             "dfc-b:endDate": "2026-11-27T18:00:00Z"})
+        put(f"{hub}/sale_sessions/week-48", sale_week())
         at_jean = http.post(f"{jean_base}/api/admin/tokens", json={"agent": hub, "scopes": []}, headers=admin).json()
         token = {"Authorization": "Bearer " + http.post(f"{hub_base}/api/admin/tokens", json={
             "agent": hub, "scopes": []}, headers=admin).json()["token"]}
