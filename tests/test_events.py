@@ -10,28 +10,13 @@ from conftest import BASE, make_app
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.events import outbox as events
-from app.store import open_store
-from support.oxigraph_server import running_oxigraph
+from support.stores import oxigraph_url, store  # noqa: F401 - fixtures
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.timezone.utc)
 FARM = NamedNode(BASE + "/api/dfc/enterprises/jean-farm")
 HUB = NamedNode(BASE + "/api/dfc/enterprises/hub-a")
 ORDER = NamedNode(BASE + "/api/dfc/enterprises/jean-farm/orders/1")
 DOC = NamedNode("http://example.org/changed")
-
-
-@pytest.fixture(scope="module")
-def oxigraph_url(tmp_path_factory):
-    with running_oxigraph(tmp_path_factory.mktemp("events-serve")) as url:
-        yield url
-
-
-@pytest.fixture(params=["memory", "sparql"])
-def store(request):
-    s = open_store("memory:" if request.param == "memory" else f"sparql:{request.getfixturevalue('oxigraph_url')}")
-    s.update("DROP ALL")
-    yield s
-    s.close()
 
 
 def _log(store, party=FARM, after=0, types=events.TYPES, limit=1000):

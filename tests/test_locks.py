@@ -6,33 +6,18 @@ import datetime as dt
 import multiprocessing
 import threading
 
-import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app import queries
 from app.events import outbox as events
 from app.store import open_store
 from app.store.locks import STORE_KEY, normalised
-from support.oxigraph_server import running_oxigraph
+from support.stores import oxigraph_url, store  # noqa: F401 - fixtures
 
 EX = "http://example.org/locks/"
 P1, P2 = EX + "producer-1", EX + "producer-2"
 S, P = NamedNode(EX + "s"), NamedNode(EX + "p")
 NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def oxigraph_url(tmp_path_factory):
-    with running_oxigraph(tmp_path_factory.mktemp("locks-serve")) as url:
-        yield url
-
-
-@pytest.fixture(params=["memory", "sparql"])
-def store(request):
-    s = open_store("memory:" if request.param == "memory" else f"sparql:{request.getfixturevalue('oxigraph_url')}")
-    s.update("DROP ALL")
-    yield s
-    s.close()
 
 
 def _write(tx, producer: str) -> None:

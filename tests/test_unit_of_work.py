@@ -10,17 +10,11 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app.errors import QueryError
 from app.store import open_store
-from support.oxigraph_server import running_oxigraph
+from support.stores import oxigraph_url  # noqa: F401 - a fixture
 
 EX = "http://example.org/uow/"
 G, H = NamedNode(EX + "doc"), NamedNode(EX + "other")
 S, P, Q, R = (NamedNode(EX + n) for n in ("s", "p", "q", "r"))
-
-
-@pytest.fixture(scope="module")
-def oxigraph_url(tmp_path_factory):
-    with running_oxigraph(tmp_path_factory.mktemp("uow-serve")) as url:
-        yield url
 
 
 @pytest.fixture(params=["memory", "oxigraph", "sparql"])
