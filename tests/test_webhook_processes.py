@@ -2,11 +2,15 @@
 processes on one remote store deliver every event without ever sending one twice at once."""
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
-from conftest import ADMIN
+from conftest import ADMIN, admin, make_app
 
 from support.hub_server import PUBLIC
 from support.oxigraph_server import running_oxigraph
@@ -125,32 +129,43 @@ def test_three_servers_on_one_remote_store_deliver_every_event_never_twice_at_on
     assert sorted(receiver.ids()) == sorted(expected)          # each exactly once: no process lost a claim
 
 
+DFC_HUB = str(Path(sys.executable).with_name("dfc-hub"))
+
+
+def _subscribed(store: str, url: str):
+    """A demo app on `store` whose Jean subscribes `url` to the orders it receives; its test client."""
+    app = make_app(store=store, webhook_allow_private=True)
+    client = app.test_client()
+    r = client.post("/api/dfc/enterprises/jean-farm/webhooks", headers=admin(),
+                    json={"url": url, "events": ["procurement.order_received"]})
+    assert r.status_code == 201
+    return app, client
+
+
+def _order_at_jean(client) -> None:
+    """Hub A places an order of one kilogram of carrots at Jean: one order_received event."""
+    doc = {"@context": CTX, "@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "http://hub.test/api/dfc/enterprises/hub-a",
+           "dfc-b:hasOrderStatus": "dfc-v:Complete", "dfc-b:hasPart": [
+               {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                "dfc-b:concerns": "http://hub.test/api/dfc/enterprises/jean-farm/offers/carrots"}]}
+    assert client.post("/api/dfc/enterprises/jean-farm/orders", headers=admin(), json=doc).status_code == 201
+
+
+def _cli_env(store: str) -> dict:
+    return {"PATH": "/usr/bin:/bin", "PUBLIC_BASE_URL": "http://hub.test", "DFC_HUB_STORE": store,
+            "DFC_HUB_WEBHOOK_ALLOW_PRIVATE": "true"}
+
+
 def test_deliver_events_from_cron_sends_what_is_due_and_exits(tmp_path):
     """`dfc-hub deliver-events` on a store no server holds: one round, then exit."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from conftest import admin, make_app
-
     store = f"oxigraph:{tmp_path / 'store'}"
     with receiving() as receiver:
-        app = make_app(store=store, webhook_allow_private=True)
-        client = app.test_client()
-        r = client.post("/api/dfc/enterprises/jean-farm/webhooks", headers=admin(),
-                        json={"url": receiver.url, "events": ["procurement.order_received"]})
-        assert r.status_code == 201
+        app, client = _subscribed(store, receiver.url)
         for _ in range(3):
-            doc = {"@context": CTX, "@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "http://hub.test/api/dfc/enterprises/hub-a",
-                   "dfc-b:hasOrderStatus": "dfc-v:Complete", "dfc-b:hasPart": [
-                       {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
-                        "dfc-b:concerns": "http://hub.test/api/dfc/enterprises/jean-farm/offers/carrots"}]}
-            assert client.post("/api/dfc/enterprises/jean-farm/orders", headers=admin(), json=doc).status_code == 201
+            _order_at_jean(client)
         app.extensions["dfc_hub"].close()
-        env = {"PATH": "/usr/bin:/bin", "PUBLIC_BASE_URL": "http://hub.test", "DFC_HUB_STORE": store,
-               "DFC_HUB_WEBHOOK_ALLOW_PRIVATE": "true"}
-        run = subprocess.run([str(Path(sys.executable).with_name("dfc-hub")), "deliver-events"], env=env,
-                             capture_output=True, text=True, timeout=120)
+        run = subprocess.run([DFC_HUB, "deliver-events"], env=_cli_env(store), capture_output=True, text=True,
+                             timeout=120)
         assert run.returncode == 0, run.stderr[-2000:]
         assert "3 webhook delivery attempt(s) made" in run.stdout
         assert len(set(receiver.accepted)) == 3 and len(receiver.deliveries) == 3
@@ -163,7 +178,6 @@ def _dispatcher(url: str) -> dict:
 
 def _alive(pid: int) -> bool:
     """True while `pid` runs (a zombie — ended, not yet reaped — counts as gone)."""
-    from pathlib import Path
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
@@ -190,32 +204,14 @@ def test_on_a_remote_store_serve_delivers_from_a_child_process_that_ends_with_it
 
 def test_deliver_events_follow_keeps_delivering_until_sigterm(oxigraph_url, tmp_path):
     """`dfc-hub deliver-events --follow` on a remote store: events placed after it started go out too."""
-    import signal
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from conftest import admin, make_app
-
     store = f"sparql:{oxigraph_url}"
     with receiving() as receiver:
-        app = make_app(store=store, webhook_allow_private=True)
-        client = app.test_client()
-        r = client.post("/api/dfc/enterprises/jean-farm/webhooks", headers=admin(),
-                        json={"url": receiver.url, "events": ["procurement.order_received"]})
-        assert r.status_code == 201
-        env = {"PATH": "/usr/bin:/bin", "PUBLIC_BASE_URL": "http://hub.test", "DFC_HUB_STORE": store,
-               "DFC_HUB_WEBHOOK_ALLOW_PRIVATE": "true"}
-        follower = subprocess.Popen([str(Path(sys.executable).with_name("dfc-hub")), "deliver-events", "--follow"],
-                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        app, client = _subscribed(store, receiver.url)
+        follower = subprocess.Popen([DFC_HUB, "deliver-events", "--follow"], env=_cli_env(store),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             for n in range(3):
-                doc = {"@context": CTX, "@id": "#", "@type": "dfc-b:Order",
-                       "dfc-b:orderedBy": "http://hub.test/api/dfc/enterprises/hub-a",
-                       "dfc-b:hasOrderStatus": "dfc-v:Complete", "dfc-b:hasPart": [
-                           {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
-                            "dfc-b:concerns": "http://hub.test/api/dfc/enterprises/jean-farm/offers/carrots"}]}
-                assert client.post("/api/dfc/enterprises/jean-farm/orders", headers=admin(), json=doc).status_code == 201
+                _order_at_jean(client)
                 _wait(lambda: len(set(receiver.accepted)) == n + 1, 60, f"event {n + 1} was not delivered")
             assert follower.poll() is None
         finally:

@@ -161,12 +161,17 @@ class World:
     # --- customers ------------------------------------------------------------------------------
 
     def line(self, offer: str, quantity: Decimal, form: str) -> dict:
-        node = {"@type": "dfc-b:OrderLine", "dfc-b:concerns": self.iri(f"{API}/{offer.replace('/', '/offers/', 1)}")}
+        """A customer's line for `offer` ("hub-a/jean-carrots")."""
+        return self._line(f"{API}/{offer.replace('/', '/offers/', 1)}", OFFERS[offer], quantity, form)
+
+    def _line(self, offer_iri: str, product: str, quantity: Decimal, form: str) -> dict:
+        """An order line, its quantity as a plain number or as a QuantitativeValue in the product's unit."""
+        node = {"@type": "dfc-b:OrderLine", "dfc-b:concerns": self.iri(offer_iri)}
         if form == "quantity":
             node["dfc-b:quantity"] = float(quantity)
         else:
             node["dfc-b:hasQuantity"] = {"@type": "dfc-b:QuantitativeValue", "dfc-b:value": float(quantity),
-                                         "dfc-b:hasUnit": f"dfc-m:{PRODUCTS[OFFERS[offer]].unit}"}
+                                         "dfc-b:hasUnit": f"dfc-m:{PRODUCTS[product].unit}"}
         return node
 
     def checkout_doc(self, hub: str, lines: list[dict], person: tuple[str, str], status="dfc-v:Held") -> dict:
@@ -260,12 +265,7 @@ class World:
             self.model.closed.add(hub)
 
     def direct_order(self, product: str, quantity: Decimal, form: str) -> None:
-        line = {"@type": "dfc-b:OrderLine", "dfc-b:concerns": self.iri(f"{API}/jean-farm/offers/{product}")}
-        if form == "quantity":
-            line["dfc-b:quantity"] = float(quantity)
-        else:
-            line["dfc-b:hasQuantity"] = {"@type": "dfc-b:QuantitativeValue", "dfc-b:value": float(quantity),
-                                         "dfc-b:hasUnit": f"dfc-m:{PRODUCTS[product].unit}"}
+        line = self._line(f"{API}/jean-farm/offers/{product}", product, quantity, form)
         doc = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:orderedBy": self.iri(f"{API}/hub-b"),
                "dfc-b:hasOrderStatus": "dfc-v:Held", "dfc-b:hasPart": line}
         ok = self.model.fits({product: quantity})
@@ -310,7 +310,7 @@ class World:
     def hostile(self, kind: str) -> None:
         person = ("Hostile", "hostile@example.org")
         line = self.line("hub-a/jean-carrots", Decimal(1), "hasQuantity")
-        as_, status = "hub-a", "dfc-v:Held"
+        as_ = "hub-a"
         if kind == "quantities disagree":
             line["dfc-b:quantity"] = 2
         elif kind == "negative quantity":
