@@ -165,16 +165,21 @@ def _cron_services(settings: Settings, serve_does: str):
         services.close()
 
 
+def _run_once(settings: Settings, serve_does: str, job, done: str, counted: str) -> None:
+    """Run one of serve's background jobs once (for cron): each IRI it acted on, then how many."""
+    with _cron_services(settings, serve_does) as services:
+        found = job(services)
+    for iri in found:
+        click.echo(f"{done} {iri.value}")
+    click.echo(f"{len(found)} {counted}")
+
+
 @main.command("close-due-sessions")
 def close_due_sessions():
     """Close the sale sessions whose endDate plus DFC_HUB_CLOSE_GRACE_SECONDS has passed (for cron)."""
     from app.runtime.workers import close_due
 
-    with _cron_services(Settings.load(), "closes sessions") as services:
-        closed = close_due(services)
-    for session in closed:
-        click.echo(f"closed {session.value}")
-    click.echo(f"{len(closed)} sale session(s) closed")
+    _run_once(Settings.load(), "closes sessions", close_due, "closed", "sale session(s) closed")
 
 
 @main.command("expire-holds")
@@ -182,11 +187,7 @@ def expire_holds():
     """Cancel the Held orders whose hub:holdUntil has passed, their stock released (for cron)."""
     from app.runtime.workers import expire_holds as expire
 
-    with _cron_services(Settings.load(), "cancels them") as services:
-        cancelled = expire(services)
-    for order in cancelled:
-        click.echo(f"cancelled {order.value}")
-    click.echo(f"{len(cancelled)} order(s) cancelled (hold expired)")
+    _run_once(Settings.load(), "cancels them", expire, "cancelled", "order(s) cancelled (hold expired)")
 
 
 @main.command("deliver-events")
@@ -232,11 +233,7 @@ def erase_due_persons():
     if settings.person_retention_days <= 0:
         click.echo("DFC_HUB_PERSON_RETENTION_DAYS is 0: personal data is kept, nobody erased")
         return
-    with _cron_services(settings, "erases persons due") as services:
-        erased = erase_due(services)
-    for person in erased:
-        click.echo(f"erased {person.value}")
-    click.echo(f"{len(erased)} person(s) erased")
+    _run_once(settings, "erases persons due", erase_due, "erased", "person(s) erased")
 
 
 @main.command("forward-orders")

@@ -69,9 +69,7 @@ def components(base_url: str) -> dict:
             "JsonLdDocument": {"type": "object", "additionalProperties": True,
                                "description": "DFC JSON-LD: one node object, or an @graph of them. The @context "
                                               "is the DFC context URL, then ours inline (an object)",
-                               "properties": {"@context": _ref("schemas", "JsonLdContext"), "@id": {"type": "string"},
-                                              "@type": _ref("schemas", "JsonLdTypes"),
-                                              "@graph": {"type": "array", "items": _ref("schemas", "JsonLdNode")}}},
+                               "properties": _DOCUMENT_PROPERTIES},
             "JsonLdContext": {"description": "A context URL, an inline context, or a list of those",
                               "anyOf": [{"type": "string"}, {"type": "object", "additionalProperties": True},
                                         {"type": "array", "items": {"anyOf": [
@@ -81,9 +79,7 @@ def components(base_url: str) -> dict:
             "JsonLdPayload": {"type": "object", "additionalProperties": True,
                               "description": "JSON-LD with a DFC context (by URL or inline): one node object, or an "
                                              "@graph of them. The server also reads a top-level array of node objects",
-                              "properties": {"@context": _ref("schemas", "JsonLdContext"), "@id": {"type": "string"},
-                                             "@type": _ref("schemas", "JsonLdTypes"),
-                                             "@graph": {"type": "array", "items": _ref("schemas", "JsonLdNode")}}},
+                              "properties": _DOCUMENT_PROPERTIES},
             "Text": {"type": "string"},
             # Bytes, for generators: a client sends the Turtle or SPARQL text as it has it.
             "TextBody": {"type": "string", "format": "binary", "description": "Turtle, N-Triples or SPARQL text"},
@@ -155,3 +151,9 @@ def _auth(kind: str, required: list[str], optional: list[str]) -> dict:
 
 def _ref(kind: str, name: str) -> dict:
     return {"$ref": f"#/components/{kind}/{name}"}
+
+
+# What a JSON-LD document may hold at its top, whether described as a document or as a payload.
+_DOCUMENT_PROPERTIES = {"@context": _ref("schemas", "JsonLdContext"), "@id": {"type": "string"},
+                        "@type": _ref("schemas", "JsonLdTypes"),
+                        "@graph": {"type": "array", "items": _ref("schemas", "JsonLdNode")}}
