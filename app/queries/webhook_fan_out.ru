@@ -9,9 +9,14 @@ INSERT { GRAPH ?d { ?d rdf:type hub:WebhookDelivery ; hub:subscription ?sub ; hu
                        hub:sequence ?sequence ; hub:deliveryState "pending" ; hub:attempts 0 ; hub:dueAt ?now } }
 WHERE {
   VALUES ?sequence { ?sequences }
-  VALUES ?party { ?parties }
-  VALUES ?type { ?types }
-  GRAPH ?event { ?event hub:sequence ?sequence ; rdf:type hub:Event ; hub:party ?party ; hub:eventType ?type }
+  GRAPH ?event { ?event hub:sequence ?sequence }
+  # Checked per event found: joined instead, Oxigraph scans every event of the types (the whole log:
+  # 91 ms a subscription at 20,000 events, against 0.4 ms so).
+  FILTER EXISTS {
+    VALUES ?party { ?parties }
+    VALUES ?type { ?types }
+    GRAPH ?event { ?event rdf:type hub:Event ; hub:party ?party ; hub:eventType ?type }
+  }
   BIND(IRI(CONCAT(STR(?sub), "/deliveries/", STR(?sequence))) AS ?d)
 } ;
 DELETE { GRAPH ?sub { ?sub hub:cursor ?cursor } }
