@@ -8,7 +8,8 @@ One pass (`Dispatcher.run_pass`), run by the thread inside `dfc-hub serve` and b
 2. claim: the deliveries due and unclaimed are claimed for this pass until a deadline well past
    the receiver's timeout (one unit of work: the store-wide write lock makes the claim exclusive,
    so two processes never send one attempt at once);
-3. send, outside the lock, in parallel (app/events/sender.py, through the outbound adapter): the
+3. send, outside the lock, in parallel (app/events/sender.py, through the outbound adapter; in a
+   process of its own under `serve` on an embedded store, app/events/sender_process.py): the
    URL checked again and the connection pinned to the addresses checked (DNS rebinding), no redirect followed, the whole
    attempt (connect, headers, body) within DFC_HUB_WEBHOOK_TIMEOUT_SECONDS; `webhook-id` is the
    event's id on every attempt;
@@ -21,7 +22,7 @@ pass of any process sends those deliveries again, with their original ids.
 """
 from __future__ import annotations
 
-import concurrent.futures
+import copy
 import dataclasses
 import datetime as dt
 import uuid
@@ -90,7 +91,12 @@ class Dispatcher:
         # Past the receiver's deadline for each of the waves a pass sends its claims in (twice,
         # for a loaded machine), so a live sender still holds them when it settles.
         self.claim_for = dt.timedelta(seconds=-(-BATCH // WORKERS) * 2 * timeout + 10)
-        self._pool = None
+
+    def sending_through(self, sender) -> "Dispatcher":
+        """This dispatcher with another sender: `serve` gives an embedded store's one a process of its own."""
+        other = copy.copy(self)
+        other.sender = sender
+        return other
 
     # --- one pass -------------------------------------------------------------------------
 
@@ -100,7 +106,7 @@ class Dispatcher:
         claimed, token = self.claim()
         if not claimed:
             return 0
-        outcomes = list(self._executor().map(self.sender.send, claimed))
+        outcomes = self.sender.send_all(claimed)
         self.settle(token, list(zip(claimed, outcomes)))
         return len(claimed)
 
@@ -185,15 +191,8 @@ class Dispatcher:
         eid = enterprise_of(owner, self.base_url)
         return Namespace(self.base_url, eid).iris if eid else (owner,)
 
-    def _executor(self):
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook-send")
-        return self._pool
-
     def close(self) -> None:
-        """Wait for the sends under way, then close the connection pool."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
+        """Wait for the sends under way, then close the sender's connections."""
         self.sender.close()
 
 

@@ -6,6 +6,8 @@ module only talks to receivers, so no module both writes the store and calls the
 from __future__ import annotations
 
 import base64
+import concurrent.futures
+import dataclasses
 import datetime as dt
 import email.utils
 import hashlib
@@ -25,26 +27,57 @@ def sign(key: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode("ascii")
 
 
+def body_of(claimed: Claimed) -> bytes:
+    """What a delivery POSTs: the event's webhook payload, compact JSON (the same on every attempt)."""
+    return json.dumps(claimed.event.payload(), separators=(",", ":")).encode()
+
+
+@dataclasses.dataclass(frozen=True)
+class Post:
+    """One delivery as sent: where, signed with what, under which id, and the body."""
+    url: str
+    key: str
+    id: str
+    body: bytes
+
+    @classmethod
+    def of(cls, claimed: Claimed) -> "Post":
+        return cls(claimed.url, claimed.key, claimed.event.id, body_of(claimed))
+
+
 class WebhookSender:
-    """POSTs claimed deliveries, each within its total deadline, over pooled connections."""
+    """POSTs claimed deliveries, WORKERS at once, each within its total deadline, over pooled connections."""
 
     def __init__(self, timeout: float, allow_private: bool):
         self.timeout, self.allow_private = timeout, allow_private
         self._http = None
+        self._pool = None
+
+    def send_all(self, claimed: list[Claimed]) -> list[Outcome]:
+        """POST each delivery, in parallel; their outcomes, in order."""
+        return self.post_all([Post.of(c) for c in claimed])
+
+    def post_all(self, posts: list[Post]) -> list[Outcome]:
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook-send")
+        return list(self._pool.map(self.post, posts))
 
     def send(self, claimed: Claimed) -> Outcome:
         """POST one delivery (never raises: a failure is an Outcome)."""
-        body = json.dumps(claimed.event.payload(), separators=(",", ":")).encode()
+        return self.post(Post.of(claimed))
+
+    def post(self, post: Post) -> Outcome:
+        """POST one delivery (never raises: a failure is an Outcome)."""
         stamp = int(time.time())      # the receiver checks it against its own clock: the real time
         headers = {"Content-Type": "application/json", "User-Agent": "dfc-order-hub-webhooks",
-                   "webhook-id": claimed.event.id, "webhook-timestamp": str(stamp),
-                   "webhook-signature": sign(claimed.key, claimed.event.id, stamp, body)}
+                   "webhook-id": post.id, "webhook-timestamp": str(stamp),
+                   "webhook-signature": sign(post.key, post.id, stamp, post.body)}
         started = time.monotonic()
         try:
             # The body is read only so the connection can be kept; once the status came, a receiver
             # still sending at the deadline (or past MAX_BODY) is cut off, not failed.
-            r = self._client().request("POST", claimed.url, deadline=self.timeout, max_bytes=MAX_BODY,
-                                        headers=headers, body=body, truncate=True)
+            r = self._client().request("POST", post.url, deadline=self.timeout, max_bytes=MAX_BODY,
+                                        headers=headers, body=post.body, truncate=True)
         except outbound.UnsafeURL as e:
             return Outcome(None, time.monotonic() - started, f"not sent: {e.detail}")
         except outbound.CallFailed as e:
@@ -59,6 +92,9 @@ class WebhookSender:
         return self._http
 
     def close(self) -> None:
+        """Wait for the sends under way, then close the connection pool."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         if self._http is not None:
             self._http.close()
 

@@ -12,7 +12,8 @@ On a remote (`sparql:`) store the webhook-dispatcher is a process of its own ins
 deliveries takes nothing of the API's interpreter. On an embedded store it stays a thread: an
 on-disk Oxigraph store opens in one process only (RocksDB's lock), and pyoxigraph offers no
 writable second opener — `Store.read_only` beside a writer is undefined, and the dispatcher must
-write (claim, settle) anyway.
+write (claim, settle) anyway. Its sends, signing and POSTing, go through a child process there
+(app/events/sender_process.py): most of what a delivery cost the API.
 A job that raises is logged and tried again next period: the server keeps serving. The cron
 commands (`dfc-hub close-due-sessions`, …) run the same jobs once.
 """
@@ -29,6 +30,7 @@ import time
 from collections.abc import Callable
 
 from app.events.dispatcher import BATCH
+from app.events.sender_process import ProcessSender
 from app.runtime.services import Services
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,8 @@ class Worker:
     runs: int = 0
     last_run: str | None = None       # when the last run ended (UTC, ISO 8601)
     last_error: str | None = None     # the last run's error, None once a run succeeds
+    finish: Callable[[], None] | None = None    # run once the loop ends (what the job holds open)
+    details: Callable[[], dict] | None = None   # more for /health (the webhook sender's process)
     _stop: threading.Event = dataclasses.field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = dataclasses.field(default=None, repr=False)
 
@@ -96,7 +100,7 @@ class Worker:
     def state(self) -> dict:
         """What /health shows of this worker."""
         return {"name": self.name, "running": self.running, "everySeconds": self.every, "runs": self.runs,
-                "lastRun": self.last_run, "lastError": self.last_error}
+                "lastRun": self.last_run, "lastError": self.last_error, **(self.details() if self.details else {})}
 
     def run_once(self) -> bool:
         """Run the job once, recording how it went; never raises."""
@@ -116,9 +120,13 @@ class Worker:
         self._loop()
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            if not self.run_once() and not _pause(self._stop, self.every):
-                return
+        try:
+            while not self._stop.is_set():
+                if not self.run_once() and not _pause(self._stop, self.every):
+                    return
+        finally:
+            if self.finish is not None:
+                self.finish()
 
 
 @dataclasses.dataclass
@@ -198,11 +206,16 @@ def workers_for(services: Services) -> Workers:
 
 
 def delivery_worker(services: Services) -> Worker:
-    """The webhook-dispatcher of `serve`: a child process on a remote store, a thread on an embedded one."""
-    if services.settings.store.startswith("sparql:"):
+    """The webhook-dispatcher of `serve`: a child process on a remote store; on an embedded one a
+    thread, whose sends go through a child process (app/events/sender_process.py)."""
+    settings = services.settings
+    if settings.store.startswith("sparql:"):
         argv = [sys.executable, "-m", "app.cli", "deliver-events", "--follow", "--parent", str(os.getpid())]
         return ChildWorker("webhook-dispatcher", lambda: False, 1.0, argv=argv)
-    return dispatcher_worker(services)
+    sender = ProcessSender(settings.webhook_timeout_seconds, settings.webhook_allow_private)
+    dispatcher = services.dispatcher.sending_through(sender)
+    return Worker("webhook-dispatcher", lambda: dispatcher.run_pass() >= BATCH, DELIVERY_REST_SECONDS,
+                  finish=sender.close, details=lambda: {"senderPid": sender.pid})
 
 
 def dispatcher_worker(services: Services) -> Worker:
