@@ -237,6 +237,11 @@ def main() -> int:
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             return run(args, base, port, receiver, proc, Path(tmp) / "server.log")
+        except BaseException:
+            for name in ("server.log", "oxigraph.log"):      # what the servers said, before tmp goes
+                if (Path(tmp) / name).exists():
+                    print(f"--- {name}, last lines:\n{(Path(tmp) / name).read_text(errors='replace')[-3000:]}")
+            raise
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
@@ -276,7 +281,7 @@ def run(args, base: str, port: int, receiver: Receiver, proc, log_path: Path) ->
                     got = receiver.wait_for(seen + SUBSCRIPTIONS * events, timeout=300)[seen:]
                     lags += [at - answered[order] for at, order in got if order in answered]
                     for wid in subs:
-                        assert client.request("DELETE", f"/api/dfc/enterprises/{SELLER}/webhooks/{wid}")[0] == 204
+                        r = client.request("DELETE", f"/api/dfc/enterprises/{SELLER}/webhooks/{wid}"); assert r[0] == 204, r
                 cpu[contender] += cpu_seconds(proc.pid) - before
         ok = report(name, args, seconds, cpu, lags, expected) and ok
     return 0 if ok else 1

@@ -42,7 +42,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_oxigraph(tmp_path: Path | str, timeout_s: int = 60) -> Iterator[str]:
+def running_oxigraph(tmp_path: Path | str, timeout_s: int = 12) -> Iterator[str]:
     """Start `oxigraph serve` on a free port, ending queries after `timeout_s` as README.md
     says to deploy it; yield its base URL; stop it on exit."""
     location = Path(tmp_path) / "oxigraph"
