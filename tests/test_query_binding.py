@@ -162,6 +162,24 @@ def test_a_list_of_tuples_binds_one_row_per_tuple():
                     {"a": Literal(hostile), "b": NamedNode("urn:b")}]
 
 
+def test_none_in_a_row_leaves_that_variable_unbound_and_an_insert_writes_nothing_of_it():
+    rows = evaluate("SELECT ?a ?b WHERE { VALUES (?a ?b) { $rows } }", {"rows": [(NamedNode("urn:a"), None)]})
+    assert rows == [{"a": NamedNode("urn:a")}]
+    store = ox.Store()
+    store.update(bind("INSERT { ?a <urn:p> ?b ; <urn:q> 1 } WHERE { VALUES (?a ?b) { $rows } }",
+                      {"rows": [(NamedNode("urn:a"), None), (NamedNode("urn:c"), "x")]}))
+    assert sorted(str(q) for q in store) == sorted([
+        '<urn:a> <urn:q> "1"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        '<urn:c> <urn:p> "x"', '<urn:c> <urn:q> "1"^^<http://www.w3.org/2001/XMLSchema#integer>'])
+
+
+def test_no_two_queries_share_a_name():
+    # load() takes the .rq before the .ru: a second file of the same name would never be read.
+    from importlib import resources
+    names = [p.name.rsplit(".", 1)[0] for p in resources.files("app.queries").iterdir() if p.name.endswith((".rq", ".ru"))]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
 def test_blank_nodes_cannot_be_bound():
     # `_:b` in a pattern is a fresh variable: binding it would silently match anything.
     with pytest.raises(TypeError):

@@ -356,3 +356,22 @@ def test_a_store_that_kept_keys_in_subscriptions_has_them_moved_when_opened_and_
     _dispatcher(app).drain()
     got = receiver.wait_for(1)
     assert len(got) == 1 and Webhook(sub["secret"]).verify(got[0].body, got[0].headers)
+
+
+def test_the_fan_out_gives_each_subscription_its_types_and_parties_in_slices_past_gaps():
+    from app.events.subscriptions import NewEvent, fan_out_bindings
+
+    a, b = NamedNode("http://hub.test/s/a"), NamedNode("http://hub.test/s/b")
+    farm = frozenset({"http://hub.test/api/dfc/enterprises/jean-farm", "http://hub.test/enterprises/jean-farm"})
+    found = {n: NewEvent(NamedNode(f"urn:e:{n}"), "procurement.order_received" if n % 2 else "order.status_changed",
+                         frozenset({"http://hub.test/enterprises/jean-farm"} if n != 5 else {"http://other"}))
+             for n in range(1, 12) if n != 7}          # 7: a number nobody wrote (a gap)
+    due = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    got = fan_out_bindings([(a, farm, frozenset({"procurement.order_received"}), 0),
+                            (b, farm, frozenset({"procurement.order_received", "order.status_changed"}), 8)],
+                           found, upto=11, window=6, due=due)
+    # a: events 1..6 (the window), odd ones only, not 5 (another party's); b: 9..11, every type.
+    assert [(d.value.rsplit("/", 1)[-1], s, n) for d, s, _, n in got["deliveries"]] == [
+        ("1", a, 1), ("3", a, 3), ("9", b, 9), ("10", b, 10), ("11", b, 11)]
+    assert got["deliveries"][0][2] == NamedNode("urn:e:1")
+    assert got["cursors"] == [(a, 6), (b, 11)] and got["now"] == due

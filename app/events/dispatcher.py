@@ -27,13 +27,13 @@ import dataclasses
 import datetime as dt
 import uuid
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode
 
 from app import queries
 from app.events import outbox as events
 from app.domain.documents import Namespace, enterprise_of
-from app.events.subscriptions import W, fan_out_bindings
-from app.namespaces import RDF_TYPE, XSD
+from app.events.subscriptions import NewEvent, fan_out_bindings
+from app.namespaces import XSD
 from app.rdf.terms import datetime_literal, decimal_literal, instant_literal
 
 MAX_RETRY_AFTER = 86400          # a Retry-After further away than a day is read as a day
@@ -128,12 +128,19 @@ class Dispatcher:
         with self.store.transaction() as tx:
             self._keep_links(tx)
             upto = events.last_sequence(tx)
-            for row in tx.select(queries.load("webhooks_active")):
-                after = int(row["cursor"].value)
-                if after < upto:     # a long backlog goes in slices: each pass's update stays small
-                    bindings = fan_out_bindings(row["sub"], self._spellings(row["owner"].value),
-                                                row["types"].value.split(), after, min(upto, after + FAN_OUT), due)
-                    tx.append(queries.load("webhook_fan_out"), bindings)
+            behind = [(row["sub"], frozenset(self._spellings(row["owner"].value)),
+                       frozenset(row["types"].value.split()), int(row["cursor"].value))
+                      for row in tx.select(queries.load("webhooks_active")) if int(row["cursor"].value) < upto]
+            if not behind:
+                return
+            # One read of the new events for every subscription, matched here (subscriptions.py).
+            wanted = sorted({n for *_, after in behind for n in range(after + 1, min(upto, after + FAN_OUT) + 1)})
+            found: dict[int, NewEvent] = {}
+            for row in tx.select(queries.load("webhook_new_events"), {"sequences": wanted}):
+                n, seen = int(row["sequence"].value), found.get(int(row["sequence"].value))
+                parties = (seen.parties if seen else frozenset()) | {row["party"].value}
+                found[n] = NewEvent(row["event"], row["type"].value, parties)
+            tx.append(queries.load("webhook_fan_out"), fan_out_bindings(behind, found, upto, FAN_OUT, due))
 
     def claim(self) -> tuple[list[Claimed], str]:
         """Claim the deliveries due now for this pass (at most BATCH); return them and the claim's token."""
@@ -158,14 +165,15 @@ class Dispatcher:
             delivered = [c.delivery for c, outcome in results if outcome.ok]
             if delivered:
                 tx.append(queries.load("webhook_delivered"), {"deliveries": delivered, "token": token})
+            at = datetime_literal(now.astimezone(dt.timezone.utc))
+            tx.append(queries.load("webhook_attempts_made"),
+                      {"attempts": [_attempt_row(c, token, o, at) for c, o in results]})
             for claimed, outcome in results:
                 made = claimed.attempts + 1
                 if not outcome.ok:
                     state, due = self._next(made, outcome, now)
                     tx.append(queries.load("webhook_settle"), {"d": claimed.delivery, "token": token,
                                                                "state": state, "attempts": made, "next": due})
-                attempt = NamedNode(f"{claimed.delivery.value}/attempts/{token}")
-                tx.create(attempt, _attempt_triples(attempt, claimed, made, outcome, now))
                 if outcome.status == 410:
                     tx.append(queries.load("webhook_disable"), {
                         "sub": claimed.subscription, "now": instant_literal(now),
@@ -201,18 +209,13 @@ def _claimed(row) -> Claimed:
                    events.from_row(row))
 
 
-def _attempt_triples(attempt: NamedNode, claimed: Claimed, number: int, outcome: Outcome,
-                     now: dt.datetime) -> list[Triple]:
-    out = [Triple(attempt, RDF_TYPE, W.DeliveryAttempt), Triple(attempt, W.subscription, claimed.subscription),
-           Triple(attempt, events.E.sequence, _integer(claimed.event.sequence)),
-           Triple(attempt, W.attemptNumber, _integer(number)),
-           Triple(attempt, W.attemptedAt, datetime_literal(now.astimezone(dt.timezone.utc))),
-           Triple(attempt, W.duration, decimal_literal(round(outcome.duration, 6)))]
-    if outcome.status is not None:
-        out.append(Triple(attempt, W.responseStatus, _integer(outcome.status)))
-    if outcome.error:
-        out.append(Triple(attempt, W.error, Literal(outcome.error)))
-    return out
+def _attempt_row(claimed: Claimed, token: str, outcome: Outcome, at: Literal) -> tuple:
+    """One row of app/queries/webhook_attempts_made.ru: the attempt this pass made of `claimed`."""
+    return (NamedNode(f"{claimed.delivery.value}/attempts/{token}"), claimed.subscription,
+            _integer(claimed.event.sequence), _integer(claimed.attempts + 1), at,
+            decimal_literal(round(outcome.duration, 6)),
+            None if outcome.status is None else _integer(outcome.status),
+            Literal(outcome.error) if outcome.error else None)
 
 
 def _integer(n: int) -> Literal:

@@ -163,11 +163,31 @@ class Webhooks:
         return count
 
 
-def fan_out_bindings(sub: NamedNode, owners, types, after: int, upto: int, due: dt.datetime) -> dict:
-    """The bindings of app/queries/webhook_fan_out.ru: the events numbered in (after, upto]."""
-    return {"sub": sub, "sequences": list(range(after + 1, upto + 1)),
-            "parties": [NamedNode(o) for o in owners], "types": [Literal(t) for t in types], "upto": upto,
-            "now": due}
+@dataclasses.dataclass(frozen=True)
+class NewEvent:
+    """What the fan-out needs of one event: its document, type and parties."""
+    iri: NamedNode
+    type: str
+    parties: frozenset[str]
+
+
+def fan_out_bindings(subscriptions, found: dict[int, NewEvent], upto: int, window: int, due: dt.datetime) -> dict:
+    """The bindings of app/queries/webhook_fan_out.ru.
+
+    `subscriptions`: (IRI, owner's IRI spellings, event types, cursor) of each one behind `upto`;
+    `found`: the events by number. Each gets a delivery of every event numbered after its cursor
+    (`window` of them at most: a long backlog goes in slices) that is of its types and names its
+    owner as a party, and its cursor moves to the last number looked at.
+    """
+    deliveries, cursors = [], []
+    for sub, owners, types, after in subscriptions:
+        last = min(upto, after + window)
+        for n in range(after + 1, last + 1):
+            event = found.get(n)
+            if event is not None and event.type in types and not event.parties.isdisjoint(owners):
+                deliveries.append((NamedNode(f"{sub.value}/deliveries/{n}"), sub, event.iri, n))
+        cursors.append((sub, last))
+    return {"deliveries": deliveries, "cursors": cursors, "now": due}
 
 
 def _checked(body, guard) -> tuple[str, tuple[str, ...]]:

@@ -90,7 +90,9 @@ def bind(text: str, bindings: Mapping[str, object] | None) -> str:
 
 def _bindable(name: str, value) -> str:
     if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
-        return " ".join(f"( {_bindable(name, v)} )" for v in value)
+        # Rows of a VALUES (?a ?b …) block: None leaves that variable unbound in its row.
+        return " ".join("( " + " ".join("UNDEF" if x is None else _bindable(name, x) for x in v) + " )"
+                        for v in value)
     if isinstance(value, (list, tuple)):
         return " ".join(_bindable(name, v) for v in value)   # empty: VALUES matches nothing
     term = as_term(value)
