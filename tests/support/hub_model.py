@@ -16,6 +16,9 @@ import json
 from decimal import Decimal
 
 from conftest import ADMIN
+from standardwebhooks import Webhook
+
+from app.events.outbox import ORDER_STATUS_CHANGED, SESSION_CLOSED, TYPES, last_sequence
 from support.leaks import findings
 
 API = "/api/dfc/enterprises"
@@ -57,6 +60,17 @@ class Direct:
     status: str = "Held"
 
 
+@dataclasses.dataclass(frozen=True)
+class Subscribed:
+    """A webhook subscription the model made: whose, where it is POSTed, its secret, its types, and the
+    number of the last event recorded before it (it is owed every later one of its types naming its owner)."""
+    eid: str
+    path: str
+    secret: str
+    types: tuple[str, ...]
+    after: int
+
+
 @dataclasses.dataclass
 class Model:
     on_hand: dict[str, Decimal] = dataclasses.field(default_factory=lambda: {p: v.stock for p, v in PRODUCTS.items()})
@@ -66,6 +80,8 @@ class Model:
     persons: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)   # IRI → (name, email)
     erased: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     secrets: list[str] = dataclasses.field(default_factory=list)
+    subscriptions: list["Subscribed"] = dataclasses.field(default_factory=list)
+    delivered_upto: int = 0             # every event numbered up to this was due at the last dispatcher pass
 
     def reserved(self) -> dict[str, tuple[Decimal, Decimal]]:
         """(held, committed) per product, as the orders state them."""
@@ -100,8 +116,9 @@ class Model:
 class World:
     """The server under test, its model, and the checks."""
 
-    def __init__(self, base: str, store, http):
+    def __init__(self, base: str, store, http, receiver=None):
         self.base, self.store, self.http = base, store, http
+        self.receiver = receiver              # a real webhook receiver on 127.0.0.1 (support.webhook_receiver)
         self.model = Model()
         self.tokens: dict[str, dict] = {}
         self.answers: list[str] = []          # JSON-LD bodies not yet judged by the validator
@@ -200,7 +217,9 @@ class World:
             self.model.persons[order["dfc-b:orderedBy"]] = person
 
     def held_checkouts(self) -> list[str]:
-        return sorted(k for k, c in self.model.checkouts.items() if c.status == "Held")
+        # In the order they were made, never sorted: their IRIs are random, and a draw must pick the
+        # same checkout when Hypothesis replays the same choices (else FlakyStrategyDefinition).
+        return [k for k, c in self.model.checkouts.items() if c.status == "Held"]
 
     def cancel_checkout(self, path: str, how: str) -> None:
         c = self.model.checkouts[path]
@@ -299,11 +318,23 @@ class World:
             self.model.on_hand[product] = held + committed + extra
 
     def subscribe(self, eid: str) -> None:
-        body = {"url": "http://127.0.0.1:9/hook", "events": ["dfc.sale_session_closed", "procurement.order_status_changed"]}
-        r = self.call("POST", f"{API}/{eid}/webhooks", eid, body, expect={201})
+        types = TYPES if len(self.model.subscriptions) % 2 == 0 else (SESSION_CLOSED, ORDER_STATUS_CHANGED)
+        path = f"/hooks/{eid}/{len(self.model.subscriptions)}"
+        url = self.receiver.url.rsplit("/hooks", 1)[0] + path if self.receiver else "http://127.0.0.1:9/hook"
+        r = self.call("POST", f"{API}/{eid}/webhooks", eid, {"url": url, "events": list(types)}, expect={201})
         if r.status_code == 201:
-            self.model.secrets.append(r.json()["secret"])
+            secret = r.json()["secret"]
+            self.model.secrets.append(secret)
+            self.model.subscriptions.append(Subscribed(eid, path, secret, types, last_sequence(self.store)))
             self.texts.remove(r.text)        # the one answer that shows it, once
+
+    def deliver(self, dispatcher) -> None:
+        """A dispatcher pass, as `serve`'s worker makes them, until nothing is due."""
+        seen = len(self.receiver.deliveries)
+        dispatcher.drain()
+        self.model.delivered_upto = last_sequence(self.store)
+        # What receivers got is an answer too: no secret in it, no erased person's data.
+        self.texts += [d.body.decode() for d in self.receiver.deliveries[seen:]]
 
     # --- hostile requests -----------------------------------------------------------------------
 
@@ -394,6 +425,30 @@ class World:
             else:
                 assert len(closes) <= len(self.model.closed), (eid, closes)
 
+    def check_webhooks(self) -> None:
+        """Each subscription got every event of its types naming its owner since it was made, as
+        its owner's log has it, signed with its own secret, and nothing else."""
+        logs: dict[str, dict[str, dict]] = {}
+        for sub in self.model.subscriptions:
+            if sub.eid not in logs:
+                logs[sub.eid], after = {}, "evt_0"
+                while page := self.call("GET", f"{API}/{sub.eid}/events?after={after}&per_page=1000", sub.eid,
+                                        expect={200}, accept="application/json").json()["events"]:
+                    logs[sub.eid].update({e["id"]: e for e in page})
+                    after = page[-1]["id"]
+            log = logs[sub.eid]
+            got = {}
+            for d in (d for d in self.receiver.deliveries if d.path == sub.path):
+                payload = Webhook(sub.secret).verify(d.body, d.headers)     # raises unless signed with its key
+                event = log.get(d.id)
+                assert event is not None, (sub.eid, "a delivery of an event not in its owner's log", payload)
+                assert payload == {k: event[k] for k in ("type", "timestamp", "data")}, (payload, event)
+                assert event["type"] in sub.types and _number(d.id) > sub.after, (sub, event)
+                got[d.id] = payload
+            owed = {i for i, e in log.items()
+                    if e["type"] in sub.types and sub.after < _number(i) <= self.model.delivered_upto}
+            assert owed <= got.keys(), (sub.eid, sub.path, "never delivered", sorted(owed - got.keys()))
+
     def check_leaks(self) -> None:
         """No answer holds a secret or an erased person's data; the public catalogue holds no order,
         person, subscription or setting, and nobody's personal data."""
@@ -410,6 +465,10 @@ class World:
                 assert secret not in text, text[:400]
             for person in self.model.erased:
                 assert not findings(text, person), findings(text, person)[:3]
+
+
+def _number(event_id: str) -> int:
+    return int(event_id.removeprefix("evt_"))
 
 
 COLUMNS = {"ordered": "hub:orderedQuantity", "held": "hub:heldQuantity", "completed": "hub:completedQuantity",

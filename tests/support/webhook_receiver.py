@@ -26,6 +26,7 @@ class Delivery:
     headers: dict
     body: bytes
     at: float
+    path: str = ""                      # where on the receiver it was POSTed
 
     @property
     def id(self) -> str:
@@ -63,10 +64,10 @@ class Receiver:
         with self.lock:
             return list(self.deliveries)
 
-    def _take(self, headers: dict, body: bytes) -> tuple[int, dict]:
+    def _take(self, headers: dict, body: bytes, path: str = "") -> tuple[int, dict]:
         key = headers.get("webhook-id", "")
         with self.lock:
-            self.deliveries.append(Delivery(headers, body, time.time()))
+            self.deliveries.append(Delivery(headers, body, time.time(), path))
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
             if self._in_flight[key] > 1:
                 self.overlaps.add(key)
@@ -92,7 +93,7 @@ def _handler(receiver: Receiver):
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status, extra = receiver._take({k.lower(): v for k, v in self.headers.items()}, body)
+            status, extra = receiver._take({k.lower(): v for k, v in self.headers.items()}, body, self.path)
             self.send_response(status)
             for name, value in extra.items():
                 self.send_header(name, value)
