@@ -96,3 +96,40 @@ def test_an_event_id_that_is_not_one_is_a_bad_request(text):
     from app.errors import BadRequest
     with pytest.raises(BadRequest):
         events.sequence_of(text)
+
+
+def test_the_log_read_by_number_near_its_end_and_by_party_further_back_gives_the_same_events(monkeypatch):
+    """outbox.log answers a reader near the end window by window (by number), one further back by
+    party; both must give exactly the party's events of the types asked, in order."""
+    import pyoxigraph as ox
+    from app.namespaces import XSD, hub
+    from app.store import open_store
+
+    log_store = open_store("memory:")
+    integer = NamedNode(XSD + "integer")
+    quads = []
+    for n in range(1, 701):
+        e = NamedNode(f"urn:x-dfc-hub:event:{n}")
+        party = "http://hub.test/farm" if n % 3 else "http://hub.test/other"
+        kind = events.ORDER_RECEIVED if n % 5 else events.ORDER_STATUS_CHANGED
+        quads += [ox.Quad(e, hub("sequence"), Literal(str(n), datatype=integer), e),
+                  ox.Quad(e, events.E.party, NamedNode(party), e), ox.Quad(e, events.E.eventType, Literal(kind), e),
+                  ox.Quad(e, events.E.occurredAt, Literal("2026-12-01T10:00:00Z"), e),
+                  ox.Quad(e, events.E.eventData, Literal('{"n": %d}' % n), e)]
+    quads.append(ox.Quad(events.COUNTER, hub("sequence"), Literal("700", datatype=integer), events.COUNTER))
+    log_store.raw.extend(quads)
+
+    def wanted(after, types, limit):
+        return [n for n in range(after + 1, 701) if n % 3 and
+                (events.ORDER_RECEIVED if n % 5 else events.ORDER_STATUS_CHANGED) in types][:limit]
+
+    monkeypatch.setattr(events, "WINDOW", 64)                  # many windows, most of them sparse
+    for tail in (0, 10_000):                                      # by party throughout; by number throughout
+        monkeypatch.setattr(events, "TAIL", tail)
+        for after in (0, 1, 299, 698, 700):
+            for types in ([events.ORDER_RECEIVED], [events.ORDER_RECEIVED, events.ORDER_STATUS_CHANGED]):
+                for limit in (1, 50, 1000):
+                    got = events.log(log_store, ["http://hub.test/farm"], after, types, limit)
+                    assert [e.sequence for e in got] == wanted(after, types, limit), (tail, after, types, limit)
+                    assert all(e.data == {"n": e.sequence} for e in got)
+    log_store.close()

@@ -232,12 +232,29 @@ def from_row(row: Mapping) -> Event:
                  row["event"])
 
 
+# A reader at most TAIL events behind the last is answered by number, WINDOW numbers a query: the
+# usual poll for what is new costs what it reads (a 1,000-number window: 15 ms at 20,000 events;
+# the last 100: under 1 ms, against 40-58 ms by party). Further back, by party: that query walks the
+# enterprise's whole log (40 ms a page at 20,000 events), but a far-behind reader of a sparse log
+# would need many windows.
+TAIL, WINDOW = 2000, 1000
+
+
 def log(store, party_iris: Iterable[str], after: int, types: Iterable[str], limit: int) -> list[Event]:
     """The events naming any of `party_iris` as a party, numbered after `after`, oldest first."""
-    bindings = {"parties": [NamedNode(i) for i in party_iris], "after": after,
-                "types": [Literal(t) for t in types]}
-    rows = store.select(queries.load("events_of_party"), bindings)
-    return [from_row(r) for r in rows[:limit]]
+    bindings = {"parties": [NamedNode(i) for i in party_iris], "types": [Literal(t) for t in types]}
+    last = last_sequence(store)
+    if last - after > TAIL:
+        rows = store.select(queries.load("events_of_party"), {**bindings, "after": after})
+        return [from_row(r) for r in rows[:limit]]
+    found: list[Event] = []
+    for start in range(max(after, 0), last, WINDOW):
+        if len(found) >= limit:
+            break
+        numbers = list(range(start + 1, min(last, start + WINDOW) + 1))
+        found += [from_row(r) for r in store.select(queries.load("events_of_party_numbered"),
+                                                    {**bindings, "sequences": numbers})]
+    return found[:limit]
 
 
 def count(store, party_iris: Iterable[str], after: int, upto: int, types: Iterable[str]) -> int:
