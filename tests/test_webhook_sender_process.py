@@ -4,11 +4,13 @@ an embedded store. Real processes, a real receiver on 127.0.0.1, signatures chec
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import threading
 import time
 
 import pytest
+from conftest import DEMO_MONDAY
 from pyoxigraph import NamedNode
 from standardwebhooks import Webhook
 
@@ -18,12 +20,14 @@ from app.events.sender_process import ProcessSender
 from support.webhook_receiver import receiving
 
 KEY = base64.b64encode(b"k" * 32).decode()
+# The events' own time: data in the body, never compared with a clock (the signature's timestamp is the sender's).
+OCCURRED = DEMO_MONDAY.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 pytestmark = pytest.mark.dateless("the child reads the clock for its deadlines and the signature's timestamp only")
 
 
 def _claimed(url: str, n: int) -> Claimed:
-    event = events.Event(n, "procurement.order_received", "2026-12-01T10:00:00Z",
+    event = events.Event(n, "procurement.order_received", OCCURRED,
                          {"order": f"http://hub.test/orders/{n}", "note": "é\n\"quoted\""},
                          NamedNode(f"urn:x-dfc-hub:event:{n}"))
     return Claimed(NamedNode(f"http://hub.test/d/{n}"), NamedNode("http://hub.test/s"), 0, url, KEY, event)

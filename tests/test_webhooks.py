@@ -366,7 +366,7 @@ def test_the_fan_out_gives_each_subscription_its_types_and_parties_in_slices_pas
     found = {n: NewEvent(NamedNode(f"urn:e:{n}"), "procurement.order_received" if n % 2 else "order.status_changed",
                          frozenset({"http://hub.test/enterprises/jean-farm"} if n != 5 else {"http://other"}))
              for n in range(1, 12) if n != 7}          # 7: a number nobody wrote (a gap)
-    due = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    due = DEMO_MONDAY
     got = fan_out_bindings([(a, farm, frozenset({"procurement.order_received"}), 0),
                             (b, farm, frozenset({"procurement.order_received", "order.status_changed"}), 8)],
                            found, upto=11, window=6, due=due)
