@@ -32,7 +32,7 @@ from pyoxigraph import Literal, NamedNode
 from app import queries
 from app.events import outbox as events
 from app.domain.documents import Namespace, enterprise_of
-from app.events.subscriptions import NewEvent, fan_out_bindings
+from app.events.subscriptions import fan_out_bindings, new_events
 from app.namespaces import XSD
 from app.rdf.terms import datetime_literal, decimal_literal, instant_literal
 
@@ -128,18 +128,15 @@ class Dispatcher:
         with self.store.transaction() as tx:
             self._keep_links(tx)
             upto = events.last_sequence(tx)
-            behind = [(row["sub"], frozenset(self._spellings(row["owner"].value)),
-                       frozenset(row["types"].value.split()), int(row["cursor"].value))
-                      for row in tx.select(queries.load("webhooks_active")) if int(row["cursor"].value) < upto]
+            subs = [(row["sub"], frozenset(self._spellings(row["owner"].value)),
+                     frozenset(row["types"].value.split()), int(row["cursor"].value))
+                    for row in tx.select(queries.load("webhooks_active"))]
+            behind = [s for s in subs if s[3] < upto]
             if not behind:
                 return
-            # One read of the new events for every subscription, matched here (subscriptions.py).
+            # One read of the new events for every subscription, matched by a rule (subscriptions.py).
             wanted = sorted({n for *_, after in behind for n in range(after + 1, min(upto, after + FAN_OUT) + 1)})
-            found: dict[int, NewEvent] = {}
-            for row in tx.select(queries.load("webhook_new_events"), {"sequences": wanted}):
-                n, seen = int(row["sequence"].value), found.get(int(row["sequence"].value))
-                parties = (seen.parties if seen else frozenset()) | {row["party"].value}
-                found[n] = NewEvent(row["event"], row["type"].value, parties)
+            found = new_events(tx.select(queries.load("webhook_new_events"), {"sequences": wanted}))
             tx.append(queries.load("webhook_fan_out"), fan_out_bindings(behind, found, upto, FAN_OUT, due))
 
     def claim(self) -> tuple[list[Claimed], str]:

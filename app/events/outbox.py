@@ -227,7 +227,7 @@ def _integer(n: int) -> Literal:
 # --- reading ----------------------------------------------------------------------------------
 
 def from_row(row: Mapping) -> Event:
-    """An Event from a row of app/queries/events_of_party.rq (or events_after.rq)."""
+    """An Event from a row of app/queries/events_of_party.rq, events_of_party_numbered.rq or webhook_sending.rq."""
     return Event(int(row["sequence"].value), row["type"].value, row["time"].value, json.loads(row["data"].value),
                  row["event"])
 

@@ -62,10 +62,6 @@ class WebhookSender:
             self._pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook-send")
         return list(self._pool.map(self.post, posts))
 
-    def send(self, claimed: Claimed) -> Outcome:
-        """POST one delivery (never raises: a failure is an Outcome)."""
-        return self.post(Post.of(claimed))
-
     def post(self, post: Post) -> Outcome:
         """POST one delivery (never raises: a failure is an Outcome)."""
         stamp = int(time.time())      # the receiver checks it against its own clock: the real time

@@ -171,6 +171,16 @@ class NewEvent:
     parties: frozenset[str]
 
 
+def new_events(rows) -> dict[int, NewEvent]:
+    """The events of app/queries/webhook_new_events.rq's rows (one per party), by number."""
+    found: dict[int, NewEvent] = {}
+    for row in rows:
+        n, party = int(row["sequence"].value), row["party"].value
+        seen = found.get(n)
+        found[n] = NewEvent(row["event"], row["type"].value, (seen.parties if seen else frozenset()) | {party})
+    return found
+
+
 def fan_out_bindings(subscriptions, found: dict[int, NewEvent], upto: int, window: int, due: dt.datetime) -> dict:
     """The bindings of app/queries/webhook_fan_out.ru.
 
