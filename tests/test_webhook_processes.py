@@ -202,6 +202,25 @@ def test_on_a_remote_store_serve_delivers_from_a_child_process_that_ends_with_it
     _wait(lambda: not _alive(child), 30, "the delivery process outlived serve")
 
 
+def test_on_an_embedded_store_serve_posts_from_a_child_process_that_ends_with_it(hubs, tmp_path):
+    """RocksDB opens in one process: serve's thread claims and settles, a child of serve POSTs
+    (app/events/sender_process.py), and goes when serve does."""
+    with receiving() as receiver:
+        server = hubs(store=f"oxigraph:{tmp_path / 'store'}", **WEBHOOKS)
+        _farm(server.url)
+        _subscribe(server.url, receiver.url)
+        for _ in range(3):
+            _place(server.url)
+        expected = _received_ids(server.url)
+        _wait(lambda: set(expected) <= set(receiver.accepted), 60, "the events were not delivered")
+        state = _dispatcher(server.url)
+        child = state["senderPid"]
+        assert child not in (None, server.pid) and _alive(child) and state["lastError"] is None
+        assert int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1]) == server.pid
+        server.stop()
+    _wait(lambda: not _alive(child), 30, "the sending process outlived serve")
+
+
 def test_deliver_events_follow_keeps_delivering_until_sigterm(oxigraph_url, tmp_path):
     """`dfc-hub deliver-events --follow` on a remote store: events placed after it started go out too."""
     store = f"sparql:{oxigraph_url}"
