@@ -184,6 +184,16 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _three_orders_delivered(url: str, receiver) -> None:
+    """The farm subscribed, three orders placed, and their order_received events at the receiver."""
+    _farm(url)
+    _subscribe(url, receiver.url)
+    for _ in range(3):
+        _place(url)
+    expected = _received_ids(url)
+    _wait(lambda: set(expected) <= set(receiver.accepted), 60, "the events were not delivered")
+
+
 def test_on_a_remote_store_serve_delivers_from_a_child_process_that_ends_with_it(hubs, oxigraph_url):
     """The API's process sends no webhook: its child `deliver-events --follow` does, and stops with it."""
     with receiving() as receiver:
@@ -191,12 +201,7 @@ def test_on_a_remote_store_serve_delivers_from_a_child_process_that_ends_with_it
         _wait(lambda: _dispatcher(server.url)["pid"] is not None, 30, "no delivery process started")
         child = _dispatcher(server.url)["pid"]
         assert child != server.pid and _alive(child)
-        _farm(server.url)
-        _subscribe(server.url, receiver.url)
-        for _ in range(3):
-            _place(server.url)
-        expected = _received_ids(server.url)
-        _wait(lambda: set(expected) <= set(receiver.accepted), 60, "the child did not deliver")
+        _three_orders_delivered(server.url, receiver)
         assert _dispatcher(server.url)["pid"] == child and _dispatcher(server.url)["lastError"] is None
         server.stop()
     _wait(lambda: not _alive(child), 30, "the delivery process outlived serve")
@@ -207,12 +212,7 @@ def test_on_an_embedded_store_serve_posts_from_a_child_process_that_ends_with_it
     (app/events/sender_process.py), and goes when serve does."""
     with receiving() as receiver:
         server = hubs(store=f"oxigraph:{tmp_path / 'store'}", **WEBHOOKS)
-        _farm(server.url)
-        _subscribe(server.url, receiver.url)
-        for _ in range(3):
-            _place(server.url)
-        expected = _received_ids(server.url)
-        _wait(lambda: set(expected) <= set(receiver.accepted), 60, "the events were not delivered")
+        _three_orders_delivered(server.url, receiver)
         state = _dispatcher(server.url)
         child = state["senderPid"]
         assert child not in (None, server.pid) and _alive(child) and state["lastError"] is None
