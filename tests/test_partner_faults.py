@@ -160,6 +160,7 @@ def test_a_refusal_at_the_partner_is_the_customers_409_with_its_shortages(world)
 def test_a_partner_dying_between_our_post_and_our_put_keeps_only_what_it_acknowledged(world):
     world.proxy.set("die after POST")
     assert world.checkout("first").status_code == 201           # POSTed at Jean's, who then goes down
+    world.proxy.wait_until_down()
     r = world.checkout("second", carrots=2, leeks=1)             # the PUT finds Jean's platform gone
     assert r.status_code == 503, r.text
     assert world.held() == (1, 2)       # the first basket only: nothing left for the second

@@ -35,6 +35,7 @@ class FaultyProxy:
         self._in_flight = 0
         self._cond = threading.Condition()
         self._server = self._thread = None
+        self._stopper: threading.Thread | None = None     # a "die after POST" going down
         self._http = requests.Session()
 
     def start(self) -> None:
@@ -51,11 +52,19 @@ class FaultyProxy:
 
     def set(self, mode: str, delay: float = 0.0) -> None:
         """Switch mode; "down" stops listening, any other mode listens again."""
+        self.wait_until_down()          # else a late "die after POST" would stop what we restart
         self.mode, self.delay = mode, delay
         if mode == "down":
             self.stop()
         elif self._server is None:
             self.start()
+
+    def wait_until_down(self, timeout: float = 30) -> None:
+        """Return once a "die after POST" has stopped listening (at once if none is under way)."""
+        if self._stopper is not None:
+            self._stopper.join(timeout)
+            assert not self._stopper.is_alive()
+            self._stopper = None
 
     def settle(self, timeout: float = 30) -> None:
         """Wait until no request is being forwarded (a slow one has reached the partner)."""
@@ -82,6 +91,7 @@ class FaultyProxy:
                 self._in_flight -= 1
                 self._cond.notify_all()
         if self.mode == "die after POST" and request.method == "POST":
-            threading.Thread(target=self.stop, daemon=True).start()
+            self._stopper = threading.Thread(target=self.stop, daemon=True)
+            self._stopper.start()
         kept = {k: v for k, v in answer.headers.items() if k in ("Content-Type", "Location", "ETag")}
         return Response(answer.content, status=answer.status_code, headers=kept)(environ, start_response)
