@@ -34,7 +34,6 @@ import http.client
 import ipaddress
 import socket
 import threading
-import time
 from urllib.parse import urlsplit
 
 import requests
@@ -45,6 +44,7 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionErro
 from urllib3.util import connection as urllib3_connection
 
 from app.errors import InvalidValue
+from app.outbound.deadline import Deadline
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # IPv6 ranges whose last 32 bits are an IPv4 address a gateway delivers to: IPv4-compatible
@@ -192,17 +192,17 @@ class Outbound:
         An answer past `max_bytes` is TooLarge, or with `truncate` cut there — as it is at the
         deadline once the status came (a webhook receiver's body is not kept).
         """
-        with self._slot(url), _Deadline(deadline) as clock:
+        with self._slot(url), Deadline(deadline) as clock:
             try:
                 response = self._session.request(method, url, headers=headers, data=body, stream=True,
                                                  allow_redirects=False, timeout=clock.remaining())
             except TRANSPORT_ERRORS as e:
-                raise clock.failure(e) from None
+                raise _failure(clock, e) from None
             with response:
                 content = self._read(response, clock, max_bytes, truncate)
                 return Answer(response.status_code, {k.lower(): v for k, v in response.headers.items()}, content)
 
-    def _read(self, response, clock: "_Deadline", max_bytes: int, truncate: bool) -> bytes:
+    def _read(self, response, clock: Deadline, max_bytes: int, truncate: bool) -> bytes:
         """The body, read until the watchdog cuts it off at the deadline (then what came, if `truncate`)."""
         chunks, size = [], 0
         try:
@@ -215,7 +215,7 @@ class Outbound:
                 chunks.append(chunk)
         except TRANSPORT_ERRORS as e:
             if not truncate:
-                raise clock.failure(e) from None
+                raise _failure(clock, e) from None
         return b"".join(chunks)
 
     @contextlib.contextmanager
@@ -240,80 +240,18 @@ class Outbound:
         self._session.close()
 
 
+def _failure(clock: Deadline, error: Exception) -> CallFailed:
+    """What a transport error means: the deadline, if it passed (or cut the call), else unreachable."""
+    if clock.cut(error):
+        return DeadlinePassed(clock.message())
+    if isinstance(error, CallFailed):
+        return error
+    return Unreachable(f"{type(error).__name__}: {str(error)[:300]}")
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}:{parts.port or DEFAULT_PORTS.get(parts.scheme, '')}"
-
-
-class _Deadline:
-    """One call's total deadline: a watchdog shuts down the sockets the call uses when it passes."""
-
-    _current = threading.local()      # the deadline of the call this thread is making
-
-    def __init__(self, seconds: float):
-        self.seconds, self.ends = seconds, time.monotonic() + seconds
-        self.passed = False
-        self._watched: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> "_Deadline":
-        self._current.deadline = self
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._timer.cancel()
-        self._current.deadline = None
-        with self._lock:
-            for watched in self._watched:
-                watched.close()
-            self._watched.clear()
-
-    @classmethod
-    def current(cls) -> "_Deadline | None":
-        return getattr(cls._current, "deadline", None)
-
-    def remaining(self) -> float:
-        return self.ends - time.monotonic()
-
-    def bound(self, timeout) -> float:
-        """`timeout` (seconds, or urllib3's default marker), shortened to what is left of the deadline."""
-        left = max(0.001, self.remaining())
-        return min(timeout, left) if isinstance(timeout, (int, float)) else left
-
-    def watch(self, sock: socket.socket) -> None:
-        """Shut `sock` down when the deadline passes (at once if it has)."""
-        # A duplicate of the descriptor: it stays valid when TLS takes the socket over, and closing
-        # it never closes a descriptor number the process has since given to something else.
-        twin = socket.fromfd(sock.fileno(), sock.family, sock.type, sock.proto)
-        with self._lock:
-            self._watched.append(twin)
-            if self.passed:
-                _shut(twin)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.passed = True
-            for watched in self._watched:
-                _shut(watched)
-
-    def message(self) -> str:
-        return f"no complete answer within the {self.seconds:g} s deadline"
-
-    def failure(self, error: Exception) -> CallFailed:
-        """What a transport error means: the deadline, if it passed (or cut the call), else unreachable."""
-        if self.passed or self.remaining() <= 0 or isinstance(error, requests.Timeout):
-            return DeadlinePassed(self.message())
-        if isinstance(error, CallFailed):
-            return error
-        return Unreachable(f"{type(error).__name__}: {str(error)[:300]}")
-
-
-def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _PinningAdapter(HTTPAdapter):
@@ -351,7 +289,7 @@ class _Pinned:
         self.addresses = addresses
 
     def _new_conn(self) -> socket.socket:
-        deadline = _Deadline.current()
+        deadline = Deadline.current()
         error: Exception = NewConnectionError(self, f"{self.host} has no address")
         for address in self.addresses:
             timeout = self.timeout if deadline is None else deadline.bound(self.timeout)
@@ -370,7 +308,7 @@ class _Pinned:
         raise error
 
     def request(self, *args, **kwargs):
-        deadline = _Deadline.current()
+        deadline = Deadline.current()
         if deadline is not None and self.sock is not None:    # a connection kept alive from a call before
             deadline.watch(self.sock)
         return super().request(*args, **kwargs)
