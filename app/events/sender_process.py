@@ -15,7 +15,6 @@ schedule, with its id: at least once); the next batch starts a new child.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import os
 import selectors
@@ -133,7 +132,7 @@ def main(argv: list[str]) -> int:
         for line in sys.stdin.buffer:
             posts = [Post(d["url"], d["key"], d["id"], base64.b64decode(d["body"])) for d in json.loads(line)]
             outcomes = sender.post_all(posts)
-            out.write(json.dumps([dataclasses.asdict(o) for o in outcomes]).encode() + b"\n")
+            out.write(json.dumps([vars(o) for o in outcomes]).encode() + b"\n")    # asdict deep-copies: slower
             out.flush()
     finally:
         sender.close()
