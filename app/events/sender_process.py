@@ -3,7 +3,7 @@
 An on-disk store opens in one process only, so on `oxigraph:` the dispatcher's fan-out, claims
 and settlements stay in the API's process (a thread, app/runtime/workers.py). What moves out is
 what cost the API most: signing and POSTing, 1.1 ms of its CPU per delivery of the 1.8 ms it paid
-for each (measured with bench/events.py's workload; docs/performance.md).
+for each (measured with bench/events.py's workload; the README's Benchmarks).
 
 The child (`python -m app.events.sender_process TIMEOUT ALLOW_PRIVATE`) reads one batch a line on
 its standard input — JSON, each delivery's URL, key, id and body — sends it with a WebhookSender
