@@ -90,3 +90,21 @@ def test_our_context_file_is_ours_not_a_copy(shared):
     for path in official_contexts(shared):
         assert ours != path.read_text()
     assert re.search(r'"hub": "https://w3id.org/dfc-order-hub/ns#"', ours)
+
+
+def test_trimming_a_large_context_keeps_what_a_walk_of_it_would_in_its_order():
+    """trim_contexts remembers a large context's layout by identity: the answer must be the same
+    as keeping, in order, every keyword, every prefix and every term the document uses."""
+    from app.rdf.contexts import trim_contexts
+    ctx = local_context("1.x")
+    doc = {"@context": ["https://www.datafoodconsortium.org", ctx], "@type": "dfc-b:Order",
+           "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 2}, "unknown:term": "x"}
+    used = {"@type", "dfc-b:Order", "dfc-b:hasPart", "dfc-b:OrderLine", "dfc-b:quantity", "unknown:term", "x",
+            "dfc-b", "unknown"}
+    expected = {k: v for k, v in ctx.items() if k in used or k.startswith("@") or isinstance(v, str)}
+    for _ in range(2):                  # the layout worked out, then remembered
+        copy = json.loads(json.dumps(doc))
+        copy["@context"][1] = ctx
+        trim_contexts(copy)
+        assert list(copy["@context"][1].items()) == list(expected.items())
+    assert "dfc-b:hasPart" in expected and len(expected) < len(ctx)

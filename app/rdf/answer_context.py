@@ -34,8 +34,11 @@ def url(base_url: str, family: str = "1.x") -> str:
 
 
 def names(family: str = "1.x") -> list:
-    """The `@context` of an answer: the DFC context URL first, then ours inline (a fresh copy)."""
-    return [DFC_URLS[family], dict(served(family))]
+    """The `@context` of an answer: the DFC context URL first, then ours inline.
+
+    Ours is the shared object, not a copy: the writer trims it into a new dict
+    (app/rdf/contexts.py trim_contexts), which finds its layout remembered by identity."""
+    return [DFC_URLS[family], served(family)]
 
 
 @functools.cache

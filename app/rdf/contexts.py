@@ -147,7 +147,31 @@ def _trimmed(ctx, used: set[str]):
         return [_trimmed(c, used) for c in ctx]
     if not isinstance(ctx, dict):
         return ctx
-    return {k: v for k, v in ctx.items() if k in used or k.startswith("@") or isinstance(v, str)}
+    if len(ctx) < _LARGE:
+        return {k: v for k, v in ctx.items() if k in used or k.startswith("@") or isinstance(v, str)}
+    # A large context (ours, DFC's: hundreds of terms) is the same object every time: what it
+    # always keeps and where each term stands are worked out once, and only the few terms the
+    # document uses are looked up (0.3 ms of a 6.6 ms checkout went to walking it whole, twice).
+    kept, order = _layout(ctx)
+    keys = kept + [k for k in used if k in order and k not in kept]
+    return {k: ctx[k] for k in sorted(keys, key=order.__getitem__)}
+
+
+_LARGE = 64
+_LAYOUTS: dict[int, tuple[dict, list[str], dict[str, int]]] = {}     # id → (the context, kept, order)
+
+
+def _layout(ctx: dict) -> tuple[list[str], dict[str, int]]:
+    """A large context's keywords and prefixes (always kept), and each key's position."""
+    found = _LAYOUTS.get(id(ctx))
+    if found is not None and found[0] is ctx:
+        return found[1], found[2]
+    kept = [k for k, v in ctx.items() if k.startswith("@") or isinstance(v, str)]
+    order = {k: i for i, k in enumerate(ctx)}
+    if len(_LAYOUTS) >= 16:       # contexts a client sends inline come and go: never kept long
+        _LAYOUTS.clear()
+    _LAYOUTS[id(ctx)] = (ctx, kept, order)     # the context held too: its id is not reused meanwhile
+    return kept, order
 
 
 def _inline(value, versions: set, own):
