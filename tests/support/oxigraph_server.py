@@ -35,10 +35,24 @@ def oxigraph_binary() -> str:
 
 
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """Return a TCP port on 127.0.0.1 that the kernel gives no one else for the next minute.
+
+    The process we start binds the port seconds later; a port merely found free could be handed
+    meanwhile to anyone asking for port 0 (another pytest worker's free_port, a test's server)
+    or taken by an outgoing connection, and that server would fail to start, or answer in its
+    place. So the port is left in TIME_WAIT, by a connection to it that we close first: for
+    those 60 s Linux hands it to no bind(0) nor connect(), while a server binding it with
+    SO_REUSEADDR (waitress, werkzeug, Oxigraph and node all do) gets it.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)):
+            accepted, _ = listener.accept()
+            accepted.close()        # our end closes first: the TIME_WAIT is kept on `port`
+    return port
 
 
 @contextlib.contextmanager
