@@ -7,8 +7,9 @@
 
 Each POST is kept (headers, body, when) and answered with the next scripted status (`otherwise`, 200 by
 default, once the script is used up), optionally with headers (`Retry-After`). `receiver.delay` holds each
-answer back that many seconds, and `receiver.overlaps` lists the webhook-ids that were ever
-being received twice at the same moment.
+answer back that many seconds; `receiver.hold`, an Event, holds it until the test sets it (for
+a sender to be caught in the middle of a POST, whatever the machine's speed); and
+`receiver.overlaps` lists the webhook-ids that were ever being received twice at the same moment.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class Receiver:
         self.accepted: list[str] = []      # webhook-ids answered with a 2xx
         self.connections = 0
         self.delay = 0.0
+        self.hold: threading.Event | None = None     # set: each answer waits until the Event is set
         self.otherwise = 200               # the answer once `answers` is used up
         self.overlaps: set[str] = set()
         self._in_flight: dict[str, int] = {}
@@ -74,6 +76,8 @@ class Receiver:
             answer = self.answers.pop(0) if self.answers else self.otherwise
         if self.delay:
             time.sleep(self.delay)
+        if self.hold is not None:
+            self.hold.wait(120)           # a bound, should the test never set it
         status, extra = answer if isinstance(answer, tuple) else (answer, {})
         with self.lock:
             self._in_flight[key] -= 1
