@@ -435,7 +435,7 @@ def test_write_lock_excludes_other_threads(store):
             order.append("holder done")
 
     def waiter():
-        inside.wait(5)
+        assert inside.wait(60)      # a bound, not a measure: the holder thread may be slow to start
         with store.write_lock():
             order.append("waiter in")
 
@@ -443,7 +443,7 @@ def test_write_lock_excludes_other_threads(store):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(10)
+        t.join(60)
     assert order == ["holder done", "waiter in"]
 
 
