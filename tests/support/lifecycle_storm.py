@@ -23,7 +23,6 @@ import dataclasses
 import json
 import random
 import threading
-import time
 from collections.abc import Callable
 
 from app.domain import lifecycle, statuses
@@ -69,20 +68,36 @@ class Board:
     """The placed wholesale orders the buyers share with the farm's supplier threads."""
 
     def __init__(self):
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
         self._orders: list[str] = []
+        self._placing = 0           # traders still running: orders may yet come
+
+    def placing(self) -> None:
+        """Count one more trader whose orders may come (from before the storm starts)."""
+        with self._changed:
+            self._placing += 1
+
+    def done_placing(self) -> None:
+        """A trader has stopped: once all have, the farm waits for no more orders."""
+        with self._changed:
+            self._placing -= 1
+            self._changed.notify_all()
 
     def add(self, order: str) -> None:
-        with self._lock:
+        with self._changed:
             self._orders.append(order)
+            self._changed.notify_all()
 
     def discard(self, order: str) -> None:
-        with self._lock:
+        with self._changed:
             if order in self._orders:
                 self._orders.remove(order)
 
     def pick(self, rng: random.Random) -> str | None:
-        with self._lock:
+        """An order off the board, waiting while there is none and a trader may still place one;
+        None once none will come. (No timeout: under libfaketime a timed wait never ends.)"""
+        with self._changed:
+            self._changed.wait_for(lambda: self._orders or not self._placing)
             return rng.choice(self._orders) if self._orders else None
 
 
@@ -116,10 +131,17 @@ class Trader(Buyer):
     def __init__(self, name: str, client, agent: str, token: str, seed: int, board: Board):
         super().__init__(name, client, agent, token, seed)
         self.board = board
+        board.placing()
         self.shared: set[str] = set()                 # its placed orders, on the board
         self.final: set[str] = set()                  # shared orders seen in a final status
         self.lines: dict[str, dict[str, int]] = {}    # draft → its lines' IRIs → quantity, as last answered
         self.acks: list[Ack] = []
+
+    def run(self, *args, **kwargs) -> None:
+        try:
+            super().run(*args, **kwargs)
+        finally:
+            self.board.done_placing()       # however it ended: the farm must not wait for it
 
     def step(self) -> Request:
         going = sorted(self.shared - self.final)
@@ -196,7 +218,6 @@ class Supplier:
         self.acks: list[Ack] = []
         self.lost: Request | None = None
         self.error: BaseException | None = None
-        self._waits = 250           # at most 5 s waiting for the board, in all
         # What the audit reads of a buyer: a supplier owns no order and was refused none.
         self.orders: dict = {}
         self.refused: set = set()
@@ -204,12 +225,8 @@ class Supplier:
 
     def step(self) -> Request | None:
         """Read one order off the board and make one move the supplier may make in its status."""
-        order = self.board.pick(self.rng)
-        while order is None and self._waits > 0:     # nothing placed yet: wait, without using a step
-            self._waits -= 1
-            time.sleep(0.02)
-            order = self.board.pick(self.rng)
-        if order is None:           # (nor will be: every order placed is final, and waiting is over)
+        order = self.board.pick(self.rng)      # none on the board yet: waits, without using a step
+        if order is None:           # nor will be: every trader has stopped
             return None
         read = self._send(_read(order, self.token))
         if read.status != 200:
