@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from support.oxigraph_server import free_port
+
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 NEEDS_CHROMIUM = pytest.mark.skipif(
@@ -31,7 +33,9 @@ def _chromium(profile, javascript: bool):
         options.add_argument(arg)
     if not javascript:
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    # Our free_port, not Selenium's: Selenium picks a port that was free a moment ago, and takes
+    # whatever then answers on it for chromedriver (support/oxigraph_server.py free_port).
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, port=free_port()), options=options)
     driver.set_page_load_timeout(60)
     driver.set_script_timeout(60)
     return driver
