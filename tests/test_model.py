@@ -5,9 +5,23 @@ injected) through what the hub is for: customers check out in two hubs' sale ses
 as dfc-b:hasQuantity and as the older dfc-b:quantity, whole and decimal, named and with an email),
 change and cancel their orders, hubs close sessions and buy from the producer directly (held,
 completed, cancelled), the producer restocks, a hub subscribes a webhook and the dispatcher delivers
-to a real receiver, a customer is erased, and hostile requests come in. A plain-Python model says what must be true; after every step the
-invariants compare it with what the server answers. `make test` runs it derandomised on a fixed
-budget; `make soak` long and random (SOAK_EXAMPLES, SOAK_STEPS), printing the seed of a failure.
+to a real receiver, a customer is erased, and hostile requests come in.
+
+Past the close, the wholesale orders it placed and the direct ones follow the supplier lifecycle
+(API.md, support/supplier_model.py): the producer takes an order on (transferred or failed,
+confirmed at its own prices or not, producing, a delivery shipped, a cancellation request
+refused), ends one (cancelled, the rest of a partial shipment cancelled, a cancellation request
+agreed), confirms delivery dates and changes its prices; the hub places a direct draft, plans
+deliveries of all, half or one line of what is unallocated, cancels or asks to; and refused moves
+come in (a buyer confirming, a producer placing, a stranger cancelling, an unknown status,
+shipping too early or twice, delivering more than ordered).
+
+A plain-Python model says what must be true; after every step the invariants compare it with what
+the server answers: ledgers (shipping takes stock out), session summaries (completed, frozen and
+confirmed values), each order past draft (status, DFC statuses, lines, frozen prices, deliveries,
+history), every enterprise's event log event for event, webhooks, our validator over every answer,
+leaks. `make test` runs it derandomised on a fixed budget; `make soak` long and random
+(SOAK_EXAMPLES, SOAK_STEPS), printing the seed of a failure.
 """
 from __future__ import annotations
 
@@ -28,6 +42,7 @@ from conftest import make_app
 from support.hub_model import ENTERPRISES, OFFERS, PRODUCTS, World, catalogue_setup
 from support.orders import MONDAY
 from support.own_validator import refusals
+from support.supplier_model import SUPPLIER
 from support.threaded_server import serving
 from support.webhook_receiver import receiving
 
@@ -120,10 +135,9 @@ class HubMachine(RuleBasedStateMachine):
         self.w.direct_order(product, quantity, form)
 
     @rule(data=st.data(), to=st.sampled_from(["Complete", "Cancelled"]))
-    @precondition(lambda self: any(d.status != "Cancelled" for d in self.w.model.direct.values()))
+    @precondition(lambda self: self.w.direct_live())
     def move_direct_order(self, data, to):
-        live = [k for k, d in self.w.model.direct.items() if d.status != "Cancelled"]   # as made: IRIs are random
-        self.w.move_direct(data.draw(st.sampled_from(live)), to)
+        self.w.move_direct(data.draw(st.sampled_from(self.w.direct_live())), to)    # as made: IRIs are random
 
     @rule(product=st.sampled_from(sorted(PRODUCTS)), extra=st.integers(0, 6))
     def restock(self, product, extra):
@@ -139,12 +153,69 @@ class HubMachine(RuleBasedStateMachine):
         """The webhook dispatcher runs its passes, as `serve`'s worker does."""
         self.w.deliver(self.app.extensions["dfc_hub"].dispatcher)
 
+    # --- the supplier lifecycle: what the producer and the buyer do with orders past draft -------
+
+    # Each party's moves that take an order on are one step, its moves that end one another: drawn
+    # alike, cancellations would end most orders before any is confirmed and shipped.
+
+    @rule(data=st.data(), with_prices=st.booleans())
+    @precondition(lambda self: self.w.orders_with(self.w.producer_options))
+    def producer_takes_an_order_on(self, data, with_prices):
+        """Transferred, failed, confirmed (at its own prices or not), producing, a delivery shipped,
+        or a cancellation request refused: whatever API.md lets it do now."""
+        path = data.draw(st.sampled_from(self.w.orders_with(self.w.producer_options)))
+        step = data.draw(st.sampled_from(self.w.producer_options(path)))
+        if step == "ship":
+            self.w.ship(path, data.draw(st.sampled_from(self.w.unshipped(path))))
+        else:
+            self.w.move(path, step, SUPPLIER, with_prices)
+
+    @rule(data=st.data())
+    @precondition(lambda self: self.w.live_orders())
+    def producer_ends_an_order(self, data):
+        """Cancels it, cancels the rest of a partial shipment, or agrees to a cancellation request."""
+        path = data.draw(st.sampled_from(self.w.live_orders()))
+        self.w.move(path, data.draw(st.sampled_from(self.w.supplier_targets(path, ending=True))), SUPPLIER)
+
+    @rule(data=st.data(), day=st.sampled_from(["2026-12-01", "2026-12-03"]))
+    @precondition(lambda self: self.w.datable())
+    def producer_confirms_a_delivery_date(self, data, day):
+        self.w.date_delivery(*data.draw(st.sampled_from(self.w.datable())), day)
+
+    @rule(data=st.data(), part=st.sampled_from(["all", "half", "one line"]))
+    @precondition(lambda self: self.w.orders_with(self.w.buyer_options))
+    def hub_takes_its_order_on(self, data, part):
+        """Places a direct draft, or plans a delivery of all, half of each line, or one line of
+        what is not yet allocated (in draft or placed)."""
+        path = data.draw(st.sampled_from(self.w.orders_with(self.w.buyer_options)))
+        if data.draw(st.sampled_from(self.w.buyer_options(path))) == "placed":
+            self.w.move(path, "placed", self.w.model.orders[path].buyer)
+        else:
+            self.w.plan_delivery(path, part)
+
+    @rule(data=st.data())
+    @precondition(lambda self: self.w.orders_with(self.w.buyer_endings))
+    def hub_cancels_its_order(self, data):
+        """Cancels while nothing is processed, or asks the producer to."""
+        path = data.draw(st.sampled_from(self.w.orders_with(self.w.buyer_endings)))
+        self.w.move(path, data.draw(st.sampled_from(self.w.buyer_endings(path))), self.w.model.orders[path].buyer)
+
+    @rule(product=st.sampled_from(sorted(PRODUCTS)), price=st.sampled_from([Decimal("1.2"), Decimal("2.5")]))
+    def producer_reprices(self, product, price):
+        self.w.reprice(product, price)
+
     # --- hostile requests -----------------------------------------------------------------------
 
     @rule(kind=st.sampled_from(["quantities disagree", "status twice", "other tenant's offer",
                                 "other tenant's session", "other tenant's token", "no token", "negative quantity", "unknown offer"]))
     def hostile(self, kind):
         self.w.hostile(kind)
+
+    @rule(data=st.data(), kind=st.sampled_from(["the buyer confirms", "the producer places", "a stranger cancels",
+                                                "an unknown status", "ship too early or twice", "deliver more than ordered"]))
+    @precondition(lambda self: self.w.model.orders)
+    def hostile_lifecycle_move(self, data, kind):
+        self.w.hostile_move(data.draw(st.sampled_from(list(self.w.model.orders))), kind)
 
     # --- what must hold after every step --------------------------------------------------------
 
@@ -159,6 +230,10 @@ class HubMachine(RuleBasedStateMachine):
     @invariant()
     def summaries_match_live_lines_and_wholesale_lines(self):
         self.w.check_summaries()
+
+    @invariant()
+    def orders_past_draft_read_as_the_model_has_them(self):
+        self.w.check_supplied()
 
     @invariant()
     def answers_conform_to_our_validator(self):

@@ -2,7 +2,9 @@
 checks of every promise against what the server answers (issue 22).
 
 The model is plain Python: the producer's stock per product, the customers' checkouts per session,
-the hubs' direct orders, which sessions closed, who was erased, which secrets were handed out.
+the wholesale orders at the producer past draft (a close's, and the hubs' direct orders: their
+supplier lifecycle is support/supplier_model.py), which sessions closed, who was erased, which
+secrets were handed out, and every event each enterprise's log must hold, in order.
 Every call goes through `World.call`: no answer may be a 5xx, and a refused change (4xx) must
 leave the store exactly as it was (its quads compared before and after).
 """
@@ -20,8 +22,8 @@ from standardwebhooks import Webhook
 
 from app.events.outbox import ORDER_STATUS_CHANGED, SESSION_CLOSED, TYPES, last_sequence
 from support.leaks import findings
+from support.supplier_model import API, CANCELLED, FINAL, SUPPLIER, Line, Supplied, SupplierSteps, nodes
 
-API = "/api/dfc/enterprises"
 CTX = "https://www.datafoodconsortium.org"
 HOLD_UNTIL = "https://w3id.org/dfc-order-hub/ns#holdUntil"
 XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
@@ -36,10 +38,11 @@ class Product:
     unit: str                      # the unit a line states (the product's own)
     kilograms: Decimal             # per unit, for the summary's weight (0: no mass)
     stock: Decimal                 # on hand when the model starts
+    price: Decimal                 # the producer's offer's, when the model starts
 
 
-PRODUCTS = {"carrots": Product("Kilogram", Decimal(1), Decimal(10)),      # the demo's
-            "leeks": Product("Piece", ZERO, Decimal(12))}                 # added by catalogue_setup
+PRODUCTS = {"carrots": Product("Kilogram", Decimal(1), Decimal(10), Decimal("1.8")),      # the demo's
+            "leeks": Product("Piece", ZERO, Decimal(12), Decimal("1.5"))}                 # added by catalogue_setup
 # The offers customers buy, per hub, and the producer's product each resells.
 OFFERS = {"hub-a/jean-carrots": "carrots", "hub-a/jean-leeks": "leeks", "hub-b/jean-carrots": "carrots"}
 
@@ -51,13 +54,6 @@ class Checkout:
     person: str                    # the person IRI the server gave the buyer
     status: str = "Held"
     hold_until: dt.datetime | None = None     # hub:holdUntil: the server cancels it once this passes
-
-
-@dataclasses.dataclass
-class Direct:
-    product: str
-    quantity: Decimal
-    status: str = "Held"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +71,10 @@ class Subscribed:
 class Model:
     on_hand: dict[str, Decimal] = dataclasses.field(default_factory=lambda: {p: v.stock for p, v in PRODUCTS.items()})
     checkouts: dict[str, Checkout] = dataclasses.field(default_factory=dict)
-    direct: dict[str, Direct] = dataclasses.field(default_factory=dict)
+    orders: dict[str, Supplied] = dataclasses.field(default_factory=dict)     # path → a wholesale order past draft
+    drafted: set[str] = dataclasses.field(default_factory=set)   # hubs whose session has a wholesale order
+    prices: dict[str, Decimal] = dataclasses.field(default_factory=lambda: {p: v.price for p, v in PRODUCTS.items()})
+    events: list[tuple[str, tuple[str, ...], dict]] = dataclasses.field(default_factory=list)  # type, parties, data
     closed: set[str] = dataclasses.field(default_factory=set)
     persons: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)   # IRI → (name, email)
     erased: list[tuple[str, str]] = dataclasses.field(default_factory=list)
@@ -84,15 +83,17 @@ class Model:
     delivered_upto: int = 0             # every event numbered up to this was due at the last dispatcher pass
 
     def reserved(self) -> dict[str, tuple[Decimal, Decimal]]:
-        """(held, committed) per product, as the orders state them."""
+        """(held, committed) per product, as the orders state them: an open session's checkouts
+        hold; once closed, its wholesale order commits, as the direct orders do, what has not shipped."""
         held, committed = {p: ZERO for p in PRODUCTS}, {p: ZERO for p in PRODUCTS}
         for c in self.checkouts.values():
-            if c.status == "Held":
+            if c.status == "Held" and c.hub not in self.closed:
                 for offer, q in c.lines.items():
-                    (committed if c.hub in self.closed else held)[OFFERS[offer]] += q
-        for d in self.direct.values():
-            if d.status in ("Held", "Complete"):
-                (held if d.status == "Held" else committed)[d.product] += d.quantity
+                    held[OFFERS[offer]] += q
+        for o in self.orders.values():
+            for product, (h, c) in o.usage().items():
+                held[product] += h
+                committed[product] += c
         return {p: (held[p], committed[p]) for p in PRODUCTS}
 
     def available(self, product: str) -> Decimal:
@@ -113,7 +114,7 @@ class Model:
         return out
 
 
-class World:
+class World(SupplierSteps):
     """The server under test, its model, and the checks."""
 
     def __init__(self, base: str, store, http, receiver=None):
@@ -125,6 +126,8 @@ class World:
         self.texts: list[str] = []            # every answer since the last leak check
         self.calls: list[str] = []            # what went wrong in calls (5xx, a refusal that wrote)
         self.people = 0
+        self.logs: dict[str, list[dict]] = {}     # each enterprise's event log, as last read
+        self.logs_at = -1                         # the last event's number when they were read
 
     # --- calls ----------------------------------------------------------------------------------
 
@@ -215,6 +218,7 @@ class World:
             self.model.checkouts[r.headers["Location"][len(self.base):]] = Checkout(
                 hub, dict(lines), order["dfc-b:orderedBy"], hold_until=hold_until)
             self.model.persons[order["dfc-b:orderedBy"]] = person
+            self.model.drafted.add(hub)
 
     def held_checkouts(self) -> list[str]:
         # In the order they were made, never sorted: their IRIs are random, and a draw must pick the
@@ -278,10 +282,16 @@ class World:
     # --- hubs and the producer ------------------------------------------------------------------
 
     def close(self, hub: str) -> None:
+        """The hub closes its session: once; its wholesale order (if its customers ever made one) is placed."""
         first = hub not in self.model.closed
         r = self.call("POST", f"{API}/{hub}/sale_sessions/week-48/close", hub, expect={200} if first else {200, 409})
-        if r.status_code == 200:
+        if r.status_code == 200 and first:
             self.model.closed.add(hub)
+            drafted = hub in self.model.drafted
+            self.model.events.append((SESSION_CLOSED, (hub, SUPPLIER) if drafted else (hub,), {
+                "hub": self.iri(f"{API}/{hub}"), "session": self.iri(f"{API}/{hub}/sale_sessions/week-48")}))
+            if drafted:
+                self.place_session_order(hub)
 
     def direct_order(self, product: str, quantity: Decimal, form: str) -> None:
         line = self._line(f"{API}/jean-farm/offers/{product}", product, quantity, form)
@@ -290,21 +300,30 @@ class World:
         ok = self.model.fits({product: quantity})
         r = self.call("POST", f"{API}/jean-farm/orders", "hub-b", doc, expect={201} if ok else {409})
         if r.status_code == 201:
-            self.model.direct[r.headers["Location"][len(self.base):]] = Direct(product, quantity)
+            [line] = [n["@id"] for n in nodes(r.json()) if n.get("@type") == "dfc-b:OrderLine"]
+            self.model.orders[r.headers["Location"][len(self.base):]] = Supplied(
+                "hub-b", None, {line: Line(product, quantity)}, history=[("draft", "hub-b")])
+
+    def direct_live(self) -> list[str]:
+        return [p for p, o in self.model.orders.items() if o.session is None and o.status not in FINAL]
 
     def move_direct(self, path: str, to: str) -> None:
-        d = self.model.direct[path]
-        if d.status == "Cancelled":
-            return
-        if d.status == "Complete":
-            to = "Cancelled"         # the one move left: cancelling releases what was committed
+        """The buyer PUTs its direct order back with a DFC status, as a DFC client does: Complete
+        places a draft, Cancelled cancels a draft or a placed order, and is refused later (409: the
+        consumer may only ask to cancel then)."""
+        o = self.model.orders[path]
+        if o.status != "draft":
+            to = "Cancelled"         # the one move left to a DFC client
         doc = self.call("GET", path, "hub-b", expect={200}).json()
         for node in doc["@graph"]:
             if node["@type"] == "dfc-b:Order":
                 node["dfc-b:hasOrderStatus"] = f"dfc-v:{to}"
-        r = self.call("PUT", path, "hub-b", doc, expect={200})
-        if r.status_code == 200:
-            d.status = to
+        ok = o.status in ("draft", "placed")
+        r = self.call("PUT", path, "hub-b", doc, expect={200} if ok else {409})
+        if r.status_code == 200 and to == "Complete":
+            self._placed(path, o, "hub-b", nodes(r.json()))
+        elif r.status_code == 200:
+            self._moved(path, o, "canceled_by_consumer", "hub-b")
 
     def restock(self, product: str, extra: int) -> None:
         """The producer counts its stock: on hand is what is reserved plus `extra`."""
@@ -383,7 +402,8 @@ class World:
 
     def check_summaries(self) -> None:
         """Each session's summary, JSON-LD and CSV alike, is the sum of its live customer lines per
-        product, and the session's wholesale lines hold as much."""
+        product, completed as long as the wholesale order placed is not cancelled, worth its lines at
+        their frozen (and confirmed) prices; and the session's wholesale lines hold as much."""
         for hub in HUBS:
             url = f"{API}/{hub}/sale_sessions/week-48"
             ordered = self.model.ordered(hub)
@@ -397,46 +417,61 @@ class World:
                       for r in csv.DictReader(io.StringIO(text))}
             assert as_jsonld == as_csv, (hub, as_jsonld, as_csv)
             closed = hub in self.model.closed
+            placed = self.session_order(hub)
             for product in PRODUCTS:
                 q = ordered.get(product, ZERO)
                 row = as_csv.get(product, {c: ZERO for c in COLUMNS})
-                want = {"ordered": q, "held": ZERO if closed else q, "completed": q if closed else ZERO,
-                        "kilograms": q * PRODUCTS[product].kilograms}
+                want = {"ordered": q, "held": ZERO if closed else q, "completed": ZERO, "catalogue_value": ZERO,
+                        "confirmed_value": ZERO, "kilograms": q * PRODUCTS[product].kilograms}
+                for line in (placed.lines.values() if placed and placed.status not in CANCELLED else ()):
+                    if line.product == product:
+                        want["completed"] += line.quantity
+                        want["catalogue_value"] += line.quantity * line.price
+                        want["confirmed_value"] += line.quantity * (line.confirmed or ZERO)
                 assert {c: row[c] for c in want} == want, (hub, product, row, want)
             wholesale = self.call("GET", url + "/wholesale_orders", hub, expect={200}).json()
-            nodes = wholesale.get("@graph", [wholesale] if "@id" in wholesale else [])
             lines: dict[str, Decimal] = {}
-            for n in nodes:
+            for n in nodes(wholesale):
                 if n.get("@type") == "dfc-b:OrderLine":
                     product = n["hub:product"].rsplit("/", 1)[-1]
                     assert n["dfc-b:quantity"] == n["dfc-b:hasQuantity"]["dfc-b:value"], n   # one quantity
                     lines[product] = lines.get(product, ZERO) + Decimal(str(n["dfc-b:hasQuantity"]["dfc-b:value"]))
             assert {p: q for p, q in lines.items() if q} == {p: q for p, q in ordered.items() if q}, (hub, lines, ordered)
 
+    def session_order(self, hub: str) -> Supplied | None:
+        session = self.iri(f"{API}/{hub}/sale_sessions/week-48")
+        return next((o for o in self.model.orders.values() if o.session == session), None)
+
+    def log(self, eid: str) -> list[dict]:
+        """The enterprise's whole event log, every page; read again only once an event was recorded."""
+        if self.logs_at != last_sequence(self.store):
+            self.logs, self.logs_at = {}, last_sequence(self.store)
+        if eid not in self.logs:
+            self.logs[eid], after = [], "evt_0"
+            while page := self.call("GET", f"{API}/{eid}/events?after={after}&per_page=1000", eid,
+                                    expect={200}, accept="application/json").json()["events"]:
+                self.logs[eid] += page
+                after = page[-1]["id"]
+        return self.logs[eid]
+
     def check_events(self) -> None:
-        """Each party's log: ids in order, none twice; one session-closed event per closed session."""
+        """Each party's log: ids in order, none twice; exactly the events the model's steps owe it
+        (closes, placements, every transition, every delivery made, dated or shipped), in order."""
         for eid in ENTERPRISES:
-            events = self.call("GET", f"{API}/{eid}/events", eid, expect={200}, accept="application/json").json()["events"]
-            ids = [int(e["id"].removeprefix("evt_")) for e in events]
+            events = self.log(eid)
+            ids = [_number(e["id"]) for e in events]
             assert ids == sorted(set(ids)), (eid, ids)
-            closes = [e for e in events if e["type"] == "dfc.sale_session_closed"]
-            if eid in HUBS:
-                assert len(closes) == (1 if eid in self.model.closed else 0), (eid, closes)
-            else:
-                assert len(closes) <= len(self.model.closed), (eid, closes)
+            got = [(e["type"], e["data"]) for e in events]
+            want = [(t, data) for t, parties, data in self.model.events if eid in parties]
+            if got != want:
+                at = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+                raise AssertionError((eid, f"the log differs from event {at} on", got[at:at + 3], want[at:at + 3]))
 
     def check_webhooks(self) -> None:
         """Each subscription got every event of its types naming its owner since it was made, as
         its owner's log has it, signed with its own secret, and nothing else."""
-        logs: dict[str, dict[str, dict]] = {}
         for sub in self.model.subscriptions:
-            if sub.eid not in logs:
-                logs[sub.eid], after = {}, "evt_0"
-                while page := self.call("GET", f"{API}/{sub.eid}/events?after={after}&per_page=1000", sub.eid,
-                                        expect={200}, accept="application/json").json()["events"]:
-                    logs[sub.eid].update({e["id"]: e for e in page})
-                    after = page[-1]["id"]
-            log = logs[sub.eid]
+            log = {e["id"]: e for e in self.log(sub.eid)}
             got = {}
             for d in (d for d in self.receiver.deliveries if d.path == sub.path):
                 payload = Webhook(sub.secret).verify(d.body, d.headers)     # raises unless signed with its key
@@ -472,7 +507,8 @@ def _number(event_id: str) -> int:
 
 
 COLUMNS = {"ordered": "hub:orderedQuantity", "held": "hub:heldQuantity", "completed": "hub:completedQuantity",
-           "cancelled": "hub:cancelledQuantity", "kilograms": "hub:totalWeight", "value": "hub:value"}
+           "cancelled": "hub:cancelledQuantity", "kilograms": "hub:totalWeight", "value": "hub:value",
+           "catalogue_value": "hub:catalogueValue", "confirmed_value": "hub:confirmedValue"}
 
 
 def catalogue_setup(w: World) -> None:
