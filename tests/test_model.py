@@ -20,8 +20,9 @@ A plain-Python model says what must be true; after every step the invariants com
 the server answers: ledgers (shipping takes stock out), session summaries (completed, frozen and
 confirmed values), each order past draft (status, DFC statuses, lines, frozen prices, deliveries,
 history), every enterprise's event log event for event, webhooks, our validator over every answer,
-leaks. `make test` runs it derandomised on a fixed budget; `make soak` long and random
-(SOAK_EXAMPLES, SOAK_STEPS), printing the seed of a failure.
+leaks. `make test` runs it derandomised on a fixed budget, and one scripted walk through every
+lifecycle step (the derandomised examples are too short to reach a shipment); `make soak` runs it
+long and random (SOAK_EXAMPLES, SOAK_STEPS), printing the seed of a failure.
 """
 from __future__ import annotations
 
@@ -261,3 +262,70 @@ class HubMachine(RuleBasedStateMachine):
 HubMachine.TestCase.settings = BUDGET
 test_the_hub_keeps_its_promises = HubMachine.TestCase
 
+
+def test_a_walk_through_the_supplier_lifecycle_keeps_every_promise():
+    """One fixed walk through every step of the supplier lifecycle, every invariant checked after
+    each: the derandomised examples above are too short to reach a shipment (the soak reaches
+    them at random).
+
+    Hub A's close places its order at the old carrot price, Hub B's after the producer raised it.
+    Hub A splits its order in two deliveries, which ship in turn around a cancellation request the
+    producer refuses; Hub B asks to cancel while its order is produced, and the producer agrees.
+    The producer turns a direct draft down, and ships half of another before cancelling the rest.
+    Each refused move is tried once.
+    """
+    m = HubMachine()
+    w = m.w
+
+    def order(buyer: str, session: bool = True) -> str:
+        return [p for p, o in w.model.orders.items() if o.buyer == buyer and bool(o.session) == session][-1]
+
+    def first_unshipped(path: str) -> str:
+        return w.unshipped(path)[0]
+
+    a, b, direct = (lambda: order("hub-a")), (lambda: order("hub-b")), (lambda: order("hub-b", session=False))
+    steps = [
+        lambda: w.checkout("hub-a", {"hub-a/jean-carrots": Decimal(3), "hub-a/jean-leeks": Decimal(2)}, "hasQuantity", 1),
+        lambda: w.checkout("hub-b", {"hub-b/jean-carrots": Decimal(2)}, "quantity", 2),
+        lambda: w.close("hub-a"),
+        lambda: w.reprice("carrots", Decimal("2.5")),
+        lambda: w.close("hub-b"),
+        lambda: w.plan_delivery(a(), "half"),
+        lambda: w.plan_delivery(a(), "all"),
+        lambda: w.move(a(), "transfer_failed", SUPPLIER),
+        lambda: w.move(a(), "transferred", SUPPLIER),
+        lambda: w.move(a(), "confirmed", SUPPLIER, with_prices=True),
+        lambda: w.date_delivery(a(), first_unshipped(a()), "2026-12-03"),
+        lambda: w.ship(a(), first_unshipped(a())),
+        lambda: w.move(a(), "cancelation_requested", "hub-a"),
+        lambda: w.move(a(), "partially_shipped", SUPPLIER),
+        lambda: w.ship(a(), first_unshipped(a())),
+        lambda: w.move(b(), "confirmed", SUPPLIER),
+        lambda: w.move(b(), "producing", SUPPLIER),
+        lambda: w.move(b(), "cancelation_requested", "hub-b"),
+        lambda: w.move(b(), "canceled_by_consumer", SUPPLIER),
+        lambda: w.direct_order("carrots", Decimal(1), "hasQuantity"),
+        lambda: w.move(direct(), "canceled_by_supplier", SUPPLIER),
+        lambda: w.direct_order("leeks", Decimal(3), "quantity"),
+        lambda: w.plan_delivery(direct(), "half"),
+        lambda: w.move(direct(), "placed", "hub-b"),
+        lambda: w.move(direct(), "confirmed", SUPPLIER),
+        lambda: w.hostile_move(direct(), "deliver more than ordered"),
+        lambda: w.hostile_move(direct(), "the buyer confirms"),
+        lambda: w.ship(direct(), first_unshipped(direct())),
+        lambda: w.hostile_move(direct(), "ship too early or twice"),
+        lambda: w.move(direct(), "partially_shipped_remainder_canceled", SUPPLIER),
+        lambda: w.hostile_move(a(), "the producer places"),
+        lambda: w.hostile_move(a(), "a stranger cancels"),
+        lambda: w.hostile_move(b(), "an unknown status"),
+    ]
+    try:
+        m.catalogue()
+        for step in steps:
+            step()
+            for promise in m.invariants:
+                promise.function(m)
+        assert [o.status for o in w.model.orders.values()] == [
+            "shipped", "canceled_by_consumer", "canceled_by_supplier", "partially_shipped_remainder_canceled"]
+    finally:
+        m.teardown()
