@@ -106,6 +106,41 @@ def refresh(doc, order) -> list[Triple]:
     return _unallocated(doc, lines, carried)
 
 
+def trimmed(doc, order) -> tuple[list[Triple], list[NamedNode]]:
+    """The order with its unshipped deliveries cut back to what its lines now hold, and the
+    deliveries that changed.
+
+    A session's draft wholesale order shrinks when a customer cancels or a hold expires, after
+    its hub may have planned deliveries of it: the customer's cancellation must go through (API.md:
+    it takes its lines back out at once), so the deliveries give way, the one wanted latest first
+    (an undated one before any dated one); a line no delivery carries any more leaves it, and the
+    delivery itself, its place and dates, stays.
+    """
+    quantities = {line.iri: line.quantity for line in orders.lines(doc, order)}
+    found = read(doc, order)
+    excess = {line: total - quantities.get(line, ZERO) for line, total in _carried(found).items()
+              if total > quantities.get(line, ZERO)}
+    if not excess:
+        return doc, []
+    index = Indexed(doc)
+
+    def latest_first(delivery: Delivery) -> tuple:
+        day = index.first(delivery.iri, T.desiredDeliveryDate)
+        return (day is None, day.value if day is not None else "", delivery.iri.value)
+    changed: list[NamedNode] = []
+    for delivery in sorted(found, key=latest_first, reverse=True):
+        if delivery.shipped or not any(excess.get(line) for line in delivery.lines):
+            continue
+        wanted = dict(delivery.lines)
+        for line, quantity in delivery.lines.items():
+            take = min(quantity, excess.get(line, ZERO))
+            if take > 0:
+                wanted[line], excess[line] = quantity - take, excess[line] - take
+        doc = _write(doc, order, delivery.iri, _details(doc, delivery.iri), {k: v for k, v in wanted.items() if v > 0})
+        changed.append(delivery.iri)
+    return doc, changed
+
+
 def _check(lines, carried: dict) -> None:
     """Refuse (409) deliveries that carry more of a line than it has."""
     quantities = {line.iri: line.quantity for line in lines}

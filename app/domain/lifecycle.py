@@ -168,19 +168,21 @@ def on_write(current, new, order, held_roles, agent: NamedNode, now: dt.datetime
     return deliveries.refresh(move(new, order, target, agent, now, before=start), order)
 
 
-def settled(doc, name, now: dt.datetime) -> list[Triple]:
-    """A wholesale order as every write leaves it: status and DFC statuses agree, unallocated stated.
+def settled(doc, name, now: dt.datetime) -> tuple[list[Triple], list[NamedNode]]:
+    """A wholesale order as the checkout path leaves it: status and DFC statuses agree, unallocated
+    stated; and the deliveries its shrinking lines cut back (deliveries.trimmed), for their events.
 
     The checkout path writes the hub's wholesale orders without `on_write` (it never moves
     them), so they get their status here: a new one starts its history as a draft.
     """
     if orders.is_customer(doc, name) or Triple(name, RDF_TYPE, T.Order) not in doc:
-        return doc
+        return doc, []
     if first(doc, name, T.status) is None and not _history(doc, name):
         buyer = orders.buyer(doc, name)
         doc = record(doc, name, None, status_of(doc, name), buyer if isinstance(buyer, NamedNode) else name,
                      now, None)
-    return deliveries.refresh(settle(doc, name, status_of(doc, name)), name)
+    doc, cut = deliveries.trimmed(doc, name)
+    return deliveries.refresh(settle(doc, name, status_of(doc, name)), name), cut
 
 
 def _asked(current, new, order, before, held_roles) -> NamedNode | None:

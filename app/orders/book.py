@@ -222,8 +222,15 @@ class OrderBook(OrderMoves, HoldExpiry):
             change = wholesale.plan(iri, current, new, sources, session_doc, now)
         for name in change.created:
             tx.new(name)
-        documents = {name: lifecycle.settled(doc, name, now) for name, doc in change.documents.items()}
+        documents = {}
+        for name, doc in change.documents.items():
+            documents[name], cut = lifecycle.settled(doc, name, now)
+            for delivery in cut:        # a customer's cancellation cut back its hub's planned deliveries
+                order_events.delivery_changed(tx, name, documents[name], delivery, self._seller(name), now)
         return {**documents, **self._moves(tx, change.usage, change.wanted)}
+
+    def _seller(self, order: NamedNode) -> docs.Namespace:
+        return docs.Namespace(self.base_url, docs.enterprise_of(order.value, self.base_url))
 
     @staticmethod
     def _moves(tx, usage: orders.Usage, wanted: dict, shipped: dict | None = None) -> dict:

@@ -17,7 +17,8 @@ from app.domain import documents as docs
 from app.domain.agents import Agent
 from app.orders import holds, lock_keys
 from app.orders.idempotency import Answer
-from app.domain.statuses import CONFIRMED, OPEN, PARTIALLY_SHIPPED, SHIPPED
+from app.domain import statuses
+from app.domain.statuses import CONFIRMED, FINAL, OPEN, PARTIALLY_SHIPPED, SHIPPED
 from app.errors import Conflict, InvalidValue, NotFound
 from app.namespaces import T
 
@@ -51,7 +52,7 @@ class OrderMoves:
                 raise Conflict(f"{delivery.value} exists already; PUT it to change it", iri=delivery.value)
             if not create and not exists:
                 raise NotFound(f"no delivery at {delivery.value}")
-            self._consumer_may_edit(current, iri, held)
+            self._may_edit_deliveries(current, iri, held)
             if create:
                 deliveries.check_room(current, iri, self.max_deliveries)
             return deliveries.put(current, iri, delivery, sent, lifecycle.SUPPLIER in held,
@@ -66,7 +67,7 @@ class OrderMoves:
         def edit(current, held):
             if lifecycle.CONSUMER not in held:
                 raise Conflict("only the consumer removes a delivery")
-            self._consumer_may_edit(current, iri, held)
+            self._may_edit_deliveries(current, iri, held)
             return deliveries.remove(current, iri, delivery), {}
         self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
 
@@ -82,12 +83,13 @@ class OrderMoves:
             return after, moved
         return self._change(ns, iri, agent, "ship", edit, docs.Expected(), delivery)
 
-    def _consumer_may_edit(self, current, iri, held) -> None:
-        """The consumer changes deliveries only while the order is draft or placed (409)."""
+    def _may_edit_deliveries(self, current, iri, held) -> None:
+        """Nothing changes a final order's deliveries (409), not even a date the supplier confirms;
+        the consumer changes them only while the order is draft or placed."""
         status = lifecycle.status_of(current, iri)
-        if lifecycle.CONSUMER in held and status not in OPEN:
-            raise Conflict(f"deliveries of an order in {status.value.rsplit('#', 1)[-1]} cannot change any more",
-                           currentStatus=status.value.rsplit("#", 1)[-1])
+        if status in FINAL or (lifecycle.CONSUMER in held and status not in OPEN):
+            raise Conflict(f"deliveries of an order in {statuses.name(status)} cannot change any more",
+                           currentStatus=statuses.name(status))
 
     def _change(self, ns, iri: NamedNode, agent, action: str, edit, expected: docs.Expected,
                 delivery: NamedNode | None = None) -> Answer:

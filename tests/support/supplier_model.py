@@ -173,9 +173,10 @@ class SupplierSteps:
 
     def buyer_options(self, path: str) -> list[str]:
         """The buyer's moves now that take the order on: placing a draft, planning a delivery."""
-        # A session's order joins the model placed, never as a draft: a delivery planned on a
-        # session's draft makes its customers' cancellations and hold expiries fail (409, a
-        # server bug to fix), so the hub plans deliveries only once its lines are settled.
+        # A session's order joins the model placed, never as a draft, so the hub plans its
+        # deliveries once its lines are settled. Planned on the draft, they give way to the
+        # customers' cancellations (tests/test_session_deliveries.py): modelling that would
+        # mean modelling each session's draft wholesale order, which the model does not yet.
         o = self.model.orders[path]
         return (["placed"] if o.status == "draft" else []) + \
             (["deliver"] if o.status in OPEN and _plannable(o) else [])
@@ -184,9 +185,8 @@ class SupplierSteps:
         return sorted(allowed(self.model.orders[path].status, CONSUMER_ROLE) - {"placed"})
 
     def datable(self) -> list[tuple[str, str]]:
-        # Not on a final order: the server lets the supplier date a delivery of one, though
-        # "nothing changes a final order" (API.md): a server bug to fix, kept out of the model.
-        return [(p, d) for p, o in self.model.orders.items() if o.status not in FINAL for d in self.unshipped(p)]
+        # A final order's too: "nothing changes a final order" (API.md), so the date is refused there.
+        return [(p, d) for p in self.model.orders for d in self.unshipped(p)]
 
     # --- the moves ------------------------------------------------------------------------------
 
@@ -306,14 +306,15 @@ class SupplierSteps:
         self._delivery_event(path, o, delivery, shipped=True)
 
     def date_delivery(self, path: str, delivery: str, day: str) -> None:
-        """The producer confirms a delivery's date, and nothing else of it."""
+        """The producer confirms a delivery's date, and nothing else of it (409 on a final order)."""
         o = self.model.orders[path]
         doc = self.call("GET", delivery[len(self.base):], SUPPLIER, expect={200}).json()
         for node in nodes(doc):
             if node.get("@type") == "hub:Delivery":
                 node["hub:confirmedDeliveryDate"] = day
-        r = self.call("PUT", delivery[len(self.base):], SUPPLIER, doc, expect={200})
-        if r.status_code == 200:
+        final = o.status in FINAL
+        r = self.call("PUT", delivery[len(self.base):], SUPPLIER, doc, expect={409} if final else {200})
+        if r.status_code == 200 and not final:
             o.deliveries[delivery].date = day
             self._delivery_event(path, o, delivery, shipped=False)
 
