@@ -131,9 +131,10 @@ class HubMachine(RuleBasedStateMachine):
     def close_session(self, hub):
         self.w.close(hub)
 
-    @rule(product=st.sampled_from(sorted(PRODUCTS)), quantity=QUANTITIES, form=FORMS)
-    def direct_order(self, product, quantity, form):
-        self.w.direct_order(product, quantity, form)
+    @rule(product=st.sampled_from(sorted(PRODUCTS)), quantity=QUANTITIES, form=FORMS,
+          status=st.sampled_from(["Held", "Complete"]))
+    def direct_order(self, product, quantity, form, status):
+        self.w.direct_order(product, quantity, form, status)
 
     @rule(data=st.data(), to=st.sampled_from(["Complete", "Cancelled"]))
     @precondition(lambda self: self.w.direct_live())
@@ -304,6 +305,7 @@ def test_a_walk_through_the_supplier_lifecycle_keeps_every_promise():
         lambda: w.move(b(), "producing", SUPPLIER),
         lambda: w.move(b(), "cancelation_requested", "hub-b"),
         lambda: w.move(b(), "canceled_by_consumer", SUPPLIER),
+        lambda: w.date_delivery(b(), first_unshipped(b()), "2026-12-03"),      # final: refused
         lambda: w.direct_order("carrots", Decimal(1), "hasQuantity"),
         lambda: w.move(direct(), "canceled_by_supplier", SUPPLIER),
         lambda: w.direct_order("leeks", Decimal(3), "quantity"),
@@ -318,6 +320,7 @@ def test_a_walk_through_the_supplier_lifecycle_keeps_every_promise():
         lambda: w.hostile_move(a(), "the producer places"),
         lambda: w.hostile_move(a(), "a stranger cancels"),
         lambda: w.hostile_move(b(), "an unknown status"),
+        lambda: w.direct_order("leeks", Decimal(1), "hasQuantity", "Complete"),     # placed as it is made
     ]
     try:
         m.catalogue()
@@ -326,6 +329,7 @@ def test_a_walk_through_the_supplier_lifecycle_keeps_every_promise():
             for promise in m.invariants:
                 promise.function(m)
         assert [o.status for o in w.model.orders.values()] == [
-            "shipped", "canceled_by_consumer", "canceled_by_supplier", "partially_shipped_remainder_canceled"]
+            "shipped", "canceled_by_consumer", "canceled_by_supplier", "partially_shipped_remainder_canceled",
+            "placed"]
     finally:
         m.teardown()

@@ -24,7 +24,8 @@ def order_written(tx, order: NamedNode, current, new, seller: docs.Namespace, ag
     if any(doc is not None and orders.is_customer(doc, order) for doc in (current, new)):
         return
     by_supplier = agent is not None and agent.iri in seller.iris
-    before = _status(current, order, by_supplier)
+    # A new order starts as a draft, whatever it was written as: its history says draft → placed.
+    before = _status(current, order, by_supplier) if current is not None else "draft" if new is not None else None
     after = _status(new, order, by_supplier) if new is not None else \
         (_cancelled(by_supplier) if before is not None and not before.startswith("canceled") else before)
     if after == before or after is None or after == "draft":

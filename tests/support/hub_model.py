@@ -293,16 +293,22 @@ class World(SupplierSteps):
             if drafted:
                 self.place_session_order(hub)
 
-    def direct_order(self, product: str, quantity: Decimal, form: str) -> None:
+    def direct_order(self, product: str, quantity: Decimal, form: str, status: str = "Held") -> None:
+        """Hub B orders from the producer: Held (a draft), or Complete at once (placed as it is made:
+        its history and events go from draft to placed, like any placement)."""
         line = self._line(f"{API}/jean-farm/offers/{product}", product, quantity, form)
         doc = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:orderedBy": self.iri(f"{API}/hub-b"),
-               "dfc-b:hasOrderStatus": "dfc-v:Held", "dfc-b:hasPart": line}
+               "dfc-b:hasOrderStatus": f"dfc-v:{status}", "dfc-b:hasPart": line}
         ok = self.model.fits({product: quantity})
         r = self.call("POST", f"{API}/jean-farm/orders", "hub-b", doc, expect={201} if ok else {409})
         if r.status_code == 201:
-            [line] = [n["@id"] for n in nodes(r.json()) if n.get("@type") == "dfc-b:OrderLine"]
-            self.model.orders[r.headers["Location"][len(self.base):]] = Supplied(
-                "hub-b", None, {line: Line(product, quantity)}, history=[("draft", "hub-b")])
+            found = nodes(r.json())
+            [line] = [n["@id"] for n in found if n.get("@type") == "dfc-b:OrderLine"]
+            path = r.headers["Location"][len(self.base):]
+            o = self.model.orders[path] = Supplied("hub-b", None, {line: Line(product, quantity)},
+                                                   history=[("draft", "hub-b")])
+            if status == "Complete":
+                self._placed(path, o, "hub-b", found)
 
     def direct_live(self) -> list[str]:
         return [p for p, o in self.model.orders.items() if o.session is None and o.status not in FINAL]
