@@ -92,6 +92,23 @@ def check_room(doc, order, limit: int) -> None:
 
 def refresh(doc, order) -> list[Triple]:
     """Keep the complete delivery equal to the lines, state what is unallocated, refuse over-allocation."""
+    return _refreshed(doc, order, give_way=False)[0]
+
+
+def giving_way(doc, order) -> tuple[list[Triple], list[NamedNode]]:
+    """`refresh`, the unshipped deliveries cut back to what the lines now hold rather than refused;
+    and the deliveries that changed.
+
+    A session's draft wholesale order shrinks when a customer cancels or a hold ends, after its
+    hub may have planned deliveries of it: the customer's cancellation must go through (API.md: it
+    takes its lines back out at once), so the deliveries give way, the one wanted latest first
+    (an undated one before any dated one); a line no delivery carries any more leaves it, and the
+    delivery itself, its place and dates, stays.
+    """
+    return _refreshed(doc, order, give_way=True)
+
+
+def _refreshed(doc, order, give_way: bool) -> tuple[list[Triple], list[NamedNode]]:
     lines = orders.lines(doc, order)
     found = read(doc, order)
     if mode(doc, order) == T.complete:
@@ -101,27 +118,19 @@ def refresh(doc, order) -> list[Triple]:
             wanted = {line.iri: line.quantity for line in lines if line.quantity > 0}
             doc = _write(doc, order, target, {**_details(doc, target)}, wanted)
             found = read(doc, order)
-    carried = _carried(found)
+    carried, cut = _carried(found), []
+    if give_way:
+        quantities = {line.iri: line.quantity for line in lines}
+        excess = {line: total - quantities.get(line, ZERO) for line, total in carried.items()
+                  if total > quantities.get(line, ZERO)}
+        if excess:
+            doc, cut = _give_way(doc, order, found, excess)
+            carried = _carried(read(doc, order))
     _check(lines, carried)
-    return _unallocated(doc, lines, carried)
+    return _unallocated(doc, lines, carried), cut
 
 
-def trimmed(doc, order) -> tuple[list[Triple], list[NamedNode]]:
-    """The order with its unshipped deliveries cut back to what its lines now hold, and the
-    deliveries that changed.
-
-    A session's draft wholesale order shrinks when a customer cancels or a hold expires, after
-    its hub may have planned deliveries of it: the customer's cancellation must go through (API.md:
-    it takes its lines back out at once), so the deliveries give way, the one wanted latest first
-    (an undated one before any dated one); a line no delivery carries any more leaves it, and the
-    delivery itself, its place and dates, stays.
-    """
-    quantities = {line.iri: line.quantity for line in orders.lines(doc, order)}
-    found = read(doc, order)
-    excess = {line: total - quantities.get(line, ZERO) for line, total in _carried(found).items()
-              if total > quantities.get(line, ZERO)}
-    if not excess:
-        return doc, []
+def _give_way(doc, order, found: list[Delivery], excess: dict) -> tuple[list[Triple], list[NamedNode]]:
     index = Indexed(doc)
 
     def latest_first(delivery: Delivery) -> tuple:

@@ -170,7 +170,7 @@ def on_write(current, new, order, held_roles, agent: NamedNode, now: dt.datetime
 
 def settled(doc, name, now: dt.datetime) -> tuple[list[Triple], list[NamedNode]]:
     """A wholesale order as the checkout path leaves it: status and DFC statuses agree, unallocated
-    stated; and the deliveries its shrinking lines cut back (deliveries.trimmed), for their events.
+    stated; and the deliveries its shrinking lines cut back (deliveries.giving_way), for their events.
 
     The checkout path writes the hub's wholesale orders without `on_write` (it never moves
     them), so they get their status here: a new one starts its history as a draft.
@@ -181,8 +181,7 @@ def settled(doc, name, now: dt.datetime) -> tuple[list[Triple], list[NamedNode]]
         buyer = orders.buyer(doc, name)
         doc = record(doc, name, None, status_of(doc, name), buyer if isinstance(buyer, NamedNode) else name,
                      now, None)
-    doc, cut = deliveries.trimmed(doc, name)
-    return deliveries.refresh(settle(doc, name, status_of(doc, name)), name), cut
+    return deliveries.giving_way(settle(doc, name, status_of(doc, name)), name)
 
 
 def _asked(current, new, order, before, held_roles) -> NamedNode | None:
