@@ -43,7 +43,7 @@ from conftest import make_app
 from support.hub_model import ENTERPRISES, OFFERS, PRODUCTS, World, catalogue_setup
 from support.orders import MONDAY
 from support.own_validator import refusals
-from support.supplier_model import SUPPLIER
+from support.supplier_model import SUPPLIER, THURSDAY, TUESDAY
 from support.threaded_server import serving
 from support.webhook_receiver import receiving
 
@@ -179,7 +179,7 @@ class HubMachine(RuleBasedStateMachine):
         path = data.draw(st.sampled_from(self.w.live_orders()))
         self.w.move(path, data.draw(st.sampled_from(self.w.supplier_targets(path, ending=True))), SUPPLIER)
 
-    @rule(data=st.data(), day=st.sampled_from(["2026-12-01", "2026-12-03"]))
+    @rule(data=st.data(), day=st.sampled_from([TUESDAY, THURSDAY]))
     @precondition(lambda self: self.w.datable())
     def producer_confirms_a_delivery_date(self, data, day):
         self.w.date_delivery(*data.draw(st.sampled_from(self.w.datable())), day)
@@ -296,7 +296,7 @@ def test_a_walk_through_the_supplier_lifecycle_keeps_every_promise():
         lambda: w.move(a(), "transfer_failed", SUPPLIER),
         lambda: w.move(a(), "transferred", SUPPLIER),
         lambda: w.move(a(), "confirmed", SUPPLIER, with_prices=True),
-        lambda: w.date_delivery(a(), first_unshipped(a()), "2026-12-03"),
+        lambda: w.date_delivery(a(), first_unshipped(a()), THURSDAY),
         lambda: w.ship(a(), first_unshipped(a())),
         lambda: w.move(a(), "cancelation_requested", "hub-a"),
         lambda: w.move(a(), "partially_shipped", SUPPLIER),
@@ -305,7 +305,7 @@ def test_a_walk_through_the_supplier_lifecycle_keeps_every_promise():
         lambda: w.move(b(), "producing", SUPPLIER),
         lambda: w.move(b(), "cancelation_requested", "hub-b"),
         lambda: w.move(b(), "canceled_by_consumer", SUPPLIER),
-        lambda: w.date_delivery(b(), first_unshipped(b()), "2026-12-03"),      # final: refused
+        lambda: w.date_delivery(b(), first_unshipped(b()), THURSDAY),      # final: refused
         lambda: w.direct_order("carrots", Decimal(1), "hasQuantity"),
         lambda: w.move(direct(), "canceled_by_supplier", SUPPLIER),
         lambda: w.direct_order("leeks", Decimal(3), "quantity"),

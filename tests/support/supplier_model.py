@@ -9,15 +9,20 @@ server's table would agree with whatever the server does.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from decimal import Decimal
 
 from app.events.outbox import DELIVERY_CHANGED, ORDER_RECEIVED, ORDER_STATUS_CHANGED
+from support.orders import MONDAY
 
 API = "/api/dfc/enterprises"
 SUPPLIER = "jean-farm"           # the one producer: every wholesale order's seller
 CONSUMER_ROLE, SUPPLIER_ROLE = "consumer", "supplier"
 HUB_CTX = ["https://www.datafoodconsortium.org", {"hub": "https://w3id.org/dfc-order-hub/ns#"}]
 ZERO = Decimal(0)
+# Delivery dates in the sale week the model's clock stands in (the demo's Monday, from today):
+# wanted on Tuesday, confirmed for Tuesday or Thursday; never a written date that may expire.
+TUESDAY, THURSDAY = ((MONDAY + dt.timedelta(days=k)).date().isoformat() for k in (1, 3))
 
 OPEN = ("draft", "placed")       # the consumer changes lines and deliveries only here
 ASKED_FROM = ("transferred", "transfer_failed", "confirmed", "producing", "partially_shipped")
@@ -275,7 +280,7 @@ class SupplierSteps:
             left = dict(list(left.items())[:1])
         if not left:
             return
-        body = {"@context": HUB_CTX, "@type": "hub:Delivery", "hub:desiredDeliveryDate": "2026-12-01",
+        body = {"@context": HUB_CTX, "@type": "hub:Delivery", "hub:desiredDeliveryDate": TUESDAY,
                 "hub:hasDeliveryLine": [{"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": iri},
                                          "dfc-b:quantity": float(q)} for iri, q in left.items()]}
         r = self.call("POST", path + "/deliveries", o.buyer, body, expect={201})
