@@ -69,8 +69,19 @@ def _status(doc, order, by_supplier: bool) -> str | None:
 def delivery_changed(tx, order: NamedNode, doc, delivery: NamedNode, seller: docs.Namespace,
                      now: dt.datetime, shipped: bool = False) -> None:
     """Record a delivery made, changed, removed or shipped (to both parties)."""
+    _delivery_event(tx, order, doc, delivery, NamedNode(seller.iri), now, shipped)
+
+
+def deliveries_gave_way(tx, order: NamedNode, doc, cut: list[NamedNode], base_url: str,
+                        now: dt.datetime) -> None:
+    """Record each delivery a customer's cancellation cut back (app/domain/deliveries.py giving_way)."""
+    supplier = _supplier(order, base_url)
+    for delivery in cut:
+        _delivery_event(tx, order, doc, delivery, supplier, now, False)
+
+
+def _delivery_event(tx, order, doc, delivery, supplier: NamedNode, now: dt.datetime, shipped: bool) -> None:
     consumer = orders.buyer(doc, order)
-    supplier = NamedNode(seller.iri)
     data = {"order": order, "delivery": delivery, "supplier": supplier,
             "status": statuses.name(lifecycle.status_of(doc, order)), "shipped": shipped}
     if isinstance(consumer, NamedNode):

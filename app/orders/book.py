@@ -211,7 +211,8 @@ class OrderBook(OrderMoves, HoldExpiry):
             erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
 
     def _plan(self, tx, ns, iri, current, new, sources, customer: bool) -> dict[NamedNode, list[Triple]]:
-        """Read what the planners need, let them plan (pure), read the ledgers the plan moves."""
+        """Read what the planners need, let them plan (pure), read the ledgers the plan moves; record
+        the events of the deliveries the plan cut back."""
         now = self.clock.now()
         if customer:
             found = checkouts.read(tx, ns, iri, current, new, {t.producer for t in sources.values()})
@@ -225,12 +226,9 @@ class OrderBook(OrderMoves, HoldExpiry):
         documents = {}
         for name, doc in change.documents.items():
             documents[name], cut = lifecycle.settled(doc, name, now)
-            for delivery in cut:        # a customer's cancellation cut back its hub's planned deliveries
-                order_events.delivery_changed(tx, name, documents[name], delivery, self._seller(name), now)
+            # A customer's cancellation cut back its hub's planned deliveries: events, in this unit of work.
+            order_events.deliveries_gave_way(tx, name, documents[name], cut, self.base_url, now)
         return {**documents, **self._moves(tx, change.usage, change.wanted)}
-
-    def _seller(self, order: NamedNode) -> docs.Namespace:
-        return docs.Namespace(self.base_url, docs.enterprise_of(order.value, self.base_url))
 
     @staticmethod
     def _moves(tx, usage: orders.Usage, wanted: dict, shipped: dict | None = None) -> dict:
