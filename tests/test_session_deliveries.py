@@ -44,8 +44,8 @@ def _order_and_line(client, token) -> tuple[str, str]:
     return path_of(order["@id"]), part["@id"] if isinstance(part, dict) else part
 
 
-def _plan(client, token, order: str, line: str, quantity, day: str) -> str:
-    body = {"@context": CTX, "@type": "hub:Delivery", "hub:desiredDeliveryDate": day,
+def _plan(client, token, order: str, line: str, quantity, day: str | None) -> str:
+    body = {"@context": CTX, "@type": "hub:Delivery", **({"hub:desiredDeliveryDate": day} if day else {}),
             "hub:hasDeliveryLine": [{"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": line},
                                      "dfc-b:quantity": quantity}]}
     r = client.post(order + "/deliveries", headers=token, **jsonld(body))
@@ -88,6 +88,15 @@ def test_a_cancellation_cuts_back_the_deliveries_planned_of_its_lines_the_latest
     assert client.delete(ali, headers=hub_a).status_code == 204
     assert _held(client, jean) == held
     assert _carried(client, hub_a, early) == [] and client.get(early, headers=hub_a).status_code == 200
+
+
+def test_a_delivery_wanted_on_no_date_gives_way_before_any_dated_one(client, hub_a, jean):
+    ali, _ = _checkout(client, hub_a, 1, "Ali"), _checkout(client, hub_a, 2, "Bea")
+    order, line = _order_and_line(client, hub_a)
+    dated = _plan(client, hub_a, order, line, 2, (MONDAY + dt.timedelta(days=2)).date().isoformat())
+    undated = _plan(client, hub_a, order, line, 1, None)
+    assert client.delete(ali, headers=hub_a).status_code == 204
+    assert (_carried(client, hub_a, undated), _carried(client, hub_a, dated)) == ([], [Decimal(2)])
 
 
 def test_an_ended_hold_gives_its_stock_back_though_its_hub_planned_a_delivery(client, clock, hub_a, jean):
