@@ -3,7 +3,6 @@ expire-holds, deliver-events, erase-due-persons, forward-orders). Each a thin wr
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import secrets
 import signal
@@ -13,6 +12,7 @@ from pathlib import Path
 import click
 
 from app.events import outbox
+from app.runtime import collector
 from app.config import Settings
 
 # app/fixtures links to the top-level fixtures/ in a checkout, and is a copy in a wheel.
@@ -80,10 +80,8 @@ Try:
     # SIGTERM (a service manager, a container stop) ends serving like Ctrl-C: the workers finish
     # their run and are joined, and the store is closed, rather than cut off mid-write.
     signal.signal(signal.SIGTERM, _stop_serving)
-    # What startup made (the app, shapes, ontology, compiled queries) lives as long as the server:
-    # out of the collector's reach, a full collection stops walking it at every large request
-    # (measured, placing a 2,000-line order: 2.8-3.4 s of CPU, 2.0-2.5 s frozen).
-    gc.freeze()
+    # What startup made lives as long as the server: out of the collector's reach, which runs less often.
+    collector.settle()
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
     finally:
@@ -210,6 +208,7 @@ def _follow(services, parent: int | None) -> None:
 
     worker = dispatcher_worker(services)
     job = worker.job
+    collector.settle()       # a long-running process, as `serve` is
 
     def orphaned_or_pass():
         if parent is not None and os.getppid() != parent:     # `serve` was killed: stop with it

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.api.factory import create_app  # noqa: E402
 from app.catalog import prices  # noqa: E402
+from app.runtime import collector  # noqa: E402
 from app.domain.clock import ManualClock  # noqa: E402
 from app.domain.documents import Namespace  # noqa: E402
 from pyoxigraph import NamedNode  # noqa: E402
@@ -135,6 +136,7 @@ def main() -> int:
         CLOCK[0] = time.process_time
     sizes = [int(s) for s in args.sizes.split(",")]
     client, source = set_up(args.items, max(sizes))
+    collector.settle()      # the collector as `dfc-hub serve` runs it
     print(f"{'lines':>6} {'held PUT ms':>12} {'placing ms':>11} {'ratio':>6} {'freezing ms':>12} {'share':>6} {'priced':>7}")
     failed, placed = False, {}
     for n in sizes:
