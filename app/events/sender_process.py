@@ -26,7 +26,6 @@ import time
 
 from app.events.dispatcher import WORKERS, Claimed, Outcome
 from app.events.sender import Post, WebhookSender
-from app.runtime import collector
 
 STARTING_SECONDS = 30.0          # what a child may take to answer, beyond sending its batch
 
@@ -128,7 +127,6 @@ def main(argv: list[str]) -> int:
     # Ctrl-C in a terminal reaches the whole process group: the server stops this child by closing its input.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sender = WebhookSender(float(argv[1]), argv[2] == "1")
-    collector.settle()
     out = sys.stdout.buffer
     try:
         for line in sys.stdin.buffer:
