@@ -372,7 +372,24 @@ def test_the_fan_out_gives_each_subscription_its_types_and_parties_in_slices_pas
                             (b, farm, frozenset({"procurement.order_received", "order.status_changed"}), 8)],
                            found, upto=11, window=6, due=due)
     # a: events 1..6 (the window), odd ones only, not 5 (another party's); b: 9..11, every type.
-    assert [(d.value.rsplit("/", 1)[-1], s, n) for d, s, _, n in got["deliveries"]] == [
+    assert [(d.value.rsplit("/", 1)[-1], s, n) for d, s, _, n, _, _ in got["deliveries"]] == [
         ("1", a, 1), ("3", a, 3), ("9", b, 9), ("10", b, 10), ("11", b, 11)]
     assert got["deliveries"][0][2] == NamedNode("urn:e:1")
     assert got["cursors"] == [(a, 6), (b, 11)] and got["now"] == due
+    assert all(row[4:] == (None, None) for row in got["deliveries"])       # no claim asked: none claimed
+
+
+def test_the_fan_out_claims_the_deliveries_of_the_oldest_events_as_far_as_the_pass_has_room():
+    from app.events.subscriptions import Claim, NewEvent, fan_out_bindings
+
+    a, b = NamedNode("http://hub.test/s/a"), NamedNode("http://hub.test/s/b")
+    farm = frozenset({"http://hub.test/enterprises/jean-farm"})
+    found = {n: NewEvent(NamedNode(f"urn:e:{n}"), "procurement.order_received", farm) for n in range(1, 6)}
+    until = DEMO_MONDAY + dt.timedelta(minutes=5)
+    got = fan_out_bindings([(a, farm, frozenset({"procurement.order_received"}), 0),
+                            (b, farm, frozenset({"procurement.order_received"}), 2)],
+                           found, upto=5, window=10, due=DEMO_MONDAY, claim=Claim("pass-1", until, 4))
+    claimed = [(row[1], row[3]) for row in got["deliveries"] if row[4:] == (until, "pass-1")]
+    # a: 1..5, b: 3..5; room for 4: events 1, 2 (a's) and 3 (a's and b's), whichever subscription.
+    assert sorted(claimed, key=lambda r: (r[1], r[0].value)) == [(a, 1), (a, 2), (a, 3), (b, 3)]
+    assert sum(row[4:] == (None, None) for row in got["deliveries"]) == 4

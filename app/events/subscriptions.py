@@ -5,7 +5,7 @@ the event types, whether it is active, and its cursor — the number of the last
 given deliveries for (app/events/dispatcher.py moves it). The secret is shown once, when it is made:
 `whsec_` and the base64 of 24 random bytes. The server keeps the key, as it signs every delivery
 with it, in a graph of its own outside every enterprise's documents (`key_graph`), which only
-the sending query (app/queries/webhook_sending.rq) reads: no route shows it again.
+the sending queries (app/queries/webhook_sending.rq, webhook_endpoints.rq) read: no route shows it again.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import secrets
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -26,7 +27,7 @@ from app.rdf.terms import instant_literal
 
 SECRET_PREFIX = "whsec_"
 SEGMENT = "webhooks"
-# Where signing keys live: app/queries/webhook_sending.rq and webhook_keys_moved.ru name it too.
+# Where signing keys live: app/queries/webhook_sending.rq, webhook_endpoints.rq and webhook_keys_moved.ru name it too.
 KEYS = "urn:x-dfc-hub:webhook-key:"
 
 
@@ -165,10 +166,16 @@ class Webhooks:
 
 @dataclasses.dataclass(frozen=True)
 class NewEvent:
-    """What the fan-out needs of one event: its document, type and parties."""
+    """What the fan-out needs of one event: its document, type and parties; and to send it, its
+    time and data (the JSON text)."""
     iri: NamedNode
     type: str
     parties: frozenset[str]
+    time: str = ""
+    data: str = "{}"
+
+    def event(self, sequence: int) -> events.Event:
+        return events.Event(sequence, self.type, self.time, json.loads(self.data), self.iri)
 
 
 def new_events(rows) -> dict[int, NewEvent]:
@@ -177,17 +184,29 @@ def new_events(rows) -> dict[int, NewEvent]:
     for row in rows:
         n, party = int(row["sequence"].value), row["party"].value
         seen = found.get(n)
-        found[n] = NewEvent(row["event"], row["type"].value, (seen.parties if seen else frozenset()) | {party})
+        found[n] = NewEvent(row["event"], row["type"].value, (seen.parties if seen else frozenset()) | {party},
+                            row["time"].value, row["data"].value)
     return found
 
 
-def fan_out_bindings(subscriptions, found: dict[int, NewEvent], upto: int, window: int, due: dt.datetime) -> dict:
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """A pass's claim on the deliveries it sends at once: its token, until when, how many at most."""
+    token: str
+    until: dt.datetime
+    room: int
+
+
+def fan_out_bindings(subscriptions, found: dict[int, NewEvent], upto: int, window: int, due: dt.datetime,
+                     claim: Claim | None = None) -> dict:
     """The bindings of app/queries/webhook_fan_out.ru.
 
     `subscriptions`: (IRI, owner's IRI spellings, event types, cursor) of each one behind `upto`;
     `found`: the events by number. Each gets a delivery of every event numbered after its cursor
     (`window` of them at most: a long backlog goes in slices) that is of its types and names its
-    owner as a party, and its cursor moves to the last number looked at.
+    owner as a party, and its cursor moves to the last number looked at. With `claim`, the
+    `claim.room` deliveries of the oldest events are claimed by it: rows (delivery, subscription,
+    event, number, until, token), the last two None where not claimed.
     """
     deliveries, cursors = [], []
     for sub, owners, types, after in subscriptions:
@@ -197,7 +216,10 @@ def fan_out_bindings(subscriptions, found: dict[int, NewEvent], upto: int, windo
             if event is not None and event.type in types and not event.parties.isdisjoint(owners):
                 deliveries.append((NamedNode(f"{sub.value}/deliveries/{n}"), sub, event.iri, n))
         cursors.append((sub, last))
-    return {"deliveries": deliveries, "cursors": cursors, "now": due}
+    claimed = set(sorted(range(len(deliveries)), key=lambda k: deliveries[k][3])[:claim.room]) if claim else set()
+    rows = [(*row, claim.until, claim.token) if k in claimed else (*row, None, None)
+            for k, row in enumerate(deliveries)]
+    return {"deliveries": rows, "cursors": cursors, "now": due}
 
 
 def _checked(body, guard) -> tuple[str, tuple[str, ...]]:
