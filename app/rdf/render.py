@@ -18,6 +18,9 @@ _RENAMED_IN = {"2.0": {FAMILIES["1.x"]["dfc-b"] + "Enterprise": FAMILIES["1.x"][
 _WHOLE = re.compile(r"^(0|-?[1-9][0-9]{0,14})$")    # canonical, and exact as a JSON (double) number
 # Blank nodes embed at most this deep: two JSON levels each, well inside DFC_HUB_MAX_JSON_DEPTH.
 MAX_EMBEDDING = 16
+# IRIs a writer remembers the compact form of: the vocabulary's terms, and room for many more;
+# past it (a store of many documents' IRIs) new ones are compacted each time, nothing evicted.
+COMPACTED = 20_000
 
 
 class JsonLdWriter:
@@ -32,9 +35,19 @@ class JsonLdWriter:
         self._prefixes = sorted(((iri, p) for p, iri in pairs.items()), key=lambda x: -len(x[0]))
         # How our answer's contexts read a term's plain values: as IRIs, or as typed literals.
         self._types = {**dict.fromkeys(answer_context.reference_terms(), "@id"), **answer_context.typed_terms()}
+        self._compacted: dict[str, str] = {}
 
     def compact(self, iri: str) -> str:
         """Return a prefixed name for an IRI where one of our prefixes fits, else the IRI."""
+        # Every answer compacts the same few dozen terms (predicates, types, units) again and again.
+        found = self._compacted.get(iri)
+        if found is None:
+            found = self._compact(iri)
+            if len(self._compacted) < COMPACTED:
+                self._compacted[iri] = found
+        return found
+
+    def _compact(self, iri: str) -> str:
         iri = self.family_iri(iri)
         for ns, prefix in self._prefixes:
             if iri.startswith(ns) and len(iri) > len(ns):
@@ -141,8 +154,11 @@ class JsonLdWriter:
                 else:
                     props[self.compact(p)].append({"@id": ref})
         for key in sorted(props, key=lambda k: (k != "@type", k)):
-            values = sorted(props[key], key=_sort_key) if key != "@type" else sorted(props[key])
-            obj[key] = values[0] if len(values) == 1 else values
+            values = props[key]
+            if len(values) == 1:
+                obj[key] = values[0]
+            else:
+                obj[key] = sorted(values, key=_sort_key) if key != "@type" else sorted(values)
         return obj
 
     def document(self, triples: list[Triple]) -> dict:
