@@ -10,11 +10,12 @@ relay would deliver it there — unless the deployment allows private ones
 and again before every call, and the call connects to the addresses that check resolved, never
 resolving the name again (DNS rebinding); the Host header and TLS (SNI, certificate) keep the name.
 
-Every call goes through `Outbound.request`, the one place that knows requests and urllib3: it
-never follows a redirect, ends within one total deadline covering connect, TLS, headers and body
-(a watchdog shuts the socket down when it passes, so a peer trickling a byte at a time cannot hold
-a worker), reads at most a given size, may cap the calls under way to one origin, and turns every
-failure into one of the errors below:
+Every call goes through `Outbound.request`, the one place that knows urllib3 (used directly, not
+through requests, which cost twice the CPU per call): it never follows a redirect, retries nothing,
+takes no proxy or .netrc from the environment, ends within one total deadline covering connect,
+TLS, headers and body (a watchdog shuts the socket down when it passes, so a peer trickling a byte
+at a time cannot hold a worker), reads at most a given size, may cap the calls under way to one
+origin, and turns every failure into one of the errors below:
 
     UnsafeURL (422)      the URL is not one the server calls
     CallFailed           no usable answer; `str()` says why
@@ -24,7 +25,9 @@ failure into one of the errors below:
     └── Busy             the origin already has as many calls under way as allowed
 
 urllib3's connection internals used here (`_new_conn`, `conn_kw`, `connection_from_pool_key`)
-are those of urllib3 2, which pyproject.toml requires.
+are those of urllib3 2, which pyproject.toml requires. What requests did for us besides is done
+here as it did it: its default headers, header values checked, certifi's CA bundle. Its cookie jar
+is not: no call carries a cookie a peer set on another.
 """
 from __future__ import annotations
 
@@ -32,16 +35,22 @@ import contextlib
 import dataclasses
 import http.client
 import ipaddress
+import re
 import socket
 import threading
 from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
+from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
+from urllib3.util import make_headers, parse_url
+
+try:
+    import certifi
+except ImportError:        # requests depends on it: there as long as the project keeps requests
+    certifi = None
 
 from app.errors import InvalidValue
 from app.outbound.deadline import Deadline
@@ -53,6 +62,16 @@ IPV4_IN_LOW_BITS = [ipaddress.ip_network(n) for n in ("::/96", "::ffff:0:0:0/96"
 # NAT64's local-use prefix (RFC 8215): its networks place the IPv4 address where they choose, so
 # nothing in it is judged public.
 LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+# The headers requests sent unless told otherwise (its User-Agent aside), so a peer answers as it
+# did; a compressed answer is decoded before it is measured against max_bytes, as requests did.
+DEFAULT_HEADERS = {"Accept-Encoding": ", ".join(make_headers(accept_encoding=True)["accept-encoding"].split(",")),
+                   "Accept": "*/*", "Connection": "keep-alive"}
+# A header value with a line break (a token a peer gave us, say) is refused before it is sent, as
+# requests refused it: http.client would raise a bare ValueError.
+BAD_HEADER_VALUE = re.compile(r"\A\s|[\r\n]")
+# Verified against certifi's CA bundle, the one requests used, so the peers trusted do not change
+# (urllib3 alone would use the system's store); the hostname is checked against the certificate.
+TLS = {"cert_reqs": "CERT_REQUIRED", "ca_certs": certifi.where() if certifi else None}
 
 
 class UnsafeURL(InvalidValue):
@@ -84,7 +103,7 @@ class Busy(CallFailed):
 
 
 # What a call may raise below us (a watchdog's shutdown surfaces as any of them); anything else is a bug.
-TRANSPORT_ERRORS = (requests.RequestException, HTTPError, http.client.HTTPException, OSError, Unreachable)
+TRANSPORT_ERRORS = (HTTPError, http.client.HTTPException, OSError, Unreachable)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,11 +196,9 @@ class Outbound:
 
     def __init__(self, allow_private: bool, pool: int = 10, per_origin: int | None = None):
         self.allow_private, self.per_origin = allow_private, per_origin
-        self._session = requests.Session()
-        adapter = _PinningAdapter(allow_private, pool)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._session.trust_env = False   # no proxy or .netrc from the environment changes where we go
+        # urllib3 reads no proxy or .netrc from the environment: where we connect is what we checked.
+        self._manager = PoolManager(num_pools=pool, maxsize=pool, block=False)
+        self._manager.pool_classes_by_scheme = {"http": _PinnedHTTPPool, "https": _PinnedHTTPSPool}
         self._under_way: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -194,19 +211,41 @@ class Outbound:
         """
         with self._slot(url), Deadline(deadline) as clock:
             try:
-                response = self._session.request(method, url, headers=headers, data=body, stream=True,
-                                                 allow_redirects=False, timeout=clock.remaining())
+                pool, target = self._pool(url)
+                response = pool.urlopen(method, target, body=body, headers=_headers(headers), redirect=False,
+                                        retries=False, assert_same_host=False, preload_content=False,
+                                        timeout=clock.remaining())
             except TRANSPORT_ERRORS as e:
                 raise _failure(clock, e) from None
-            with response:
+            try:
                 content = self._read(response, clock, max_bytes, truncate)
-                return Answer(response.status_code, {k.lower(): v for k, v in response.headers.items()}, content)
+            finally:
+                # Read to its end, the connection went back to the pool; else it is closed, then given back.
+                response.close()
+                response.release_conn()
+            return Answer(response.status, {k.lower(): v for k, v in response.headers.itermerged()}, content)
+
+    def _pool(self, url: str) -> tuple[HTTPConnectionPool, str]:
+        """The pool for `url` pinned to the addresses checked now, and the target to ask it for."""
+        host, port = _parts(url, "url")
+        try:
+            addresses = _resolve(host, port, self.allow_private, "url")
+        except UnsafeURL:
+            if self.allow_private:     # only a name that does not resolve: a failed call, as before pinning
+                raise Unreachable(f"{host} does not resolve") from None
+            raise
+        parsed = parse_url(url)        # as urllib3's own urlopen: the path and query, quoted where needed
+        # One pool per (origin, addresses): a connection kept alive goes to addresses checked for it.
+        key = (parsed.scheme, host, port, addresses, *TLS.items())
+        context = {**self._manager.connection_pool_kw, **TLS, "scheme": parsed.scheme, "host": host,
+                   "port": port, "addresses": addresses}
+        return self._manager.connection_from_pool_key(key, request_context=context), parsed.request_uri
 
     def _read(self, response, clock: Deadline, max_bytes: int, truncate: bool) -> bytes:
         """The body, read until the watchdog cuts it off at the deadline (then what came, if `truncate`)."""
         chunks, size = [], 0
         try:
-            for chunk in response.iter_content(65536):
+            for chunk in response.stream(65536, decode_content=True):
                 size += len(chunk)
                 if size > max_bytes:
                     if truncate:
@@ -237,7 +276,17 @@ class Outbound:
                     del self._under_way[origin]
 
     def close(self) -> None:
-        self._session.close()
+        self._manager.clear()
+
+
+def _headers(given: dict | None) -> dict:
+    """The caller's headers over the defaults (names compared without case), each value checked."""
+    given = given or {}
+    for name, value in given.items():
+        if BAD_HEADER_VALUE.search(value):
+            raise Unreachable(f"InvalidHeader: the value of {name} starts with a space or holds a line break")
+    names = {name.lower() for name in given}
+    return {**{k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in names}, **given}
 
 
 def _failure(clock: Deadline, error: Exception) -> CallFailed:
@@ -252,33 +301,6 @@ def _failure(clock: Deadline, error: Exception) -> CallFailed:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}:{parts.port or DEFAULT_PORTS.get(parts.scheme, '')}"
-
-
-class _PinningAdapter(HTTPAdapter):
-    """Checks each request's URL now and connects only to the addresses that check resolved."""
-
-    def __init__(self, allow_private: bool, pool: int):
-        self.allow_private = allow_private
-        super().__init__(pool_connections=pool, pool_maxsize=pool, max_retries=0)
-
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _PinnedHTTPPool, "https": _PinnedHTTPSPool}
-
-    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
-        host, port = _parts(request.url, "url")
-        try:
-            addresses = _resolve(host, port, self.allow_private, "url")
-        except UnsafeURL:
-            if self.allow_private:     # only a name that does not resolve: a failed call, as before pinning
-                raise Unreachable(f"{host} does not resolve") from None
-            raise
-        params, tls = self.build_connection_pool_key_attributes(request, verify, cert)
-        # One pool per (origin, addresses): a connection kept alive goes to addresses checked for it.
-        key = (params["scheme"], host, port, addresses, tuple(sorted(tls.items())))
-        context = {**self.poolmanager.connection_pool_kw, **tls, "scheme": params["scheme"], "host": host,
-                   "port": port, "addresses": addresses}
-        return self.poolmanager.connection_from_pool_key(key, request_context=context)
 
 
 class _Pinned:

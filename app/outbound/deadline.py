@@ -17,7 +17,10 @@ import socket
 import threading
 import time
 
-import requests
+from urllib3.exceptions import NewConnectionError, TimeoutError as TransportTimeout
+
+# What a timed-out socket raises, bare or as urllib3 words it (ReadTimeoutError, ConnectTimeoutError).
+TIMEOUTS = (TransportTimeout, socket.timeout)
 
 
 class Deadline:
@@ -78,7 +81,9 @@ class Deadline:
 
     def cut(self, error: Exception) -> bool:
         """Whether a transport error is the deadline's doing (it passed, or the call timed out)."""
-        return self.passed or self.remaining() <= 0 or isinstance(error, requests.Timeout)
+        # urllib3 makes a refused connection a kind of connect timeout; it is not one.
+        return (self.passed or self.remaining() <= 0
+                or isinstance(error, TIMEOUTS) and not isinstance(error, NewConnectionError))
 
     def message(self) -> str:
         return f"no complete answer within the {self.seconds:g} s deadline"
