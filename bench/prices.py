@@ -1,6 +1,6 @@
 """What freezing the best price adds to placing an order, from 10 to 2,000 lines.
 
-    .venv/bin/python bench/prices.py [--sizes 10,100,1000,2000] [--repeat 3] [--items 200] [--cpu]
+    .venv/bin/python bench/prices.py [--sizes 10,100,1000,2000] [--repeat 5] [--items 200] [--cpu]
 
 A farm with `--items` catalogue items, each offered to everybody at 3.00 and to a customer
 category at 2.80, and a contract with the hub at 2.50 for every item; the hub is in the category.
@@ -14,7 +14,8 @@ POSTs a Held order of n lines (each line a different offer, round the items), th
   - freezing alone: the pricing step of placing (`prices.frozen`: four queries whatever n, then
     one pass over the lines), run on the Held order inside a unit of work that writes nothing.
 
-All are measured in the same run on the same order. It prints milliseconds for each, the ratio
+All are measured in the same run on the same order, the sizes taking turns run by run (the
+median of `--repeat` runs is printed). It prints milliseconds for each, the ratio
 placing / baseline (placing also commits stock, records the status change and its event, and
 makes the complete delivery), and the share of the baseline that freezing alone costs; the goal
 is ratios that stay flat as n grows (linear pricing). Exit status 1 if a line was not priced at
@@ -127,7 +128,7 @@ def one(client, source: str, n: int, items: int) -> tuple[float, float, float, b
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000,2000")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--cpu", action="store_true", help="time this process's CPU rather than the wall "
                         "clock: on a loaded machine the wall clock mostly measures the neighbours")
@@ -139,8 +140,13 @@ def main() -> int:
     collector.settle()      # the collector as `dfc-hub serve` runs it
     print(f"{'lines':>6} {'held PUT ms':>12} {'placing ms':>11} {'ratio':>6} {'freezing ms':>12} {'share':>6} {'priced':>7}")
     failed, placed = False, {}
+    # The sizes take turns, run by run, so that drift in a shared machine's load hits them alike.
+    runs_of: dict[int, list] = {n: [] for n in sizes}
+    for _ in range(args.repeat):
+        for n in sizes:
+            runs_of[n].append(one(client, source, n, args.items))
     for n in sizes:
-        runs = [one(client, source, n, args.items) for _ in range(args.repeat)]
+        runs = runs_of[n]
         base, placing, freezing = (statistics.median(r[k] for r in runs) for k in range(3))
         ok = all(r[3] for r in runs)
         failed |= not ok
