@@ -33,6 +33,7 @@ import checkout as cb  # noqa: E402
 import close as cl  # noqa: E402
 from app.api.factory import create_app  # noqa: E402
 from app.orders.book import OrderBook  # noqa: E402
+from app.runtime import collector  # noqa: E402
 from app.domain.clock import SystemClock  # noqa: E402
 from app.store import base as store_base  # noqa: E402
 from app.store.locks import STORE_KEY  # noqa: E402
@@ -58,6 +59,7 @@ def checkouts_app(spec: str):
     pipeline = runner._pipeline(token)
     for body in w.warmup_bodies[:8]:
         pipeline(body)
+    collector.settle()          # the collector as `dfc-hub serve` runs it
     return app, w, pipeline
 
 
@@ -167,6 +169,7 @@ def remote(args, now) -> bool:
         app = create_app({"public_base_url": BASE, "store": spec, "admin_token": cb.ADMIN, "close_every_seconds": 0})
         store = app.extensions["dfc_hub"].store
         session = cl.build(store, "beside", args.orders, 20)
+        collector.settle()
         ctx = multiprocessing.get_context("spawn")
         ready, stop, results = ctx.Event(), ctx.Event(), ctx.Queue()
         other = ctx.Process(target=_checkout_process, args=(spec, args.clients, args.one_lock, ready, stop, results))
