@@ -58,7 +58,7 @@ def store(request, tmp_path):
     s.close()
 
 
-def test_the_close_completes_the_hubs_held_orders_and_moves_their_stock_to_committed(store):
+def _sample(store) -> dict:
     made = dict([
         _order("qv", HUB, T.Held, Decimal(2)),
         _order("plain", HUB, T.Held, Decimal("1.5"), given=False),
@@ -76,7 +76,15 @@ def test_the_close_completes_the_hubs_held_orders_and_moves_their_stock_to_commi
                                          stock.Ledger(None, Decimal(4))))
         for name, doc in made.items():
             tx.create(name, doc)
-    closed, completed = OrderBook(store, BASE, ManualClock(NOW)).close_session(SESSION)
+    return made
+
+
+@pytest.mark.parametrize("part", [100, 1], ids=["one update", "an update per order"])
+def test_the_close_completes_the_hubs_held_orders_and_moves_their_stock_to_committed(store, part):
+    made = _sample(store)
+    book = OrderBook(store, BASE, ManualClock(NOW))
+    book.close_part = part
+    closed, completed = book.close_session(SESSION)
     assert closed and {o.value.rsplit("/", 1)[1] for o in completed} == {"qv", "plain", "fulfilled", "unlimited"}
     status = {o.value.rsplit("/", 1)[1]: (orders.status(store.graph(o), o), first(store.graph(o), o, T.hasFulfilmentStatus))
               for o in made}
@@ -94,3 +102,47 @@ def test_the_close_completes_the_hubs_held_orders_and_moves_their_stock_to_commi
     assert (unlimited.on_hand, unlimited.held, unlimited.committed) == (None, 0, 4)
     assert first(store.graph(SESSION), SESSION, T.closedAt) is not None
     assert OrderBook(store, BASE, ManualClock(NOW)).close_session(SESSION) == (False, [])
+
+
+def test_a_close_cut_short_between_its_parts_leaves_whole_orders_and_ledgers_and_its_next_run_ends_it(store):
+    """A close writes its orders in parts; one that dies after the first leaves that part's
+    orders placed, with the ledgers and events that go with them, and the session open: the
+    next close places the rest and closes it."""
+    from app.events import outbox as events
+
+    _sample(store)
+    book = OrderBook(store, BASE, ManualClock(NOW))
+    book.close_part = 1
+    written = store.commit_part
+
+    def dies_after_the_first(tx):
+        if dies_after_the_first.done:
+            raise RuntimeError("the process died")
+        written(tx)
+        dies_after_the_first.done = True
+    dies_after_the_first.done = False
+    store.commit_part = dies_after_the_first
+    with pytest.raises(RuntimeError):
+        book.close_session(SESSION)
+    store.commit_part = written
+
+    placed = [o for o in store.select("SELECT DISTINCT ?o WHERE { GRAPH ?o { ?o <%s> <%s> } }" % (T.status.value, hub("placed").value))]
+    assert len(placed) == 1                                  # one part written, whole
+    assert first(store.graph(SESSION), SESSION, T.closedAt) is None
+    ledger = stock.read(store.graph(ITEM), ITEM)
+    # What the part placed moved from held to committed, and nothing else (an order of the
+    # unlimited item moves that item's ledger instead).
+    assert ledger.held + ledger.committed == Decimal("4.5") + 11 and ledger.on_hand == 100
+    logged = events.log(store, [FARM], 0, events.TYPES, 100)
+    assert [e.type for e in logged] == [events.ORDER_RECEIVED, events.ORDER_STATUS_CHANGED]
+    assert logged[0].data["order"] == placed[0]["o"].value
+
+    closed, completed = OrderBook(store, BASE, ManualClock(NOW)).close_session(SESSION)
+    assert closed and len(completed) == 3
+    ledger = stock.read(store.graph(ITEM), ITEM)
+    assert (ledger.on_hand, ledger.held, ledger.committed) == (100, 11, Decimal("4.5"))
+    unlimited = stock.read(store.graph(UNLIMITED), UNLIMITED)
+    assert (unlimited.on_hand, unlimited.held, unlimited.committed) == (None, 0, 4)
+    assert first(store.graph(SESSION), SESSION, T.closedAt) is not None
+    types = [e.type for e in events.log(store, [FARM], 0, events.TYPES, 100)]
+    assert types.count(events.ORDER_RECEIVED) == 4 and types.count(events.SESSION_CLOSED) == 1

@@ -42,6 +42,13 @@ def session_closed(tx, session: NamedNode, hub: NamedNode, completed: list[Named
     rows = tx.select(queries.load("session_orders"), {"session": session, "hub": hub})
     producers = [p for p in dict.fromkeys(_supplier(r["order"], base_url) for r in rows) if p is not None]
     events.record(tx, events.SESSION_CLOSED, [hub, *producers], {"session": session, "hub": hub}, now)
+    session_orders_placed(tx, session, hub, completed, base_url, now)
+
+
+def session_orders_placed(tx, session: NamedNode, hub: NamedNode, completed: list[NamedNode], base_url: str,
+                          now: dt.datetime) -> None:
+    """Record each wholesale order a session's close completed, without the close itself (the
+    parts of a large close written before its last)."""
     for order in completed:
         supplier = _supplier(order, base_url)
         if supplier is not None:

@@ -51,13 +51,17 @@ def guess(base_url: str, iri: NamedNode, current: list[Triple] | None, new: list
 def check(tx, base_url: str, own: Iterable = ()) -> None:
     """Refuse (MoreLocks) a unit of work whose writes its locks do not cover; `own` are the
     documents locked by their own IRI (the customer order, a person…)."""
+    cover(tx, base_url, {name: tx.writes.get(name) or tx.read.get(name) or [] for name in [*tx.writes, *tx.drops]}, own)
+
+
+def cover(tx, base_url: str, docs: dict, own: Iterable = ()) -> None:
+    """`check` for documents the unit of work will write (name → what it will hold, or held):
+    before a large change written in parts, so that no part is refused after others were written."""
     own = {getattr(k, "value", k) for k in own if k is not None}
     needed = set(own)
-    for name in [*tx.writes, *tx.drops]:
-        if name.value in own:
-            continue
-        doc = tx.writes.get(name) or tx.read.get(name) or []
-        needed.add(_key(name, doc, base_url))
+    for name, doc in docs.items():
+        if name.value not in own:
+            needed.add(_key(name, doc, base_url))
     tx.need(needed)
 
 

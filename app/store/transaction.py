@@ -113,6 +113,18 @@ class Transaction:
         """What this unit of work read and wrote, as its callbacks receive it."""
         return Committed(dict(self.read), dict(self.writes), tuple(self.drops), self.generations)
 
+    def go_on(self) -> None:
+        """After a part of this unit of work was written (`Store.commit_part`): start afresh from
+        the store as it now is, under the same locks. What was written is read again when asked
+        for (the store named its new blank nodes); its after-commit callbacks still wait for the end."""
+        for name in (*self.writes, *self.drops):
+            self.read.pop(name, None)
+        self.writes, self.drops, self.extra, self.prefixes = {}, {}, [], {}
+        self.hooks, self.replaced, self.generations = [], set(), None
+        self.__dict__.pop("_prepared", None)
+        self.__dict__.pop("_events", None)      # app/events/outbox.py: the next event starts a new batch
+        self.mark = self._store.read_mark()
+
     # --- writing ---------------------------------------------------------------------------
 
     def put(self, name: NamedNode, triples: Iterable[Triple]) -> None:
