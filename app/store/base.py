@@ -150,19 +150,7 @@ class Store(abc.ABC):
         with self.key_locks(held):
             tx = Transaction(self, held)
             yield tx
-            if tx.hooks and len(tx.writes) + len(tx.drops) >= STAGED_FROM and all(s for _, s in tx.hooks):
-                self._commit_staged(tx, bulk, held)
-            elif tx.changed or tx.hooks:
-                if not tx.only_new:
-                    tx.prepare()        # the documents' update built before the commit lock, not under it
-                with self.write_lock():
-                    for hook, _ in tx.hooks:
-                        hook(tx)
-                    if tx.changed:
-                        before = self.generation
-                        self._commit(tx, bulk)
-                        # Read under the commit lock: what this very commit moved the generation from and to.
-                        tx.generations = (before, self.generation)
+            self._write(tx, bulk, held)
         # After the locks: what follows a commit (a cache kept, partners told) never holds up writers.
         if tx.callbacks:
             done = tx.committed()
@@ -196,17 +184,25 @@ class Store(abc.ABC):
         checkout at another producer waited 0.5 s behind a close's one update of 1,000 orders
         (7.9 MB; bench/close_beside.py). What each part writes must stand on its own, as the
         store may be left after any of them."""
-        if tx.hooks and all(stage for _, stage in tx.hooks):
-            self._commit_staged(tx, False, tuple(sorted(tx.keys)))
-        elif tx.hooks or tx.changed:
+        self._write(tx, False, tuple(sorted(tx.keys)), staged_from=0)
+        tx.go_on()
+
+    def _write(self, tx: Transaction, bulk: bool, held: tuple[str, ...], staged_from: int = STAGED_FROM) -> None:
+        """Commit what `tx` changed, its commit hooks run under the commit lock; a large change
+        (`staged_from` documents or more) in two steps (`_commit_staged`)."""
+        if tx.hooks and len(tx.writes) + len(tx.drops) >= staged_from and all(s for _, s in tx.hooks):
+            self._commit_staged(tx, bulk, held)
+        elif tx.changed or tx.hooks:
             if not tx.only_new:
-                tx.prepare()
+                tx.prepare()        # the documents' update built before the commit lock, not under it
             with self.write_lock():
                 for hook, _ in tx.hooks:
                     hook(tx)
                 if tx.changed:
-                    self._commit(tx, False)
-        tx.go_on()
+                    before = self.generation
+                    self._commit(tx, bulk)
+                    # Read under the commit lock: what this very commit moved the generation from and to.
+                    tx.generations = (before, self.generation)
 
     def _commit_staged(self, tx: Transaction, bulk: bool, held: tuple[str, ...]) -> None:
         """A large unit of work (a close placing 1,000 orders) in two writes: its change, with its
