@@ -271,6 +271,19 @@ def test_select_returns_terms_and_leaves_unbound_variables_out(store):
     assert store.select("SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": G2}) == []
 
 
+def test_select_gives_back_every_kind_of_term_as_stored(store):
+    """Nasty literals, language tags with and without a base direction, custom datatypes, blank
+    nodes and triple terms come back equal to what was stored; a blank node read back names the
+    same node (the embedded store reads results in one call, not row by row)."""
+    rtl = Literal("جزر", language="ar", direction=ox.BaseDirection.RTL)
+    triples = [*tricky_triples(), Triple(S, Q, rtl), Triple(nn("r"), P, Triple(S, P, Literal("quoted")))]
+    store.add_quads([Quad(t.subject, t.predicate, t.object, G1) for t in triples])
+    rows = store.select("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": G1})
+    assert canonical(Triple(r["s"], r["p"], r["o"]) for r in rows) == canonical(triples)
+    found = next(r["o"] for r in rows if r["s"] == S and r["p"] == Q and isinstance(r["o"], BlankNode))
+    assert [t.object for t in store.graph(G1) if t.subject == found and t.predicate == P] != []
+
+
 def test_select_aggregates(filled):
     rows = filled.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert rows == [{"n": typed("4", "integer")}]  # the default-graph triple is not in a GRAPH
