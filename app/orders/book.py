@@ -364,8 +364,8 @@ class OrderBook(OrderMoves, HoldExpiry):
                 # In parts: each its orders, the ledgers as far as they moved, and its orders'
                 # events; the last closes the session. A close cut short leaves it open, and
                 # its next run places the orders still in draft.
-                for start in range(0, len(placed), self.close_part):
-                    part, last = placed[start:start + self.close_part], start + self.close_part >= len(placed)
+                parts = [placed[at:at + self.close_part] for at in range(0, len(placed), self.close_part)] or [[]]
+                for k, part in enumerate(parts):
                     usage: orders.Usage = {}
                     for order, new in part:
                         usage = orders.usage_plus(usage, orders.usage_minus(orders.usage(new, order),
@@ -373,16 +373,11 @@ class OrderBook(OrderMoves, HoldExpiry):
                         tx.put(order, new)
                     for name, triples in self._moves(tx, usage, {}).items():
                         tx.put(name, triples)
-                    lock_keys.check(tx, self.base_url, [session])
-                    if not last:
+                    if k < len(parts) - 1:
                         order_events.session_orders_placed(tx, session, hub, [o for o, _ in part], self.base_url, now)
                         self.store.commit_part(tx)
-                        continue
-                    tx.append(queries.load("close_session"), {"session": session, "now": instant_literal(now)})
-                    order_events.session_closed(tx, session, hub, [o for o, _ in part], self.base_url, now)
-                if not placed:
-                    tx.append(queries.load("close_session"), {"session": session, "now": instant_literal(now)})
-                    order_events.session_closed(tx, session, hub, [], self.base_url, now)
+                tx.append(queries.load("close_session"), {"session": session, "now": instant_literal(now)})
+                order_events.session_closed(tx, session, hub, [o for o, _ in parts[-1]], self.base_url, now)
                 tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close
         if self.forwarder is not None:
             self.forwarder.push_session(session, hub)
