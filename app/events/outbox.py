@@ -111,9 +111,11 @@ def record(tx, type: str, parties: list[NamedNode], data: dict, now: dt.datetime
     if type not in TYPES:
         raise ValueError(f"unknown event type {type!r}")
     text = json.dumps(data, default=_plain, sort_keys=True, separators=(",", ":"))   # refused now, not at commit
-    pending = tx.__dict__.get("_events")
+    # The unit of work's batch is the one its commit hooks hold: a part written (Store.commit_part)
+    # takes its hooks with it, and the next event starts a new batch.
+    pending = next((hook.__self__ for hook, _ in tx.hooks if isinstance(getattr(hook, "__self__", None), _Pending)), None)
     if pending is None:
-        pending = tx._events = _Pending()
+        pending = _Pending()
         tx.at_commit(pending.number, pending.stage)
     pending.events.append((type, list(parties), json.loads(text), now))
 

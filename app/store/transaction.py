@@ -122,7 +122,6 @@ class Transaction:
         self.writes, self.drops, self.extra, self.prefixes = {}, {}, [], {}
         self.hooks, self.replaced, self.generations = [], set(), None
         self.__dict__.pop("_prepared", None)
-        self.__dict__.pop("_events", None)      # app/events/outbox.py: the next event starts a new batch
         self.mark = self._store.read_mark()
 
     # --- writing ---------------------------------------------------------------------------
