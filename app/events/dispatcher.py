@@ -123,7 +123,7 @@ class Dispatcher:
             total += sent
         return total
 
-    def fan_out(self, token: str = "", room: int = 0) -> list[Claimed]:
+    def fan_out(self, token: str, room: int) -> list[Claimed]:
         """Give each active subscription its deliveries of the events recorded since its cursor;
         claim for the pass `token` (at most `room` of) those due now, and return them to send.
 
@@ -146,7 +146,7 @@ class Dispatcher:
             # One read of the new events for every subscription, matched by a rule (subscriptions.py).
             wanted = sorted({n for *_, after in behind for n in range(after + 1, min(upto, after + FAN_OUT) + 1)})
             found = new_events(tx.select(queries.load("webhook_new_events"), {"sequences": wanted}))
-            claim = Claim(token, now + self.claim_for, room) if token and room > 0 and due <= now else None
+            claim = Claim(token, now + self.claim_for, room) if room > 0 and due <= now else None
             bindings = fan_out_bindings(behind, found, upto, FAN_OUT, due, claim)
             mine = [row for row in bindings["deliveries"] if row[5] is not None]
             ends = {r["sub"]: (r["url"].value, r["key"].value) for r in tx.select(
