@@ -642,3 +642,11 @@ def test_a_live_holder_keeps_the_remote_lock_past_its_ttl_and_a_killed_one_frees
         if thread.is_alive():
             thread.join(60)
         there.close()
+
+
+def test_an_answer_that_is_not_sparql_json_results_is_a_query_error():
+    from app.store.results import json_rows
+
+    for body in (b"<html>proxy error</html>", b'{"head": {}}', b'{"results": {"bindings": [{"x": {"type": "alien"}}]}}'):
+        with pytest.raises(QueryError):
+            json_rows(body)

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import pyoxigraph as ox
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
+from pyoxigraph import NamedNode, Quad, Triple
 
 from app.errors import InvalidQuery, QueryError, StoreUnavailable
 from app.queries import bind
 from app.store.base import N_TRIPLES, Bindings, Store
 from app.store.locks import KeyLocks, SharedLock
 from app.store.recent import Recent
+from app.store.results import json_rows
 from app.store.snapshots import SnapshotReader, Snapshots
 
 _RESULTS = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -51,8 +51,8 @@ class EmbeddedStore(Store):
             # GIL for each row and the thread waits to take it back from the others. Measured
             # (bench/checkout.py --quick, alternating): 4.6-5.0 ms of server CPU a checkout
             # iterated, 4.5 in one call; in-process 4.7-4.9 against 4.0-4.2 ms.
-            results = json.loads(self._store.query(text).serialize(format=ox.QueryResultsFormat.JSON))
-        return [{name: _term(value) for name, value in row.items()} for row in results["results"]["bindings"]]
+            results = self._store.query(text).serialize(format=ox.QueryResultsFormat.JSON)
+        return json_rows(results)
 
     def ask(self, query: str, bindings: Bindings = None) -> bool:
         text = bind(query, bindings)
@@ -179,35 +179,6 @@ class EmbeddedStore(Store):
     def raw(self) -> ox.Store:
         """The pyoxigraph store itself, for benchmarks and the bulk loader."""
         return self._store
-
-
-_DATATYPES: dict[str, NamedNode] = {}        # the few datatypes results carry, each made once
-_DIRECTIONS = {"ltr": ox.BaseDirection.LTR, "rtl": ox.BaseDirection.RTL}
-
-
-def _term(value: dict):
-    """A term of a SPARQL 1.1 (and 1.2: triple terms) JSON results binding."""
-    kind = value["type"]
-    if kind == "uri":
-        return NamedNode(value["value"])
-    if kind == "literal":
-        if "xml:lang" in value:
-            if "its:dir" in value:       # RDF 1.2's base direction
-                return Literal(value["value"], language=value["xml:lang"], direction=_DIRECTIONS[value["its:dir"]])
-            return Literal(value["value"], language=value["xml:lang"])
-        datatype = value.get("datatype")
-        if datatype is None:
-            return Literal(value["value"])
-        node = _DATATYPES.get(datatype)
-        if node is None:
-            node = _DATATYPES.setdefault(datatype, NamedNode(datatype))
-        return Literal(value["value"], datatype=node)
-    if kind == "bnode":
-        return BlankNode(value["value"])
-    if kind == "triple":
-        inner = value["value"]
-        return Triple(_term(inner["subject"]), _term(inner["predicate"]), _term(inner["object"]))
-    raise QueryError(f"the store answered a term of an unknown kind: {kind}")
 
 
 @contextlib.contextmanager

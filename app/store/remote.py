@@ -21,6 +21,7 @@ from app.errors import InvalidQuery, QueryError, QueryTimeout, StoreUnavailable
 from app.queries import bind, to_sparql
 from app.store.base import Bindings, Store
 from app.store.locks import KeyLocks
+from app.store.results import json_rows
 
 _NT = "application/n-triples"
 _JSON = "application/sparql-results+json"
@@ -87,9 +88,7 @@ class RemoteStore(Store):
         return self._post(self.query_url, bind(query, bindings), "application/sparql-query", accept).content
 
     def select(self, query: str, bindings: Bindings = None) -> list[dict]:
-        solutions = ox.parse_query_results(self._query(query, bindings, _JSON), format=ox.QueryResultsFormat.JSON)
-        names = [v.value for v in solutions.variables]
-        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+        return json_rows(self._query(query, bindings, _JSON))
 
     def ask(self, query: str, bindings: Bindings = None) -> bool:
         return bool(ox.parse_query_results(self._query(query, bindings, _JSON), format=ox.QueryResultsFormat.JSON))
