@@ -51,6 +51,8 @@ def item(stock):
     (b"[" * 5000 + b"]" * 5000, JSONLD, 400, "deeper"),
     (json.dumps({"@context": "https://www.datafoodconsortium.org", "a": _nested(100)}).encode(),
      JSONLD, 400, "deeper"),
+    (b'{"@context": "https://www.datafoodconsortium.org", "@graph": []}', JSONLD, 400, "its @graph is empty"),
+    (b'{"@context": "https://www.datafoodconsortium.org", "stock": 3}', JSONLD, 400, "no node in it has a @type"),
     (b"<a> <b> .", "text/plain", 415, "send one of"),
     (b"@prefix x: <y> . this is not turtle", "text/turtle", 400, "not valid"),
 ])

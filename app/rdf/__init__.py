@@ -62,8 +62,14 @@ def no_triples(document=None) -> BadRequest:
     """The error of a body that states nothing in RDF; `document`, a JSON body's, or None for Turtle or N-Triples."""
     if document is None:
         return BadRequest("the body states no triples")
-    return BadRequest("the body is JSON but not JSON-LD: it has no @context and states no "
-                      "triples (keys must be terms of a context or absolute IRIs)")
+    nodes = document if isinstance(document, list) else [document]
+    if not any(isinstance(n, dict) and "@context" in n for n in nodes):
+        return BadRequest("the body is JSON but not JSON-LD: it has no @context and states no "
+                          "triples (keys must be terms of a context or absolute IRIs)")
+    if isinstance(document, dict) and document.get("@graph") == []:
+        return BadRequest("the body states no triples: its @graph is empty", pointer="/@graph")
+    return BadRequest("the body states no triples: no node in it has a @type or a property that its "
+                      "@context defines (keys must be terms of the context or absolute IRIs)")
 
 
 def parse_jsonld(doc, base_iri: str | None, allow_empty: bool = False,
