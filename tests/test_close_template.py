@@ -118,8 +118,9 @@ def test_a_close_cut_short_between_its_parts_leaves_whole_orders_and_ledgers_and
     def dies_after_the_first(tx):
         if dies_after_the_first.done:
             raise RuntimeError("the process died")
-        written(tx)
+        done = written(tx)
         dies_after_the_first.done = True
+        return done
     dies_after_the_first.done = False
     store.commit_part = dies_after_the_first
     with pytest.raises(RuntimeError):

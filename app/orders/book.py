@@ -375,7 +375,7 @@ class OrderBook(OrderMoves, HoldExpiry):
                         tx.put(name, triples)
                     if k < len(parts) - 1:
                         order_events.session_orders_placed(tx, session, hub, [o for o, _ in part], self.base_url, now)
-                        self.store.commit_part(tx)
+                        self.links.keep(self.store.commit_part(tx))     # a part changes no link either
                 tx.append(queries.load("close_session"), {"session": session, "now": instant_literal(now)})
                 order_events.session_closed(tx, session, hub, [o for o, _ in parts[-1]], self.base_url, now)
                 tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close

@@ -19,7 +19,7 @@ from pyoxigraph import NamedNode, Quad, Triple
 
 from app.queries import bind
 from app.store.locks import STORE_KEY, KeyLocks, MoreLocks, normalised
-from app.store.transaction import Transaction
+from app.store.transaction import Committed, Transaction
 from app.store.updates import documents_query, graphs_query, replace_graphs_update
 
 Bindings = Mapping[str, object] | None
@@ -177,15 +177,18 @@ class Store(abc.ABC):
             if done:
                 return
 
-    def commit_part(self, tx: Transaction) -> None:
+    def commit_part(self, tx: Transaction) -> Committed:
         """Write what the unit of work `tx` changed so far, with its events, and let it go on
         under the same named locks (`tx.go_on`): a large change in parts. Oxigraph makes every
         other write wait for one under way, in one process or across processes on one server: a
         checkout at another producer waited 0.5 s behind a close's one update of 1,000 orders
         (7.9 MB; bench/close_beside.py). What each part writes must stand on its own, as the
-        store may be left after any of them."""
+        store may be left after any of them. Returns what the part wrote, for what must follow
+        each of its writes (`LinkCache.keep`); the after-commit callbacks wait for the end."""
         self._write(tx, False, tuple(sorted(tx.keys)), staged_from=0)
+        done = tx.committed()
         tx.go_on()
+        return done
 
     def _write(self, tx: Transaction, bulk: bool, held: tuple[str, ...], staged_from: int = STAGED_FROM) -> None:
         """Commit what `tx` changed, its commit hooks run under the commit lock; a large change

@@ -1,0 +1,84 @@
+"""The order book's memory of offers (app/catalog/links.py LinkCache): a checkout answers from
+it while every write since was one that changes no link (an order, a ledger, a delivery), and
+looks again after any other write (a catalogue change)."""
+from __future__ import annotations
+
+import pytest
+from conftest import make_app, token_for
+from pyoxigraph import Literal, NamedNode, Triple
+from support.orders import CARROTS, HUB_A, JEAN, order, place
+
+
+@pytest.fixture
+def app():
+    return make_app()
+
+
+def _asked(app):
+    """The queries the store is asked, counted around a call: the cache's misses."""
+    store = app.extensions["dfc_hub"].store
+    select = store.select
+    count = []
+
+    def counting(*args, **kwargs):
+        count.append(1)
+        return select(*args, **kwargs)
+
+    def ask(call):
+        count.clear()
+        store.select = counting
+        try:
+            call()
+        finally:
+            store.select = select
+        return len(count)
+    return ask
+
+
+def _links(app):
+    return app.extensions["dfc_hub"].orders.links
+
+
+def test_an_offer_is_looked_up_once_then_remembered_across_orders(app):
+    ask, links, carrots = _asked(app), _links(app), [NamedNode(CARROTS)]
+    assert ask(lambda: links.sources(carrots)) == 1
+    assert ask(lambda: links.sources(carrots)) == 0
+    r = place(app.test_client(), token_for(app.test_client(), HUB_A),
+              order((CARROTS, 1)))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert ask(lambda: links.sources(carrots)) == 0          # an order changes no link
+
+
+def test_a_catalogue_write_makes_the_next_lookup_ask_again(app):
+    ask, links, carrots = _asked(app), _links(app), [NamedNode(CARROTS)]
+    links.sources(carrots)
+    store = app.extensions["dfc_hub"].store
+    with store.transaction() as tx:
+        iri = NamedNode(JEAN + "/offers/beets")
+        tx.create(iri, [Triple(iri, NamedNode("http://example.org/note"), Literal("new"))])
+    assert ask(lambda: links.sources(carrots)) == 1
+
+
+def test_a_unit_of_work_written_in_parts_keeps_the_memory_when_each_part_is_kept(app):
+    """`Store.commit_part` returns what each part wrote, for `LinkCache.keep`: a close in
+    parts changes no link, and the memory outlives it; kept only at the end, it would not."""
+    ask, links, carrots = _asked(app), _links(app), [NamedNode(CARROTS)]
+    store = app.extensions["dfc_hub"].store
+    note = NamedNode("http://example.org/note")
+
+    def in_parts(keep_each: bool) -> None:
+        with store.transaction(keys=["urn:test:notes"]) as tx:
+            tx.after_commit(links.keep)
+            for k in range(3):
+                doc = NamedNode(f"urn:test:notes:{keep_each}:{k}")
+                tx.create(doc, [Triple(doc, note, Literal(str(k)))])
+                if k < 2:
+                    done = store.commit_part(tx)
+                    if keep_each:
+                        links.keep(done)
+
+    links.sources(carrots)
+    in_parts(keep_each=True)
+    assert ask(lambda: links.sources(carrots)) == 0
+    in_parts(keep_each=False)
+    assert ask(lambda: links.sources(carrots)) == 1
