@@ -12,7 +12,8 @@ Past the close, the wholesale orders it placed and the direct ones follow the su
 confirmed at its own prices or not, producing, a delivery shipped, a cancellation request
 refused), ends one (cancelled, the rest of a partial shipment cancelled, a cancellation request
 agreed), confirms delivery dates and changes its prices; the hub places a direct draft, plans
-deliveries of all, half or one line of what is unallocated, cancels or asks to; and refused moves
+deliveries of all, half or one line of what is unallocated (of its open session's draft too,
+which its customers' cancellations then cut back), cancels or asks to; and refused moves
 come in (a buyer confirming, a producer placing, a stranger cancelling, an unknown status,
 shipping too early or twice, delivering more than ordered).
 
@@ -26,6 +27,7 @@ long and random (SOAK_EXAMPLES, SOAK_STEPS), printing the seed of a failure.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from decimal import Decimal
@@ -38,6 +40,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from app.cli import FIXTURES
 from app.domain.clock import ManualClock
+from app.events.outbox import DELIVERY_CHANGED
 from app.runtime.loading import load_files
 from conftest import make_app
 from support.hub_model import ENTERPRISES, OFFERS, PRODUCTS, World, catalogue_setup
@@ -195,6 +198,13 @@ class HubMachine(RuleBasedStateMachine):
         else:
             self.w.plan_delivery(path, part)
 
+    @rule(hub=st.sampled_from(["hub-a", "hub-b"]), part=st.sampled_from(["all", "half", "one line"]))
+    @precondition(lambda self: self.w.model.drafted - self.w.model.closed)
+    def hub_plans_a_delivery_in_its_open_session(self, hub, part):
+        """Of its session's draft wholesale order, while its customers still shrink and cancel
+        theirs: the deliveries then give way (tests/test_session_deliveries.py)."""
+        self.w.plan_session_delivery(hub, part)
+
     @rule(data=st.data())
     @precondition(lambda self: self.w.orders_with(self.w.buyer_endings))
     def hub_cancels_its_order(self, data):
@@ -322,14 +332,69 @@ def test_a_walk_through_the_supplier_lifecycle_keeps_every_promise():
         lambda: w.hostile_move(b(), "an unknown status"),
         lambda: w.direct_order("leeks", Decimal(1), "hasQuantity", "Complete"),     # placed as it is made
     ]
+    with _walking(m, steps):
+        assert [o.status for o in w.model.orders.values()] == [
+            "shipped", "canceled_by_consumer", "canceled_by_supplier", "partially_shipped_remainder_canceled",
+            "placed"]
+
+
+@contextlib.contextmanager
+def _walking(m: HubMachine, steps):
+    """Take `steps` in turn, every invariant checked after each; then the caller's checks; the
+    machine torn down whatever happens."""
     try:
         m.catalogue()
         for step in steps:
             step()
             for promise in m.invariants:
                 promise.function(m)
-        assert [o.status for o in w.model.orders.values()] == [
-            "shipped", "canceled_by_consumer", "canceled_by_supplier", "partially_shipped_remainder_canceled",
-            "placed"]
+        yield
     finally:
         m.teardown()
+
+
+def test_a_walk_through_deliveries_planned_in_an_open_session_keeps_every_promise():
+    """One fixed walk, every invariant checked after each step: Hub A plans deliveries of its
+    session's draft wholesale order while its customers order more, shrink, cancel (a line left
+    at nothing, then ordered again under a new IRI) and let a hold run out; each cut gives way,
+    the delivery planned last first; the close places the order split, with what is left of
+    them, and the producer ships one."""
+    m = HubMachine()
+    w = m.w
+
+    def checkout(lines: dict, n: int, hold: int | None = None):
+        until = None if hold is None else m.clock.now() + dt.timedelta(minutes=hold)
+        return lambda: w.checkout("hub-a", {f"hub-a/jean-{k}": Decimal(q) for k, q in lines.items()},
+                                  "hasQuantity", n, hold_until=until)
+
+    def first_held() -> str:
+        return w.held_checkouts()[0]
+
+    def placed() -> str:
+        return next(p for p, o in w.model.orders.items() if o.buyer == "hub-a")
+
+    def expire():
+        m.clock.set(m.clock.now() + dt.timedelta(minutes=10))
+        w.expire_holds(m.app.extensions["dfc_hub"].orders, m.clock.now())
+
+    steps = [
+        checkout({"carrots": 3, "leeks": 2}, 1),
+        lambda: w.plan_session_delivery("hub-a", "half"),
+        checkout({"carrots": 2}, 2),
+        lambda: w.plan_session_delivery("hub-a", "all"),
+        lambda: w.change_checkout(first_held(), Decimal(1), "quantity"),
+        lambda: w.cancel_checkout(first_held(), "PUT"),               # the leeks' line goes
+        checkout({"leeks": 1}, 3),                                    # and comes back, a new line
+        lambda: w.plan_session_delivery("hub-a", "one line"),
+        checkout({"carrots": "0.5"}, 4, hold=5),
+        lambda: w.plan_session_delivery("hub-a", "all"),
+        expire,
+        lambda: w.close("hub-a"),
+        lambda: w.move(placed(), "confirmed", SUPPLIER),
+        lambda: w.ship(placed(), w.unshipped(placed())[0]),
+    ]
+    with _walking(m, steps):
+        o = w.model.orders[placed()]
+        assert o.mode == "split" and len(o.deliveries) == 4 and o.status == "partially_shipped", o
+        cuts = [e for e in w.model.events if e[0] == DELIVERY_CHANGED and e[2]["status"] == "draft"]
+        assert len(cuts) >= 4 + 3, cuts     # four planned; cut back by the change, the cancel, the hold

@@ -73,6 +73,11 @@ class Model:
     checkouts: dict[str, Checkout] = dataclasses.field(default_factory=dict)
     orders: dict[str, Supplied] = dataclasses.field(default_factory=dict)     # path → a wholesale order past draft
     drafted: set[str] = dataclasses.field(default_factory=set)   # hubs whose session has a wholesale order
+    # Deliveries a hub planned on its open session's draft wholesale order (IRI → Delivery), the
+    # lines they were planned on (IRI → product: gone once the line is left at nothing), its path.
+    planned: dict[str, dict] = dataclasses.field(default_factory=dict)
+    draft_lines: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    draft_paths: dict[str, str] = dataclasses.field(default_factory=dict)
     prices: dict[str, Decimal] = dataclasses.field(default_factory=lambda: {p: v.price for p, v in PRODUCTS.items()})
     events: list[tuple[str, tuple[str, ...], dict]] = dataclasses.field(default_factory=list)  # type, parties, data
     closed: set[str] = dataclasses.field(default_factory=set)
@@ -234,6 +239,7 @@ class World(SupplierSteps):
             r = self.call("DELETE", path, c.hub, expect={204} if ok else {409})
             if r.status_code == 204:
                 del self.model.checkouts[path]
+                self.give_way(c.hub)
             return
         doc = self.call("GET", path, c.hub, expect={200}).json()
         for node in doc["@graph"]:
@@ -242,6 +248,7 @@ class World(SupplierSteps):
         r = self.call("PUT", path, c.hub, doc, expect={200} if ok else {409})
         if r.status_code == 200:
             c.status = "Cancelled"
+            self.give_way(c.hub)
 
     def change_checkout(self, path: str, quantity: Decimal, form: str) -> None:
         """A PUT that shrinks or grows the order's first line (in the order the server lists them)."""
@@ -260,6 +267,7 @@ class World(SupplierSteps):
         r = self.call("PUT", path, c.hub, doc, expect={200} if ok else {409})
         if r.status_code == 200:
             c.lines[offer] = quantity
+            self.give_way(c.hub)
 
     def expire_holds(self, orders, now: dt.datetime) -> None:
         """What the hold-expirer worker does at `now`: exactly the Held checkouts of open sessions
@@ -267,10 +275,11 @@ class World(SupplierSteps):
         due = {path for path, c in self.model.checkouts.items()
                if c.status == "Held" and c.hub not in self.model.closed
                and c.hold_until is not None and c.hold_until <= now}
-        cancelled = {o.value[len(self.base):] for o in orders.expire_holds(now)}
-        assert cancelled == due, f"the expirer cancelled {sorted(cancelled)}, the model expected {sorted(due)}"
-        for path in due:
+        cancelled = [o.value[len(self.base):] for o in orders.expire_holds(now)]
+        assert set(cancelled) == due, f"the expirer cancelled {sorted(cancelled)}, the model expected {sorted(due)}"
+        for path in cancelled:      # in the expirer's order: each cancellation gives way on its own
             self.model.checkouts[path].status = "Cancelled"
+            self.give_way(self.model.checkouts[path].hub)
 
     def erase(self, person: str) -> None:
         hub = person[len(self.base + API) + 1:].split("/")[0]

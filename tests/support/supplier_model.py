@@ -1,6 +1,7 @@
 """The supplier lifecycle in the model of tests/test_model.py: the wholesale orders a close places at
-the producer (and the hubs' direct orders), what the producer and the buyer then do with them, and
-the check of each such order against what the server answers.
+the producer (and the hubs' direct orders), what the producer and the buyer then do with them, the
+deliveries a hub plans on its open session's draft (cut back as its customers shrink their
+orders), and the check of each such order against what the server answers.
 
 The rules are API.md's ("The supplier lifecycle of an order", "Prices and contracts", "Deliveries",
 "Events and webhooks") written out again here, never imported from app/: a model that borrowed the
@@ -143,6 +144,30 @@ def price_of(found: list[dict], value) -> Decimal | None:
     return number(node["dfc-b:value"])
 
 
+def _portion(left: dict[str, Decimal], part: str) -> dict[str, Decimal]:
+    """All of what is left, half of each line (where half is still in the server's steps, 0.001;
+    else all of it), or one line."""
+    if part == "half":
+        return {iri: q / 2 if (q / 2) % Decimal("0.001") == 0 else q for iri, q in left.items()}
+    if part == "one line":
+        return dict(list(left.items())[:1])
+    return dict(left)
+
+
+def _delivery_body(lines: dict[str, Decimal]) -> dict:
+    return {"@context": HUB_CTX, "@type": "hub:Delivery", "hub:desiredDeliveryDate": TUESDAY,
+            "hub:hasDeliveryLine": [{"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": iri},
+                                     "dfc-b:quantity": float(q)} for iri, q in lines.items()]}
+
+
+def _carried(deliveries: dict[str, Delivery]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for d in deliveries.values():
+        for line, q in d.lines.items():
+            out[line] = out.get(line, ZERO) + q
+    return out
+
+
 def _plannable(o: Supplied) -> dict[str, Decimal]:
     """What the buyer may still put in a delivery of each line: in `complete` mode the server's
     one delivery gives way to the buyer's first, so all of every line."""
@@ -178,10 +203,8 @@ class SupplierSteps:
 
     def buyer_options(self, path: str) -> list[str]:
         """The buyer's moves now that take the order on: placing a draft, planning a delivery."""
-        # A session's order joins the model placed, never as a draft, so the hub plans its
-        # deliveries once its lines are settled. Planned on the draft, they give way to the
-        # customers' cancellations (tests/test_session_deliveries.py): modelling that would
-        # mean modelling each session's draft wholesale order, which the model does not yet.
+        # A session's order joins `model.orders` placed; what its hub planned on the draft
+        # (plan_session_delivery, give_way) joins it then.
         o = self.model.orders[path]
         return (["placed"] if o.status == "draft" else []) + \
             (["deliver"] if o.status in OPEN and _plannable(o) else [])
@@ -209,7 +232,8 @@ class SupplierSteps:
         for n in found:
             if n.get("@type") == "dfc-b:OrderLine":
                 lines[n["@id"]] = Line(n["hub:product"].rsplit("/", 1)[-1], number(n["dfc-b:hasQuantity"]["dfc-b:value"]))
-        o = Supplied(hub, session, lines, history=[("draft", hub)])
+        # What the hub planned on the draft stays: the order is then split, no delivery made for it.
+        o = Supplied(hub, session, lines, history=[("draft", hub)], deliveries=self.model.planned.pop(hub, {}))
         self.model.orders[path] = o
         self._placed(path, o, hub, found)
 
@@ -272,18 +296,10 @@ class SupplierSteps:
         """The buyer plans a delivery of what is not yet allocated: all of it, half of each line, or
         one line; in `placed` with the server's one delivery, that one gives way first."""
         o = self.model.orders[path]
-        left = _plannable(o)
-        if part == "half":
-            # Half of each line where half is still in the server's steps (0.001), else all of it.
-            left = {iri: q / 2 if (q / 2) % Decimal("0.001") == 0 else q for iri, q in left.items()}
-        elif part == "one line":
-            left = dict(list(left.items())[:1])
+        left = _portion(_plannable(o), part)
         if not left:
             return
-        body = {"@context": HUB_CTX, "@type": "hub:Delivery", "hub:desiredDeliveryDate": TUESDAY,
-                "hub:hasDeliveryLine": [{"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": iri},
-                                         "dfc-b:quantity": float(q)} for iri, q in left.items()]}
-        r = self.call("POST", path + "/deliveries", o.buyer, body, expect={201})
+        r = self.call("POST", path + "/deliveries", o.buyer, _delivery_body(left), expect={201})
         if r.status_code != 201:
             return
         if o.mode == "complete":
@@ -292,6 +308,75 @@ class SupplierSteps:
         delivery = r.headers["Location"]
         o.deliveries[delivery] = Delivery(dict(left))
         self._delivery_event(path, o, delivery, shipped=False)
+
+    # --- deliveries a hub plans on its open session's draft wholesale order ----------------------
+
+    def session_draft(self, hub: str) -> tuple[str, dict[str, tuple[str, Decimal]]] | None:
+        """The hub's open session's draft wholesale order as the server has it: its path and its
+        lines (IRI → (product, quantity)); None once the session closed or before any checkout."""
+        if hub in self.model.closed or hub not in self.model.drafted:
+            return None
+        found = nodes(self.call("GET", f"{API}/{hub}/sale_sessions/week-48/wholesale_orders", hub,
+                                expect={200}).json())
+        orders = [n for n in found if n.get("@type") == "dfc-b:Order"]
+        if not orders:
+            return None
+        lines = {n["@id"]: (n["hub:product"].rsplit("/", 1)[-1], number(n["dfc-b:hasQuantity"]["dfc-b:value"]))
+                 for n in found if n.get("@type") == "dfc-b:OrderLine"}
+        return orders[0]["@id"][len(self.base):], lines
+
+    def plan_session_delivery(self, hub: str, part: str) -> None:
+        """The hub plans a delivery of all, half of each line, or one line of what its open
+        session's draft wholesale order does not yet allocate; its customers may still shrink it."""
+        draft = self.session_draft(hub)
+        if draft is None:
+            return
+        path, lines = draft
+        planned = self.model.planned.setdefault(hub, {})
+        self.model.draft_lines[hub] = {iri: product for iri, (product, _) in lines.items()}
+        carried = _carried(planned)
+        left = _portion({iri: q - carried.get(iri, ZERO) for iri, (_, q) in lines.items()
+                         if q > carried.get(iri, ZERO)}, part)
+        if not left:
+            return
+        r = self.call("POST", path + "/deliveries", hub, _delivery_body(left), expect={201})
+        if r.status_code != 201:
+            return
+        self.model.draft_paths[hub] = path
+        planned[r.headers["Location"]] = Delivery(dict(left))
+        self._draft_delivery_event(hub, r.headers["Location"])
+
+    def give_way(self, hub: str) -> None:
+        """After a customer's order in the hub's open session shrank or went: the deliveries planned
+        on the draft wholesale order give way to its lines, the one wanted latest first (here all
+        are wanted on Tuesday: the highest IRI first), each one cut an event to both parties. A
+        line left at nothing leaves the order; ordered again, it comes back with a new IRI."""
+        planned = self.model.planned.get(hub)
+        if not planned or hub in self.model.closed:
+            return
+        ordered, lines = self.model.ordered(hub), self.model.draft_lines[hub]
+        for iri, product in list(lines.items()):
+            if ordered.get(product, ZERO) <= 0:
+                del lines[iri]
+        now = {iri: ordered[product] for iri, product in lines.items()}
+        excess = {line: total - now.get(line, ZERO) for line, total in _carried(planned).items()
+                  if total > now.get(line, ZERO)}
+        for delivery in sorted(planned, reverse=True):
+            d = planned[delivery]
+            if not any(excess.get(line) for line in d.lines):
+                continue
+            for line, quantity in list(d.lines.items()):
+                take = min(quantity, excess.get(line, ZERO))
+                if take > 0:
+                    d.lines[line], excess[line] = quantity - take, excess[line] - take
+            d.lines = {line: q for line, q in d.lines.items() if q > 0}
+            self._draft_delivery_event(hub, delivery)
+
+    def _draft_delivery_event(self, hub: str, delivery: str) -> None:
+        data = {"order": self.iri(self.model.draft_paths[hub]), "delivery": delivery,
+                "supplier": self.iri(f"{API}/{SUPPLIER}"), "consumer": self.iri(f"{API}/{hub}"),
+                "status": "draft", "shipped": False}
+        self.model.events.append((DELIVERY_CHANGED, (SUPPLIER, hub), data))
 
     def ship(self, path: str, delivery: str) -> None:
         """The producer ships a delivery: its quantities leave the stock; the order is shipped once
