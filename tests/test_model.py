@@ -373,6 +373,10 @@ def test_a_walk_through_deliveries_planned_in_an_open_session_keeps_every_promis
     def placed() -> str:
         return next(p for p, o in w.model.orders.items() if o.buyer == "hub-a")
 
+    def carrying() -> str:
+        """An unshipped delivery that still carries something."""
+        return next(d for d in w.unshipped(placed()) if w.model.orders[placed()].deliveries[d].lines)
+
     def expire():
         m.clock.set(m.clock.now() + dt.timedelta(minutes=10))
         w.expire_holds(m.app.extensions["dfc_hub"].orders, m.clock.now())
@@ -391,10 +395,12 @@ def test_a_walk_through_deliveries_planned_in_an_open_session_keeps_every_promis
         expire,
         lambda: w.close("hub-a"),
         lambda: w.move(placed(), "confirmed", SUPPLIER),
-        lambda: w.ship(placed(), w.unshipped(placed())[0]),
+        lambda: w.ship(placed(), carrying()),
     ]
     with _walking(m, steps):
         o = w.model.orders[placed()]
-        assert o.mode == "split" and len(o.deliveries) == 4 and o.status == "partially_shipped", o
+        # Which deliveries the cuts emptied depends on their IRIs (random): the one shipped may
+        # have carried the rest of the order, or part of it.
+        assert o.mode == "split" and len(o.deliveries) == 4 and o.status in ("partially_shipped", "shipped"), o
         cuts = [e for e in w.model.events if e[0] == DELIVERY_CHANGED and e[2]["status"] == "draft"]
         assert len(cuts) >= 4 + 3, cuts     # four planned; cut back by the change, the cancel, the hold
