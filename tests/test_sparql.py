@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -24,9 +25,10 @@ import requests
 from pyld import jsonld
 
 from app.analytics.runner import QueryRunner
-from app.errors import AnalyticsBusy, QueryTimeout
+from app.errors import AnalyticsBusy, QueryTimeout, StoreUnavailable
 from app.rdf import read_payload
 from app.rdf.contexts import DEFAULT_CONTEXT_URL as DFC_CONTEXT, local_context
+from app.store import open_store
 from conftest import ADMIN, make_app
 from support.analytics_scenario import CUSTOMERS, served
 
@@ -588,6 +590,53 @@ def test_abandoned_queries_hold_their_slot_and_never_pile_up():
     finally:
         release.set()
         runner.close()
+
+
+def test_a_store_that_gives_up_at_the_deadline_means_the_query_ran_too_long():
+    """A remote store reads an analyst's query with the runner's own deadline: when its read
+    timeout fires a moment before the runner's, the query still ran too long (503 query-timeout,
+    not "the store did not answer"); a store that fails before the deadline is unavailable."""
+    def gives_up(out):
+        raise StoreUnavailable("the SPARQL server did not answer: Read timed out. (read timeout=0.3)")
+
+    for ran, expected in ((0.3, QueryTimeout), (0.1, StoreUnavailable)):
+        ticks = iter([0.0, ran])         # when the job began, when its error came back
+        runner = QueryRunner(timeout=0.3, max_running=1, max_bytes=100, clock=lambda: next(ticks))
+        try:
+            with pytest.raises(StoreUnavailable) as caught:
+                runner.run(gives_up)
+            assert type(caught.value) is expected
+        finally:
+            runner.close()
+
+
+@pytest.mark.parametrize("answers", [b"", b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                                          b"Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n"],
+                         ids=["nothing", "one byte then nothing"])
+def test_a_remote_server_that_sits_on_a_query_gives_a_query_timeout(answers):
+    """A SPARQL server that takes the query and sends nothing (or one byte, then nothing): the
+    analyst's answer is a query timeout, whichever timer fires first."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def sit():
+        conn, _ = server.accept()
+        held.append(conn)
+        conn.recv(65536)
+        conn.sendall(answers)
+    threading.Thread(target=sit, daemon=True).start()
+    runner = QueryRunner(timeout=0.3, max_running=1, max_bytes=100)
+    store = open_store(f"sparql:http://127.0.0.1:{server.getsockname()[1]}/")
+    try:
+        with pytest.raises(QueryTimeout):
+            runner.run(lambda out: store.query_to("SELECT * WHERE { ?s ?p ?o }", [], [],
+                                                  "application/sparql-results+json", out, runner.timeout))
+    finally:
+        runner.close()
+        store.close()
+        server.close()
+        for conn in held:
+            conn.close()
 
 
 def test_closing_the_runner_stops_the_queries_still_running():

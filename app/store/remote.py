@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
 import requests
-import urllib3
 from pyoxigraph import NamedNode, Quad, Triple
 
 from app.errors import InvalidQuery, QueryError, QueryTimeout, StoreUnavailable
@@ -113,14 +112,6 @@ class RemoteStore(Store):
                 for chunk in r.iter_content(64 * 1024):
                     out.write(chunk)
                     tail = (tail + chunk)[-len(_CANCELLED) - 16:]
-        except (requests.ReadTimeout, requests.exceptions.ConnectionError) as e:
-            # Past the analyst's deadline the query ran too long, whichever timer fired first:
-            # this one, or the runner's own (app/analytics/runner.py), a moment later.
-            if timeout is not None and _timed_out_reading(e):
-                raise QueryTimeout(f"the query did not finish within {timeout:g} s "
-                                   "(DFC_HUB_SPARQL_TIMEOUT_SECONDS); narrow it, or add a LIMIT",
-                                   timeoutSeconds=timeout) from None
-            raise StoreUnavailable(f"the SPARQL server did not answer: {e}") from e
         except requests.RequestException as e:
             raise StoreUnavailable(f"the SPARQL server did not answer: {e}") from e
         if tail.rstrip().endswith(_CANCELLED):
@@ -296,14 +287,6 @@ def _key_graph(key: str) -> str:
 def _stamp(seconds: float) -> str:
     moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat().replace("+00:00", "Z")
     return f'"{moment}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
-def _timed_out_reading(e: Exception) -> bool:
-    """Whether the server sent nothing for the read timeout: before its headers (ReadTimeout), or
-    while streaming them out (requests wraps urllib3's ReadTimeoutError in a ConnectionError)."""
-    if isinstance(e, requests.ReadTimeout):
-        return True
-    return any(isinstance(a, urllib3.exceptions.ReadTimeoutError) for a in e.args)
-
-
 def _check(r: requests.Response, refused: type) -> None:
     """Raise for an error status: 503 for a server that cannot answer, `refused` for the rest."""
     if r.status_code in _UNAVAILABLE:
