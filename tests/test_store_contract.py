@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing
 import signal
 import subprocess
@@ -642,6 +643,18 @@ def test_a_live_holder_keeps_the_remote_lock_past_its_ttl_and_a_killed_one_frees
         if thread.is_alive():
             thread.join(60)
         there.close()
+
+
+def test_reading_results_keeps_a_bounded_number_of_datatypes():
+    """A partner may store literals of any number of datatypes: reading them keeps no more than
+    DATATYPES of them, and every literal still comes back with its own."""
+    from app.store import results
+
+    body = {"results": {"bindings": [{"x": {"type": "literal", "value": str(n), "datatype": f"urn:x-type:{n}"}}
+                                     for n in range(3 * results.DATATYPES)]}}
+    rows = results.json_rows(json.dumps(body).encode())
+    assert [r["x"].datatype.value for r in rows] == [f"urn:x-type:{n}" for n in range(3 * results.DATATYPES)]
+    assert len(results._DATATYPES) <= results.DATATYPES
 
 
 def test_an_answer_that_is_not_sparql_json_results_is_a_query_error():

@@ -21,7 +21,10 @@ def json_rows(results: bytes) -> list[dict]:
         raise QueryError(f"the store's answer is not SPARQL JSON results: {e!r}"[:300]) from None
 
 
-_DATATYPES: dict[str, NamedNode] = {}        # the few datatypes results carry, each made once
+# The datatypes results carry, each made once: a few in practice, but a partner may send any,
+# so at most DATATYPES are kept and the rest made as they come.
+_DATATYPES: dict[str, NamedNode] = {}
+DATATYPES = 256
 _DIRECTIONS = {"ltr": ox.BaseDirection.LTR, "rtl": ox.BaseDirection.RTL}
 
 
@@ -40,7 +43,9 @@ def _term(value: dict):
             return Literal(value["value"])
         node = _DATATYPES.get(datatype)
         if node is None:
-            node = _DATATYPES.setdefault(datatype, NamedNode(datatype))
+            node = NamedNode(datatype)
+            if len(_DATATYPES) < DATATYPES:
+                _DATATYPES[datatype] = node
         return Literal(value["value"], datatype=node)
     if kind == "bnode":
         return BlankNode(value["value"])
