@@ -147,3 +147,28 @@ def test_a_close_cut_short_between_its_parts_leaves_whole_orders_and_ledgers_and
     assert first(store.graph(SESSION), SESSION, T.closedAt) is not None
     types = [e.type for e in events.log(store, [FARM], 0, events.TYPES, 100)]
     assert types.count(events.ORDER_RECEIVED) == 4 and types.count(events.SESSION_CLOSED) == 1
+
+
+def test_a_close_in_parts_keeps_the_order_books_memory_of_offers(tmp_path):
+    """A close changes no offer: each part it writes is handed to the order book's memory of
+    offers (LinkCache.keep), so the checkouts after a large close do not look them up again."""
+    store = open_store(f"oxigraph:{tmp_path}/store")        # a store whose writes the memory follows
+    try:
+        _sample(store)
+        offer = NamedNode(f"{FARM}/offers/1")
+        with store.transaction() as tx:
+            tx.create(offer, [Triple(offer, RDF_TYPE, T.Offer)])
+        book = OrderBook(store, BASE, ManualClock(NOW))
+        book.close_part = 1
+        book.links.sources([offer])
+        closed, completed = book.close_session(SESSION)
+        assert closed and len(completed) == 4                 # four parts
+        select, asked = store.select, []
+        store.select = lambda *a, **k: asked.append(a) or select(*a, **k)
+        try:
+            book.links.sources([offer])
+        finally:
+            store.select = select
+        assert asked == []
+    finally:
+        store.close()

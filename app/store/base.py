@@ -204,8 +204,8 @@ class Store(abc.ABC):
                 if tx.changed:
                     before = self.generation
                     self._commit(tx, bulk)
-                    # Read under the commit lock: what this very commit moved the generation from and to.
-                    tx.generations = (before, self.generation)
+                    # Read under the commit lock, but a staged change's write takes no commit lock.
+                    tx.generations = _alone(before, self.generation)
 
     def _commit_staged(self, tx: Transaction, bulk: bool, held: tuple[str, ...]) -> None:
         """A large unit of work (a close placing 1,000 orders) in two writes: its change, with its
@@ -214,14 +214,22 @@ class Store(abc.ABC):
         only. A crash between the two leaves staged events, numbered by `adopt_staged`."""
         for _, stage in tx.hooks:
             stage(tx)
+        before = self.generation
         self._commit(tx, bulk)
+        changed = _alone(before, self.generation)
         tail = Transaction(self, held)
         with self.write_lock():
+            start = self.generation
             for hook, _ in tx.hooks:
                 hook(tail)
             if tail.changed:
                 self._commit(tail, False)
-        tx.generations = None       # another writer may have committed between the two
+            numbered = _alone(start, self.generation)
+        # Exact only if no other writer's commit came between the two (else None: unknown).
+        if changed and numbered and changed[1] == numbered[0]:
+            tx.generations = (changed[0], numbered[1])
+        else:
+            tx.generations = None
 
     def _commit(self, tx: Transaction, bulk: bool) -> None:
         """Write what a transaction changed, all or nothing; only new documents take `add_quads`."""
@@ -236,6 +244,14 @@ class Store(abc.ABC):
 
     def close(self) -> None:
         """Release what the backend holds open."""
+
+
+def _alone(before: int | None, after: int | None) -> tuple[int, int] | None:
+    """(before, after) if the generation moved by one commit at most between the two reads: a
+    store's generation moves once per commit, so no other writer's came between (None: unknown)."""
+    if before is None or after is None or not 0 <= after - before <= 1:
+        return None
+    return before, after
 
 
 class DirectReader:
