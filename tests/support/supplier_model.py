@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from app.events.outbox import DELIVERY_CHANGED, ORDER_RECEIVED, ORDER_STATUS_CHANGED
@@ -104,12 +105,7 @@ class Supplied:
 
     def carried(self, shipped: bool = False) -> dict[str, Decimal]:
         """What the deliveries (the shipped ones only, if `shipped`) carry of each line."""
-        out: dict[str, Decimal] = {}
-        for d in self.deliveries.values():
-            if d.shipped or not shipped:
-                for line, q in d.lines.items():
-                    out[line] = out.get(line, ZERO) + q
-        return out
+        return _carried(d for d in self.deliveries.values() if d.shipped or not shipped)
 
     def unallocated(self) -> dict[str, Decimal]:
         carried = self.carried()
@@ -160,9 +156,10 @@ def _delivery_body(lines: dict[str, Decimal]) -> dict:
                                      "dfc-b:quantity": float(q)} for iri, q in lines.items()]}
 
 
-def _carried(deliveries: dict[str, Delivery]) -> dict[str, Decimal]:
+def _carried(deliveries: Iterable[Delivery]) -> dict[str, Decimal]:
+    """What `deliveries` carry of each line, together."""
     out: dict[str, Decimal] = {}
-    for d in deliveries.values():
+    for d in deliveries:
         for line, q in d.lines.items():
             out[line] = out.get(line, ZERO) + q
     return out
@@ -223,15 +220,8 @@ class SupplierSteps:
         left, priced at the producer's offers now, one delivery carrying everything. Its lines are
         read from the server: check_summaries holds them to the customers' lines after this step."""
         session = self.iri(f"{API}/{hub}/sale_sessions/week-48")
-        body = self.call("GET", f"{API}/{hub}/sale_sessions/week-48/wholesale_orders", hub, expect={200}).json()
-        found = nodes(body)
-        orders = [n for n in found if n.get("@type") == "dfc-b:Order"]
-        assert len(orders) == 1, ("one wholesale order per session and producer", hub, orders)
-        path = orders[0]["@id"][len(self.base):]
-        lines = {}
-        for n in found:
-            if n.get("@type") == "dfc-b:OrderLine":
-                lines[n["@id"]] = Line(n["hub:product"].rsplit("/", 1)[-1], number(n["dfc-b:hasQuantity"]["dfc-b:value"]))
+        path, lines, found = self.session_wholesale(hub)
+        assert path is not None, ("one wholesale order per session and producer", hub)
         # What the hub planned on the draft stays: the order is then split, no delivery made for it.
         o = Supplied(hub, session, lines, history=[("draft", hub)], deliveries=self.model.planned.pop(hub, {}))
         self.model.orders[path] = o
@@ -311,32 +301,30 @@ class SupplierSteps:
 
     # --- deliveries a hub plans on its open session's draft wholesale order ----------------------
 
-    def session_draft(self, hub: str) -> tuple[str, dict[str, tuple[str, Decimal]]] | None:
-        """The hub's open session's draft wholesale order as the server has it: its path and its
-        lines (IRI → (product, quantity)); None once the session closed or before any checkout."""
-        if hub in self.model.closed or hub not in self.model.drafted:
-            return None
+    def session_wholesale(self, hub: str) -> tuple[str | None, dict[str, Line], list[dict]]:
+        """The hub's session's one wholesale order as the server lists it: its path (None if it has
+        none), its lines (IRI → Line, unpriced) and the nodes read."""
         found = nodes(self.call("GET", f"{API}/{hub}/sale_sessions/week-48/wholesale_orders", hub,
                                 expect={200}).json())
         orders = [n for n in found if n.get("@type") == "dfc-b:Order"]
-        if not orders:
-            return None
-        lines = {n["@id"]: (n["hub:product"].rsplit("/", 1)[-1], number(n["dfc-b:hasQuantity"]["dfc-b:value"]))
+        assert len(orders) <= 1, ("one wholesale order per session and producer", hub, orders)
+        lines = {n["@id"]: Line(n["hub:product"].rsplit("/", 1)[-1], number(n["dfc-b:hasQuantity"]["dfc-b:value"]))
                  for n in found if n.get("@type") == "dfc-b:OrderLine"}
-        return orders[0]["@id"][len(self.base):], lines
+        return (orders[0]["@id"][len(self.base):] if orders else None), lines, found
 
     def plan_session_delivery(self, hub: str, part: str) -> None:
         """The hub plans a delivery of all, half of each line, or one line of what its open
         session's draft wholesale order does not yet allocate; its customers may still shrink it."""
-        draft = self.session_draft(hub)
-        if draft is None:
+        if hub in self.model.closed or hub not in self.model.drafted:
             return
-        path, lines = draft
+        path, lines, _ = self.session_wholesale(hub)
+        if path is None:
+            return
         planned = self.model.planned.setdefault(hub, {})
-        self.model.draft_lines[hub] = {iri: product for iri, (product, _) in lines.items()}
-        carried = _carried(planned)
-        left = _portion({iri: q - carried.get(iri, ZERO) for iri, (_, q) in lines.items()
-                         if q > carried.get(iri, ZERO)}, part)
+        self.model.draft_lines[hub] = {iri: line.product for iri, line in lines.items()}
+        carried = _carried(planned.values())
+        left = _portion({iri: line.quantity - carried.get(iri, ZERO) for iri, line in lines.items()
+                         if line.quantity > carried.get(iri, ZERO)}, part)
         if not left:
             return
         r = self.call("POST", path + "/deliveries", hub, _delivery_body(left), expect={201})
@@ -359,7 +347,7 @@ class SupplierSteps:
             if ordered.get(product, ZERO) <= 0:
                 del lines[iri]
         now = {iri: ordered[product] for iri, product in lines.items()}
-        excess = {line: total - now.get(line, ZERO) for line, total in _carried(planned).items()
+        excess = {line: total - now.get(line, ZERO) for line, total in _carried(planned.values()).items()
                   if total > now.get(line, ZERO)}
         for delivery in sorted(planned, reverse=True):
             d = planned[delivery]
