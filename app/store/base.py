@@ -226,10 +226,8 @@ class Store(abc.ABC):
                 self._commit(tail, False)
             numbered = _alone(start, self.generation)
         # Exact only if no other writer's commit came between the two (else None: unknown).
-        if changed and numbered and changed[1] == numbered[0]:
-            tx.generations = (changed[0], numbered[1])
-        else:
-            tx.generations = None
+        known = changed[0] is not None and numbered[0] is not None and changed[1] == numbered[0]
+        tx.generations = (changed[0], numbered[1]) if known else (None, None)
 
     def _commit(self, tx: Transaction, bulk: bool) -> None:
         """Write what a transaction changed, all or nothing; only new documents take `add_quads`."""
@@ -246,11 +244,12 @@ class Store(abc.ABC):
         """Release what the backend holds open."""
 
 
-def _alone(before: int | None, after: int | None) -> tuple[int, int] | None:
+def _alone(before: int | None, after: int | None) -> tuple:
     """(before, after) if the generation moved by one commit at most between the two reads: a
-    store's generation moves once per commit, so no other writer's came between (None: unknown)."""
+    store's generation moves once per commit, so no other writer's came between. (None, None)
+    when that is unknown: a store without a generation, or another writer's commit between."""
     if before is None or after is None or not 0 <= after - before <= 1:
-        return None
+        return None, None
     return before, after
 
 

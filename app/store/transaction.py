@@ -32,7 +32,7 @@ class Committed:
     read: Mapping[NamedNode, list[Triple]]
     writes: Mapping[NamedNode, list[Triple]]
     drops: tuple[NamedNode, ...]
-    generations: tuple | None         # the store's generation before and after the commit (None: nothing written)
+    generations: tuple | None         # the store's generation before and after the commit ((None, None): not known; None: nothing written)
 
 
 class Transaction:
