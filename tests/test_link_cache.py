@@ -3,6 +3,9 @@ it while every write since was one that changes no link (an order, a ledger, a d
 looks again after any other write (a catalogue change)."""
 from __future__ import annotations
 
+import threading
+from decimal import Decimal
+
 import pytest
 from conftest import make_app, token_for
 from pyoxigraph import Literal, NamedNode, Triple
@@ -82,3 +85,49 @@ def test_a_unit_of_work_written_in_parts_keeps_the_memory_when_each_part_is_kept
     assert ask(lambda: links.sources(carrots)) == 0
     in_parts(keep_each=False)
     assert ask(lambda: links.sources(carrots)) == 1
+
+
+class _HeldAtTheDoor:
+    """The real pyoxigraph store, each write held until `go` is set: a write caught between
+    its start (the store's generation moved) and its landing."""
+
+    def __init__(self, inner):
+        self._inner, self.started, self.go = inner, threading.Event(), threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def update(self, text):
+        self.started.set()
+        assert self.go.wait(30)
+        return self._inner.update(text)
+
+
+def test_a_lookup_made_while_a_catalogue_write_lands_is_not_kept_past_it(app):
+    """A checkout that looks an offer up while a price change is being written reads the old
+    price, which is right for it; the next checkout, once the change has landed, must read the
+    new one, not the old one remembered. (The store's generation moved only as the write began:
+    the old price was remembered under the new generation, for as long as nothing else wrote.)"""
+    links, carrots = _links(app), NamedNode(CARROTS)
+    store = app.extensions["dfc_hub"].store
+    value = NamedNode("https://github.com/datafoodconsortium/ontology/releases/latest/download/"
+                      "DFC_BusinessOntology.owl#value")
+    old = links.sources([carrots])[carrots].price
+    new = old + Decimal("1.25")
+    held = store._store = _HeldAtTheDoor(store._store)
+
+    def reprice():
+        with store.transaction() as tx:
+            tx.put(carrots, [Triple(t.subject, t.predicate, Literal(str(new), datatype=t.object.datatype))
+                             if t.predicate == value else t for t in tx.graph(carrots)])
+
+    writer = threading.Thread(target=reprice)
+    writer.start()
+    try:
+        assert held.started.wait(30)
+        assert links.sources([carrots])[carrots].price == old      # not landed yet
+    finally:
+        held.go.set()
+        writer.join(30)
+    assert not writer.is_alive()
+    assert links.sources([carrots])[carrots].price == new

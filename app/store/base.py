@@ -246,9 +246,10 @@ class Store(abc.ABC):
 
 def _alone(before: int | None, after: int | None) -> tuple:
     """(before, after) if the generation moved by one commit at most between the two reads: a
-    store's generation moves once per commit, so no other writer's came between. (None, None)
-    when that is unknown: a store without a generation, or another writer's commit between."""
-    if before is None or after is None or not 0 <= after - before <= 1:
+    store's generation moves twice per write (as it starts and as it lands), so no other
+    writer's came between. (None, None) when that is unknown: a store without a generation, or
+    another writer's write, whole or begun, between."""
+    if before is None or after is None or after - before not in (0, 2):
         return None, None
     return before, after
 

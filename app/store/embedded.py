@@ -39,8 +39,6 @@ class EmbeddedStore(Store):
         # Writes go ahead side by side (named locks keep them to different documents); a
         # snapshot waits for them all, and they for it.
         self._writes = SharedLock()
-        self._generation_lock = threading.Lock()
-        self.generation = 0     # bumped by every write: this process is the store's only writer
         self._snapshots = Snapshots(self, self._writes, path)
         self._recent = Recent()             # documents remembered between reads, exact or absent
 
@@ -90,7 +88,6 @@ class EmbeddedStore(Store):
     def _update(self, update: str) -> None:
         if update:
             with self._recent.writing(), self._writes.shared(), _translated():
-                self._bump()
                 self._store.update(update)
 
     def _commit(self, tx, bulk: bool) -> None:
@@ -101,9 +98,13 @@ class EmbeddedStore(Store):
     def read_mark(self):
         return self._recent.mark()
 
-    def _bump(self) -> None:
-        with self._generation_lock:
-            self.generation += 1
+    @property
+    def generation(self) -> int:
+        """Moved as each write starts and again once it has landed (this process is the store's
+        only writer). Moved only at the start, a reader that saw the new generation but read the
+        store before the write landed would keep the old data as current (app/catalog/links.py
+        LinkCache). The document memory keeps the same count, for the same reason."""
+        return self._recent.epoch
 
     def replace_graphs(self, graphs, remove=(), current=None) -> None:
         """Replace graphs in one transaction; new graphs take the native path, five times faster."""
@@ -113,7 +114,6 @@ class EmbeddedStore(Store):
                 return
             # Nothing to drop: one `extend` is one transaction, and no SPARQL text is built.
             with self._recent.writing(), self._writes.shared(), _translated():
-                self._bump()
                 self._store.extend(Quad(t.subject, t.predicate, t.object, g)
                                    for g, triples in graphs.items() for t in triples)
 
@@ -138,14 +138,12 @@ class EmbeddedStore(Store):
 
     def add_quads(self, quads: Iterable[Quad]) -> None:
         with self._recent.writing(), self._writes.shared(), _translated():
-            self._bump()
             self._store.extend(quads)
 
     def bulk_load(self, quads: Iterable[Quad]) -> None:
         # RocksDB's bulk path writes files directly: three times `extend`'s speed, but not one
         # transaction, so only loaders of new data (`dfc-hub load`) use it.
         with self._lock, self._recent.writing(), self._writes.shared(), _translated():
-            self._bump()
             self._store.bulk_extend(quads)
 
     @contextlib.contextmanager

@@ -38,6 +38,11 @@ class Recent:
         self._writing = 0       # writes under way
         self._inside = threading.local()
 
+    @property
+    def epoch(self) -> int:
+        """How many times a write started or ended: the store's generation (embedded.py)."""
+        return self._epoch
+
     def mark(self) -> int | None:
         """Now, for `fill` and `settle`: None while a write is under way."""
         with self._lock:
