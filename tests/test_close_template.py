@@ -150,8 +150,8 @@ def test_a_close_cut_short_between_its_parts_leaves_whole_orders_and_ledgers_and
 
 
 def test_a_close_in_parts_keeps_the_order_books_memory_of_offers(tmp_path):
-    """A close changes no offer: each part it writes is handed to the order book's memory of
-    offers (LinkCache.keep), so the checkouts after a large close do not look them up again."""
+    """A close changes no offer, and each part it writes says so (`leaves_catalogue`, kept across
+    `commit_part`), so the checkouts after a large close do not look the offers up again."""
     store = open_store(f"oxigraph:{tmp_path}/store")        # a store whose writes the memory follows
     try:
         _sample(store)

@@ -81,13 +81,10 @@ def parse_schedule(text: str) -> tuple[float, ...]:
 class Dispatcher:
     """Delivers the store's pending webhook deliveries, one pass at a time."""
 
-    def __init__(self, store, clock, base_url: str, schedule: str, timeout: float, sender, links=None):
+    def __init__(self, store, clock, base_url: str, schedule: str, timeout: float, sender):
         self.store, self.clock, self.base_url = store, clock, base_url
         # Sends each claimed delivery (app/events/sender.py): the network, given, never imported here.
         self.sender = sender
-        # None of this dispatcher's units of work changes what an offer sells: the order book's
-        # memory of offers (app/catalog/links.py LinkCache) stays valid across them.
-        self._links = links
         self.schedule, self.timeout = parse_schedule(schedule), timeout
         # Past the receiver's deadline for each of the waves a pass sends its claims in (twice,
         # for a loaded machine), so a live sender still holds them when it settles.
@@ -135,7 +132,7 @@ class Dispatcher:
         now = self.clock.now()
         due = now + dt.timedelta(seconds=self.schedule[0])
         with self.store.transaction() as tx:
-            self._keep_links(tx)
+            tx.leaves_catalogue()      # deliveries and cursors only: the memory of offers outlives it
             upto = events.last_sequence(tx)
             subs = [(row["sub"], frozenset(self._spellings(row["owner"].value)),
                      frozenset(row["types"].value.split()), int(row["cursor"].value))
@@ -160,7 +157,7 @@ class Dispatcher:
         if not self.store.ask(queries.load("webhook_anything_due"), {"now": now}):
             return []
         with self.store.transaction() as tx:
-            self._keep_links(tx)
+            tx.leaves_catalogue()      # deliveries and cursors only: the memory of offers outlives it
             due = [r["d"] for r in tx.select(queries.load("webhook_due"), {"now": now})]
             rows = tx.select(queries.load("webhook_sending"), {"deliveries": due}) if due else []
             if rows:
@@ -172,7 +169,7 @@ class Dispatcher:
         """Record each attempt and what comes next, in one unit of work."""
         now = self.clock.now()
         with self.store.transaction() as tx:
-            self._keep_links(tx)
+            tx.leaves_catalogue()      # deliveries and cursors only: the memory of offers outlives it
             delivered = [c.delivery for c, outcome in results if outcome.ok]
             if delivered:
                 tx.append(queries.load("webhook_delivered"), {"deliveries": delivered, "token": token})
@@ -189,10 +186,6 @@ class Dispatcher:
                     tx.append(queries.load("webhook_disable"), {
                         "sub": claimed.subscription, "now": instant_literal(now),
                         "reason": f"the receiver answered 410 Gone to {claimed.event.id}"})
-
-    def _keep_links(self, tx) -> None:
-        if self._links is not None:
-            tx.after_commit(self._links.keep)
 
     def _next(self, made: int, outcome: Outcome, now: dt.datetime) -> tuple[str, dt.datetime]:
         if outcome.status == 410 or made >= len(self.schedule):

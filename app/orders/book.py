@@ -127,7 +127,7 @@ class OrderBook(OrderMoves, HoldExpiry):
                                sources, customer, lock_keys.own(w))
         for attempt in self.store.attempts(keys):       # the producers found, then checked under their locks
             with attempt as tx:
-                tx.after_commit(self.links.keep)
+                tx.leaves_catalogue()
                 if self.forwarder is not None:      # after the lock: partners hear of it, or it is undone
                     tx.after_commit(lambda done: self.forwarder.settle(
                         done, undo=lambda order, before: self.restore(ns, order, before, key)))
@@ -143,7 +143,7 @@ class OrderBook(OrderMoves, HoldExpiry):
         own = [iri, key.graph if key is not None else None]
         for attempt in self.store.attempts(lock_keys.guess(self.base_url, iri, before, new, sources, True, own)):
             with attempt as tx:
-                tx.after_commit(self.links.keep)
+                tx.leaves_catalogue()
                 current = tx.graph(iri)
                 if current:
                     for name, triples in self._plan(tx, ns, iri, current, new, sources, True).items():
@@ -321,7 +321,7 @@ class OrderBook(OrderMoves, HoldExpiry):
     def give_statuses(self) -> None:
         """Give wholesale orders written before the supplier lifecycle their hub:status (at start)."""
         with self.store.transaction() as tx:
-            tx.after_commit(self.links.keep)
+            tx.leaves_catalogue()
             tx.append(queries.load("lifecycle_statuses"))
 
     # --- sale sessions ---------------------------------------------------------------------
@@ -346,7 +346,7 @@ class OrderBook(OrderMoves, HoldExpiry):
         keys = {session.value, *(lock_keys.enterprise(r["order"].value, self.base_url) for r in held)}
         for attempt in self.store.attempts(keys):
             with attempt as tx:
-                tx.after_commit(self.links.keep)
+                tx.leaves_catalogue()
                 doc = tx.graph(session)
                 if not doc:
                     raise NotFound(f"no sale session at {session.value}")
@@ -375,7 +375,7 @@ class OrderBook(OrderMoves, HoldExpiry):
                         tx.put(name, triples)
                     if k < len(parts) - 1:
                         order_events.session_orders_placed(tx, session, hub, [o for o, _ in part], self.base_url, now)
-                        self.links.keep(self.store.commit_part(tx))     # a part changes no link either
+                        self.store.commit_part(tx)
                 tx.append(queries.load("close_session"), {"session": session, "now": instant_literal(now)})
                 order_events.session_closed(tx, session, hub, [o for o, _ in parts[-1]], self.base_url, now)
                 tx.append(queries.load("forwarded_pending"), bindings)     # partners must hear of the close

@@ -70,7 +70,7 @@ class HoldExpiry:
         keys = lock_keys.guess(self.base_url, order, self.store.graph(order), None, sources, True, [order])
         for attempt in self.store.attempts(keys):
             with attempt as tx:
-                tx.after_commit(self.links.keep)
+                tx.leaves_catalogue()
                 if self.forwarder is not None:      # its forwarded lines shrink at the partners
                     tx.after_commit(lambda done: self.forwarder.settle(
                         done, undo=lambda o, before: self.restore(ns, o, before, None)))
@@ -92,7 +92,7 @@ class HoldExpiry:
         """Cancel a draft wholesale order for its buyer (`canceled_by_consumer`), its stock released."""
         # The seller's lock: its stock and its orders (as a supplier move takes it).
         with self.store.transaction(keys=[lock_keys.enterprise(order.value, self.base_url)]) as tx:
-            tx.after_commit(self.links.keep)
+            tx.leaves_catalogue()
             current = tx.graph(order)
             if not current or not holds.ended(current, order, now):
                 return False

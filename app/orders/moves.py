@@ -98,7 +98,7 @@ class OrderMoves:
         # The seller's lock: its stock and its orders (checked under it: `lock_keys.check`).
         for attempt in self.store.attempts({lock_keys.enterprise(iri.value, self.base_url)}):
             with attempt as tx:
-                tx.after_commit(self.links.keep)        # a move changes ledgers, never links
+                tx.leaves_catalogue()        # a move changes ledgers, never links
                 found = docs.find(tx, iri.value, self.base_url)
                 if found is None or not ns.owns(found[0].value):
                     raise NotFound(f"no order at {iri.value}")

@@ -68,7 +68,7 @@ class Services:
         validator = Validator()
         sender = WebhookSender(settings.webhook_timeout_seconds, settings.webhook_allow_private)
         dispatcher = Dispatcher(store, clock, settings.public_base_url, settings.webhook_retry_schedule,
-                                settings.webhook_timeout_seconds, sender, links)
+                                settings.webhook_timeout_seconds, sender)
         return cls(settings, store, validator, auth, book, Catalog(store, settings.public_base_url),
                    Analytics(store, settings), Pseudonyms(store),
                    Webhooks(store, clock, Guard(settings.webhook_allow_private)), dispatcher,

@@ -19,7 +19,7 @@ from pyoxigraph import NamedNode, Quad, Triple
 
 from app.queries import bind
 from app.store.locks import STORE_KEY, KeyLocks, MoreLocks, normalised
-from app.store.transaction import Committed, Transaction
+from app.store.transaction import Transaction
 from app.store.updates import documents_query, graphs_query, replace_graphs_update
 
 Bindings = Mapping[str, object] | None
@@ -38,6 +38,9 @@ class Store(abc.ABC):
     # A number every write changes, where this process is the store's only writer (embedded
     # Oxigraph); None where other processes write too, so nothing read may be remembered.
     generation: int | None = None
+    # The same, moved only by the writes that may change the catalogue: not by a unit of work
+    # that declared it changes none (`Transaction.leaves_catalogue`).
+    catalogue_generation: int | None = None
 
     @abc.abstractmethod
     def select(self, query: str, bindings: Bindings = None) -> list[dict]:
@@ -177,18 +180,15 @@ class Store(abc.ABC):
             if done:
                 return
 
-    def commit_part(self, tx: Transaction) -> Committed:
+    def commit_part(self, tx: Transaction) -> None:
         """Write what the unit of work `tx` changed so far, with its events, and let it go on
         under the same named locks (`tx.go_on`): a large change in parts. Oxigraph makes every
         other write wait for one under way, in one process or across processes on one server: a
         checkout at another producer waited 0.5 s behind a close's one update of 1,000 orders
         (7.9 MB; bench/close_beside.py). What each part writes must stand on its own, as the
-        store may be left after any of them. Returns what the part wrote, for what must follow
-        each of its writes (`LinkCache.keep`); the after-commit callbacks wait for the end."""
+        store may be left after any of them. The after-commit callbacks wait for the end."""
         self._write(tx, False, tuple(sorted(tx.keys)), staged_from=0)
-        done = tx.committed()
         tx.go_on()
-        return done
 
     def _write(self, tx: Transaction, bulk: bool, held: tuple[str, ...], staged_from: int = STAGED_FROM) -> None:
         """Commit what `tx` changed, its commit hooks run under the commit lock; a large change
@@ -202,10 +202,7 @@ class Store(abc.ABC):
                 for hook, _ in tx.hooks:
                     hook(tx)
                 if tx.changed:
-                    before = self.generation
                     self._commit(tx, bulk)
-                    # Read under the commit lock, but a staged change's write takes no commit lock.
-                    tx.generations = _alone(before, self.generation)
 
     def _commit_staged(self, tx: Transaction, bulk: bool, held: tuple[str, ...]) -> None:
         """A large unit of work (a close placing 1,000 orders) in two writes: its change, with its
@@ -214,20 +211,14 @@ class Store(abc.ABC):
         only. A crash between the two leaves staged events, numbered by `adopt_staged`."""
         for _, stage in tx.hooks:
             stage(tx)
-        before = self.generation
         self._commit(tx, bulk)
-        changed = _alone(before, self.generation)
         tail = Transaction(self, held)
+        tail.catalogue_unchanged = tx.catalogue_unchanged
         with self.write_lock():
-            start = self.generation
             for hook, _ in tx.hooks:
                 hook(tail)
             if tail.changed:
                 self._commit(tail, False)
-            numbered = _alone(start, self.generation)
-        # Exact only if no other writer's commit came between the two (else None: unknown).
-        known = changed[0] is not None and numbered[0] is not None and changed[1] == numbered[0]
-        tx.generations = (changed[0], numbered[1]) if known else (None, None)
 
     def _commit(self, tx: Transaction, bulk: bool) -> None:
         """Write what a transaction changed, all or nothing; only new documents take `add_quads`."""
@@ -242,16 +233,6 @@ class Store(abc.ABC):
 
     def close(self) -> None:
         """Release what the backend holds open."""
-
-
-def _alone(before: int | None, after: int | None) -> tuple:
-    """(before, after) if the generation moved by one commit at most between the two reads: a
-    store's generation moves twice per write (as it starts and as it lands), so no other
-    writer's came between. (None, None) when that is unknown: a store without a generation, or
-    another writer's write, whole or begun, between."""
-    if before is None or after is None or after - before not in (0, 2):
-        return None, None
-    return before, after
 
 
 class DirectReader:

@@ -92,7 +92,8 @@ class EmbeddedStore(Store):
 
     def _commit(self, tx, bulk: bool) -> None:
         # What the unit of work wrote is remembered as written where that is exact (recent.py).
-        with self._recent.writing(lambda before: self._recent.settle(tx, before)):
+        with self._recent.writing(lambda before: self._recent.settle(tx, before),
+                                  catalogue=not tx.catalogue_unchanged):
             super()._commit(tx, bulk)
 
     def read_mark(self):
@@ -103,8 +104,13 @@ class EmbeddedStore(Store):
         """Moved as each write starts and again once it has landed (this process is the store's
         only writer). Moved only at the start, a reader that saw the new generation but read the
         store before the write landed would keep the old data as current (app/catalog/links.py
-        LinkCache). The document memory keeps the same count, for the same reason."""
+        LinkCache once did). The document memory keeps the count, for the same reason."""
         return self._recent.epoch
+
+    @property
+    def catalogue_generation(self) -> int:
+        """The same, moved only by the writes that may change the catalogue."""
+        return self._recent.catalogue_epoch
 
     def replace_graphs(self, graphs, remove=(), current=None) -> None:
         """Replace graphs in one transaction; new graphs take the native path, five times faster."""

@@ -35,6 +35,7 @@ class Recent:
         self._docs: OrderedDict[NamedNode, tuple[Triple, ...]] = OrderedDict()
         self._lock = threading.Lock()
         self._epoch = 0         # moved when each write starts and when it ends
+        self._catalogue = 0     # the same, for the writes that may change the catalogue
         self._writing = 0       # writes under way
         self._inside = threading.local()
 
@@ -42,6 +43,11 @@ class Recent:
     def epoch(self) -> int:
         """How many times a write started or ended: the store's generation (embedded.py)."""
         return self._epoch
+
+    @property
+    def catalogue_epoch(self) -> int:
+        """The same, counting only the writes that may change the catalogue (`writing`)."""
+        return self._catalogue
 
     def mark(self) -> int | None:
         """Now, for `fill` and `settle`: None while a write is under way."""
@@ -66,10 +72,11 @@ class Recent:
                 self._keep(name, triples)
 
     @contextlib.contextmanager
-    def writing(self, settle: Callable[[int], None] | None = None) -> Iterator[None]:
+    def writing(self, settle: Callable[[int], None] | None = None, catalogue: bool = True) -> Iterator[None]:
         """Around every write. At its end, `settle(epoch before it)` says what it left, under the
         lock; without one (or when the write raised), everything is forgotten. A write inside
-        another (a commit's update) is the outer one's."""
+        another (a commit's update) is the outer one's. `catalogue=False`: its unit of work
+        declared it changes no catalogue document (`Transaction.leaves_catalogue`)."""
         if getattr(self._inside, "depth", 0):
             yield
             return
@@ -78,6 +85,7 @@ class Recent:
             before = self._epoch
             self._writing += 1
             self._epoch += 1
+            self._catalogue += catalogue
         done = False
         try:
             yield
@@ -87,6 +95,7 @@ class Recent:
             with self._lock:
                 self._writing -= 1
                 self._epoch += 1
+                self._catalogue += catalogue
                 if done and settle is not None:
                     settle(before)
                 else:

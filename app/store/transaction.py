@@ -32,7 +32,6 @@ class Committed:
     read: Mapping[NamedNode, list[Triple]]
     writes: Mapping[NamedNode, list[Triple]]
     drops: tuple[NamedNode, ...]
-    generations: tuple | None         # the store's generation before and after the commit ((None, None): not known; None: nothing written)
 
 
 class Transaction:
@@ -47,7 +46,7 @@ class Transaction:
         self.drops: dict[NamedNode, None] = {}             # graphs to remove
         self.extra: list[str] = []                         # bound updates to run after the writes
         self.prefixes: dict[str, str] = {}                 # their PREFIX declarations, gathered
-        self.generations: tuple | None = None              # the store's generation before/after commit
+        self.catalogue_unchanged = False                   # declared by `leaves_catalogue`
         self.callbacks: list[Callable[[Committed], None]] = []
         self.replaced: set[NamedNode] = set()              # documents written whole, not by their difference
         self.mark = store.read_mark()                      # when it began, for what the store remembers
@@ -109,9 +108,16 @@ class Transaction:
         """
         self.callbacks.append(callback)
 
+    def leaves_catalogue(self) -> None:
+        """Declare that this unit of work changes no offer, no item's link to its offers or
+        product, no product, price or setting (it writes orders, ledgers, events, deliveries):
+        the store's `catalogue_generation` stays where it is, and what was remembered of the
+        catalogue (app/catalog/links.py LinkCache) outlives it, whatever else commits meanwhile."""
+        self.catalogue_unchanged = True
+
     def committed(self) -> Committed:
         """What this unit of work read and wrote, as its callbacks receive it."""
-        return Committed(dict(self.read), dict(self.writes), tuple(self.drops), self.generations)
+        return Committed(dict(self.read), dict(self.writes), tuple(self.drops))
 
     def go_on(self) -> None:
         """After a part of this unit of work was written (`Store.commit_part`): start afresh from
@@ -120,7 +126,7 @@ class Transaction:
         for name in (*self.writes, *self.drops):
             self.read.pop(name, None)
         self.writes, self.drops, self.extra, self.prefixes = {}, {}, [], {}
-        self.hooks, self.replaced, self.generations = [], set(), None
+        self.hooks, self.replaced = [], set()
         self.__dict__.pop("_prepared", None)
         self.mark = self._store.read_mark()
 
