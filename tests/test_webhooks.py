@@ -379,7 +379,7 @@ def test_the_fan_out_gives_each_subscription_its_types_and_parties_in_slices_pas
     assert all(row[4:] == (None, None) for row in got["deliveries"])       # no claim asked: none claimed
 
 
-def test_the_fan_out_claims_the_deliveries_of_the_oldest_events_as_far_as_the_pass_has_room():
+def test_the_fan_out_makes_the_deliveries_of_the_oldest_events_as_far_as_the_pass_has_room():
     from app.events.subscriptions import Claim, NewEvent, fan_out_bindings
 
     a, b = NamedNode("http://hub.test/s/a"), NamedNode("http://hub.test/s/b")
@@ -389,7 +389,26 @@ def test_the_fan_out_claims_the_deliveries_of_the_oldest_events_as_far_as_the_pa
     got = fan_out_bindings([(a, farm, frozenset({"procurement.order_received"}), 0),
                             (b, farm, frozenset({"procurement.order_received"}), 2)],
                            found, upto=5, window=10, due=DEMO_MONDAY, claim=Claim("pass-1", until, 4))
-    claimed = [(row[1], row[3]) for row in got["deliveries"] if row[4:] == (until, "pass-1")]
-    # a: 1..5, b: 3..5; room for 4: events 1, 2 (a's) and 3 (a's and b's), whichever subscription.
-    assert sorted(claimed, key=lambda r: (r[1], r[0].value)) == [(a, 1), (a, 2), (a, 3), (b, 3)]
-    assert sum(row[4:] == (None, None) for row in got["deliveries"]) == 4
+    # a: 1..5, b: 3..5; room for 4: events 1, 2 (a's) and 3 (a's and b's), whichever subscription,
+    # all claimed by the pass. The others are not made: both cursors stop at 3, the next pass
+    # makes 4 and 5 for each.
+    assert all(row[4:] == (until, "pass-1") for row in got["deliveries"])
+    made = [(row[1], row[3]) for row in got["deliveries"]]
+    assert sorted(made, key=lambda r: (r[1], r[0].value)) == [(a, 1), (a, 2), (a, 3), (b, 3)]
+    assert got["cursors"] == [(a, 3), (b, 3)]
+    nxt = fan_out_bindings([(a, farm, frozenset({"procurement.order_received"}), 3),
+                            (b, farm, frozenset({"procurement.order_received"}), 3)],
+                           found, upto=5, window=10, due=DEMO_MONDAY, claim=Claim("pass-2", until, 4))
+    assert sorted((row[1].value, row[3]) for row in nxt["deliveries"]) == [(a.value, 4), (a.value, 5), (b.value, 4), (b.value, 5)]
+    assert nxt["cursors"] == [(a, 5), (b, 5)]
+
+
+def test_a_pass_without_room_makes_no_delivery_due_at_once_and_moves_no_cursor():
+    from app.events.subscriptions import Claim, NewEvent, fan_out_bindings
+
+    a = NamedNode("http://hub.test/s/a")
+    farm = frozenset({"http://hub.test/enterprises/jean-farm"})
+    found = {n: NewEvent(NamedNode(f"urn:e:{n}"), "procurement.order_received", farm) for n in range(1, 4)}
+    got = fan_out_bindings([(a, farm, frozenset({"procurement.order_received"}), 0)], found, upto=3, window=10,
+                           due=DEMO_MONDAY, claim=Claim("pass-1", DEMO_MONDAY, 0))
+    assert got["deliveries"] == [] and got["cursors"] == [(a, 0)]

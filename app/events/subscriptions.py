@@ -204,9 +204,12 @@ def fan_out_bindings(subscriptions, found: dict[int, NewEvent], upto: int, windo
     `subscriptions`: (IRI, owner's IRI spellings, event types, cursor) of each one behind `upto`;
     `found`: the events by number. Each gets a delivery of every event numbered after its cursor
     (`window` of them at most: a long backlog goes in slices) that is of its types and names its
-    owner as a party, and its cursor moves to the last number looked at. With `claim`, the
-    `claim.room` deliveries of the oldest events are claimed by it: rows (delivery, subscription,
-    event, number, until, token), the last two None where not claimed.
+    owner as a party, and its cursor moves to the last number looked at. Rows (delivery,
+    subscription, event, number, until, token), the last two None: not claimed.
+
+    With `claim` (the deliveries are due at once), only the `claim.room` deliveries of the oldest
+    events are made, claimed by the pass: each subscription's cursor stops before its first
+    delivery left out, which the next pass makes.
     """
     deliveries, cursors = [], []
     for sub, owners, types, after in subscriptions:
@@ -216,10 +219,14 @@ def fan_out_bindings(subscriptions, found: dict[int, NewEvent], upto: int, windo
             if event is not None and event.type in types and not event.parties.isdisjoint(owners):
                 deliveries.append((NamedNode(f"{sub.value}/deliveries/{n}"), sub, event.iri, n))
         cursors.append((sub, last))
-    claimed = set(sorted(range(len(deliveries)), key=lambda k: deliveries[k][3])[:claim.room]) if claim else set()
-    rows = [(*row, claim.until, claim.token) if k in claimed else (*row, None, None)
-            for k, row in enumerate(deliveries)]
-    return {"deliveries": rows, "cursors": cursors, "now": due}
+    if claim is None:
+        return {"deliveries": [(*row, None, None) for row in deliveries], "cursors": cursors, "now": due}
+    oldest = sorted(range(len(deliveries)), key=lambda k: deliveries[k][3])
+    left: dict[NamedNode, int] = {}
+    for k in oldest[claim.room:]:
+        left.setdefault(deliveries[k][1], deliveries[k][3])
+    return {"deliveries": [(*deliveries[k], claim.until, claim.token) for k in sorted(oldest[:claim.room])],
+            "cursors": [(sub, left[sub] - 1 if sub in left else last) for sub, last in cursors], "now": due}
 
 
 def _checked(body, guard) -> tuple[str, tuple[str, ...]]:
