@@ -371,44 +371,101 @@ def test_the_fan_out_gives_each_subscription_its_types_and_parties_in_slices_pas
     got = fan_out_bindings([(a, farm, frozenset({"procurement.order_received"}), 0),
                             (b, farm, frozenset({"procurement.order_received", "order.status_changed"}), 8)],
                            found, upto=11, window=6, due=due)
-    # a: events 1..6 (the window), odd ones only, not 5 (another party's); b: 9..11, every type.
-    assert [(d.value.rsplit("/", 1)[-1], s, n) for d, s, _, n, _, _ in got["deliveries"]] == [
+    # Due later: all made pending. a: events 1..6 (the window), odd ones only, not 5 (another
+    # party's); b: 9..11, every type.
+    assert [(d.value.rsplit("/", 1)[-1], s, n) for d, s, _, n in got["deliveries"]] == [
         ("1", a, 1), ("3", a, 3), ("9", b, 9), ("10", b, 10), ("11", b, 11)]
     assert got["deliveries"][0][2] == NamedNode("urn:e:1")
     assert got["cursors"] == [(a, 6), (b, 11)] and got["now"] == due
-    assert all(row[4:] == (None, None) for row in got["deliveries"])       # no claim asked: none claimed
+    assert got["claims"] == [] and got["send"] == []
 
 
-def test_the_fan_out_makes_the_deliveries_of_the_oldest_events_as_far_as_the_pass_has_room():
-    from app.events.subscriptions import Claim, NewEvent, fan_out_bindings
+def test_the_fan_out_sends_the_deliveries_of_the_oldest_events_as_far_as_the_pass_has_room():
+    from app.events.subscriptions import NewEvent, fan_out_bindings
 
-    a, b = NamedNode("http://hub.test/s/a"), NamedNode("http://hub.test/s/b")
+    a, b, c = (NamedNode(f"http://hub.test/s/{x}") for x in "abc")
     farm = frozenset({"http://hub.test/enterprises/jean-farm"})
     found = {n: NewEvent(NamedNode(f"urn:e:{n}"), "procurement.order_received", farm) for n in range(1, 6)}
-    until = DEMO_MONDAY + dt.timedelta(minutes=5)
     got = fan_out_bindings([(a, farm, frozenset({"procurement.order_received"}), 0),
-                            (b, farm, frozenset({"procurement.order_received"}), 2)],
-                           found, upto=5, window=10, due=DEMO_MONDAY, claim=Claim("pass-1", until, 4))
-    # a: 1..5, b: 3..5; room for 4: events 1, 2 (a's) and 3 (a's and b's), whichever subscription,
-    # all claimed by the pass. The others are not made: both cursors stop at 3, the next pass
-    # makes 4 and 5 for each.
-    assert all(row[4:] == (until, "pass-1") for row in got["deliveries"])
-    made = [(row[1], row[3]) for row in got["deliveries"]]
-    assert sorted(made, key=lambda r: (r[1], r[0].value)) == [(a, 1), (a, 2), (a, 3), (b, 3)]
-    assert got["cursors"] == [(a, 3), (b, 3)]
+                            (b, farm, frozenset({"procurement.order_received"}), 2),
+                            (c, farm, frozenset({"order.status_changed"}), 0)],
+                           found, upto=5, window=10, due=DEMO_MONDAY, room=4)
+    # a: 1..5, b: 3..5; room for 4: events 1, 2 (a's) and 3 (a's and b's), whichever subscription.
+    # None is written: a and b are claimed up to 3, where the next pass goes on; c, given
+    # nothing of its types, moves its cursor now.
+    assert got["deliveries"] == []
+    assert sorted((s.value, n) for _, s, _, n in got["send"]) == [(a.value, 1), (a.value, 2), (a.value, 3), (b.value, 3)]
+    assert got["claims"] == [(a, 3), (b, 3)] and got["cursors"] == [(c, 5)]
     nxt = fan_out_bindings([(a, farm, frozenset({"procurement.order_received"}), 3),
                             (b, farm, frozenset({"procurement.order_received"}), 3)],
-                           found, upto=5, window=10, due=DEMO_MONDAY, claim=Claim("pass-2", until, 4))
-    assert sorted((row[1].value, row[3]) for row in nxt["deliveries"]) == [(a.value, 4), (a.value, 5), (b.value, 4), (b.value, 5)]
-    assert nxt["cursors"] == [(a, 5), (b, 5)]
+                           found, upto=5, window=10, due=DEMO_MONDAY, room=4)
+    assert sorted((s.value, n) for _, s, _, n in nxt["send"]) == [(a.value, 4), (a.value, 5), (b.value, 4), (b.value, 5)]
+    assert nxt["claims"] == [(a, 5), (b, 5)] and nxt["cursors"] == []
 
 
-def test_a_pass_without_room_makes_no_delivery_due_at_once_and_moves_no_cursor():
-    from app.events.subscriptions import Claim, NewEvent, fan_out_bindings
+def test_a_pass_without_room_sends_nothing_and_moves_no_cursor_with_deliveries_waiting():
+    from app.events.subscriptions import NewEvent, fan_out_bindings
 
     a = NamedNode("http://hub.test/s/a")
     farm = frozenset({"http://hub.test/enterprises/jean-farm"})
     found = {n: NewEvent(NamedNode(f"urn:e:{n}"), "procurement.order_received", farm) for n in range(1, 4)}
     got = fan_out_bindings([(a, farm, frozenset({"procurement.order_received"}), 0)], found, upto=3, window=10,
-                           due=DEMO_MONDAY, claim=Claim("pass-1", DEMO_MONDAY, 0))
-    assert got["deliveries"] == [] and got["cursors"] == [(a, 0)]
+                           due=DEMO_MONDAY, room=0)
+    assert got["send"] == [] and got["deliveries"] == [] and got["claims"] == [] and got["cursors"] == [(a, 0)]
+
+
+def test_a_pass_that_dies_after_its_fan_out_leaves_a_claim_that_lapses_then_the_events_go_out_once_recorded(receiver):
+    """Sent from the fan-out, a delivery is written only when its pass settles. A pass that dies
+    in between leaves its subscription claimed and its cursor where it was: no other pass sends
+    those events while the claim lives; once it lapses the next sends them again, same id, and
+    records them once. The dead pass, back late, records nothing and moves no cursor back."""
+    app, clock = _app("0,0")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    path = f"{FARM}/webhooks/{sub['id']}"
+    _complete_order(client)
+    dispatcher = _dispatcher(app)
+    dead = dispatcher.fan_out("dead-pass", 64)            # claimed, never sent: the pass died here
+    assert len(dead) == 1 and dead[0].fresh
+    assert dispatcher.drain() == 0 and receiver.deliveries == []       # its claim still lives
+    assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 0, "delivered": 0, "failed": 0}
+    clock.set(clock.now() + dispatcher.claim_for + dt.timedelta(seconds=1))
+    assert dispatcher.drain() == 1
+    got = receiver.wait_for(1)
+    assert got[0].id == dead[0].event.id
+    details = client.get(path, headers=admin()).get_json()
+    assert details["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
+    assert [(a["event"], a["attempt"], a["status"]) for a in details["attempts"]] == [(dead[0].event.id, 1, 200)]
+    from app.events.dispatcher import Outcome
+    dispatcher.settle("dead-pass", [(dead[0], Outcome(500, 0.1, "late"))])      # the dead pass, back
+    assert client.get(path, headers=admin()).get_json() == details
+    _complete_order(client)
+    assert dispatcher.drain() == 1 and len(receiver.wait_for(2)) == 2      # the cursor went on from there
+    assert client.get(path, headers=admin()).get_json()["deliveries"]["delivered"] == 2
+
+
+def test_a_replay_while_a_pass_sends_is_left_to_the_replay_and_a_delivered_one_replays_whole(receiver):
+    """A replay made while a pass is sending makes pending deliveries of those events; the pass,
+    settling, leaves them to it rather than writing over them. A delivery recorded as sent at
+    once (delivery and attempt in one document) replays like any other: pending, then delivered."""
+    app, _ = _app("0,0")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    path = f"{FARM}/webhooks/{sub['id']}"
+    _complete_order(client)
+    dispatcher = _dispatcher(app)
+    claimed = dispatcher.fan_out("pass-1", 64)
+    assert client.post(path + "/replay?after=evt_0", headers=admin()).get_json()["replayed"] == 1
+    from app.events.dispatcher import Outcome
+    dispatcher.settle("pass-1", [(claimed[0], Outcome(200, 0.01))])
+    assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 1, "delivered": 0, "failed": 0}
+    assert dispatcher.drain() == 1
+    assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
+    _complete_order(client)
+    assert dispatcher.drain() == 1                         # sent at once, recorded in one document
+    assert client.post(path + "/replay?after=evt_0", headers=admin()).get_json()["replayed"] == 2
+    assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 2, "delivered": 0, "failed": 0}
+    assert dispatcher.drain() == 2
+    details = client.get(path, headers=admin()).get_json()
+    assert details["deliveries"] == {"pending": 0, "delivered": 2, "failed": 0}
+    assert len(receiver.wait_for(4)) == 4

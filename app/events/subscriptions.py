@@ -37,6 +37,7 @@ class W:
         hub(n) for n in ("WebhookSubscription", "subscriber", "endpoint", "signingKey", "active", "cursor",
                          "createdAt"))
     disabledAt, disabledReason = hub("disabledAt"), hub("disabledReason")
+    sendingUpto, sendingBy, sendingUntil = hub("sendingUpto"), hub("sendingBy"), hub("sendingUntil")
     WebhookDelivery, subscription, event, deliveryState, attempts, dueAt, claimedUntil, claimedBy = (
         hub(n) for n in ("WebhookDelivery", "subscription", "event", "deliveryState", "attempts", "dueAt",
                          "claimedUntil", "claimedBy"))
@@ -189,27 +190,20 @@ def new_events(rows) -> dict[int, NewEvent]:
     return found
 
 
-@dataclasses.dataclass(frozen=True)
-class Claim:
-    """A pass's claim on the deliveries it sends at once: its token, until when, how many at most."""
-    token: str
-    until: dt.datetime
-    room: int
-
-
 def fan_out_bindings(subscriptions, found: dict[int, NewEvent], upto: int, window: int, due: dt.datetime,
-                     claim: Claim | None = None) -> dict:
-    """The bindings of app/queries/webhook_fan_out.ru.
+                     room: int | None = None) -> dict:
+    """The bindings of app/queries/webhook_fan_out.ru, and the deliveries to send at once.
 
     `subscriptions`: (IRI, owner's IRI spellings, event types, cursor) of each one behind `upto`;
     `found`: the events by number. Each gets a delivery of every event numbered after its cursor
     (`window` of them at most: a long backlog goes in slices) that is of its types and names its
-    owner as a party, and its cursor moves to the last number looked at. Rows (delivery,
-    subscription, event, number, until, token), the last two None: not claimed.
+    owner as a party: rows (delivery, subscription, event, number).
 
-    With `claim` (the deliveries are due at once), only the `claim.room` deliveries of the oldest
-    events are made, claimed by the pass: each subscription's cursor stops before its first
-    delivery left out, which the next pass makes.
+    Without `room` (due later), every delivery is made pending ("deliveries") and each cursor
+    moves to the last number looked at ("cursors"). With `room` (due at once), the deliveries of
+    the oldest events, `room` at most, are to be sent by the pass ("send"), none is written: each
+    subscription they belong to is claimed up to just before its first delivery left for the next
+    pass, or to the last number looked at ("claims"); the cursors of the others move there now.
     """
     deliveries, cursors = [], []
     for sub, owners, types, after in subscriptions:
@@ -219,14 +213,17 @@ def fan_out_bindings(subscriptions, found: dict[int, NewEvent], upto: int, windo
             if event is not None and event.type in types and not event.parties.isdisjoint(owners):
                 deliveries.append((NamedNode(f"{sub.value}/deliveries/{n}"), sub, event.iri, n))
         cursors.append((sub, last))
-    if claim is None:
-        return {"deliveries": [(*row, None, None) for row in deliveries], "cursors": cursors, "now": due}
+    if room is None:
+        return {"deliveries": deliveries, "cursors": cursors, "claims": [], "send": [], "now": due}
     oldest = sorted(range(len(deliveries)), key=lambda k: deliveries[k][3])
     left: dict[NamedNode, int] = {}
-    for k in oldest[claim.room:]:
+    for k in oldest[room:]:
         left.setdefault(deliveries[k][1], deliveries[k][3])
-    return {"deliveries": [(*deliveries[k], claim.until, claim.token) for k in sorted(oldest[:claim.room])],
-            "cursors": [(sub, left[sub] - 1 if sub in left else last) for sub, last in cursors], "now": due}
+    send = [deliveries[k] for k in sorted(oldest[:room])]
+    sending = {row[1] for row in send}
+    reach = [(sub, left[sub] - 1 if sub in left else last) for sub, last in cursors]
+    return {"deliveries": [], "cursors": [r for r in reach if r[0] not in sending],
+            "claims": [r for r in reach if r[0] in sending], "send": send, "now": due}
 
 
 def _checked(body, guard) -> tuple[str, tuple[str, ...]]:

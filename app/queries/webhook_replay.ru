@@ -14,7 +14,10 @@ WHERE {
   GRAPH ?event { ?event rdf:type hub:Event ; hub:party ?party ; hub:eventType ?type ; hub:sequence ?sequence }
   FILTER(?sequence > ?after && ?sequence <= ?upto)
   BIND(IRI(CONCAT(STR(?sub), "/deliveries/", STR(?sequence))) AS ?d)
-  OPTIONAL { GRAPH ?d { ?d hub:deliveryState ?state ; hub:attempts ?attempts ; hub:dueAt ?due } }
+  # Apart: a delivery recorded as sent at once has no due time (webhook_sent.ru).
+  OPTIONAL { GRAPH ?d { ?d hub:deliveryState ?state } }
+  OPTIONAL { GRAPH ?d { ?d hub:attempts ?attempts } }
+  OPTIONAL { GRAPH ?d { ?d hub:dueAt ?due } }
 } ;
 DELETE { GRAPH ?sub { ?sub hub:cursor ?cursor } }
 INSERT { GRAPH ?sub { ?sub hub:cursor ?upto } }
