@@ -10,7 +10,7 @@ from conftest import BASE, DEMO_MONDAY, admin, make_app, token_for
 from pyoxigraph import NamedNode
 from standardwebhooks import Webhook
 
-from app.events.dispatcher import Dispatcher
+from app.events.dispatcher import Dispatcher, Outcome
 from app.events.sender import WebhookSender
 from app.events import outbox as events
 from app.domain.clock import ManualClock
@@ -414,18 +414,23 @@ def test_a_pass_without_room_sends_nothing_and_moves_no_cursor_with_deliveries_w
     assert got["send"] == [] and got["deliveries"] == [] and got["claims"] == [] and got["cursors"] == [(a, 0)]
 
 
+def _fanned_out_once(receiver, token):
+    """One subscription, one order placed, and the fan-out of the pass `token` run alone (nothing
+    sent yet): (app, clock, the subscription's path, what the pass claimed)."""
+    app, clock = _app("0,0")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    _complete_order(client)
+    return app, clock, f"{FARM}/webhooks/{sub['id']}", _dispatcher(app).fan_out(token, 64)
+
+
 def test_a_pass_that_dies_after_its_fan_out_leaves_a_claim_that_lapses_then_the_events_go_out_once_recorded(receiver):
     """Sent from the fan-out, a delivery is written only when its pass settles. A pass that dies
     in between leaves its subscription claimed and its cursor where it was: no other pass sends
     those events while the claim lives; once it lapses the next sends them again, same id, and
     records them once. The dead pass, back late, records nothing and moves no cursor back."""
-    app, clock = _app("0,0")
-    client = app.test_client()
-    sub = _subscribe(client, receiver.url)
-    path = f"{FARM}/webhooks/{sub['id']}"
-    _complete_order(client)
-    dispatcher = _dispatcher(app)
-    dead = dispatcher.fan_out("dead-pass", 64)            # claimed, never sent: the pass died here
+    app, clock, path, dead = _fanned_out_once(receiver, "dead-pass")     # never sent: the pass died here
+    client, dispatcher = app.test_client(), _dispatcher(app)
     assert len(dead) == 1 and dead[0].fresh
     assert dispatcher.drain() == 0 and receiver.deliveries == []       # its claim still lives
     assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 0, "delivered": 0, "failed": 0}
@@ -436,7 +441,6 @@ def test_a_pass_that_dies_after_its_fan_out_leaves_a_claim_that_lapses_then_the_
     details = client.get(path, headers=admin()).get_json()
     assert details["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
     assert [(a["event"], a["attempt"], a["status"]) for a in details["attempts"]] == [(dead[0].event.id, 1, 200)]
-    from app.events.dispatcher import Outcome
     dispatcher.settle("dead-pass", [(dead[0], Outcome(500, 0.1, "late"))])      # the dead pass, back
     assert client.get(path, headers=admin()).get_json() == details
     _complete_order(client)
@@ -448,15 +452,9 @@ def test_a_replay_while_a_pass_sends_is_left_to_the_replay_and_a_delivered_one_r
     """A replay made while a pass is sending makes pending deliveries of those events; the pass,
     settling, leaves them to it rather than writing over them. A delivery recorded as sent at
     once (delivery and attempt in one document) replays like any other: pending, then delivered."""
-    app, _ = _app("0,0")
-    client = app.test_client()
-    sub = _subscribe(client, receiver.url)
-    path = f"{FARM}/webhooks/{sub['id']}"
-    _complete_order(client)
-    dispatcher = _dispatcher(app)
-    claimed = dispatcher.fan_out("pass-1", 64)
+    app, _, path, claimed = _fanned_out_once(receiver, "pass-1")
+    client, dispatcher = app.test_client(), _dispatcher(app)
     assert client.post(path + "/replay?after=evt_0", headers=admin()).get_json()["replayed"] == 1
-    from app.events.dispatcher import Outcome
     dispatcher.settle("pass-1", [(claimed[0], Outcome(200, 0.01))])
     assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 1, "delivered": 0, "failed": 0}
     assert dispatcher.drain() == 1
