@@ -188,24 +188,24 @@ class Dispatcher:
             fresh = [(c, o) for c, o in results if c.fresh]
             if fresh:
                 self._settle_sent(tx, token, fresh, now, at)
-            claimed = [(c, o) for c, o in results if not c.fresh]
-            delivered = [c.delivery for c, outcome in claimed if outcome.ok]
+            documented = [(c, o) for c, o in results if not c.fresh]     # claimed one by one
+            delivered = [c.delivery for c, outcome in documented if outcome.ok]
             if delivered:
                 tx.append(queries.load("webhook_delivered"), {"deliveries": delivered, "token": token})
-            attempts = [_attempt_row(c, token, o, at) for c, o in claimed]
+            attempts = [_attempt_row(c, token, o, at) for c, o in documented]
             if attempts:
                 tx.append(queries.load("webhook_attempts_made"), {"attempts": attempts})
-            for claimed_one, outcome in claimed:
+            for c, outcome in documented:
                 if not outcome.ok:
-                    made = claimed_one.attempts + 1
+                    made = c.attempts + 1
                     state, due = self._next(made, outcome, now)
-                    tx.append(queries.load("webhook_settle"), {"d": claimed_one.delivery, "token": token,
+                    tx.append(queries.load("webhook_settle"), {"d": c.delivery, "token": token,
                                                                "state": state, "attempts": made, "next": due})
-            for claimed_one, outcome in results:
+            for c, outcome in results:
                 if outcome.status == 410:
                     tx.append(queries.load("webhook_disable"), {
-                        "sub": claimed_one.subscription, "now": instant_literal(now),
-                        "reason": f"the receiver answered 410 Gone to {claimed_one.event.id}"})
+                        "sub": c.subscription, "now": instant_literal(now),
+                        "reason": f"the receiver answered 410 Gone to {c.event.id}"})
 
     def _settle_sent(self, tx, token: str, results: list[tuple[Claimed, Outcome]], now: dt.datetime, at) -> None:
         """Record the deliveries sent from this pass's fan-out, for the subscriptions it still
