@@ -192,7 +192,9 @@ class Dispatcher:
             delivered = [c.delivery for c, outcome in documented if outcome.ok]
             if delivered:
                 tx.append(queries.load("webhook_delivered"), {"deliveries": delivered, "token": token})
-            attempts = [_attempt_row(c, token, o, at) for c, o in documented]
+            # Every attempt made has its document, but a fresh delivery's that a 2xx answered (its
+            # record is both); as on the claimed path, whether or not the pass still holds it.
+            attempts = [_attempt_row(c, token, o, at) for c, o in results if not (c.fresh and o.ok)]
             if attempts:
                 tx.append(queries.load("webhook_attempts_made"), {"attempts": attempts})
             for c, outcome in documented:
@@ -209,25 +211,19 @@ class Dispatcher:
 
     def _settle_sent(self, tx, token: str, results: list[tuple[Claimed, Outcome]], now: dt.datetime, at) -> None:
         """Record the deliveries sent from this pass's fan-out, for the subscriptions it still
-        holds: each in its final state, a 2xx's with its one attempt in it, a failure's pending
-        (or failed) with its attempt beside it; their cursors move past what the claim reached."""
-        subs = list({c.subscription for c, _ in results})
-        held = {r["sub"] for r in tx.select(queries.load("webhook_sending_held"),
-                                            {"subscriptions": subs, "token": token})}
-        mine = [(c, o) for c, o in results if c.subscription in held]
+        holds (app/queries/webhook_sent.ru checks): each in its final state, a 2xx's with its one
+        attempt in it, a failure's pending (or failed); their cursors move past what the claim reached."""
         delivered, failed = [], []
-        for c, o in mine:
+        for c, o in results:
             row = (c.delivery, c.subscription, c.event.iri, _integer(c.event.sequence))
             if o.ok:
                 delivered.append((*row, decimal_literal(round(o.duration, 6)), _integer(o.status)))
             else:
                 state, due = self._next(1, o, now)
                 failed.append((*row, Literal(state), due))
-        tx.append(queries.load("webhook_sent"), {"delivered": delivered, "failed": failed,
-                                                 "subscriptions": list(held), "token": token, "at": at})
-        attempts = [_attempt_row(c, token, o, at) for c, o in mine if not o.ok]
-        if attempts:
-            tx.append(queries.load("webhook_attempts_made"), {"attempts": attempts})
+        tx.append(queries.load("webhook_sent"), {
+            "delivered": delivered, "failed": failed, "subscriptions": list({c.subscription for c, _ in results}),
+            "token": token, "at": at})
 
     def _next(self, made: int, outcome: Outcome, now: dt.datetime) -> tuple[str, dt.datetime]:
         if outcome.status == 410 or made >= len(self.schedule):

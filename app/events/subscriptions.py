@@ -37,7 +37,6 @@ class W:
         hub(n) for n in ("WebhookSubscription", "subscriber", "endpoint", "signingKey", "active", "cursor",
                          "createdAt"))
     disabledAt, disabledReason = hub("disabledAt"), hub("disabledReason")
-    sendingUpto, sendingBy, sendingUntil = hub("sendingUpto"), hub("sendingBy"), hub("sendingUntil")
     WebhookDelivery, subscription, event, deliveryState, attempts, dueAt, claimedUntil, claimedBy = (
         hub(n) for n in ("WebhookDelivery", "subscription", "event", "deliveryState", "attempts", "dueAt",
                          "claimedUntil", "claimedBy"))
