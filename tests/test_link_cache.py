@@ -10,6 +10,7 @@ import pytest
 from conftest import make_app, token_for
 from pyoxigraph import Literal, NamedNode, Triple
 from support.orders import CARROTS, HUB_A, JEAN, order, place
+from support.stores import selects_asked
 
 
 @pytest.fixture
@@ -18,24 +19,7 @@ def app():
 
 
 def _asked(app):
-    """The queries the store is asked, counted around a call: the cache's misses."""
-    store = app.extensions["dfc_hub"].store
-    select = store.select
-    count = []
-
-    def counting(*args, **kwargs):
-        count.append(1)
-        return select(*args, **kwargs)
-
-    def ask(call):
-        count.clear()
-        store.select = counting
-        try:
-            call()
-        finally:
-            store.select = select
-        return len(count)
-    return ask
+    return selects_asked(app.extensions["dfc_hub"].store)
 
 
 def _links(app):

@@ -7,10 +7,10 @@ import datetime as dt
 
 import pytest
 from conftest import BASE, DEMO_MONDAY, admin, make_app, token_for
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode, Triple
 from standardwebhooks import Webhook
 
-from app.events.dispatcher import Dispatcher, Outcome
+from app.events.dispatcher import BATCH, Dispatcher, Outcome
 from app.events.sender import WebhookSender
 from app.events import outbox as events
 from app.domain.clock import ManualClock
@@ -428,7 +428,7 @@ def test_a_pass_that_dies_after_its_fan_out_leaves_a_claim_that_lapses_then_the_
     """Sent from the fan-out, a delivery is written only when its pass settles. A pass that dies
     in between leaves its subscription claimed and its cursor where it was: no other pass sends
     those events while the claim lives; once it lapses the next sends them again, same id, and
-    records them once. The dead pass, back late, records nothing and moves no cursor back."""
+    records them once. The dead pass, back late with a 2xx, records nothing and moves no cursor back."""
     app, clock, path, dead = _fanned_out_once(receiver, "dead-pass")     # never sent: the pass died here
     client, dispatcher = app.test_client(), _dispatcher(app)
     assert len(dead) == 1 and dead[0].fresh
@@ -441,7 +441,7 @@ def test_a_pass_that_dies_after_its_fan_out_leaves_a_claim_that_lapses_then_the_
     details = client.get(path, headers=admin()).get_json()
     assert details["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
     assert [(a["event"], a["attempt"], a["status"]) for a in details["attempts"]] == [(dead[0].event.id, 1, 200)]
-    dispatcher.settle("dead-pass", [(dead[0], Outcome(500, 0.1, "late"))])      # the dead pass, back
+    dispatcher.settle("dead-pass", [(dead[0], Outcome(200, 0.1))])      # the dead pass, back
     assert client.get(path, headers=admin()).get_json() == details
     _complete_order(client)
     assert dispatcher.drain() == 1 and len(receiver.wait_for(2)) == 2      # the cursor went on from there
@@ -467,3 +467,42 @@ def test_a_replay_while_a_pass_sends_is_left_to_the_replay_and_a_delivered_one_r
     details = client.get(path, headers=admin()).get_json()
     assert details["deliveries"] == {"pending": 0, "delivered": 2, "failed": 0}
     assert len(receiver.wait_for(4)) == 4
+
+
+def test_a_pass_whose_claim_was_taken_over_records_nothing_even_before_the_new_pass_settles(receiver):
+    """Only the pass holding a subscription's claim records what it sent: one that comes back
+    after its claim lapsed and another pass took the events over writes no delivery, so the
+    record is the new pass's own."""
+    app, clock, path, old = _fanned_out_once(receiver, "old-pass")
+    client, dispatcher = app.test_client(), _dispatcher(app)
+    clock.set(clock.now() + dispatcher.claim_for + dt.timedelta(seconds=1))
+    new = dispatcher.fan_out("new-pass", 64)
+    assert [c.event.id for c in new] == [c.event.id for c in old]
+    dispatcher.settle("old-pass", [(old[0], Outcome(200, 0.111))])
+    assert client.get(path, headers=admin()).get_json()["deliveries"]["delivered"] == 0
+    dispatcher.settle("new-pass", [(new[0], Outcome(200, 0.222))])
+    details = client.get(path, headers=admin()).get_json()
+    assert details["deliveries"]["delivered"] == 1
+    assert [a["durationMs"] for a in details["attempts"]] == [222.0]
+
+
+def test_a_backlog_longer_than_a_pass_goes_out_in_passes_each_event_once(receiver):
+    """More events than a pass has room for: each pass sends at most BATCH, oldest first, the
+    cursor following; every event reaches the receiver once, each recorded delivered."""
+    app, _ = _app("0,0")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    count = BATCH * 2 + 7
+    store, farm = app.extensions["dfc_hub"].store, NamedNode(JEAN)
+    for n in range(count):          # events as the order book records them, without their orders
+        with store.transaction() as tx:
+            doc = NamedNode(f"urn:test:change:{n}")
+            tx.create(doc, [Triple(doc, doc, Literal(str(n)))])
+            events.record(tx, events.ORDER_RECEIVED, [farm], {"order": doc}, DEMO_MONDAY)
+    dispatcher = _dispatcher(app)
+    sent = [dispatcher.run_pass() for _ in range(4)]
+    assert sent == [BATCH, BATCH, 7, 0]
+    got = receiver.wait_for(count)
+    assert len({d.id for d in got}) == count == len(got)
+    details = client.get(f"{FARM}/webhooks/{sub['id']}", headers=admin()).get_json()
+    assert details["deliveries"] == {"pending": 0, "delivered": count, "failed": 0}

@@ -1,4 +1,4 @@
-"""Store fixtures the store-level test modules share (they import them by name)."""
+"""Store fixtures and helpers the store-level test modules share (they import them by name)."""
 from __future__ import annotations
 
 import pytest
@@ -21,3 +21,20 @@ def store(request):
     s.update("DROP ALL")
     yield s
     s.close()
+
+
+def selects_asked(store):
+    """`asked(call)`: how many SELECTs `store` is asked while `call()` runs (a memory's misses)."""
+    def asked(call) -> int:
+        select, count = store.select, []
+
+        def counting(*args, **kwargs):
+            count.append(1)
+            return select(*args, **kwargs)
+        store.select = counting
+        try:
+            call()
+        finally:
+            store.select = select
+        return len(count)
+    return asked
