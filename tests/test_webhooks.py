@@ -135,6 +135,25 @@ def test_after_the_last_attempt_the_delivery_is_failed_and_a_replay_sends_it_aga
     assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
 
 
+def test_a_replay_after_events_not_yet_sent_still_sends_them(receiver):
+    """A replay moves the subscription's cursor to the last event: the events its passes had not
+    reached yet are sent too, not skipped, whatever `after` the owner asked for."""
+    app, _ = _app()
+    client, dispatcher = app.test_client(), _dispatcher(app)
+    sub = _subscribe(client, receiver.url)
+    path = f"{FARM}/webhooks/{sub['id']}"
+    _complete_order(client)
+    _complete_order(client)                         # no pass yet: both are still owed
+    last = events.last_sequence(app.extensions["dfc_hub"].store)
+    r = client.post(path + f"/replay?after={events.event_id(last)}", headers=admin())
+    assert r.status_code == 202 and r.get_json()["replayed"] == 0      # nothing after the last asked again
+    assert dispatcher.drain() == 2
+    assert len({d.id for d in receiver.wait_for(2)}) == 2
+    assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 0, "delivered": 2, "failed": 0}
+    _complete_order(client)
+    assert dispatcher.drain() == 1 and len(receiver.wait_for(3)) == 3      # and the cursor goes on from there
+
+
 def test_a_410_disables_the_subscription(receiver):
     app, _ = _app("0,0,0")
     client = app.test_client()
