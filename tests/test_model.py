@@ -158,6 +158,28 @@ class HubMachine(RuleBasedStateMachine):
         """The webhook dispatcher runs its passes, as `serve`'s worker does."""
         self.w.deliver(self.app.extensions["dfc_hub"].dispatcher)
 
+    @rule(answers=st.sampled_from([(500,), (500, 500), ((503, {"Retry-After": "300"}),), (500, 200, 503)]))
+    @precondition(lambda self: self.w.model.subscriptions and not self.w.model.failing)
+    def receivers_fail_for_a_while(self, answers):
+        """Receivers answer errors; the dispatcher's passes meet them (retries wait their turn)."""
+        self.w.receivers_fail(self.app.extensions["dfc_hub"].dispatcher, answers)
+
+    @rule()
+    @precondition(lambda self: self.w.model.failing)
+    def time_passes_and_retries_go_out(self):
+        """Ten minutes on, past every retry's wait (holds expire as they would), the receivers well again."""
+        self.clock.set(self.clock.now() + dt.timedelta(minutes=10))
+        self.w.expire_holds(self.app.extensions["dfc_hub"].orders, self.clock.now())
+        self.w.retries_go_out(self.app.extensions["dfc_hub"].dispatcher)
+
+    @rule(data=st.data())
+    @precondition(lambda self: self.w.model.subscriptions and not self.w.model.failing)
+    def owner_replays_a_subscription(self, data):
+        """The owner has events sent again: all of them, or those after one of its last events."""
+        sub = data.draw(st.sampled_from(self.w.model.subscriptions))
+        after = data.draw(st.sampled_from([0, *self.w.last_events(sub.eid, 4)]))
+        self.w.replay(sub, after, self.app.extensions["dfc_hub"].dispatcher)
+
     # --- the supplier lifecycle: what the producer and the buyer do with orders past draft -------
 
     # Each party's moves that take an order on are one step, its moves that end one another: drawn

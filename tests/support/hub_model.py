@@ -20,7 +20,7 @@ from decimal import Decimal
 from conftest import ADMIN
 from standardwebhooks import Webhook
 
-from app.events.outbox import ORDER_STATUS_CHANGED, SESSION_CLOSED, TYPES, last_sequence
+from app.events.outbox import ORDER_STATUS_CHANGED, SESSION_CLOSED, TYPES, event_id, last_sequence
 from support.leaks import findings
 from support.supplier_model import API, CANCELLED, FINAL, SUPPLIER, Line, Supplied, SupplierSteps, nodes
 
@@ -65,6 +65,7 @@ class Subscribed:
     secret: str
     types: tuple[str, ...]
     after: int
+    wid: str = ""
 
 
 @dataclasses.dataclass
@@ -86,6 +87,8 @@ class Model:
     secrets: list[str] = dataclasses.field(default_factory=list)
     subscriptions: list["Subscribed"] = dataclasses.field(default_factory=list)
     delivered_upto: int = 0             # every event numbered up to this was due at the last dispatcher pass
+    accepted_upto: int = 0              # … and up to this, answered 2xx: no failure since was left to retry
+    failing: bool = False               # the receivers were told to fail, and their retries are yet to go
 
     def reserved(self) -> dict[str, tuple[Decimal, Decimal]]:
         """(held, committed) per product, as the orders state them: an open session's checkouts
@@ -359,7 +362,8 @@ class World(SupplierSteps):
         if r.status_code == 201:
             secret = r.json()["secret"]
             self.model.secrets.append(secret)
-            self.model.subscriptions.append(Subscribed(eid, path, secret, types, last_sequence(self.store)))
+            self.model.subscriptions.append(Subscribed(eid, path, secret, types, last_sequence(self.store),
+                                                       r.json()["id"]))
             self.texts.remove(r.text)        # the one answer that shows it, once
 
     def deliver(self, dispatcher) -> None:
@@ -369,6 +373,36 @@ class World(SupplierSteps):
         self.model.delivered_upto = last_sequence(self.store)
         # What receivers got is an answer too: no secret in it, no erased person's data.
         self.texts += [d.body.decode() for d in self.receiver.deliveries[seen:]]
+
+    def receivers_fail(self, dispatcher, answers) -> None:
+        """The receivers' next answers are these (errors among them, a Retry-After maybe), then 2xx
+        again; the dispatcher's passes meet them. At most two errors: no delivery waits for its
+        next attempt longer than the schedule's third step (300 s) or a Retry-After (300 s)."""
+        self.receiver.answers = list(answers)
+        self.model.failing = True
+        self.deliver(dispatcher)
+
+    def retries_go_out(self, dispatcher) -> None:
+        """With every retry due (the clock moved past them) and the receivers well, a pass sends them all."""
+        self.receiver.answers = []
+        self.deliver(dispatcher)
+        self.model.failing = False
+        self.model.accepted_upto = self.model.delivered_upto
+
+    def replay(self, sub: Subscribed, after: int, dispatcher) -> None:
+        """The owner has the subscription's events after `after` sent again (all with 0): as many as its
+        log holds of its types, each with its own id; the dispatcher's passes send them."""
+        owed = [e for e in self.log(sub.eid) if e["type"] in sub.types and _number(e["id"]) > after]
+        query = f"?after={event_id(after)}" if after else ""
+        r = self.call("POST", f"{API}/{sub.eid}/webhooks/{sub.wid}/replay{query}", sub.eid, expect={202})
+        if r.status_code != 202:
+            return
+        assert r.json()["replayed"] == len(owed), (sub, after, r.json(), len(owed))
+        at = self.model.subscriptions.index(sub)
+        self.model.subscriptions[at] = dataclasses.replace(sub, after=min(sub.after, after))
+        self.deliver(dispatcher)
+        if not self.model.failing:
+            self.model.accepted_upto = self.model.delivered_upto
 
     # --- hostile requests -----------------------------------------------------------------------
 
@@ -469,6 +503,10 @@ class World(SupplierSteps):
                 after = page[-1]["id"]
         return self.logs[eid]
 
+    def last_events(self, eid: str, count: int) -> list[int]:
+        """The numbers of the enterprise's last `count` events."""
+        return [_number(e["id"]) for e in self.log(eid)][-count:]
+
     def check_events(self) -> None:
         """Each party's log: ids in order, none twice; exactly the events the model's steps owe it
         (closes, placements, every transition, every delivery made, dated or shipped), in order."""
@@ -487,7 +525,7 @@ class World(SupplierSteps):
         its owner's log has it, signed with its own secret, and nothing else."""
         for sub in self.model.subscriptions:
             log = {e["id"]: e for e in self.log(sub.eid)}
-            got = {}
+            got, accepted = {}, set()
             for d in (d for d in self.receiver.deliveries if d.path == sub.path):
                 payload = Webhook(sub.secret).verify(d.body, d.headers)     # raises unless signed with its key
                 event = log.get(d.id)
@@ -495,9 +533,13 @@ class World(SupplierSteps):
                 assert payload == {k: event[k] for k in ("type", "timestamp", "data")}, (payload, event)
                 assert event["type"] in sub.types and _number(d.id) > sub.after, (sub, event)
                 got[d.id] = payload
+                if 200 <= d.status < 300:
+                    accepted.add(d.id)
             owed = {i for i, e in log.items()
                     if e["type"] in sub.types and sub.after < _number(i) <= self.model.delivered_upto}
             assert owed <= got.keys(), (sub.eid, sub.path, "never delivered", sorted(owed - got.keys()))
+            taken = {i for i in owed if _number(i) <= self.model.accepted_upto}
+            assert taken <= accepted, (sub.eid, sub.path, "never answered 2xx", sorted(taken - accepted))
 
     def check_leaks(self) -> None:
         """No answer holds a secret or an erased person's data; the public catalogue holds no order,

@@ -28,6 +28,7 @@ class Delivery:
     body: bytes
     at: float
     path: str = ""                      # where on the receiver it was POSTed
+    status: int = 0                     # what it was answered
 
     @property
     def id(self) -> str:
@@ -69,16 +70,16 @@ class Receiver:
     def _take(self, headers: dict, body: bytes, path: str = "") -> tuple[int, dict]:
         key = headers.get("webhook-id", "")
         with self.lock:
-            self.deliveries.append(Delivery(headers, body, time.time(), path))
+            answer = self.answers.pop(0) if self.answers else self.otherwise
+            status, extra = answer if isinstance(answer, tuple) else (answer, {})
+            self.deliveries.append(Delivery(headers, body, time.time(), path, status))
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
             if self._in_flight[key] > 1:
                 self.overlaps.add(key)
-            answer = self.answers.pop(0) if self.answers else self.otherwise
         if self.delay:
             time.sleep(self.delay)
         if self.hold is not None:
             self.hold.wait(120)           # a bound, should the test never set it
-        status, extra = answer if isinstance(answer, tuple) else (answer, {})
         with self.lock:
             self._in_flight[key] -= 1
             if 200 <= status < 300:
