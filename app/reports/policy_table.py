@@ -128,8 +128,7 @@ A token without scopes may do everything its agent owns, except run analyst quer
 
 _PUBLIC_HEAD = """## What anyone may read
 
-An allowlist of kinds of document (`PUBLIC` in `app/domain/policy.py`; API.md "What anyone may
-read"). A document in an enterprise's namespace is public when every type of its main node is
+An allowlist of kinds of document (`PUBLIC` in `app/domain/policy.py`). A document in an enterprise's namespace is public when every type of its main node is
 listed here; the document GETs, the collections and the catalogue show nothing else, so a kind
 not listed (orders, contracts, persons, settings, webhooks and their deliveries and attempts,
 partners and the copies their syncs keep, events, tokens, kept answers, and every kind added
