@@ -128,6 +128,11 @@ class HubMachine(RuleBasedStateMachine):
     def erase_person(self, data):
         self.w.erase(data.draw(st.sampled_from(list(self.w.model.persons))))     # as made: IRIs are random
 
+    @rule(data=st.data())
+    @precondition(lambda self: self.w.model.persons or self.w.model.erased_iris)
+    def hub_exports_a_customers_data(self, data):
+        self.w.export(data.draw(st.sampled_from([*self.w.model.persons, *self.w.model.erased_iris])))
+
     # --- hubs and the producer ------------------------------------------------------------------
 
     @rule(hub=st.sampled_from(["hub-a", "hub-b"]))
@@ -179,6 +184,17 @@ class HubMachine(RuleBasedStateMachine):
         sub = data.draw(st.sampled_from(self.w.model.subscriptions))
         after = data.draw(st.sampled_from([0, *self.w.last_events(sub.eid, 4)]))
         self.w.replay(sub, after, self.app.extensions["dfc_hub"].dispatcher)
+
+    @rule(data=st.data())
+    @precondition(lambda self: self.w.model.subscriptions)
+    def owner_deletes_a_subscription(self, data):
+        self.w.unsubscribe(data.draw(st.sampled_from(self.w.model.subscriptions)))
+
+    @rule()
+    @precondition(lambda self: self.w.model.subscriptions and not self.w.model.failing)
+    def a_receiver_is_gone(self):
+        """A receiver answers 410 Gone: its subscription is disabled at once."""
+        self.w.receiver_gone(self.app.extensions["dfc_hub"].dispatcher)
 
     # --- the supplier lifecycle: what the producer and the buyer do with orders past draft -------
 

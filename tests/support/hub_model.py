@@ -84,11 +84,13 @@ class Model:
     closed: set[str] = dataclasses.field(default_factory=set)
     persons: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)   # IRI → (name, email)
     erased: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    erased_iris: list[str] = dataclasses.field(default_factory=list)
     secrets: list[str] = dataclasses.field(default_factory=list)
     subscriptions: list["Subscribed"] = dataclasses.field(default_factory=list)
     delivered_upto: int = 0             # every event numbered up to this was due at the last dispatcher pass
     accepted_upto: int = 0              # … and up to this, answered 2xx: no failure since was left to retry
     failing: bool = False               # the receivers were told to fail, and their retries are yet to go
+    stopped: dict[str, int] = dataclasses.field(default_factory=dict)   # a stopped subscription's path → deliveries it got
 
     def reserved(self) -> dict[str, tuple[Decimal, Decimal]]:
         """(held, committed) per product, as the orders state them: an open session's checkouts
@@ -289,7 +291,22 @@ class World(SupplierSteps):
         r = self.call("DELETE", person[len(self.base):], hub, expect={204})
         if r.status_code == 204:
             self.model.erased.append(self.model.persons.pop(person))
+            self.model.erased_iris.append(person)
             self.texts.clear()       # what was answered before the erasure held it rightly
+
+    def export(self, person: str) -> None:
+        """The hub exports what it holds of a customer: their data and every order they placed, and
+        nobody else's; an erased customer's export is gone (410)."""
+        hub = person[len(self.base + API) + 1:].split("/")[0]
+        erased = person in self.model.erased_iris
+        r = self.call("GET", person[len(self.base):] + "/export", hub, expect={410} if erased else {200})
+        if erased or r.status_code != 200:
+            return
+        assert all(findings(r.text, [v]) for v in self.model.persons[person]), r.text[:600]   # their name and email
+        for path in (p for p, c in self.model.checkouts.items() if c.person == person):
+            assert path.rsplit("/", 1)[1] in r.text, (path, r.text[:600])
+        others = [v for p, values in self.model.persons.items() if p != person for v in values]
+        assert not findings(r.text, others + [v for e in self.model.erased for v in e]), r.text[:600]
 
     # --- hubs and the producer ------------------------------------------------------------------
 
@@ -355,8 +372,9 @@ class World(SupplierSteps):
             self.model.on_hand[product] = held + committed + extra
 
     def subscribe(self, eid: str) -> None:
-        types = TYPES if len(self.model.subscriptions) % 2 == 0 else (SESSION_CLOSED, ORDER_STATUS_CHANGED)
-        path = f"/hooks/{eid}/{len(self.model.subscriptions)}"
+        made = len(self.model.subscriptions) + len(self.model.stopped)      # a URL of its own, never reused
+        types = TYPES if made % 2 == 0 else (SESSION_CLOSED, ORDER_STATUS_CHANGED)
+        path = f"/hooks/{eid}/{made}"
         url = self.receiver.url.rsplit("/hooks", 1)[0] + path if self.receiver else "http://127.0.0.1:9/hook"
         r = self.call("POST", f"{API}/{eid}/webhooks", eid, {"url": url, "events": list(types)}, expect={201})
         if r.status_code == 201:
@@ -403,6 +421,30 @@ class World(SupplierSteps):
         self.deliver(dispatcher)
         if not self.model.failing:
             self.model.accepted_upto = self.model.delivered_upto
+
+    def unsubscribe(self, sub: Subscribed) -> None:
+        """The owner deletes the subscription: nothing more reaches its URL, and it is gone."""
+        path = f"{API}/{sub.eid}/webhooks/{sub.wid}"
+        if self.call("DELETE", path, sub.eid, expect={204}).status_code == 204:
+            self._stopped(sub)
+            self.call("GET", path, sub.eid, expect={404})
+
+    def receiver_gone(self, dispatcher) -> None:
+        """The next delivery's receiver answers 410 Gone: the pass disables that subscription (the
+        first delivered, whichever the parallel sends make it), and nothing more reaches its URL."""
+        seen = len(self.receiver.deliveries)
+        self.receiver.answers = [410]
+        self.deliver(dispatcher)
+        self.receiver.answers = []            # none made: no 410 is left for a later step
+        gone = {d.path for d in self.receiver.deliveries[seen:] if d.status == 410}
+        for sub in [s for s in self.model.subscriptions if s.path in gone]:
+            self._stopped(sub)
+            shown = self.call("GET", f"{API}/{sub.eid}/webhooks/{sub.wid}", sub.eid, expect={200}).json()
+            assert shown["active"] is False and "410" in shown["disabledReason"], shown
+
+    def _stopped(self, sub: Subscribed) -> None:
+        self.model.subscriptions.remove(sub)
+        self.model.stopped[sub.path] = sum(d.path == sub.path for d in self.receiver.deliveries)
 
     # --- hostile requests -----------------------------------------------------------------------
 
@@ -540,6 +582,9 @@ class World(SupplierSteps):
             assert owed <= got.keys(), (sub.eid, sub.path, "never delivered", sorted(owed - got.keys()))
             taken = {i for i in owed if _number(i) <= self.model.accepted_upto}
             assert taken <= accepted, (sub.eid, sub.path, "never answered 2xx", sorted(taken - accepted))
+        for path, count in self.model.stopped.items():
+            now = sum(d.path == path for d in self.receiver.deliveries)
+            assert now == count, (path, "a stopped subscription was sent more", count, now)
 
     def check_leaks(self) -> None:
         """No answer holds a secret or an erased person's data; the public catalogue holds no order,
