@@ -122,7 +122,7 @@ def test_pagination_links_and_bad_parameters(client, jean):
     assert 'rel="next"' in r.headers["Link"] and len(r.get_json()["@graph"]) == 2
     last = client.get("/api/dfc/enterprises/jean-farm/supplied_products?per_page=2&page=2")
     assert 'rel="next"' not in last.headers["Link"]
-    for bad in ("per_page=0", "per_page=abc", "page=-1", "per_page=100000"):
+    for bad in ("per_page=0", "per_page=abc", "page=-1", "per_page=100000", "page=²", "per_page=٣"):
         bad_r = client.get(f"/api/dfc/enterprises/jean-farm/supplied_products?{bad}")
         assert bad_r.status_code == 400 and bad_r.get_json()["parameter"] in bad
 

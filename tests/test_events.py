@@ -91,7 +91,7 @@ def test_events_stay_out_of_the_analyst_dataset():
     assert allowed and iri not in allowed and events.COUNTER not in allowed
 
 
-@pytest.mark.parametrize("text", ["evt_x", "12x", "", "evt_-1", "evt_" + "9" * 30])
+@pytest.mark.parametrize("text", ["evt_x", "12x", "", "evt_-1", "evt_" + "9" * 30, "evt_１２", "evt_١٢"])
 def test_an_event_id_that_is_not_one_is_a_bad_request(text):
     from app.errors import BadRequest
     with pytest.raises(BadRequest):

@@ -261,7 +261,7 @@ def test_the_log_filters_by_type_and_resumes_after_an_id():
     assert later == log[2:]
     turtle = client.get(f"{FARM}/events", headers={**admin(), "Accept": "text/turtle"})
     assert turtle.status_code == 200 and b"procurement.order_received" in turtle.data
-    for bad in ("after=12x", "type=order.whatever", "per_page=0"):
+    for bad in ("after=12x", "type=order.whatever", "per_page=0", "per_page=²", "after=evt_１２"):
         r = client.get(f"{FARM}/events?{bad}", headers=admin())
         assert r.status_code == 400 and r.mimetype == "application/problem+json", bad
 

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.api.context import ENT, agent, namespace, services
 from app.api.negotiate import SERIALISERS, best_media_type, rdf_response
+from app.api.paging import whole_number
 from app.domain import policy
 from app.events import outbox as events
 from app.errors import BadRequest, NotAcceptable, UnsupportedMediaType
@@ -36,14 +37,7 @@ def _types() -> list[str]:
 
 
 def _per_page() -> int:
-    raw = request.args.get("per_page")
-    default = min(services().settings.page_size, MAX_PAGE)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadRequest(f"query parameter per_page must be a whole number from 1 to {MAX_PAGE}",
-                         parameter="per_page", value=raw)
-    return int(raw)
+    return whole_number("per_page", min(services().settings.page_size, MAX_PAGE), 1, MAX_PAGE)
 
 
 @bp.get(f"/{ENT}/<eid>/events")

@@ -11,11 +11,13 @@ from app.errors import BadRequest
 from app.rdf.render import ldp_container
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
+def whole_number(name: str, default: int, low: int, high: int) -> int:
+    """A query parameter that is a whole number from `low` to `high` (`default` without it); 400
+    naming it otherwise. ASCII digits only: `str.isdigit` also says yes to "²", which int() refuses."""
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise BadRequest(f"query parameter {name} must be a whole number from {low} to {high}",
                          parameter=name, value=raw)
     return int(raw)
@@ -24,9 +26,9 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 def page_of(items: list, triples_of: Callable[[list], list]):
     """Render one page of a collection's documents, with Link and X-Total-Count headers."""
     settings = services().settings
-    per_page = _int_arg("per_page", settings.page_size, 1, settings.max_page_size)
+    per_page = whole_number("per_page", settings.page_size, 1, settings.max_page_size)
     last = max(1, -(-len(items) // per_page))
-    page = _int_arg("page", 1, 1, 10**9)
+    page = whole_number("page", 1, 1, 10**9)
     chunk = items[(page - 1) * per_page: page * per_page]
     base = settings.public_base_url + request.path
     links = [f'<{base}?page={p}&per_page={per_page}>; rel="{rel}"'

@@ -94,7 +94,7 @@ def event_named(reader, sequence: int) -> NamedNode | None:
 def sequence_of(event: str) -> int:
     """The number an event id (`evt_12`) carries; 400 for anything else."""
     text = event.removeprefix(_ID)
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:     # int() reads other scripts' digits too
         raise BadRequest(f"{event!r} is not an event id (evt_ followed by digits)", parameter="after", value=event)
     return int(text)
 

@@ -94,9 +94,10 @@ def history(doc, iri) -> list[dict]:
         def value(term):
             found = index.first(step, term)
             return found.value if found is not None else None
+        number = step.value.rsplit("/", 1)[-1]
         out.append({"to": _status_name(index.first(step, T.toStatus)), "from": _status_name(index.first(step, T.fromStatus)),
                     "at": value(T.changedAt), "by": index.first(step, T.changedBy), "reason": value(T.reason),
-                    "n": int(step.value.rsplit("/", 1)[-1]) if step.value.rsplit("/", 1)[-1].isdigit() else 0})
+                    "n": int(number) if number.isascii() and number.isdigit() else 0})
     return sorted(out, key=lambda s: (s["n"], s["at"] or ""))
 
 
