@@ -115,6 +115,22 @@ def test_retries_wait_as_the_schedule_says_on_the_apps_clock_and_honour_retry_af
     assert len(receiver.deliveries) == 3 and len(set(receiver.ids())) == 1
 
 
+@pytest.mark.parametrize("header", ["²", "１２０", "soon", "-5", "1e9"])
+def test_a_retry_after_that_is_no_number_of_seconds_nor_a_date_leaves_the_schedule_to_decide(receiver, header):
+    """A receiver's Retry-After is read as digits or an HTTP date; anything else (digits of other
+    scripts included, which str.isdigit accepts and float() need not) is ignored, never a failed pass."""
+    app, clock = _app("0,60,600")
+    client = app.test_client()
+    _subscribe(client, receiver.url)
+    receiver.answers = [(503, {"Retry-After": header})]
+    _complete_order(client)
+    dispatcher = _dispatcher(app)
+    assert dispatcher.drain() == 1
+    clock.set(DEMO_MONDAY + dt.timedelta(seconds=61))            # the schedule's 60 s
+    assert dispatcher.drain() == 1 and len(receiver.wait_for(2)) == 2
+    assert receiver.deliveries[-1].status == 200
+
+
 def test_after_the_last_attempt_the_delivery_is_failed_and_a_replay_sends_it_again(receiver):
     app, _ = _app("0,0")
     client = app.test_client()

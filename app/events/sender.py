@@ -100,7 +100,7 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():        # not "²": isdigit says yes, float() does not
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
