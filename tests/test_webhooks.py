@@ -131,6 +131,25 @@ def test_a_retry_after_that_is_no_number_of_seconds_nor_a_date_leaves_the_schedu
     assert receiver.deliveries[-1].status == 200
 
 
+def test_whatever_reading_an_answer_raises_fails_that_delivery_not_the_pass(receiver, monkeypatch):
+    """The sender never raises: an answer that trips it up (here, its Retry-After parser made to
+    fail) is one failed attempt, retried as the schedule says, and the pass settles the others."""
+    import app.events.sender as sender
+
+    def tripped(value):
+        raise RuntimeError("tripped")
+    app, clock = _app("0,60,600")
+    client = app.test_client()
+    _subscribe(client, receiver.url)
+    _subscribe(client, receiver.url.replace("/hooks", "/other"))
+    monkeypatch.setattr(sender, "_retry_after", tripped)
+    _complete_order(client)
+    assert _dispatcher(app).drain() == 2
+    monkeypatch.undo()
+    clock.set(DEMO_MONDAY + dt.timedelta(seconds=61))
+    assert _dispatcher(app).drain() == 2 and len(receiver.wait_for(4)) == 4
+
+
 def test_after_the_last_attempt_the_delivery_is_failed_and_a_replay_sends_it_again(receiver):
     app, _ = _app("0,0")
     client = app.test_client()

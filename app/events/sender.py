@@ -13,12 +13,15 @@ import email.utils
 import hashlib
 import hmac
 import json
+import logging
 import time
 
 from app import outbound
 from app.events.dispatcher import WORKERS, Claimed, Outcome
 
 MAX_BODY = 64 * 1024             # what is read of a receiver's answer (it is not kept)
+
+log = logging.getLogger(__name__)
 
 
 def sign(key: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -74,13 +77,16 @@ class WebhookSender:
             # still sending at the deadline (or past MAX_BODY) is cut off, not failed.
             r = self._client().request("POST", post.url, deadline=self.timeout, max_bytes=MAX_BODY,
                                         headers=headers, body=post.body, truncate=True)
+            retry_after = _retry_after(r.headers.get("retry-after"))
         except outbound.UnsafeURL as e:
             return Outcome(None, time.monotonic() - started, f"not sent: {e.detail}")
         except outbound.CallFailed as e:
             return Outcome(None, time.monotonic() - started, f"{type(e).__name__}: {str(e)[:300]}")
+        except Exception as e:        # whatever a peer's answer makes of us, one delivery fails, not the pass
+            log.exception("webhook delivery %s to %s", post.id, post.url)
+            return Outcome(None, time.monotonic() - started, f"not sent: {type(e).__name__}")
         return Outcome(r.status, time.monotonic() - started,
-                       None if 200 <= r.status < 300 else f"the receiver answered {r.status}",
-                       _retry_after(r.headers.get("retry-after")))
+                       None if 200 <= r.status < 300 else f"the receiver answered {r.status}", retry_after)
 
     def _client(self):
         if self._http is None:
