@@ -142,6 +142,41 @@ def test_a_partner_that_fails_the_first_post_leaves_nothing_reserved(world, faul
     assert world.held() == (1, 2)
 
 
+LD = {"Content-Type": "application/ld+json"}
+GARBAGE = {
+    "not JSON": (201, {**LD, "Location": "/api/dfc/enterprises/jean-farm/orders/x"}, b"<html>welcome</html>"),
+    "a JSON array": (201, LD, b"[]"),
+    "a remote context": (201, LD, b'{"@context": "http://127.0.0.1:9/ctx.jsonld", "@id": "x", "@type": "dfc-b:Order"}'),
+    "no Location": (201, LD, b"{}"),
+    "elsewhere": (201, {**LD, "Location": "http://127.0.0.1:9/orders/1"},        # not the origin configured
+                  b'{"@context": "https://www.datafoodconsortium.org", "@id": "http://127.0.0.1:9/orders/1", "@type": "dfc-b:Order"}'),
+    "100,000 nodes": (200, LD, b'{"@graph": [' + b'{"@type": "dfc-b:OrderLine"},' * 100_000 + b'{}]}'),
+    "a 409 in words": (409, {"Content-Type": "text/plain"}, b"no"),
+    "a wrong datatype": (201, LD, b'{"@context": "https://www.datafoodconsortium.org", "@id": "/x", "@type": "dfc-b:Order",'
+                                  b' "dfc-b:hasPart": {"dfc-b:quantity": {"@value": "9999-12-31", "@type": "xsd:date"}}}'),
+}
+
+
+@pytest.mark.parametrize("answer", list(GARBAGE), ids=list(GARBAGE))
+def test_a_partner_answering_nonsense_is_a_clear_error_and_leaves_nothing_reserved(world, answer):
+    """Whatever a partner platform sends back (the proxy answers for it, forwarding nothing), the
+    customer gets a 4xx or 502/503 with a problem body, never a 500; nothing stays reserved here;
+    the retry queue's pass does not fail on it; and once the platform is itself again, the same
+    basket with the same key goes through."""
+    world.proxy.answer = GARBAGE[answer]
+    world.proxy.set("answer")
+    r = world.checkout("basket-1")
+    assert r.status_code in (409, 502, 503), r.text
+    assert r.headers["Content-Type"] == "application/problem+json", r.text
+    world.retry_queue()
+    world.proxy.set("pass")
+    world.retry_queue()
+    assert world.held() == (0, 0)
+    r = world.checkout("basket-1")
+    assert r.status_code == 201, r.text
+    assert world.held() == (1, 2)
+
+
 def test_a_refusal_at_the_partner_is_the_customers_409_with_its_shortages(world):
     r = world.checkout("big", carrots=11)
     assert r.status_code == 409

@@ -6,7 +6,9 @@ what the fault tests vary; the partner behind it is a real server. Modes:
     "slow"  wait `delay` seconds, then forward (the partner still acts, after the caller gave up);
     "500"   answer 500 without forwarding;
     "down"  nothing listens on the port (connections are refused);
-    "die after POST"  forward POSTs, then go down.
+    "die after POST"  forward POSTs, then go down;
+    "answer"  answer every request with `answer` (status, headers, body) without forwarding: what a
+              broken or hostile platform may send back.
 The server behind must mint its IRIs under the proxy's URL (its PUBLIC_BASE_URL), so every
 call a client makes to an IRI it was given goes through the proxy too.
 """
@@ -30,6 +32,7 @@ class FaultyProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self.target: str | None = None
         self.mode, self.delay = "pass", 0.0
+        self.answer: tuple[int, dict, bytes] = (200, {}, b"")
         self.seen: list[tuple[str, str]] = []       # (method, path) of every request that reached the proxy
         self.sent: list[bytes] = []                 # each request's headers and body, as they went out
         self._in_flight = 0
@@ -77,6 +80,9 @@ class FaultyProxy:
         self.sent.append(repr(dict(request.headers)).encode() + b"\n" + request.get_data())
         if self.mode == "500":
             return Response("proxy says no", status=500)(environ, start_response)
+        if self.mode == "answer":
+            status, headers, body = self.answer
+            return Response(body, status=status, headers=headers)(environ, start_response)
         with self._cond:
             self._in_flight += 1
         try:
