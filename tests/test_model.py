@@ -5,10 +5,12 @@ injected) through what the hub is for: customers check out in two hubs' sale ses
 as dfc-b:hasQuantity and as the older dfc-b:quantity, whole and decimal, named and with an email),
 change and cancel their orders, hubs close sessions and buy from the producer directly (held,
 completed, cancelled), the producer restocks, a hub subscribes a webhook and the dispatcher delivers
-to a real receiver, a customer is erased, and hostile requests come in.
+to a real receiver (which fails for a while, or answers 410 Gone; the owner replays a subscription
+or deletes it), a customer's data is exported or erased, every party reads the pages of the others
+and its own, and hostile requests come in.
 
 Past the close, the wholesale orders it placed and the direct ones follow the supplier lifecycle
-(API.md, support/supplier_model.py): the producer takes an order on (transferred or failed,
+(support/supplier_model.py): the producer takes an order on (transferred or failed,
 confirmed at its own prices or not, producing, a delivery shipped, a cancellation request
 refused), ends one (cancelled, the rest of a partial shipment cancelled, a cancellation request
 agreed), confirms delivery dates and changes its prices; the hub places a direct draft, plans
@@ -20,8 +22,9 @@ shipping too early or twice, delivering more than ordered).
 A plain-Python model says what must be true; after every step the invariants compare it with what
 the server answers: ledgers (shipping takes stock out), session summaries (completed, frozen and
 confirmed values), each order past draft (status, DFC statuses, lines, frozen prices, deliveries,
-history), every enterprise's event log event for event, webhooks, our validator over every answer,
-leaks. `make test` runs it derandomised on a fixed budget, and one scripted walk through every
+history), every enterprise's event log event for event, webhooks (every event owed, signed, and
+answered 2xx once no failure is left to retry; nothing more to a subscription stopped), our
+validator over every answer, leaks. `make test` runs it derandomised on a fixed budget, and one scripted walk through every
 lifecycle step (the derandomised examples are too short to reach a shipment); `make soak` runs it
 long and random (SOAK_EXAMPLES, SOAK_STEPS), printing the seed of a failure.
 """
@@ -132,6 +135,10 @@ class HubMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.w.model.persons or self.w.model.erased_iris)
     def hub_exports_a_customers_data(self, data):
         self.w.export(data.draw(st.sampled_from([*self.w.model.persons, *self.w.model.erased_iris])))
+
+    @rule(viewer=st.sampled_from(ENTERPRISES), eid=st.sampled_from(ENTERPRISES))
+    def someone_reads_the_pages(self, viewer, eid):
+        self.w.read_pages(viewer, eid)
 
     # --- hubs and the producer ------------------------------------------------------------------
 

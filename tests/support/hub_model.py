@@ -308,6 +308,22 @@ class World(SupplierSteps):
         others = [v for p, values in self.model.persons.items() if p != person for v in values]
         assert not findings(r.text, others + [v for e in self.model.erased for v in e]), r.text[:600]
 
+    def read_pages(self, viewer: str, eid: str) -> None:
+        """`viewer` opens `eid`'s board, its sale session's board and its orders' pages, as a browser
+        with `viewer`'s token: a party sees each (no secret, no erased person's data: the leak check
+        reads them), anyone else is refused."""
+        own = viewer == eid
+        self.call("GET", f"/pages/enterprises/{eid}", viewer, expect={200} if own else {403, 404}, accept="text/html")
+        if eid != SUPPLIER:
+            self.call("GET", f"/pages/enterprises/{eid}/sale_sessions/week-48", viewer,
+                      expect={200} if own else {403, 404}, accept="text/html")
+        mine = [(p, {c.hub}) for p, c in self.model.checkouts.items() if c.hub == eid]
+        mine += [(p, {o.buyer, SUPPLIER}) for p, o in self.model.orders.items() if eid in (o.buyer, SUPPLIER)]
+        for path, parties in mine[-3:]:
+            seller, oid = path.split("/")[4], path.rsplit("/", 1)[1]
+            self.call("GET", f"/pages/enterprises/{seller}/orders/{oid}", viewer,
+                      expect={200} if viewer in parties else {403, 404}, accept="text/html")
+
     # --- hubs and the producer ------------------------------------------------------------------
 
     def close(self, hub: str) -> None:
