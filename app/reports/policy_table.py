@@ -128,11 +128,12 @@ A token without scopes may do everything its agent owns, except run analyst quer
 
 _PUBLIC_HEAD = """## What anyone may read
 
-An allowlist of kinds of document (`PUBLIC` in `app/domain/policy.py`). A document in an enterprise's namespace is public when every type of its main node is
-listed here; the document GETs, the collections and the catalogue show nothing else, so a kind
-not listed (orders, contracts, persons, settings, webhooks and their deliveries and attempts,
-partners and the copies their syncs keep, events, tokens, kept answers, and every kind added
-later) is read only through the rows above. Besides these: our contexts, `/`, `/health`,
+An allowlist of kinds of document (`PUBLIC` in `app/domain/policy.py`). A document in an
+enterprise's namespace is public when every type of its main node is listed here; the document
+GETs, the collections and the catalogue show nothing else, so a kind not listed (orders,
+contracts, persons, settings, webhooks and their deliveries and attempts, partners and the copies
+their syncs keep, events, tokens, kept answers, and every kind added later) is read only through
+the rows above. Besides these: our contexts, `/`, `/health`,
 `/version`, `/api/openapi.json` and the conformance checker. The catalogue also shows its own
 document (`…/{eid}/catalog`: the nodes an import carried that no resource refers to).
 """
