@@ -108,6 +108,32 @@ def test_bad_hold_minutes_are_refused_saying_where(client, hub_a):
         assert "holdMinutes" in r.get_data(as_text=True)
 
 
+def test_a_hold_that_has_passed_already_is_refused_saying_where_and_changes_nothing(client, clock, hub_a):
+    """A Held order asked to hold until a time already gone would reserve stock only for the
+    expirer to release it: a 422 naming hub:holdUntil, for a new order and for a PUT alike."""
+    before, log = ledger(client), events.last_sequence(services(client).store)
+    node = {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:buyer", "dfc-b:hasOrderStatus": "dfc-v:Held",
+            "dfc-b:belongsTo": SESSION, "hub:holdUntil": (MONDAY - dt.timedelta(seconds=1)).isoformat(),
+            "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": 4, "dfc-b:concerns": OFFER}]}
+    doc = {"@context": [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}],
+           "@graph": [node, {"@id": "_:buyer", "@type": "dfc-b:Person", "dfc-b:firstName": "Ali"}]}
+    r = client.post("/api/dfc/enterprises/hub-a/orders", headers=hub_a, **jsonld(doc))
+    assert r.status_code == 422 and r.get_json()["pointer"] == "/hub:holdUntil", r.get_data(as_text=True)
+    wholesale = place(client, hub_a, order((f"{JEAN}/offers/carrots", 3), **{"hub:holdUntil": MONDAY.isoformat()}))
+    assert wholesale.status_code == 422, wholesale.get_data(as_text=True)       # its end is now: passed too
+    assert ledger(client) == before and events.last_sequence(services(client).store) == log
+    path = held_checkout(client, hub_a, MONDAY + dt.timedelta(minutes=10))
+    body = client.get(path, headers=hub_a).get_json()
+    held = main_node(body)["hub:holdUntil"]
+    main_node(body)["hub:holdUntil"] = (MONDAY - dt.timedelta(minutes=1)).isoformat()
+    r = client.put(path, headers=hub_a, **jsonld(body))
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert main_node(client.get(path, headers=hub_a).get_json())["hub:holdUntil"] == held
+    complete = place(client, hub_a, order((f"{JEAN}/offers/carrots", 1), status="dfc-v:Complete",
+                                          **{"hub:holdUntil": MONDAY.isoformat()}))
+    assert complete.status_code == 201, complete.get_data(as_text=True)      # placed at once: nothing is held
+
+
 def test_a_write_to_an_order_whose_hold_has_ended_is_409_and_a_put_keeps_the_hold(client, clock, hub_a):
     path = held_checkout(client, hub_a, MONDAY + dt.timedelta(minutes=10))
     body = client.get(path, headers=hub_a).get_json()

@@ -13,7 +13,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain import lifecycle, sessions, order_documents as orders
 from app.domain.statuses import CANCELED_BY_CONSUMER, DRAFT
-from app.errors import Conflict
+from app.errors import Conflict, InvalidValue
 from app.namespaces import T
 from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first
@@ -56,6 +56,18 @@ def refuse_ended(doc, order, now: dt.datetime) -> None:
         raise Conflict(f"the hold on {order.value} ended{' at ' + end.value if end is not None else ''}: "
                        "the server cancels the order (reason \"hold expired\"); place a new order",
                        holdUntil=end.value if end is not None else None)
+
+
+def refuse_passed(new, order, now: dt.datetime) -> None:
+    """Refuse (422) a write that asks to hold an order until a time already gone: it would reserve
+    stock only for the server to release it at its next round, with two events to tell of it."""
+    if new is None or orders.status(new, order) not in (None, T.Held):
+        return
+    end = until(new, order)
+    if end is not None and end <= now:
+        value = first(new, order, T.holdUntil).value
+        raise InvalidValue(f"hub:holdUntil {value} has passed already (it is {now.isoformat()} here): "
+                           "give a later time, or none", pointer="/hub:holdUntil", holdUntil=value)
 
 
 def kept(current, new, order) -> list[Triple]:
