@@ -9,18 +9,20 @@ from app.api.context import request_iri, services
 from app.api.negotiate import family, rdf_response
 from app.errors import BadRequest
 from app.rdf.render import ldp_container
+from app.rdf.terms import whole
 
 
 def whole_number(name: str, default: int, low: int, high: int) -> int:
     """A query parameter that is a whole number from `low` to `high` (`default` without it); 400
-    naming it otherwise. ASCII digits only: `str.isdigit` also says yes to "²", which int() refuses."""
+    naming it otherwise."""
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    number = whole(raw)
+    if number is None or not low <= number <= high:
         raise BadRequest(f"query parameter {name} must be a whole number from {low} to {high}",
                          parameter=name, value=raw)
-    return int(raw)
+    return number
 
 
 def page_of(items: list, triples_of: Callable[[list], list]):

@@ -29,7 +29,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from app import queries
 from app.errors import BadRequest
 from app.namespaces import RDF_TYPE, XSD, hub
-from app.rdf.terms import instant_literal
+from app.rdf.terms import instant_literal, whole
 
 ORDER_RECEIVED = "procurement.order_received"
 ORDER_STATUS_CHANGED = "procurement.order_status_changed"
@@ -94,9 +94,10 @@ def event_named(reader, sequence: int) -> NamedNode | None:
 def sequence_of(event: str) -> int:
     """The number an event id (`evt_12`) carries; 400 for anything else."""
     text = event.removeprefix(_ID)
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:     # int() reads other scripts' digits too
+    number = whole(text) if len(text) <= 18 else None
+    if number is None:
         raise BadRequest(f"{event!r} is not an event id (evt_ followed by digits)", parameter="after", value=event)
-    return int(text)
+    return number
 
 
 # --- writing ----------------------------------------------------------------------------------

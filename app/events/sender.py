@@ -18,6 +18,7 @@ import time
 
 from app import outbound
 from app.events.dispatcher import WORKERS, Claimed, Outcome
+from app.rdf.terms import whole
 
 MAX_BODY = 64 * 1024             # what is read of a receiver's answer (it is not kept)
 
@@ -106,8 +107,8 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isascii() and value.isdigit():        # not "²": isdigit says yes, float() does not
-        return float(value)
+    if (seconds := whole(value)) is not None:
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

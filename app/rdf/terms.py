@@ -23,6 +23,12 @@ JS_DATE = re.compile(
     r"(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2}) ?(?:UTC|GMT|Z)?(?P<off>[+-]\d{2}:?\d{2})?(?: \(.*\))?$")
 
 
+def whole(text: str) -> int | None:
+    """The whole number a string of ASCII digits spells, else None. Not `str.isdigit` alone: it
+    says yes to "²", which int() refuses (a 500, a failed pass), and to other scripts' digits."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def decimal_literal(value) -> Literal | None:
     """Return the canonical xsd:decimal literal of a number or numeric string, else None."""
     try:

@@ -16,6 +16,7 @@ from app.domain import order_documents as orders
 from app.domain.kinds import ORDERS
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.namespaces import T, b
+from app.rdf.terms import whole
 from app.rdf.triples import Indexed, first
 
 NAME = b("name")
@@ -94,10 +95,9 @@ def history(doc, iri) -> list[dict]:
         def value(term):
             found = index.first(step, term)
             return found.value if found is not None else None
-        number = step.value.rsplit("/", 1)[-1]
         out.append({"to": _status_name(index.first(step, T.toStatus)), "from": _status_name(index.first(step, T.fromStatus)),
                     "at": value(T.changedAt), "by": index.first(step, T.changedBy), "reason": value(T.reason),
-                    "n": int(number) if number.isascii() and number.isdigit() else 0})
+                    "n": whole(step.value.rsplit("/", 1)[-1]) or 0})
     return sorted(out, key=lambda s: (s["n"], s["at"] or ""))
 
 
