@@ -264,7 +264,8 @@ class HubMachine(RuleBasedStateMachine):
     # --- hostile requests -----------------------------------------------------------------------
 
     @rule(kind=st.sampled_from(["quantities disagree", "status twice", "other tenant's offer",
-                                "other tenant's session", "other tenant's token", "no token", "negative quantity", "unknown offer"]))
+                                "other tenant's session", "other tenant's token", "no token", "negative quantity", "unknown offer",
+                                "grams of carrots sold by the kilogram"]))
     def hostile(self, kind):
         self.w.hostile(kind)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -254,3 +255,66 @@ def test_a_wholesale_order_in_an_open_session_still_completes(client, hub_a, clo
     doc = order((CARROTS, 2), id_=location, status="dfc-v:Complete", **{"dfc-b:belongsTo": SESSION_A})
     assert client.put(path_of(location), headers=hub_a, **jsonld(doc)).status_code == 200
     assert ledger(client) == {"available": 8, "onHand": 10, "held": 0, "committed": 2}
+
+
+# --- a line's unit counts items, or the line is refused ---------------------------------------------
+# The demo's carrots are sold by the kilogram (a product of 1 kg): 2 kg are 2 items, 500 g are not
+# 500 of them. The ledger reserves a line's number, so a unit that does not count items is refused.
+
+def measured(value, unit) -> dict:
+    return {"dfc-b:hasQuantity": {"@type": "dfc-b:QuantitativeValue", "dfc-b:value": value,
+                                  "dfc-b:hasUnit": f"dfc-m:{unit}"}}
+
+
+@pytest.mark.parametrize("value, unit", [(2, "Kilogram"), (2, "Piece"), ("2.5", "Kilogram")])
+def test_a_line_in_the_items_own_unit_or_in_pieces_counts_items(client, hub_a, value, unit):
+    # 2.5 kg of an item of 1 kg is 2.5 items, as dfc-b:quantity 2.5 would be.
+    r = place(client, hub_a, order((CARROTS, value, measured(value, unit))))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert ledger(client)["held"] == Decimal(value)
+
+
+@pytest.mark.parametrize("value, unit, says", [
+    (500, "Gram", "0.5 of them"),            # a mass that converts: the count is offered, not guessed
+    (3, "Litre", "items of 1 dfc-m:Kilogram"),
+])
+def test_a_line_whose_unit_does_not_count_items_is_refused_and_reserves_nothing(client, hub_a, value, unit, says):
+    r = place(client, hub_a, order((CARROTS, value, measured(value, unit))))
+    assert r.status_code == 422, r.get_data(as_text=True)
+    problem = r.get_json()
+    [v] = problem["violations"]
+    assert v["path"].endswith("#hasUnit") and v["value"].endswith("#" + unit), v
+    assert says in v["message"] and "number of items" in v["message"], v["message"]
+    assert ledger(client) == FULL and orders_of(client, hub_a) == 0
+
+
+def test_a_line_in_a_mass_of_an_item_of_unknown_size_is_refused(client, hub_a, jean):
+    turnips = add_item(client, "jean-farm", "turnips", 10)        # its product says no size
+    r = place(client, hub_a, order((turnips, 3, measured(3, "Kilogram"))))
+    assert r.status_code == 422 and "does not know" in r.get_json()["violations"][0]["message"]
+    assert ledger(client, "/api/dfc/enterprises/jean-farm/catalog_items/turnips")["held"] == 0
+    assert place(client, hub_a, order((turnips, 3, measured(3, "Piece")))).status_code == 201
+
+
+def test_a_customer_line_in_grams_of_carrots_by_the_kilogram_is_refused(client, hub_a):
+    line = lambda value, unit: {"@type": "dfc-b:OrderLine", "dfc-b:concerns": HUB_A_CARROTS, **measured(value, unit)}
+    doc = lambda *lines: {"@context": CTX, "@graph": [
+        {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:ali", "dfc-b:hasOrderStatus": "dfc-v:Held",
+         "dfc-b:belongsTo": SESSION_A, "dfc-b:hasPart": list(lines)},
+        {"@id": "_:ali", "@type": "dfc-b:Person", "dfc-b:firstName": "Ali"}]}
+    r = client.post("/api/dfc/enterprises/hub-a/orders", headers=hub_a,
+                    **jsonld(doc(line(1, "Kilogram"), line(2000, "Gram"))))
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert "2 of them" in r.get_json()["violations"][0]["message"]
+    assert ledger(client) == FULL and orders_of(client, hub_a, "hub-a") == 0
+    assert client.post("/api/dfc/enterprises/hub-a/orders", headers=hub_a,
+                       **jsonld(doc(line(1, "Kilogram"), line(2, "Kilogram")))).status_code == 201
+    assert ledger(client)["held"] == 3
+
+
+def test_a_put_moving_a_line_to_grams_is_refused_and_keeps_what_was_held(client, hub_a):
+    r = place(client, hub_a, order((CARROTS, 3, measured(3, "Kilogram"))))
+    location, line = r.headers["Location"], lines_of(r.get_json())[0]["@id"]
+    doc = order((CARROTS, 3000, {"@id": line, **measured(3000, "Gram")}), id_=location)
+    assert client.put(path_of(location), headers=hub_a, **jsonld(doc)).status_code == 422
+    assert ledger(client)["held"] == 3

@@ -73,6 +73,18 @@ def product_sources(store: Store, products: list[NamedNode], base_url: str) -> d
     return out
 
 
+def sizes(store: Store, hub: NamedNode, products: list[NamedNode]) -> dict[NamedNode, tuple[Decimal, NamedNode]]:
+    """What one unit of each product holds (its dfc-b:hasQuantity: value, unit), where it says;
+    a partner's product from the copy this hub's partner keeps (product_quantities.rq)."""
+    rows = store.select(queries.load("product_quantities"), {"products": products, "hub": hub}) if products else []
+    out: dict[NamedNode, tuple[Decimal, NamedNode]] = {}
+    for row in rows:
+        value = number(row["value"])
+        if value is not None and isinstance(row["unit"], NamedNode):
+            out.setdefault(row["product"], (value, row["unit"]))
+    return out
+
+
 class LinkCache:
     """Offer → Source (and a hub's offer → upstream target), remembered between checkouts while
     only writes that change no link happen.

@@ -45,6 +45,7 @@ class Line:
     quantity: Decimal
     stock_item: NamedNode | None = None
     wholesale_line: NamedNode | None = None
+    unit: NamedNode | None = None        # the unit its dfc-b:hasQuantity names, if any
 
 
 @dataclasses.dataclass
@@ -82,11 +83,12 @@ def lines(triples, order) -> list[Line]:
     for node in parts:
         props = about.get(node, {})
         qv = props.get(T.hasQuantity)
-        quantity = number(about.get(qv, {}).get(T.value)) if qv is not None else None
+        measure = about.get(qv, {}) if qv is not None else {}
+        quantity = number(measure.get(T.value))
         if quantity is None:
             quantity = number(props.get(T.quantity))
         out.append(Line(node, props.get(T.concerns), quantity or Decimal(0),
-                        props.get(T.stockItem), props.get(T.wholesaleLine)))
+                        props.get(T.stockItem), props.get(T.wholesaleLine), measure.get(T.hasUnit)))
     return out
 
 

@@ -10,10 +10,12 @@ import pyoxigraph as ox
 from pyoxigraph import NamedNode
 
 from app.errors import ShapeViolation, violation
-from app.namespaces import T
+from app.namespaces import DFC_M, T
+from app.rdf.triples import tidy
 
 _QUDT = "http://qudt.org/schema/qudt/"
 MASS = NamedNode("http://qudt.org/vocab/quantitykind/Mass")
+PIECE = NamedNode(DFC_M + "Piece")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,3 +52,51 @@ def ratio(part: Amount, whole: Amount, where: str) -> Decimal:
 
 def _kind(a: Amount) -> str:
     return a.kind.value.rsplit("/", 1)[-1].lower()
+
+
+# --- what an order line counts -------------------------------------------------------------------
+
+def refuse_uncounted(lines, sizes: dict[NamedNode, tuple[Decimal, NamedNode] | None]) -> None:
+    """Refuse (422) a line whose unit does not count the items its offer sells.
+
+    The ledgers reserve a line's number of items, whatever unit it names: 500 dfc-m:Gram of a
+    1 kg bag would hold 500 bags. A unit is taken as a count when it is dfc-m:Piece (for an item
+    not itself measured in pieces) or the item's own unit at a size of one (2 dfc-m:Kilogram of
+    carrots sold by the kilogram). Anything else is refused, not converted: the line's number is
+    also what its deliveries and prices count. `lines` are order_documents.Line; `sizes` maps
+    each line's offer to its product's dfc-b:hasQuantity (value, unit), None when unknown.
+    """
+    problems = []
+    for line in lines:
+        size = sizes.get(line.offer)
+        if line.unit is None or _counts(line.unit, size):
+            continue
+        problems.append(violation(line.iri, T.hasUnit, line.unit, _why(line, size)))
+    if problems:
+        raise ShapeViolation(f"{len(problems)} order line(s) in a unit that does not count items",
+                             violations=problems)
+
+
+def _counts(unit: NamedNode, size: tuple[Decimal, NamedNode] | None) -> bool:
+    if size is None:
+        return unit == PIECE
+    value, size_unit = size
+    return (unit == size_unit and value == 1) or (unit == PIECE and size_unit != PIECE)
+
+
+def _why(line, size) -> str:
+    given = f"{tidy(line.quantity)} {_short(line.unit)}"
+    count = "a line counts items: send the number of items (dfc-b:quantity, or dfc-b:hasQuantity in dfc-m:Piece)"
+    if size is None:
+        return f"{line.offer.value} sells items whose size this server does not know, so {given} " \
+               f"cannot be counted; {count}"
+    value, size_unit = size
+    said = f"{line.offer.value} sells items of {tidy(value)} {_short(size_unit)}, and {count}"
+    part, whole = amount(line.quantity, line.unit), amount(value, size_unit)
+    if part is not None and whole is not None and part.kind == whole.kind and whole.value:
+        return f"{said}; {given} is {tidy(part.value / whole.value)} of them"
+    return said
+
+
+def _short(unit: NamedNode) -> str:
+    return "dfc-m:" + unit.value[len(DFC_M):] if unit.value.startswith(DFC_M) else unit.value

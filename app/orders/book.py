@@ -26,11 +26,11 @@ from app.catalog import prices
 from app.orders import checkouts, consolidation, holds, idempotency, lock_keys, summary, wholesale
 from app.orders.expiry import HoldExpiry
 from app.catalog import hub_settings
-from app.domain import erasure
+from app.domain import erasure, units
 from app.events import order_events
 from app.domain.statuses import DRAFT, PLACED
 from app.domain.agents import Agent
-from app.catalog.links import LinkCache
+from app.catalog.links import LinkCache, sizes
 from app.orders.idempotency import Answer
 from app.domain.kinds import ORDERS
 from app.orders.moves import OrderMoves
@@ -122,6 +122,8 @@ class OrderBook(OrderMoves, HoldExpiry):
         customer = new is not None and (self._is_customer(incoming) or (
             existing is not None and orders.is_customer(existing[1], existing[0])))
         sources = self._resolve(ns, new, iri, incoming.hints, customer) if new is not None else {}
+        if new is not None:
+            self._refuse_uncounted(ns, new, iri, sources)
         w = _Write(ns, incoming, agent, iri, new, target, expected, key, customer, sources)
         keys = lock_keys.guess(self.base_url, existing[0] if existing else iri, existing and existing[1], new,
                                sources, customer, lock_keys.own(w))
@@ -318,6 +320,17 @@ class OrderBook(OrderMoves, HoldExpiry):
                                  violations=[_unknown_offer(o, f"{o.value} is not an offer of {ns.eid}")
                                              for o in foreign])
         return found
+
+    def _refuse_uncounted(self, ns, new, iri, sources: dict) -> None:
+        """A line sent in a unit must count items (app/domain/units.py); the sizes it is judged by
+        are read only then, so lines sent as plain numbers (most platforms') cost nothing more."""
+        measured = [line for line in orders.lines(new, iri) if line.unit is not None]
+        if not measured:
+            return
+        # Source and Target both name the product the line's offer sells.
+        product = {line.offer: getattr(sources.get(line.offer), "product", None) for line in measured}
+        known = sizes(self.store, NamedNode(ns.iri), [p for p in set(product.values()) if p is not None])
+        units.refuse_uncounted(measured, {offer: known.get(p) for offer, p in product.items()})
 
     def give_statuses(self) -> None:
         """Give wholesale orders written before the supplier lifecycle their hub:status (at start)."""

@@ -18,7 +18,7 @@ from app import queries
 from app.domain import documents as docs
 from app.domain import units, order_documents as orders
 from app.partners import desk as partners
-from app.catalog.links import Source, product_sources
+from app.catalog.links import Source, product_sources, sizes
 from app.catalog.hub_settings import HubSettings
 from app.errors import ShapeViolation, violation
 from app.namespaces import FALSE, RDF_TYPE, TRUE, T
@@ -110,19 +110,13 @@ def _bulk_products(store: Store, hub: NamedNode, products: list[NamedNode]) -> d
 
 
 def _amounts(store: Store, hub: NamedNode, products: list[NamedNode]) -> dict[NamedNode, units.Amount]:
-    rows = store.select(queries.load("product_quantities"), {"products": products, "hub": hub}) if products else []
-    out = {}
-    for row in rows:
-        value = number(row["value"])
-        found = units.amount(value, row["unit"]) if value is not None else None
-        if found is not None:
-            out.setdefault(row["product"], found)
-    return out
+    found = {p: units.amount(value, unit) for p, (value, unit) in sizes(store, hub, products).items()}
+    return {p: a for p, a in found.items() if a is not None}
 
 
 def _quantity_of(store: Store, hub: NamedNode, product: NamedNode) -> Decimal | None:
-    rows = store.select(queries.load("product_quantities"), {"products": [product], "hub": hub})
-    return number(rows[0]["value"]) if rows else None
+    size = sizes(store, hub, [product]).get(product)
+    return size[0] if size else None
 
 
 # --- wholesale documents ------------------------------------------------------------------------

@@ -472,6 +472,8 @@ class World(SupplierSteps):
             line["dfc-b:quantity"] = 2
         elif kind == "negative quantity":
             line["dfc-b:hasQuantity"]["dfc-b:value"] = -1
+        elif kind == "grams of carrots sold by the kilogram":        # 500 g would have held 500 kg
+            line["dfc-b:hasQuantity"].update({"dfc-b:value": 500, "dfc-b:hasUnit": "dfc-m:Gram"})
         elif kind == "other tenant's offer":
             # Jean's order book takes Jean's offers only (a hub checkout may name another hub's
             # offer: that hub is then its supplier, see the note of issue 22).
