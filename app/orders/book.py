@@ -121,9 +121,11 @@ class OrderBook(OrderMoves, HoldExpiry):
         existing = self.find(iri.value)
         customer = new is not None and (self._is_customer(incoming) or (
             existing is not None and orders.is_customer(existing[1], existing[0])))
-        sources = self._resolve(ns, new, iri, incoming.hints, customer) if new is not None else {}
+        sources = {}
         if new is not None:
-            self._refuse_uncounted(ns, new, iri, sources)
+            lines = orders.lines(new, iri)
+            sources = self._resolve(ns, lines, incoming.hints, customer)
+            self._refuse_uncounted(ns, lines, sources)
         w = _Write(ns, incoming, agent, iri, new, target, expected, key, customer, sources)
         keys = lock_keys.guess(self.base_url, existing[0] if existing else iri, existing and existing[1], new,
                                sources, customer, lock_keys.own(w))
@@ -141,7 +143,7 @@ class OrderBook(OrderMoves, HoldExpiry):
         """Undo a customer order's committed change (a partner refused it): as `before`, key forgotten."""
         new = None if not before else list(dict.fromkeys(
             t for t in before if t.predicate not in (T.wholesaleLine, T.contribution)))
-        sources = self._resolve(ns, new, iri, {}, True) if new is not None else {}
+        sources = self._resolve(ns, orders.lines(new, iri), {}, True) if new is not None else {}
         own = [iri, key.graph if key is not None else None]
         for attempt in self.store.attempts(lock_keys.guess(self.base_url, iri, before, new, sources, True, own)):
             with attempt as tx:
@@ -302,9 +304,9 @@ class OrderBook(OrderMoves, HoldExpiry):
 
     # --- resolution (before the lock) ------------------------------------------------------
 
-    def _resolve(self, ns, new, iri, hints, customer: bool) -> dict:
+    def _resolve(self, ns, lines: list[orders.Line], hints, customer: bool) -> dict:
         """Each line's offer → its Source (wholesale) or its upstream Target (customer); 422 if none."""
-        wanted = [line.offer for line in orders.lines(new, iri)]
+        wanted = [line.offer for line in lines]
         found = self.links.sources(list(dict.fromkeys(wanted)), hints)
         unknown = [o for o, s in found.items() if s is None]
         if unknown:
@@ -321,10 +323,10 @@ class OrderBook(OrderMoves, HoldExpiry):
                                              for o in foreign])
         return found
 
-    def _refuse_uncounted(self, ns, new, iri, sources: dict) -> None:
+    def _refuse_uncounted(self, ns, lines: list[orders.Line], sources: dict) -> None:
         """A line sent in a unit must count items (app/domain/units.py); the sizes it is judged by
         are read only then, so lines sent as plain numbers (most platforms') cost nothing more."""
-        measured = [line for line in orders.lines(new, iri) if line.unit is not None]
+        measured = [line for line in lines if line.unit is not None]
         if not measured:
             return
         # Source and Target both name the product the line's offer sells.

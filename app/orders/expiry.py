@@ -57,7 +57,7 @@ class HoldExpiry:
             if not orders.is_customer(current, order):
                 return self._expire_wholesale(ns, order, now)
             # Each line's upstream target, resolved before the lock as a checkout's are.
-            sources = self._resolve(ns, current, order, {}, True)
+            sources = self._resolve(ns, orders.lines(current, order), {}, True)
             done = self._expire_customer(ns, order, sources, now)
             if done is not None:
                 return done
