@@ -55,8 +55,17 @@ class KeyLocks:
                 taken.append(key)
             yield
         finally:
+            # Every key is given back even when one release fails (a remote store that does not
+            # answer): stopping at the first would leave the rest held by this thread for ever,
+            # and renewed in the store by the heartbeat. The first failure is raised after.
+            failed = None
             for key in reversed(taken):
-                self._give(key)
+                try:
+                    self._give(key)
+                except BaseException as e:
+                    failed = failed or e
+            if failed is not None:
+                raise failed
 
     def held(self) -> set[str]:
         """The keys this thread holds now."""
