@@ -5,6 +5,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import hashlib
+import logging
 import os
 import random
 import tempfile
@@ -15,13 +16,16 @@ from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
 import requests
+import urllib3
 from pyoxigraph import NamedNode, Quad, Triple
 
-from app.errors import InvalidQuery, QueryError, QueryTimeout, StoreUnavailable
-from app.queries import bind, to_sparql
+from app.errors import InvalidQuery, OutcomeUnknown, QueryError, QueryTimeout, StoreUnavailable
+from app.queries import bind, load, to_sparql
 from app.store.base import Bindings, Store
 from app.store.locks import KeyLocks
 from app.store.results import json_rows
+
+log = logging.getLogger(__name__)
 
 _NT = "application/n-triples"
 _JSON = "application/sparql-results+json"
@@ -53,6 +57,7 @@ class RemoteStore(Store):
         self._sessions_lock = threading.Lock()
         self._thread_lock = threading.RLock()
         self._lock_depth = 0
+        self._lock_owner: int | None = None     # the thread holding the commit lock
         self._lock_file = None
         # Several app processes may share one remote store; a lock file named after the
         # store's URL serialises their writes and read-check-write sequences on this machine.
@@ -150,17 +155,69 @@ class RemoteStore(Store):
                 except BaseException:
                     self._lock_file.close()
                     raise
+                self._lock_owner = threading.get_ident()
             self._lock_depth += 1
             try:
                 yield
             finally:
                 self._lock_depth -= 1
                 if self._lock_depth == 0:
+                    self._lock_owner = None
                     lock_file, self._lock_file = self._lock_file, None
                     try:
                         self._store_lock.release()
                     finally:
                         lock_file.close()  # closing the descriptor releases the flock
+
+    def _commit(self, tx, bulk: bool) -> None:
+        """Write what a unit of work changed, and find out whether it was written when the
+        server's answer never comes: the update may still be applied after we gave up on it.
+
+        The commit names itself beside the token of a lock it holds, in the same atomic update
+        (app/queries/commit_marker.ru): read back, that statement says the change was written.
+        Its absence proves nothing (the update may still be queued at the server), so then the
+        unit of work's locks are left to expire rather than dropped: another writer reads these
+        documents `lock_ttl` later at the soonest, time for a late update to land, and the
+        caller learns that the outcome is unknown (OutcomeUnknown, 503).
+        """
+        marker = self._store_lock.marker(_key_graph(min(tx.keys))) if tx.keys else None
+        try:
+            if tx.only_new and self.store_url:
+                quads = tx.quads()
+                if marker is not None:
+                    lock, token, commit = marker
+                    quads.append(Quad(token, _WROTE, commit, lock))
+                self._post(self.store_url, ox.serialize(quads, format=ox.RdfFormat.N_QUADS), "application/n-quads")
+            else:
+                text = tx.update_text()     # new documents too, where there is no /store
+                if marker is not None:
+                    text += " ;\n" + bind(load("commit_marker"), dict(zip(("lock", "token", "commit"), marker)))
+                self._update(text)
+        except StoreUnavailable as e:
+            if not isinstance(e.__cause__, requests.RequestException) or not _maybe_sent(e.__cause__):
+                raise       # the server answered (an error status), or the request never left
+            if marker is not None and self._landed(marker):
+                log.warning("a commit's answer never came, but it was written: %s", e)
+                return
+            self._abandon_locks(tx.keys)
+            raise OutcomeUnknown(
+                "the store did not answer whether the change was written: it may have been, now or a "
+                "little later. Read the resource (GET) to see which before sending the change again; "
+                "a retry with the same Idempotency-Key is answered as the first request was if that "
+                f"one was written ({e})") from e
+
+    def _landed(self, marker: tuple[NamedNode, NamedNode, NamedNode]) -> bool:
+        try:
+            return self.ask(load("commit_landed"), dict(zip(("lock", "token", "commit"), marker)))
+        except StoreUnavailable:
+            return False
+
+    def _abandon_locks(self, keys) -> None:
+        """Stop renewing the unit of work's lock tokens and leave them in the store to expire."""
+        for key in keys:
+            self._store_lock.abandon(_key_graph(key))
+        if self._lock_owner == threading.get_ident():   # the commit lock, where this thread holds it
+            self._store_lock.abandon()
 
     def close(self) -> None:
         self._store_lock.close()
@@ -211,9 +268,10 @@ class _StoreLock:
         while True:
             token = f"<urn:x-dfc-hub:lock:{uuid.uuid4().hex}>"
             now = time.time()
+            # An expired token goes with all it holds (a commit's marker, `RemoteStore._commit`).
             self._update(
-                f"DELETE {{ GRAPH {graph} {{ ?t {self.EXPIRES} ?e }} }} WHERE {{ GRAPH {graph} "
-                f"{{ ?t {self.EXPIRES} ?e }} FILTER(?e < {_stamp(now)}) }} ;\n"
+                f"DELETE {{ GRAPH {graph} {{ ?t ?p ?o }} }} WHERE {{ GRAPH {graph} "
+                f"{{ ?t {self.EXPIRES} ?e ; ?p ?o }} FILTER(?e < {_stamp(now)}) }} ;\n"
                 f"INSERT DATA {{ GRAPH {graph} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }} }}")
             rows = self.store.select(f"SELECT ?t WHERE {{ GRAPH {graph} {{ ?t {self.EXPIRES} ?e }} }}")
             if token not in [str(r["t"]) for r in rows]:     # never loop on a store that drops it
@@ -232,7 +290,27 @@ class _StoreLock:
         with self._mutex:
             held = self.tokens.pop(graph, None)
         if held is not None:
-            self._drop(graph, held[0])
+            try:
+                self._drop(graph, held[0])
+            except StoreUnavailable as e:
+                # Not the caller's failure: the release comes after the commit, which stands.
+                # The token, renewed no more, expires within `ttl` and frees the lock then.
+                log.warning("a lock's release went unanswered; it expires within %s s: %s", self.ttl, e)
+
+    def abandon(self, graph: str | None = None) -> None:
+        """Give up the lock kept in `graph` without dropping its token: it expires after `ttl`."""
+        with self._mutex:
+            self.tokens.pop(graph or self.GRAPH, None)
+
+    def marker(self, graph: str) -> tuple[NamedNode, NamedNode, NamedNode] | None:
+        """(lock graph, held token, a fresh commit IRI) for a commit to name itself by; None if
+        this process holds no token in `graph`."""
+        with self._mutex:
+            held = self.tokens.get(graph)
+        if held is None:
+            return None
+        return (NamedNode(graph[1:-1]), NamedNode(held[0][1:-1]),
+                NamedNode(f"urn:x-dfc-hub:commit:{uuid.uuid4().hex}"))
 
     def close(self) -> None:
         """Stop the heartbeat (a token still held then expires after `ttl`)."""
@@ -277,6 +355,17 @@ class _StoreLock:
 
     def _update(self, text: str) -> None:
         self.store._post(self.store.update_url, text, "application/sparql-update")
+
+
+_WROTE = NamedNode("https://w3id.org/dfc-order-hub/ns#wrote")
+
+
+def _maybe_sent(e: requests.RequestException) -> bool:
+    """Whether a request that failed may have reached the server (only a failed connect did not)."""
+    if isinstance(e, requests.ConnectTimeout):
+        return False
+    reason = getattr(e.args[0], "reason", None) if e.args else None
+    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _key_graph(key: str) -> str:

@@ -8,7 +8,11 @@ what the fault tests vary; the partner behind it is a real server. Modes:
     "down"  nothing listens on the port (connections are refused);
     "die after POST"  forward POSTs, then go down;
     "answer"  answer every request with `answer` (status, headers, body) without forwarding: what a
-              broken or hostile platform may send back.
+              broken or hostile platform may send back;
+    "hold before" / "hold after"  (`hold`) keep each request whose body holds given bytes until
+              `released` is set, before forwarding it or after its answer came; the rest pass.
+              No clock decides: the caller gives up at its own timeout, and the request reaches
+              the server (or not) exactly when the test says.
 The server behind must mint its IRIs under the proxy's URL (its PUBLIC_BASE_URL), so every
 call a client makes to an IRI it was given goes through the proxy too.
 """
@@ -33,6 +37,8 @@ class FaultyProxy:
         self.target: str | None = None
         self.mode, self.delay = "pass", 0.0
         self.answer: tuple[int, dict, bytes] = (200, {}, b"")
+        self.matching = b""                         # "hold …": the requests held hold these bytes
+        self.released = threading.Event()
         self.seen: list[tuple[str, str]] = []       # (method, path) of every request that reached the proxy
         self.sent: list[bytes] = []                 # each request's headers and body, as they went out
         self._in_flight = 0
@@ -62,6 +68,11 @@ class FaultyProxy:
         elif self._server is None:
             self.start()
 
+    def hold(self, matching: bytes, after: bool) -> None:
+        """Hold the requests whose body holds `matching` until `released` is set."""
+        self.matching, self.released = matching, threading.Event()
+        self.set("hold after" if after else "hold before")
+
     def wait_until_down(self, timeout: float = 30) -> None:
         """Return once a "die after POST" has stopped listening (at once if none is under way)."""
         if self._stopper is not None:
@@ -83,11 +94,14 @@ class FaultyProxy:
         if self.mode == "answer":
             status, headers, body = self.answer
             return Response(body, status=status, headers=headers)(environ, start_response)
+        held = self.mode.startswith("hold") and self.matching in request.get_data()
         with self._cond:
             self._in_flight += 1
         try:
             if self.mode == "slow":
                 time.sleep(self.delay)
+            if held and self.mode == "hold before":
+                self.released.wait(120)
             headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
             answer = self._http.request(request.method, self.target + request.full_path.rstrip("?"),
                                         headers=headers, data=request.get_data(), allow_redirects=False,
@@ -96,6 +110,8 @@ class FaultyProxy:
             with self._cond:
                 self._in_flight -= 1
                 self._cond.notify_all()
+        if held and self.mode == "hold after":
+            self.released.wait(120)
         if self.mode == "die after POST" and request.method == "POST":
             self._stopper = threading.Thread(target=self.stop, daemon=True)
             self._stopper.start()
