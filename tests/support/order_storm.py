@@ -350,8 +350,9 @@ def run_storm(buyers: list[Buyer], steps: int, stop: threading.Event | None = No
 class Watcher:
     """Reads every item's ledger through a server in a loop; notes readings that do not add up."""
 
-    def __init__(self, client, pause: float = 0.0):
+    def __init__(self, client, pause: float = 0.0, unavailable_ok: bool = False):
         self.client, self.pause = client, pause     # pause: in-process, a reader spinning starves the writers
+        self.unavailable_ok = unavailable_ok        # a 503 store-unavailable is no reading, not a problem
         self.readings = 0
         self.problems: list[str] = []
         self.on_hand: dict[str, Decimal] = {}      # the last reading: on hand only ever goes down
@@ -369,23 +370,26 @@ class Watcher:
     def _loop(self) -> None:
         while not self.stop.is_set():
             try:
-                self.problems += reading_problems(self.client, self.on_hand)
+                self.problems += reading_problems(self.client, self.on_hand, self.unavailable_ok)
             except Lost:
                 return
             self.readings += 1
             time.sleep(self.pause)      # not stop.wait(): under libfaketime a timed wait never ends
 
 
-def reading_problems(client, last: dict[str, Decimal] | None = None) -> list[str]:
+def reading_problems(client, last: dict[str, Decimal] | None = None, unavailable_ok: bool = False) -> list[str]:
     """Read every item's ledger once through a server; list what does not add up.
 
     On hand starts as stocked and only shipping lowers it: never above the stock, nor above
-    the `last` reading (updated here), nor below 0.
+    the `last` reading (updated here), nor below 0. With `unavailable_ok`, an item the server
+    answers 503 store-unavailable for (an overloaded remote store) is skipped.
     """
     last = {} if last is None else last
     out = []
     for item, on_hand in ITEMS.items():
         r = client.send("GET", item, headers={"Accept": "application/ld+json"})
+        if unavailable_ok and r.status == 503 and str((r.body or {}).get("type", "")).endswith("/store-unavailable"):
+            continue
         if r.status != 200 or r.body is None:
             out.append(f"GET {item}: {r.status}")
             continue
