@@ -318,3 +318,17 @@ def test_a_put_moving_a_line_to_grams_is_refused_and_keeps_what_was_held(client,
     doc = order((CARROTS, 3000, {"@id": line, **measured(3000, "Gram")}), id_=location)
     assert client.put(path_of(location), headers=hub_a, **jsonld(doc)).status_code == 422
     assert ledger(client)["held"] == 3
+
+
+def test_a_line_in_pieces_of_an_item_measured_in_pieces_is_refused_as_ambiguous(client, hub_a, jean):
+    # A box of 6 eggs: "12 dfc-m:Piece" may mean 12 boxes or 2; only a plain count says which.
+    eggs = add_item(client, "jean-farm", "eggs", 10)
+    product = {"@context": CTX, "@type": "dfc-b:SuppliedProduct", "dfc-b:name": "Eggs, box of 6",
+               "dfc-b:hasQuantity": {"@type": "dfc-b:QuantitativeValue", "dfc-b:value": 6, "dfc-b:hasUnit": "dfc-m:Piece"}}
+    assert client.put("/api/dfc/enterprises/jean-farm/supplied_products/eggs", headers=jean,
+                      **jsonld(product)).status_code in (200, 204)
+    r = place(client, hub_a, order((eggs, 12, measured(12, "Piece"))))
+    assert r.status_code == 422, r.get_data(as_text=True)
+    message = r.get_json()["violations"][0]["message"]
+    assert "items of 6 dfc-m:Piece" in message and "is 2 of them" in message and "in dfc-m:Piece" not in message
+    assert place(client, hub_a, order((eggs, 2))).status_code == 201

@@ -86,16 +86,28 @@ def _counts(unit: NamedNode, size: tuple[Decimal, NamedNode] | None) -> bool:
 
 def _why(line, size) -> str:
     given = f"{tidy(line.quantity)} {_short(line.unit)}"
-    count = "a line counts items: send the number of items (dfc-b:quantity, or dfc-b:hasQuantity in dfc-m:Piece)"
     if size is None:
         return f"{line.offer.value} sells items whose size this server does not know, so {given} " \
-               f"cannot be counted; {count}"
+               f"cannot be counted; {_COUNT}"
     value, size_unit = size
-    said = f"{line.offer.value} sells items of {tidy(value)} {_short(size_unit)}, and {count}"
-    part, whole = amount(line.quantity, line.unit), amount(value, size_unit)
-    if part is not None and whole is not None and part.kind == whole.kind and whole.value:
-        return f"{said}; {given} is {tidy(part.value / whole.value)} of them"
-    return said
+    # Items measured in pieces (a box of 6): a count in pieces would be ambiguous, so not offered.
+    said = f"{line.offer.value} sells items of {tidy(value)} {_short(size_unit)}, and " + (
+        _COUNT.replace(", or dfc-b:hasQuantity in dfc-m:Piece", "") if size_unit == PIECE else _COUNT)
+    items = _items(line.quantity, line.unit, value, size_unit)
+    return f"{said}; {given} is {tidy(items)} of them" if items is not None else said
+
+
+_COUNT = "a line counts items: send the number of items (dfc-b:quantity, or dfc-b:hasQuantity in dfc-m:Piece)"
+
+
+def _items(quantity: Decimal, unit: NamedNode, size: Decimal, size_unit: NamedNode) -> Decimal | None:
+    """How many items of `size` `size_unit` make `quantity` `unit`, where the units convert."""
+    if not size:
+        return None
+    if unit == size_unit:
+        return quantity / size
+    part, whole = amount(quantity, unit), amount(size, size_unit)
+    return part.value / whole.value if part is not None and whole is not None and part.kind == whole.kind else None
 
 
 def _short(unit: NamedNode) -> str:
