@@ -24,6 +24,7 @@
     ├── PartnerError (502)          a partner platform answered what we cannot use
     ├── StoreUnavailable (503)      the store did not answer
     │   ├── OutcomeUnknown          it did not answer a commit: the change may have been written
+    │   ├── LockLost                a commit found its lock taken over (too slow to renew): nothing written
     │   ├── QueryTimeout            an analyst's query ran past DFC_HUB_SPARQL_TIMEOUT_SECONDS
     │   └── AnalyticsBusy           every analyst query slot is taken
     └── PartnerUnavailable (503)    a partner platform did not answer in time, or failed (5xx)
@@ -140,6 +141,8 @@ KeyReused = _error("KeyReused", 422, "Idempotency key reused", "idempotency-key-
 QueryError = _error("QueryError", 500, "The store refused a query", "store-query-error")
 StoreUnavailable = _error("StoreUnavailable", 503, "Store unavailable", "store-unavailable")
 OutcomeUnknown = _error("OutcomeUnknown", 503, "Outcome unknown", "outcome-unknown", StoreUnavailable)
+# Nothing was written, as for any store-unavailable: the same problem type, a detail of its own.
+LockLost = _error("LockLost", 503, "Store unavailable", "store-unavailable", StoreUnavailable)
 QueryTimeout = _error("QueryTimeout", 503, "Query timed out", "query-timeout", StoreUnavailable)
 AnalyticsBusy = _error("AnalyticsBusy", 503, "Too many analyst queries", "analytics-busy", StoreUnavailable)
 PartnerError = _error("PartnerError", 502, "Unusable answer from a partner platform", "partner-error")

@@ -9,10 +9,12 @@ gives up at its timeout, and the proxy forwards when the test says.
 """
 from __future__ import annotations
 
+import threading
+
 import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.errors import OutcomeUnknown
+from app.errors import LockLost, OutcomeUnknown
 from app.store import open_store
 from app.store.locks import KeyLocks
 from app.store.remote import RemoteStore, _key_graph
@@ -52,10 +54,13 @@ def _lock_tokens(direct) -> list:
     return direct.select(f"SELECT ?t WHERE {{ GRAPH {_key_graph(KEY)} {{ ?t ?p ?o }} }}")
 
 
+def _fences(direct) -> list:
+    return direct.select("SELECT ?t WHERE { GRAPH ?t { ?t <https://w3id.org/dfc-order-hub/ns#fences> ?lock } }")
+
+
 @pytest.mark.parametrize("document", ["new", "changed"])
 def test_a_commit_answered_too_late_is_found_written_and_the_unit_of_work_succeeds(proxied, document):
-    # A new document is posted as N-Quads (Graph Store Protocol), a changed one as an update:
-    # both carry the commit's marker.
+    # A new document and a changed one: both carry the commit's marker (and its fence).
     proxy, store, direct = proxied
     if document == "changed":
         direct.replace_graphs({DOC: [Triple(S, P, Literal("before"))]})
@@ -64,7 +69,7 @@ def test_a_commit_answered_too_late_is_found_written_and_the_unit_of_work_succee
         tx.graph(DOC)
         tx.put(DOC, [Triple(S, P, LATE)])
     assert direct.graph(DOC) == [Triple(S, P, LATE)]
-    assert _lock_tokens(direct) == [], "the locks were released as after any commit"
+    assert _lock_tokens(direct) == [] and _fences(direct) == [], "the locks were released as after any commit"
 
 
 def test_a_commit_the_server_has_not_run_when_the_app_gives_up_is_reported_unknown(proxied):
@@ -78,14 +83,16 @@ def test_a_commit_the_server_has_not_run_when_the_app_gives_up_is_reported_unkno
     assert problem["status"] == 503 and problem["type"].endswith("/outcome-unknown")
     assert "may have been" in problem["detail"] and "GET" in problem["detail"]
     assert direct.graph(DOC) == []
-    # The locks are left to expire, not dropped: no other writer reads the document while the
-    # update may still land. This process's threads are free to queue for them again.
+    # The locks are left to expire, not dropped: no other writer reads the document while an
+    # update the server was running may still land. This process's threads may queue again.
     assert len(_lock_tokens(direct)) == 1
     assert store._keys.held() == set()
-    # And it does land, after the app said it did not know: why the answer could not say "failed".
+    # The fences went before the app answered: the update, reaching the server after that,
+    # fails on them and writes nothing.
+    assert _fences(direct) == []
     proxy.released.set()
     proxy.settle()
-    assert direct.graph(DOC) == [Triple(S, P, LATE)]
+    assert direct.graph(DOC) == []
 
 
 def test_a_lock_release_left_unanswered_does_not_undo_the_commits_success(proxied):
@@ -109,3 +116,45 @@ def test_every_key_is_given_back_when_one_release_fails():
         with locks.hold(["a", "b", "c"]):
             pass
     assert locks.held() == set()
+
+
+# --- a holder too slow to renew its lock writes nothing once another took the lock over ---------
+
+def test_a_holder_whose_lock_lapsed_and_was_taken_over_writes_nothing(oxigraph_url):  # noqa: F811
+    # Process A reads under the producer's lock, then its renewals stop reaching the store (the
+    # proxy holds them: an overloaded store, a paused process). Its token expires, process B
+    # takes the lock and writes; A's commit, coming after, must not overwrite what B wrote on
+    # what A read before: it fails on its fence, and A's caller learns nothing was written.
+    proxy = FaultyProxy()
+    proxy.target = oxigraph_url
+    proxy.start()
+    a = RemoteStore(f"{proxy.url}/query", f"{proxy.url}/update", f"{proxy.url}/store", timeout=30, lock_ttl=1)
+    b = open_store(f"sparql:{oxigraph_url}")
+    b.update("DROP ALL")
+    try:
+        b.replace_graphs({DOC: [Triple(S, P, Literal("1"))]})
+        proxy.hold(b"#expires> ?e } } INSERT", after=False)      # A's renewals, and only those
+        with pytest.raises(LockLost) as lost:
+            with a.transaction(keys=[KEY]) as tx:
+                seen = tx.graph(DOC)
+                taker = threading.Thread(target=_write_under_lock, args=(b, Literal("2 (B, after A's lock lapsed)")))
+                taker.start()
+                taker.join(60)
+                assert not taker.is_alive()
+                tx.put(DOC, [Triple(S, P, Literal(f"{seen[0].object.value} + 1 (A)"))])
+        assert lost.value.problem()["type"].endswith("/store-unavailable")
+        assert "nothing was written" in lost.value.problem()["detail"]
+        assert b.graph(DOC) == [Triple(S, P, Literal("2 (B, after A's lock lapsed)"))]
+        assert a._keys.held() == set() and _lock_tokens(b) == [] and _fences(b) == []
+    finally:
+        proxy.released.set()
+        proxy.settle()
+        a.close()
+        b.close()
+        proxy.stop()
+
+
+def _write_under_lock(store, value) -> None:
+    with store.transaction(keys=[KEY]) as tx:
+        tx.graph(DOC)
+        tx.put(DOC, [Triple(S, P, value)])

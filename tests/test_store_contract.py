@@ -580,7 +580,11 @@ def test_the_remote_write_lock_excludes_other_hosts_and_outlives_a_dead_holder_b
     assert got.is_set()
     here._store_lock.token = None               # the dead holder is gone: nothing to release
     with here.write_lock():                     # and the lock is free again afterwards
-        assert here.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]["n"].value == "1"
+        # One token and its fence: the dead holder's went, both, when the other took the lock.
+        for term in ("expires", "fences"):
+            rows = here.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <https://w3id.org/dfc-order-hub/ns#{term}> ?o }} }}")
+            assert rows[0]["n"].value == "1", term
+        assert here.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]["n"].value == "2"
     here.close()
     there.close()
 

@@ -19,7 +19,7 @@ import requests
 import urllib3
 from pyoxigraph import NamedNode, Quad, Triple
 
-from app.errors import InvalidQuery, OutcomeUnknown, QueryError, QueryTimeout, StoreUnavailable
+from app.errors import InvalidQuery, LockLost, OutcomeUnknown, QueryError, QueryTimeout, StoreUnavailable
 from app.queries import bind, load, to_sparql
 from app.store.base import Bindings, Store
 from app.store.locks import KeyLocks
@@ -170,32 +170,47 @@ class RemoteStore(Store):
                         lock_file.close()  # closing the descriptor releases the flock
 
     def _commit(self, tx, bulk: bool) -> None:
-        """Write what a unit of work changed, and find out whether it was written when the
-        server's answer never comes: the update may still be applied after we gave up on it.
+        """Write what a unit of work changed, only while its locks are still its own, and find
+        out whether it was written when the server's answer never comes.
 
-        The commit names itself beside the token of a lock it holds, in the same atomic update
-        (app/queries/commit_marker.ru): read back, that statement says the change was written.
-        Its absence proves nothing (the update may still be queued at the server), so then the
-        unit of work's locks are left to expire rather than dropped: another writer reads these
-        documents `lock_ttl` later at the soonest, time for a late update to land, and the
-        caller learns that the outcome is unknown (OutcomeUnknown, 503).
+        Fenced: the update ends with one operation per lock it holds that fails, and with it the
+        whole update, if that lock's token was taken from it (`_StoreLock.fence`): a holder
+        too slow to renew its lock, whose lock another process took over, writes nothing (LockLost).
+
+        The commit also names itself beside the token of a lock it holds, in the same atomic
+        update (app/queries/commit_marker.ru). When its answer never comes, its fences are
+        dropped first, so that an update still queued at the server fails when it runs; then the
+        marker, read back, says whether it was written. If not, it could still land only if the
+        server was running it at that moment: the unit of work's locks are left to expire rather
+        than dropped, and the caller learns that the outcome is unknown (OutcomeUnknown, 503).
         """
+        graphs = [_key_graph(key) for key in sorted(tx.keys)]
+        if self._lock_owner == threading.get_ident():    # the commit lock, where this thread holds it
+            graphs.append(_StoreLock.GRAPH)
+        fence, tokens = self._store_lock.fence(graphs)
         marker = self._store_lock.marker(_key_graph(min(tx.keys))) if tx.keys else None
         try:
-            if tx.only_new and self.store_url:
+            if tx.only_new and self.store_url and not fence:
                 quads = tx.quads()
                 if marker is not None:
                     lock, token, commit = marker
                     quads.append(Quad(token, _WROTE, commit, lock))
                 self._post(self.store_url, ox.serialize(quads, format=ox.RdfFormat.N_QUADS), "application/n-quads")
             else:
-                text = tx.update_text()     # new documents too, where there is no /store
+                text = tx.update_text()     # new documents too, where there is no /store or a fence
                 if marker is not None:
                     text += " ;\n" + bind(load("commit_marker"), dict(zip(("lock", "token", "commit"), marker)))
-                self._update(text)
+                self._update(text + (" ;\n" + fence if fence else ""))
+        except QueryError as e:
+            if _fence_failed(e, tokens):
+                raise LockLost("nothing was written: this server's hold on the documents' lock lapsed "
+                               "(the store answered it too slowly) and another writer took it over; "
+                               "send the request again") from e
+            raise
         except StoreUnavailable as e:
             if not isinstance(e.__cause__, requests.RequestException) or not _maybe_sent(e.__cause__):
                 raise       # the server answered (an error status), or the request never left
+            self._store_lock.unfence(tokens)
             if marker is not None and self._landed(marker):
                 log.warning("a commit's answer never came, but it was written: %s", e)
                 return
@@ -240,19 +255,26 @@ class _StoreLock:
     alone.
 
     Tokens carry an expiry `ttl` ahead, so a process killed while holding the lock blocks the
-    others for `ttl` at most (5 s by default). A live holder keeps its token: a heartbeat thread
-    moves the expiry `ttl` ahead again every `ttl / 4` while the lock is held, however long the
-    holder works; the renewal only rewrites a token still in the store, so it never brings back
-    one released or expired. What the lock trusts, then: a live holder's heartbeat reaches the
-    store at least once per `ttl` (a process stopped or starved for a whole `ttl` — SIGSTOP, a
-    paused VM — loses the lock while it may still write: there is no fencing), and expiry is
-    judged by each process's own clock, so hosts keep their clocks within a fraction of `ttl`
-    of each other (NTP does). The store's NOW() would be the better clock, but Oxigraph 0.5
-    computes no NOW() + duration in an update's BIND.
+    others for `ttl` at most (5 s by default): one that finds an expired token beside its own
+    removes it. A live holder keeps its token: a heartbeat thread moves the expiry `ttl` ahead
+    again every `ttl / 4` while the lock is held, however long the holder works; the renewal
+    only rewrites a token still in the store, so it never brings back one released or expired.
+
+    A holder that misses its renewals for a whole `ttl` (stopped, starved, or its store too
+    slow to answer: seen on an overloaded CI machine) may have lost the lock while it still
+    means to write. So each token also has a graph of its own, its fence, which exists while the
+    token is held and goes in the same update as the token when anyone removes it; every commit
+    ends with an operation per lock it holds that fails, and with it the whole update, if that
+    fence is gone (`fence`). A late holder's commit then writes nothing: LockLost. What is left
+    uncovered is an update the server is already running when the fence goes: Oxigraph 0.5
+    runs each update on a snapshot and does not check it against updates committed meanwhile.
+    Expiry is judged by each process's own clock, so hosts keep their clocks within a fraction
+    of `ttl` of each other (NTP does); Oxigraph 0.5 computes no NOW() + duration in an update.
     """
 
     GRAPH = "<urn:x-dfc-hub:write-lock>"
     EXPIRES = "<https://w3id.org/dfc-order-hub/ns#expires>"
+    FENCES = "<https://w3id.org/dfc-order-hub/ns#fences>"
 
     def __init__(self, store: "RemoteStore", ttl: float):
         self.store, self.ttl = store, ttl
@@ -268,22 +290,24 @@ class _StoreLock:
         while True:
             token = f"<urn:x-dfc-hub:lock:{uuid.uuid4().hex}>"
             now = time.time()
-            # An expired token goes with all it holds (a commit's marker, `RemoteStore._commit`).
-            self._update(
-                f"DELETE {{ GRAPH {graph} {{ ?t ?p ?o }} }} WHERE {{ GRAPH {graph} "
-                f"{{ ?t {self.EXPIRES} ?e ; ?p ?o }} FILTER(?e < {_stamp(now)}) }} ;\n"
-                f"INSERT DATA {{ GRAPH {graph} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }} }}")
-            rows = self.store.select(f"SELECT ?t WHERE {{ GRAPH {graph} {{ ?t {self.EXPIRES} ?e }} }}")
-            if token not in [str(r["t"]) for r in rows]:     # never loop on a store that drops it
+            self._update(f"INSERT DATA {{ GRAPH {graph} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }}\n"
+                         f"GRAPH {token} {{ {token} {self.FENCES} {graph} }} }}")
+            rows = self.store.select(f"SELECT ?t ?e WHERE {{ GRAPH {graph} {{ ?t {self.EXPIRES} ?e }} }}")
+            tokens = [str(r["t"]) for r in rows]
+            if token not in tokens:     # never loop on a store that drops it
                 raise StoreUnavailable("the SPARQL server did not keep the write lock's token")
-            if [str(r["t"]) for r in rows] == [token]:
+            if tokens == [token]:
                 with self._mutex:
                     self.tokens[graph] = [token, now]
                 self._start_heartbeat()
                 return
-            self._drop(graph, token)
-            time.sleep(random.uniform(0, pause))
-            pause = min(pause * 2, 0.05)
+            # An expired token goes with its fence (and all it holds: a commit's marker), so
+            # that its holder, if alive, can no longer write.
+            expired = [str(r["t"]) for r in rows if str(r["t"]) != token and _past(r["e"], now)]
+            self._drop_tokens(graph, [token, *expired])
+            if not expired:
+                time.sleep(random.uniform(0, pause))
+                pause = min(pause * 2, 0.05)
 
     def release(self, graph: str | None = None) -> None:
         graph = graph or self.GRAPH
@@ -301,6 +325,22 @@ class _StoreLock:
         """Give up the lock kept in `graph` without dropping its token: it expires after `ttl`."""
         with self._mutex:
             self.tokens.pop(graph or self.GRAPH, None)
+
+    def fence(self, graphs: list[str]) -> tuple[str, list[str]]:
+        """The operations a commit ends with so that it writes only while each lock of `graphs`
+        this process holds is still its own (a DROP GRAPH fails for a graph that does not
+        exist), and those locks' tokens. Each fence is made again at once: the lock is kept."""
+        with self._mutex:
+            held = [(g, self.tokens[g][0]) for g in graphs if g in self.tokens]
+        ops = [f"DROP GRAPH {t} ;\nINSERT DATA {{ GRAPH {t} {{ {t} {self.FENCES} {g} }} }}" for g, t in held]
+        return " ;\n".join(ops), [t for _, t in held]
+
+    def unfence(self, tokens: list[str]) -> None:
+        """Drop the fences of `tokens`: a commit of theirs the server has not started fails when
+        it does. Best effort: a store that does not answer leaves them."""
+        if tokens:
+            with contextlib.suppress(StoreUnavailable, QueryError):
+                self._update(" ;\n".join(f"DROP SILENT GRAPH {t}" for t in tokens))
 
     def marker(self, graph: str) -> tuple[NamedNode, NamedNode, NamedNode] | None:
         """(lock graph, held token, a fresh commit IRI) for a commit to name itself by; None if
@@ -351,13 +391,33 @@ class _StoreLock:
                     self.tokens[graph][1] = now
 
     def _drop(self, graph: str, token: str) -> None:
-        self._update(f"DELETE WHERE {{ GRAPH {graph} {{ {token} ?p ?o }} }}")
+        self._drop_tokens(graph, [token])
+
+    def _drop_tokens(self, graph: str, tokens: list[str]) -> None:
+        """Remove tokens from a lock graph, each with its fence, in one update."""
+        self._update(" ;\n".join(f"DROP SILENT GRAPH {t} ;\nDELETE WHERE {{ GRAPH {graph} {{ {t} ?p ?o }} }}"
+                                 for t in tokens))
 
     def _update(self, text: str) -> None:
         self.store._post(self.store.update_url, text, "application/sparql-update")
 
 
 _WROTE = NamedNode("https://w3id.org/dfc-order-hub/ns#wrote")
+
+
+def _fence_failed(e: QueryError, tokens: list[str]) -> bool:
+    """Whether a commit was refused because the fence of one of `tokens` is gone: the server
+    names the graph that does not exist (the only DROP GRAPH without SILENT we send)."""
+    text = str(e)
+    return "does not exist" in text and any(t in text for t in tokens)
+
+
+def _past(expiry, now: float) -> bool:
+    """Whether a token's expiry (an xsd:dateTime literal) is before `now` (epoch seconds)."""
+    try:
+        return dt.datetime.fromisoformat(expiry.value.replace("Z", "+00:00")).timestamp() < now
+    except (AttributeError, ValueError):
+        return True         # no readable expiry: nobody can renew it either
 
 
 def _maybe_sent(e: requests.RequestException) -> bool:
