@@ -17,7 +17,8 @@ from pyoxigraph import Literal, NamedNode, Triple
 from app.errors import LockLost, OutcomeUnknown
 from app.store import open_store
 from app.store.locks import KeyLocks
-from app.store.remote import RemoteStore, _key_graph
+from app.store.remote import RemoteStore
+from app.store.store_lock import key_graph
 from support.faulty_proxy import FaultyProxy
 from support.stores import oxigraph_url  # noqa: F401 - fixture
 
@@ -51,7 +52,7 @@ def proxied(oxigraph_url):  # noqa: F811 - fixture
 
 
 def _lock_tokens(direct) -> list:
-    return direct.select(f"SELECT ?t WHERE {{ GRAPH {_key_graph(KEY)} {{ ?t ?p ?o }} }}")
+    return direct.select(f"SELECT ?t WHERE {{ GRAPH {key_graph(KEY)} {{ ?t ?p ?o }} }}")
 
 
 def _fences(direct) -> list:
