@@ -73,6 +73,24 @@ def test_a_commit_answered_too_late_is_found_written_and_the_unit_of_work_succee
     assert _lock_tokens(direct) == [] and _fences(direct) == [], "the locks were released as after any commit"
 
 
+def test_a_unit_of_work_written_in_parts_goes_on_after_a_part_answered_too_late(proxied):
+    # A close writes its orders in parts under the same locks. The first part's answer comes
+    # late: it is found written, and its fences (dropped to find out) are made again, so the
+    # next part is not refused as if the lock were lost.
+    proxy, store, direct = proxied
+    other = NamedNode(EX + "other")
+    proxy.hold(LATE.value.encode(), after=True)
+    with store.transaction(keys=[KEY]) as tx:
+        tx.graph(DOC)
+        tx.put(DOC, [Triple(S, P, LATE)])
+        store.commit_part(tx)
+        tx.graph(other)
+        tx.put(other, [Triple(S, P, Literal("the next part"))])
+    assert direct.graph(DOC) == [Triple(S, P, LATE)]
+    assert direct.graph(other) == [Triple(S, P, Literal("the next part"))]
+    assert _lock_tokens(direct) == [] and _fences(direct) == []
+
+
 def test_a_commit_the_server_has_not_run_when_the_app_gives_up_is_reported_unknown(proxied):
     proxy, store, direct = proxied
     proxy.hold(LATE.value.encode(), after=False)

@@ -181,7 +181,7 @@ class RemoteStore(Store):
         graphs = [key_graph(key) for key in sorted(tx.keys)]
         if self._lock_owner == threading.get_ident():    # the commit lock, where this thread holds it
             graphs.append(StoreLock.GRAPH)
-        fence, tokens = self._store_lock.fence(graphs)
+        fence, held = self._store_lock.fence(graphs)
         marker = self._store_lock.marker(key_graph(min(tx.keys))) if tx.keys else None
         try:
             if tx.only_new and self.store_url and not fence:
@@ -196,7 +196,7 @@ class RemoteStore(Store):
                     text += " ;\n" + bind(load("commit_marker"), dict(zip(("lock", "token", "commit"), marker)))
                 self._update(text + (" ;\n" + fence if fence else ""))
         except QueryError as e:
-            if fence_failed(e, tokens):
+            if fence_failed(e, [t for _, t in held]):
                 raise LockLost("nothing was written: this server's hold on the documents' lock lapsed "
                                "(the store answered it too slowly) and another writer took it over; "
                                "send the request again") from e
@@ -204,9 +204,10 @@ class RemoteStore(Store):
         except StoreUnavailable as e:
             if not isinstance(e.__cause__, requests.RequestException) or not maybe_sent(e.__cause__):
                 raise       # the server answered (an error status), or the request never left
-            self._store_lock.unfence(tokens)
+            self._store_lock.unfence(held)
             if marker is not None and self._landed(marker):
                 log.warning("a commit's answer never came, but it was written: %s", e)
+                self._store_lock.refence(held)
                 return
             self._abandon_locks(tx.keys)
             raise OutcomeUnknown(

@@ -105,21 +105,33 @@ class StoreLock:
         with self._mutex:
             self.tokens.pop(graph or self.GRAPH, None)
 
-    def fence(self, graphs: list[str]) -> tuple[str, list[str]]:
+    def fence(self, graphs: list[str]) -> tuple[str, list[tuple[str, str]]]:
         """The operations a commit ends with so that it writes only while each lock of `graphs`
         this process holds is still its own (a DROP GRAPH fails for a graph that does not
-        exist), and those locks' tokens. Each fence is made again at once: the lock is kept."""
+        exist), and those locks as (graph, token). Each fence is made again at once: the lock
+        is kept. Measured (bench/close.py): any operation but INSERT DATA and DELETE DATA puts
+        Oxigraph's whole update on its slower path, 150 ms more for a close of 1,000 orders
+        (1.3 s under the lock); no data operation can fail on what the store holds."""
         with self._mutex:
             held = [(g, self.tokens[g][0]) for g in graphs if g in self.tokens]
         ops = [f"DROP GRAPH {t} ;\nINSERT DATA {{ GRAPH {t} {{ {t} {self.FENCES} {g} }} }}" for g, t in held]
-        return " ;\n".join(ops), [t for _, t in held]
+        return " ;\n".join(ops), held
 
-    def unfence(self, tokens: list[str]) -> None:
-        """Drop the fences of `tokens`: a commit of theirs the server has not started fails when
-        it does. Best effort: a store that does not answer leaves them."""
-        if tokens:
+    def unfence(self, held: list[tuple[str, str]]) -> None:
+        """Drop the fences of `held` locks: a commit of theirs the server has not started fails
+        when it does. Best effort: a store that does not answer leaves them."""
+        if held:
             with contextlib.suppress(StoreUnavailable, QueryError):
-                self._update(" ;\n".join(f"DROP SILENT GRAPH {t}" for t in tokens))
+                self._update(" ;\n".join(f"DROP SILENT GRAPH {t}" for _, t in held))
+
+    def refence(self, held: list[tuple[str, str]]) -> None:
+        """Make the fences of `held` locks again where their tokens are still in the store (a
+        unit of work written in parts goes on). Best effort: without them, its next part fails."""
+        if held:
+            with contextlib.suppress(StoreUnavailable, QueryError):
+                self._update(" ;\n".join(
+                    f"INSERT {{ GRAPH {t} {{ {t} {self.FENCES} {g} }} }} WHERE {{ GRAPH {g} {{ {t} {self.EXPIRES} ?e }} }}"
+                    for g, t in held))
 
     def marker(self, graph: str) -> tuple[NamedNode, NamedNode, NamedNode] | None:
         """(lock graph, held token, a fresh commit IRI) for a commit to name itself by; None if
