@@ -154,6 +154,19 @@ def test_processes_sharing_a_remote_store_never_oversell(hubs, tmp_path):
 
 @pytest.mark.slow
 @STORM_DATES
+def test_processes_whose_remote_locks_lapse_all_the_time_never_oversell(hubs, tmp_path):
+    # A lock TTL of 3 ms: holders lose their locks mid-write all the time (renewals come every
+    # 0.75 ms, and the machine is busy), and other processes take them over. Each late commit
+    # must then fail on its fence (503, nothing written) rather than land on what the new
+    # holder read. Measured: 16-45 such refusals per storm, ledgers exact; the same storm with
+    # the fences left out of the commits oversold (34 held + 24 committed of 40 on hand).
+    with running_oxigraph(tmp_path) as sparql:
+        race_three_processes(hubs, f"sparql:{sparql}", lambda i: {"DFC_HUB_LOCK_TTL_SECONDS": "0.003"},
+                             with_lifecycle=False)
+
+
+@pytest.mark.slow
+@STORM_DATES
 @pytest.mark.parametrize("route", ["own-tmp-directory", "other-url-spelling"])
 def test_processes_reaching_one_remote_store_by_different_routes_never_oversell(hubs, tmp_path, route):
     # One container per app process (each its own /tmp), or one process configured with

@@ -73,8 +73,9 @@ class StoreLock:
                          f"GRAPH {token} {{ {token} {self.FENCES} {graph} }} }}")
             rows = self.store.select(f"SELECT ?t ?e WHERE {{ GRAPH {graph} {{ ?t {self.EXPIRES} ?e }} }}")
             tokens = [str(r["t"]) for r in rows]
-            if token not in tokens:     # never loop on a store that drops it
-                raise StoreUnavailable("the SPARQL server did not keep the write lock's token")
+            if token not in tokens:     # never loop on a store that drops it, or is slower than a TTL
+                raise StoreUnavailable("the write lock's token was gone before the store listed it: the store "
+                                       "answers more slowly than DFC_HUB_LOCK_TTL_SECONDS, or dropped it")
             if tokens == [token]:
                 with self._mutex:
                     self.tokens[graph] = [token, now]
