@@ -28,7 +28,7 @@ def main():
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=int, help="0: any free port (the banner says which).")
 @click.option("--demo", is_flag=True, help="Load the demo data if the store is empty, print how to try it.")
 @click.option("--reset", is_flag=True, help="Empty the store first: everything in it is lost.")
 # Python runs one thread's code at a time, and waitress does the connections' I/O outside its
@@ -63,6 +63,9 @@ def serve(host, port, demo, reset, threads):
     outbox.adopt_staged(services.store)   # events a writer killed between its two writes left unnumbered
     base = services.settings.public_base_url
     token = services.settings.admin_token
+    # Bound before the banner: `--port 0` takes a free port, and the banner says which.
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="dfc-hub")
+    port = server.effective_port
     click.echo(f"""
 DFC Order Hub serving {services.settings.store} on http://{host}:{port} (IRIs under {base})
 Admin token: {token}{'  (generated; set DFC_HUB_ADMIN_TOKEN to choose one)' if 'admin_token' in overrides else ''}
@@ -83,7 +86,7 @@ Try:
     # What startup made lives as long as the server: out of the collector's reach, which runs less often.
     collector.settle()
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="dfc-hub")
+        server.run()
     finally:
         if not workers.stop():
             click.echo("some background workers did not stop in time", err=True)

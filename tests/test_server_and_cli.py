@@ -138,3 +138,28 @@ def test_a_second_server_on_the_same_store_says_why_it_cannot_start(live_server,
     second = run("serve", "--port", "1", env={**os.environ, "DFC_HUB_STORE": store, "DFC_HUB_ADMIN_TOKEN": ADMIN})
     assert second.returncode == 2
     assert "another `dfc-hub serve`" in second.stderr and "Traceback" not in second.stderr
+
+
+def test_serve_on_port_0_takes_a_free_port_and_says_which(tmp_path):
+    import os
+    import re
+    import time
+    env = {**os.environ, "DFC_HUB_STORE": f"oxigraph:{tmp_path / 'store'}", "DFC_HUB_ADMIN_TOKEN": ADMIN,
+           "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([DFC_HUB, "serve", "--port", "0"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        found = None
+        for _ in range(300):            # the banner comes once the port is bound
+            found = re.search(r"serving \S+ on http://127\.0\.0\.1:(\d+) ", log.read_text(errors="replace"))
+            if found or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert found, log.read_text(errors="replace")
+        port = int(found.group(1))
+        assert port != 0
+        assert requests.get(f"http://127.0.0.1:{port}/health", timeout=10).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
