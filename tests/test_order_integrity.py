@@ -332,3 +332,23 @@ def test_a_line_in_pieces_of_an_item_measured_in_pieces_is_refused_as_ambiguous(
     message = r.get_json()["violations"][0]["message"]
     assert "items of 6 dfc-m:Piece" in message and "is 2 of them" in message and "in dfc-m:Piece" not in message
     assert place(client, hub_a, order((eggs, 2))).status_code == 201
+
+
+def test_a_line_kept_as_stored_is_not_judged_again_when_its_product_changed_size(client, hub_a, jean):
+    # Ordered as 3 kg of carrots sold by the kilogram; the farm then sells them in 500 g bags.
+    # The order can still be changed elsewhere (and cancelled); the line, changed, is judged anew.
+    r = place(client, hub_a, order((CARROTS, 3, measured(3, "Kilogram"))))
+    location, line = r.headers["Location"], lines_of(r.get_json())[0]["@id"]
+    product = client.get("/api/dfc/enterprises/jean-farm/supplied_products/carrots").get_json()
+    product["dfc-b:hasQuantity"] = {"@type": "dfc-b:QuantitativeValue", "dfc-b:value": 500, "dfc-b:hasUnit": "dfc-m:Gram"}
+    assert client.put("/api/dfc/enterprises/jean-farm/supplied_products/carrots", headers=jean,
+                      **jsonld(product)).status_code in (200, 204)
+    kept = order((CARROTS, 3, {"@id": line, **measured(3, "Kilogram")}), id_=location,
+                 **{"dfc-b:discount": 0.5})
+    assert client.put(path_of(location), headers=hub_a, **jsonld(kept)).status_code == 200
+    changed = order((CARROTS, 4, {"@id": line, **measured(4, "Kilogram")}), id_=location)
+    r = client.put(path_of(location), headers=hub_a, **jsonld(changed))
+    assert r.status_code == 422 and "is 8 of them" in r.get_json()["violations"][0]["message"]
+    assert ledger(client)["held"] == 3
+    assert client.delete(path_of(location), headers=hub_a).status_code == 204
+    assert ledger(client) == FULL

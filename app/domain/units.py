@@ -92,12 +92,13 @@ def _why(line, size) -> str:
     value, size_unit = size
     # Items measured in pieces (a box of 6): a count in pieces would be ambiguous, so not offered.
     said = f"{line.offer.value} sells items of {tidy(value)} {_short(size_unit)}, and " + (
-        _COUNT.replace(", or dfc-b:hasQuantity in dfc-m:Piece", "") if size_unit == PIECE else _COUNT)
+        _COUNT_PLAIN if size_unit == PIECE else _COUNT)
     items = _items(line.quantity, line.unit, value, size_unit)
     return f"{said}; {given} is {tidy(items)} of them" if items is not None else said
 
 
 _COUNT = "a line counts items: send the number of items (dfc-b:quantity, or dfc-b:hasQuantity in dfc-m:Piece)"
+_COUNT_PLAIN = "a line counts items: send the number of items (dfc-b:quantity)"
 
 
 def _items(quantity: Decimal, unit: NamedNode, size: Decimal, size_unit: NamedNode) -> Decimal | None:

@@ -125,7 +125,7 @@ class OrderBook(OrderMoves, HoldExpiry):
         if new is not None:
             lines = orders.lines(new, iri)
             sources = self._resolve(ns, lines, incoming.hints, customer)
-            self._refuse_uncounted(ns, lines, sources)
+            self._refuse_uncounted(ns, lines, sources, existing)
         w = _Write(ns, incoming, agent, iri, new, target, expected, key, customer, sources)
         keys = lock_keys.guess(self.base_url, existing[0] if existing else iri, existing and existing[1], new,
                                sources, customer, lock_keys.own(w))
@@ -323,10 +323,13 @@ class OrderBook(OrderMoves, HoldExpiry):
                                              for o in foreign])
         return found
 
-    def _refuse_uncounted(self, ns, lines: list[orders.Line], sources: dict) -> None:
+    def _refuse_uncounted(self, ns, lines: list[orders.Line], sources: dict, existing) -> None:
         """A line sent in a unit must count items (app/domain/units.py); the sizes it is judged by
-        are read only then, so lines sent as plain numbers (most platforms') cost nothing more."""
-        measured = [line for line in lines if line.unit is not None]
+        are read only then, so lines sent as plain numbers (most platforms') cost nothing more.
+        A line kept as it is stored is not judged again: an order written before the rule (or
+        before its product's size changed) can still be cancelled or moved on."""
+        kept = {_as_sent(line) for line in orders.lines(existing[1], existing[0])} if existing else set()
+        measured = [line for line in lines if line.unit is not None and _as_sent(line) not in kept]
         if not measured:
             return
         # Source and Target both name the product the line's offer sells.
@@ -427,6 +430,10 @@ class OrderBook(OrderMoves, HoldExpiry):
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+def _as_sent(line: orders.Line) -> tuple:
+    return line.iri, line.offer, line.quantity, line.unit
+
 
 def _deletable(current, iri) -> None:
     """Refuse (409) to delete a wholesale order past draft: its history stays; cancel it instead."""
