@@ -328,8 +328,10 @@ class OrderBook(OrderMoves, HoldExpiry):
         are read only then, so lines sent as plain numbers (most platforms') cost nothing more.
         A line kept as it is stored is not judged again: an order written before the rule (or
         before its product's size changed) can still be cancelled or moved on."""
-        kept = {_as_sent(line) for line in orders.lines(existing[1], existing[0])} if existing else set()
-        measured = [line for line in lines if line.unit is not None and _as_sent(line) not in kept]
+        measured = [line for line in lines if line.unit is not None]
+        if measured and existing:
+            kept = {_as_sent(line) for line in orders.lines(existing[1], existing[0])}
+            measured = [line for line in measured if _as_sent(line) not in kept]
         if not measured:
             return
         # Source and Target both name the product the line's offer sells.
