@@ -667,3 +667,16 @@ def test_an_answer_that_is_not_sparql_json_results_is_a_query_error():
     for body in (b"<html>proxy error</html>", b'{"head": {}}', b'{"results": {"bindings": [{"x": {"type": "alien"}}]}}'):
         with pytest.raises(QueryError):
             json_rows(body)
+
+
+@pytest.mark.parametrize("keys", [None, ["producer-a"]])
+def test_a_unit_of_work_putting_an_empty_document_where_there_was_none_writes_nothing_and_succeeds(store, keys):
+    # Under a named lock a remote commit also carries its fences and marker: with nothing
+    # else to write, it once sent an update beginning with ";" (a 400, answered as a 500).
+    with store.transaction(keys=keys) as tx:
+        tx.graph(G1)
+        tx.put(G1, [])
+    assert store.graph(G1) == []
+    with store.transaction(keys=keys) as tx:
+        tx.put(G2, [Triple(S, P, Literal("after"))])
+    assert store.graph(G2) == [Triple(S, P, Literal("after"))]

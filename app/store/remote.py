@@ -192,6 +192,8 @@ class RemoteStore(Store):
                 self._post(self.store_url, ox.serialize(quads, format=ox.RdfFormat.N_QUADS), "application/n-quads")
             else:
                 text = tx.update_text()     # new documents too, where there is no /store or a fence
+                if not text:                # documents put back as they were: nothing to write
+                    return
                 if marker is not None:
                     text += " ;\n" + bind(load("commit_marker"), dict(zip(("lock", "token", "commit"), marker)))
                 self._update(text + (" ;\n" + fence if fence else ""))
