@@ -177,3 +177,37 @@ def _write_under_lock(store, value) -> None:
     with store.transaction(keys=[KEY]) as tx:
         tx.graph(DOC)
         tx.put(DOC, [Triple(S, P, value)])
+
+
+def test_a_unit_of_work_whose_lock_lapsed_is_tried_again_from_its_reads(oxigraph_url):  # noqa: F811
+    # store.attempts (order writes, the start-up steps) runs a unit of work again when its
+    # commit met a lost lock: nothing was written, so it reads again and decides again.
+    proxy = FaultyProxy()
+    proxy.target = oxigraph_url
+    proxy.start()
+    a = RemoteStore(f"{proxy.url}/query", f"{proxy.url}/update", f"{proxy.url}/store", timeout=30, lock_ttl=1)
+    b = open_store(f"sparql:{oxigraph_url}")
+    b.update("DROP ALL")
+    try:
+        b.replace_graphs({DOC: [Triple(S, P, Literal("1"))]})
+        proxy.hold(b"#expires> ?e } } INSERT", after=False)
+        runs = []
+        for attempt in a.attempts([KEY]):
+            with attempt as tx:
+                seen = tx.graph(DOC)[0].object.value
+                runs.append(seen)
+                if len(runs) == 1:          # the first run's lock lapses and B writes meanwhile
+                    taker = threading.Thread(target=_write_under_lock, args=(b, Literal("2")))
+                    taker.start()
+                    taker.join(60)
+                else:
+                    proxy.released.set()    # the renewals go through again
+                tx.put(DOC, [Triple(S, P, Literal(f"{seen} + 1"))])
+        assert runs == ["1", "2"]
+        assert b.graph(DOC) == [Triple(S, P, Literal("2 + 1"))]
+    finally:
+        proxy.released.set()
+        proxy.settle()
+        a.close()
+        b.close()
+        proxy.stop()

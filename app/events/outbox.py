@@ -171,8 +171,9 @@ def adopt_staged(store) -> int:
         sequence = _number_staged(tx, found, last_sequence_of(tx.fresh(COUNTER)))
         tx.put(COUNTER, [Triple(COUNTER, E.sequence, _integer(sequence))])
     if found:
-        with store.transaction() as tx:
-            tx.at_commit(number)
+        for attempt in store.attempts(None):        # at start: a lapsed lock is tried again
+            with attempt as tx:
+                tx.at_commit(number)
     return len(found)
 
 

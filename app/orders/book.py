@@ -341,9 +341,10 @@ class OrderBook(OrderMoves, HoldExpiry):
 
     def give_statuses(self) -> None:
         """Give wholesale orders written before the supplier lifecycle their hub:status (at start)."""
-        with self.store.transaction() as tx:
-            tx.leaves_catalogue()
-            tx.append(queries.load("lifecycle_statuses"))
+        for attempt in self.store.attempts(None):       # at start: a lapsed lock is tried again
+            with attempt as tx:
+                tx.leaves_catalogue()
+                tx.append(queries.load("lifecycle_statuses"))
 
     # --- sale sessions ---------------------------------------------------------------------
 

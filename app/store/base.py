@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from pyoxigraph import NamedNode, Quad, Triple
 
+from app.errors import LockLost
 from app.queries import bind
 from app.store.locks import STORE_KEY, KeyLocks, MoreLocks, normalised
 from app.store.transaction import Transaction
@@ -30,6 +31,9 @@ STAGED_FROM = 64
 RESULT_FORMATS = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
                   "text/tab-separated-values")
 N_TRIPLES = "application/n-triples"
+
+
+LOCK_LOST_TRIES = 5     # a lock lapsing under the same unit of work again and again: the store is too slow
 
 
 class Store(abc.ABC):
@@ -163,8 +167,12 @@ class Store(abc.ABC):
     def attempts(self, keys, bulk: bool = False) -> Iterator[contextlib.AbstractContextManager]:
         """Units of work over `keys`, each over more keys than the last, until one is not refused
         for want of a lock (`tx.need` raises MoreLocks): `for attempt in store.attempts(keys):`
-        `with attempt as tx: ...`. The keys are guessed before locking; the guess is checked under them."""
+        `with attempt as tx: ...`. The keys are guessed before locking; the guess is checked under them.
+
+        A commit refused because a lock lapsed meanwhile (LockLost: a remote store, nothing
+        written) is also tried again, from its reads, up to LOCK_LOST_TRIES times in all."""
         wanted = set(normalised(keys)) - {STORE_KEY} if keys else set()
+        lost: list[LockLost] = []
         while True:
             done: list[bool] = []
 
@@ -176,6 +184,10 @@ class Store(abc.ABC):
                     done.append(True)
                 except MoreLocks as e:
                     wanted.update(e.keys)
+                except LockLost as e:
+                    lost.append(e)
+                    if len(lost) >= LOCK_LOST_TRIES:
+                        raise
             yield attempt()
             if done:
                 return
