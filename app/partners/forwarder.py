@@ -152,11 +152,13 @@ class Forwarder:
                     partner = partners.load(self.store, partner_iri)
                     done = self._send(order, doc, partner)
                 except (PartnerUnavailable, PartnerError, Refused) as e:
-                    self._edit(order, lambda d: fwd.failed(d, order, _reason(e)))
+                    reason = _reason(e)     # bound now: the name `e` is gone once the block ends
+                    self._edit(order, lambda d: fwd.failed(d, order, reason))
                     raise
                 except UnsafeURL as e:
-                    self._edit(order, lambda d: fwd.failed(d, order, e.detail))
-                    raise PartnerError(f"the partner's URL is refused: {e.detail}") from None
+                    reason = e.detail
+                    self._edit(order, lambda d: fwd.failed(d, order, reason))
+                    raise PartnerError(f"the partner's URL is refused: {reason}") from None
                 if done:
                     return
 
