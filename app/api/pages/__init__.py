@@ -28,5 +28,5 @@ def init_app(app: Flask) -> None:
 
 def home():
     """`GET /` for a browser: what this server is, the sign-in form or who is signed in, the links."""
-    from app.api.pages import charts, views
+    from app.api.pages import views
     return views.home()
