@@ -177,26 +177,24 @@ class RemoteStore(Store):
         marker, read back, says whether it was written. If not, it could still land only if the
         server was running it at that moment: the unit of work's locks are left to expire rather
         than dropped, and the caller learns that the outcome is unknown (OutcomeUnknown, 503).
+
+        A bulk load of new documents (`dfc-hub load`, the demo) is no transaction (Store.transaction)
+        and takes the Graph Store Protocol's N-Quads path, unfenced: a fence would put it on
+        Oxigraph's slower path for updates (`StoreLock.fence`).
         """
-        graphs = [key_graph(key) for key in sorted(tx.keys)]
-        if self._lock_owner == threading.get_ident():    # the commit lock, where this thread holds it
-            graphs.append(StoreLock.GRAPH)
+        if bulk and tx.only_new and self.store_url:
+            self.add_quads(tx.quads())
+            return
+        text = tx.update_text()         # new documents too
+        if not text:                    # documents put back as they were: nothing to write
+            return
+        graphs = self._lock_graphs(tx.keys)
         fence, held = self._store_lock.fence(graphs)
         marker = self._store_lock.marker(key_graph(min(tx.keys))) if tx.keys else None
+        if marker is not None:
+            text += " ;\n" + bind(load("commit_marker"), marker)
         try:
-            if tx.only_new and self.store_url and not fence:
-                quads = tx.quads()
-                if marker is not None:
-                    lock, token, commit = marker
-                    quads.append(Quad(token, _WROTE, commit, lock))
-                self._post(self.store_url, ox.serialize(quads, format=ox.RdfFormat.N_QUADS), "application/n-quads")
-            else:
-                text = tx.update_text()     # new documents too, where there is no /store or a fence
-                if not text:                # documents put back as they were: nothing to write
-                    return
-                if marker is not None:
-                    text += " ;\n" + bind(load("commit_marker"), dict(zip(("lock", "token", "commit"), marker)))
-                self._update(text + (" ;\n" + fence if fence else ""))
+            self._update(text + (" ;\n" + fence if fence else ""))
         except QueryError as e:
             if fence_failed(e, [t for _, t in held]):
                 raise LockLost("nothing was written: this server's hold on the documents' lock lapsed "
@@ -211,25 +209,27 @@ class RemoteStore(Store):
                 log.warning("a commit's answer never came, but it was written: %s", e)
                 self._store_lock.refence(held)
                 return
-            self._abandon_locks(tx.keys)
+            for graph in graphs:        # left to expire, no longer renewed
+                self._store_lock.abandon(graph)
             raise OutcomeUnknown(
                 "the store did not answer whether the change was written: it may have been, now or a "
                 "little later. Read the resource (GET) to see which before sending the change again; "
                 "a retry with the same Idempotency-Key is answered as the first request was if that "
                 f"one was written ({e})") from e
 
-    def _landed(self, marker: tuple[NamedNode, NamedNode, NamedNode]) -> bool:
+    def _lock_graphs(self, keys) -> list[str]:
+        """The lock graphs a unit of work over `keys` holds: its named locks', and the commit
+        lock's where this thread holds it."""
+        graphs = [key_graph(key) for key in sorted(keys)]
+        if self._lock_owner == threading.get_ident():
+            graphs.append(StoreLock.GRAPH)
+        return graphs
+
+    def _landed(self, marker: dict[str, NamedNode]) -> bool:
         try:
-            return self.ask(load("commit_landed"), dict(zip(("lock", "token", "commit"), marker)))
+            return self.ask(load("commit_landed"), marker)
         except StoreUnavailable:
             return False
-
-    def _abandon_locks(self, keys) -> None:
-        """Stop renewing the unit of work's lock tokens and leave them in the store to expire."""
-        for key in keys:
-            self._store_lock.abandon(key_graph(key))
-        if self._lock_owner == threading.get_ident():   # the commit lock, where this thread holds it
-            self._store_lock.abandon()
 
     def close(self) -> None:
         self._store_lock.close()
@@ -238,9 +238,6 @@ class RemoteStore(Store):
         for session in sessions:
             session.close()
         self._local = threading.local()
-
-
-_WROTE = NamedNode("https://w3id.org/dfc-order-hub/ns#wrote")
 
 
 def _lock_exclusive(path: str):

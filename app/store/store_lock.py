@@ -134,15 +134,16 @@ class StoreLock:
                     f"INSERT {{ GRAPH {t} {{ {t} {self.FENCES} {g} }} }} WHERE {{ GRAPH {g} {{ {t} {self.EXPIRES} ?e }} }}"
                     for g, t in held))
 
-    def marker(self, graph: str) -> tuple[NamedNode, NamedNode, NamedNode] | None:
-        """(lock graph, held token, a fresh commit IRI) for a commit to name itself by; None if
-        this process holds no token in `graph`."""
+    def marker(self, graph: str) -> dict[str, NamedNode] | None:
+        """The bindings of app/queries/commit_marker.ru and commit_landed.rq (the lock graph, its
+        held token, a fresh commit IRI) for a commit to name itself by; None if this process
+        holds no token in `graph`."""
         with self._mutex:
             held = self.tokens.get(graph)
         if held is None:
             return None
-        return (NamedNode(graph[1:-1]), NamedNode(held[0][1:-1]),
-                NamedNode(f"urn:x-dfc-hub:commit:{uuid.uuid4().hex}"))
+        return {"lock": NamedNode(graph[1:-1]), "token": NamedNode(held[0][1:-1]),
+                "commit": NamedNode(f"urn:x-dfc-hub:commit:{uuid.uuid4().hex}")}
 
     def close(self) -> None:
         """Stop the heartbeat (a token still held then expires after `ttl`)."""
