@@ -172,21 +172,22 @@ class Store(abc.ABC):
         A commit refused because a lock lapsed meanwhile (LockLost: a remote store, nothing
         written) is also tried again, from its reads, up to LOCK_LOST_TRIES times in all."""
         wanted = set(normalised(keys)) - {STORE_KEY} if keys else set()
-        lost: list[LockLost] = []
+        lost = 0
         while True:
             done: list[bool] = []
 
             @contextlib.contextmanager
             def attempt() -> Iterator[Transaction]:
+                nonlocal lost
                 try:
                     with self.transaction(bulk, keys=sorted(wanted) or None) as tx:
                         yield tx
                     done.append(True)
                 except MoreLocks as e:
                     wanted.update(e.keys)
-                except LockLost as e:
-                    lost.append(e)
-                    if len(lost) >= LOCK_LOST_TRIES:
+                except LockLost:
+                    lost += 1
+                    if lost >= LOCK_LOST_TRIES:
                         raise
             yield attempt()
             if done:
