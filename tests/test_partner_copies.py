@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from app.catalog import links
 from app.orders import consolidation
 from app.partners import desk as partners
 from app.partners import credentials as creds
@@ -120,11 +121,11 @@ def test_weights_and_bulk_products_come_from_the_hubs_own_partners_copies():
                  plan: [Triple(plan, dfc("hasOutcome"), produced), Triple(plan, dfc("hasIncome"), consumed)]}
     _sync(store, a, catalogue)                      # hub A's partner only
     assert consolidation._bulk_products(store, HUB_A, [retail]) == {retail: bulk}
-    assert consolidation._amounts(store, HUB_A, [retail])[retail].value == Decimal("0.5")
-    assert consolidation._quantity_of(store, HUB_A, bulk) == Decimal("25")
+    assert {p: size[0] for p, size in links.sizes(store, HUB_A, [retail, bulk]).items()} == \
+        {retail: Decimal("0.5"), bulk: Decimal("25")}
     # Hub B's partner has fetched nothing: what hub A's fetched is not hub B's to read.
     assert consolidation._bulk_products(store, HUB_B, [retail]) == {}
-    assert consolidation._amounts(store, HUB_B, [retail, bulk]) == {}
+    assert links.sizes(store, HUB_B, [retail, bulk]) == {}
     assert partners.remote_sources(store, HUB_B, [retail, bulk]) == {}
 
 

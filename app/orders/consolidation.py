@@ -53,7 +53,8 @@ def targets(store: Store, ns: docs.Namespace, found: dict[NamedNode, Source], se
     wanted = list({bulk.get(p, p) for p in retail.values() if p})
     upstream = product_sources(store, wanted, base_url)
     remote = partners.remote_sources(store, hub, [p for p in wanted if p not in upstream])
-    amounts = _amounts(store, hub, list({*retail.values(), *bulk.values()} - {None}))
+    measured = sizes(store, hub, list({*retail.values(), *bulk.values()} - {None}))
+    amounts = _amounts(measured)
     out = {}
     for offer, source in found.items():
         product = retail[offer]
@@ -74,7 +75,7 @@ def targets(store: Store, ns: docs.Namespace, found: dict[NamedNode, Source], se
                        "volume unit this server converts (ontology/units.ttl)")])
         units.ratio(weight, whole, offer.value)          # 422 when they do not convert
         out[offer] = Target(producer, target_source, product, weight.value, whole.value,
-                            _quantity_of(store, hub, wholesale) != ONE, unit_weight, source, partner)
+                            measured[wholesale][0] != ONE, unit_weight, source, partner)
     return out
 
 
@@ -109,14 +110,10 @@ def _bulk_products(store: Store, hub: NamedNode, products: list[NamedNode]) -> d
     return out
 
 
-def _amounts(store: Store, hub: NamedNode, products: list[NamedNode]) -> dict[NamedNode, units.Amount]:
-    found = {p: units.amount(value, unit) for p, (value, unit) in sizes(store, hub, products).items()}
+def _amounts(measured: dict[NamedNode, tuple[Decimal, NamedNode]]) -> dict[NamedNode, units.Amount]:
+    """Each product's size in its kind's SI unit, where its unit converts (ontology/units.ttl)."""
+    found = {p: units.amount(value, unit) for p, (value, unit) in measured.items()}
     return {p: a for p, a in found.items() if a is not None}
-
-
-def _quantity_of(store: Store, hub: NamedNode, product: NamedNode) -> Decimal | None:
-    size = sizes(store, hub, [product]).get(product)
-    return size[0] if size else None
 
 
 # --- wholesale documents ------------------------------------------------------------------------
