@@ -9,6 +9,7 @@ gives up at its timeout, and the proxy forwards when the test says.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -17,6 +18,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from app.errors import LockLost, OutcomeUnknown
 from app.store import open_store
 from app.store.locks import KeyLocks
+from app.store.base import LOCK_LOST_TRIES
 from app.store.remote import RemoteStore
 from app.store.store_lock import key_graph
 from support.faulty_proxy import FaultyProxy
@@ -30,16 +32,16 @@ LATE = Literal("written late")          # only the commit carries it: the proxy 
 TIMEOUT = 4.0
 
 
-@pytest.fixture
-def proxied(oxigraph_url):  # noqa: F811 - fixture
-    """(proxy, a store talking through it, the same server reached directly), emptied."""
+@contextlib.contextmanager
+def _through_proxy(url: str, timeout: float, lock_ttl: float):
+    """(proxy, a store talking to `url` through it, the same server reached directly), emptied;
+    whatever the proxy still holds is let go before all three close."""
     proxy = FaultyProxy()
-    proxy.target = oxigraph_url
+    proxy.target = url
     proxy.start()
-    # A long TTL: a lock left to expire is still there when the test looks.
     store = RemoteStore(f"{proxy.url}/query", f"{proxy.url}/update", f"{proxy.url}/store",
-                        timeout=TIMEOUT, lock_ttl=60)
-    direct = open_store(f"sparql:{oxigraph_url}")
+                        timeout=timeout, lock_ttl=lock_ttl)
+    direct = open_store(f"sparql:{url}")
     direct.update("DROP ALL")
     try:
         yield proxy, store, direct
@@ -49,6 +51,13 @@ def proxied(oxigraph_url):  # noqa: F811 - fixture
         store.close()
         direct.close()
         proxy.stop()
+
+
+@pytest.fixture
+def proxied(oxigraph_url):  # noqa: F811 - fixture
+    # A long TTL: a lock left to expire is still there when the test looks.
+    with _through_proxy(oxigraph_url, TIMEOUT, lock_ttl=60) as parts:
+        yield parts
 
 
 def _lock_tokens(direct) -> list:
@@ -139,75 +148,72 @@ def test_every_key_is_given_back_when_one_release_fails():
 
 # --- a holder too slow to renew its lock writes nothing once another took the lock over ---------
 
-def test_a_holder_whose_lock_lapsed_and_was_taken_over_writes_nothing(oxigraph_url):  # noqa: F811
-    # Process A reads under the producer's lock, then its renewals stop reaching the store (the
-    # proxy holds them: an overloaded store, a paused process). Its token expires, process B
-    # takes the lock and writes; A's commit, coming after, must not overwrite what B wrote on
-    # what A read before: it fails on its fence, and A's caller learns nothing was written.
-    proxy = FaultyProxy()
-    proxy.target = oxigraph_url
-    proxy.start()
-    a = RemoteStore(f"{proxy.url}/query", f"{proxy.url}/update", f"{proxy.url}/store", timeout=30, lock_ttl=1)
-    b = open_store(f"sparql:{oxigraph_url}")
-    b.update("DROP ALL")
-    try:
-        b.replace_graphs({DOC: [Triple(S, P, Literal("1"))]})
-        proxy.hold(b"#expires> ?e } } INSERT", after=False)      # A's renewals, and only those
-        with pytest.raises(LockLost) as lost:
-            with a.transaction(keys=[KEY]) as tx:
-                seen = tx.graph(DOC)
-                taker = threading.Thread(target=_write_under_lock, args=(b, Literal("2 (B, after A's lock lapsed)")))
-                taker.start()
-                taker.join(60)
-                assert not taker.is_alive()
-                tx.put(DOC, [Triple(S, P, Literal(f"{seen[0].object.value} + 1 (A)"))])
-        assert lost.value.problem()["type"].endswith("/store-unavailable")
-        assert "nothing was written" in lost.value.problem()["detail"]
-        assert b.graph(DOC) == [Triple(S, P, Literal("2 (B, after A's lock lapsed)"))]
-        assert a._keys.held() == set() and _lock_tokens(b) == [] and _fences(b) == []
-    finally:
-        proxy.released.set()
-        proxy.settle()
-        a.close()
-        b.close()
-        proxy.stop()
-
-
-def _write_under_lock(store, value) -> None:
-    with store.transaction(keys=[KEY]) as tx:
-        tx.graph(DOC)
-        tx.put(DOC, [Triple(S, P, value)])
-
-
-def test_a_unit_of_work_whose_lock_lapsed_is_tried_again_from_its_reads(oxigraph_url):  # noqa: F811
-    # store.attempts (order writes, the start-up steps) runs a unit of work again when its
-    # commit met a lost lock: nothing was written, so it reads again and decides again.
-    proxy = FaultyProxy()
-    proxy.target = oxigraph_url
-    proxy.start()
-    a = RemoteStore(f"{proxy.url}/query", f"{proxy.url}/update", f"{proxy.url}/store", timeout=30, lock_ttl=1)
-    b = open_store(f"sparql:{oxigraph_url}")
-    b.update("DROP ALL")
-    try:
+@pytest.fixture
+def lapsing(oxigraph_url):  # noqa: F811 - fixture
+    """(proxy, store A through it, store B direct): DOC holds "1", and A's lock renewals, and only
+    those, are held by the proxy (an overloaded store, a paused process) until it is released.
+    A's TTL is one second: once it has passed, B can take A's lock."""
+    with _through_proxy(oxigraph_url, timeout=30, lock_ttl=1) as (proxy, a, b):
         b.replace_graphs({DOC: [Triple(S, P, Literal("1"))]})
         proxy.hold(b"#expires> ?e } } INSERT", after=False)
-        runs = []
+        yield proxy, a, b
+
+
+def _take_over_and_write(store, value) -> None:
+    """What B does while A holds the lock: waits for A's token to lapse, takes it, writes."""
+    def write():
+        with store.transaction(keys=[KEY]) as tx:
+            tx.graph(DOC)
+            tx.put(DOC, [Triple(S, P, value)])
+    taker = threading.Thread(target=write)
+    taker.start()
+    taker.join(60)
+    assert not taker.is_alive()
+
+
+def test_a_holder_whose_lock_lapsed_and_was_taken_over_writes_nothing(lapsing):
+    # A reads under the producer's lock; its token lapses and B takes the lock and writes. A's
+    # commit, coming after, must not overwrite what B wrote on what A read before: it fails on
+    # its fence, and A's caller learns nothing was written.
+    proxy, a, b = lapsing
+    with pytest.raises(LockLost) as lost:
+        with a.transaction(keys=[KEY]) as tx:
+            seen = tx.graph(DOC)
+            _take_over_and_write(b, Literal("2 (B, after A's lock lapsed)"))
+            tx.put(DOC, [Triple(S, P, Literal(f"{seen[0].object.value} + 1 (A)"))])
+    assert lost.value.problem()["type"].endswith("/store-unavailable")
+    assert "nothing was written" in lost.value.problem()["detail"]
+    assert b.graph(DOC) == [Triple(S, P, Literal("2 (B, after A's lock lapsed)"))]
+    assert a._keys.held() == set() and _lock_tokens(b) == [] and _fences(b) == []
+
+
+def test_a_unit_of_work_whose_lock_lapsed_is_tried_again_from_its_reads(lapsing):
+    # store.attempts (order writes, the start-up steps) runs a unit of work again when its
+    # commit met a lost lock: nothing was written, so it reads again and decides again.
+    proxy, a, b = lapsing
+    runs = []
+    for attempt in a.attempts([KEY]):
+        with attempt as tx:
+            seen = tx.graph(DOC)[0].object.value
+            runs.append(seen)
+            if len(runs) == 1:          # the first run's lock lapses and B writes meanwhile
+                _take_over_and_write(b, Literal("2"))
+            else:
+                proxy.released.set()    # the renewals go through again
+            tx.put(DOC, [Triple(S, P, Literal(f"{seen} + 1"))])
+    assert runs == ["1", "2"]
+    assert b.graph(DOC) == [Triple(S, P, Literal("2 + 1"))]
+
+
+def test_a_unit_of_work_whose_lock_lapses_every_time_gives_up_after_a_few_tries(lapsing):
+    # A store too slow for the TTL each time: the caller gets the 503 at last, not a loop.
+    proxy, a, b = lapsing
+    runs = []
+    with pytest.raises(LockLost):
         for attempt in a.attempts([KEY]):
             with attempt as tx:
-                seen = tx.graph(DOC)[0].object.value
-                runs.append(seen)
-                if len(runs) == 1:          # the first run's lock lapses and B writes meanwhile
-                    taker = threading.Thread(target=_write_under_lock, args=(b, Literal("2")))
-                    taker.start()
-                    taker.join(60)
-                else:
-                    proxy.released.set()    # the renewals go through again
-                tx.put(DOC, [Triple(S, P, Literal(f"{seen} + 1"))])
-        assert runs == ["1", "2"]
-        assert b.graph(DOC) == [Triple(S, P, Literal("2 + 1"))]
-    finally:
-        proxy.released.set()
-        proxy.settle()
-        a.close()
-        b.close()
-        proxy.stop()
+                runs.append(tx.graph(DOC)[0].object.value)
+                _take_over_and_write(b, Literal(f"B's {len(runs)}"))
+                tx.put(DOC, [Triple(S, P, Literal("A's"))])
+    assert len(runs) == LOCK_LOST_TRIES
+    assert b.graph(DOC) == [Triple(S, P, Literal(f"B's {LOCK_LOST_TRIES}"))]
