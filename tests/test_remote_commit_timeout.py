@@ -15,7 +15,7 @@ import threading
 import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.errors import LockLost, OutcomeUnknown
+from app.errors import LockLost, OutcomeUnknown, StoreUnavailable
 from app.store import open_store
 from app.store.locks import KeyLocks
 from app.store.base import LOCK_LOST_TRIES
@@ -121,6 +121,49 @@ def test_a_commit_the_server_has_not_run_when_the_app_gives_up_is_reported_unkno
     proxy.released.set()
     proxy.settle()
     assert direct.graph(DOC) == []
+
+
+# --- a gateway in front of the store answers for it ------------------------------------------------
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_commit_a_gateway_passed_on_then_failed_is_found_written(proxied, status):
+    # A reverse proxy in front of the store gave up waiting for it (504), or lost its connection
+    # (502), after passing the commit on: the store wrote it. "Nothing was written, send again"
+    # would have a client place the order twice; the marker says it was written.
+    proxy, store, direct = proxied
+    proxy.gateway(LATE.value.encode(), status, after=True)
+    with store.transaction(keys=[KEY]) as tx:
+        tx.graph(DOC)
+        tx.put(DOC, [Triple(S, P, LATE)])
+    assert direct.graph(DOC) == [Triple(S, P, LATE)]
+    assert _lock_tokens(direct) == [] and _fences(direct) == []
+
+
+def test_a_commit_a_gateway_answered_502_without_passing_it_on_is_reported_unknown(proxied):
+    # From the app, a 502 the gateway answered before forwarding looks like one it answered after:
+    # the marker is not there, and the update might still reach the store: unknown, not "nothing
+    # was written"; its fences are gone, so if it still comes it writes nothing.
+    proxy, store, direct = proxied
+    proxy.gateway(LATE.value.encode(), 502, after=False)
+    with pytest.raises(OutcomeUnknown):
+        with store.transaction(keys=[KEY]) as tx:
+            tx.graph(DOC)
+            tx.put(DOC, [Triple(S, P, LATE)])
+    assert direct.graph(DOC) == [] and _fences(direct) == []
+    assert store._keys.held() == set()
+
+
+def test_a_commit_a_gateway_answered_503_is_refused_as_not_written(proxied):
+    # A 503 is answered before anything is passed on (no server to send it to, or too busy).
+    proxy, store, direct = proxied
+    proxy.gateway(LATE.value.encode(), 503, after=False)
+    with pytest.raises(StoreUnavailable) as raised:
+        with store.transaction(keys=[KEY]) as tx:
+            tx.graph(DOC)
+            tx.put(DOC, [Triple(S, P, LATE)])
+    assert not isinstance(raised.value, OutcomeUnknown)
+    assert direct.graph(DOC) == []
+    assert _lock_tokens(direct) == [] and store._keys.held() == set(), "the locks were released"
 
 
 def test_a_lock_release_left_unanswered_does_not_undo_the_commits_success(proxied):

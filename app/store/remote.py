@@ -172,7 +172,8 @@ class RemoteStore(Store):
         too slow to renew its lock, whose lock another process took over, writes nothing (LockLost).
 
         The commit also names itself beside the token of a lock it holds, in the same atomic
-        update (app/queries/commit_marker.ru). When its answer never comes, its fences are
+        update (app/queries/commit_marker.ru). When its answer never comes (or a gateway in front
+        of the store answers 502 or 504: it passed the update on, then gave up), its fences are
         dropped first, so that an update still queued at the server fails when it runs; then the
         marker, read back, says whether it was written. If not, it could still land only if the
         server was running it at that moment: the unit of work's locks are left to expire rather
@@ -202,8 +203,8 @@ class RemoteStore(Store):
                                "send the request again") from e
             raise
         except StoreUnavailable as e:
-            if not isinstance(e.__cause__, requests.RequestException) or not maybe_sent(e.__cause__):
-                raise       # the server answered (an error status), or the request never left
+            if not maybe_sent(e):
+                raise       # the store answered (an error status), or the request never left
             self._store_lock.unfence(held)
             if marker is not None and self._landed(marker):
                 log.warning("a commit's answer never came, but it was written: %s", e)

@@ -13,6 +13,10 @@ what the fault tests vary; the partner behind it is a real server. Modes:
               `released` is set, before forwarding it or after its answer came; the rest pass.
               No clock decides: the caller gives up at its own timeout, and the request reaches
               the server (or not) exactly when the test says.
+    "gateway before" / "gateway after"  (`gateway`) answer each request whose body holds given
+              bytes with a gateway's error status (502, 503, 504), without forwarding it or once
+              the server has answered it: a reverse proxy that could not reach the server, or that
+              passed the request on and then gave up; the rest pass.
 The server behind must mint its IRIs under the proxy's URL (its PUBLIC_BASE_URL), so every
 call a client makes to an IRI it was given goes through the proxy too.
 """
@@ -37,6 +41,7 @@ class FaultyProxy:
         self.target: str | None = None
         self.mode, self.delay = "pass", 0.0
         self.answer: tuple[int, dict, bytes] = (200, {}, b"")
+        self.gateway_status = 502
         self.matching = b""                         # "hold …": the requests held hold these bytes
         self.released = threading.Event()
         self.seen: list[tuple[str, str]] = []       # (method, path) of every request that reached the proxy
@@ -73,6 +78,12 @@ class FaultyProxy:
         self.matching, self.released = matching, threading.Event()
         self.set("hold after" if after else "hold before")
 
+    def gateway(self, matching: bytes, status: int, after: bool) -> None:
+        """Answer the requests whose body holds `matching` with `status`, as a gateway would:
+        after forwarding them if `after`, else without."""
+        self.matching, self.gateway_status = matching, status
+        self.set("gateway after" if after else "gateway before")
+
     def wait_until_down(self, timeout: float = 30) -> None:
         """Return once a "die after POST" has stopped listening (at once if none is under way)."""
         if self._stopper is not None:
@@ -95,6 +106,10 @@ class FaultyProxy:
             status, headers, body = self.answer
             return Response(body, status=status, headers=headers)(environ, start_response)
         held = self.mode.startswith("hold") and self.matching in request.get_data()
+        failing = self.mode.startswith("gateway") and self.matching in request.get_data()
+        gateway = Response(f"the gateway answers {self.gateway_status}", status=self.gateway_status)
+        if failing and self.mode == "gateway before":
+            return gateway(environ, start_response)
         with self._cond:
             self._in_flight += 1
         try:
@@ -112,6 +127,8 @@ class FaultyProxy:
                 self._cond.notify_all()
         if held and self.mode == "hold after":
             self.released.wait(120)
+        if failing:
+            return gateway(environ, start_response)
         if self.mode == "die after POST" and request.method == "POST":
             self._stopper = threading.Thread(target=self.stop, daemon=True)
             self._stopper.start()
