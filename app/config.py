@@ -28,6 +28,7 @@ class Settings:
     close_every_seconds: int = 60         # how often `serve` looks for sessions due (0: never)
     clock_start: str | None = None        # ISO 8601: the clock starts there and runs on (rehearsals, tests)
     lock_ttl_seconds: float = 5.0         # a remote store's write lock outlives a killed holder this long
+    store_timeout_seconds: float = 30.0   # the longest wait for a remote store's answer to one request
     sparql_timeout_seconds: float = 30.0  # an analyst query running longer answers 503
     sparql_max_queries: int = 2           # analyst queries running at once (503 beyond)
     sparql_max_result_bytes: int = 16 * 1024 * 1024
@@ -60,6 +61,7 @@ class Settings:
         "close_every_seconds": "DFC_HUB_CLOSE_EVERY_SECONDS",
         "clock_start": "DFC_HUB_CLOCK_START",
         "lock_ttl_seconds": "DFC_HUB_LOCK_TTL_SECONDS",
+        "store_timeout_seconds": "DFC_HUB_STORE_TIMEOUT_SECONDS",
         "sparql_timeout_seconds": "DFC_HUB_SPARQL_TIMEOUT_SECONDS",
         "sparql_max_queries": "DFC_HUB_SPARQL_MAX_QUERIES",
         "sparql_max_result_bytes": "DFC_HUB_SPARQL_MAX_RESULT_BYTES",
@@ -86,6 +88,8 @@ class Settings:
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
         settings = cls(**values)
+        if not settings.store_timeout_seconds > 0:
+            raise ValueError("DFC_HUB_STORE_TIMEOUT_SECONDS must be a number of seconds above 0")
         return dataclasses.replace(settings, public_base_url=settings.public_base_url.rstrip("/"))
 
 

@@ -10,11 +10,13 @@ gives up at its timeout, and the proxy forwards when the test says.
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
+from app.config import Settings
 from app.errors import LockLost, OutcomeUnknown, StoreUnavailable
 from app.store import open_store
 from app.store.locks import KeyLocks
@@ -121,6 +123,23 @@ def test_a_commit_the_server_has_not_run_when_the_app_gives_up_is_reported_unkno
     proxy.released.set()
     proxy.settle()
     assert direct.graph(DOC) == []
+
+
+def test_the_store_timeout_setting_bounds_each_wait_for_the_store():
+    # A store that takes the connection and never answers: the wait ends at the configured
+    # timeout, and the read answers 503 (the request names the timeout it met).
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    settings = Settings.load({"store": f"sparql:{url}"}, environ={"DFC_HUB_STORE_TIMEOUT_SECONDS": "0.5"})
+    store = open_store(settings.store, lock_ttl=settings.lock_ttl_seconds, timeout=settings.store_timeout_seconds)
+    try:
+        with pytest.raises(StoreUnavailable, match=r"timeout=0\.5"):
+            store.graph(DOC)
+    finally:
+        store.close()
+        silent.close()
 
 
 # --- a gateway in front of the store answers for it ------------------------------------------------

@@ -30,6 +30,13 @@ def test_settings_come_from_the_environment_then_overrides():
         Settings.load({"no_such_setting": 1}, environ={})
 
 
+def test_a_store_timeout_of_no_seconds_stops_the_server_at_start():
+    assert Settings.load(environ={"DFC_HUB_STORE_TIMEOUT_SECONDS": "2.5"}).store_timeout_seconds == 2.5
+    for bad in ("0", "-1", "nan"):
+        with pytest.raises(ValueError, match="DFC_HUB_STORE_TIMEOUT_SECONDS"):
+            Settings.load(environ={"DFC_HUB_STORE_TIMEOUT_SECONDS": bad})
+
+
 def official_contexts(shared):
     found = sorted((shared / "dfc").glob("context_*.json*"))
     assert found, f"no official DFC context in {shared / 'dfc'}: the checks over them would pass on nothing"

@@ -50,7 +50,7 @@ class Services:
         else DFC_HUB_CLOCK_START may shift the system clock.
         """
         store = store or open_store(settings.store, settings.sparql_query, settings.sparql_update,
-                                    settings.sparql_store, settings.lock_ttl_seconds)
+                                    settings.sparql_store, settings.lock_ttl_seconds, settings.store_timeout_seconds)
         # A store made before signing keys had graphs of their own keeps them in documents: move them.
         move_old_keys(store)
         # …and order lines' literal dfc-b:quantity, offeredItem, hasDescription: one form for every query.

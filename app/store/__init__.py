@@ -6,14 +6,16 @@ import os
 from app.errors import QueryError
 from app.store.base import Store
 from app.store.embedded import EmbeddedStore
-from app.store.remote import DEFAULT_LOCK_TTL, RemoteStore
+from app.store.remote import DEFAULT_LOCK_TTL, DEFAULT_TIMEOUT, RemoteStore
 
 __all__ = ["QueryError", "Store", "open_store"]
 
 
 def open_store(spec: str, query_url: str | None = None, update_url: str | None = None,
-               graph_store_url: str | None = None, lock_ttl: float = DEFAULT_LOCK_TTL) -> Store:
-    """Open the store named by `spec`; endpoint overrides apply to `sparql:` only."""
+               graph_store_url: str | None = None, lock_ttl: float = DEFAULT_LOCK_TTL,
+               timeout: float = DEFAULT_TIMEOUT) -> Store:
+    """Open the store named by `spec`; endpoint overrides, the lock TTL and the timeout (seconds
+    waited for one answer) apply to `sparql:` only."""
     kind, _, rest = spec.partition(":")
     if kind == "memory":
         return EmbeddedStore()
@@ -24,5 +26,5 @@ def open_store(spec: str, query_url: str | None = None, update_url: str | None =
     if kind == "sparql" and rest.startswith(("http://", "https://")):
         base = rest.rstrip("/")
         return RemoteStore(query_url or f"{base}/query", update_url or f"{base}/update",
-                           graph_store_url or f"{base}/store", lock_ttl=lock_ttl)
+                           graph_store_url or f"{base}/store", timeout=timeout, lock_ttl=lock_ttl)
     raise ValueError(f"DFC_HUB_STORE must be oxigraph:PATH, memory: or sparql:URL, not {spec!r}")

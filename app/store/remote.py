@@ -29,6 +29,8 @@ _JSON = "application/sparql-results+json"
 # What `oxigraph serve --timeout-s` appends to a 200 answer it has cut short; no complete
 # result in any format ends with it.
 _CANCELLED = b"The SPARQL operation has been cancelled"
+# Seconds waited for the store's answer to one request (DFC_HUB_STORE_TIMEOUT_SECONDS).
+DEFAULT_TIMEOUT = 30.0
 
 
 class RemoteStore(Store):
@@ -42,7 +44,7 @@ class RemoteStore(Store):
     processes first for it, so that it is contended by one process per host at most.
     """
 
-    def __init__(self, query_url: str, update_url: str, store_url: str | None, timeout: float = 30.0,
+    def __init__(self, query_url: str, update_url: str, store_url: str | None, timeout: float = DEFAULT_TIMEOUT,
                  lock_ttl: float = DEFAULT_LOCK_TTL):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
         self.timeout = timeout
