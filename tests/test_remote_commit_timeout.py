@@ -217,7 +217,7 @@ def lapsing(oxigraph_url):  # noqa: F811 - fixture
     A's TTL is one second: once it has passed, B can take A's lock."""
     with _through_proxy(oxigraph_url, timeout=30, lock_ttl=1) as (proxy, a, b):
         b.replace_graphs({DOC: [Triple(S, P, Literal("1"))]})
-        proxy.hold(b"#expires> ?e } } INSERT", after=False)
+        proxy.hold(b"#expires> ?e } }\nINSERT", after=False)      # the renewals (app/queries/lock_renew.ru)
         yield proxy, a, b
 
 

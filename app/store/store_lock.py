@@ -11,9 +11,10 @@ import time
 import uuid
 
 import requests
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from app.errors import QueryError, StoreUnavailable
+from app.queries import bind, load
 from app.store.sparql_http import check
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,6 @@ class StoreLock:
     """
 
     GRAPH = "<urn:x-dfc-hub:write-lock>"
-    EXPIRES = "<https://w3id.org/dfc-order-hub/ns#expires>"
-    FENCES = "<https://w3id.org/dfc-order-hub/ns#fences>"
 
     def __init__(self, store, ttl: float):
         self.store, self.ttl = store, ttl
@@ -69,9 +68,8 @@ class StoreLock:
         while True:
             token = f"<urn:x-dfc-hub:lock:{uuid.uuid4().hex}>"
             now = time.time()
-            self._update(f"INSERT DATA {{ GRAPH {graph} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }}\n"
-                         f"GRAPH {token} {{ {token} {self.FENCES} {graph} }} }}")
-            rows = self.store.select(f"SELECT ?t ?e WHERE {{ GRAPH {graph} {{ ?t {self.EXPIRES} ?e }} }}")
+            self._update(_ops("lock_take", [(graph, token)], expires=_stamp(now + self.ttl)))
+            rows = self.store.select(load("lock_tokens"), {"lock": _iri(graph)})
             tokens = [str(r["t"]) for r in rows]
             if token not in tokens:     # never loop on a store that drops it, or is slower than a TTL
                 raise StoreUnavailable("the write lock's token was gone before the store listed it: the store "
@@ -115,24 +113,21 @@ class StoreLock:
         (1.3 s under the lock); no data operation can fail on what the store holds."""
         with self._mutex:
             held = [(g, self.tokens[g][0]) for g in graphs if g in self.tokens]
-        ops = [f"DROP GRAPH {t} ;\nINSERT DATA {{ GRAPH {t} {{ {t} {self.FENCES} {g} }} }}" for g, t in held]
-        return " ;\n".join(ops), held
+        return _ops("lock_fence", held), held
 
     def unfence(self, held: list[tuple[str, str]]) -> None:
         """Drop the fences of `held` locks: a commit of theirs the server has not started fails
         when it does. Best effort: a store that does not answer leaves them."""
         if held:
             with contextlib.suppress(StoreUnavailable, QueryError):
-                self._update(" ;\n".join(f"DROP SILENT GRAPH {t}" for _, t in held))
+                self._update(_ops("lock_unfence", held))
 
     def refence(self, held: list[tuple[str, str]]) -> None:
         """Make the fences of `held` locks again where their tokens are still in the store (a
         unit of work written in parts goes on). Best effort: without them, its next part fails."""
         if held:
             with contextlib.suppress(StoreUnavailable, QueryError):
-                self._update(" ;\n".join(
-                    f"INSERT {{ GRAPH {t} {{ {t} {self.FENCES} {g} }} }} WHERE {{ GRAPH {g} {{ {t} {self.EXPIRES} ?e }} }}"
-                    for g, t in held))
+                self._update(_ops("lock_refence", held))
 
     def marker(self, graph: str) -> dict[str, NamedNode] | None:
         """The bindings of app/queries/commit_marker.ru and commit_landed.rq (the lock graph, its
@@ -142,7 +137,7 @@ class StoreLock:
             held = self.tokens.get(graph)
         if held is None:
             return None
-        return {"lock": NamedNode(graph[1:-1]), "token": NamedNode(held[0][1:-1]),
+        return {"lock": _iri(graph), "token": _iri(held[0]),
                 "commit": NamedNode(f"urn:x-dfc-hub:commit:{uuid.uuid4().hex}")}
 
     def close(self) -> None:
@@ -168,10 +163,7 @@ class StoreLock:
                         self._renew(http, due, now)
 
     def _renew(self, http: requests.Session, due: dict[str, str], now: float) -> None:
-        text = " ;\n".join(
-            f"DELETE {{ GRAPH {graph} {{ {token} {self.EXPIRES} ?e }} }} "
-            f"INSERT {{ GRAPH {graph} {{ {token} {self.EXPIRES} {_stamp(now + self.ttl)} }} }} "
-            f"WHERE {{ GRAPH {graph} {{ {token} {self.EXPIRES} ?e }} }}" for graph, token in due.items())
+        text = _ops("lock_renew", list(due.items()), expires=_stamp(now + self.ttl))
         try:
             r = http.post(self.store.update_url, data=text.encode(), timeout=self.ttl,
                           headers={"Content-Type": "application/sparql-update"})
@@ -188,8 +180,7 @@ class StoreLock:
 
     def _drop_tokens(self, graph: str, tokens: list[str]) -> None:
         """Remove tokens from a lock graph, each with its fence, in one update."""
-        self._update(" ;\n".join(f"DROP SILENT GRAPH {t} ;\nDELETE WHERE {{ GRAPH {graph} {{ {t} ?p ?o }} }}"
-                                 for t in tokens))
+        self._update(_ops("lock_drop", [(graph, t) for t in tokens]))
 
     def _update(self, text: str) -> None:
         self.store._post(self.store.update_url, text, "application/sparql-update")
@@ -215,6 +206,16 @@ def key_graph(key: str) -> str:
     return f"<urn:x-dfc-hub:write-lock:{hashlib.sha256(key.encode()).hexdigest()[:32]}>"
 
 
-def _stamp(seconds: float) -> str:
+def _ops(name: str, locks: list[tuple[str, str]], **bindings) -> str:
+    """The update `name` once for each (lock graph, token) of `locks`, in one request."""
+    return " ;\n".join(bind(load(name), {"lock": _iri(g), "token": _iri(t), **bindings}) for g, t in locks)
+
+
+def _iri(term: str) -> NamedNode:
+    """A lock graph or token, kept as SPARQL text (`<urn:…>`), as a term to bind."""
+    return NamedNode(term[1:-1])
+
+
+def _stamp(seconds: float) -> Literal:
     moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat().replace("+00:00", "Z")
-    return f'"{moment}"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
+    return Literal(moment, datatype=NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))
