@@ -142,6 +142,24 @@ def test_the_store_timeout_setting_bounds_each_wait_for_the_store():
         silent.close()
 
 
+def test_a_store_gone_after_the_commit_leaves_the_change_written_and_says_so(proxied):
+    # The commit lands; then the store stops answering before what follows it (a partner told
+    # of the change) could read it. The caller learns that the change was written.
+    proxy, store, direct = proxied
+
+    def follow(done):
+        proxy.set("down")
+        store.graph(DOC)
+
+    with pytest.raises(OutcomeUnknown, match="the change was written"):
+        with store.transaction(keys=[KEY]) as tx:
+            tx.graph(DOC)
+            tx.put(DOC, [Triple(S, P, LATE)])
+            tx.after_commit(follow)
+    assert direct.graph(DOC) == [Triple(S, P, LATE)]
+    proxy.set("pass")
+
+
 # --- a gateway in front of the store answers for it ------------------------------------------------
 
 @pytest.mark.parametrize("status", [502, 504])

@@ -8,13 +8,14 @@ import pytest
 import requests
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.errors import QueryError
+from app.errors import LockLost, OutcomeUnknown, QueryError, StoreUnavailable
 from app.store import open_store
 from support.stores import oxigraph_url  # noqa: F401 - a fixture
 
 EX = "http://example.org/uow/"
 G, H = NamedNode(EX + "doc"), NamedNode(EX + "other")
 S, P, Q, R = (NamedNode(EX + n) for n in ("s", "p", "q", "r"))
+KEY = EX + "producer"
 
 
 @pytest.fixture(params=["memory", "oxigraph", "sparql"])
@@ -200,6 +201,29 @@ def test_after_commit_callbacks_see_what_was_committed_once_the_lock_is_free(sto
     assert len(seen) == 1
     writes, read = seen[0]
     assert Triple(S, R, Literal("new")) in writes[G] and Triple(S, R, Literal("new")) not in read
+
+
+@pytest.mark.parametrize("failure", [StoreUnavailable("the store did not answer"),
+                                     LockLost("nothing was written: the lock lapsed")])
+def test_a_callback_the_store_fails_after_the_commit_says_the_change_was_written(store, failure):
+    # A partner told of the change, or the change undone when it refused, fails on the store:
+    # the change stands, so the caller must not hear "nothing was written, send again", and a
+    # unit of work run through `attempts` must not run again (it was committed once).
+    runs = []
+
+    def follow(done):
+        raise failure
+
+    with pytest.raises(OutcomeUnknown) as raised:
+        for attempt in store.attempts([KEY]):
+            with attempt as tx:
+                runs.append(1)
+                tx.after_commit(follow)
+                tx.put(G, [*tx.graph(G), Triple(S, R, Literal("new"))])
+    assert runs == [1]
+    assert Triple(S, R, Literal("new")) in store.graph(G)
+    assert "the change was written" in raised.value.problem()["detail"]
+    assert raised.value.problem()["type"].endswith("/outcome-unknown")
 
 
 def test_after_commit_callbacks_do_not_run_when_the_unit_of_work_raises(store):

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from pyoxigraph import NamedNode, Quad, Triple
 
-from app.errors import LockLost
+from app.errors import LockLost, OutcomeUnknown, StoreUnavailable
 from app.queries import bind
 from app.store.locks import STORE_KEY, KeyLocks, MoreLocks, normalised
 from app.store.transaction import Transaction
@@ -150,7 +150,8 @@ class Store(abc.ABC):
         shares). When the block ends without an exception, it takes the short commit lock, runs
         the commit hooks (events get their numbers) and writes what it changed in one atomic
         update (nothing when the block raises), then runs its after-commit callbacks outside
-        every lock (`tx.after_commit`). `bulk` lets new documents take the backend's bulk path
+        every lock (`tx.after_commit`); a callback the store fails raises OutcomeUnknown, not a
+        plain StoreUnavailable ("nothing was written"): the change itself stands. `bulk` lets new documents take the backend's bulk path
         (loading files: not one transaction).
         """
         held = normalised(keys)
@@ -161,8 +162,18 @@ class Store(abc.ABC):
         # After the locks: what follows a commit (a cache kept, partners told) never holds up writers.
         if tx.callbacks:
             done = tx.committed()
-            for callback in tx.callbacks:
-                callback(done)
+            try:
+                for callback in tx.callbacks:
+                    callback(done)
+            except StoreUnavailable as e:
+                if isinstance(e, OutcomeUnknown):
+                    raise
+                # The change stands. "Nothing was written, send again" would have it made twice,
+                # and `attempts` would run the unit of work again (a LockLost from an undo).
+                raise OutcomeUnknown(
+                    "the change was written, but the store failed what was to follow it (a partner "
+                    "platform told of it, or the change undone when one refused it). Read the resource "
+                    f"(GET) to see where it stands before sending the change again ({e})") from e
 
     def attempts(self, keys, bulk: bool = False) -> Iterator[contextlib.AbstractContextManager]:
         """Units of work over `keys`, each over more keys than the last, until one is not refused
