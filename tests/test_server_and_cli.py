@@ -163,3 +163,8 @@ def test_serve_on_port_0_takes_a_free_port_and_says_which(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_serve_refuses_a_number_of_threads_it_cannot_run_with():
+    result = run("serve", "--threads", "0")
+    assert result.returncode == 2 and "--threads" in result.stderr
