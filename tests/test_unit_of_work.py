@@ -8,8 +8,8 @@ import pytest
 import requests
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.errors import LockLost, OutcomeUnknown, QueryError, StoreUnavailable
-from app.store import open_store
+from app.errors import LockLost, NotFound, OutcomeUnknown, QueryError, Shortage, StoreUnavailable
+from app.store import Undone, open_store
 from support.stores import oxigraph_url  # noqa: F401 - a fixture
 
 EX = "http://example.org/uow/"
@@ -203,12 +203,15 @@ def test_after_commit_callbacks_see_what_was_committed_once_the_lock_is_free(sto
     assert Triple(S, R, Literal("new")) in writes[G] and Triple(S, R, Literal("new")) not in read
 
 
-@pytest.mark.parametrize("failure", [StoreUnavailable("the store did not answer"),
-                                     LockLost("nothing was written: the lock lapsed")])
-def test_a_callback_the_store_fails_after_the_commit_says_the_change_was_written(store, failure):
-    # A partner told of the change, or the change undone when it refused, fails on the store:
-    # the change stands, so the caller must not hear "nothing was written, send again", and a
-    # unit of work run through `attempts` must not run again (it was committed once).
+@pytest.mark.parametrize("failure", [
+    StoreUnavailable("the SPARQL server did not answer: send the request again"),
+    LockLost("nothing was written: the lock lapsed; send the request again"),
+    NotFound("no partner platform at …"),          # deleted between the commit and the forward
+    RuntimeError("a bug of ours")])
+def test_a_callback_that_fails_after_the_commit_says_the_change_was_written(store, failure):
+    # A partner told of the change, or the change undone when one refused it, fails: the change
+    # stands, so the caller must not hear "nothing was written, send again" (nor the failure's own
+    # words, which may say it), and a unit of work run through `attempts` must not run again.
     runs = []
 
     def follow(done):
@@ -222,8 +225,23 @@ def test_a_callback_the_store_fails_after_the_commit_says_the_change_was_written
                 tx.put(G, [*tx.graph(G), Triple(S, R, Literal("new"))])
     assert runs == [1]
     assert Triple(S, R, Literal("new")) in store.graph(G)
-    assert "the change was written" in raised.value.problem()["detail"]
-    assert raised.value.problem()["type"].endswith("/outcome-unknown")
+    problem = raised.value.problem()
+    assert "the change was written" in problem["detail"]
+    assert "nothing was written" not in problem["detail"] and "send the request again" not in problem["detail"]
+    assert problem["type"].endswith("/outcome-unknown")
+
+
+def test_a_callback_that_undid_the_change_or_does_not_know_says_so_itself(store):
+    unknown = OutcomeUnknown("the store did not answer whether the undo was written")
+    refused = Shortage("a partner platform has not enough stock; nothing was reserved", shortages=[])
+    for error, raised in ((Undone(refused), refused), (unknown, unknown)):
+        def follow(done, error=error):
+            raise error
+        with pytest.raises(type(raised)) as caught:
+            with store.transaction() as tx:
+                tx.after_commit(follow)
+                tx.put(G, [*tx.graph(G), Triple(S, R, Literal("new"))])
+        assert caught.value is raised
 
 
 def test_after_commit_callbacks_do_not_run_when_the_unit_of_work_raises(store):

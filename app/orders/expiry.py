@@ -40,7 +40,7 @@ class HoldExpiry:
                 if self.expire_hold(order, now):
                     cancelled.append(order)
             except HubError as e:     # one order the rules refuse to cancel never holds up the others
-                log.warning("the expired hold of %s was not cancelled: %s", order.value, e.detail)
+                log.warning("cancelling the expired hold of %s failed: %s", order.value, e.detail)
         return cancelled
 
     def expire_hold(self, order: NamedNode, now: dt.datetime | None = None) -> bool:

@@ -42,6 +42,7 @@ from app.partners.tokens import PartnerTokens
 from app.rdf import read_payload
 from app.rdf.answer_context import own_contexts
 from app.rdf.triples import first, tidy
+from app.store import Undone
 
 log = logging.getLogger(__name__)
 MAX_DOCUMENTS = 20_000      # a remote catalogue larger than this is refused, not half-copied
@@ -136,7 +137,7 @@ class Forwarder:
             undo(customer, done.read.get(customer) or None)
         for name in touched:
             self.push_quietly(name)
-        raise _answer(fatal, done.writes, after, customer)
+        raise Undone(_answer(fatal, done.writes, after, customer))
 
     # --- sending -------------------------------------------------------------------------------
 

@@ -7,8 +7,9 @@ from app.errors import QueryError
 from app.store.base import Store
 from app.store.embedded import EmbeddedStore
 from app.store.remote import DEFAULT_LOCK_TTL, DEFAULT_TIMEOUT, RemoteStore
+from app.store.transaction import Undone
 
-__all__ = ["QueryError", "Store", "open_store"]
+__all__ = ["QueryError", "Store", "Undone", "open_store"]
 
 
 def open_store(spec: str, query_url: str | None = None, update_url: str | None = None,

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import BinaryIO
 
 from pyoxigraph import NamedNode, Quad, Triple
 
-from app.errors import LockLost, OutcomeUnknown, StoreUnavailable
+from app.errors import LockLost, OutcomeUnknown
 from app.queries import bind
 from app.store.locks import STORE_KEY, KeyLocks, MoreLocks, normalised
-from app.store.transaction import Transaction
+from app.store.transaction import Transaction, Undone
 from app.store.updates import documents_query, graphs_query, replace_graphs_update
+
+log = logging.getLogger(__name__)
 
 Bindings = Mapping[str, object] | None
 # Documents a unit of work with events writes from which it is written in two steps, its events
@@ -150,8 +153,8 @@ class Store(abc.ABC):
         shares). When the block ends without an exception, it takes the short commit lock, runs
         the commit hooks (events get their numbers) and writes what it changed in one atomic
         update (nothing when the block raises), then runs its after-commit callbacks outside
-        every lock (`tx.after_commit`); a callback the store fails raises OutcomeUnknown, not a
-        plain StoreUnavailable ("nothing was written"): the change itself stands. `bulk` lets new documents take the backend's bulk path
+        every lock (`tx.after_commit`); a callback that fails raises OutcomeUnknown saying the
+        change was written, unless it undid the change (`Undone`). `bulk` lets new documents take the backend's bulk path
         (loading files: not one transaction).
         """
         held = normalised(keys)
@@ -165,15 +168,20 @@ class Store(abc.ABC):
             try:
                 for callback in tx.callbacks:
                     callback(done)
-            except StoreUnavailable as e:
-                if isinstance(e, OutcomeUnknown):
-                    raise
-                # The change stands. "Nothing was written, send again" would have it made twice,
-                # and `attempts` would run the unit of work again (a LockLost from an undo).
+            except Undone as e:
+                raise e.error from None
+            except OutcomeUnknown:
+                raise
+            except Exception as e:
+                # The change stands: any other answer (a 503 "nothing was written, send again", a
+                # 404 for a partner deleted meanwhile) would have it made twice, and `attempts`
+                # would run the unit of work again on a LockLost. What failed is logged, not
+                # told: its own words may say "send again".
+                log.warning("a change was written, but what was to follow it failed", exc_info=True)
                 raise OutcomeUnknown(
-                    "the change was written, but the store failed what was to follow it (a partner "
-                    "platform told of it, or the change undone when one refused it). Read the resource "
-                    f"(GET) to see where it stands before sending the change again ({e})") from e
+                    "the change was written, but what was to follow it failed (the partner platforms "
+                    "of a basket told of it, or the change undone when one refused it). Read the "
+                    "resource (GET) to see where it stands before sending the change again") from e
 
     def attempts(self, keys, bulk: bool = False) -> Iterator[contextlib.AbstractContextManager]:
         """Units of work over `keys`, each over more keys than the last, until one is not refused

@@ -175,7 +175,7 @@ class RemoteStore(Store):
 
         The commit also names itself beside the token of a lock it holds, in the same atomic
         update (app/queries/commit_marker.ru). When its answer never comes (or a gateway in front
-        of the store answers 502 or 504: it passed the update on, then gave up), its fences are
+        of the store answers for it, having perhaps passed the update on), its fences are
         dropped first, so that an update still queued at the server fails when it runs; then the
         marker, read back, says whether it was written. If not, it could still land only if the
         server was running it at that moment: the unit of work's locks are left to expire rather

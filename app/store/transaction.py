@@ -34,6 +34,16 @@ class Committed:
     drops: tuple[NamedNode, ...]
 
 
+class Undone(Exception):
+    """What an after-commit callback raises once it has undone its unit of work's change (a
+    partner platform refused the basket): `error`, what the caller is to hear, reaches it as is.
+    Anything else a callback raises finds the change standing (Store.transaction)."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
 class Transaction:
     """What one unit of work read, and what it will write when it ends."""
 
@@ -104,7 +114,8 @@ class Transaction:
         """Call `callback(committed)` once this unit of work has committed and released the lock.
 
         Not called when the block raises. Callbacks run in the order given; one that raises
-        stops the rest and reaches the caller (the change itself is committed by then).
+        stops the rest. The change is committed by then: the caller gets OutcomeUnknown saying
+        so, unless the callback undid the change and raised Undone.
         """
         self.callbacks.append(callback)
 
