@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 
@@ -88,7 +89,7 @@ class Settings:
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
         settings = cls(**values)
-        if not settings.store_timeout_seconds > 0:
+        if not (math.isfinite(settings.store_timeout_seconds) and settings.store_timeout_seconds > 0):
             raise ValueError("DFC_HUB_STORE_TIMEOUT_SECONDS must be a number of seconds above 0")
         return dataclasses.replace(settings, public_base_url=settings.public_base_url.rstrip("/"))
 

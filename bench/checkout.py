@@ -29,7 +29,7 @@ slice, so that drift in a shared machine's load hits all alike. Afterwards the l
 back (through HTTP for the server) and checked: for every item held = the quantities answered
 201, held ≤ onHand, stockLimitation = onHand − held − committed ≥ 0, and one order stored per
 201. Throughput is checkouts over the time spent running them; latency is per checkout as its
-client saw it, queueing included (16 clients; the server's default threads, one per CPU). CPU is the serving process's
+client saw it, queueing included (16 clients; the server's default threads, one per CPU, at least 2). CPU is the serving process's
 (/proc). Machines here are noisy: only ratios within one run mean anything. Exit status 1 if any
 run oversold or answered anything but 201 or 409-with-shortages.
 """

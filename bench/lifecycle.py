@@ -190,7 +190,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=3, help="order lines per checkout")
     parser.add_argument("--items", type=int, default=20, help="catalogue items the checkouts draw on")
     parser.add_argument("--server-threads", type=int, default=DEFAULT_THREADS,
-                        help="waitress threads (default: dfc-hub serve's, the number of CPUs)")
+                        help="waitress threads (default: dfc-hub serve's, the number of CPUs, at least 2)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))     # unwind: the server is stopped too

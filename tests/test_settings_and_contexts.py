@@ -32,7 +32,7 @@ def test_settings_come_from_the_environment_then_overrides():
 
 def test_a_store_timeout_of_no_seconds_stops_the_server_at_start():
     assert Settings.load(environ={"DFC_HUB_STORE_TIMEOUT_SECONDS": "2.5"}).store_timeout_seconds == 2.5
-    for bad in ("0", "-1", "nan"):
+    for bad in ("0", "-1", "nan", "inf", "1e999"):
         with pytest.raises(ValueError, match="DFC_HUB_STORE_TIMEOUT_SECONDS"):
             Settings.load(environ={"DFC_HUB_STORE_TIMEOUT_SECONDS": bad})
 
