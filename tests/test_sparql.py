@@ -137,6 +137,18 @@ def test_construct_in_every_format(hub, accept):
         assert_read_offline_with_the_dfc_context(r, offers_in(r))
 
 
+@pytest.mark.parametrize("accept, status", [("application/ld+json", 406), ("application/rdf+xml", 406),
+                                            ("text/turtle", 200), ("application/n-triples", 200)])
+def test_a_graph_holding_a_quoted_triple_is_406_where_the_syntax_cannot_carry_it(hub, accept, status):
+    # An analyst's CONSTRUCT can make an RDF 1.2 triple term; JSON-LD and RDF/XML cannot write one.
+    r = sparql(hub, "CONSTRUCT { <urn:a:s> <urn:a:p> <<( <urn:a:x> <urn:a:y> <urn:a:z> )>> } WHERE {}", accept)
+    assert r.status_code == status, r.text
+    if status == 406:
+        assert r.headers["Content-Type"] == "application/problem+json" and "quoted triple" in r.json()["detail"]
+    else:
+        assert "urn:a:x" in r.text
+
+
 def test_describe(hub):
     s, _ = hub
     r = sparql(hub, f"DESCRIBE <{s.api}/jean-farm/offers/beans>", "application/n-triples")

@@ -213,7 +213,12 @@ def _blank_labels(triples: list[Triple]) -> dict[BlankNode, str]:
         if isinstance(t.subject, BlankNode):
             about[t.subject].append(t)
     labels: dict = {}
-    for root in about:
+    # A blank node that only stands as an object (`{}` in JSON-LD) states nothing: it gets its
+    # (empty) entry here, not while the loop below walks the dictionary.
+    for t in triples:
+        if isinstance(t.object, BlankNode):
+            about[t.object]
+    for root in list(about):
         stack, open_ = [(root, False)], set()
         while stack:
             node, children_done = stack.pop()

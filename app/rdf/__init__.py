@@ -113,8 +113,19 @@ def parse_body(body: bytes, media_type: str, base_iri: str | None, max_depth: in
                                               rename_blank_nodes=True)]
         except SyntaxError as e:
             raise BadRequest(f"the body is not valid {media_type}: {e}") from None
+        _refuse_triple_terms(raw)
         return raw, set(), None
     raise UnsupportedMediaType(f"send one of {', '.join(ACCEPTED_TYPES)}, not {media_type}")
+
+
+def _refuse_triple_terms(triples: list[Triple]) -> None:
+    """Refuse (400) a quoted triple (RDF 1.2 `<<( … )>>`, RDF-star `<< … >>`): DFC data has none,
+    and nothing the server writes (JSON-LD, RDF/XML, its checks) can carry one."""
+    for t in triples:
+        for term in (t.subject, t.object):
+            if isinstance(term, Triple):
+                raise BadRequest(f"the body holds a quoted triple ({term}): DFC data has no use for one, "
+                                 "and this server does not store them")
 
 
 def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 import pyoxigraph as ox
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from app.errors import NotAcceptable
 from app.namespaces import FAMILIES, LDP, PREFIXES, RDF, XSD
 from app.rdf import answer_context
 from app.rdf.contexts import trim_contexts
@@ -187,6 +188,7 @@ def to_jsonld(triples: list[Triple], family: str = "1.x", base_url: str | None =
 
     `base_url` is not needed (the answer names no context of ours): every serialiser takes it.
     """
+    _refuse_triple_terms(triples, "JSON-LD")
     return json.dumps(_WRITERS[family].document(triples), ensure_ascii=False).encode()
 
 
@@ -203,8 +205,17 @@ def to_ntriples(triples: list[Triple], family: str = "1.x", base_url: str | None
 
 def to_rdfxml(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
     """Serialise as RDF/XML (what SPARQLWrapper and rdflib ask for by default) with the DFC prefixes."""
+    _refuse_triple_terms(triples, "RDF/XML")
     triples = _in_family(triples, _WRITERS[family])
     return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_used_prefixes(triples, family))
+
+
+def _refuse_triple_terms(triples, syntax: str) -> None:
+    """406 for a graph holding a triple term (RDF 1.2: an analyst's CONSTRUCT can make one), which
+    `syntax` cannot write; Turtle and N-Triples can. Stored documents never hold one (app.rdf)."""
+    if any(isinstance(t.subject, Triple) or isinstance(t.object, Triple) for t in triples):
+        raise NotAcceptable(f"this graph holds a quoted triple, which {syntax} cannot carry: ask for "
+                            "text/turtle or application/n-triples", available=["text/turtle", "application/n-triples"])
 
 
 def _used_prefixes(triples, family: str) -> dict[str, str]:
