@@ -46,10 +46,12 @@ def test_a_call_sends_the_usual_headers_keeps_no_cookie_and_follows_no_redirect(
     assert sent["content-length"] == "2" and "cookie" not in sent
 
 
-def test_a_header_value_with_a_line_break_is_not_sent(calls):
+@pytest.mark.parametrize("value", ["Bearer a\r\nX: 1", "Bearer tok€"])
+def test_a_header_value_a_header_cannot_carry_is_not_sent(calls, value):
+    # A line break would inject a header; a character beyond Latin-1 raised UnicodeEncodeError (500).
     with trickling(0) as peer:
         with pytest.raises(Unreachable, match="Authorization"):
-            calls.request("GET", peer.url, deadline=5, max_bytes=1000, headers={"Authorization": "Bearer a\r\nX: 1"})
+            calls.request("GET", peer.url, deadline=5, max_bytes=1000, headers={"Authorization": value})
     assert peer.requests == []
 
 

@@ -43,12 +43,17 @@ def test_only_the_hub_configures_its_partners(client):
     ({"catalog": "http://127.0.0.1:10/api/dfc/enterprises/far-farm/catalog"}, "catalog"),   # off the producer's origin
     ({"token": ""}, "token"),
     ({"token": "a\r\nX-Injected: 1"}, "token"),
+    ({"token": "tok€"}, "token"),                   # an HTTP header cannot carry it: every call failed (500)
+    ({"token": "токен"}, "token"),
+    ({"token": "a\u200bb"}, "token"),
+    ({"token": "two words"}, "token"),
+    ({"token": None, "auth": {"kind": "bearer", "token": "tok€"}}, "/auth/token"),
     ({"extra": 1}, "/extra"),
 ])
 def test_a_bad_partner_is_a_422_naming_the_field_and_stores_nothing(client, change, where):
     store = client.application.extensions["dfc_hub"].store
     written = store.generation
-    r = client.put(HUB, json={**BODY, **change}, headers=admin())
+    r = client.put(HUB, json={k: v for k, v in {**BODY, **change}.items() if v is not None}, headers=admin())
     assert r.status_code == 422, r.get_data(as_text=True)
     problem = r.get_json()
     assert where in (problem.get("field"), problem.get("pointer"))

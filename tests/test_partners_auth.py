@@ -90,6 +90,17 @@ def test_a_token_response_is_kept_until_a_margin_before_it_expires_and_a_rotated
     assert forever.usable(10**12) == "at"        # no expires_in: used until the partner answers 401
 
 
+def test_a_hostile_token_response_gives_no_usable_token_and_no_error():
+    # A provider may answer a lifetime of 400 digits (OverflowError: once a 500) or an access
+    # token no HTTP header can carry (each call with it failed, 500).
+    held = creds.Credentials("client_credentials", token_url="https://idp.example/token", client_id="hub",
+                             client_secret="s")
+    huge = _kept(held, {"access_token": "at", "token_type": "Bearer", "expires_in": 10**400}, 0.0)
+    assert huge.access_token == "at" and huge.usable_until is None
+    for bad in ("tok€", "токен", "a b", ""):
+        assert _kept(held, {"access_token": bad, "token_type": "Bearer"}, 0.0).access_token is None
+
+
 @pytest.mark.parametrize("moved", ["catalog", "orders"])
 def test_moving_a_url_of_an_oauth_partner_to_another_origin_needs_its_auth_again(client, moved):
     assert client.put(HUB, json={**URLS, "auth": CLIENT}, headers=admin()).status_code == 201

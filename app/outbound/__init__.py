@@ -69,6 +69,8 @@ DEFAULT_HEADERS = {"Accept-Encoding": ", ".join(make_headers(accept_encoding=Tru
 # A header value with a line break (a token a peer gave us, say) is refused before it is sent, as
 # requests refused it: http.client would raise a bare ValueError.
 BAD_HEADER_VALUE = re.compile(r"\A\s|[\r\n]")
+# http.client writes header values as Latin-1 and raises UnicodeEncodeError on anything else.
+LATIN_1 = re.compile(r"[\x00-\xff]*")
 # Verified against certifi's CA bundle, the one requests used, so the peers trusted do not change
 # (urllib3 alone would use the system's store); the hostname is checked against the certificate.
 TLS = {"cert_reqs": "CERT_REQUIRED", "ca_certs": certifi.where() if certifi else None}
@@ -285,6 +287,8 @@ def _headers(given: dict | None) -> dict:
     for name, value in given.items():
         if BAD_HEADER_VALUE.search(value):
             raise Unreachable(f"InvalidHeader: the value of {name} starts with a space or holds a line break")
+        if not LATIN_1.fullmatch(value):
+            raise Unreachable(f"InvalidHeader: the value of {name} holds a character an HTTP header cannot carry")
     names = {name.lower() for name in given}
     return {**{k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in names}, **given}
 

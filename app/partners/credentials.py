@@ -15,6 +15,7 @@ in the partner's private graph (desk.token_graph), which no read path reaches.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -25,6 +26,7 @@ from app.rdf.triples import first
 BEARER, CLIENT_CREDENTIALS, REFRESH_TOKEN = "bearer", "client_credentials", "refresh_token"
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_TEXT = 4096
+BEARER_TOKEN = re.compile(r"[!-~]+")      # visible ASCII: what an Authorization header carries as is
 _MEMBERS = {
     BEARER: ({"token"}, set()),
     CLIENT_CREDENTIALS: ({"token_url", "client_id", "client_secret"}, {"scope", "token_endpoint_auth_method"}),
@@ -82,7 +84,7 @@ def from_json(body: dict, guard) -> Credentials | None:
     if "token" in body and "auth" in body:
         raise InvalidValue("give the credentials once: `token` or `auth`, not both", field="auth")
     if "token" in body:
-        return Credentials(BEARER, token=_text(body["token"], "token"))
+        return Credentials(BEARER, token=_bearer(_text(body["token"], "token"), "token"))
     if "auth" not in body:
         return None
     auth = body["auth"]
@@ -99,6 +101,8 @@ def from_json(body: dict, guard) -> Credentials | None:
     if missing:
         raise InvalidValue(f"a {kind} auth needs {', '.join(missing)}", pointer=f"/auth/{missing[0]}")
     values = {name: _text(auth[name], f"auth/{name}") for name in auth if name != "kind"}
+    if kind == BEARER:
+        values["token"] = _bearer(values["token"], "auth/token")
     if "token_url" in values:
         guard(values["token_url"], field="auth/token_url")
     method = values.get("token_endpoint_auth_method")
@@ -109,6 +113,15 @@ def from_json(body: dict, guard) -> Credentials | None:
         raise InvalidValue("client_secret_post sends the client's secret: give client_secret",
                            pointer="/auth/client_secret")
     return Credentials(kind, **values)
+
+
+def _bearer(value: str, name: str) -> str:
+    """A bearer token as an Authorization header carries it: visible ASCII, no space (RFC 6750
+    asks less of a token than this, and real platforms' tokens hold `|` or `:`)."""
+    if not BEARER_TOKEN.fullmatch(value):
+        where = {"pointer": f"/{name}"} if "/" in name else {"field": name}
+        raise InvalidValue(f"{name} must be printable ASCII without spaces: an HTTP header carries it", **where)
+    return value
 
 
 def _text(value, name: str) -> str:

@@ -113,12 +113,13 @@ class PartnerTokens:
 def _kept(found: creds.Credentials, answer: dict, now: float) -> creds.Credentials:
     """The credentials once a token response is kept (pure): its access token, the rotated refresh token."""
     access = answer.get("access_token")
-    if not isinstance(access, str) or not access or str(answer.get("token_type") or "bearer").lower() != "bearer":
-        access = None       # nothing a partner would take as a bearer token (DPoP, none at all)
+    if not isinstance(access, str) or not creds.BEARER_TOKEN.fullmatch(access) \
+            or str(answer.get("token_type") or "bearer").lower() != "bearer":
+        access = None       # nothing a partner would take as a bearer token (DPoP, none at all, not header-safe)
     until = None
     try:        # a number of seconds; some providers send it as a string
         lifetime = float(answer["expires_in"]) if not isinstance(answer.get("expires_in"), bool) else None
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):     # OverflowError: an integer of 400 digits
         lifetime = None
     if lifetime is not None and 0 < lifetime < 10**9:
         until = now + lifetime - creds.margin(lifetime)
