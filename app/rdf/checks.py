@@ -24,8 +24,23 @@ from app.errors import ShapeViolation, violation
 from app.namespaces import DFC_B, HUB, XSD
 from app.rdf.contexts import object_properties
 from app.rdf.normalise import BOOLEANS, DATES, NUMERIC
-from app.rdf.terms import FIRST_DAY, LAST_DAY, LEXICAL, day_of, well_formed
+from app.rdf.terms import FIRST_DAY, LAST_DAY, day_of
 
+_DECIMAL_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)"
+# Lexical forms of the XSD datatypes DFC data uses (XML Schema 1.1, ASCII digits only).
+LEXICAL = {XSD + name: re.compile(pattern, re.ASCII) for name, pattern in {
+    "decimal": _DECIMAL_RE,
+    "integer": r"[+-]?\d+",
+    "int": r"[+-]?\d+",
+    "long": r"[+-]?\d+",
+    "nonNegativeInteger": r"\+?\d+",
+    "positiveInteger": r"\+?\d+",
+    "double": rf"{_DECIMAL_RE}([eE][+-]?\d+)?|[+-]?INF|NaN",
+    "float": rf"{_DECIMAL_RE}([eE][+-]?\d+)?|[+-]?INF|NaN",
+    "boolean": r"true|false|1|0",
+    "dateTime": r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?",
+    "date": r"-?\d{4,}-\d\d-\d\d(Z|[+-]\d\d:\d\d)?",
+}.items()}
 _NUMBERS = {XSD + n for n in ("decimal", "integer", "int", "long", "nonNegativeInteger",
                               "positiveInteger", "double", "float")}
 # What each typed term takes, and how to say it. Dates may stay strings: real payloads carry
@@ -40,6 +55,12 @@ MAX_LITERAL, MAX_IRI = 10_000, 4096
 _DOT_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)?")
 _ENCODED_SLASH = re.compile(r"%2f|%5c", re.IGNORECASE)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def well_formed(literal: Literal) -> bool:
+    """Whether a literal's text is valid for its datatype (datatypes we do not know pass)."""
+    pattern = LEXICAL.get(literal.datatype.value) if literal.datatype else None
+    return pattern is None or pattern.fullmatch(literal.value) is not None
 
 
 def refuse_ill_typed(triples, own: str | None = None) -> None:

@@ -13,7 +13,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from app.rdf import vocabulary
 from app.namespaces import DFC_B, FAMILIES, RDF_TYPE, XSD
 from app.rdf.contexts import object_properties
-from app.rdf.terms import JS_DATE, datetime_literal, decimal_literal, parse_datetime, well_formed
+from app.rdf.terms import JS_DATE, datetime_literal, decimal_literal, parse_datetime
 
 _CANON = FAMILIES["1.x"]
 # Variant namespace → canonical namespace, longest first so the most specific wins.
@@ -107,9 +107,12 @@ def _literal(predicate: str, obj: Literal) -> Literal | None:
     if obj.value.strip() == "":
         return None
     if predicate in NUMERIC:
-        if obj.datatype.value != XSD + "string" and not well_formed(obj):
-            return obj      # typed as a number and none (5.5 as an xsd:integer): checks.py refuses it
-        return decimal_literal(obj.value) or obj
+        read = decimal_literal(obj.value)
+        # Read generously (JSON-LD writes the number 1.2 under a decimal coercion as "1.2E0"), but
+        # a number typed as an integer must be whole: 5.5 stays as sent, and checks.py refuses it.
+        if read is not None and "." in read.value and obj.datatype.value == XSD + "integer":
+            return obj
+        return read or obj
     if predicate in DATES:
         when = parse_datetime(obj.value)
         return datetime_literal(when) if when else obj

@@ -91,26 +91,3 @@ def datetime_literal(value: dt.datetime) -> Literal:
     if text.endswith("+00:00"):
         text = text[:-6] + "Z"
     return Literal(text, datatype=_DATETIME)
-
-
-_DECIMAL_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)"
-# Lexical forms of the XSD datatypes DFC data uses (XML Schema 1.1, ASCII digits only).
-LEXICAL = {XSD + name: re.compile(pattern, re.ASCII) for name, pattern in {
-    "decimal": _DECIMAL_RE,
-    "integer": r"[+-]?\d+",
-    "int": r"[+-]?\d+",
-    "long": r"[+-]?\d+",
-    "nonNegativeInteger": r"\+?\d+",
-    "positiveInteger": r"\+?\d+",
-    "double": rf"{_DECIMAL_RE}([eE][+-]?\d+)?|[+-]?INF|NaN",
-    "float": rf"{_DECIMAL_RE}([eE][+-]?\d+)?|[+-]?INF|NaN",
-    "boolean": r"true|false|1|0",
-    "dateTime": r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?",
-    "date": r"-?\d{4,}-\d\d-\d\d(Z|[+-]\d\d:\d\d)?",
-}.items()}
-
-
-def well_formed(literal: Literal) -> bool:
-    """Whether a literal's text is valid for its datatype (datatypes we do not know pass)."""
-    pattern = LEXICAL.get(literal.datatype.value) if literal.datatype else None
-    return pattern is None or pattern.fullmatch(literal.value) is not None

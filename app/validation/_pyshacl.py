@@ -22,7 +22,7 @@ from pyshacl.pytypes import SHACLExecutor
 from pyshacl.shapes_graph import ShapesGraph
 
 from app.namespaces import RDF, SH, XSD
-from app.rdf.terms import LEXICAL
+from app.rdf.checks import LEXICAL
 from app.errors import Result
 
 _SEVERITIES = {SH + "Violation": "Violation", SH + "Warning": "Warning", SH + "Info": "Info"}
