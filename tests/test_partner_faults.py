@@ -207,3 +207,25 @@ def test_a_partner_dying_between_our_post_and_our_put_keeps_only_what_it_acknowl
     order = r.headers["Location"]
     assert world.checkout("cancel", carrots=2, leeks=1, status="dfc-v:Cancelled", order=order).status_code == 200
     assert world.held() == (1, 2)
+
+
+def test_a_partner_removed_and_configured_again_under_another_name_takes_no_line_into_the_old_order(world):
+    """Hub A removes the partner its week-48 order with Jean is forwarded to, then configures
+    Jean's platform again as another partner. A checkout would have grown the old forwarded
+    order, which no partner can be sent any more: it answered 404 after writing the basket. It is
+    a 409 naming the partners, and nothing is written."""
+    assert world.checkout("basket-1").status_code == 201
+    hub = f"{world.api}/hub-a/partners"
+    assert world.http.delete(f"{hub}/jean", headers=world.token).status_code == 204
+    jean = f"{world.jean_api}/jean-farm"
+    token = world.http.post(f"{world.proxy.url}/api/admin/tokens", json={"agent": f"{world.api}/hub-a", "scopes": []},
+                            headers=ADMIN_H).json()["token"]
+    r = world.http.put(f"{hub}/jean-again", headers=world.token, json={
+        "enterprise": jean, "catalog": f"{jean}/catalog", "orders": f"{jean}/orders", "token": token})
+    assert r.status_code == 201, r.text
+    assert world.http.post(f"{hub}/jean-again/sync", headers=world.token).status_code == 200
+    orders = world.http.get(f"{world.api}/hub-a/orders", headers=world.token).json()
+    r = world.checkout("basket-2")
+    assert r.status_code == 409 and f"{hub}/jean" in r.json()["detail"] and f"{hub}/jean-again" in r.json()["detail"], r.text
+    assert world.http.get(f"{world.api}/hub-a/orders", headers=world.token).json() == orders
+    assert world.held() == (1, 2)

@@ -70,6 +70,8 @@ def plan(found: Found, ns, iri, current, new, targets, now, base_url: str) -> Ch
                 if order is None:
                     order = by_producer[target.producer] = _open_wholesale(
                         base_url, routing, NamedNode(ns.iri), target, session, customer)
+                else:
+                    _refuse_other_partner(routing.edits[order], target, line)
                 wline = routing.edits[order].line_for(target)
                 contribution = line.quantity * target.per_unit
                 routing.change[wline] += contribution
@@ -81,6 +83,21 @@ def plan(found: Found, ns, iri, current, new, targets, now, base_url: str) -> Ch
     if new is not None:
         change.documents[iri] = new
     return change
+
+
+def _refuse_other_partner(edit: consolidation.OrderEdit, target, line) -> None:
+    """409 for a line that would grow the hub's order with a producer through another partner
+    platform than the one it is forwarded to: the hub removed that partner (and configured the
+    producer's platform again under another name) since. Its order there cannot be sent any more."""
+    sent_to = forwarded.partner_of(edit.doc, edit.order)
+    if sent_to != target.partner:
+        raise Conflict(
+            f"the hub's order with {target.producer.value} in this session "
+            + (f"is forwarded to the partner platform {sent_to.value}" if sent_to is not None else "is placed here")
+            + (f", and its products now come through {target.partner.value}" if target.partner is not None
+               else ", and its products are now sold here")
+            + ": no line can be added to it. The hub restores that partner, or the session's close ends the order",
+            offer=line.offer.value, forwardedTo=sent_to.value if sent_to is not None else None)
 
 
 def _session(ns, iri, current, new) -> NamedNode:
