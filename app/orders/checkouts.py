@@ -58,7 +58,7 @@ def plan(found: Found, ns, iri, current, new, targets, now, base_url: str) -> Ch
     _take_back(routing, current, iri)
     if new is not None:
         customer = iri if settings.per_customer_order else None
-        sent = Indexed(new)
+        sent, checked = Indexed(new), set()
         stamps = [Triple(iri, T.customerOrder, TRUE)]
         if orders.status(new, iri) == T.Held and (current is None or orders.status(current, iri) != T.Held):
             stamps += holds.default(new, iri, settings.hold_minutes, now)     # the hub's, from now
@@ -70,8 +70,9 @@ def plan(found: Found, ns, iri, current, new, targets, now, base_url: str) -> Ch
                 if order is None:
                     order = by_producer[target.producer] = _open_wholesale(
                         base_url, routing, NamedNode(ns.iri), target, session, customer)
-                else:
+                elif (order, target.partner) not in checked:     # once an order: a session's can be long
                     _refuse_other_partner(routing.edits[order], target, line)
+                    checked.add((order, target.partner))
                 wline = routing.edits[order].line_for(target)
                 contribution = line.quantity * target.per_unit
                 routing.change[wline] += contribution
