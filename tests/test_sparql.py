@@ -182,6 +182,19 @@ def test_updates_are_refused(hub, query):
     assert rows(sparql(hub, COUNT_OFFERS)) == [{"n": "5"}]
 
 
+@pytest.mark.parametrize("opens, closes", [("{ ", "} "), ("(", ")")])
+def test_a_query_nested_past_the_limit_is_refused_and_the_store_lives_on(hub, opens, closes):
+    # 1,000 nested groups killed `oxigraph serve` (a stack overflow in its parser): every request
+    # of every tenant answered 503 after.
+    deep = "SELECT * WHERE { ?s ?p ?o FILTER" + opens * 1000 + "true" + closes * 1000 + " }" if opens == "(" \
+        else "SELECT * WHERE " + opens * 1000 + "?s ?p ?o " + closes * 1000
+    r = sparql(hub, deep, how="post")
+    assert r.status_code == 400 and r.json()["maxNesting"] == 100, r.text
+    assert sparql(hub, COUNT_OFFERS).status_code == 200
+    nested = "SELECT * WHERE " + "{ " * 50 + "?s ?p ?o " + "} " * 50
+    assert sparql(hub, nested, how="post").status_code == 200
+
+
 def test_updates_by_the_update_protocol_are_refused(hub):
     s, _ = hub
     form = s.http.post(f"{s.base}/sparql", data={"update": "DROP ALL"}, headers=s.tokens["analyst"])
