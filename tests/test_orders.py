@@ -505,3 +505,26 @@ def test_a_held_wholesale_order_for_a_closed_session_is_refused(client, hub_a):
     r = place(client, hub_a, order((CARROTS, 1), **{"dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48"}))
     assert r.status_code == 409 and r.get_json()["closedAt"]
     assert ledger(client)["held"] == 0
+
+
+def test_an_item_of_another_enterprise_claiming_an_offer_takes_none_of_its_orders(client, clock, hub_a, hub_b):
+    # Any enterprise may write, in its own catalogue, an item `dfc-b:offeredThrough` another's
+    # offer. Resolved by IRI order, `aaa-…` won: Jean's orders on its own carrots were refused
+    # (422, not Jean's offer), and a hub's customers' lines went to the planter's wholesale order.
+    planted = {"@context": CTX, "@id": f"{HUB_B}/catalog_items/aaa-claim", "@type": "dfc-b:CatalogItem",
+               "dfc-b:offeredThrough": CARROTS}
+    assert client.put("/api/dfc/enterprises/hub-b/catalog_items/aaa-claim", headers=hub_b,
+                      **jsonld(planted)).status_code == 201
+    r = place(client, hub_a, order((CARROTS, 2)))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert ledger(client)["held"] == 2
+    assert lines_of(r.get_json())[0]["hub:stockItem"] == f"{JEAN}/catalog_items/carrots"
+    bait = {"@context": CTX, "@id": f"{API}/hub-a/catalog_items/aaa-claim", "@type": "dfc-b:CatalogItem",
+            "dfc-b:offeredThrough": f"{HUB_B}/offers/jean-carrots"}
+    assert client.put("/api/dfc/enterprises/hub-a/catalog_items/aaa-claim", headers=hub_a,
+                      **jsonld(bait)).status_code == 201
+    clock.set(clock.now() + dt.timedelta(days=1))        # Hub B's week opens on Tuesday
+    r = checkout(client, hub_b, "hub-b", (f"{HUB_B}/offers/jean-carrots", 1))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    [bought] = wholesale(client, hub_b, "hub-b")
+    assert bought["@id"].startswith(f"{JEAN}/orders/"), bought

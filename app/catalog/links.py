@@ -36,6 +36,10 @@ def offer_sources(store: Store, offers: list[NamedNode], base_url: str,
     """
     spelled = {NamedNode(s): o for o in offers for s in variants(o.value, base_url)}
     rows = store.select(queries.load("offer_items"), {"offers": list(spelled)}) if spelled else []
+    # An item links to an offer of its own enterprise only: any enterprise may write an item of
+    # its own `offeredThrough` another's offer, which would otherwise take that offer's orders.
+    rows = [r if _same_owner(r["offer"], r.get("item"), base_url)
+            else {k: v for k, v in r.items() if k not in ("item", "product")} for r in rows]
     found: dict[NamedNode, Source] = {}
     for row in sorted(rows, key=lambda r: ("item" not in r, str(r.get("item", "")))):
         original = spelled[row["offer"]]
@@ -51,6 +55,13 @@ def offer_sources(store: Store, offers: list[NamedNode], base_url: str,
             if source is not None:
                 found[offer] = Source(offer, source.item, product, source.price, source.currency)
     return {o: found.get(o) for o in offers}
+
+
+def _same_owner(offer: NamedNode, item: NamedNode | None, base_url: str) -> bool:
+    """Whether `item` may be the item an offer sells: one of the offer's enterprise (an offer not
+    of this server's, as a partner's copy names, is taken as its catalogue says)."""
+    owner = enterprise_of(offer.value, base_url)
+    return item is None or owner is None or enterprise_of(item.value, base_url) == owner
 
 
 def product_sources(store: Store, products: list[NamedNode], base_url: str) -> dict[NamedNode, Source]:
