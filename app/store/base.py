@@ -154,8 +154,8 @@ class Store(abc.ABC):
         the commit hooks (events get their numbers) and writes what it changed in one atomic
         update (nothing when the block raises), then runs its after-commit callbacks outside
         every lock (`tx.after_commit`); a callback that fails raises OutcomeUnknown saying the
-        change was written, unless it undid the change (`Undone`). `bulk` lets new documents take the backend's bulk path
-        (loading files: not one transaction).
+        change was written, unless it undid the change (`Undone`). `bulk` lets new documents
+        take the backend's bulk path (loading files: not one transaction).
         """
         held = normalised(keys)
         with self.key_locks(held):
