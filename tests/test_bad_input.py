@@ -79,6 +79,31 @@ def test_a_quoted_triple_is_400_and_changes_nothing(read_client, read_store, jea
     assert everything(read_store) == before
 
 
+PRODUCT = "/api/dfc/enterprises/jean-farm/supplied_products/carrots"
+
+
+@pytest.mark.parametrize("description, content_type, words", [
+    ({"@value": "v", "@language": "en--ltr"}, JSONLD, "not a language tag"),       # the reader dropped it: 201
+    ({"@value": "v", "@language": "not a tag"}, JSONLD, "not a language tag"),
+    ({"@value": "v", "@language": "ar", "@direction": "rtl"}, JSONLD, "base direction"),
+    ('"v"@ar--rtl', "text/turtle", "base direction"),           # stored, then lost by every JSON-LD answer
+])
+def test_a_text_whose_language_would_be_lost_is_422(read_client, read_store, jean, description, content_type, words):
+    before = everything(read_store)
+    if content_type == JSONLD:
+        body = json.dumps({"@context": "https://www.datafoodconsortium.org", "@id": JEAN + "/supplied_products/carrots",
+                           "@type": "dfc-b:SuppliedProduct", "dfc-b:name": "Carrots",
+                           "dfc-b:description": description}).encode()
+    else:
+        body = (f"<{JEAN}/supplied_products/carrots> a <https://github.com/datafoodconsortium/ontology/releases/"
+                f"latest/download/DFC_BusinessOntology.owl#SuppliedProduct> ; <https://github.com/"
+                f"datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#description> "
+                f"{description} .").encode()
+    r = read_client.put(PRODUCT, headers=jean, data=body, content_type=content_type)
+    assert any(words in v["message"] for v in assert_problem(r, 422)["violations"]), r.get_data(as_text=True)
+    assert everything(read_store) == before
+
+
 @pytest.mark.parametrize("value", ["5.5", "5.5E0"])
 def test_a_literal_typed_as_an_integer_must_be_one(read_client, read_store, jean, value):
     before = everything(read_store)

@@ -41,6 +41,8 @@ LEXICAL = {XSD + name: re.compile(pattern, re.ASCII) for name, pattern in {
     "dateTime": r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?",
     "date": r"-?\d{4,}-\d\d-\d\d(Z|[+-]\d\d:\d\d)?",
 }.items()}
+# A well-formed BCP 47 language tag, as RDF checks it (no base direction: `en--ltr` is not one).
+_LANGUAGE = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
 _NUMBERS = {XSD + n for n in ("decimal", "integer", "int", "long", "nonNegativeInteger",
                               "positiveInteger", "double", "float")}
 # What each typed term takes, and how to say it. Dates may stay strings: real payloads carry
@@ -93,6 +95,10 @@ def refuse_ill_typed(triples, own: str | None = None) -> None:
             continue
         if len(o.value) > MAX_LITERAL:
             problems.append(_too_long(t, o))
+            continue
+        if o.direction is not None:
+            problems.append(violation(t.subject, t.predicate, o, f"{o.value!r} has a base direction "
+                                      f"({o.direction}): this server keeps a text with its language only"))
             continue
         if not well_formed(o):
             problems.append(violation(t.subject, t.predicate, o, f"{o.value!r} is not a valid "
@@ -159,6 +165,10 @@ def refuse_dropped_iris(doc, base_iri: str | None) -> None:
         elif isinstance(node, dict):
             here = node.get("@id") if isinstance(node.get("@id"), str) else (pointer or "/")
             for k, v in node.items():
+                if k == "@language" and isinstance(v, str) and not _LANGUAGE.fullmatch(v):
+                    problems.append(violation(here, key, v, f"{v!r} is not a language tag (BCP 47: en, "
+                                              "en-GB); a JSON-LD reader would drop the value silently",
+                                              f"{pointer}/@language"))
                 if k in ("@context", "@value", "@language"):
                     continue
                 if k in ("@id", "@type") and isinstance(v, (str, list)):
@@ -170,7 +180,7 @@ def refuse_dropped_iris(doc, base_iri: str | None) -> None:
             problems.append(_bad(node, pointer, focus, key, base_iri))
     problems = [p for p in problems if p is not None]
     if problems:
-        raise ShapeViolation(f"{len(problems)} IRI(s) are not valid and would be lost",
+        raise ShapeViolation(f"{len(problems)} IRI(s) or language tag(s) are not valid and would be lost",
                              violations=problems)
 
 
