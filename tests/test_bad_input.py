@@ -429,6 +429,8 @@ def test_an_answer_nobody_accepts_is_406_before_anything_is_written(read_client,
 @pytest.mark.parametrize("extra, code", [
     ({"dfc-b:description": {"@value": "x", "@type": "xsd:decimal"}}, "ill-typed"),
     ({"dfc-b:orderedBy": "http://x.test/a b"}, "invalid-iri"),
+    ({"dfc-b:description": {"@value": "x", "@language": "en--ltr"}}, "invalid-language"),
+    ({"dfc-b:description": {"@value": "x", "@language": "ar", "@direction": "rtl"}}, "ill-typed"),
 ])
 def test_the_validator_reports_what_the_server_would_refuse(read_client, extra, code):
     """An integrator's check never calls conforming a payload the server answers 422."""

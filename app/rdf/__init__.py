@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from pyoxigraph import Triple
 
 from app.errors import BadRequest, UnsupportedMediaType
-from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed
+from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed, refuse_lost_languages
 from app.rdf.contexts import inline_contexts, trim_contexts
 from app.rdf.normalise import normalise
 
@@ -139,6 +139,7 @@ def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: 
     raw, versions, document = parse_body(body, media_type, base_iri, max_depth, own=own)
     if document is not None:
         refuse_dropped_iris(document, base_iri)
+        refuse_lost_languages(document)
     triples, notes = normalise(raw)
     refuse_ill_typed(triples, api_base)
     return Payload(triples, versions, notes, document)

@@ -157,31 +157,54 @@ def refuse_dropped_iris(doc, base_iri: str | None) -> None:
     """Refuse (422) JSON-LD whose IRIs a processor would drop: `@id`s, types and references."""
     references = {iri.rsplit("#", 1)[-1] for iri in object_properties()}
     problems = []
-    stack = [(doc, "", None, None)]       # (JSON value, its pointer, its key, its node's @id)
-    while stack:
-        node, pointer, key, focus = stack.pop()
-        if isinstance(node, list):
-            stack.extend((v, f"{pointer}/{i}", key, focus) for i, v in enumerate(node))
-        elif isinstance(node, dict):
-            here = node.get("@id") if isinstance(node.get("@id"), str) else (pointer or "/")
-            for k, v in node.items():
-                if k == "@language" and isinstance(v, str) and not _LANGUAGE.fullmatch(v):
-                    problems.append(violation(here, key, v, f"{v!r} is not a language tag (BCP 47: en, "
-                                              "en-GB); a JSON-LD reader would drop the value silently",
-                                              f"{pointer}/@language"))
-                if k in ("@context", "@value", "@language"):
-                    continue
-                if k in ("@id", "@type") and isinstance(v, (str, list)):
-                    values = v if isinstance(v, list) else [v]
-                    problems += [_bad(s, f"{pointer}/{k}", here, k, base_iri) for s in values if isinstance(s, str)]
-                    continue
-                stack.append((v, f"{pointer}/{_escape(k)}", k, here))
+    for node, pointer, key, focus in _walk(doc):
+        if isinstance(node, dict):
+            here = _here(node, pointer)
+            for k in ("@id", "@type"):
+                v = node.get(k)
+                if isinstance(v, (str, list)):
+                    problems += [_bad(s, f"{pointer}/{k}", here, k, base_iri)
+                                 for s in (v if isinstance(v, list) else [v]) if isinstance(s, str)]
         elif isinstance(node, str) and key is not None and _local(key) in references:
             problems.append(_bad(node, pointer, focus, key, base_iri))
     problems = [p for p in problems if p is not None]
     if problems:
-        raise ShapeViolation(f"{len(problems)} IRI(s) or language tag(s) are not valid and would be lost",
+        raise ShapeViolation(f"{len(problems)} IRI(s) are not valid and would be lost",
                              violations=problems)
+
+
+def refuse_lost_languages(doc) -> None:
+    """Refuse (422) JSON-LD values whose language is no language tag: a processor drops them."""
+    problems = [violation(focus, key, node["@language"], f"{node['@language']!r} is not a language tag "
+                          "(BCP 47: en, en-GB); a JSON-LD reader would drop the value silently",
+                          f"{pointer}/@language")
+                for node, pointer, key, focus in _walk(doc)
+                if isinstance(node, dict) and isinstance(node.get("@language"), str)
+                and not _LANGUAGE.fullmatch(node["@language"])]
+    if problems:
+        raise ShapeViolation(f"{len(problems)} language tag(s) are not valid and would be lost",
+                             violations=problems)
+
+
+def _walk(doc):
+    """(JSON value, its pointer, its key, the @id of the node holding it) for every value of a
+    JSON-LD document but contexts, a value object's parts and a node's own @id and @type
+    (read by the callers from the node). Iterative: any depth."""
+    stack = [(doc, "", None, None)]
+    while stack:
+        node, pointer, key, focus = stack.pop()
+        yield node, pointer, key, focus
+        if isinstance(node, list):
+            stack.extend((v, f"{pointer}/{i}", key, focus) for i, v in enumerate(node))
+        elif isinstance(node, dict):
+            here = _here(node, pointer)
+            stack.extend((v, f"{pointer}/{_escape(k)}", k, here) for k, v in node.items()
+                         if k not in ("@context", "@value", "@language")
+                         and not (k in ("@id", "@type") and isinstance(v, (str, list))))
+
+
+def _here(node: dict, pointer: str) -> str:
+    return node["@id"] if isinstance(node.get("@id"), str) else (pointer or "/")
 
 
 def _bad(text: str, pointer: str, focus, key, base_iri: str | None):

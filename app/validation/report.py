@@ -17,7 +17,7 @@ from app.domain.kinds import CATALOG_TYPES, NOT_CATALOG
 from app.errors import BadRequest, ShapeViolation
 from app.namespaces import HUB, RDF, RDF_TYPE, SH, b
 from app.rdf import no_triples, parse_body
-from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed
+from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed, refuse_lost_languages
 from app.rdf.normalise import normalise
 from app.validation import hints
 from app.errors import RANK as _RANK, Result
@@ -170,8 +170,9 @@ def _storage_results(document, triples) -> list[Result]:
     """What the server would refuse before SHACL (app.rdf.checks): a payload it refuses never conforms."""
     out = []
     for refuse, args, code in ((refuse_dropped_iris, (document, PAYLOAD_BASE), "invalid-iri"),
+                               (refuse_lost_languages, (document,), "invalid-language"),
                                (refuse_ill_typed, (triples,), "ill-typed")):
-        if code == "invalid-iri" and document is None:
+        if code in ("invalid-iri", "invalid-language") and document is None:
             continue
         try:
             refuse(*args)
@@ -184,6 +185,8 @@ _STORAGE_HINTS = {
     "invalid-iri": "Percent-encode spaces and the characters < > \" { } | \\ ^ ` (a space is %20, | is %7C), "
                    "or use a blank node \"_:name\" for a node with no IRI: JSON-LD readers drop such an IRI "
                    "and everything said about it, and this server refuses it (422).",
+    "invalid-language": "Give a BCP 47 language tag (en, en-GB, fr), or none: JSON-LD readers drop a value "
+                        "whose @language is not one, and this server refuses it (422).",
     "ill-typed": "Fix the value: the server refuses it (422) rather than store or lose it.",
 }
 
