@@ -58,7 +58,7 @@ def plan(found: Found, ns, iri, current, new, targets, now, base_url: str) -> Ch
     _take_back(routing, current, iri)
     if new is not None:
         customer = iri if settings.per_customer_order else None
-        sent, checked = Indexed(new), set()
+        sent = Indexed(new)
         stamps = [Triple(iri, T.customerOrder, TRUE)]
         if orders.status(new, iri) == T.Held and (current is None or orders.status(current, iri) != T.Held):
             stamps += holds.default(new, iri, settings.hold_minutes, now)     # the hub's, from now
@@ -70,9 +70,8 @@ def plan(found: Found, ns, iri, current, new, targets, now, base_url: str) -> Ch
                 if order is None:
                     order = by_producer[target.producer] = _open_wholesale(
                         base_url, routing, NamedNode(ns.iri), target, session, customer)
-                elif (order, target.partner) not in checked:     # once an order: a session's can be long
+                else:
                     _refuse_other_partner(routing.edits[order], target, line)
-                    checked.add((order, target.partner))
                 wline = routing.edits[order].line_for(target)
                 contribution = line.quantity * target.per_unit
                 routing.change[wline] += contribution
@@ -90,7 +89,7 @@ def _refuse_other_partner(edit: consolidation.OrderEdit, target, line) -> None:
     """409 for a line that would grow the hub's order with a producer through another partner
     platform than the one it is forwarded to: the hub removed that partner (and configured the
     producer's platform again under another name) since. Its order there cannot be sent any more."""
-    sent_to = forwarded.partner_of(edit.doc, edit.order)
+    sent_to = edit.partner
     if sent_to != target.partner:
         raise Conflict(
             f"the hub's order with {target.producer.value} in this session "

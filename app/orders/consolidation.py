@@ -18,6 +18,7 @@ from app import queries
 from app.domain import documents as docs
 from app.domain import units, order_documents as orders
 from app.partners import desk as partners
+from app.partners import records as forwarded
 from app.catalog.links import Source, product_sources, sizes
 from app.catalog.hub_settings import HubSettings
 from app.errors import ShapeViolation, violation
@@ -138,6 +139,7 @@ class OrderEdit:
 
     def __init__(self, order: NamedNode, doc: list[Triple]):
         self.order, self.doc = order, list(doc)
+        self.partner = forwarded.partner_of(doc, order)     # where the order is forwarded; None: placed here
         self._by_offer: dict = {}
         for line in orders.lines(doc, order):
             self._by_offer.setdefault(line.offer, line.iri)
