@@ -197,3 +197,12 @@ def test_a_triple_term_is_written_as_a_triple_term():
 def test_load_refuses_an_unknown_name():
     with pytest.raises(KeyError):
         load("no/such/query")
+
+
+def test_an_operation_sent_with_every_request_goes_without_its_comments():
+    # Lock operations and the commit marker ride along every remote commit and renewal.
+    from app.queries import operation
+    for name in ("lock_fence", "lock_renew", "commit_marker"):
+        text = operation(name)
+        assert load(name).lstrip().startswith("#") and "#" not in [line.lstrip()[:1] for line in text.splitlines()]
+        assert text.strip() and text.strip() in load(name)

@@ -45,6 +45,13 @@ def load(name: str) -> str:
     raise KeyError(f"no query named {name!r}")
 
 
+@functools.cache
+def operation(name: str) -> str:
+    """`load(name)` without its comment lines: for what goes with every request of a kind (a
+    lock's renewal, a commit's fences and marker), where the comments would be sent each time."""
+    return "\n".join(line for line in load(name).splitlines() if not line.lstrip().startswith("#"))
+
+
 def as_term(value):
     """Return the RDF term for a Python value (terms pass through)."""
     if isinstance(value, (NamedNode, BlankNode, Literal, Triple)):

@@ -15,7 +15,7 @@ import requests
 from pyoxigraph import NamedNode, Quad, Triple
 
 from app.errors import InvalidQuery, LockLost, OutcomeUnknown, QueryError, QueryTimeout, StoreUnavailable
-from app.queries import bind, load, to_sparql
+from app.queries import bind, load, operation, to_sparql
 from app.store.base import Bindings, Store
 from app.store.locks import KeyLocks
 from app.store.results import json_rows
@@ -195,7 +195,7 @@ class RemoteStore(Store):
         fence, held = self._store_lock.fence(graphs)
         marker = self._store_lock.marker(key_graph(min(tx.keys))) if tx.keys else None
         if marker is not None:
-            text += " ;\n" + bind(load("commit_marker"), marker)
+            text += " ;\n" + bind(operation("commit_marker"), marker)
         try:
             self._update(text + (" ;\n" + fence if fence else ""))
         except QueryError as e:

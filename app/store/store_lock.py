@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 import logging
 import random
@@ -15,7 +14,7 @@ import requests
 from pyoxigraph import Literal, NamedNode
 
 from app.errors import QueryError, StoreUnavailable
-from app.queries import bind, load
+from app.queries import bind, load, operation
 from app.store.sparql_http import check
 
 log = logging.getLogger(__name__)
@@ -209,13 +208,7 @@ def key_graph(key: str) -> str:
 
 def _ops(name: str, locks: list[tuple[str, str]], **bindings) -> str:
     """The update `name` once for each (lock graph, token) of `locks`, in one request."""
-    return " ;\n".join(bind(_operation(name), {"lock": _iri(g), "token": _iri(t), **bindings}) for g, t in locks)
-
-
-@functools.cache
-def _operation(name: str) -> str:
-    """A lock operation without its comments: one goes with every commit and every renewal."""
-    return "\n".join(line for line in load(name).splitlines() if not line.lstrip().startswith("#"))
+    return " ;\n".join(bind(operation(name), {"lock": _iri(g), "token": _iri(t), **bindings}) for g, t in locks)
 
 
 def _iri(term: str) -> NamedNode:
