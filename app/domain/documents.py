@@ -218,7 +218,7 @@ def _blank_labels(triples: list[Triple]) -> dict[BlankNode, str]:
     for t in triples:
         if isinstance(t.object, BlankNode):
             about[t.object]
-    for root in list(about):
+    for root in about:
         stack, open_ = [(root, False)], set()
         while stack:
             node, children_done = stack.pop()
