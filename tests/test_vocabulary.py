@@ -24,8 +24,9 @@ from app.rdf.contexts import local_context
 HUB_TTL = resources.files("app.ontology").joinpath("hub.ttl").read_bytes()
 # Our object properties whose values no answer writes as an IRI of their own: an idempotent
 # answer's location is bookkeeping, never served; a summary's rows are blank nodes it embeds;
-# a remote store's lock graphs (fences, commit markers) are never in any answer.
-NOT_REFERENCES = {hub("location"), hub("row"), hub("fences"), hub("wrote")}
+# a remote store's lock graphs (fences, commit markers) are never in any answer; nor are a
+# delivery batch's entries, blank nodes.
+NOT_REFERENCES = {hub("location"), hub("row"), hub("fences"), hub("wrote"), hub("delivered")}
 
 
 def handled() -> dict[NamedNode, frozenset[NamedNode]]:

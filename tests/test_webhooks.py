@@ -560,3 +560,37 @@ def test_a_backlog_longer_than_a_pass_goes_out_in_passes_each_event_once(receive
     assert len({d.id for d in got}) == count == len(got)
     details = client.get(f"{FARM}/webhooks/{sub['id']}", headers=admin()).get_json()
     assert details["deliveries"] == {"pending": 0, "delivered": count, "failed": 0}
+
+
+def test_deliveries_sent_at_once_are_one_batch_a_pass_counted_listed_replayed_and_dropped_like_documents(receiver):
+    """A pass's 2xx-answered deliveries from its fan-out are entries of one batch document for
+    the subscription (its deliveries' own documents cost a third of the dispatcher's work): no
+    delivery document is written, yet GET counts and lists each as delivered at its first
+    attempt; a replay's documents count instead of them; unsubscribing drops the batch."""
+    app, _ = _app("0,0")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    path, iri = f"{FARM}/webhooks/{sub['id']}", f"{BASE}{FARM}/webhooks/{sub['id']}"
+    store = app.extensions["dfc_hub"].store
+    first, second = _complete_order(client), _complete_order(client)
+    assert _dispatcher(app).run_pass() == 2
+    got = receiver.wait_for(2)
+    graphs = {g for g in _graphs(store) if g.startswith(iri + "/")}
+    assert len(graphs) == 1 and graphs.pop().startswith(iri + "/batches/")
+    details = client.get(path, headers=admin()).get_json()
+    assert details["deliveries"] == {"pending": 0, "delivered": 2, "failed": 0}
+    ids = sorted((d.id for d in got), key=lambda i: int(i.removeprefix("evt_")), reverse=True)
+    assert [(a["event"], a["attempt"], a["status"]) for a in details["attempts"]] == [(i, 1, 200) for i in ids]
+    assert {d.json()["data"]["order"] for d in got} == {first, second}
+    assert client.post(path + f"/replay?after={ids[1]}", headers=admin()).get_json()["replayed"] == 1
+    assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 1, "delivered": 1, "failed": 0}
+    assert _dispatcher(app).drain() == 1
+    details = client.get(path, headers=admin()).get_json()
+    assert details["deliveries"] == {"pending": 0, "delivered": 2, "failed": 0}
+    assert [(a["event"], a["attempt"]) for a in details["attempts"]].count((ids[0], 1)) == 2    # both attempts
+    assert client.delete(path, headers=admin()).status_code == 204
+    assert not {g for g in _graphs(store) if g.startswith(iri)}
+
+
+def _graphs(store) -> set[str]:
+    return {r["g"].value for r in store.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
