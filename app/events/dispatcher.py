@@ -165,7 +165,8 @@ class Dispatcher:
             ends = {r["sub"]: (r["url"].value, r["key"].value) for r in tx.select(
                 queries.load("webhook_endpoints"), {"subscriptions": list({row[1] for row in send})})} if send else {}
             tx.append(queries.load("webhook_fan_out"), {**bindings, "token": token, "until": now + self.claim_for})
-        return [Claimed(d, sub, 0, *ends[sub], found[n].event(n), fresh=True) for d, sub, _, n in send]
+        sent = {n: found[n].event(n) for n in {n for *_, n in send}}      # each event read once, for all
+        return [Claimed(d, sub, 0, *ends[sub], sent[n], fresh=True) for d, sub, _, n in send]
 
     def claim(self, token: str) -> list[Claimed]:
         """Claim the deliveries due now and unclaimed for the pass `token` (at most BATCH); return them."""

@@ -45,8 +45,10 @@ class Post:
     body: bytes
 
     @classmethod
-    def of(cls, claimed: Claimed) -> "Post":
-        return cls(claimed.url, claimed.key, claimed.event.id, body_of(claimed))
+    def all_of(cls, claimed: list[Claimed]) -> list["Post"]:
+        """The posts of a pass's deliveries, each event's body written once for all its subscriptions."""
+        bodies = {n: body_of(c) for n, c in {c.event.sequence: c for c in claimed}.items()}
+        return [cls(c.url, c.key, c.event.id, bodies[c.event.sequence]) for c in claimed]
 
 
 class WebhookSender:
@@ -59,7 +61,7 @@ class WebhookSender:
 
     def send_all(self, claimed: list[Claimed]) -> list[Outcome]:
         """POST each delivery, in parallel; their outcomes, in order."""
-        return self.post_all([Post.of(c) for c in claimed])
+        return self.post_all(Post.all_of(claimed))
 
     def post_all(self, posts: list[Post]) -> list[Outcome]:
         if self._pool is None:

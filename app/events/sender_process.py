@@ -50,7 +50,7 @@ class ProcessSender:
 
     def send_all(self, claimed: list[Claimed]) -> list[Outcome]:
         """Each delivery's outcome, in order (never raises: a child that failed is an Outcome each)."""
-        line = json.dumps([_wire(Post.of(c)) for c in claimed]).encode() + b"\n"
+        line = json.dumps([_wire(p) for p in Post.all_of(claimed)]).encode() + b"\n"
         # As long as sending the batch in waves may take (each POST ends at its deadline), and then some.
         allowed = -(-len(claimed) // WORKERS) * (self.timeout + 1) + STARTING_SECONDS
         started = time.monotonic()
