@@ -202,3 +202,81 @@ def test_an_enterprise_without_resources_is_deleted_if_match_permitting(client):
     assert client.delete("/api/dfc/enterprises/short", headers={**admin(), "If-Match": '"old"'}).status_code == 412
     assert client.delete("/api/dfc/enterprises/short", headers={**admin(), "If-Match": etag}).status_code == 204
     assert client.get("/api/dfc/enterprises/short").status_code == 404
+
+
+HUB_NS = "https://w3id.org/dfc-order-hub/ns#"
+
+
+def _graphs(store) -> set[str]:
+    return {r["g"].value for r in store.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+
+
+def _import(client, eid: str, *nodes):
+    return client.post(f"/api/dfc/enterprises/{eid}/catalog", headers={**admin(), "Content-Type": JSONLD},
+                       data=json.dumps({"@context": CTX, "@graph": list(nodes)}))
+
+
+@pytest.mark.parametrize("place, node", [
+    # a hub's sale session, of no type: the import replaced it
+    ("/api/dfc/enterprises/hub-a/sale_sessions/week-48", {}),
+    # a webhook subscription forged to send another enterprise's events to the writer's URL
+    ("/api/dfc/enterprises/hub-a/webhooks/forged",
+     {"@type": HUB_NS + "WebhookSubscription", HUB_NS + "subscriber": {"@id": JEAN},
+      HUB_NS + "endpoint": "https://evil.example/hook", HUB_NS + "active": True, HUB_NS + "cursor": 0,
+      HUB_NS + "eventType": "procurement.order_received"}),
+    # the same, also calling itself a product
+    ("/api/dfc/enterprises/hub-a/webhooks/forged",
+     {"@type": [HUB_NS + "WebhookSubscription", "dfc-b:SuppliedProduct"], HUB_NS + "subscriber": {"@id": JEAN}}),
+    # a delivery forged under a subscription, which the dispatcher would claim and send
+    ("/api/dfc/enterprises/hub-a/webhooks/w1/deliveries/9",
+     {"@type": HUB_NS + "WebhookDelivery", HUB_NS + "deliveryState": "pending", HUB_NS + "attempts": 0}),
+    ("/api/dfc/enterprises/hub-a/orders/o1", {}),
+    ("/api/dfc/enterprises/hub-a/partners/p1", {"@type": HUB_NS + "Partner"}),
+    ("/api/dfc/enterprises/hub-a/settings", {}),
+    ("/api/dfc/enterprises/hub-a/supplied_products/leeks/part", {}),     # no type, even under a collection
+    ("/api/dfc/enterprises/hub-a/anything", {"@type": "http://schema.org/Thing"}),
+])
+def test_a_catalogue_import_writes_documents_of_the_catalogues_kinds_only(client, store, place, node):
+    """Every document an import names is replaced: a node of no type at a sale session's IRI wrote
+    over it, and one of our types forged a webhook subscription or delivery. Now a node with an
+    id is written only if it is of a kind the catalogue shows and of none of ours: else a 422
+    whose violation names it, and nothing of the payload is written, its products neither."""
+    hub = f"{BASE}/api/dfc/enterprises/hub-a"
+    iri = BASE + place
+    before = _graphs(store)
+    session = store.graph(ox.NamedNode(f"{hub}/sale_sessions/week-48"))
+    r = _import(client, "hub-a", product("Leeks", f"{hub}/supplied_products/new-leeks"),
+                {"@id": iri, HUB_NS + "note": "overwritten", **node})
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert [v["focusNode"] for v in r.get_json()["violations"]] == [iri]
+    assert _graphs(store) == before
+    assert store.graph(ox.NamedNode(f"{hub}/sale_sessions/week-48")) == session
+
+
+def test_a_catalogue_import_replaces_no_document_of_another_kind(client, store):
+    """A product named with a webhook subscription's IRI would have replaced the subscription: 409."""
+    r = client.post("/api/dfc/enterprises/hub-a/webhooks", headers=admin(),
+                    json={"url": "https://example.org/hook", "events": ["procurement.order_received"]})
+    assert r.status_code in (201, 422), r.get_data(as_text=True)
+    hub = f"{BASE}/api/dfc/enterprises/hub-a"
+    subscription = ox.NamedNode(f"{hub}/webhooks/w1")
+    with store.transaction() as tx:           # as subscribing makes one (its URL is no matter here)
+        tx.create(subscription, [ox.Triple(subscription, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                                           ox.NamedNode(HUB_NS + "WebhookSubscription"))])
+    kept = store.graph(subscription)
+    r = _import(client, "hub-a", product("Leeks", subscription.value))
+    assert r.status_code == 409, r.get_data(as_text=True)
+    assert r.get_json()["iri"] == subscription.value and store.graph(subscription) == kept
+
+
+def test_a_catalogue_import_still_writes_its_kinds_with_other_vocabularies_types_the_enterprise_and_orphans(client, store):
+    hub = f"{BASE}/api/dfc/enterprises/hub-a"
+    r = _import(client, "hub-a",
+                {"@id": hub, "@type": "dfc-b:Enterprise", "dfc-b:name": "Hub A"},
+                {**product("Leeks", f"{hub}/SuppliedProducts/leeks"), "@type": ["dfc-b:SuppliedProduct", "http://schema.org/Product"]},
+                {"@id": f"{hub}/customer_categories/restaurants", "@type": "dfc-b:CustomerCategory"},
+                {"@id": f"{hub}/transformations/t1", "@type": "dfc-b:AsPlannedTransformation"},
+                {"@type": "dfc-b:QuantitativeValue", "dfc-b:value": 1})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    for name in (f"{hub}/customer_categories/restaurants", f"{hub}/transformations/t1", f"{hub}/catalog"):
+        assert store.graph(ox.NamedNode(name)), name

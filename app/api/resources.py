@@ -80,7 +80,7 @@ def import_catalog(ent, eid):
     ns = namespace(eid)
     policy.require(agent(), "catalog", "import", owner=ns)
     payload = read_body(ns.iri + "/catalog")
-    documents = _catalog().import_catalog(docs.split_catalog(payload.triples, ns))
+    documents = _catalog().import_catalog(ns, docs.split_catalog(payload.triples, ns))
     return rdf_response([t for triples in documents.values() for t in triples], 200)
 
 

@@ -81,11 +81,14 @@ class Catalog:
             tx.put(name, documents[name])
         return name, documents[name], current is None
 
-    def import_catalog(self, documents: dict[NamedNode, list[Triple]]) -> dict[NamedNode, list[Triple]]:
+    def import_catalog(self, ns: docs.Namespace, documents: dict[NamedNode, list[Triple]]) -> dict[NamedNode, list[Triple]]:
         """Write a split catalogue, each item keeping its ledger; return the documents written."""
         keys = {docs.owner_key(n.value, self.base_url) for n in documents}
         with self.store.transaction(keys=keys) as tx:
-            documents = carry_over({n: tx.graph(n) for n in documents}, documents)
+            current = {n: tx.graph(n) for n in documents}
+            for name, triples in current.items():
+                docs.check_replaceable(ns, name, triples)
+            documents = carry_over(current, documents)
             for name, triples in documents.items():
                 tx.put(name, triples)
         return documents

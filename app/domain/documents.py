@@ -16,10 +16,14 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 from app import queries
 from app.domain.kinds import (CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, NOT_CATALOG, TO_CAMEL,
                               TO_SNAKE, Kind)
-from app.errors import BadRequest, Conflict, Forbidden, PreconditionFailed
-from app.namespaces import RDF_TYPE
+from app.domain.policy import IN_CATALOG
+from app.errors import BadRequest, Conflict, Forbidden, PreconditionFailed, ShapeViolation, violation
+from app.namespaces import HUB, RDF_TYPE
 from app.rdf.triples import subtree
 from app.store import Store
+
+# The kinds a catalogue import writes documents of: those the catalogue shows.
+CATALOGUE_KINDS = frozenset(IN_CATALOG)
 
 
 class Namespace:
@@ -151,7 +155,46 @@ def split_catalog(triples: list[Triple], ns: Namespace) -> dict[NamedNode, list[
     check_owned(ns, triples)
     # Nodes no resource refers to (FDC exports carry a few) are kept in the catalogue's own
     # document rather than lost.
-    return split_documents(triples, orphans_to=NamedNode(ns.iri + "/catalog"))
+    documents = split_documents(triples, orphans_to=NamedNode(ns.iri + "/catalog"))
+    misplaced = [name for name, doc in documents.items() if not is_catalogue_document(ns, name, doc)]
+    if misplaced:
+        # An import replaces what it names: it once forged webhook subscriptions and deliveries in
+        # the writer's namespace, and wrote over them, with a node of one of our types or of none.
+        raise ShapeViolation(f"{len(misplaced)} node(s) with an id are no catalogue resource: an import writes "
+                             "products, catalogue items, offers, customer categories and production flows, the "
+                             "enterprise, and its catalogue", violations=[
+                                 violation(name, RDF_TYPE, None, f"{name.value} is of no catalogue kind "
+                                           f"({_kinds(documents[name], name)}): nest it in a resource, or write "
+                                           "it where its kind lives") for name in misplaced])
+    return documents
+
+
+def is_catalogue_document(ns: Namespace, name: NamedNode, triples: list[Triple]) -> bool:
+    """Whether a catalogue import may write this document: the enterprise's own, the catalogue's
+    (what no resource refers to), or one whose node is of a kind the catalogue shows
+    (policy.IN_CATALOG) and of none of ours (app's vocabulary: the server's own documents)."""
+    if _own_or_catalogue(ns, name):
+        return True
+    types = {t.object for t in triples if t.subject == name and t.predicate == RDF_TYPE}
+    return bool(types & CATALOGUE_KINDS) and not any(t.value.startswith(HUB) for t in types)
+
+
+def check_replaceable(ns: Namespace, name: NamedNode, current: list[Triple] | None) -> None:
+    """Refuse (409) an import over a document of another kind than the catalogue's: a subscription,
+    a partner, anything the server keeps there (the kinds sessions and orders are, carry_over says)."""
+    types = {t.object for t in current or [] if t.subject == name and t.predicate == RDF_TYPE}
+    if types and not types & CATALOGUE_KINDS and not _own_or_catalogue(ns, name):
+        raise Conflict(f"{name.value} is a {_kinds(current, name)}, which a catalogue import cannot replace",
+                       iri=name.value)
+
+
+def _own_or_catalogue(ns: Namespace, name: NamedNode) -> bool:
+    return name.value in ns.iris or name.value == ns.iri + "/catalog"
+
+
+def _kinds(triples: list[Triple], name: NamedNode) -> str:
+    types = sorted(_short(t.object) for t in triples if t.subject == name and t.predicate == RDF_TYPE)
+    return ", ".join(types) or "no type"
 
 
 def check_owned(ns: Namespace, triples: list[Triple]) -> None:
