@@ -594,3 +594,29 @@ def test_deliveries_sent_at_once_are_one_batch_a_pass_counted_listed_replayed_an
 
 def _graphs(store) -> set[str]:
     return {r["g"].value for r in store.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+
+
+def test_subscriptions_not_made_by_subscribing_get_nothing_and_stop_no_one_elses_deliveries(receiver):
+    """A store may hold subscription documents no subscribing made (catalogue imports once wrote
+    any document under the writer's namespace): one without a signing key failed every pass, so
+    no webhook of anyone went out; one in another enterprise's namespace naming this one as its
+    subscriber would be sent its events. Neither is fanned out to; the real one is."""
+    app, _ = _app("0")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url + "/real")
+    store = app.extensions["dfc_hub"].store
+    farm = NamedNode(JEAN)
+    for forged in (NamedNode(f"{JEAN}/webhooks/keyless"), NamedNode(f"{HUB_B}/webhooks/elsewhere")):
+        with store.transaction() as tx:
+            tx.create(forged, [Triple(forged, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                                      W.WebhookSubscription),
+                               Triple(forged, W.subscriber, farm), Triple(forged, W.endpoint, Literal(receiver.url + "/forged")),
+                               Triple(forged, W.active, Literal("true", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))),
+                               Triple(forged, W.cursor, Literal("0", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+                               Triple(forged, events.E.eventType, Literal("procurement.order_received"))])
+            if "elsewhere" in forged.value:
+                tx.create(key_graph(forged), [Triple(forged, W.signingKey, Literal("AAAA"))])
+    _complete_order(client)
+    assert _dispatcher(app).drain() == 1
+    assert [d.path.rsplit("/", 1)[-1] for d in receiver.wait_for(1)] == ["real"]
+    assert client.get(f"{FARM}/webhooks/{sub['id']}", headers=admin()).get_json()["deliveries"]["delivered"] == 1

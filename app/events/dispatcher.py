@@ -149,11 +149,13 @@ class Dispatcher:
         with self.store.transaction() as tx:
             tx.leaves_catalogue()      # deliveries and cursors only: the memory of offers outlives it
             upto = events.last_sequence(tx)
-            # A subscription another pass is sending for is left to it (its claim lapses if it died).
-            subs = [(row["sub"], frozenset(self._spellings(row["owner"].value)),
-                     frozenset(row["types"].value.split()), int(row["cursor"].value))
-                    for row in tx.select(queries.load("webhooks_active"))
-                    if _free(row, now)]
+            # A subscription another pass is sending for is left to it (its claim lapses if it died);
+            # one outside its subscriber's namespace was not made by subscribing, and gets nothing.
+            subs = []
+            for row in tx.select(queries.load("webhooks_active")):
+                spellings = frozenset(self._spellings(row["owner"].value))
+                if _free(row, now) and _within(row["sub"], spellings):
+                    subs.append((row["sub"], spellings, frozenset(row["types"].value.split()), int(row["cursor"].value)))
             behind = [s for s in subs if s[3] < upto]
             if not behind:
                 return []
@@ -255,6 +257,11 @@ def _free(row, now: dt.datetime) -> bool:
     """Whether no pass holds a live claim on the subscription's events (app/queries/webhooks_active.rq)."""
     until = instant(row["sending"]) if "sending" in row else None
     return until is None or until < now
+
+
+def _within(sub: NamedNode, spellings: frozenset[str]) -> bool:
+    """Whether a subscription lies in its subscriber's namespace, as subscribing makes it."""
+    return sub.value.startswith(tuple(iri + "/" for iri in spellings))
 
 
 def _claimed(row) -> Claimed:
