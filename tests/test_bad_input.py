@@ -518,3 +518,38 @@ def test_an_iri_longer_than_the_limit_is_422(client, store, hub_b):
         **{"dfc-b:description": {"@id": "http://notes.example/" + "x" * 5000}}))), 422)
     assert any(v["path"].endswith("#description") and "4096" in v["message"] for v in body["violations"]), body
     assert everything(store) == before
+
+
+HUB_NS = "https://w3id.org/dfc-order-hub/ns#"
+
+
+@pytest.mark.parametrize("where, types, status", [
+    ("/webhooks/forged", ["dfc-b:Order"], 400),          # anywhere in the seller's namespace, once
+    ("/sale_sessions/week-49", ["dfc-b:Order"], 400),
+    ("/anything", ["dfc-b:Order"], 400),
+    ("/orders/o-9/order_lines/1", ["dfc-b:Order"], 400),
+    ("/orders/o-9", ["dfc-b:Order", HUB_NS + "WebhookSubscription"], 422),   # one of our kinds beside
+])
+def test_an_order_is_made_in_the_orders_collection_as_an_order_only(client, store, where, types, status):
+    """A buyer's POST once made its order wherever its @id said in the seller's namespace, with
+    whatever types: a document at a webhook's IRI, typed and written as a subscription."""
+    from support.orders import CARROTS, HUB_A, order
+    hub = token_for(client, HUB_A)
+    before = everything(store)
+    body = order((CARROTS, 1), id_=JEAN + where)
+    body |= {"@type": types, HUB_NS + "subscriber": {"@id": HUB_A}, HUB_NS + "endpoint": "https://evil.example/"}
+    r = client.post("/api/dfc/enterprises/jean-farm/orders", headers={**hub, "Content-Type": JSONLD},
+                    data=json.dumps(body))
+    problem = assert_problem(r, status)
+    assert JEAN + where in json.dumps(problem)
+    assert everything(store) == before
+
+
+def test_an_order_may_still_name_itself_in_the_orders_collection_in_either_spelling(client):
+    from support.orders import CARROTS, HUB_A, order
+    hub = token_for(client, HUB_A)
+    for iri in (JEAN + "/orders/mine-1", f"{BASE}/api/dfc/Enterprises/jean-farm/Orders/mine-2"):
+        r = client.post("/api/dfc/enterprises/jean-farm/orders", headers={**hub, "Content-Type": JSONLD},
+                        data=json.dumps(order((CARROTS, 1), id_=iri)))
+        assert r.status_code == 201, r.get_data(as_text=True)
+        assert r.headers["Location"].endswith(iri.rsplit("/", 1)[-1])
