@@ -255,9 +255,6 @@ def test_a_catalogue_import_writes_documents_of_the_catalogues_kinds_only(client
 
 def test_a_catalogue_import_replaces_no_document_of_another_kind(client, store):
     """A product named with a webhook subscription's IRI would have replaced the subscription: 409."""
-    r = client.post("/api/dfc/enterprises/hub-a/webhooks", headers=admin(),
-                    json={"url": "https://example.org/hook", "events": ["procurement.order_received"]})
-    assert r.status_code in (201, 422), r.get_data(as_text=True)
     hub = f"{BASE}/api/dfc/enterprises/hub-a"
     subscription = ox.NamedNode(f"{hub}/webhooks/w1")
     with store.transaction() as tx:           # as subscribing makes one (its URL is no matter here)
@@ -280,3 +277,14 @@ def test_a_catalogue_import_still_writes_its_kinds_with_other_vocabularies_types
     assert r.status_code == 200, r.get_data(as_text=True)
     for name in (f"{hub}/customer_categories/restaurants", f"{hub}/transformations/t1", f"{hub}/catalog"):
         assert store.graph(ox.NamedNode(name)), name
+
+
+def test_a_resource_written_on_its_own_route_is_of_no_kind_of_ours_beside(client, store):
+    """A product PUT also typed as a webhook subscription was written so: 422 now, like the import."""
+    iri = f"{BASE}/api/dfc/enterprises/hub-a/supplied_products/twice"
+    doc = {**product("Leeks", iri), "@type": ["dfc-b:SuppliedProduct", HUB_NS + "WebhookSubscription"]}
+    r = client.put("/api/dfc/enterprises/hub-a/supplied_products/twice", headers={**admin(), "Content-Type": JSONLD},
+                   data=json.dumps(doc))
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert HUB_NS + "WebhookSubscription" in r.get_json()["violations"][0]["value"]
+    assert not store.graph(ox.NamedNode(iri))
