@@ -620,3 +620,21 @@ def test_subscriptions_not_made_by_subscribing_get_nothing_and_stop_no_one_elses
     assert _dispatcher(app).drain() == 1
     assert [d.path.rsplit("/", 1)[-1] for d in receiver.wait_for(1)] == ["real"]
     assert client.get(f"{FARM}/webhooks/{sub['id']}", headers=admin()).get_json()["deliveries"]["delivered"] == 1
+
+
+def test_an_enterprise_lists_only_the_subscriptions_in_its_namespace():
+    """Another enterprise's document worded as a subscription naming this one is not its own."""
+    app, _ = _app()
+    client = app.test_client()
+    store = app.extensions["dfc_hub"].store
+    forged = NamedNode(f"{HUB_B}/webhooks/elsewhere")
+    integer = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+    with store.transaction() as tx:
+        tx.create(forged, [Triple(forged, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), W.WebhookSubscription),
+                           Triple(forged, W.subscriber, NamedNode(JEAN)), Triple(forged, W.endpoint, Literal("https://evil.example/")),
+                           Triple(forged, W.active, Literal("true", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))),
+                           Triple(forged, W.cursor, Literal("0", datatype=integer)),
+                           Triple(forged, W.createdAt, Literal("2026-01-01T00:00:00Z", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))),
+                           Triple(forged, events.E.eventType, Literal("procurement.order_received"))])
+    r = client.get(f"{FARM}/webhooks", headers=admin())
+    assert r.status_code == 200 and "evil.example" not in r.get_data(as_text=True)

@@ -121,7 +121,9 @@ class Webhooks:
     def subscriptions(self, ns: Namespace) -> list[Subscription]:
         """The enterprise's subscriptions, oldest first."""
         rows = self.store.select(queries.load("webhook_subscriptions"), {"owners": [NamedNode(i) for i in ns.iris]})
-        return [_subscription(r) for r in rows]
+        # Only those subscribing made, in the enterprise's namespace: another's document naming
+        # it as subscriber (a store may hold one from before writes were kept to their kinds) is not its.
+        return [_subscription(r) for r in rows if ns.owns(r["sub"].value)]
 
     def subscription(self, ns: Namespace, wid: str) -> Subscription:
         """One subscription of the enterprise, or 404."""
