@@ -91,6 +91,15 @@ def is_placeholder(node, collection: str) -> bool:
     return node.value.endswith("/#") or value in variants(collection, base_url)
 
 
+def in_collection(iri: str, collection: str, base_url: str) -> bool:
+    """Whether `iri` names a member of `collection` (either spelling): `{collection}/{id}`."""
+    for spelling in variants(collection, base_url):
+        member = iri.removeprefix(spelling + "/")
+        if member != iri and member and "/" not in member:
+            return True
+    return False
+
+
 def mint(collection: str) -> NamedNode:
     """Return a fresh IRI in a collection."""
     return NamedNode(f"{collection}/{secrets.token_hex(6)}")

@@ -169,7 +169,7 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
     iri, triples = docs.single_document(triples, ORDERS, target, collection, base_url)
     # In the orders' collection only: an order named anywhere in the seller's namespace once made
     # documents at a webhook's or a session's IRI, as the buyer wrote them.
-    if target is None and not _in_collection(iri.value, collection, base_url):
+    if target is None and not docs.in_collection(iri.value, collection, base_url):
         raise BadRequest(f"{iri.value} is not in {collection}; POST with the collection URL as @id "
                          "or none, or PUT to the order's own URL", pointer="/@id")
     ours = sorted(t.object.value for t in triples if t.subject == iri and t.predicate == RDF_TYPE
@@ -216,15 +216,6 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
         body = [t for t in body if t.subject not in about_person]
         body = docs.rename(body, {person[2]: person[0]})
     return Incoming(iri, body, hints, person[:2] if person else None)
-
-
-def _in_collection(iri: str, collection: str, base_url: str) -> bool:
-    """Whether `iri` names a member of `collection` (either spelling): `{collection}/{id}`."""
-    for spelling in docs.variants(collection, base_url):
-        member = iri.removeprefix(spelling + "/")
-        if member != iri and member and "/" not in member:
-            return True
-    return False
 
 
 # Terms the order rules read once per node: a second value would be reserved by one reading and
