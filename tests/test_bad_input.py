@@ -529,6 +529,10 @@ HUB_NS = "https://w3id.org/dfc-order-hub/ns#"
     ("/anything", ["dfc-b:Order"], 400),
     ("/orders/o-9/order_lines/1", ["dfc-b:Order"], 400),
     ("/orders/o-9", ["dfc-b:Order", HUB_NS + "WebhookSubscription"], 422),   # one of our kinds beside
+    ("/orders/o-9", ["dfc-b:Order", "dfc-b:SaleSession"], 422),      # closed as a session, its event sent
+    ("/orders/o-9", ["dfc-b:Order", "dfc-b:Enterprise"], 422),
+    # ids no route takes: the order held stock nobody could reach again
+    *((f"/orders/{oid}", ["dfc-b:Order"], 400) for oid in ("x1#frag", ".hidden", "%C3%9Cn%C3%AF", "x%23z", "x;p", "-x~")),
 ])
 def test_an_order_is_made_in_the_orders_collection_as_an_order_only(client, store, where, types, status):
     """A buyer's POST once made its order wherever its @id said in the seller's namespace, with
@@ -553,3 +557,52 @@ def test_an_order_may_still_name_itself_in_the_orders_collection_in_either_spell
                         data=json.dumps(order((CARROTS, 1), id_=iri)))
         assert r.status_code == 201, r.get_data(as_text=True)
         assert r.headers["Location"].endswith(iri.rsplit("/", 1)[-1])
+
+
+def test_an_order_also_typed_as_an_offer_prices_nothing_for_anyone(client, store):
+    """A buyer's order typed dfc-b:Offer, `offers` the seller's carrots at 0.01, was read by pricing
+    as the seller's own offer: every buyer's line was frozen at 0.01. Now it is a 422."""
+    from support.orders import HUB_B
+    hub_b = token_for(client, HUB_B)
+    before = everything(store)
+    body = {"@context": "https://www.datafoodconsortium.org", "@id": JEAN + "/orders/cheap",
+            "@type": ["dfc-b:Order", "dfc-b:Offer"], "dfc-b:orderedBy": HUB_B, "dfc-b:hasOrderStatus": "dfc-v:Held",
+            "dfc-b:offers": JEAN + "/catalog_items/carrots",
+            "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": 0.01, "dfc-b:hasUnit": "dfc-m:Euro"}}
+    r = client.post("/api/dfc/enterprises/jean-farm/orders", headers={**hub_b, "Content-Type": JSONLD},
+                    data=json.dumps(body))
+    problem = assert_problem(r, 422)
+    assert [v["value"] for v in problem["violations"]] == [
+        "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#Offer"]
+    assert everything(store) == before
+
+
+@pytest.mark.parametrize("path, doc, status", [
+    # a contract POSTed at a webhook's IRI, worded as a subscription: listed as the farm's webhook
+    ("contracts", {"@id": JEAN + "/webhooks/forged"}, 400),
+    ("contracts", {"@type": ["hub:Contract", "hub:WebhookSubscription"]}, 422),
+    # a product POSTed with an id anywhere in its namespace: a document no route could delete
+    *(("supplied_products", {"@id": JEAN + where, "@type": "dfc-b:SuppliedProduct"}, 400)
+      for where in ("/webhooks/w1", "/orders/o1", "/settings", "/catalog", "/supplied_products/x#y", "/supplied_products/.x")),
+])
+def test_a_resource_is_posted_in_its_collection_as_its_kind_only(client, store, jean, path, doc, status):
+    base = {"contracts": {"@context": ["https://www.datafoodconsortium.org", {"hub": HUB_NS}], "@type": "hub:Contract",
+                          "hub:consumer": {"@id": f"{BASE}/api/dfc/enterprises/hub-a"},
+                          "dfc-b:startDate": "2026-01-01", "dfc-b:endDate": "2026-12-31",
+                          "hub:contractPrice": [{"hub:item": {"@id": JEAN + "/catalog_items/carrots"},
+                                                 "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": "2.50",
+                                                                    "dfc-b:hasUnit": {"@id": "dfc-m:Euro"}}}]},
+            "supplied_products": {"@context": "https://www.datafoodconsortium.org", "dfc-b:name": "Leeks"}}[path]
+    before = everything(store)
+    r = client.post(f"/api/dfc/enterprises/jean-farm/{path}", headers={**jean, "Content-Type": JSONLD},
+                    data=json.dumps({**base, **doc}))
+    assert_problem(r, status)
+    assert everything(store) == before
+
+
+def test_a_product_may_still_be_posted_with_an_id_of_its_collection_however_deep(client, jean):
+    r = client.post("/api/dfc/enterprises/jean-farm/SuppliedProducts", headers={**jean, "Content-Type": JSONLD},
+                    data=json.dumps({"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:SuppliedProduct",
+                                     "@id": f"{BASE}/api/dfc/enterprises/jean-farm/SuppliedProducts/1/variant-2",
+                                     "dfc-b:name": "Leeks"}))
+    assert r.status_code == 201, r.get_data(as_text=True)

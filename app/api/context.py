@@ -1,8 +1,6 @@
 """Per-request access: the services, the calling agent, the resource and enterprise a path names."""
 from __future__ import annotations
 
-import re
-
 from flask import current_app, g, request
 
 from app.domain import documents as docs
@@ -14,7 +12,6 @@ from app.runtime.services import Services
 ENT = "<any(enterprises, Enterprises):ent>"
 # An id is one path segment of IRI-safe characters that does not start with a dot: no `..`,
 # no encoded slash (the server sees `%2F` decoded), nothing an IRI cannot hold.
-_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
 # The route variables that name a resource: enterprise, resource, order, session, line, delivery, webhook,
 # contract, person, partner.
 _ID_ARGS = {"eid": "enterprise", "rid": "resource", "oid": "order", "sid": "sale session", "lid": "order line",
@@ -63,7 +60,7 @@ def check_ids(endpoint, values: dict | None) -> None:
         value = (values or {}).get(name)
         # A resource id may have several segments (FDC's `…/SuppliedProducts/1/CatalogItem`).
         segments = value.split("/") if name == "rid" and value is not None else [value]
-        if value is not None and not all(_SLUG.fullmatch(s) for s in segments):
+        if value is not None and not all(docs.SLUG.fullmatch(s) for s in segments):
             raise BadRequest(f"{value!r} is not a valid {what} id: path segments of letters, digits "
                              "and . _ ~ -, none starting with a dot", parameter=name)
 

@@ -20,7 +20,7 @@ from app.domain import documents as docs
 from app.domain import policy
 from app.domain.agents import Agent
 from app.domain.kinds import CONTRACTS
-from app.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, ShapeViolation, violation
+from app.errors import Conflict, NotFound, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, XSD, T, hub
 from app.rdf.terms import day_of
 from app.rdf.triples import Indexed, number
@@ -57,9 +57,6 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
     """The contract document a payload describes (POST: target None), or 422 with what is wrong."""
     collection = ns.collection(CONTRACTS)
     iri, triples = docs.single_document(triples, CONTRACTS, target, collection, base_url)
-    if target is None and not ns.owns(iri.value):
-        raise BadRequest(f"{iri.value} is not in {collection}; POST with the collection URL as @id "
-                         "or none, or PUT to the contract's own URL", pointer="/@id")
     sent = Indexed(triples)
     # Price entries and their prices are parts of the contract: named ones become its own nodes,
     # so that a contract never writes a statement about another document.

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import secrets
 from collections import defaultdict
 
 from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import queries
-from app.domain.kinds import (CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, NOT_CATALOG, TO_CAMEL,
+from app.domain.kinds import (CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, KINDS, NOT_CATALOG, TO_CAMEL,
                               TO_SNAKE, Kind)
 from app.domain.policy import IN_CATALOG
 from app.errors import BadRequest, Conflict, Forbidden, PreconditionFailed, ShapeViolation, violation
-from app.namespaces import HUB, RDF_TYPE
+from app.namespaces import DFC_B, HUB, RDF_TYPE
 from app.rdf.triples import subtree
 from app.store import Store
 
+# A resource id's path segment, as routes take it: letters, digits and . _ ~ -, not first a dot.
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
 # The kinds a catalogue import writes documents of: those the catalogue shows.
 CATALOGUE_KINDS = frozenset(IN_CATALOG)
 
@@ -91,12 +94,15 @@ def is_placeholder(node, collection: str) -> bool:
     return node.value.endswith("/#") or value in variants(collection, base_url)
 
 
-def in_collection(iri: str, collection: str, base_url: str) -> bool:
-    """Whether `iri` names a member of `collection` (either spelling): `{collection}/{id}`."""
-    for spelling in variants(collection, base_url):
-        member = iri.removeprefix(spelling + "/")
-        if member != iri and member and "/" not in member:
-            return True
+def in_collection(iri: str, collection: str, base_url: str, nested: bool = False) -> bool:
+    """Whether `iri` names a member of `collection` (either spelling), `{collection}/{id}`, as a
+    route can name it again: an id of SLUG segments, one unless `nested` (FDC's catalogue ids)."""
+    for spelling in variants(iri, base_url):          # as sent, all snake_case, all CamelCase
+        for home in variants(collection, base_url):
+            member = spelling.removeprefix(home + "/")
+            if member != spelling:
+                segments = member.split("/")
+                return (nested or len(segments) == 1) and all(SLUG.fullmatch(s) for s in segments)
     return False
 
 
@@ -124,8 +130,23 @@ def single_document(triples: list[Triple], kind: Kind, target: NamedNode | None,
 
     With `target` (PUT) the resource is the node with that IRI, or the one node of `kind`
     with a placeholder id; without (POST) the one node of `kind`, a placeholder getting a
-    fresh IRI.
+    fresh IRI, a named one kept if it is a member of `collection` (400 otherwise). Its node is
+    of no other kind of DFC's or ours (422): readers find documents by their types.
     """
+    iri, triples = _single(triples, kind, target, collection, base_url)
+    others = sorted(t.object.value for t in triples if t.subject == iri and t.predicate == RDF_TYPE
+                    and t.object != kind.type and t.object.value.startswith((DFC_B, HUB)))
+    if others:
+        # An order also typed dfc-b:Offer priced the seller's carrots for every buyer; one typed
+        # dfc-b:SaleSession was closed as one, its event sent to the seller's webhooks.
+        raise ShapeViolation(f"a resource of {kind.segment} is a {_short(kind.type)} only", violations=[
+            violation(iri, RDF_TYPE, NamedNode(t), f"{t} is another kind of document: give {iri.value} "
+                      f"the @type {_short(kind.type)}, beside types of other vocabularies only") for t in others])
+    return iri, triples
+
+
+def _single(triples: list[Triple], kind: Kind, target: NamedNode | None,
+            collection: str, base_url: str) -> tuple[NamedNode, list[Triple]]:
     if target is not None:
         spellings = set(variants(target.value, base_url))
         named = [s for s in dict.fromkeys(t.subject for t in triples)
@@ -141,8 +162,16 @@ def single_document(triples: list[Triple], kind: Kind, target: NamedNode | None,
         raise BadRequest(f"the payload describes {node.value}, not {target.value}", pointer="/@id")
     if target is not None:
         iri = target
+    elif is_placeholder(node, collection):
+        iri = mint(collection)
+    elif in_collection(node.value, collection, base_url, nested=kind.segment in KINDS):
+        iri = node
     else:
-        iri = mint(collection) if is_placeholder(node, collection) else node
+        # Anywhere else in the namespace, it once made documents at a webhook's or a session's IRI,
+        # or at ids no route could reach again (`…/orders/x#y`, `…/orders/.hidden`) holding stock.
+        raise BadRequest(f"{node.value} is not a resource id of {collection}: POST with the collection "
+                         "URL as @id, or none, or PUT to the resource's own URL (ids: letters, digits "
+                         "and . _ ~ -, not starting with a dot)", pointer="/@id")
     return iri, rename(triples, {node: iri} if node != iri else {})
 
 

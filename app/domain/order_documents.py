@@ -20,7 +20,7 @@ from app.domain import statuses
 from app.domain import erasure
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, PayloadTooLarge, ShapeViolation, violation
-from app.namespaces import HUB, RDF_TYPE, TRUE, T
+from app.namespaces import RDF_TYPE, TRUE, T
 from app.queries import as_term
 from app.rdf.triples import Indexed, first, number, objects, subjects, subtree, without
 
@@ -167,16 +167,6 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
     (app/persons/pseudonyms.py); without it, such a person is refused."""
     collection = ns.collection(ORDERS)
     iri, triples = docs.single_document(triples, ORDERS, target, collection, base_url)
-    # In the orders' collection only: an order named anywhere in the seller's namespace once made
-    # documents at a webhook's or a session's IRI, as the buyer wrote them.
-    if target is None and not docs.in_collection(iri.value, collection, base_url):
-        raise BadRequest(f"{iri.value} is not in {collection}; POST with the collection URL as @id "
-                         "or none, or PUT to the order's own URL", pointer="/@id")
-    ours = sorted(t.object.value for t in triples if t.subject == iri and t.predicate == RDF_TYPE
-                  and t.object.value.startswith(HUB))
-    if ours:
-        raise ShapeViolation("an order is a dfc-b:Order, of none of the server's own kinds", violations=[
-            violation(iri, RDF_TYPE, NamedNode(t), f"{t} is a kind of the server's own documents") for t in ours])
     hints = {t.subject: t.object for t in triples
              if t.predicate in (T.offers, T.hubOfferedItem, T.offeredItem) and isinstance(t.subject, NamedNode)
              and isinstance(t.object, NamedNode)}
