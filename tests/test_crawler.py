@@ -393,7 +393,7 @@ def test_the_crawler_reached_every_get_route_and_every_kind_of_private_document(
     assert not missing, f"no answer gave the parameters of these GET routes: {missing}"
     admin_paths = {a.url.split("?")[0] for a in world.answers if a.agent == "admin" and a.status == 200}
     for needed in ("/webhooks/", "/partners/", "/persons/", "/contracts/", "/deliveries/", "/events",
-                   "/settings", "/customer_categories/"):
+                   "/settings", "/customer_categories/", "/batches/"):
         assert any(needed in p for p in admin_paths) or any(needed in g for g in world.kinds), needed
     assert any(a.status == 200 for a in world.answers if a.agent == "anonymous")
 

@@ -4,6 +4,7 @@ DFC_HUB_WEBHOOK_RETRY_SCHEDULE on the app's clock, and the event log pages exact
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from conftest import BASE, DEMO_MONDAY, admin, make_app, token_for
@@ -638,3 +639,26 @@ def test_an_enterprise_lists_only_the_subscriptions_in_its_namespace():
                            Triple(forged, events.E.eventType, Literal("procurement.order_received"))])
     r = client.get(f"{FARM}/webhooks", headers=admin())
     assert r.status_code == 200 and "evil.example" not in r.get_data(as_text=True)
+
+
+def test_documents_worded_as_pending_deliveries_hold_up_no_ones_retries(receiver):
+    """Another enterprise's products carrying hub:deliveryState "pending" and a past hub:dueAt
+    (a catalogue import keeps such terms) filled every pass's 64 due deliveries, none of them
+    sendable: no retry or replay of anyone went out again. Only delivery documents are due."""
+    app, _ = _app("0,0")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    _complete_order(client)
+    dispatcher = _dispatcher(app)
+    assert dispatcher.drain() == 1 and receiver.wait_for(1)
+    hub_b = token_for(client, HUB_B)
+    due = {"@value": "2000-01-01T00:00:00Z", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}
+    nodes = [{"@id": f"{HUB_B}/supplied_products/f{i}", "@type": "dfc-b:SuppliedProduct", "dfc-b:name": f"f{i}",
+              W.deliveryState.value: "pending", W.dueAt.value: due} for i in range(BATCH)]
+    r = client.post("/api/dfc/enterprises/hub-b/catalog", headers={**hub_b, "Content-Type": "application/ld+json"},
+                    data=json.dumps({"@context": "https://www.datafoodconsortium.org", "@graph": nodes}))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    path = f"{FARM}/webhooks/{sub['id']}"
+    assert client.post(path + "/replay?after=evt_0", headers=admin()).get_json()["replayed"] == 1
+    assert dispatcher.drain() == 1 and len(receiver.wait_for(2)) == 2
+    assert client.get(path, headers=admin()).get_json()["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}

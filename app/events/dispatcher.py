@@ -242,7 +242,8 @@ class Dispatcher:
 
     def _behind(self, reader) -> bool:
         last = events.last_sequence(reader)
-        return any(int(r["cursor"].value) < last for r in reader.select(queries.load("webhooks_active")))
+        return any(int(r["cursor"].value) < last and _within(r["sub"], frozenset(self._spellings(r["owner"].value)))
+                   for r in reader.select(queries.load("webhooks_active")))
 
     def _spellings(self, owner: str) -> tuple[str, ...]:
         eid = enterprise_of(owner, self.base_url)

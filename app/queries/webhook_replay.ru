@@ -17,7 +17,8 @@ WHERE {
   GRAPH ?event { ?event rdf:type hub:Event ; hub:party ?party ; hub:eventType ?type ; hub:sequence ?sequence }
   FILTER(?sequence > IF(?cursor < ?after, ?cursor, ?after) && ?sequence <= ?upto)
   BIND(IRI(CONCAT(STR(?sub), "/deliveries/", STR(?sequence))) AS ?d)
-  # Apart: a delivery recorded as sent at once has no due time (webhook_sent.ru).
+  # Apart: a delivery document has no due time once delivered (webhook_delivered.ru; and as
+  # stores before batches recorded a delivery sent at once). A batch's entry has no document: one is made.
   OPTIONAL { GRAPH ?d { ?d hub:deliveryState ?state } }
   OPTIONAL { GRAPH ?d { ?d hub:attempts ?attempts } }
   OPTIONAL { GRAPH ?d { ?d hub:dueAt ?due } }

@@ -2,7 +2,7 @@
 # write lock), for the subscriptions whose claim it still holds (hub:sendingBy ?token; the others'
 # events are sent again by the pass that took them over). The deliveries a 2xx answered are one
 # attempt each in the pass's batch for the subscription, {subscription}/batches/{token}: an entry
-# of three statements (its event's number, the status, the duration), where a document per
+# of four statements (the link to it, its event's number, the status, the duration), where a document per
 # delivery took eleven and a third of the dispatcher's CPU (bench/events.py). One that failed is a
 # pending (or failed) delivery document, {subscription}/deliveries/{event number}, with its attempt
 # beside it (webhook_attempts_made.ru). A delivery made meanwhile (a replay) is left to that
@@ -15,7 +15,7 @@ INSERT { GRAPH ?batch { ?batch hub:delivered [ hub:sequence ?sequence ; hub:resp
                                                hub:duration ?duration ] } }
 WHERE { VALUES (?d ?sub ?sequence ?duration ?status) { ?delivered }
         GRAPH ?sub { ?sub hub:sendingBy ?token }
-        FILTER NOT EXISTS { GRAPH ?d { ?d hub:deliveryState ?made } }
+        FILTER NOT EXISTS { GRAPH ?d { ?d rdf:type hub:WebhookDelivery ; hub:deliveryState ?made } }
         BIND(IRI(CONCAT(STR(?sub), "/batches/", ?token)) AS ?batch) } ;
 INSERT { GRAPH ?batch { ?batch rdf:type hub:DeliveryBatch ; hub:subscription ?sub ; hub:sentAt ?at } }
 WHERE { VALUES ?sub { ?subscriptions }
@@ -25,7 +25,7 @@ INSERT { GRAPH ?d { ?d rdf:type hub:WebhookDelivery ; hub:subscription ?sub ; hu
                        hub:sequence ?sequence ; hub:deliveryState ?state ; hub:attempts 1 ; hub:dueAt ?next } }
 WHERE { VALUES (?d ?sub ?event ?sequence ?state ?next) { ?failed }
         GRAPH ?sub { ?sub hub:sendingBy ?token }
-        FILTER NOT EXISTS { GRAPH ?d { ?d hub:deliveryState ?made } } } ;
+        FILTER NOT EXISTS { GRAPH ?d { ?d rdf:type hub:WebhookDelivery ; hub:deliveryState ?made } } } ;
 DELETE { GRAPH ?sub { ?sub hub:cursor ?cursor } }
 INSERT { GRAPH ?sub { ?sub hub:cursor ?upto } }
 WHERE { VALUES ?sub { ?subscriptions }
