@@ -47,9 +47,9 @@ EXPECTED = {
     "dfc/std_practical-example_v1.8.2_user-data.json": PERSON,
     "dfc/std_practical-example_v1.9_user-data.json": PERSON,
     "dfc/std_use-cases_order-example_CONVERTED-FROM-YAML.json": (422, "a price value of '£0.27' is not a number"),
-    "dfc/std_v2-draft_enterprise_block3.json": (422, "a Solid profile document and an enterprise at "
-                                                     "./index#this: relative ids resolve into the enterprise's "
-                                                     "namespace, as documents of no catalogue kind"),
+    "dfc/std_v2-draft_enterprise_block3.json": (422, "an enterprise at ./index#this: relative ids resolve "
+                                                     "into the enterprise's namespace, where no other "
+                                                     "enterprise may be written"),
     "dfc/std_v2-draft_person_block3.json": PERSON,
     "ofn/fdc-shopify-catalog-hodmedod.json": CATALOG,
     "ofn/ofn-patch-catalog-item.json": (200, "old static namespaces, normalised; relative ids"),

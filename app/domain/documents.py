@@ -15,9 +15,8 @@ from collections import defaultdict
 from pyoxigraph import BlankNode, NamedNode, Triple
 
 from app import queries
-from app.domain.kinds import (CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, KINDS, NOT_CATALOG, TO_CAMEL,
-                              TO_SNAKE, Kind)
-from app.domain.policy import IN_CATALOG
+from app.domain.kinds import (CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, KINDS, NOT_CATALOG, SERVER_SEGMENTS,
+                              TO_CAMEL, TO_SNAKE, Kind)
 from app.errors import BadRequest, Conflict, Forbidden, PreconditionFailed, ShapeViolation, violation
 from app.namespaces import DFC_B, HUB, RDF_TYPE
 from app.rdf.triples import subtree
@@ -25,9 +24,6 @@ from app.store import Store
 
 # A resource id's path segment, as routes take it: letters, digits and . _ ~ -, not first a dot.
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
-# The kinds a catalogue import writes documents of: those the catalogue shows.
-CATALOGUE_KINDS = frozenset(IN_CATALOG)
-
 
 class Namespace:
     """The IRIs of one enterprise under the server's base URL (snake_case and CamelCase)."""
@@ -196,38 +192,37 @@ def split_catalog(triples: list[Triple], ns: Namespace) -> dict[NamedNode, list[
     documents = split_documents(triples, orphans_to=NamedNode(ns.iri + "/catalog"))
     misplaced = [name for name, doc in documents.items() if not is_catalogue_document(ns, name, doc)]
     if misplaced:
-        # An import replaces what it names: it once forged webhook subscriptions and deliveries in
-        # the writer's namespace, and wrote over them, with a node of one of our types or of none.
-        raise ShapeViolation(f"{len(misplaced)} node(s) with an id are no catalogue resource: an import writes "
-                             "products, catalogue items, offers, customer categories and production flows, the "
-                             "enterprise, and its catalogue", violations=[
-                                 violation(name, RDF_TYPE, None, f"{name.value} is of no catalogue kind "
-                                           f"({_kinds(documents[name], name)}): nest it in a resource, or write "
-                                           "it where its kind lives") for name in misplaced])
+        # An import replaces what it names: it once forged webhook subscriptions and deliveries,
+        # and wrote over sale sessions, with a node at their IRIs, of one of our types or of none.
+        raise ShapeViolation(f"{len(misplaced)} node(s) of the catalogue name documents it may not write: "
+                             "none of the server's own kinds, no enterprise but this one, nothing under "
+                             "its orders, sessions, contracts, webhooks, partners, persons, settings or events",
+                             violations=[violation(name, RDF_TYPE, None, f"{name.value} ({_kinds(documents[name], name)}) "
+                                                   "is no catalogue document: nest it in a resource, or write it "
+                                                   "where its kind lives") for name in misplaced])
     return documents
 
 
 def is_catalogue_document(ns: Namespace, name: NamedNode, triples: list[Triple]) -> bool:
-    """Whether a catalogue import may write this document: the enterprise's own, the catalogue's
-    (what no resource refers to), or one whose node is of a kind the catalogue shows
-    (policy.IN_CATALOG) and of none of ours (app's vocabulary: the server's own documents)."""
-    if _own_or_catalogue(ns, name):
-        return True
+    """Whether a catalogue import may write (or replace) this document: none of its node's types is
+    ours, it is the enterprise itself or no other enterprise, and it lies in none of the server's
+    collections (kinds.SERVER_SEGMENTS) but as the catalogue's own document (what no resource
+    refers to). Anything else of the catalogue goes: DFC catalogues, addresses, social media."""
     types = {t.object for t in triples if t.subject == name and t.predicate == RDF_TYPE}
-    return bool(types & CATALOGUE_KINDS) and not any(t.value.startswith(HUB) for t in types)
+    if any(t.value.startswith(HUB) for t in types):
+        return False
+    if name.value in ns.iris or name.value == ns.iri + "/catalog":
+        return True
+    segment = next((name.value[len(p):] for p in ns.prefixes if name.value.startswith(p)), "").split("/")[0]
+    return ENTERPRISE.type not in types and segment.split("#")[0] not in SERVER_SEGMENTS
 
 
 def check_replaceable(ns: Namespace, name: NamedNode, current: list[Triple] | None) -> None:
-    """Refuse (409) an import over a document of another kind than the catalogue's: a subscription,
-    a partner, anything the server keeps there (the kinds sessions and orders are, carry_over says)."""
-    types = {t.object for t in current or [] if t.subject == name and t.predicate == RDF_TYPE}
-    if types and not types & CATALOGUE_KINDS and not _own_or_catalogue(ns, name):
+    """Refuse (409) an import over a document it could not have written: a subscription, a
+    partner, anything the server keeps there (the kinds sessions and orders are, carry_over says)."""
+    if current and not is_catalogue_document(ns, name, current):
         raise Conflict(f"{name.value} is a {_kinds(current, name)}, which a catalogue import cannot replace",
                        iri=name.value)
-
-
-def _own_or_catalogue(ns: Namespace, name: NamedNode) -> bool:
-    return name.value in ns.iris or name.value == ns.iri + "/catalog"
 
 
 def _kinds(triples: list[Triple], name: NamedNode) -> str:

@@ -37,6 +37,11 @@ TO_SNAKE = {**{k.alias: k.segment for k in KINDS.values()},
             **{k.alias: k.segment for k in (ENTERPRISE, ORDERS, ORDER_LINES, CONTRACTS)}, "OrderLines": "order_lines"}
 TO_CAMEL = {**{snake: camel for camel, snake in TO_SNAKE.items()}, "order_lines": ORDER_LINES.alias}
 
+# The collection segments under an enterprise that hold the server's own documents, routed apart
+# from the catalogue's (tests/test_api_resources.py checks the routes against it): a catalogue
+# import writes nothing there, whatever the node's type.
+SERVER_SEGMENTS = frozenset({"orders", "Orders", "sale_sessions", "SaleSessions", "contracts", "Contracts",
+                             "webhooks", "partners", "persons", "settings", "events", "catalog"})
 # Types that give a node a document of its own when a whole catalogue is imported.
 CATALOG_TYPES = {k.type for k in KINDS.values() if k.segment != "sale_sessions"}
 KIND_OF_TYPE = {k.type: k for k in KINDS.values()}
