@@ -6,7 +6,7 @@ from pyoxigraph import NamedNode, Triple
 from app.domain import sessions, stock
 from app.domain.kinds import KIND_TYPES, Kind
 from app.errors import Conflict, ShapeViolation, violation
-from app.namespaces import HUB, RDF_TYPE, T
+from app.namespaces import RDF_TYPE, T
 
 
 def carry_over(current: dict[NamedNode, list[Triple]], documents: dict[NamedNode, list[Triple]]
@@ -36,10 +36,8 @@ def kind_of(triples: list[Triple], name: NamedNode) -> set[NamedNode]:
 
 
 def check_kind(triples: list[Triple], name: NamedNode, kind: Kind) -> None:
-    """Refuse (422) a resource written to a collection of one kind that is not of that kind alone,
-    or is also of one of the server's own kinds (a webhook subscription, a partner: hub.ttl's)."""
-    found = kind_of(triples, name) | {t.object for t in triples if t.subject == name and t.predicate == RDF_TYPE
-                                      and t.object.value.startswith(HUB)}
+    """Refuse (422) a resource written to a collection of one kind that is not of that kind alone."""
+    found = kind_of(triples, name)
     if found != {kind.type}:
         raise ShapeViolation(f"a resource of {kind.segment} is a {_names({kind.type})}, and only that",
                              violations=[violation(name, RDF_TYPE, ", ".join(sorted(t.value for t in found)) or None,
