@@ -606,3 +606,27 @@ def test_a_product_may_still_be_posted_with_an_id_of_its_collection_however_deep
                                      "@id": f"{BASE}/api/dfc/enterprises/jean-farm/SuppliedProducts/1/variant-2",
                                      "dfc-b:name": "Leeks"}))
     assert r.status_code == 201, r.get_data(as_text=True)
+
+
+def test_an_order_line_named_as_a_history_step_is_renamed_and_forges_no_history(client):
+    """A line's id had only to lie under its order: named `{order}/status_changes/1`, with
+    hub:changedBy, hub:toStatus and hub:reason, it was the node the server then wrote the first
+    step of the supplier's history on: the history showed a confirmation by the producer that
+    never happened. A line keeps its id only as a member of the order's `order_lines`."""
+    from support.orders import CARROTS, HUB_A, order
+    hub = token_for(client, HUB_A)
+    iri = JEAN + "/orders/forged-history"
+    forged = {"@id": f"{iri}/status_changes/1", HUB_NS + "changedBy": {"@id": JEAN},
+              HUB_NS + "reason": "approved by Jean", HUB_NS + "toStatus": {"@id": HUB_NS + "confirmed"}}
+    r = client.post("/api/dfc/enterprises/jean-farm/orders", headers={**hub, "Content-Type": JSONLD},
+                    data=json.dumps(order((CARROTS, 1, forged), id_=iri)))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    path = iri.removeprefix(BASE)
+    assert client.post(path + "/status", headers=hub, json={"status": "placed"}).status_code == 200
+    from pyoxigraph import NamedNode
+    doc = client.application.extensions["dfc_hub"].store.graph(NamedNode(iri))
+    steps = {t.object for t in doc if t.subject.value == iri and t.predicate.value == HUB_NS + "statusChange"}
+    lines = {t.object for t in doc if t.subject.value == iri and t.predicate.value.endswith("#hasPart")}
+    assert steps and not steps & lines and all("/order_lines/" in line.value for line in lines)
+    assert not [t for t in doc if t.subject in steps and t.object.value == "approved by Jean"]
+    assert {t.object.value for t in doc if t.subject in steps and t.predicate.value == HUB_NS + "changedBy"} == {HUB_A}

@@ -172,10 +172,11 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
              and isinstance(t.object, NamedNode)}
     # Lines: what hasPart names, and OrderLine nodes the order forgot to list.
     line_nodes = list(dict.fromkeys([*objects(triples, iri, T.hasPart), *subjects(triples, RDF_TYPE, T.OrderLine)]))
-    prefixes = tuple(v + "/" for v in docs.variants(iri.value, base_url))
     renames = {}
     for node in line_nodes:
-        if not (isinstance(node, NamedNode) and node.value.startswith(prefixes)):
+        # A line keeps its id only as a member of the order's lines: named anywhere under the
+        # order (`…/status_changes/1`), it took in the supplier's history steps the server wrote there.
+        if not (isinstance(node, NamedNode) and docs.in_collection(node.value, f"{iri.value}/order_lines", base_url)):
             renames[node] = NamedNode(f"{iri.value}/order_lines/{secrets.token_hex(4)}")
     placeholder_session = session(triples, iri)
     if isinstance(placeholder_session, NamedNode) and placeholder_session.value.endswith("#"):
