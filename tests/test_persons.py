@@ -297,3 +297,27 @@ def test_checkouts_racing_an_erasure_never_leave_an_order_under_the_erased_iri(c
     assert {a for a in answers if not isinstance(a, tuple)} <= {201, 410}
     assert [r["g"].value for r in store_of(client).select(NAMING, {"iri": NamedNode(person)})] == [person]
     assert literals(client, ZEPHYRINE) == set()
+
+
+def test_erasure_rewrites_no_other_enterprises_record_but_its_reference(client, hub_a, jean):
+    """A hub named its customer in a wholesale order at a producer; the producer confirmed it with
+    a reason holding the customer's name (a word the hub chose: "Carrots"). Erasing the customer
+    once scrubbed every string holding it from the producer's order, its history included. Now
+    the producer's document only loses the reference, pointed at the pseudonym."""
+    from support.orders import CARROTS, checkout, order, place
+    r = checkout(client, hub_a, "hub-a", name="Carrots")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    store = store_of(client)
+    person = next(t.object for t in store.graph(NamedNode(BASE + r.headers["Location"].removeprefix(BASE)))
+                  if t.predicate.value.endswith("orderedBy"))
+    r = place(client, hub_a, order((CARROTS, 1), **{"rdfs:seeAlso": {"@id": person.value}}))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    wholesale = r.headers["Location"]
+    path = wholesale.removeprefix(BASE)
+    assert client.post(path + "/status", headers=hub_a, json={"status": "placed"}).status_code == 200
+    assert client.post(path + "/status", headers=jean,
+                       json={"status": "confirmed", "reason": "Carrots confirmed by Jean"}).status_code == 200
+    assert client.delete(f"{PERSONS}/{pid(person.value)}", headers=hub_a).status_code == 204
+    kept = store.graph(NamedNode(wholesale))
+    assert any(t.object.value == "Carrots confirmed by Jean" for t in kept)
+    assert not any(t.object == person for t in kept)

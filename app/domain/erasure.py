@@ -87,6 +87,15 @@ def scrub(triples, person: NamedNode, pseudonym: NamedNode, values) -> list[Trip
                    pseudonym if t.object == person else t.object) for t in kept]
 
 
+def renamed(triples, person: NamedNode, pseudonym: NamedNode) -> list[Triple]:
+    """Another enterprise's document naming the person: the reference points at `pseudonym`, and
+    what it says of the person's node goes; the rest is that enterprise's record, not the hub's
+    to rewrite (scrubbing it of the strings the hub chose as the person's name once wiped a
+    producer's own history of a confirmed order)."""
+    return [Triple(t.subject, t.predicate, pseudonym if t.object == person else t.object)
+            for t in triples if t.subject != person]
+
+
 def _mentions(term, needles: list[str]) -> bool:
     if not (isinstance(term, Literal) and term.datatype in _STRINGS):
         return False

@@ -84,8 +84,11 @@ class Persons:
 
             def scrub(triples):
                 return erasure.scrub(triples, person, pseudonym, values)
+            hub = _hub_of(person, self.base_url)
             for row in tx.select(queries.load("graphs_naming_person"), {"person": person}):
-                _put_changed(tx, row["g"], scrub)
+                # The hub's own documents are scrubbed; another enterprise's only lose the reference.
+                _put_changed(tx, row["g"], scrub if hub.owns(row["g"].value)
+                             else lambda triples: erasure.renamed(triples, person, pseudonym))
             for row in tx.select(queries.load("answers_naming"), {"needle": Literal(person.value)}):
                 _put_changed(tx, row["g"], lambda triples: idempotency.rewritten(triples, scrub))
             tx.put(person, erasure.tombstone(person, now))
@@ -99,6 +102,11 @@ def _held(triples: list[Triple], person: NamedNode) -> list[Triple]:
     if not erasure.is_person(triples, person):
         raise NotFound(f"no person at {person.value}")
     return triples
+
+
+def _hub_of(person: NamedNode, base_url: str) -> Namespace:
+    """The namespace of the hub whose customer the person is (`{hub}/persons/{id}`)."""
+    return Namespace(base_url, person.value.split("/persons/", 1)[0].rsplit("/", 1)[-1])
 
 
 def _put_changed(tx, name: NamedNode, change) -> None:
