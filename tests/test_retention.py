@@ -162,3 +162,32 @@ def test_the_cli_says_why_it_cannot_open_a_store_serve_holds(tmp_path):
         assert r.returncode == 2 and "serve" in r.stderr and "Traceback" not in r.stderr
     finally:
         store.close()
+
+
+def test_another_hubs_order_naming_a_customer_neither_learns_of_them_nor_keeps_them():
+    """Hub B's checkout naming one of hub A's customers was stored as a customer order when the
+    customer existed, and not otherwise: hub B learned whom hub A holds. And counted among the
+    customer's sessions, it kept them from ever being erased while hub B's session stayed open."""
+    from support.orders import HUB_B
+    clock = ManualClock(MONDAY)
+    client = make_app(clock=clock, person_retention_days=DAYS).test_client()
+    hub = hub_of(client)
+    token_a, token_b = token_for(client, HUB_A), token_for(client, HUB_B)
+    barnabe = buys(client, token_a, BARNABE)
+    clock.set(MONDAY + dt.timedelta(days=1))                            # hub B's week 48 is open
+    answers = []
+    for buyer in (barnabe, f"{HUB_A}/persons/0123456789ab"):
+        doc = {"@context": "https://www.datafoodconsortium.org", "@id": "#", "@type": "dfc-b:Order",
+               "dfc-b:orderedBy": {"@id": buyer}, "dfc-b:hasOrderStatus": "dfc-v:Held",
+               "dfc-b:belongsTo": f"{HUB_B}/sale_sessions/week-48",
+               "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                                  "dfc-b:concerns": f"{HUB_B}/offers/jean-carrots"}]}
+        r = client.post("/api/dfc/enterprises/hub-b/orders", headers=token_b, json=doc)
+        assert r.status_code == 201, r.get_data(as_text=True)
+        from pyoxigraph import NamedNode
+        answers.append(sorted(t.predicate.value.rsplit("#", 1)[-1] for t in hub.store.graph(NamedNode(r.headers["Location"]))
+                              if t.subject.value == r.headers["Location"]))
+    assert answers[0] == answers[1] and "customerOrder" not in answers[0]
+    close(client, token_a, WEEK_48)
+    clock.set(clock.now() + dt.timedelta(days=DAYS))
+    assert [p.value for p in erase_due(hub)] == [barnabe]

@@ -261,7 +261,9 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
         if incoming.person is not None:
             return True
         who = orders.buyer(incoming.triples, incoming.iri)
-        if not isinstance(who, NamedNode):
+        seller = docs.enterprise_of(incoming.iri.value, self.base_url)
+        # Only the seller's own customers: another hub's, looked up, told whether it held them.
+        if seller is None or orders.person_iri(who, docs.Namespace(self.base_url, seller), self.base_url) is None:
             return False
         held = self.store.graph(who)
         # An erased person's IRI still names a customer: the order is refused as theirs (410).
