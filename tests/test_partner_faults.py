@@ -229,3 +229,25 @@ def test_a_partner_removed_and_configured_again_under_another_name_takes_no_line
     assert r.status_code == 409 and f"{hub}/jean" in r.json()["detail"] and f"{hub}/jean-again" in r.json()["detail"], r.text
     assert world.http.get(f"{world.api}/hub-a/orders", headers=world.token).json() == orders
     assert world.held() == (1, 2)
+
+
+def test_an_order_whose_partner_was_removed_waits_out_of_the_retry_queue_until_it_is_back(world, caplog):
+    """A forwarded order left pending (the partner was down) whose partner the hub then removed
+    was tried, failed and logged on every pass of the queue, for ever. It now waits, still
+    pending, out of the queue; the partner configured again under its name takes it back."""
+    world.proxy.set("down")
+    assert world.checkout("basket-1").status_code == 503
+    world.proxy.set("pass")
+    partner = f"{world.api}/hub-a/partners/jean"
+    assert world.http.delete(partner, headers=world.token).status_code == 204
+    caplog.clear()
+    assert world.retry_queue() == (0, 0)
+    assert not [r for r in caplog.records if "stays pending" in r.getMessage()]
+    jean = f"{world.jean_api}/jean-farm"
+    token = world.http.post(f"{world.proxy.url}/api/admin/tokens", json={"agent": f"{world.api}/hub-a", "scopes": []},
+                            headers=ADMIN_H).json()["token"]
+    r = world.http.put(partner, headers=world.token, json={
+        "enterprise": jean, "catalog": f"{jean}/catalog", "orders": f"{jean}/orders", "token": token})
+    assert r.status_code == 201, r.text
+    assert world.retry_queue() == (1, 0)                # back in the queue, and sent: Jean's order shrinks
+    assert world.held() == (0, 0)
