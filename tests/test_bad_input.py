@@ -588,7 +588,8 @@ def test_an_order_also_typed_as_an_offer_prices_nothing_for_anyone(client, store
 def test_a_resource_is_posted_in_its_collection_as_its_kind_only(client, store, jean, path, doc, status):
     base = {"contracts": {"@context": ["https://www.datafoodconsortium.org", {"hub": HUB_NS}], "@type": "hub:Contract",
                           "hub:consumer": {"@id": f"{BASE}/api/dfc/enterprises/hub-a"},
-                          "dfc-b:startDate": "2026-01-01", "dfc-b:endDate": "2026-12-31",
+                          "dfc-b:startDate": MONDAY.date().isoformat(),
+                          "dfc-b:endDate": (MONDAY + dt.timedelta(days=60)).date().isoformat(),
                           "hub:contractPrice": [{"hub:item": {"@id": JEAN + "/catalog_items/carrots"},
                                                  "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": "2.50",
                                                                     "dfc-b:hasUnit": {"@id": "dfc-m:Euro"}}}]},

@@ -635,7 +635,7 @@ def test_an_enterprise_lists_only_the_subscriptions_in_its_namespace():
                            Triple(forged, W.subscriber, NamedNode(JEAN)), Triple(forged, W.endpoint, Literal("https://evil.example/")),
                            Triple(forged, W.active, Literal("true", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))),
                            Triple(forged, W.cursor, Literal("0", datatype=integer)),
-                           Triple(forged, W.createdAt, Literal("2026-01-01T00:00:00Z", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))),
+                           Triple(forged, W.createdAt, Literal(DEMO_MONDAY.isoformat(), datatype=NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))),
                            Triple(forged, events.E.eventType, Literal("procurement.order_received"))])
     r = client.get(f"{FARM}/webhooks", headers=admin())
     assert r.status_code == 200 and "evil.example" not in r.get_data(as_text=True)
