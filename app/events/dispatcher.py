@@ -153,9 +153,9 @@ class Dispatcher:
             # one outside its subscriber's namespace was not made by subscribing, and gets nothing.
             subs = []
             for row in tx.select(queries.load("webhooks_active")):
-                spellings = frozenset(self._spellings(row["owner"].value))
-                if _free(row, now) and _within(row["sub"], spellings):
-                    subs.append((row["sub"], spellings, frozenset(row["types"].value.split()), int(row["cursor"].value)))
+                if _free(row, now) and self._subscribed(row):
+                    subs.append((row["sub"], frozenset(self._spellings(row["owner"].value)),
+                                 frozenset(row["types"].value.split()), int(row["cursor"].value)))
             behind = [s for s in subs if s[3] < upto]
             if not behind:
                 return []
@@ -242,8 +242,13 @@ class Dispatcher:
 
     def _behind(self, reader) -> bool:
         last = events.last_sequence(reader)
-        return any(int(r["cursor"].value) < last and _within(r["sub"], frozenset(self._spellings(r["owner"].value)))
+        return any(int(r["cursor"].value) < last and self._subscribed(r)
                    for r in reader.select(queries.load("webhooks_active")))
+
+    def _subscribed(self, row) -> bool:
+        """Whether a subscription lies in its subscriber's namespace, as subscribing makes it."""
+        eid = enterprise_of(row["owner"].value, self.base_url)
+        return eid is not None and Namespace(self.base_url, eid).owns(row["sub"].value)
 
     def _spellings(self, owner: str) -> tuple[str, ...]:
         eid = enterprise_of(owner, self.base_url)
@@ -258,11 +263,6 @@ def _free(row, now: dt.datetime) -> bool:
     """Whether no pass holds a live claim on the subscription's events (app/queries/webhooks_active.rq)."""
     until = instant(row["sending"]) if "sending" in row else None
     return until is None or until < now
-
-
-def _within(sub: NamedNode, spellings: frozenset[str]) -> bool:
-    """Whether a subscription lies in its subscriber's namespace, as subscribing makes it."""
-    return sub.value.startswith(tuple(iri + "/" for iri in spellings))
 
 
 def _claimed(row) -> Claimed:

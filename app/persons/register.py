@@ -16,7 +16,7 @@ from app import queries
 from app.domain import sessions
 from app.domain import erasure
 from app.orders import idempotency
-from app.domain.documents import Namespace
+from app.domain.documents import Namespace, enterprise_of
 from app.domain.order_documents import PERSON_ID
 from app.errors import BadRequest, Gone, NotFound
 from app.rdf.triples import number
@@ -84,7 +84,7 @@ class Persons:
 
             def scrub(triples):
                 return erasure.scrub(triples, person, pseudonym, values)
-            hub = _hub_of(person, self.base_url)
+            hub = Namespace(self.base_url, enterprise_of(person.value, self.base_url))
             for row in tx.select(queries.load("graphs_naming_person"), {"person": person}):
                 # The hub's own documents are scrubbed; another enterprise's only lose the reference.
                 _put_changed(tx, row["g"], scrub if hub.owns(row["g"].value)
@@ -102,11 +102,6 @@ def _held(triples: list[Triple], person: NamedNode) -> list[Triple]:
     if not erasure.is_person(triples, person):
         raise NotFound(f"no person at {person.value}")
     return triples
-
-
-def _hub_of(person: NamedNode, base_url: str) -> Namespace:
-    """The namespace of the hub whose customer the person is (`{hub}/persons/{id}`)."""
-    return Namespace(base_url, person.value.split("/persons/", 1)[0].rsplit("/", 1)[-1])
 
 
 def _put_changed(tx, name: NamedNode, change) -> None:
