@@ -17,6 +17,7 @@ from app.errors import BadRequest, UnsupportedMediaType
 from app.rdf.checks import refuse_dropped_iris, refuse_ill_typed, refuse_lost_languages
 from app.rdf.contexts import inline_contexts, trim_contexts
 from app.rdf.normalise import normalise
+from app.rdf.triples import quoted_triple
 
 JSONLD_TYPES = ("application/ld+json", "application/json")
 TURTLE_TYPES = ("text/turtle", "application/x-turtle")
@@ -121,11 +122,9 @@ def parse_body(body: bytes, media_type: str, base_iri: str | None, max_depth: in
 def _refuse_triple_terms(triples: list[Triple]) -> None:
     """Refuse (400) a quoted triple (RDF 1.2 `<<( … )>>`, RDF-star `<< … >>`): DFC data has none,
     and nothing the server writes (JSON-LD, RDF/XML, its checks) can carry one."""
-    for t in triples:
-        for term in (t.subject, t.object):
-            if isinstance(term, Triple):
-                raise BadRequest(f"the body holds a quoted triple ({term}): DFC data has no use for one, "
-                                 "and this server does not store them")
+    if (term := quoted_triple(triples)) is not None:
+        raise BadRequest(f"the body holds a quoted triple ({term}): DFC data has no use for one, "
+                         "and this server does not store them")
 
 
 def read_payload(body: bytes, media_type: str, base_iri: str | None, max_depth: int = 64,

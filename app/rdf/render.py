@@ -12,6 +12,7 @@ from app.errors import NotAcceptable
 from app.namespaces import FAMILIES, LDP, PREFIXES, RDF, XSD
 from app.rdf import answer_context
 from app.rdf.contexts import trim_contexts
+from app.rdf.triples import quoted_triple
 
 _NUMBER_TYPES = {XSD + "decimal", XSD + "integer"}
 # Canonical (1.x) terms a later release renamed: DFC 2.0 calls an Enterprise an Organization.
@@ -213,7 +214,7 @@ def to_rdfxml(triples: list[Triple], family: str = "1.x", base_url: str | None =
 def _refuse_triple_terms(triples, syntax: str) -> None:
     """406 for a graph holding a triple term (RDF 1.2: an analyst's CONSTRUCT can make one), which
     `syntax` cannot write; Turtle and N-Triples can. Stored documents never hold one (app.rdf)."""
-    if any(isinstance(t.subject, Triple) or isinstance(t.object, Triple) for t in triples):
+    if quoted_triple(triples) is not None:
         raise NotAcceptable(f"this graph holds a quoted triple, which {syntax} cannot carry: ask for "
                             "text/turtle or application/n-triples", available=["text/turtle", "application/n-triples"])
 

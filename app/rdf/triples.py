@@ -97,3 +97,9 @@ def tidy(value: Decimal) -> Decimal:
 
 def iri(term) -> str | None:
     return term.value if isinstance(term, NamedNode) else None
+
+
+def quoted_triple(triples) -> Triple | None:
+    """The first quoted triple (RDF 1.2 triple term) a graph holds as subject or object, or None:
+    DFC data has none, and JSON-LD and RDF/XML cannot write one."""
+    return next((term for t in triples for term in (t.subject, t.object) if isinstance(term, Triple)), None)
