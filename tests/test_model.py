@@ -126,6 +126,12 @@ class HubMachine(RuleBasedStateMachine):
     def change_checkout(self, data, quantity, form):
         self.w.change_checkout(data.draw(st.sampled_from(self.w.held_checkouts())), quantity, form)
 
+    @rule(data=st.data(), header=st.sampled_from([{"If-Match": '"stale"'}, {"If-None-Match": "*"},
+                                                   {"If-None-Match": "the version read"}]))
+    @precondition(lambda self: self.w.held_checkouts())
+    def stale_write(self, data, header):
+        self.w.stale_write(data.draw(st.sampled_from(self.w.held_checkouts())), header)
+
     @rule(data=st.data())
     @precondition(lambda self: self.w.model.persons)
     def erase_person(self, data):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from app.domain import documents as docs
+from app.domain import versions
 from app.domain.agents import Agent
 from app.errors import BadRequest, Unauthorized
 from app.runtime.services import Services
@@ -71,6 +72,6 @@ def namespace(eid: str) -> docs.Namespace:
     return docs.Namespace(base_url(), eid)
 
 
-def if_match() -> str | None:
-    """The request's If-Match header (the version a write expects), None without one."""
-    return request.headers.get("If-Match")
+def expected(**checks) -> versions.Expected:
+    """What the write expects to find: the request's If-Match and If-None-Match, and `checks`."""
+    return versions.Expected(request.headers.get("If-Match"), request.headers.get("If-None-Match"), **checks)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from app.api.context import ENT, agent, base_url, if_match, namespace, request_iri, services
+from app.api.context import ENT, agent, base_url, expected, namespace, request_iri, services
 from app.api.negotiate import rdf_response, read_body
 from app.api.paging import page_of
 from app.domain import policy
 from app.catalog import contracts
 from app.domain import documents as docs
+from app.domain import versions
 from app.domain.kinds import CONTRACTS
 
 bp = Blueprint("contracts", __name__, url_prefix="/api/dfc")
@@ -21,7 +22,7 @@ def _book() -> contracts.Contracts:
 
 
 def _answer(name, triples, created: bool = False) -> Response:
-    headers = {"ETag": docs.etag(triples)}
+    headers = {"ETag": versions.etag(triples)}
     if created:
         headers["Location"] = name.value
     return rdf_response(triples, 201 if created else 200, headers)
@@ -57,11 +58,11 @@ def get_contract(ent, eid, cseg, cid):
 def put_contract(ent, eid, cseg, cid):
     ns, target = namespace(eid), request_iri().value
     iri, doc = _read(ns, target)
-    name, written, created = _book().write(agent(), ns, iri, doc, replace=True, if_match=if_match())
+    name, written, created = _book().write(agent(), ns, iri, doc, replace=True, expected=expected())
     return _answer(name, written, created)
 
 
 @bp.delete(f"/{ENT}/<eid>/{CON}/<cid>")
 def delete_contract(ent, eid, cseg, cid):
-    _book().delete(agent(), namespace(eid), request_iri().value, if_match())
+    _book().delete(agent(), namespace(eid), request_iri().value, expected())
     return Response(status=204)

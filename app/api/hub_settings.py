@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from app.api.context import ENT, agent, if_match, namespace, services
+from app.api.context import ENT, agent, expected, namespace, services
 from app.api.negotiate import rdf_response, read_body
-from app.domain import documents as docs
+from app.domain import versions
 from app.domain import policy
 from app.catalog import hub_settings
 
@@ -18,7 +18,7 @@ def get_settings(ent, eid):
     ns = namespace(eid)
     triples = services().catalog.settings(ns)
     policy.require(agent(), "hub_settings", "read", owner=ns)
-    return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
+    return rdf_response(triples, 200, {"ETag": versions.etag(triples)})
 
 
 @bp.put(f"/{ENT}/<eid>/settings")
@@ -26,5 +26,5 @@ def put_settings(ent, eid):
     ns = namespace(eid)
     policy.require(agent(), "hub_settings", "replace", owner=ns)
     triples = hub_settings.from_payload(read_body(ns.iri + "/settings").triples, ns)
-    services().catalog.write_settings(ns, triples, if_match())
-    return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
+    services().catalog.write_settings(ns, triples, expected())
+    return rdf_response(triples, 200, {"ETag": versions.etag(triples)})

@@ -5,12 +5,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, request
 
-from app.api.context import ENT, agent, if_match, namespace, services
+from app.api.context import ENT, agent, expected, namespace, services
 from app.api.negotiate import answer_type, rdf_response, read_body
 from app.api.orders import readable_order
 from app.api.paging import container
 from app.domain import deliveries, policy, statuses
 from app.domain import documents as docs
+from app.domain import versions
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, InvalidValue
 from app.rdf import read_json
@@ -31,7 +32,7 @@ def _target(eid: str, oid: str):
 
 
 def _answer(triples, status: int = 200, location: str | None = None) -> Response:
-    headers = {"ETag": docs.etag(triples)}
+    headers = {"ETag": versions.etag(triples)}
     if location:
         headers["Location"] = location
     return rdf_response(triples, status, headers)
@@ -46,7 +47,7 @@ def post_status(ent, eid, seg, oid):
     if not isinstance(body, dict):
         raise BadRequest('send {"status": "<a lifecycle status>", "reason": "…"}', pointer="")
     target, reason = statuses.requested(body.get("status"), body.get("reason"))
-    answer = _book().transition(ns, iri, agent(), target, reason, docs.Expected(if_match()),
+    answer = _book().transition(ns, iri, agent(), target, reason, expected(),
                                 _confirmed_prices(body.get("confirmedPrices")))
     return _answer(answer.triples)
 
@@ -98,15 +99,15 @@ def put_delivery(ent, eid, seg, oid, dseg, did):
     ns, iri = _target(eid, oid)
     delivery = docs.node(f"{iri.value}/deliveries/{did}")
     sent = _delivery_body(delivery, delivery.value)
-    expected = docs.Expected(if_match(), part=delivery)
-    return _answer(_book().write_delivery(ns, iri, agent(), delivery, sent, create=False, expected=expected).triples)
+    return _answer(_book().write_delivery(ns, iri, agent(), delivery, sent, create=False,
+                                          expected=expected(part=delivery, part_of=deliveries.triples_of)).triples)
 
 
 @bp.delete(f"{DELIVERIES}/<did>")
 def delete_delivery(ent, eid, seg, oid, dseg, did):
     ns, iri = _target(eid, oid)
     delivery = docs.node(f"{iri.value}/deliveries/{did}")
-    _book().delete_delivery(ns, iri, agent(), delivery, docs.Expected(if_match(), part=delivery))
+    _book().delete_delivery(ns, iri, agent(), delivery, expected(part=delivery, part_of=deliveries.triples_of))
     return Response(status=204)
 
 

@@ -6,6 +6,7 @@ import re
 from flask import Response, request
 
 from app.api.context import base_url, services
+from app.domain import versions
 from app.errors import NotAcceptable, UnsupportedMediaType
 from app.rdf import ACCEPTED_TYPES, Payload, read_payload
 from app.rdf.answer_context import own_contexts
@@ -67,10 +68,22 @@ def answer_type() -> str:
 
 
 def rdf_response(triples, status: int = 200, headers: dict | None = None) -> Response:
-    """Render triples in the representation the request's Accept header prefers."""
-    media = answer_type()
-    body = SERIALISERS[media](triples, family(), base_url())
-    response = Response(body, status=status, headers=headers, mimetype=media)
+    """Render triples in the representation the request's Accept header prefers.
+
+    An ETag in `headers` is the content's: the answer carries the representation's (versions.py),
+    and a GET whose If-None-Match names it gets 304, without the document rendered again.
+    """
+    media, fam = answer_type(), family()
+    headers = dict(headers or {})
+    if "ETag" in headers:
+        headers["ETag"] = versions.representation_etag(headers["ETag"], media, fam)
+        if status == 200 and request.method in ("GET", "HEAD") \
+                and versions.none_match(request.headers.get("If-None-Match"), headers["ETag"]):
+            response = Response(status=304, headers={"ETag": headers["ETag"]})
+            response.vary.add("Accept")
+            return response
+    response = Response(SERIALISERS[media](triples, fam, base_url()), status=status, headers=headers,
+                        mimetype=media)
     response.vary.add("Accept")
     return response
 

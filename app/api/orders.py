@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from app.api.context import ENT, agent, base_url, if_match, namespace, request_iri, services
+from app.api.context import ENT, agent, base_url, expected, namespace, request_iri, services
 from app.api.negotiate import SERIALISERS, answer_type, best_media_type, rdf_response, read_body
 from app.api.paging import container, page_of
-from app.domain import documents as docs
+from app.domain import versions
 from app.domain import policy, order_documents as orders
 from app.orders import idempotency, summary
 from app.orders.idempotency import Answer
@@ -27,7 +27,7 @@ def _book():
 def _answer(answer: Answer) -> Response:
     if answer.status == 204:
         return Response(status=204)
-    headers = {"ETag": docs.etag(answer.triples)}
+    headers = {"ETag": versions.etag(answer.triples)}
     if answer.location:
         headers["Location"] = answer.location
     return rdf_response(answer.triples, answer.status, headers)
@@ -87,7 +87,7 @@ def place_order(ent, eid, seg):
 @bp.get(f"/{ENT}/<eid>/{ORD}/<oid>")
 def get_order(ent, eid, seg, oid):
     _, iri, triples = readable_order(eid, oid)
-    return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
+    return rdf_response(triples, 200, {"ETag": versions.etag(triples)})
 
 
 @bp.put(f"/{ENT}/<eid>/{ORD}/<oid>")
@@ -97,13 +97,13 @@ def put_order(ent, eid, seg, oid):
     key = _key()
     payload = _read_order(target.value)
     incoming = orders.from_payload(payload.triples, target, ns, base_url(), services().pseudonyms.person)
-    return _answer(_book().save(ns, incoming, agent(), target=target, expected=docs.Expected(if_match()), key=key))
+    return _answer(_book().save(ns, incoming, agent(), target=target, expected=expected(), key=key))
 
 
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>")
 def delete_order(ent, eid, seg, oid):
     ns, target = namespace(eid), request_iri()
-    return _answer(_book().save(ns, None, agent(), target=target, expected=docs.Expected(if_match()), key=_key()))
+    return _answer(_book().save(ns, None, agent(), target=target, expected=expected(), key=_key()))
 
 
 @bp.get(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}")
@@ -125,7 +125,7 @@ def _line(triples, order, lid: str):
 def get_line(ent, eid, seg, oid, lseg, lid):
     _, iri, triples = readable_order(eid, oid)
     body = orders.line_triples(triples, _line(triples, iri, lid))
-    return rdf_response(body, 200, {"ETag": docs.etag(body)})
+    return rdf_response(body, 200, {"ETag": versions.etag(body)})
 
 
 @bp.put(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
@@ -141,10 +141,10 @@ def put_line(ent, eid, seg, oid, lseg, lid):
     return _answer(Answer(answer.status, None, orders.line_triples(answer.triples, line)))
 
 
-def _unchanged(read, line) -> docs.Expected:
+def _unchanged(read, line) -> versions.Expected:
     """A line's change rewrites its order as read: If-Match names the line, and the order must not
     have changed since it was read (409)."""
-    return docs.Expected(if_match(), part=line, read_etag=docs.etag(read))
+    return expected(part=line, read_etag=versions.etag(read))
 
 
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
@@ -171,7 +171,7 @@ def close_session(ent, eid, sseg, sid):
     answer_type()           # a 406 must come before the close, not after it
     closed, completed = _book().close_session(session)
     triples = _book().document(session)
-    headers = {"ETag": docs.etag(triples), "X-Orders-Completed": str(len(completed))}
+    headers = {"ETag": versions.etag(triples), "X-Orders-Completed": str(len(completed))}
     return rdf_response(triples, 200, headers)
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api.context import ENT, agent, namespace, services
+from app.api.context import ENT, agent, expected, namespace, services
 from app.api.negotiate import answer_type, rdf_response
-from app.domain import documents as docs
+from app.domain import versions
 from app.domain import policy
 from app.errors import BadRequest, UnsupportedMediaType
 
@@ -19,7 +19,7 @@ def get_partner(ent, eid, slug):
     ns = namespace(eid)
     policy.require(agent(), "partner", "read", owner=ns)
     triples = services().partners.read(ns, slug)
-    return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
+    return rdf_response(triples, 200, {"ETag": versions.etag(triples)})
 
 
 @bp.put(PARTNER)
@@ -27,15 +27,15 @@ def put_partner(ent, eid, slug):
     ns = namespace(eid)
     policy.require(agent(), "partner", "replace", owner=ns)
     answer_type()
-    created, triples = services().partners.write(ns, slug, _json_body())
-    return rdf_response(triples, 201 if created else 200, {"ETag": docs.etag(triples)})
+    created, triples = services().partners.write(ns, slug, _json_body(), expected())
+    return rdf_response(triples, 201 if created else 200, {"ETag": versions.etag(triples)})
 
 
 @bp.delete(PARTNER)
 def delete_partner(ent, eid, slug):
     ns = namespace(eid)
     policy.require(agent(), "partner", "delete", owner=ns)
-    services().partners.delete(ns, slug)
+    services().partners.delete(ns, slug, expected())
     return Response(status=204)
 
 

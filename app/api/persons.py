@@ -5,7 +5,7 @@ from flask import Blueprint, Response
 
 from app.api.context import ENT, agent, namespace, services
 from app.api.negotiate import rdf_response
-from app.domain import documents as docs
+from app.domain import versions
 from app.domain import policy
 
 bp = Blueprint("persons", __name__, url_prefix="/api/dfc")
@@ -21,7 +21,7 @@ def get_person(ent, eid, pid):
     ns = namespace(eid)
     policy.require(agent(), "person", "read", owner=ns)
     _, triples = _persons().read(ns, pid)
-    return rdf_response(triples, 200, {"ETag": docs.etag(triples)})
+    return rdf_response(triples, 200, {"ETag": versions.etag(triples)})
 
 
 @bp.get(f"/{ENT}/<eid>/persons/<pid>/export")

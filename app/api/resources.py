@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from app.api.context import ENT, agent, if_match, namespace, request_iri, services
+from app.api.context import ENT, agent, expected, namespace, request_iri, services
 from app.api.negotiate import rdf_response, read_body
 from app.api.paging import page_of
 from app.domain import documents as docs
+from app.domain import versions
 from app.domain import policy
 from app.domain.kinds import ENTERPRISE, SEGMENTS, Kind
 
@@ -30,7 +31,7 @@ def _owner(ns: docs.Namespace) -> bool:
 
 
 def _document_response(iri, triples, status: int = 200) -> Response:
-    headers = {"ETag": docs.etag(triples)}
+    headers = {"ETag": versions.etag(triples)}
     if status == 201:
         headers["Location"] = iri.value
     return rdf_response(triples, status, headers)
@@ -40,7 +41,7 @@ def _write(ns: docs.Namespace, kind: Kind, target: str | None, collection: str) 
     """POST (target None) or PUT one resource document."""
     policy.require(agent(), policy.of_kind(kind), "create" if target is None else "replace", owner=ns)
     payload = read_body(target or collection)
-    name, triples, created = _catalog().write(ns, kind, payload.triples, target, if_match())
+    name, triples, created = _catalog().write(ns, kind, payload.triples, target, expected())
     return _document_response(name, triples, 201 if created else 200)
 
 
@@ -65,7 +66,7 @@ def put_enterprise(ent, eid):
 def delete_enterprise(ent, eid):
     ns = namespace(eid)
     policy.require(agent(), "enterprise", "delete", owner=ns)
-    _catalog().delete_enterprise(ns, request_iri().value, if_match())
+    _catalog().delete_enterprise(ns, request_iri().value, expected())
     return Response(status=204)
 
 
@@ -110,5 +111,5 @@ def put_resource(ent, eid, seg, rid):
 @bp.delete(f"/{ENT}/<eid>/{SEG}/<path:rid>")
 def delete_resource(ent, eid, seg, rid):
     policy.require(agent(), policy.of_kind(SEGMENTS[seg]), "delete", owner=namespace(eid))
-    _catalog().delete(request_iri().value, if_match())
+    _catalog().delete(request_iri().value, expected())
     return Response(status=204)

@@ -17,6 +17,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
+from app.domain.versions import Expected
 from app.domain import policy
 from app.domain.agents import Agent
 from app.domain.kinds import CONTRACTS
@@ -167,11 +168,11 @@ class Contracts:
         return found
 
     def write(self, agent: Agent | None, ns: docs.Namespace, iri: NamedNode, doc: list[Triple],
-              replace: bool, if_match: str | None = None) -> tuple[NamedNode, list[Triple], bool]:
+              replace: bool, expected: Expected = Expected()) -> tuple[NamedNode, list[Triple], bool]:
         """POST (replace False) or PUT a contract; (name, as written, created?)."""
         policy.require(agent, "contract", "replace" if replace else "create", owner=ns)
         with self.store.transaction(keys=[ns.iri]) as tx:      # the supplier's: its prices and stock
-            name, current = docs.write_target(tx, iri, replace, if_match, self.base_url)
+            name, current = docs.write_target(tx, iri, replace, expected, self.base_url)
             if current is not None and Triple(name, RDF_TYPE, Contract) not in current:
                 raise Conflict(f"{iri.value} is not a contract; write contracts elsewhere", iri=iri.value)
             doc = docs.rename(doc, {iri: name}) if name != iri else doc
@@ -179,12 +180,12 @@ class Contracts:
             tx.put(name, doc)
         return name, doc, current is None
 
-    def delete(self, agent: Agent | None, ns: docs.Namespace, iri: str, if_match: str | None = None) -> None:
+    def delete(self, agent: Agent | None, ns: docs.Namespace, iri: str, expected: Expected = Expected()) -> None:
         """Delete a contract (the supplier): orders priced under it keep their frozen prices."""
         policy.require(agent, "contract", "delete", owner=ns)
         with self.store.transaction(keys=[ns.iri]) as tx:
             name, triples = _found(tx, iri, self.base_url)
-            docs.check_if_match(if_match, triples)
+            expected.check(triples)
             tx.drop(name)
 
     def _catalogue_items(self, tx, doc: list[Triple], contract: NamedNode) -> list[Triple]:

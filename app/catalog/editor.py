@@ -11,6 +11,7 @@ from __future__ import annotations
 from pyoxigraph import NamedNode, Triple
 
 from app.domain import documents as docs
+from app.domain.versions import Expected
 from app.domain import policy
 from app.catalog import hub_settings
 from app.domain.kinds import ENTERPRISE, Kind
@@ -66,7 +67,7 @@ class Catalog:
     # --- writing ---------------------------------------------------------------------------
 
     def write(self, ns: docs.Namespace, kind: Kind, payload: list[Triple], target: str | None = None,
-              if_match: str | None = None) -> tuple[NamedNode, list[Triple], bool]:
+              expected: Expected = Expected()) -> tuple[NamedNode, list[Triple], bool]:
         """POST (target None) or PUT one resource document; (name, as written, created?)."""
         collection = ns.iri if kind == ENTERPRISE else ns.collection(kind)
         iri, triples = docs.single_document(payload, kind, NamedNode(target) if target else None,
@@ -75,7 +76,7 @@ class Catalog:
         check_kind(triples, iri, kind)
         docs.check_owned(ns, triples)
         with self.store.transaction(keys=[ns.iri]) as tx:       # the enterprise's: its items hold stock
-            name, current = docs.write_target(tx, iri, replace, if_match, self.base_url)
+            name, current = docs.write_target(tx, iri, replace, expected, self.base_url)
             triples = docs.rename(triples, {iri: name}) if name != iri else triples
             documents = carry_over({name: current} if current is not None else {}, {name: triples})
             tx.put(name, documents[name])
@@ -93,27 +94,27 @@ class Catalog:
                 tx.put(name, triples)
         return documents
 
-    def delete(self, iri: str, if_match: str | None = None) -> None:
+    def delete(self, iri: str, expected: Expected = Expected()) -> None:
         """Delete a catalogue resource; 409 for an item that orders still count on."""
         with self.store.transaction(keys=[docs.owner_key(iri, self.base_url)]) as tx:
             name, triples = _found(tx, iri, self.base_url)
-            docs.check_if_match(if_match, triples)
+            expected.check(triples)
             check_deletable(name, triples)
             tx.drop(name)
 
-    def delete_enterprise(self, ns: docs.Namespace, iri: str, if_match: str | None = None) -> None:
+    def delete_enterprise(self, ns: docs.Namespace, iri: str, expected: Expected = Expected()) -> None:
         """Delete an enterprise document; 409 while it still has resources."""
         with self.store.transaction(keys=[ns.iri]) as tx:
             name, triples = _found(tx, iri, self.base_url)
-            docs.check_if_match(if_match, triples)
+            expected.check(triples)
             if docs.has_documents(tx, ns):
                 raise Conflict(f"enterprise {ns.eid} still has resources; delete them first")
             tx.drop(name)
 
-    def write_settings(self, ns: docs.Namespace, triples: list[Triple], if_match: str | None = None) -> None:
+    def write_settings(self, ns: docs.Namespace, triples: list[Triple], expected: Expected = Expected()) -> None:
         """Replace a hub's settings document."""
         with self.store.transaction(keys=[ns.iri]) as tx:
-            docs.check_if_match(if_match, _settings(tx, ns))
+            expected.check(_settings(tx, ns))
             tx.put(hub_settings.iri(ns), triples)
 
 

@@ -6,8 +6,6 @@ namespace); the functions at the end read and write them through a Store passed 
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import re
 import secrets
 from collections import defaultdict
@@ -17,9 +15,9 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 from app import queries
 from app.domain.kinds import (CATALOG_TYPES, ENTERPRISE, KIND_OF_TYPE, KINDS, NOT_CATALOG, SERVER_SEGMENTS,
                               TO_CAMEL, TO_SNAKE, Kind)
-from app.errors import BadRequest, Conflict, Forbidden, PreconditionFailed, ShapeViolation, violation
+from app.errors import BadRequest, Conflict, Forbidden, ShapeViolation, violation
 from app.namespaces import DFC_B, HUB, RDF_TYPE
-from app.rdf.triples import subtree
+from app.domain.versions import Expected
 from app.store import Store
 
 # A resource id's path segment, as routes take it: letters, digits and . _ ~ -, not first a dot.
@@ -272,88 +270,18 @@ def split_documents(triples: list[Triple], orphans_to: NamedNode | None = None
     return docs
 
 
-def etag(triples: list[Triple]) -> str:
-    """A strong validator of a document's content."""
-    labels = _blank_labels(triples)
-    lines = sorted(f"{labels.get(t.subject, t.subject)} {t.predicate} {labels.get(t.object, t.object)}"
-                   for t in triples)
-    return '"' + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32] + '"'
-
-
-def _blank_labels(triples: list[Triple]) -> dict[BlankNode, str]:
-    """A name for each blank node from what it states (nested ones by theirs), never its label: the
-    store gives a blank node a new label when it is written, and a POST's ETag must still match the
-    document a GET reads back. Iterative, for documents nested thousands deep."""
-    about: dict = defaultdict(list)
-    for t in triples:
-        if isinstance(t.subject, BlankNode):
-            about[t.subject].append(t)
-    labels: dict = {}
-    # A blank node that only stands as an object (`{}` in JSON-LD) states nothing: it gets its
-    # (empty) entry here, not while the loop below walks the dictionary.
-    for t in triples:
-        if isinstance(t.object, BlankNode):
-            about[t.object]
-    for root in about:
-        stack, open_ = [(root, False)], set()
-        while stack:
-            node, children_done = stack.pop()
-            if node in labels:
-                continue
-            if children_done:
-                open_.discard(node)
-                parts = sorted(f"{t.predicate} {labels.get(t.object, '_:loop') if isinstance(t.object, BlankNode) else t.object}"
-                               for t in about[node])
-                labels[node] = "_:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
-                continue
-            if node in open_:
-                continue
-            open_.add(node)
-            stack.append((node, True))
-            stack += [(t.object, False) for t in about[node]
-                      if isinstance(t.object, BlankNode) and t.object not in labels and t.object not in open_]
-    return labels
-
-
-def write_target(reader, iri: NamedNode, replace: bool, if_match: str | None, base_url: str
+def write_target(reader, iri: NamedNode, replace: bool, expected: Expected, base_url: str
                  ) -> tuple[NamedNode, list[Triple] | None]:
     """Where a POST (replace False) or PUT of `iri` writes: (the name as stored, its triples or None).
 
-    A PUT must match If-Match (412); a POST of an IRI that exists is 409.
+    A PUT must meet its preconditions (412); a POST of an IRI that exists is 409.
     """
     found = find(reader, iri.value, base_url)
     if replace:
-        check_if_match(if_match, found[1] if found else None)
+        expected.check(found[1] if found else None)
     elif found:
         raise Conflict(f"{iri.value} exists already; PUT it to replace it", iri=iri.value)
     return (found[0], found[1]) if found else (iri, None)
-
-
-def check_if_match(if_match: str | None, current: list[Triple] | None) -> None:
-    """412 when an If-Match value names another version than the current one (None: no check)."""
-    if if_match is None:
-        return
-    tags = {t.strip() for t in if_match.split(",")}
-    if current is None or ("*" not in tags and etag(current) not in tags):
-        raise PreconditionFailed("If-Match does not match the current ETag; GET the resource again",
-                                 currentETag=etag(current) if current else None)
-
-
-@dataclasses.dataclass(frozen=True)
-class Expected:
-    """What a write expects to find, checked inside its unit of work: values, not a request."""
-    if_match: str | None = None         # the client's If-Match (None: no check)
-    part: NamedNode | None = None       # If-Match names this part's version (an order line)
-    read_etag: str | None = None        # the document as the caller read it: 409 if it changed since
-
-    def check(self, current: list[Triple] | None) -> None:
-        """412 for a version If-Match does not name, 409 for a document changed since it was read."""
-        if self.part is not None:
-            check_if_match(self.if_match, subtree(current, self.part) if current else None)
-        else:
-            check_if_match(self.if_match, current)
-        if self.read_etag is not None and (current is None or etag(current) != self.read_etag):
-            raise Conflict("the order changed while this line was being changed; read it again and retry")
 
 
 def _short(node: NamedNode) -> str:

@@ -22,6 +22,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
+from app.domain.versions import Expected
 from app.domain import lifecycle, policy, stock, order_documents as orders
 from app.catalog import prices
 from app.orders import checkouts, consolidation, holds, idempotency, lock_keys, summary, wholesale
@@ -105,7 +106,7 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
     # --- writing an order ------------------------------------------------------------------
 
     def save(self, ns: docs.Namespace, incoming: orders.Incoming | None, agent: Agent | None, *,
-             target: NamedNode | None = None, expected: docs.Expected = docs.Expected(),
+             target: NamedNode | None = None, expected: Expected = Expected(),
              key: idempotency.Key | None = None) -> Answer:
         """POST (target None), PUT (incoming and target) or DELETE (incoming None) an order."""
         policy.require_token(agent, "order", "delete" if incoming is None else "create" if target is None else "replace")
@@ -374,7 +375,7 @@ class _Write:
     iri: NamedNode
     new: list[Triple] | None              # the payload's triples, the buyer stamped
     target: NamedNode | None              # None: a POST
-    expected: docs.Expected
+    expected: Expected
     key: idempotency.Key | None
     customer: bool                        # a customer's order at a hub, not a wholesale order
     sources: dict                         # offer → Source, resolved before the lock

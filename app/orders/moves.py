@@ -14,6 +14,7 @@ from app.domain import deliveries, lifecycle, policy, order_documents as orders
 from app.catalog import prices
 from app.events import order_events
 from app.domain import documents as docs
+from app.domain.versions import Expected
 from app.domain.agents import Agent
 from app.orders import holds, lock_keys
 from app.orders.idempotency import Answer
@@ -25,7 +26,7 @@ from app.namespaces import T
 
 class OrderMoves:
     def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
-                   reason: str | None = None, expected: docs.Expected = docs.Expected(),
+                   reason: str | None = None, expected: Expected = Expected(),
                    confirmed: dict | None = None) -> Answer:
         """Move a wholesale order to `target` (POST …/status), with the stock that follows; 409 if not allowed.
 
@@ -44,7 +45,7 @@ class OrderMoves:
         return self._change(ns, iri, agent, "transition", edit, expected)
 
     def write_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
-                       sent: list[Triple], create: bool, expected: docs.Expected = docs.Expected()) -> Answer:
+                       sent: list[Triple], create: bool, expected: Expected = Expected()) -> Answer:
         """POST (create) or PUT a delivery of a wholesale order."""
         def edit(current, held):
             exists = any(d.iri == delivery for d in deliveries.read(current, iri))
@@ -62,7 +63,7 @@ class OrderMoves:
         return Answer(201 if create else 200, delivery.value if create else None, part)
 
     def delete_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
-                        expected: docs.Expected = docs.Expected()) -> None:
+                        expected: Expected = Expected()) -> None:
         """Remove an unshipped delivery (the consumer, while the order is draft or placed)."""
         def edit(current, held):
             if lifecycle.CONSUMER not in held:
@@ -81,7 +82,7 @@ class OrderMoves:
             after = lifecycle.move(shipped_doc, iri, target, NamedNode(agent.iri), self.clock.now(),
                                    f"delivery {delivery.value.rsplit('/', 1)[-1]} shipped", before)
             return after, moved
-        return self._change(ns, iri, agent, "ship", edit, docs.Expected(), delivery)
+        return self._change(ns, iri, agent, "ship", edit, Expected(), delivery)
 
     def _may_edit_deliveries(self, current, iri, held) -> None:
         """Nothing changes a final order's deliveries (409), not even a date the supplier confirms;
@@ -91,7 +92,7 @@ class OrderMoves:
             raise Conflict(f"deliveries of an order in {statuses.name(status)} cannot change any more",
                            currentStatus=statuses.name(status))
 
-    def _change(self, ns, iri: NamedNode, agent, action: str, edit, expected: docs.Expected,
+    def _change(self, ns, iri: NamedNode, agent, action: str, edit, expected: Expected,
                 delivery: NamedNode | None = None) -> Answer:
         """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
         agent = policy.require_token(agent, "order", action)

@@ -28,6 +28,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
+from app.domain.versions import Expected
 from app.domain.kinds import Kind
 from app.catalog.links import Source
 from app.partners import credentials as creds
@@ -339,13 +340,15 @@ class PartnerDesk:
         load(self.store, node)
         return self.store.graph(node)
 
-    def write(self, ns: docs.Namespace, slug: str, body) -> tuple[bool, list[Triple]]:
+    def write(self, ns: docs.Namespace, slug: str, body, expected: Expected = Expected()
+              ) -> tuple[bool, list[Triple]]:
         """Create or replace a partner from its JSON; (created?, its document)."""
         node = iri(ns, slug)
         with self.store.transaction() as tx:
             current = tx.graph(node)
             if current and Triple(node, RDF_TYPE, hub("Partner")) not in current:
                 raise InvalidValue(f"{node.value} is not a partner's document")
+            expected.check(current or None)
             kept = credentials(tx, node) if current else None
             doc, given = from_json(body, ns, slug, self.guard, kept)
             if given is not None:
@@ -355,13 +358,14 @@ class PartnerDesk:
             tx.put(node, doc)
         return not current, doc
 
-    def delete(self, ns: docs.Namespace, slug: str) -> None:
+    def delete(self, ns: docs.Namespace, slug: str, expected: Expected = Expected()) -> None:
         """Remove a partner, its token, and the copies its syncs kept."""
         node = iri(ns, slug)
         with self.store.transaction() as tx:
             current = tx.graph(node)
             if Triple(node, RDF_TYPE, hub("Partner")) not in current:
                 raise NotFound(f"no partner at {node.value}")
+            expected.check(current)
             keep_copies(tx, parse(current, node), {}, ns.base_url, dt.datetime.now(dt.timezone.utc))
             for name in (node, token_graph(node)):
                 tx.drop(name)

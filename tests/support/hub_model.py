@@ -144,9 +144,10 @@ class World(SupplierSteps):
     def iri(self, path: str) -> str:
         return self.base + path
 
-    def call(self, method: str, path: str, as_: str | None = None, body=None, expect=None, accept=JSONLD):
+    def call(self, method: str, path: str, as_: str | None = None, body=None, expect=None, accept=JSONLD,
+             headers=None):
         """One request; a write refused (4xx) must change nothing; `expect`: the statuses allowed."""
-        headers = {"Accept": accept, **(self.tokens.get(as_, {}) if as_ else {})}
+        headers = {"Accept": accept, **(self.tokens.get(as_, {}) if as_ else {}), **(headers or {})}
         if as_ == "admin":
             headers["Authorization"] = f"Bearer {ADMIN}"
         data = None
@@ -260,7 +261,8 @@ class World(SupplierSteps):
         c = self.model.checkouts[path]
         if c.status != "Held":
             return
-        doc = self.call("GET", path, c.hub, expect={200}).json()
+        read = self.call("GET", path, c.hub, expect={200})
+        doc = read.json()
         lines = [n for n in doc["@graph"] if n["@type"] == "dfc-b:OrderLine"]
         line = lines[0]
         offer = line["dfc-b:concerns"][len(self.base + API) + 1:].replace("/offers/", "/")
@@ -269,10 +271,23 @@ class World(SupplierSteps):
         line.update({k: v for k, v in self.line(offer, quantity, form).items() if "uantity" in k})
         grow = quantity - c.lines[offer]
         ok = c.hub not in self.model.closed and self.model.fits({OFFERS[offer]: grow})
-        r = self.call("PUT", path, c.hub, doc, expect={200} if ok else {409})
+        # As a careful client writes: only over the version it read (nothing else changed it).
+        r = self.call("PUT", path, c.hub, doc, expect={200} if ok else {409}, headers={"If-Match": read.headers["ETag"]})
         if r.status_code == 200:
             c.lines[offer] = quantity
             self.give_way(c.hub)
+
+    def stale_write(self, path: str, header: dict) -> None:
+        """A PUT of a held checkout whose preconditions do not hold: 412, and nothing changes."""
+        c = self.model.checkouts[path]
+        read = self.call("GET", path, c.hub, expect={200}, accept="text/turtle")
+        doc = self.call("GET", path, c.hub, expect={200}).json()
+        for node in doc["@graph"]:
+            if node["@type"] == "dfc-b:Order":
+                node["dfc-b:hasOrderStatus"] = "dfc-v:Cancelled"
+        name, value = next(iter(header.items()))
+        value = read.headers["ETag"] if value == "the version read" else value
+        self.call("PUT", path, c.hub, doc, expect={412}, headers={name: value})
 
     def expire_holds(self, orders, now: dt.datetime) -> None:
         """What the hold-expirer worker does at `now`: exactly the Held checkouts of open sessions

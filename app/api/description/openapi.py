@@ -56,15 +56,31 @@ def description(base_url: str) -> dict:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "paths": add_operation_ids({
+        "paths": add_operation_ids(_conditional({
             **_service(base_url), **_resources(), **_orders(base_url), **_lifecycle(), **_contracts(base_url),
             **_persons(), **_partners(), **openapi_events.paths(_op, _segment_param), **_tools(),
-            **pages_openapi.paths(_segment_param)}),
+            **pages_openapi.paths(_segment_param)})),
         "components": components(base_url),
     }
 
 
 # --- building blocks -----------------------------------------------------------------------------
+
+def _conditional(paths: dict) -> dict:
+    """If-None-Match wherever a document's version is: a GET answers 304, a write 412."""
+    for operations in paths.values():
+        for method, op in operations.items():
+            params = op.get("parameters", [])
+            if method == "get" and "ETag" in op["responses"].get("200", {}).get("headers", {}):
+                op["responses"]["304"] = {"description": "If-None-Match names this representation: "
+                                                         "the copy the client holds is current",
+                                          "headers": ETAG}
+            elif _ref("parameters", "if_match") not in params:
+                continue
+            params.append(_ref("parameters", "if_none_match"))
+            op["parameters"] = params
+    return paths
+
 
 def _ref(kind: str, name: str) -> dict:
     return {"$ref": f"#/components/{kind}/{name}"}
@@ -350,7 +366,7 @@ def _persons() -> dict:
 def _partners() -> dict:
     partner = "/api/dfc/enterprises/{eid}/partners/{slug}"
     slug = _segment_param("slug", "far-farm", "The partner's id, chosen by the hub")
-    write = [400, 401, 403, 404, 406, 413, 415, 422, 503]
+    write = [400, 401, 403, 404, 406, 412, 413, 415, 422, 503]
     body = {"required": True, "content": {"application/json": {"schema": _ref("schemas", "PartnerRequest")}}}
     return {
         partner: {
@@ -359,10 +375,10 @@ def _partners() -> dict:
                        [400, 401, 403, 404, 406, 503], params=["eid", slug], secured=True, tag="partners"),
             "put": _op("Configure a partner platform: its producer, catalogue and orders URLs, its credentials",
                        {200: _rdf("The partner as stored", ETAG), 201: _rdf("Created", ETAG)}, write,
-                       params=["eid", slug], body=body, secured=True, tag="partners"),
+                       params=["eid", slug, "if_match"], body=body, secured=True, tag="partners"),
             "delete": _op("Remove a partner, its token and the copies its syncs kept",
-                          {204: {"description": "Removed"}}, [400, 401, 403, 404, 503], params=["eid", slug],
-                          secured=True, tag="partners"),
+                          {204: {"description": "Removed"}}, [400, 401, 403, 404, 412, 503],
+                          params=["eid", slug, "if_match"], secured=True, tag="partners"),
         },
         partner + "/sync": {
             "post": _op("Fetch the partner's configured catalogue and keep a copy of it, this partner's own",

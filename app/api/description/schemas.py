@@ -18,7 +18,8 @@ ERROR_MEANING = {
     406: "None of the representations the Accept header allows",
     409: "Not enough stock (with `shortages`), or a state that forbids the change",
     410: "The person was erased: a tombstone without personal data stays at the IRI",
-    412: "If-Match names another version than the current one",
+    412: "If-Match names another version than the current one, or If-None-Match names the current one "
+         "(`*`: any)",
     413: "The body is larger than DFC_HUB_MAX_BODY_BYTES",
     415: "A Content-Type the server does not read",
     422: "SHACL violations (with `violations`), a term or IRI the server would refuse to store, an "
@@ -51,6 +52,11 @@ def components(base_url: str) -> dict:
                          "schema": {"type": "integer", "minimum": 1}},
             "if_match": {"name": "If-Match", "in": "header", "description": "Change only this version (an ETag)",
                          "schema": {"type": "string"}},
+            "if_none_match": {"name": "If-None-Match", "in": "header",
+                              "description": "A read: answer 304 if this is still the version (an ETag) the "
+                                             "client holds. A write: only if the resource has no such version; "
+                                             "`*`, only if it does not exist yet",
+                              "schema": {"type": "string"}},
             "idempotency_key": {"name": "Idempotency-Key", "in": "header",
                                 "description": "A retry with the same key gets the first answer",
                                 "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
