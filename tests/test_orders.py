@@ -140,6 +140,31 @@ def test_only_the_buyer_or_the_seller_write_an_order(client, hub_a, hub_b):
     assert ledger(client)["held"] == 1
 
 
+def test_a_seller_neither_makes_nor_rewrites_an_order_in_its_buyers_name(client, hub_a, jean):
+    # API.md: the buyer POSTs its orders and changes their lines; the supplier moves statuses.
+    session = f"{HUB_A}/sale_sessions/week-48"
+    made = place(client, jean, order((CARROTS, 6), buyer=HUB_A, **{"dfc-b:belongsTo": session}))
+    assert made.status_code == 403, made.get_data(as_text=True)
+    location = place(client, hub_a, order((CARROTS, 2))).headers["Location"]
+    for change in ({"buyer": HUB_B}, {"dfc-b:belongsTo": session}, {"hub:holdUntil": "2099-01-01T00:00:00Z"},
+                   {"dfc-b:discount": 0.5}):
+        buyer = change.pop("buyer", HUB_A)
+        doc = order((CARROTS, 2), buyer=buyer, id_=location, **change)
+        r = client.put(path_of(location), headers=jean, **jsonld(doc))
+        assert r.status_code == 403 and r.get_json()["terms"], (change, r.get_data(as_text=True))
+    placed = client.post(path_of(location) + "/status", headers=hub_a, json={"status": "placed"})
+    assert placed.status_code == 200
+    grown = order((CARROTS, 9), id_=location, **{"hub:status": "hub:placed", "dfc-b:hasOrderStatus": "dfc-v:Complete"})
+    r = client.put(path_of(location), headers=jean, **jsonld(grown))
+    assert r.status_code == 403 and r.get_json()["terms"] == ["dfc-b:hasPart"]
+    assert ledger(client) == {"available": 8, "onHand": 10, "held": 0, "committed": 2}
+    assert client.get(path_of(location), headers=hub_a).status_code == 200
+    # What the supplier may do: move the status, sending the consumer's part back as it is.
+    doc = client.get(path_of(location), headers=jean).get_json()
+    main_node(doc)["hub:status"] = "hub:confirmed"
+    assert client.put(path_of(location), headers=jean, **jsonld(doc)).status_code == 200
+
+
 def test_the_buyer_defaults_to_the_agent(client, hub_b):
     doc = order((CARROTS, 1))
     del doc["dfc-b:orderedBy"]

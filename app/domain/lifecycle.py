@@ -18,7 +18,7 @@ from app.domain import documents as docs
 from app.domain.statuses import (CANCELATION_REQUESTED, CANCELED_BY_CONSUMER, CANCELED_BY_SUPPLIER,
                                  CONFIRMED, DFC, DRAFT, FINAL, OPEN, PARTIALLY_SHIPPED, PLACED, PRODUCING,
                                  REMAINDER_CANCELED, SHIPPED, STATUSES, TRANSFER_FAILED, TRANSFERRED, name)
-from app.errors import Conflict, ShapeViolation, violation
+from app.errors import Conflict, Forbidden, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first, objects, without
@@ -153,6 +153,8 @@ def on_write(current, new, order, held_roles, agent: NamedNode, now: dt.datetime
     allowed; lines change only in draft and placed; history and deliveries are the server's.
     """
     before = status_of(current, order) if current is not None else None
+    if CONSUMER not in held_roles:
+        _keep_consumers_part(current, new, order)
     target = _asked(current, new, order, before, held_roles)
     if current is not None:
         new = carry(current, _same_lines(current, new, order), order)
@@ -166,6 +168,34 @@ def on_write(current, new, order, held_roles, agent: NamedNode, now: dt.datetime
         return deliveries.refresh(settle(new, order, start), order)
     check(start, target, held_roles, came_from(current or [], order))
     return deliveries.refresh(move(new, order, target, agent, now, before=start), order)
+
+
+# What the consumer decides of its order: whose it is, in which session, until when it holds, its
+# discount and date. With its lines, a supplier that is not also the buyer sends them back as they are.
+CONSUMERS_TERMS = {T.orderedBy: "dfc-b:orderedBy", T.belongsTo: "dfc-b:belongsTo", T.holdUntil: "hub:holdUntil",
+                   T.discount: "dfc-b:discount", T.date: "dfc-b:date"}
+
+
+def _keep_consumers_part(current, new, order) -> None:
+    """403 when a supplier makes an order in its consumer's name or changes what the consumer decides.
+
+    API.md: the buyer POSTs its orders and changes lines only in draft and placed; the supplier
+    moves statuses. Else a producer could commit a hub to buy, or move the hub's order to another.
+    """
+    if current is None:
+        raise Forbidden("a supplier does not make an order in its consumer's name: the buyer POSTs it",
+                        buyer=_value(orders.buyer(new, order)))
+    changed = [term for p, term in CONSUMERS_TERMS.items()
+               if set(objects(current, order, p)) != set(objects(new, order, p))]
+    if _lines_changed(current, new, order):
+        changed.append("dfc-b:hasPart")
+    if changed:
+        raise Forbidden(f"only the order's consumer changes {', '.join(changed)}; a supplier sends them back "
+                        "as they are and moves the status", terms=changed)
+
+
+def _value(node) -> str | None:
+    return node.value if isinstance(node, NamedNode) else None
 
 
 def settled(doc, name, now: dt.datetime) -> tuple[list[Triple], list[NamedNode]]:

@@ -81,8 +81,10 @@ def _order_rules(resource: str, routes: dict[str, tuple[str, ...]]) -> list[Rule
         if resource == "order" else dataclasses.replace(read, action="list"),
         "read": read,
         "create": Rule(resource, "create", PARTY, ("WriteOrders",), needs=_PRIVATE, refused=_NOT_BUYER,
-                       note="any agent may place an order as its own buyer"),
-        "replace": Rule(resource, "replace", PARTY, ("WriteOrders",), needs=_PRIVATE, refused=_NOT_BUYER),
+                       note="any agent may place an order as its own buyer; the seller, its customers' "
+                            "(the lifecycle refuses it another enterprise's)"),
+        "replace": Rule(resource, "replace", PARTY, ("WriteOrders",), needs=_PRIVATE, refused=_NOT_BUYER,
+                        note="the seller sends the consumer's part back as it is (app/domain/lifecycle.py)"),
         "delete": Rule(resource, "delete", PARTY, ("WriteOrders",),
                        needs="writing an order needs a bearer token", refused=_NOT_BUYER),
     }
