@@ -8,10 +8,11 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode, Triple
 
 from app import queries
-from app.domain.documents import enterprise_of, variants
+from app.domain.documents import enterprise_of, find, variants
+from app.namespaces import DFC_B, RDF_TYPE, T
 from app.rdf.triples import number
 from app.store import Store
 
@@ -47,6 +48,9 @@ def offer_sources(store: Store, offers: list[NamedNode], base_url: str,
             continue
         found[original] = Source(row["offer"], row.get("item"), row.get("product"),
                                  number(row.get("price")), row.get("currency"))
+    for offer, source in list(found.items()):
+        if source.item is None:
+            found[offer] = _item_by_another_spelling(store, source, base_url)
     missing = {o: p for o, p in (hints or {}).items() if o in offers and o not in found}
     if missing:
         by_product = product_sources(store, list(set(missing.values())), base_url)
@@ -55,6 +59,30 @@ def offer_sources(store: Store, offers: list[NamedNode], base_url: str,
             if source is not None:
                 found[offer] = Source(offer, source.item, product, source.price, source.currency)
     return {o: found.get(o) for o in offers}
+
+
+_REFERENCES = NamedNode(DFC_B + "references")
+
+
+def _item_by_another_spelling(store: Store, source: Source, base_url: str) -> Source:
+    """The item an offer names by a spelling other than the one its document is stored under.
+
+    The store keeps a document under the IRI it was written at, CamelCase (`…/CatalogItems/x`) or
+    not, and a catalogue may name it by the other: the query, matching names as spelled, found no
+    item, and the offer's orders reserved nothing (a hostile review sold 12 of 5 so).
+    """
+    offer_doc = store.graph(source.offer)
+    for t in offer_doc:
+        if t.subject == source.offer and t.predicate in (T.offers, T.hubOfferedItem) and isinstance(t.object, NamedNode):
+            found = find(store, t.object.value, base_url)
+            if found is None or Triple(found[0], RDF_TYPE, T.CatalogItem) not in found[1] \
+                    or not _same_owner(source.offer, found[0], base_url):
+                continue
+            product = next((o.object for o in found[1] if o.subject == found[0] and o.predicate == _REFERENCES
+                            and isinstance(o.object, NamedNode)), None)
+            named = find(store, product.value, base_url) if product is not None else None
+            return dataclasses.replace(source, item=found[0], product=named[0] if named else product)
+    return source
 
 
 def _same_owner(offer: NamedNode, item: NamedNode | None, base_url: str) -> bool:
