@@ -210,6 +210,24 @@ def test_camelcase_collections_work_unchanged(client, hub_a):
     assert client.get(path_of(r.headers["Location"]).replace("/orders/", "/Orders/"), headers=hub_a).status_code == 200
 
 
+@pytest.mark.parametrize("stored,named", [("snake", "camel"), ("camel", "snake")])
+def test_an_offer_naming_its_item_by_the_other_spelling_still_reserves_its_stock(client, hub_a, jean, stored, named):
+    # The store keeps a document under the IRI it was written at; the offer may spell it the other way.
+    spell = {"snake": f"{JEAN}/catalog_items/beet",
+             "camel": f"{BASE}/api/dfc/Enterprises/jean-farm/CatalogItems/beet"}
+    doc = {"@context": CTX, "@graph": [
+        {"@id": f"{JEAN}/supplied_products/beet", "@type": "dfc-b:SuppliedProduct", "dfc-b:name": "Beet"},
+        {"@id": spell[stored], "@type": "dfc-b:CatalogItem", "dfc-b:references": f"{JEAN}/supplied_products/beet",
+         "dfc-b:stockLimitation": 5},
+        {"@id": f"{JEAN}/offers/beet", "@type": "dfc-b:Offer", "dfc-b:offers": spell[named],
+         "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": 1, "dfc-b:hasUnit": "dfc-m:Euro"}}]}
+    assert client.post("/api/dfc/enterprises/jean-farm/catalog", headers=jean, **jsonld(doc)).status_code == 200
+    statuses = [place(client, hub_a, order((f"{JEAN}/offers/beet", 4))).status_code for _ in range(3)]
+    assert statuses == [201, 409, 409]
+    assert ledger(client, "/api/dfc/enterprises/jean-farm/catalog_items/beet")["held"] == 4
+    assert client.delete("/api/dfc/enterprises/jean-farm/catalog_items/beet", headers=jean).status_code == 409
+
+
 # --- idempotent retries -------------------------------------------------------------------------
 
 def test_a_retry_with_the_same_key_gets_the_first_answer(client, hub_a):
@@ -530,6 +548,18 @@ def test_a_held_wholesale_order_for_a_closed_session_is_refused(client, hub_a):
     r = place(client, hub_a, order((CARROTS, 1), **{"dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48"}))
     assert r.status_code == 409 and r.get_json()["closedAt"]
     assert ledger(client)["held"] == 0
+
+
+def test_a_draft_of_a_closed_session_is_placed_neither_by_put_nor_by_a_move(client, hub_a):
+    session = f"{HUB_A}/sale_sessions/week-48"
+    made = place(client, hub_a, order((CARROTS, 4), status="dfc-v:Draft", **{"dfc-b:belongsTo": session}))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).status_code == 200
+    path = path_of(made.headers["Location"])
+    r = client.post(path + "/status", headers=hub_a, json={"status": "placed"})
+    assert r.status_code == 409 and r.get_json()["closedAt"], r.get_data(as_text=True)
+    assert ledger(client)["committed"] == 0
+    assert client.post(path + "/status", headers=hub_a, json={"status": "canceled_by_consumer"}).status_code == 200
 
 
 def test_an_item_of_another_enterprise_claiming_an_offer_takes_none_of_its_orders(client, clock, hub_a, hub_b):

@@ -16,7 +16,7 @@ from app.events import order_events
 from app.domain import documents as docs
 from app.domain.versions import Expected
 from app.domain.agents import Agent
-from app.orders import holds, lock_keys
+from app.orders import holds, lock_keys, wholesale
 from app.orders.idempotency import Answer
 from app.domain import statuses
 from app.domain.statuses import CONFIRMED, FINAL, OPEN, PARTIALLY_SHIPPED, SHIPPED
@@ -116,6 +116,11 @@ class OrderMoves:
                 if orders.status(new, iri) == T.Complete and prices.unpriced(new, iri):
                     new = prices.frozen(tx, ns, iri, new, self.clock.now())     # placed: the best price, frozen
                 usage = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
+                # A move that starts to commit stock (placed) is a write like a PUT: its session
+                # must be open (409), as a PUT's is (wholesale.plan).
+                session = orders.session(new, iri)
+                wholesale.check_session(new, iri, usage, tx.graph(session) if isinstance(session, NamedNode) else [],
+                                        self.clock.now(), changed=orders.status(current, iri) != orders.status(new, iri))
                 graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
                 for name, triples in graphs.items():
                     tx.put(name, triples)
