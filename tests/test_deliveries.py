@@ -172,6 +172,9 @@ def test_the_supplier_confirms_prices_with_the_order(parties):
                 json_body={"status": "transferred", "confirmedPrices": {line: 2}})[0] == 422
     assert send("POST", path + "/status", parties.tokens[S],
                 json_body={"status": "confirmed", "confirmedPrices": {f"{line}-x": 2}})[0] == 422
+    for not_an_iri in ("x", "a b", "", "http://a b"):      # once a 500: a key the store cannot name
+        assert send("POST", path + "/status", parties.tokens[S],
+                    json_body={"status": "confirmed", "confirmedPrices": {not_an_iri: 2}})[0] == 422, not_an_iri
     assert view(parties.read(path))["status"] == "placed"                  # nothing changed
     code, body = send("POST", path + "/status", parties.tokens[S],
                       json_body={"status": "confirmed", "confirmedPrices": {line: 2.4}})

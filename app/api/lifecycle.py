@@ -10,6 +10,7 @@ from app.api.negotiate import answer_type, rdf_response, read_body
 from app.api.orders import readable_order
 from app.api.paging import container
 from app.domain import deliveries, policy, statuses
+from app.domain.agents import valid_iri
 from app.domain import documents as docs
 from app.domain import versions
 from app.domain.kinds import ORDERS
@@ -60,6 +61,8 @@ def _confirmed_prices(sent) -> dict | None:
         raise InvalidValue("confirmedPrices is an object: order line IRI → price", pointer="/confirmedPrices")
     out = {}
     for line, value in sent.items():
+        if not valid_iri(line):
+            raise InvalidValue(f"{line!r} is not an order line's IRI", pointer=f"/confirmedPrices/{line}")
         try:
             out[line] = Decimal(str(value)) if isinstance(value, (int, float, str)) and not isinstance(value, bool) \
                 else None
