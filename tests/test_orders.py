@@ -228,6 +228,27 @@ def test_an_offer_naming_its_item_by_the_other_spelling_still_reserves_its_stock
     assert client.delete("/api/dfc/enterprises/jean-farm/catalog_items/beet", headers=jean).status_code == 409
 
 
+def test_an_offer_to_a_customer_category_sells_only_to_its_members(client, hub_a, hub_b, jean):
+    category = f"{JEAN}/customer_categories/restaurants"
+    def offer(name, item, **extra):
+        return {"@id": f"{JEAN}/offers/{name}", "@type": "dfc-b:Offer", "dfc-b:offers": f"{JEAN}/catalog_items/{item}",
+                "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": 1, "dfc-b:hasUnit": "dfc-m:Euro"}, **extra}
+    doc = {"@context": [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@graph": [
+        {"@id": category, "@type": "dfc-b:CustomerCategory", "hub:member": {"@id": HUB_B}},
+        *({"@id": f"{JEAN}/supplied_products/{x}", "@type": "dfc-b:SuppliedProduct", "dfc-b:name": x} for x in ("kale", "chard")),
+        *({"@id": f"{JEAN}/catalog_items/{x}", "@type": "dfc-b:CatalogItem", "dfc-b:stockLimitation": 50,
+           "dfc-b:references": f"{JEAN}/supplied_products/{x}"} for x in ("kale", "chard")),
+        offer("kale-pro", "kale", **{"dfc-b:offersTo": category}),           # kale: restaurants only
+        offer("chard-pro", "chard", **{"dfc-b:offersTo": category}), offer("chard", "chard")]}
+    assert client.post("/api/dfc/enterprises/jean-farm/catalog", headers=jean, **jsonld(doc)).status_code == 200
+    r = place(client, hub_a, order((f"{JEAN}/offers/kale-pro", 50)))
+    assert r.status_code == 422 and r.get_json()["violations"][0]["focusNode"] == f"{JEAN}/offers/kale-pro"
+    assert ledger(client, "/api/dfc/enterprises/jean-farm/catalog_items/kale")["held"] == 0
+    # Chard is also sold to everybody: through either offer hub A gets it, at the price open to it.
+    assert place(client, hub_a, order((f"{JEAN}/offers/chard-pro", 1))).status_code == 201
+    assert place(client, hub_b, order((f"{JEAN}/offers/kale-pro", 1), buyer=HUB_B)).status_code == 201
+
+
 # --- idempotent retries -------------------------------------------------------------------------
 
 def test_a_retry_with_the_same_key_gets_the_first_answer(client, hub_a):

@@ -25,6 +25,7 @@ class Source:
     product: NamedNode | None = None
     price: Decimal | None = None
     currency: NamedNode | None = None
+    restricted: bool = False             # open to customer categories only (prices.closed_to says to whom)
 
 
 def offer_sources(store: Store, offers: list[NamedNode], base_url: str,
@@ -47,7 +48,7 @@ def offer_sources(store: Store, offers: list[NamedNode], base_url: str,
         if original in found or not (row.get("known") or row.get("item")):
             continue
         found[original] = Source(row["offer"], row.get("item"), row.get("product"),
-                                 number(row.get("price")), row.get("currency"))
+                                 number(row.get("price")), row.get("currency"), "restricted" in row)
     for offer, source in list(found.items()):
         if source.item is None:
             found[offer] = _item_by_another_spelling(store, source, base_url)

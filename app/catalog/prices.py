@@ -93,6 +93,35 @@ def quotes(reader, supplier: docs.Namespace, consumer: NamedNode, lines: list[or
     return out
 
 
+def refuse_closed(reader, supplier: docs.Namespace, buyer, lines: list[orders.Line], sources: dict,
+                  had: list[orders.Line], now: dt.datetime) -> None:
+    """422 for a line ordered through an offer open to customer categories only when nothing sells
+    its item to the buyer: not the offer, not another offer, not a contract. Lines the order had
+    already (`had`) are not judged again: a buyer can still cancel them."""
+    kept = {line.offer for line in had}
+    asked = [dataclasses.replace(line, offer=sources[line.offer].offer) for line in lines
+             if line.offer not in kept and sources[line.offer].restricted]
+    shut = closed(reader, supplier, buyer, asked, now) if asked and isinstance(buyer, NamedNode) else asked
+    if shut:
+        raise ShapeViolation(f"{len(shut)} order line(s) concern offers open to customer categories the buyer "
+                             "is not a member of", violations=[violation(
+                                 line.offer, T.concerns, line.offer, f"{line.offer.value} is open to the members "
+                                 "of its customer categories only, and nothing else sells its item to the buyer")
+                                 for line in shut])
+
+
+def closed(reader, supplier: docs.Namespace, consumer: NamedNode, lines: list[orders.Line],
+           now: dt.datetime) -> list[orders.Line]:
+    """The lines ordered through an offer open only to customer categories `consumer` is not in,
+    and whose item no other price open to it covers (README "Customer categories")."""
+    quoted = quotes(reader, supplier, consumer, lines, now)
+    unquoted = [line for line in lines if quoted.get(line.iri) is None]
+    by_offer = _offers(reader, supplier, [], [line.offer for line in unquoted]) if unquoted else {}
+    members = _memberships(reader, supplier, consumer, by_offer)
+    return [line for line in unquoted if by_offer.get(line.offer) is not None
+            and by_offer[line.offer]["categories"] and not by_offer[line.offer]["categories"] & members]
+
+
 def _open_offers(offers, by_offer: dict, members: set) -> list[_Candidate]:
     """The priced offers among `offers` open to the consumer: to everybody, or to a category it is in."""
     out = []

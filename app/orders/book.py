@@ -122,6 +122,9 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
             lines = orders.lines(new, iri)
             sources = self._resolve(ns, lines, incoming.hints, customer)
             self._refuse_uncounted(ns, lines, sources, existing)
+            if not customer:
+                prices.refuse_closed(self.store, ns, orders.buyer(new, iri), lines, sources,
+                                     orders.lines(existing[1], existing[0]) if existing else [], self.clock.now())
         w = _Write(ns, incoming, agent, iri, new, target, expected, key, customer, sources)
         keys = lock_keys.guess(self.base_url, existing[0] if existing else iri, existing and existing[1], new,
                                sources, customer, lock_keys.own(w))
