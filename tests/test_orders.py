@@ -269,6 +269,43 @@ def test_a_key_reused_for_another_request_is_refused(client, hub_a):
     assert ledger(client)["held"] == 3
 
 
+def test_every_order_write_replays_its_first_answer_for_the_same_key(client, hub_a):
+    # docs/api.md "Retries": a POST, PUT or DELETE sent again with the same key gets the first answer.
+    made = place(client, hub_a, order((CARROTS, 1), (CARROTS, 2)))
+    path = path_of(made.headers["Location"])
+    line = path_of(lines_of(made.get_json())[0]["@id"])
+    again = {**hub_a, "Idempotency-Key": "drop-the-line"}
+    assert [client.delete(line, headers=again).status_code for _ in range(2)] == [204, 204]
+    kept = lines_of(client.get(path, headers=hub_a).get_json())[0]["@id"]
+    delivery = {"@context": [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@type": "hub:Delivery",
+                "hub:hasDeliveryLine": {"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": kept},
+                                        "dfc-b:quantity": 1}}
+    again = {**hub_a, "Idempotency-Key": "one-delivery"}
+    posted = [client.post(path + "/deliveries", headers=again, **jsonld(delivery)) for _ in range(2)]
+    assert [r.status_code for r in posted] == [201, 201]
+    assert posted[0].headers["Location"] == posted[1].headers["Location"]
+    listed = client.get(path + "/deliveries", headers=hub_a).get_json()
+    assert len([n for n in listed.get("@graph", [listed]) if n.get("@type") == "hub:Delivery"]) == 1
+    again = {**hub_a, "Idempotency-Key": "place-it"}
+    moved = [client.post(path + "/status", headers=again, json={"status": "placed"}) for _ in range(2)]
+    assert [r.status_code for r in moved] == [200, 200] and moved[0].get_data() == moved[1].get_data()
+    assert ledger(client)["committed"] == 2
+    other = client.post(path + "/status", headers=again, json={"status": "canceled_by_consumer"})
+    assert other.status_code == 422 and ledger(client)["committed"] == 2       # the key was another request's
+
+
+def test_a_line_put_binds_its_key_to_its_body(client, hub_a):
+    made = place(client, hub_a, order((CARROTS, 1)))
+    line = lines_of(made.get_json())[0]
+    again = {**hub_a, "Idempotency-Key": "two-kilos"}
+    body = {"@context": CTX, "@id": line["@id"], "@type": "dfc-b:OrderLine", "dfc-b:quantity": 2,
+            "dfc-b:concerns": CARROTS}
+    assert client.put(path_of(line["@id"]), headers=again, **jsonld(body)).status_code == 200
+    body["dfc-b:quantity"] = 3
+    assert client.put(path_of(line["@id"]), headers=again, **jsonld(body)).status_code == 422
+    assert ledger(client)["held"] == 2
+
+
 def test_keys_are_per_agent(client, hub_a, hub_b):
     a = place(client, hub_a, order((CARROTS, 1)), **{"Idempotency-Key": "same"})
     b = place(client, hub_b, order((CARROTS, 1), buyer=HUB_B), **{"Idempotency-Key": "same"})

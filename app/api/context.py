@@ -5,6 +5,7 @@ from flask import current_app, g, request
 
 from app.domain import documents as docs
 from app.domain import versions
+from app.orders import idempotency
 from app.domain.agents import Agent
 from app.errors import BadRequest, Unauthorized
 from app.runtime.services import Services
@@ -75,3 +76,14 @@ def namespace(eid: str) -> docs.Namespace:
 def expected(**checks) -> versions.Expected:
     """What the write expects to find: the request's If-Match and If-None-Match, and `checks`."""
     return versions.Expected(request.headers.get("If-Match"), request.headers.get("If-None-Match"), **checks)
+
+
+def idempotency_key() -> idempotency.Key | None:
+    """The request's Idempotency-Key, bound to its agent, method, path and body."""
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return None
+    if not value.strip() or len(value) > 255:
+        raise BadRequest("Idempotency-Key must be 1 to 255 characters", header="Idempotency-Key")
+    who = agent()
+    return idempotency.key(who.iri if who else "", value, request.method, request.path, request.get_data())

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, request
 
-from app.api.context import ENT, agent, expected, namespace, services
+from app.api.context import ENT, agent, expected, idempotency_key, namespace, services
 from app.api.negotiate import answer_type, rdf_response, read_body
 from app.api.orders import readable_order
 from app.api.paging import container
@@ -44,12 +44,13 @@ def post_status(ent, eid, seg, oid):
     """Move the order: `{"status": "confirmed", "reason": "…"}` (JSON)."""
     ns, iri = _target(eid, oid)
     answer_type()
+    key = idempotency_key()           # before the body is read: it is read once, and the key binds it
     body = read_json(request.get_data(cache=False), services().settings.max_json_depth)
     if not isinstance(body, dict):
         raise BadRequest('send {"status": "<a lifecycle status>", "reason": "…"}', pointer="")
     target, reason = statuses.requested(body.get("status"), body.get("reason"))
     answer = _book().transition(ns, iri, agent(), target, reason, expected(),
-                                _confirmed_prices(body.get("confirmedPrices")))
+                                _confirmed_prices(body.get("confirmedPrices")), key)
     return _answer(answer.triples)
 
 
@@ -85,8 +86,9 @@ def list_deliveries(ent, eid, seg, oid, dseg):
 def create_delivery(ent, eid, seg, oid, dseg):
     ns, iri = _target(eid, oid)
     delivery = docs.mint(f"{iri.value}/deliveries")
+    key = idempotency_key()
     sent = _delivery_body(delivery, f"{iri.value}/deliveries")
-    answer = _book().write_delivery(ns, iri, agent(), delivery, sent, create=True)
+    answer = _book().write_delivery(ns, iri, agent(), delivery, sent, create=True, key=key)
     return _answer(answer.triples, 201, answer.location)
 
 
@@ -101,16 +103,19 @@ def get_delivery(ent, eid, seg, oid, dseg, did):
 def put_delivery(ent, eid, seg, oid, dseg, did):
     ns, iri = _target(eid, oid)
     delivery = docs.node(f"{iri.value}/deliveries/{did}")
+    key = idempotency_key()
     sent = _delivery_body(delivery, delivery.value)
     return _answer(_book().write_delivery(ns, iri, agent(), delivery, sent, create=False,
-                                          expected=expected(part=delivery, part_of=deliveries.triples_of)).triples)
+                                          expected=expected(part=delivery, part_of=deliveries.triples_of),
+                                          key=key).triples)
 
 
 @bp.delete(f"{DELIVERIES}/<did>")
 def delete_delivery(ent, eid, seg, oid, dseg, did):
     ns, iri = _target(eid, oid)
     delivery = docs.node(f"{iri.value}/deliveries/{did}")
-    _book().delete_delivery(ns, iri, agent(), delivery, expected(part=delivery, part_of=deliveries.triples_of))
+    _book().delete_delivery(ns, iri, agent(), delivery, expected(part=delivery, part_of=deliveries.triples_of),
+                            idempotency_key())
     return Response(status=204)
 
 
@@ -118,7 +123,7 @@ def delete_delivery(ent, eid, seg, oid, dseg, did):
 def ship_delivery(ent, eid, seg, oid, dseg, did):
     ns, iri = _target(eid, oid)
     answer_type()
-    return _answer(_book().ship(ns, iri, agent(), docs.node(f"{iri.value}/deliveries/{did}")).triples)
+    return _answer(_book().ship(ns, iri, agent(), docs.node(f"{iri.value}/deliveries/{did}"), idempotency_key()).triples)
 
 
 def _delivery_body(delivery, base: str) -> list:

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from app.api.context import ENT, agent, base_url, expected, namespace, request_iri, services
+from app.api.context import ENT, agent, base_url, expected, idempotency_key, namespace, request_iri, services
 from app.api.negotiate import SERIALISERS, answer_type, best_media_type, rdf_response, read_body
 from app.api.paging import container, page_of
 from app.domain import versions
 from app.domain import policy, order_documents as orders
-from app.orders import idempotency, summary
+from app.orders import summary
 from app.orders.idempotency import Answer
 from app.domain.kinds import KINDS, ORDERS
-from app.errors import BadRequest, NotFound
+from app.errors import NotFound
 
 bp = Blueprint("orders", __name__, url_prefix="/api/dfc")
 
@@ -31,17 +31,6 @@ def _answer(answer: Answer) -> Response:
     if answer.location:
         headers["Location"] = answer.location
     return rdf_response(answer.triples, answer.status, headers)
-
-
-def _key() -> idempotency.Key | None:
-    """The request's Idempotency-Key, bound to its agent, method, path and body."""
-    value = request.headers.get("Idempotency-Key")
-    if value is None:
-        return None
-    if not value.strip() or len(value) > 255:
-        raise BadRequest("Idempotency-Key must be 1 to 255 characters", header="Idempotency-Key")
-    who = agent()
-    return idempotency.key(who.iri if who else "", value, request.method, request.path, request.get_data())
 
 
 def _caller(action: str):
@@ -78,7 +67,7 @@ def list_orders(ent, eid, seg):
 def place_order(ent, eid, seg):
     ns = namespace(eid)
     _caller("create")
-    key = _key()
+    key = idempotency_key()
     payload = _read_order(ns.collection(ORDERS))
     incoming = orders.from_payload(payload.triples, None, ns, base_url(), services().pseudonyms.person)
     return _answer(_book().save(ns, incoming, agent(), key=key))
@@ -94,7 +83,7 @@ def get_order(ent, eid, seg, oid):
 def put_order(ent, eid, seg, oid):
     ns, target = namespace(eid), request_iri()
     _caller("replace")
-    key = _key()
+    key = idempotency_key()
     payload = _read_order(target.value)
     incoming = orders.from_payload(payload.triples, target, ns, base_url(), services().pseudonyms.person)
     return _answer(_book().save(ns, incoming, agent(), target=target, expected=expected(), key=key))
@@ -103,7 +92,7 @@ def put_order(ent, eid, seg, oid):
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>")
 def delete_order(ent, eid, seg, oid):
     ns, target = namespace(eid), request_iri()
-    return _answer(_book().save(ns, None, agent(), target=target, expected=expected(), key=_key()))
+    return _answer(_book().save(ns, None, agent(), target=target, expected=expected(), key=idempotency_key()))
 
 
 @bp.get(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}")
@@ -131,13 +120,14 @@ def get_line(ent, eid, seg, oid, lseg, lid):
 @bp.put(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
 def put_line(ent, eid, seg, oid, lseg, lid):
     """Replace one line: the order is rewritten with it, and its reservation adjusts."""
+    key = idempotency_key()           # before the body is read: it is read once, and the key binds it
     ns, iri, triples = readable_order(eid, oid)
     line = _line(triples, iri, lid)
     payload = read_body(line.value)
     sent = orders.line_from_payload(payload.triples, line)
     whole = orders.replace_line(triples, iri, line, sent)
     incoming = orders.from_payload(whole, iri, ns, base_url(), services().pseudonyms.person)
-    answer = _book().save(ns, incoming, agent(), target=iri, key=_key(), expected=_unchanged(triples, line))
+    answer = _book().save(ns, incoming, agent(), target=iri, key=key, expected=_unchanged(triples, line))
     return _answer(Answer(answer.status, None, orders.line_triples(answer.triples, line)))
 
 
@@ -149,11 +139,14 @@ def _unchanged(read, line) -> versions.Expected:
 
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
 def delete_line(ent, eid, seg, oid, lseg, lid):
+    key = idempotency_key()
+    if key is not None and _book().replayed(key) is not None:
+        return Response(status=204)       # the line is gone: the first answer, before looking for it
     ns, iri, triples = readable_order(eid, oid)
     line = _line(triples, iri, lid)
     incoming = orders.from_payload(orders.drop_line(triples, iri, line), iri, ns,
                                    base_url(), services().pseudonyms.person)
-    _book().save(ns, incoming, agent(), target=iri, key=_key(), expected=_unchanged(triples, line))
+    _book().save(ns, incoming, agent(), target=iri, key=key, expected=_unchanged(triples, line))
     return Response(status=204)
 
 

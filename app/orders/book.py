@@ -138,6 +138,10 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
         return answer
 
 
+    def replayed(self, key: idempotency.Key) -> Answer | None:
+        """The first answer to a request with this Idempotency-Key, None if there is none (422: another request's)."""
+        return idempotency.replay(self.store, key)
+
     def restore(self, ns, iri: NamedNode, before: list[Triple] | None, key: idempotency.Key | None) -> None:
         """Undo a customer order's committed change (a partner refused it): as `before`, key forgotten."""
         new = None if not before else list(dict.fromkeys(

@@ -16,7 +16,7 @@ from app.events import order_events
 from app.domain import documents as docs
 from app.domain.versions import Expected
 from app.domain.agents import Agent
-from app.orders import holds, lock_keys, wholesale
+from app.orders import holds, idempotency, lock_keys, wholesale
 from app.orders.idempotency import Answer
 from app.domain import statuses
 from app.domain.statuses import CONFIRMED, FINAL, OPEN, PARTIALLY_SHIPPED, SHIPPED
@@ -27,7 +27,7 @@ from app.namespaces import T
 class OrderMoves:
     def transition(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, target: NamedNode,
                    reason: str | None = None, expected: Expected = Expected(),
-                   confirmed: dict | None = None) -> Answer:
+                   confirmed: dict | None = None, key: idempotency.Key | None = None) -> Answer:
         """Move a wholesale order to `target` (POST …/status), with the stock that follows; 409 if not allowed.
 
         `confirmed` (line IRI → price) goes with a move to `confirmed`: the supplier's prices.
@@ -42,10 +42,11 @@ class OrderMoves:
             if confirmed:
                 new = prices.confirm(new, iri, {NamedNode(line): price for line, price in confirmed.items()})
             return new, {}
-        return self._change(ns, iri, agent, "transition", edit, expected)
+        return self._change(ns, iri, agent, "transition", edit, expected, key=key)
 
     def write_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
-                       sent: list[Triple], create: bool, expected: Expected = Expected()) -> Answer:
+                       sent: list[Triple], create: bool, expected: Expected = Expected(),
+                       key: idempotency.Key | None = None) -> Answer:
         """POST (create) or PUT a delivery of a wholesale order."""
         def edit(current, held):
             exists = any(d.iri == delivery for d in deliveries.read(current, iri))
@@ -58,21 +59,21 @@ class OrderMoves:
                 deliveries.check_room(current, iri, self.max_deliveries)
             return deliveries.put(current, iri, delivery, sent, lifecycle.SUPPLIER in held,
                                   lifecycle.CONSUMER in held), {}
-        answer = self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
-        part = deliveries.triples_of(answer.triples, delivery)
-        return Answer(201 if create else 200, delivery.value if create else None, part)
+        return self._change(ns, iri, agent, "deliveries", edit, expected, delivery, key, lambda new: Answer(
+            201 if create else 200, delivery.value if create else None, deliveries.triples_of(new, delivery)))
 
     def delete_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
-                        expected: Expected = Expected()) -> None:
+                        expected: Expected = Expected(), key: idempotency.Key | None = None) -> None:
         """Remove an unshipped delivery (the consumer, while the order is draft or placed)."""
         def edit(current, held):
             if lifecycle.CONSUMER not in held:
                 raise Conflict("only the consumer removes a delivery")
             self._may_edit_deliveries(current, iri, held)
             return deliveries.remove(current, iri, delivery), {}
-        self._change(ns, iri, agent, "deliveries", edit, expected, delivery)
+        self._change(ns, iri, agent, "deliveries", edit, expected, delivery, key, lambda new: Answer(204, None, []))
 
-    def ship(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode) -> Answer:
+    def ship(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
+             key: idempotency.Key | None = None) -> Answer:
         """Ship a delivery (the supplier): its quantities leave on hand and committed; the order moves on."""
         def edit(current, held):
             before = lifecycle.status_of(current, iri)
@@ -82,7 +83,7 @@ class OrderMoves:
             after = lifecycle.move(shipped_doc, iri, target, NamedNode(agent.iri), self.clock.now(),
                                    f"delivery {delivery.value.rsplit('/', 1)[-1]} shipped", before)
             return after, moved
-        return self._change(ns, iri, agent, "ship", edit, Expected(), delivery)
+        return self._change(ns, iri, agent, "ship", edit, Expected(), delivery, key)
 
     def _may_edit_deliveries(self, current, iri, held) -> None:
         """Nothing changes a final order's deliveries (409), not even a date the supplier confirms;
@@ -93,41 +94,54 @@ class OrderMoves:
                            currentStatus=statuses.name(status))
 
     def _change(self, ns, iri: NamedNode, agent, action: str, edit, expected: Expected,
-                delivery: NamedNode | None = None) -> Answer:
+                delivery: NamedNode | None = None, key: idempotency.Key | None = None,
+                answer_of=lambda new: Answer(200, None, new)) -> Answer:
         """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
         agent = policy.require_token(agent, "order", action)
         # The seller's lock: its stock and its orders (checked under it: `lock_keys.check`).
-        for attempt in self.store.attempts({lock_keys.enterprise(iri.value, self.base_url)}):
+        own = [key.graph] if key is not None else []
+        for attempt in self.store.attempts({lock_keys.enterprise(iri.value, self.base_url), *(k.value for k in own)}):
             with attempt as tx:
                 tx.leaves_catalogue()        # a move changes ledgers, never links
-                found = docs.find(tx, iri.value, self.base_url)
-                if found is None or not ns.owns(found[0].value):
-                    raise NotFound(f"no order at {iri.value}")
-                iri, current = found
-                self.readable(agent, ns, current, iri)
-                if orders.is_customer(current, iri):
-                    raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
-                expected.check(current)
-                holds.refuse_ended(current, iri, self.clock.now())
-                held = lifecycle.roles(agent, ns.iris, orders.buyer(current, iri))
-                policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
-                new, moved = edit(current, held)
-                new = deliveries.refresh(new, iri)
-                if orders.status(new, iri) == T.Complete and prices.unpriced(new, iri):
-                    new = prices.frozen(tx, ns, iri, new, self.clock.now())     # placed: the best price, frozen
-                usage = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
-                # A move that starts to commit stock (placed) is a write like a PUT: its session
-                # must be open (409), as a PUT's is (wholesale.plan).
-                session = orders.session(new, iri)
-                wholesale.check_session(new, iri, usage, tx.graph(session) if isinstance(session, NamedNode) else [],
-                                        self.clock.now(), changed=orders.status(current, iri) != orders.status(new, iri))
-                graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
-                for name, triples in graphs.items():
-                    tx.put(name, triples)
-                lock_keys.check(tx, self.base_url)
-                now = self.clock.now()
-                order_events.order_written(tx, iri, current, new, ns, agent, now)
-                if delivery is not None:
-                    order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
-        return Answer(200, None, new)
+                # A retry with the request's Idempotency-Key gets the first answer, and nothing is written again.
+                answer = idempotency.replay(tx, key) if key is not None else None
+                if answer is None:
+                    answer = self._move(tx, ns, iri, agent, action, edit, expected, delivery, key, answer_of)
+        return answer
+
+    def _move(self, tx, ns, iri, agent, action, edit, expected, delivery, key, answer_of) -> Answer:
+        """`_change` inside its unit of work, once no first answer was found for its key."""
+        found = docs.find(tx, iri.value, self.base_url)
+        if found is None or not ns.owns(found[0].value):
+            raise NotFound(f"no order at {iri.value}")
+        iri, current = found
+        self.readable(agent, ns, current, iri)
+        if orders.is_customer(current, iri):
+            raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
+        expected.check(current)
+        holds.refuse_ended(current, iri, self.clock.now())
+        held = lifecycle.roles(agent, ns.iris, orders.buyer(current, iri))
+        policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
+        new, moved = edit(current, held)
+        new = deliveries.refresh(new, iri)
+        if orders.status(new, iri) == T.Complete and prices.unpriced(new, iri):
+            new = prices.frozen(tx, ns, iri, new, self.clock.now())     # placed: the best price, frozen
+        usage = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
+        # A move that starts to commit stock (placed) is a write like a PUT: its session
+        # must be open (409), as a PUT's is (wholesale.plan).
+        session = orders.session(new, iri)
+        wholesale.check_session(new, iri, usage, tx.graph(session) if isinstance(session, NamedNode) else [],
+                                self.clock.now(), changed=orders.status(current, iri) != orders.status(new, iri))
+        graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
+        answer = answer_of(new)
+        if key is not None:
+            graphs.update(idempotency.record(key, answer))
+        for name, triples in graphs.items():
+            tx.put(name, triples)
+        lock_keys.check(tx, self.base_url, [key.graph] if key is not None else [])
+        now = self.clock.now()
+        order_events.order_written(tx, iri, current, new, ns, agent, now)
+        if delivery is not None:
+            order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
+        return answer
 

@@ -287,26 +287,27 @@ def _lifecycle() -> dict:
         order + "/status": {"post": _op(
             "Move a wholesale order in its lifecycle (409 with `allowed` when this agent may not, now)",
             {200: _rdf("The order", ETAG)}, [400, 401, 403, 404, 406, 409, 412, 422, 503],
-            params=["eid", oid, "if_match"], body={"required": True, "content": {"application/json": {
+            params=["eid", oid, "if_match", "idempotency_key"], body={"required": True, "content": {"application/json": {
                 "schema": _ref("schemas", "StatusChange")}}}, secured=True, tag="lifecycle")},
         order + "/deliveries": {
             "get": _op("The order's deliveries (both parties)", {200: _rdf("Deliveries")}, read,
                        params=["eid", oid], secured=True, tag="lifecycle"),
             "post": _op("Add a delivery (the consumer, in draft or placed)", {201: _rdf("Created", LOCATION)},
-                        write, params=["eid", oid], body=_rdf_body(delivery), secured=True, tag="lifecycle"),
+                        write, params=["eid", oid, "idempotency_key"], body=_rdf_body(delivery), secured=True, tag="lifecycle"),
         },
         order + "/deliveries/{did}": {
             "get": _op("One delivery", {200: _rdf("The delivery", ETAG)}, read, params=["eid", oid, did],
                        secured=True, tag="lifecycle"),
             "put": _op("Change a delivery (the consumer; the supplier sets hub:confirmedDeliveryDate only)",
-                       {200: _rdf("The delivery", ETAG)}, write, params=["eid", oid, did, "if_match"],
+                       {200: _rdf("The delivery", ETAG)}, write, params=["eid", oid, did, "if_match", "idempotency_key"],
                        body=_rdf_body(delivery), secured=True, tag="lifecycle"),
             "delete": _op("Remove an unshipped delivery", {204: {"description": "Removed"}}, write,
-                          params=["eid", oid, did, "if_match"], secured=True, tag="lifecycle"),
+                          params=["eid", oid, did, "if_match", "idempotency_key"], secured=True, tag="lifecycle"),
         },
         order + "/deliveries/{did}/ship": {"post": _op(
             "Ship a delivery (the supplier): its quantities leave stock, the order becomes (partially) shipped",
-            {200: _rdf("The order", ETAG)}, [400, 401, 403, 404, 406, 409, 503], params=["eid", oid, did],
+            {200: _rdf("The order", ETAG)}, [400, 401, 403, 404, 406, 409, 422, 503],
+            params=["eid", oid, did, "idempotency_key"],
             secured=True, tag="lifecycle")},
     }
 
