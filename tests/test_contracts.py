@@ -134,6 +134,10 @@ HOSTILE = {
     "two consumers": ("names one consumer", lambda: {**contract(), "hub:consumer": [{"@id": HUB_A}, {"@id": HUB_B}]}),
     "the supplier as its own consumer": ("no contract with itself", lambda: contract(consumer=JEAN)),
     "a consumer given as text": ("not a valid IRI", lambda: {**contract(), "hub:consumer": "hub A"}),
+    # Once accepted: any IRI of this server could be the consumer, a person's, a relative "hub-a".
+    "a person as consumer": ("the consumer is an enterprise", lambda: contract(consumer=f"{HUB_A}/persons/0123456789ab")),
+    "a document as consumer": ("the consumer is an enterprise", lambda: contract(consumer=f"{HUB_A}/offers/jean-carrots")),
+    "a relative consumer": ("the consumer is an enterprise", lambda: {**contract(), "hub:consumer": {"@id": "hub-a"}}),
     "a price entry with two prices": ("hasPrice must have one value", lambda: _two_prices()),
     # Issue 20, finding 3: accepted (201), this contract then made every placement between its parties 500.
     "ends 9999-12-31": ("from 1000-01-01 to 8999-12-31", lambda: contract(end="9999-12-31")),

@@ -72,6 +72,15 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
     return iri, _canonical(_checked(doc, iri, ns), iri)
 
 
+def _may_buy(iri: str, base_url: str) -> bool:
+    """Whether an IRI may name a contract's consumer: an enterprise of this server (not a person, a
+    document or a path no enterprise has), or any IRI of another platform (a partner's buyer)."""
+    eid = docs.enterprise_of(iri, base_url)
+    if eid is None:
+        return not iri.startswith(base_url + "/")
+    return iri in docs.Namespace(base_url, eid).iris
+
+
 def _checked(doc: list[Triple], iri: NamedNode, ns: docs.Namespace) -> list[Triple]:
     """Refuse (422) what the shapes cannot see: repeated terms, days in the wrong order, an item twice."""
     index, problems = Indexed(doc), []
@@ -87,6 +96,9 @@ def _checked(doc: list[Triple], iri: NamedNode, ns: docs.Namespace) -> list[Trip
     who = index.first(iri, consumer_term)
     if isinstance(who, NamedNode) and who.value in ns.iris:
         problems.append(violation(iri, consumer_term, who, "a supplier makes no contract with itself"))
+    elif isinstance(who, NamedNode) and not _may_buy(who.value, ns.base_url):
+        problems.append(violation(iri, consumer_term, who, "the consumer is an enterprise: on this server, "
+                                  "…/api/dfc/enterprises/{id}, not one of its documents"))
     start, end = (_day(index.first(iri, term)) for term in (T.startDate, T.endDate))
     for term, day in ((T.startDate, start), (T.endDate, end)):
         if day is None and index.first(iri, term) is not None:
