@@ -294,6 +294,14 @@ def test_every_order_write_replays_its_first_answer_for_the_same_key(client, hub
     assert other.status_code == 422 and ledger(client)["committed"] == 2       # the key was another request's
 
 
+def test_a_retry_through_the_camelcase_path_is_the_same_request(client, hub_a):
+    again = {**hub_a, "Idempotency-Key": "either-spelling"}
+    first = place(client, again, order((CARROTS, 1)))
+    retry = client.post("/api/dfc/Enterprises/jean-farm/Orders", headers=again, **jsonld(order((CARROTS, 1))))
+    assert (first.status_code, retry.status_code) == (201, 201), retry.get_data(as_text=True)
+    assert retry.headers["Location"] == first.headers["Location"] and ledger(client)["held"] == 1
+
+
 def test_a_line_put_binds_its_key_to_its_body(client, hub_a):
     made = place(client, hub_a, order((CARROTS, 1)))
     line = lines_of(made.get_json())[0]

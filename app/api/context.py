@@ -86,4 +86,6 @@ def idempotency_key() -> idempotency.Key | None:
     if not value.strip() or len(value) > 255:
         raise BadRequest("Idempotency-Key must be 1 to 255 characters", header="Idempotency-Key")
     who = agent()
-    return idempotency.key(who.iri if who else "", value, request.method, request.path, request.get_data())
+    # Bound to the path in either spelling: a retry through `…/Enterprises/x/Orders` is the same request.
+    path = docs.snake_case(base_url() + request.path, base_url())[len(base_url()):]
+    return idempotency.key(who.iri if who else "", value, request.method, path, request.get_data())

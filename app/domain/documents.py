@@ -68,14 +68,21 @@ def owner_key(iri: str, base_url: str) -> str:
 
 def variants(iri: str, base_url: str) -> list[str]:
     """The spellings of one resource IRI: as given, all snake_case, all CamelCase."""
+    return list(dict.fromkeys([iri, *(_spelled(iri, base_url, table) for table in (TO_SNAKE, TO_CAMEL))]))
+
+
+def snake_case(iri: str, base_url: str) -> str:
+    """The all-snake_case spelling of a resource IRI (itself, for an IRI not under the API)."""
+    return _spelled(iri, base_url, TO_SNAKE)
+
+
+def _spelled(iri: str, base_url: str, table: dict) -> str:
     api = base_url + "/api/dfc/"
     if not iri.startswith(api):
-        return [iri]
-    parts = iri[len(api):].split("/")
+        return iri
     # Collection segments stand at even positions: enterprises/{eid}/offers/{id}.
-    spelled = [api + "/".join(table.get(p, p) if i % 2 == 0 else p for i, p in enumerate(parts))
-               for table in (TO_SNAKE, TO_CAMEL)]
-    return list(dict.fromkeys([iri, *spelled]))
+    parts = iri[len(api):].split("/")
+    return api + "/".join(table.get(p, p) if i % 2 == 0 else p for i, p in enumerate(parts))
 
 
 def is_placeholder(node, collection: str) -> bool:
