@@ -127,11 +127,11 @@ class OrderMoves:
         if orders.status(new, iri) == T.Complete and prices.unpriced(new, iri):
             new = prices.frozen(tx, ns, iri, new, self.clock.now())     # placed: the best price, frozen
         usage = orders.usage_minus(orders.usage(new, iri), orders.usage(current, iri))
-        # A move that starts to commit stock (placed) is a write like a PUT: its session
-        # must be open (409), as a PUT's is (wholesale.plan).
+        # A move that commits stock (placed) must find its session open (409), as a PUT does
+        # (wholesale.plan); the supplier's later moves (confirm, ship) go on after the close.
         session = orders.session(new, iri)
-        wholesale.check_session(new, iri, usage, tx.graph(session) if isinstance(session, NamedNode) else [],
-                                self.clock.now(), changed=orders.status(current, iri) != orders.status(new, iri))
+        if isinstance(session, NamedNode) and any(h > 0 or c > 0 for h, c in usage.values()):
+            wholesale.check_session(new, iri, usage, tx.graph(session), self.clock.now(), changed=True)
         graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
         answer = answer_of(new)
         if key is not None:
