@@ -429,6 +429,17 @@ def test_checkouts_consolidate_into_one_wholesale_order_per_producer(client, hub
     assert "Person" not in got and "persons" not in got and "Ali" not in got
 
 
+def test_a_checkout_through_another_hubs_offer_reserves_the_producers_stock(client, hub_a):
+    # Hub B's offer is a hub offer (its item references Jean's carrots): the line goes to Jean, as
+    # hub A's own offer's would. Taken as hub B's own, it once sold 500 kg of Jean's 10.
+    through_b = (f"{HUB_B}/offers/jean-carrots", 6)
+    assert checkout(client, hub_a, "hub-a", through_b).status_code == 201
+    assert checkout(client, hub_a, "hub-a", through_b).status_code == 409
+    assert ledger(client)["held"] == 6
+    [order] = wholesale(client, hub_a)
+    assert order["@id"].startswith(f"{JEAN}/orders/"), order["@id"]
+
+
 def test_a_cancelled_or_deleted_checkout_shrinks_the_wholesale_order_at_once(client, hub_a):
     ali = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1))
     paul = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 5), name="Paul")

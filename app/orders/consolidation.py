@@ -89,7 +89,12 @@ def _upstream(ns, offer, source, product, wholesale, upstream, remote, base_url)
     far = remote.get(wholesale)
     if far is not None and far.source.offer is not None:
         return dataclasses.replace(far.source, item=None), far.producer, far.partner
-    direct = not ns.owns(source.item.value) if source.item is not None else False
+    # API.md: a line concerns a producer's offer directly, or a hub offer whose item references a
+    # producer's product. Another hub's offer is a hub offer too: its line goes to the product's
+    # producer, whose stock it reserves (taken as the other hub's own, it sold that hub's
+    # unlimited listing: 500 kg of a producer's 10).
+    direct = source.item is not None and not ns.owns(source.item.value) and product is not None \
+        and docs.enterprise_of(source.item.value, base_url) == docs.enterprise_of(product.value, base_url)
     target_source = source if direct and wholesale == product else upstream.get(wholesale)
     if target_source is None or target_source.item is None or target_source.offer is None \
             or ns.owns(target_source.item.value) or docs.enterprise_of(target_source.item.value, base_url) is None:

@@ -491,7 +491,7 @@ class World(SupplierSteps):
             line["dfc-b:hasQuantity"].update({"dfc-b:value": 500, "dfc-b:hasUnit": "dfc-m:Gram"})
         elif kind == "other tenant's offer":
             # Jean's order book takes Jean's offers only (a hub checkout may name another hub's
-            # offer: that hub is then its supplier, see the note of issue 22).
+            # offer: its line then goes to the product's producer, as the hub's own offer's would).
             doc = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:orderedBy": self.iri(f"{API}/hub-b"),
                    "dfc-b:hasOrderStatus": "dfc-v:Held", "dfc-b:hasPart": line}
             self.call("POST", f"{API}/jean-farm/orders", "hub-b", doc, expect={422})
