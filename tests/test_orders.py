@@ -542,6 +542,10 @@ def test_a_session_put_keeps_its_close(client, hub_a):
     doc["dfc-b:endDate"] = "2026-12-31T18:00:00Z"
     assert client.put(url, headers=hub_a, **jsonld(doc)).status_code == 200
     assert client.get(url).get_json()["hub:closedAt"] == closed
+    # Nor does a DELETE then a PUT: written again, it would open again and close a second time.
+    r = client.delete(url, headers=hub_a)
+    assert r.status_code == 409 and r.get_json()["closedAt"] == closed
+    assert client.get(url).get_json()["hub:closedAt"] == closed
 
 
 # --- found by review: each once broke the ledger or answered 500 -------------------------------

@@ -50,7 +50,12 @@ def _names(types) -> str:
 
 
 def check_deletable(name: NamedNode, triples: list[Triple]) -> None:
-    """Refuse (409) to delete a catalogue item that orders still hold or committed."""
+    """Refuse (409) to delete a catalogue item that orders still hold or committed, or a closed
+    sale session: written again at its IRI, it would open again, and its close run twice."""
+    closed = sessions.closed_at(triples, name)
+    if Triple(name, RDF_TYPE, T.SaleSession) in triples and closed is not None:
+        raise Conflict(f"{name.value} closed at {closed.value}; a closed session stays, the record of its "
+                       "orders", closedAt=closed.value)
     if Triple(name, RDF_TYPE, T.CatalogItem) in triples:
         ledger = stock.read(triples, name)
         # Committed stock counts too: cancelling a Complete order later must find its ledger.
