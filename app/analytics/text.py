@@ -4,10 +4,13 @@ pyoxigraph 0.5 exposes no query algebra, and its parser decides validity only by
 query: too late for `SERVICE`, which pyoxigraph and Oxigraph's server both evaluate by
 fetching over the network. So this module tokenises the text the way SPARQL's grammar does
 (codepoint escapes first, then strings, IRIs, comments, variables, prefixed names and blank
-nodes skipped whole) and reads the keywords that remain: the query form, any `SERVICE`, and the
-`FROM`/`FROM NAMED` clauses. It errs towards refusing: a bare `SERVICE` keyword can only be the
-service operator. Syntax itself is Oxigraph's to judge, and this endpoint only ever calls the
+nodes skipped whole) and reads the keywords that remain: the query form and the `FROM`/`FROM
+NAMED` clauses. Syntax itself is Oxigraph's to judge, and this endpoint only ever calls the
 store's query operation, which cannot parse an update, let alone run one.
+
+`SERVICE` is refused where Oxigraph could read it, which our tokens cannot tell: see
+app/analytics/service_calls.py. The text is searched as sent and with its escapes replaced
+(Oxigraph 0.5 leaves `\\u` alone outside strings and IRIs; the standard replaces it first).
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import dataclasses
 import re
 from urllib.parse import urljoin
 
+from app.analytics.service_calls import find as find_service_call
 from app.errors import QueryRefused
 
 FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
@@ -26,8 +30,8 @@ UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE"
 MAX_NESTING = 100
 _OPENS, _CLOSES = set("{(["), set("})]")
 
-# SPARQL 1.1 §19.2: \u and \U escapes are replaced before parsing, anywhere in the text
-# (Oxigraph does the same), so `\u0053ERVICE` is the SERVICE keyword.
+# SPARQL 1.1 §19.2: \u and \U escapes are replaced before parsing, anywhere in the text, so
+# `\u0053ERVICE` is the SERVICE keyword to an engine that does so (Oxigraph 0.5 does not).
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PN_CHARS = r"[\w\u00b7\u0300-\u036f\u203f\u2040.\-]"
 _TOKEN = re.compile(
@@ -40,6 +44,7 @@ _TOKEN = re.compile(
     r"|(?P<other>\S)",
     re.S,
 )
+SERVICE_REFUSED = "SERVICE is refused: this endpoint never fetches anything from the network"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,12 +67,10 @@ class QueryText:
 def read_query(text: str) -> QueryText:
     """Read a query's form and dataset; refuse (400) updates, SERVICE, non-queries and nesting
     deeper than MAX_NESTING."""
-    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(_unescape(text)) if m.lastgroup != "skip"]
+    unescaped = _unescape(text)
+    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(unescaped) if m.lastgroup != "skip"]
     _refuse_deep(tokens)
-    words = [value.upper() for kind, value in tokens if kind == "word"]
-    if "SERVICE" in words:
-        raise QueryRefused("SERVICE is refused: this endpoint never fetches anything from the network",
-                           keyword="SERVICE")
+    _refuse_service(tokens, dict.fromkeys((text, unescaped)))
     prefixes, base, rest = _prologue(tokens)
     first = rest[0][1].upper() if rest and rest[0][0] == "word" else None
     if first in UPDATES:
@@ -88,6 +91,25 @@ def _refuse_deep(tokens) -> None:
     if deepest > MAX_NESTING:
         raise QueryRefused(f"the query nests its groups, expressions or lists {deepest} deep; at most "
                            f"{MAX_NESTING} are read", maxNesting=MAX_NESTING)
+
+
+def _refuse_service(tokens, texts) -> None:
+    """Refuse a word holding SERVICE, a prefixed name starting with it, and any text in which
+    Oxigraph could read a service call."""
+    for kind, value in tokens:
+        if kind == "word" and "SERVICE" in value.upper():
+            glued = "" if value.upper() == "SERVICE" else \
+                f"`{value}` holds the keyword SERVICE (Oxigraph reads keywords glued to other words); "
+            raise QueryRefused(glued + SERVICE_REFUSED, keyword="SERVICE", near=value)
+        if kind == "pname" and value[:7].upper() == "SERVICE":
+            raise QueryRefused(f"`{value}` reads as the keyword SERVICE then `{value[7:]}`; {SERVICE_REFUSED}",
+                               keyword="SERVICE", near=value)
+    for text in texts:
+        call = find_service_call(text)
+        if call:
+            near = " ".join(text[slice(*call)].split())[:80]
+            raise QueryRefused(f"`{near}` can read as a service call; {SERVICE_REFUSED}",
+                               keyword="SERVICE", near=near)
 
 
 def _unescape(text: str) -> str:
