@@ -314,6 +314,16 @@ def test_a_comment_holding_a_call_or_a_prefix_named_service_is_refused(hub, quer
     assert r.status_code == 400 and r.json()["keyword"] == "SERVICE"
 
 
+@pytest.mark.parametrize("escape", ["\\U00110000", "\\uD800"])
+def test_an_escape_naming_no_character_is_a_400_naming_it(hub, escape):
+    query = f'SELECT * WHERE {{ ?s ?p "{escape}" }}'
+    r = sparql(hub, query)
+    assert r.status_code == 400 and r.headers["Content-Type"] == "application/problem+json"
+    assert r.json()["escape"] == escape and escape in r.json()["detail"]
+    shown = page(hub, query)
+    assert shown.status_code == 400 and escape in shown.text
+
+
 @pytest.mark.parametrize("query", ["SELECT * WHERE {", "SELECT ?x WHERE { ?x ?y }", "ASK { FILTER(nope(1)) }",
                                    "hello", ""])
 def test_bad_syntax_is_400(hub, query):

@@ -1,7 +1,7 @@
 """What app/analytics reads of an analyst's SPARQL text before any store sees it: where a
-service could be called (as Oxigraph's parser reads the text, not as our tokens split it). The
-endpoint's own tests (tests/test_sparql.py) show that a refused query reaches no server, embedded
-or remote.
+service could be called (as Oxigraph's parser reads the text, not as our tokens split it), and
+escapes that name no character. The endpoint's own tests (tests/test_sparql.py) show that a
+refused query reaches no server, embedded or remote.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from app.analytics.service_calls import find
 from app.analytics.text import read_query
-from app.errors import QueryRefused
+from app.errors import InvalidQuery, QueryRefused
 
 U = "http://127.0.0.1:9/sparql"
 SCHEMA = "PREFIX schema: <http://schema.org/> "
@@ -81,6 +81,15 @@ def test_a_comment_or_string_that_holds_a_whole_service_call_is_refused_too():
                   'SELECT * WHERE { ?s ?p "SERVICE <x:y> {" }'):
         with pytest.raises(QueryRefused):
             read_query(query)
+
+
+@pytest.mark.parametrize("escape", ["\\U00110000", "\\UFFFFFFFF", "\\uD800", "\\uDFFF"])
+def test_an_escape_that_names_no_character_is_a_400_naming_it(escape):
+    with pytest.raises(InvalidQuery) as caught:
+        read_query(f'SELECT * WHERE {{ ?s ?p "{escape}" }}')
+    problem = caught.value.problem()
+    assert caught.value.status == 400 and problem["escape"] == escape and escape in problem["detail"]
+    assert read_query('SELECT * WHERE { ?s ?p "\\U0010FFFF\\u00e9" }').form == "SELECT"
 
 
 # The search written as one backtracking regular expression: quadratic, so only for short texts.

@@ -19,7 +19,7 @@ import re
 from urllib.parse import urljoin
 
 from app.analytics.service_calls import find as find_service_call
-from app.errors import QueryRefused
+from app.errors import InvalidQuery, QueryRefused
 
 FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 GRAPH_FORMS = {"CONSTRUCT", "DESCRIBE"}
@@ -113,7 +113,15 @@ def _refuse_service(tokens, texts) -> None:
 
 
 def _unescape(text: str) -> str:
-    return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+    return _CODEPOINT.sub(_codepoint, text)
+
+
+def _codepoint(m: re.Match) -> str:
+    code = int(m.group(1) or m.group(2), 16)
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise InvalidQuery(f"the escape {m.group()} names no Unicode character (a surrogate, or past U+10FFFF)",
+                           escape=m.group())
+    return chr(code)
 
 
 def _prologue(tokens):
