@@ -8,7 +8,6 @@ result with a label column and a number column is drawn as a bar chart (inline S
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flask import Response, render_template, request, session
@@ -16,7 +15,7 @@ from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
 from app.analytics import GRAPH_MEDIA, RESULT_MEDIA, read_query
-from app.rdf.render import ntriples_cells
+from app.rdf.render import ntriples_cells, results_cells
 from app.api.context import agent, bearer_challenge, services
 from app.api.negotiate import best_media_type
 from app import queries
@@ -89,24 +88,8 @@ def _results(form, run):
     if query.returns_graph:
         table = (["subject", "predicate", "object"], ntriples_cells(run(query, "application/n-triples")))
     else:
-        results = json.loads(run(query, "application/sparql-results+json"))
-        if "boolean" in results:
-            table = (["answer"], [[("true" if results["boolean"] else "false", "")]])
-        else:
-            names = results["head"]["vars"]
-            table = (names, [[_binding(row.get(n)) for n in names] for row in results["results"]["bindings"]])
+        table = results_cells(run(query, "application/sparql-results+json"))
     return _page(form, table=table, chart=charts.from_table(*table))
-
-
-def _binding(value: dict | None) -> tuple[str, str]:
-    if value is None:
-        return "", ""
-    if value["type"] == "bnode":
-        return "_:" + value["value"], ""
-    if "xml:lang" in value:
-        return value["value"], "@" + value["xml:lang"]
-    note = value.get("datatype", "").rsplit("#", 1)[-1]
-    return value["value"], "" if note == "string" else note
 
 
 def examples() -> dict[str, dict]:

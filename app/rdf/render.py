@@ -249,11 +249,24 @@ def ntriples_cells(body: bytes) -> list[list[tuple[str, str]]]:
             for t in (q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))]
 
 
+def results_cells(body: bytes) -> tuple[list[str], list[list[tuple[str, str]]]]:
+    """A SELECT's or an ASK's SPARQL JSON results as a table: its column names, and each row's
+    (text, note) cells (empty for an unbound variable)."""
+    results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    if isinstance(results, ox.QueryBoolean):
+        return ["answer"], [[("true" if results else "false", "")]]
+    names = [v.value for v in results.variables]
+    return names, [[("", "") if row[name] is None else _cell(row[name]) for name in names] for row in results]
+
+
 def _cell(term) -> tuple[str, str]:
-    """(text, note) of one RDF term: a literal notes its datatype or language."""
+    """(text, note) of one RDF term: a literal notes its datatype or language; a triple term (an
+    analyst's query can make one) is written as N-Triples 1.2 writes it, `<<( s p o )>>`."""
     if isinstance(term, Literal):
         note = f"@{term.language}" if term.language else term.datatype.value.rsplit("#", 1)[-1]
         return term.value, "" if note == "string" else note
+    if isinstance(term, Triple):
+        return f"<<( {term} )>>", "triple term"
     return (f"_:{term.value}" if isinstance(term, BlankNode) else term.value), ""
 
 
