@@ -5,6 +5,7 @@ import datetime as dt
 import http.server
 import json
 import threading
+import xml.etree.ElementTree as ET
 
 import pytest
 from conftest import BASE, JSONLD, client_of, jsonld, make_app, token_for
@@ -314,6 +315,28 @@ def test_a_stored_ill_typed_literal_still_renders(client, store, jean):
     r = client.post("/sparql", headers={**analyst, "Accept": "application/ld+json"},
                     data={"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name.value}> {{ ?s ?p ?o }} }}"})
     assert r.status_code == 200 and {"@value": "x", "@type": "xsd:decimal"} in r.get_json()["dfc-b:description"]
+
+
+@pytest.mark.parametrize("predicate, value, words", [
+    ("http://x.test/", "x", "the predicate <http://x.test/> does not end in an XML name"),
+    ("http://x.test/p", "ring \x07 twice", "U+0007"),
+])
+def test_a_document_with_no_rdf_xml_form_is_406_and_every_rdf_xml_answer_parses(client, store, predicate, value,
+                                                                                  words):
+    """RDF/XML of such a document was no XML (pyoxigraph wrote an element `<oxprefix:>`, or the
+    control character as it is): SPARQLWrapper's and rdflib's default format could not read it."""
+    from pyoxigraph import Literal, NamedNode, Triple
+    name = NamedNode(JEAN + "/supplied_products/odd")
+    typed = Triple(name, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), NamedNode(
+        "https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#SuppliedProduct"))
+    store.replace_graphs({name: [typed, Triple(name, NamedNode(predicate), Literal(value))]})
+    path = "/api/dfc/enterprises/jean-farm/supplied_products/odd"
+    body = assert_problem(client.get(path, headers={"Accept": "application/rdf+xml"}), 406)
+    assert words in body["detail"] and body["available"] == ["text/turtle", "application/n-triples"]
+    assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 200
+    carrots = client.get("/api/dfc/enterprises/jean-farm/supplied_products/carrots",
+                         headers={"Accept": "application/rdf+xml"})
+    assert carrots.status_code == 200 and ET.fromstring(carrots.get_data()).tag.endswith("RDF")
 
 
 @pytest.mark.parametrize("scopes", [["ReadProducts"], ["Analytics"], ["ReadEnterprise", "WriteProducts"]])

@@ -150,6 +150,31 @@ def test_a_graph_holding_a_quoted_triple_is_406_where_the_syntax_cannot_carry_it
         assert "urn:a:x" in r.text
 
 
+@pytest.mark.parametrize("construct, words", [
+    ("<http://x/s> <http://x/> 1", "the predicate <http://x/> does not end in an XML name"),
+    ("<http://x/s> <urn:x:1> 1", "the predicate <urn:x:1> does not end in an XML name"),
+    ('<http://x/s> <http://x/p> "a\\u0001b"', "U+0001"),
+    ("<http://x/s> <http://www.w3.org/1999/02/22-rdf-syntax-ns#about> 1", "reserved syntax term"),
+    ("<http://x/s> <http://www.w3.org/2000/xmlns/x> 1", "no well-formed XML"),
+    ("<http://x/s> <http://x/a-1> <http://x/o>", None),
+])
+def test_rdf_xml_is_well_formed_or_a_406_saying_why(hub, construct, words):
+    """pyoxigraph wrote `<oxprefix:>` for a predicate ending in no XML name, a control character
+    as it is, and raised on RDF/XML's own terms (500): now every 200 parses, and a graph with
+    no RDF/XML form is a 406 that says why, on the endpoint and on its page."""
+    query = f"CONSTRUCT {{ {construct} }} WHERE {{}}"
+    for accept in ("application/rdf+xml", "application/xml"):
+        r = sparql(hub, query, accept)
+        if words is None:
+            assert r.status_code == 200 and ET.fromstring(r.content).tag.endswith("RDF"), r.text
+            continue
+        assert r.status_code == 406 and r.headers["Content-Type"] == "application/problem+json", r.text
+        assert words in r.json()["detail"] and r.json()["available"] == ["text/turtle", "application/n-triples"]
+    shown = page(hub, query, "rdf-xml")
+    assert shown.status_code == 200 if words is None else shown.status_code == 406 and words in html.unescape(shown.text)
+    assert sparql(hub, query, "text/turtle").status_code == 200
+
+
 TRIPLE_TERM = '<<( <http://x/s> <http://x/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> )>>'
 
 

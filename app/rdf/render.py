@@ -1,9 +1,11 @@
-"""Write canonical triples as DFC JSON-LD (compacted as real platforms send it), Turtle or N-Triples."""
+"""Write canonical triples as DFC JSON-LD (compacted as real platforms send it), Turtle, N-Triples or RDF/XML."""
 from __future__ import annotations
 
 import json
 import re
+import xml.parsers.expat
 from collections import Counter, defaultdict
+from typing import NoReturn
 
 import pyoxigraph as ox
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
@@ -20,6 +22,13 @@ _RENAMED_IN = {"2.0": {FAMILIES["1.x"]["dfc-b"] + "Enterprise": FAMILIES["1.x"][
 _WHOLE = re.compile(r"^(0|-?[1-9][0-9]{0,14})$")    # canonical, and exact as a JSON (double) number
 # Blank nodes embed at most this deep: two JSON levels each, well inside DFC_HUB_MAX_JSON_DEPTH.
 MAX_EMBEDDING = 16
+# XML 1.0 has no place for these characters (RDF/XML can carry no literal holding one).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# RDF/XML writes a predicate as an element: its IRI must end in an XML name, with no colon.
+_NAME_START = ("A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+               "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff")
+_NAME_START_CHAR = re.compile(f"[{_NAME_START}]")
+_NAME_CHARS = re.compile(f"[{_NAME_START}\\-.0-9\u00b7\u0300-\u036f\u203f\u2040]*")
 # IRIs a writer remembers the compact form of: the vocabulary's terms, and room for many more;
 # past it (a store of many documents' IRIs) new ones are compacted each time, nothing evicted.
 COMPACTED = 20_000
@@ -205,10 +214,40 @@ def to_ntriples(triples: list[Triple], family: str = "1.x", base_url: str | None
 
 
 def to_rdfxml(triples: list[Triple], family: str = "1.x", base_url: str | None = None) -> bytes:
-    """Serialise as RDF/XML (what SPARQLWrapper and rdflib ask for by default) with the DFC prefixes."""
+    """Serialise as RDF/XML (what SPARQLWrapper and rdflib ask for by default) with the DFC
+    prefixes; 406 for a graph that has no well-formed RDF/XML form."""
     _refuse_triple_terms(triples, "RDF/XML")
     triples = _in_family(triples, _WRITERS[family])
-    return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_used_prefixes(triples, family))
+    _refuse_what_xml_cannot_write(triples)
+    try:
+        body = ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_used_prefixes(triples, family))
+    except OSError as e:                # an RDF/XML syntax term as a predicate (rdf:about, rdf:li, …)
+        _no_rdfxml(str(e))
+    # Whatever else pyoxigraph's writer gets wrong (a predicate in the xmlns namespace) is no 200.
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    try:
+        parser.Parse(body, True)
+    except xml.parsers.expat.ExpatError as e:
+        _no_rdfxml(f"written as RDF/XML it is no well-formed XML ({e})")
+    return body
+
+
+def _refuse_what_xml_cannot_write(triples) -> None:
+    """406 for a predicate that ends in no XML name, or a literal holding a character XML 1.0 lacks."""
+    for predicate in {t.predicate.value for t in triples}:
+        # The name characters it ends in, read backwards (a search for the suffix is quadratic).
+        if not _NAME_START_CHAR.search(_NAME_CHARS.match(predicate[::-1]).group()):
+            _no_rdfxml(f"the predicate <{predicate}> does not end in an XML name (a letter or _, then letters, "
+                       "digits, -, . or _), and RDF/XML writes each predicate as an XML element")
+    for t in triples:
+        if isinstance(t.object, Literal) and (bad := _NOT_XML.search(t.object.value)):
+            _no_rdfxml(f"a literal of <{t.predicate.value}> holds U+{ord(bad.group()):04X}, a character XML 1.0 "
+                       "cannot carry, escaped or not")
+
+
+def _no_rdfxml(why: str) -> NoReturn:
+    raise NotAcceptable(f"this graph has no RDF/XML form: {why}; ask for text/turtle or application/n-triples",
+                        available=["text/turtle", "application/n-triples"])
 
 
 def _refuse_triple_terms(triples, syntax: str) -> None:
