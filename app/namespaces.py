@@ -25,6 +25,12 @@ SH = "http://www.w3.org/ns/shacl#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCTERMS = "http://purl.org/dc/terms/"
 LDP = "http://www.w3.org/ns/ldp#"
+# Vocabularies other platforms describe people in (app/domain/personal.py reads their person types).
+FOAF = "http://xmlns.com/foaf/0.1/"
+SCHEMA = "http://schema.org/"
+SCHEMA_HTTPS = "https://schema.org/"
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+W3C_PERSON = "http://www.w3.org/ns/person#"
 
 # Prefixes used when we write Turtle or compact JSON-LD.
 PREFIXES = {

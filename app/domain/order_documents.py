@@ -8,7 +8,6 @@ catalogue by sending an order.
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
 from decimal import Decimal
 
@@ -17,7 +16,7 @@ from pyoxigraph import BlankNode, NamedNode, Triple
 from app.rdf import vocabulary
 from app.domain import documents as docs
 from app.domain import statuses
-from app.domain import erasure
+from app.domain import personal
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, PayloadTooLarge, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, TRUE, T
@@ -34,8 +33,6 @@ SERVER_TERMS = vocabulary.OURS.server_written(T.Order)
 KEPT_ON_PUT = vocabulary.OURS.kept_on_put()
 # Quantities beyond these are typing errors, and would outgrow exact decimal arithmetic.
 MAX_QUANTITY, MAX_DECIMALS = Decimal(10) ** 12, 6
-# What follows `{hub}/persons/` in a person IRI the server mints or accepts back.
-PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,7 +180,7 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
         renames[placeholder_session] = BlankNode()   # `…/SalesSession/#`: described, not named
     triples = docs.rename(triples, renames)
     line_nodes = [renames.get(n, n) for n in line_nodes]
-    person = _person(triples, iri, ns, base_url, pseudonym)
+    person = _person(triples, iri, line_nodes, ns, base_url, pseudonym)
     # One walk from the order, its lines and a described session: each triple is taken once,
     # however many lines share a blank node, so a big order costs its size, not its size squared.
     roots = [iri, *line_nodes]
@@ -288,16 +285,20 @@ def quantities_as_values(triples: list[Triple], line_nodes) -> list[Triple]:
     return [t for t in triples if (t.subject, t.predicate) not in strip] + added
 
 
-def _person(triples, order, ns: docs.Namespace, base_url: str, pseudonym=None):
-    """The buyer when the payload describes it as a Person: (IRI, its triples, node as sent)."""
+def _person(triples, order, line_nodes, ns: docs.Namespace, base_url: str, pseudonym=None):
+    """The buyer when it is a person the payload describes or names (app/domain/personal.py):
+    (IRI, its triples, node as sent)."""
     node = buyer(triples, order)
-    if node is None or not _describes_person(triples, node):
+    if node is None or not personal.is_person(triples, node, ns, base_url):
         return None
+    if node == order or node in line_nodes:
+        raise ShapeViolation("an order cannot be bought by itself or one of its lines", violations=[violation(
+            order, T.orderedBy, node, "dfc-b:orderedBy names the buyer: an enterprise, or a person")])
     persons = ns.iri + "/persons"
     if isinstance(node, BlankNode) or docs.is_placeholder(node, persons):
         iri = NamedNode(f"{persons}/{secrets.token_hex(6)}")
     else:
-        iri = person_iri(node, ns, base_url)    # a person IRI of this hub's: the same person again
+        iri = personal.person_iri(node, ns, base_url)    # a person IRI of this hub's: the same person again
     if iri is None:
         # Another platform's id for the person (perhaps a mailto:) is neither ours to write
         # nor safe to show: the hub keeps a stable, keyed pseudonym of it, in its own namespace.
@@ -306,31 +307,6 @@ def _person(triples, order, ns: docs.Namespace, base_url: str, pseudonym=None):
         iri = pseudonym(persons, node.value)
     described = list(dict.fromkeys([*subtree(triples, node), Triple(node, RDF_TYPE, T.Person)]))
     return iri, docs.rename(described, {node: iri}), node
-
-
-def _describes_person(triples, node) -> bool:
-    """A buyer typed dfc-b:Person, or given a name, email, phone or address and no type at all
-    (an enterprise says it is one): either way a person, whose details belong in their own
-    graph, not in the order."""
-    about = [t for t in triples if t.subject == node]
-    if any(t.predicate == RDF_TYPE for t in about):
-        return Triple(node, RDF_TYPE, T.Person) in about
-    return any(t.predicate in erasure.PERSONAL for t in about)
-
-
-def person_iri(node, ns: docs.Namespace, base_url: str) -> NamedNode | None:
-    """The IRI as the server gives persons (`{hub}/persons/{id}`, nothing deeper), or None.
-
-    Any other IRI a client gives a person (a catalogue item, another customer's order) is
-    pseudonymised instead: writing the person there would replace that document (issue 9).
-    """
-    if not isinstance(node, NamedNode):
-        return None
-    for spelling in docs.variants(node.value, base_url):
-        head, _, pid = spelling.rpartition("/")
-        if head == ns.iri + "/persons" and PERSON_ID.fullmatch(pid):
-            return NamedNode(spelling)
-    return None
 
 
 def set_status(triples, order, new_status: NamedNode) -> list[Triple]:

@@ -28,7 +28,7 @@ from app.catalog import prices
 from app.orders import checkouts, consolidation, holds, idempotency, lock_keys, summary, wholesale
 from app.orders.expiry import HoldExpiry
 from app.catalog import hub_settings
-from app.domain import erasure, units
+from app.domain import erasure, personal, units
 from app.events import order_events
 from app.domain.statuses import DRAFT
 from app.domain.agents import Agent
@@ -221,8 +221,11 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
     def _persons(self, tx, w: "_Write", iri, new, graphs: dict) -> None:
         """The person a checkout names gets a document of their own; an erased one is refused."""
         if w.incoming is not None and w.incoming.person is not None:
-            self._refuse_non_person(tx, w.incoming.person[0])
-            graphs.setdefault(w.incoming.person[0], w.incoming.person[1])
+            person, described = w.incoming.person
+            held = self._refuse_non_person(tx, person)
+            # A customer named again without a word about them keeps what the hub holds of them.
+            if not held or set(described) - {Triple(person, RDF_TYPE, T.Person)}:
+                graphs.setdefault(person, described)
         elif new is not None and w.customer and isinstance(who := orders.buyer(new, iri), NamedNode):
             erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
 
@@ -258,24 +261,24 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
             new = [*new, Triple(iri, T.orderedBy, NamedNode(agent.iri))]
         return new
 
-    def _refuse_non_person(self, tx, iri: NamedNode) -> None:
-        """A person's details replace a person's document, never another kind of document."""
+    def _refuse_non_person(self, tx, iri: NamedNode) -> list[Triple]:
+        """A person's details replace a person's document, never another kind of document; return it."""
         held = tx.graph(iri)
         erasure.refuse_erased(held, iri)     # 410: an erased person's IRI is never filled again
         if held and Triple(iri, RDF_TYPE, T.Person) not in held:
             raise Conflict(f"{iri.value} names a document that is not a person's", iri=iri.value)
+        return held
 
     def _is_customer(self, incoming: orders.Incoming) -> bool:
         if incoming.person is not None:
             return True
         who = orders.buyer(incoming.triples, incoming.iri)
         seller = docs.enterprise_of(incoming.iri.value, self.base_url)
-        # Only the seller's own customers: another hub's, looked up, told whether it held them.
-        if seller is None or orders.person_iri(who, docs.Namespace(self.base_url, seller), self.base_url) is None:
-            return False
-        held = self.store.graph(who)
-        # An erased person's IRI still names a customer: the order is refused as theirs (410).
-        return Triple(who, RDF_TYPE, T.Person) in held or erasure.is_erased(held, who)
+        # The seller's own person named by IRI alone (a returning customer, an erased one, whose
+        # order is then refused as theirs: 410, or the pseudonym an erasure left): never an
+        # enterprise, so never a wholesale order. Another hub's person was pseudonymised already.
+        return seller is not None and personal.person_iri(
+            who, docs.Namespace(self.base_url, seller), self.base_url) is not None
 
     def _authorise(self, agent: Agent, ns, current, new, iri) -> None:
         action = "delete" if new is None else "create" if current is None else "replace"

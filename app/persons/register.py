@@ -17,7 +17,7 @@ from app.domain import sessions
 from app.domain import erasure
 from app.orders import idempotency
 from app.domain.documents import Namespace, enterprise_of
-from app.domain.order_documents import PERSON_ID
+from app.domain.personal import PERSON_ID
 from app.errors import BadRequest, Gone, NotFound
 from app.rdf.triples import number
 from app.store import Store
