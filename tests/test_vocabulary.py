@@ -180,3 +180,23 @@ def test_our_served_context_types_every_numeric_and_date_term_of_ours(family):
     assert HUB + "orderedQuantity" in answer_context.typed_terms()
     assert HUB + "orderedQuantity" not in NUMERIC
     assert local_context(family)["hub"] == HUB
+
+
+def test_what_analysts_may_read_of_a_customer_order_agrees_with_hub_ttl():
+    """Each of our terms a customer's order may hold and still reach analysts (app/domain/
+    personal.py) is declared, with values of the kind its range says: a datatype property's
+    literals (a string only as exact values), an object property's IRIs or blank nodes."""
+    from pyoxigraph import Literal
+
+    from app.domain import personal
+    kinds = {XSD + "decimal": personal.NUMBER, XSD + "dateTime": personal.INSTANT, XSD + "date": personal.DAY,
+             XSD + "boolean": personal.BOOLEAN}
+    ours = {t: k for t, k in personal.CUSTOMER_ORDER_TERMS.items() if t.value.startswith(HUB)}
+    assert ours and set(ours) <= vocabulary.OURS.declared()
+    for term, allowed in ours.items():
+        datatype = vocabulary.OURS.range_of(term)
+        if term in vocabulary.OURS.declared("DatatypeProperty"):
+            expected = {Literal} if datatype == XSD + "string" else {kinds[datatype]}
+            assert {type(k) if isinstance(k, Literal) else k for k in allowed} == expected, term
+        else:
+            assert set(allowed) <= {personal.IRI, personal.NODE}, term

@@ -1,21 +1,28 @@
-"""Who is a person: the buyers whose details belong in a person's graph, never in an order.
+"""What is a person's: who is one, and what a customer's order may say and still reach analysts.
+
+Both are decided by allowing, because a list of what is personal misses the next vocabulary
+(a `foaf:mbox`, a `schema:telephone`, an `rdfs:comment` once passed such lists).
 
 A checkout's buyer is an enterprise only when it is named as one: by an IRI typed
 `dfc-b:Enterprise` (and no person type), or by one of this server's enterprise IRIs. Any
-other buyer the payload says anything about, in any vocabulary, is a person: a list of the
-terms people are described with would miss the next vocabulary (a `foaf:mbox`, a
-`schema:telephone` once stayed in the order, reached analysts and escaped erasure). So are
+other buyer the payload says anything about, in any vocabulary, is a person, and so are
 buyers named by an IRI that says who they are (`mailto:`, `tel:`) or that lies in an
-enterprise's persons' collection here, described or not.
+enterprise's persons' collection here, described or not (`is_person`).
+
+A customer's order enters the analysts' dataset only if every statement in it is one of those
+known to say nothing about the customer (`CUSTOMER_ORDER_TERMS`: a term with the kinds of value
+it may have); anything else, a note in any vocabulary, a string where a date belongs, keeps the
+whole order out (app/queries/analyst_graphs.rq).
 """
 from __future__ import annotations
 
 import re
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from app.domain import documents as docs
-from app.namespaces import FOAF, RDF_TYPE, SCHEMA, SCHEMA_HTTPS, VCARD, W3C_PERSON, T
+from app.domain.statuses import HOLD_EXPIRED
+from app.namespaces import FOAF, RDF_TYPE, SCHEMA, SCHEMA_HTTPS, VCARD, W3C_PERSON, XSD, T
 
 # Classes of people in the vocabularies platforms use: a node typed so is a person, whatever
 # else it is typed (a sole trader sent as Person and Enterprise keeps their details private).
@@ -24,6 +31,7 @@ PERSON_TYPES = frozenset({T.Person, NamedNode(FOAF + "Person"), NamedNode(SCHEMA
                           NamedNode(W3C_PERSON + "Person")})
 # IRI schemes that are a person's contact, not an identifier of an enterprise.
 CONTACT_SCHEMES = ("mailto:", "tel:")
+CONTACT_PATTERN = "^(" + "|".join(s.rstrip(":") for s in CONTACT_SCHEMES) + "):"    # in SPARQL
 PERSONS = "persons"      # the collection under an enterprise that holds its customers
 # What follows `{hub}/persons/` in a person IRI the server mints or accepts back.
 PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -77,3 +85,35 @@ def person_iri(node, ns: docs.Namespace, base_url: str) -> NamedNode | None:
         if head == ns.iri + "/" + PERSONS and PERSON_ID.fullmatch(pid):
             return NamedNode(spelling)
     return None
+
+
+# The kinds of value a statement may have (app/queries/analyst_graphs.rq names each value's
+# kind alike): an IRI (not an email's or phone number's), a blank node, a valid number (of any
+# XSD numeric type), date-time, date or boolean. A string is no kind: only the exact strings
+# listed are allowed.
+IRI, NODE = NamedNode("urn:x-dfc-hub:kind:iri"), NamedNode("urn:x-dfc-hub:kind:blank-node")
+NUMBER, INSTANT, DAY, BOOLEAN = (NamedNode(XSD + n) for n in ("decimal", "dateTime", "date", "boolean"))
+
+# What a customer's order may state and still reach analysts: each term, with the kinds of its
+# values (for rdf:type, the types). Listed because they say what was bought, when, where and
+# at what price, never who bought it; its buyer is the server's pseudonym, which the query checks.
+CUSTOMER_ORDER_TERMS: dict[NamedNode, tuple] = {
+    RDF_TYPE: (T.Order, T.OrderLine, T.Price, T.QuantitativeValue, T.StatusChange),
+    # DFC's terms of an order, its lines, their quantities and prices.
+    T.orderedBy: (IRI,), T.soldBy: (IRI,), T.belongsTo: (IRI,), T.hasOrderStatus: (IRI,),
+    T.hasFulfilmentStatus: (IRI,), T.date: (INSTANT, DAY), T.discount: (NUMBER,), T.hasPart: (IRI,),
+    T.concerns: (IRI,), T.quantity: (NUMBER,), T.hasQuantity: (NODE,), T.hasPrice: (NODE,),
+    T.value: (NUMBER,), T.hasUnit: (IRI,), T.VATrate: (NUMBER,),
+    # Ours (ontology/hub.ttl): what the server notes of a checkout, and a hold's end.
+    T.customerOrder: (BOOLEAN,), T.holdUntil: (INSTANT,), T.status: (IRI,), T.supplier: (IRI,),
+    T.product: (IRI,), T.unitWeight: (NUMBER,), T.stockItem: (IRI,), T.wholesaleLine: (IRI,),
+    T.contribution: (NUMBER,), T.statusChange: (IRI,), T.fromStatus: (IRI,), T.toStatus: (IRI,),
+    T.changedBy: (IRI,), T.changedAt: (INSTANT,),
+    # The server's own words when it ends a hold; any other reason is free text.
+    T.reason: (Literal(HOLD_EXPIRED),),
+}
+
+
+def customer_order_rows() -> list[tuple]:
+    """CUSTOMER_ORDER_TERMS as (term, kind) rows, for `VALUES (?p ?kind)`."""
+    return [(term, kind) for term, kinds in CUSTOMER_ORDER_TERMS.items() for kind in kinds]

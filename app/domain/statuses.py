@@ -61,6 +61,9 @@ def parse(text) -> NamedNode | None:
 _BY_NAME = {name(s): s for s in STATUSES}
 
 MAX_REASON = 2000      # characters of the reason a move may give
+# The reason the server gives when it cancels an order whose hold ended (app/orders/holds.py):
+# the one reason a customer's order may carry and still reach analysts (app/domain/personal.py).
+HOLD_EXPIRED = "hold expired"
 
 
 def requested(status, reason) -> tuple[NamedNode, str | None]:

@@ -12,13 +12,13 @@ import datetime as dt
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain import lifecycle, sessions, order_documents as orders
-from app.domain.statuses import CANCELED_BY_CONSUMER, DRAFT
+from app.domain.statuses import CANCELED_BY_CONSUMER, DRAFT, HOLD_EXPIRED
 from app.errors import Conflict, InvalidValue
 from app.namespaces import T
 from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first
 
-REASON = "hold expired"
+REASON = HOLD_EXPIRED
 
 
 def until(doc, order) -> dt.datetime | None:

@@ -141,7 +141,8 @@ document (`…/{eid}/catalog`: the nodes an import carried that no resource refe
 _PUBLIC_TAIL = """
 The analysts' dataset (`/sparql`, app/queries/analyst_graphs.rq) holds the documents in an
 enterprise's namespace of the public kinds shown whole and the orders, those of them that
-describe no person: {analysed}.
+describe no person: {analysed}. A customer's order is held only when every statement in it is
+one of those app/domain/personal.py lists as saying nothing about the customer.
 
 Secrets are never readable after they are given, by anyone, through any route: webhook signing
 keys (shown once, when the subscription is made), partner credentials and issued tokens live in
