@@ -321,3 +321,32 @@ def test_erasure_rewrites_no_other_enterprises_record_but_its_reference(client, 
     kept = store.graph(NamedNode(wholesale))
     assert any(t.object.value == "Carrots confirmed by Jean" for t in kept)
     assert not any(t.object == person for t in kept)
+
+
+def test_erasure_leaves_a_customer_order_only_what_analysts_may_read(client, hub_a):
+    """A note in another vocabulary than DFC's (an `rdfs:comment`, a schema.org description on a
+    line, an order number the platform made of the name) holds none of the person's own values,
+    so erasure once left it: "door code 4711" stayed with the erased customer's order. Now the
+    order keeps only the statements app/domain/personal.py allows, and analysts read it again."""
+    note = "Ali Ben Salah, 3 rue des Lilas, door code 4711"
+    doc = {"@context": "https://www.datafoodconsortium.org", "@graph": [
+        {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:buyer", "dfc-b:hasOrderStatus": "dfc-v:Held",
+         "dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48", "rdfs:comment": note, "dfc-b:orderNumber": "BENSALAH-1",
+         "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 2, "dfc-b:concerns": CARROTS_AT_A,
+                           "http://schema.org/description": "leave them at door code 4711"}},
+        {"@id": "_:buyer", "@type": "dfc-b:Person", "dfc-b:email": "abs@example.net"}]}
+    r = client.post("/api/dfc/enterprises/hub-a/orders", headers=hub_a, json=doc)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    order, person = r.headers["Location"], main_node(r.get_json())["dfc-b:orderedBy"]
+    analyst = token_for(client, "https://analysts.example/ana", ["Analytics"])
+    visible = {"query": f"ASK {{ GRAPH <{order}> {{ ?s ?p ?o }} }}"}
+    assert client.get("/sparql", query_string=visible, headers=analyst).get_json()["boolean"] is False
+    summary = client.get(SUMMARY, headers={**hub_a, "Accept": "text/csv"}).get_data(as_text=True)
+    secrets = ["door code", "Lilas", "BENSALAH", "abs@example.net"]
+    assert {g for _, g in literals(client, secrets)} == {person, order}
+
+    assert client.delete(f"{PERSONS}/{pid(person)}", headers=hub_a).status_code == 204
+
+    assert literals(client, secrets) == set()
+    assert client.get("/sparql", query_string=visible, headers=analyst).get_json()["boolean"] is True
+    assert client.get(SUMMARY, headers={**hub_a, "Accept": "text/csv"}).get_data(as_text=True) == summary

@@ -3,8 +3,9 @@
 A customer's personal data lives in their own graph (app/domain/order_documents.py keeps it out of the
 orders), so erasure is first that graph becoming a tombstone: the person's IRI then answers
 410 Gone and is never filled again. What else may hold something of theirs is scrubbed: the
-orders naming them (a note they left, personal terms a payload put on the order itself) and the
-answers kept for retries (app/orders/idempotency.py), which are copies of those orders.
+orders naming them (a note they left, personal terms a payload put on the order itself: every
+statement analysts may not read of a customer's order, app/domain/personal.py) and the answers
+kept for retries (app/orders/idempotency.py), which are copies of those orders.
 
 The orders stay, and add up as before, but name a fresh random pseudonym instead of the erased
 IRI: that IRI is known to whoever held the person, and a pseudonym derived from a partner's id
@@ -19,6 +20,7 @@ import secrets
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from app.domain import personal
 from app.errors import Gone
 from app.namespaces import RDF_TYPE, XSD, T, b, hub
 from app.rdf.terms import datetime_literal
@@ -75,12 +77,15 @@ def scrub(triples, person: NamedNode, pseudonym: NamedNode, values) -> list[Trip
     """A document with the person renamed to `pseudonym`, and nothing personal left in it.
 
     Gone: statements of personal terms and notes (with the blank nodes only they lead to), and
-    any string that contains one of the person's `values`.
+    any string that contains one of the person's `values`; from a customer's order, every
+    statement but those known to say nothing about the customer (app/domain/personal.py), so
+    a note in any vocabulary goes too, and the order may reach analysts again.
     """
     doc = Indexed(list(triples))
     needles = [v.casefold() for v in values]
+    customer = personal.is_customer_order(triples)
     dropped = {t for t in triples if t.predicate in PERSONAL or t.predicate in NOTES
-               or _mentions(t.object, needles)}
+               or _mentions(t.object, needles) or (customer and not personal.says_nothing(t))}
     below = {x.subject for t in dropped if isinstance(t.object, BlankNode) for x in doc.subtree(t.object)}
     kept = [t for t in triples if t not in dropped and t.subject not in below]
     return [Triple(pseudonym if t.subject == person else t.subject, t.predicate,
