@@ -16,9 +16,8 @@ whole order out (app/queries/analyst_graphs.rq).
 """
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
@@ -163,21 +162,24 @@ _NUMERIC = {XSD + "decimal": _DECIMAL, XSD + "double": _FLOAT, XSD + "float": _F
 _ZONE = re.compile(r"(Z|[+-][0-9]{2}:[0-9]{2})?$")
 
 
+# Dates and instants as Oxigraph casts them: the lexical form, then a day the calendar has.
+_INSTANT = re.compile(r"-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?")
+_DAY = re.compile(r"-?[0-9]{4,}-[0-9]{2}-[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?")
+
+
 def _instant(text: str) -> bool:
-    if not re.fullmatch(r"-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?", text):
-        return False
-    try:
-        dt.datetime.fromisoformat(_ZONE.sub("", text)[:19])
-    except ValueError:
-        return False
-    return True
+    return _on_the_calendar(text, _INSTANT, 19, dt.datetime.fromisoformat)
 
 
 def _day(text: str) -> bool:
-    if not re.fullmatch(r"-?[0-9]{4,}-[0-9]{2}-[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?", text):
+    return _on_the_calendar(text, _DAY, 10, dt.date.fromisoformat)
+
+
+def _on_the_calendar(text: str, form: re.Pattern, width: int, read) -> bool:
+    if not form.fullmatch(text):
         return False
     try:
-        dt.date.fromisoformat(_ZONE.sub("", text)[:10])
+        read(_ZONE.sub("", text)[:width])
     except ValueError:
         return False
     return True
