@@ -276,7 +276,8 @@ class HubMachine(RuleBasedStateMachine):
         self.w.hostile(kind)
 
     @rule(data=st.data(), kind=st.sampled_from(["the buyer confirms", "the producer places", "a stranger cancels",
-                                                "an unknown status", "ship too early or twice", "deliver more than ordered"]))
+                                                "an unknown status", "ship too early or twice", "deliver more than ordered",
+                                                "the producer rewrites the buyer's order"]))
     @precondition(lambda self: self.w.model.orders)
     def hostile_lifecycle_move(self, data, kind):
         self.w.hostile_move(data.draw(st.sampled_from(list(self.w.model.orders))), kind)

@@ -429,6 +429,16 @@ class SupplierSteps:
             body = {"@context": HUB_CTX, "@type": "hub:Delivery", "hub:hasDeliveryLine": {
                 "@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": iri}, "dfc-b:quantity": float(line.quantity + 1)}}
             self.call("POST", path + "/deliveries", o.buyer, body, expect={409})
+        elif kind == "the producer rewrites the buyer's order" and o.lines:
+            # Only the consumer changes what it ordered and whose the order is (403, nothing changed).
+            doc = self.call("GET", path, SUPPLIER, expect={200}).json()
+            for node in nodes(doc):
+                if node.get("@type") == "dfc-b:OrderLine":
+                    node.pop("dfc-b:hasQuantity", None)
+                    node["dfc-b:quantity"] = float(number(node.get("dfc-b:quantity", 1)) + 1)
+                elif node.get("@type") == "dfc-b:Order":
+                    node["dfc-b:orderedBy"] = self.iri(f"{API}/hub-b" if o.buyer == "hub-a" else f"{API}/hub-a")
+            self.call("PUT", path, SUPPLIER, doc, expect={403})
 
     def _refused_with(self, r, could: set[str]) -> None:
         if r.status_code == 409 and set(r.json().get("allowed", ())) != could:
