@@ -2,12 +2,14 @@
 per representation, which a write's If-Match may name whichever the client read."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from conftest import JSONLD, admin, client_of, jsonld, make_app, token_for
 from app.domain import lifecycle
 from support.lifecycle import Api, Orders
-from support.orders import CARROTS, CARROTS_ITEM, HUB_A, HUB_B, JEAN, order, path_of, place
+from support.orders import MONDAY, CARROTS, CARROTS_ITEM, HUB_A, HUB_B, JEAN, order, path_of, place
 
 LEEKS = "/api/dfc/enterprises/jean-farm/supplied_products/leeks"
 TURTLE = "text/turtle"
@@ -150,7 +152,8 @@ def test_a_delivery_is_replaced_only_at_the_version_named(client):
                   if n.get("@type") == "hub:Delivery"] or [client.get(path + "/deliveries", headers=consumer).get_json()]
     delivery_path = path_of(delivery["@id"])
     read = client.get(delivery_path, headers=consumer)
-    body = {**read.get_json(), "hub:desiredDeliveryDate": "2026-12-02"}
+    later = (MONDAY + dt.timedelta(days=9)).date().isoformat()        # from the demo's Monday, any year
+    body = {**read.get_json(), "hub:desiredDeliveryDate": later}
     for header in ({"If-None-Match": "*"}, {"If-Match": '"stale"'}, {"If-None-Match": read.headers["ETag"]}):
         r = client.put(delivery_path, headers={**consumer, **header}, **jsonld(body))
         assert r.status_code == 412, (header, r.get_data(as_text=True))

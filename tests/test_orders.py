@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ADMIN, BASE, jsonld, token_for
 from support.orders import client, clock, hub_a, hub_b, jean  # noqa: F401 - fixtures
-from support.orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, add_item, checkout, ledger,
+from support.orders import (API, MONDAY, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, add_item, checkout, ledger,
                             lines_of, main_node, order, path_of, place, wholesale, wholesale_quantities)
 
 pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
@@ -146,7 +146,8 @@ def test_a_seller_neither_makes_nor_rewrites_an_order_in_its_buyers_name(client,
     made = place(client, jean, order((CARROTS, 6), buyer=HUB_A, **{"dfc-b:belongsTo": session}))
     assert made.status_code == 403, made.get_data(as_text=True)
     location = place(client, hub_a, order((CARROTS, 2))).headers["Location"]
-    for change in ({"buyer": HUB_B}, {"dfc-b:belongsTo": session}, {"hub:holdUntil": "2099-01-01T00:00:00Z"},
+    until = (MONDAY + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for change in ({"buyer": HUB_B}, {"dfc-b:belongsTo": session}, {"hub:holdUntil": until},
                    {"dfc-b:discount": 0.5}):
         buyer = change.pop("buyer", HUB_A)
         doc = order((CARROTS, 2), buyer=buyer, id_=location, **change)
