@@ -247,7 +247,24 @@ def test_an_offer_to_a_customer_category_sells_only_to_its_members(client, hub_a
     assert ledger(client, "/api/dfc/enterprises/jean-farm/catalog_items/kale")["held"] == 0
     # Chard is also sold to everybody: through either offer hub A gets it, at the price open to it.
     assert place(client, hub_a, order((f"{JEAN}/offers/chard-pro", 1))).status_code == 201
-    assert place(client, hub_b, order((f"{JEAN}/offers/kale-pro", 1), buyer=HUB_B)).status_code == 201
+    member = place(client, hub_b, order((f"{JEAN}/offers/kale-pro", 1), buyer=HUB_B))
+    assert member.status_code == 201
+    # Hub B leaves the category: its line may shrink or stay, not grow.
+    doc["@graph"][0] = {"@id": category, "@type": "dfc-b:CustomerCategory"}
+    assert client.post("/api/dfc/enterprises/jean-farm/catalog", headers=jean, **jsonld(doc)).status_code == 200
+    at = member.headers["Location"]
+    grown = client.put(path_of(at), headers=hub_b, **jsonld(order((f"{JEAN}/offers/kale-pro", 3), buyer=HUB_B, id_=at)))
+    assert grown.status_code == 422, grown.get_data(as_text=True)
+    kept = client.put(path_of(at), headers=hub_b, **jsonld(order((f"{JEAN}/offers/kale-pro", 1), buyer=HUB_B, id_=at)))
+    assert kept.status_code == 200, kept.get_data(as_text=True)
+    # A contract that sells hub A the kale opens the offer's item to it, at the contract's price.
+    week = [(MONDAY + dt.timedelta(days=d)).date().isoformat() for d in (0, 6)]
+    terms = {"@context": [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@type": "hub:Contract",
+             "hub:consumer": {"@id": HUB_A}, "dfc-b:startDate": week[0], "dfc-b:endDate": week[1],
+             "hub:contractPrice": {"hub:item": {"@id": f"{JEAN}/catalog_items/kale"}, "dfc-b:hasPrice": {
+                 "@type": "dfc-b:Price", "dfc-b:value": 0.9, "dfc-b:hasUnit": {"@id": "dfc-m:Euro"}}}}
+    assert client.post("/api/dfc/enterprises/jean-farm/contracts", headers=jean, **jsonld(terms)).status_code == 201
+    assert place(client, hub_a, order((f"{JEAN}/offers/kale-pro", 2))).status_code == 201
 
 
 # --- idempotent retries -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain.documents import enterprise_of, find, variants
-from app.namespaces import DFC_B, RDF_TYPE, T
+from app.namespaces import RDF_TYPE, T, b
 from app.rdf.triples import number
 from app.store import Store
 
@@ -25,7 +25,7 @@ class Source:
     product: NamedNode | None = None
     price: Decimal | None = None
     currency: NamedNode | None = None
-    restricted: bool = False             # open to customer categories only (prices.closed_to says to whom)
+    restricted: bool = False             # open to customer categories only (prices.refuse_closed says to whom)
 
 
 def offer_sources(store: Store, offers: list[NamedNode], base_url: str,
@@ -62,9 +62,6 @@ def offer_sources(store: Store, offers: list[NamedNode], base_url: str,
     return {o: found.get(o) for o in offers}
 
 
-_REFERENCES = NamedNode(DFC_B + "references")
-
-
 def _item_by_another_spelling(store: Store, source: Source, base_url: str) -> Source:
     """The item an offer names by a spelling other than the one its document is stored under.
 
@@ -79,7 +76,7 @@ def _item_by_another_spelling(store: Store, source: Source, base_url: str) -> So
             if found is None or Triple(found[0], RDF_TYPE, T.CatalogItem) not in found[1] \
                     or not _same_owner(source.offer, found[0], base_url):
                 continue
-            product = next((o.object for o in found[1] if o.subject == found[0] and o.predicate == _REFERENCES
+            product = next((o.object for o in found[1] if o.subject == found[0] and o.predicate == b("references")
                             and isinstance(o.object, NamedNode)), None)
             named = find(store, product.value, base_url) if product is not None else None
             return dataclasses.replace(source, item=found[0], product=named[0] if named else product)

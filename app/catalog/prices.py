@@ -64,8 +64,13 @@ class _Candidate:
 def quotes(reader, supplier: docs.Namespace, consumer: NamedNode, lines: list[orders.Line],
            now: dt.datetime) -> dict[NamedNode, Quote | None]:
     """The best price of each line for `consumer` buying from `supplier` at `now` (None: no price)."""
+    return _quoted(reader, supplier, consumer, lines, now)[0]
+
+
+def _quoted(reader, supplier: docs.Namespace, consumer: NamedNode, lines: list[orders.Line], now: dt.datetime):
+    """`quotes`, with what it read of the offers (by offer) and the categories the consumer is in."""
     if not lines:
-        return {}
+        return {}, {}, set()
     offers = list(dict.fromkeys(line.offer for line in lines if line.offer is not None))
     # A line reserved already names its item; only the others are resolved from their offer.
     unresolved = list(dict.fromkeys(line.offer for line in lines if line.offer is not None and not line.stock_item))
@@ -90,36 +95,35 @@ def quotes(reader, supplier: docs.Namespace, consumer: NamedNode, lines: list[or
         candidates = [c for c in candidates if currency is None or c.unit is None or c.unit == currency]
         best = min(candidates, key=_Candidate.key, default=None)
         out[line.iri] = Quote(best.price, best.unit or currency, best.source) if best else None
-    return out
+    return out, by_offer, members
 
 
 def refuse_closed(reader, supplier: docs.Namespace, buyer, lines: list[orders.Line], sources: dict,
                   had: list[orders.Line], now: dt.datetime) -> None:
-    """422 for a line ordered through an offer open to customer categories only when nothing sells
-    its item to the buyer: not the offer, not another offer, not a contract. Lines the order had
-    already (`had`) are not judged again: a buyer can still cancel them."""
-    kept = {line.offer for line in had}
-    asked = [dataclasses.replace(line, offer=sources[line.offer].offer) for line in lines
-             if line.offer not in kept and sources[line.offer].restricted]
-    shut = closed(reader, supplier, buyer, asked, now) if asked and isinstance(buyer, NamedNode) else asked
+    """422 for a line ordered through an offer open to customer categories the buyer is not in,
+    when nothing else sells its item to the buyer: no other offer, no contract. A line the order
+    had already is judged only where it grows: a buyer can still shrink or cancel it.
+
+    `sources` are the lines' offers as the order book resolved them (links.Source): only those it
+    found restricted are judged, with the items it found, so an order through open offers reads
+    nothing more."""
+    before = defaultdict(Decimal)
+    for line in had:
+        before[line.offer] += line.quantity
+    asked = [dataclasses.replace(line, offer=sources[line.offer].offer, stock_item=sources[line.offer].item)
+             for line in lines if sources[line.offer].restricted and line.quantity > before[line.offer]]
+    if not asked:
+        return
+    quoted, by_offer, members = _quoted(reader, supplier, buyer, asked, now) if isinstance(buyer, NamedNode) \
+        else ({}, {}, set())
+    shut = [line for line in asked if quoted.get(line.iri) is None
+            and not (by_offer.get(line.offer) or {}).get("categories", set()) & members]
     if shut:
         raise ShapeViolation(f"{len(shut)} order line(s) concern offers open to customer categories the buyer "
                              "is not a member of", violations=[violation(
                                  line.offer, T.concerns, line.offer, f"{line.offer.value} is open to the members "
                                  "of its customer categories only, and nothing else sells its item to the buyer")
                                  for line in shut])
-
-
-def closed(reader, supplier: docs.Namespace, consumer: NamedNode, lines: list[orders.Line],
-           now: dt.datetime) -> list[orders.Line]:
-    """The lines ordered through an offer open only to customer categories `consumer` is not in,
-    and whose item no other price open to it covers (README "Customer categories")."""
-    quoted = quotes(reader, supplier, consumer, lines, now)
-    unquoted = [line for line in lines if quoted.get(line.iri) is None]
-    by_offer = _offers(reader, supplier, [], [line.offer for line in unquoted]) if unquoted else {}
-    members = _memberships(reader, supplier, consumer, by_offer)
-    return [line for line in unquoted if by_offer.get(line.offer) is not None
-            and by_offer[line.offer]["categories"] and not by_offer[line.offer]["categories"] & members]
 
 
 def _open_offers(offers, by_offer: dict, members: set) -> list[_Candidate]:

@@ -122,7 +122,7 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
             lines = orders.lines(new, iri)
             sources = self._resolve(ns, lines, incoming.hints, customer)
             self._refuse_uncounted(ns, lines, sources, existing)
-            if not customer:
+            if not customer and any(sources[line.offer].restricted for line in lines):
                 prices.refuse_closed(self.store, ns, orders.buyer(new, iri), lines, sources,
                                      orders.lines(existing[1], existing[0]) if existing else [], self.clock.now())
         w = _Write(ns, incoming, agent, iri, new, target, expected, key, customer, sources)
