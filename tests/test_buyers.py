@@ -130,4 +130,6 @@ def test_an_enterprise_named_as_one_stays_a_wholesale_buyer(client, hub_a, buyer
 def test_an_order_is_not_its_own_buyer(client, hub_a):
     r = checkout(client, hub_a, "#", **{"dfc-b:orderNumber": "1"})
     assert r.status_code == 422, r.get_data(as_text=True)
+    [said] = r.get_json()["violations"]
+    assert said["path"].endswith("#orderedBy") and "orderedBy names the buyer" in said["message"], said
     assert BASE + "/api/dfc/enterprises/hub-a/persons" not in r.get_data(as_text=True)

@@ -75,10 +75,7 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
 def _may_buy(iri: str, base_url: str) -> bool:
     """Whether an IRI may name a contract's consumer: an enterprise of this server (not a person, a
     document or a path no enterprise has), or any IRI of another platform (a partner's buyer)."""
-    eid = docs.enterprise_of(iri, base_url)
-    if eid is None:
-        return not iri.startswith(base_url + "/")
-    return iri in docs.Namespace(base_url, eid).iris
+    return docs.is_enterprise(iri, base_url) or not iri.startswith(base_url + "/")
 
 
 def _checked(doc: list[Triple], iri: NamedNode, ns: docs.Namespace) -> list[Triple]:

@@ -48,6 +48,12 @@ def node(iri: str) -> NamedNode:
     return NamedNode(iri)
 
 
+def is_enterprise(iri: str, base_url: str) -> bool:
+    """One of this server's enterprise IRIs (either spelling), nothing below it."""
+    eid = enterprise_of(iri, base_url)
+    return eid is not None and iri in Namespace(base_url, eid).iris
+
+
 def enterprise_of(iri: str, base_url: str) -> str | None:
     """The id of the enterprise whose namespace holds `iri`, or None (not one of ours)."""
     api = base_url + "/api/dfc/"

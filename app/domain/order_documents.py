@@ -294,7 +294,7 @@ def _person(triples, order, line_nodes, ns: docs.Namespace, base_url: str, pseud
     if node == order or node in line_nodes:
         raise ShapeViolation("an order cannot be bought by itself or one of its lines", violations=[violation(
             order, T.orderedBy, node, "dfc-b:orderedBy names the buyer: an enterprise, or a person")])
-    persons = ns.iri + "/persons"
+    persons = ns.iri + "/" + personal.PERSONS
     if isinstance(node, BlankNode) or docs.is_placeholder(node, persons):
         iri = NamedNode(f"{persons}/{secrets.token_hex(6)}")
     else:

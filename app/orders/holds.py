@@ -18,8 +18,6 @@ from app.namespaces import T
 from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first
 
-REASON = HOLD_EXPIRED
-
 
 def until(doc, order) -> dt.datetime | None:
     """When the order's hold ends (a date-time without offset is UTC), or None: no hold of its own."""
@@ -42,7 +40,7 @@ def ended(doc, order, now: dt.datetime) -> bool:
 def expired(doc, order) -> bool:
     """The server cancelled the order because its hold ended (a step of its history says so)."""
     index = Indexed(doc)
-    return any(index.first(step, T.reason) == Literal(REASON) for step in index.objects(order, T.statusChange))
+    return any(index.first(step, T.reason) == Literal(HOLD_EXPIRED) for step in index.objects(order, T.statusChange))
 
 
 def refuse_ended(doc, order, now: dt.datetime) -> None:
@@ -88,9 +86,9 @@ def default(new, order, minutes: int | None, now: dt.datetime) -> list[Triple]:
 def cancelled_customer(doc, order, hub: NamedNode, now: dt.datetime) -> list[Triple]:
     """A customer order's document cancelled by the server, the reason in one step of history."""
     return lifecycle.record(orders.set_status(doc, order, T.Cancelled), order, T.Held, T.Cancelled,
-                            hub, now, REASON)
+                            hub, now, HOLD_EXPIRED)
 
 
 def cancelled_wholesale(doc, order, seller: NamedNode, now: dt.datetime) -> list[Triple]:
     """A draft wholesale order cancelled by the server for its buyer (`canceled_by_consumer`)."""
-    return lifecycle.move(doc, order, CANCELED_BY_CONSUMER, seller, now, REASON, DRAFT)
+    return lifecycle.move(doc, order, CANCELED_BY_CONSUMER, seller, now, HOLD_EXPIRED, DRAFT)
