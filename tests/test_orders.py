@@ -314,6 +314,29 @@ def test_every_order_write_replays_its_first_answer_for_the_same_key(client, hub
     assert other.status_code == 422 and ledger(client)["committed"] == left    # the key was another request's
 
 
+def test_deliveries_and_shipping_replay_their_first_answer_for_the_same_key(client, hub_a, jean):
+    made = place(client, hub_a, order((CARROTS, 2)))
+    path = path_of(made.headers["Location"])
+    line = lines_of(made.get_json())[0]["@id"]
+    day = (MONDAY + dt.timedelta(days=9)).date().isoformat()
+    def delivery(**extra):
+        return {"@context": [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@type": "hub:Delivery", **extra,
+                "hub:hasDeliveryLine": {"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": line}, "dfc-b:quantity": 1}}
+    first, second = (path_of(client.post(path + "/deliveries", headers=hub_a, **jsonld(delivery())).headers["Location"])
+                     for _ in range(2))
+    again = {**hub_a, "Idempotency-Key": "date-it"}
+    put = [client.put(first, headers=again, **jsonld(delivery(**{"hub:desiredDeliveryDate": day}))) for _ in range(2)]
+    assert [r.status_code for r in put] == [200, 200] and put[0].get_data() == put[1].get_data()
+    again = {**hub_a, "Idempotency-Key": "drop-it"}
+    assert [client.delete(second, headers=again).status_code for _ in range(2)] == [204, 204]
+    assert client.post(path + "/status", headers=hub_a, json={"status": "placed"}).status_code == 200
+    assert client.post(path + "/status", headers=jean, json={"status": "confirmed"}).status_code == 200
+    again = {**jean, "Idempotency-Key": "ship-it"}
+    shipped = [client.post(first + "/ship", headers=again) for _ in range(2)]
+    assert [r.status_code for r in shipped] == [200, 200] and shipped[0].get_data() == shipped[1].get_data()
+    assert (ledger(client)["onHand"], ledger(client)["committed"]) == (9, 1)      # shipped once
+
+
 def test_a_retry_through_the_camelcase_path_is_the_same_request(client, hub_a):
     again = {**hub_a, "Idempotency-Key": "either-spelling"}
     first = place(client, again, order((CARROTS, 1)))

@@ -162,9 +162,10 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
                 lock_keys.check(tx, self.base_url, own + [orders.session(current or new or [], iri)])
 
     def _save(self, tx, w: "_Write") -> Answer:
-        """An order's change inside its unit of work: replay, find, check, rule, plan, write."""
-        if w.key is not None and (answered := idempotency.replay(tx, w.key)) is not None:
-            return answered
+        """An order's change inside its unit of work: its first answer again, or find, check, rule, plan, write."""
+        return idempotency.once(tx, w.key, lambda: self._write(tx, w))
+
+    def _write(self, tx, w: "_Write") -> Answer:
         iri, current, new = self._current(tx, w)
         self._check(w, iri, current, new)
         new = self._ruled(tx, w, iri, current, new)
@@ -178,9 +179,6 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
             tx.put(name, triples)
         if new is None:
             tx.drop(iri)
-        if w.key is not None:
-            for name, triples in idempotency.record(w.key, answer).items():
-                tx.put(name, triples)
         session = [orders.session(doc, iri) for doc in (current, new) if doc is not None]
         lock_keys.check(tx, self.base_url, lock_keys.own(w, iri) + session)
         order_events.order_written(tx, iri, current, new, w.ns, w.agent, self.clock.now())

@@ -55,6 +55,20 @@ def replay(store: Store, k: Key) -> Answer | None:
                   [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
 
 
+def once(tx, k: Key | None, write) -> Answer:
+    """`write()`'s answer, kept under the key in the same unit of work; a request whose key has an
+    answer already gets that answer, and nothing is written again."""
+    if k is None:
+        return write()
+    answered = replay(tx, k)
+    if answered is not None:
+        return answered
+    answer = write()
+    for name, triples in record(k, answer).items():
+        tx.put(name, triples)
+    return answer
+
+
 def record(k: Key, answer: Answer) -> dict[NamedNode, list[Triple]]:
     """The document that keeps an answer, to write with the change."""
     node = k.graph

@@ -98,19 +98,18 @@ class OrderMoves:
                 answer_of=lambda new: Answer(200, None, new)) -> Answer:
         """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
         agent = policy.require_token(agent, "order", action)
-        # The seller's lock: its stock and its orders (checked under it: `lock_keys.check`).
-        own = [key.graph] if key is not None else []
-        for attempt in self.store.attempts({lock_keys.enterprise(iri.value, self.base_url), *(k.value for k in own)}):
+        # The seller's lock: its stock and its orders (checked under it: `lock_keys.check`); and the
+        # request's key, whose answer is kept with the change.
+        keys = {lock_keys.enterprise(iri.value, self.base_url), *([key.graph.value] if key is not None else [])}
+        for attempt in self.store.attempts(keys):
             with attempt as tx:
                 tx.leaves_catalogue()        # a move changes ledgers, never links
-                # A retry with the request's Idempotency-Key gets the first answer, and nothing is written again.
-                answer = idempotency.replay(tx, key) if key is not None else None
-                if answer is None:
-                    answer = self._move(tx, ns, iri, agent, action, edit, expected, delivery, key, answer_of)
+                answer = idempotency.once(tx, key, lambda: answer_of(
+                    self._move(tx, ns, iri, agent, action, edit, expected, delivery)))
         return answer
 
-    def _move(self, tx, ns, iri, agent, action, edit, expected, delivery, key, answer_of) -> Answer:
-        """`_change` inside its unit of work, once no first answer was found for its key."""
+    def _move(self, tx, ns, iri, agent, action, edit, expected, delivery) -> list[Triple]:
+        """`_change` inside its unit of work: the order as the move leaves it."""
         found = docs.find(tx, iri.value, self.base_url)
         if found is None or not ns.owns(found[0].value):
             raise NotFound(f"no order at {iri.value}")
@@ -133,15 +132,12 @@ class OrderMoves:
         if isinstance(session, NamedNode) and any(h > 0 or c > 0 for h, c in usage.values()):
             wholesale.check_session(new, iri, usage, tx.graph(session), self.clock.now(), changed=True)
         graphs = {iri: new, **self._moves(tx, usage, {}, moved)}
-        answer = answer_of(new)
-        if key is not None:
-            graphs.update(idempotency.record(key, answer))
         for name, triples in graphs.items():
             tx.put(name, triples)
-        lock_keys.check(tx, self.base_url, [key.graph] if key is not None else [])
+        lock_keys.check(tx, self.base_url)
         now = self.clock.now()
         order_events.order_written(tx, iri, current, new, ns, agent, now)
         if delivery is not None:
             order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
-        return answer
+        return new
 
