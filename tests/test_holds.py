@@ -339,3 +339,29 @@ def test_an_expired_hold_shrinks_the_order_forwarded_to_a_partner_platform(tmp_p
         assert held_at_jean() == 0
         order = http.get(r.headers["Location"], headers={**token, "Accept": "application/ld+json"}).json()
         assert main_node(order)["dfc-b:hasOrderStatus"] == "dfc-v:Cancelled"
+
+
+def test_every_statement_the_server_writes_on_a_customer_order_is_one_analysts_may_read(client, clock, hub_a):
+    """Erasure drops, and the analysts' dataset leaves out, every statement of a customer's order
+    that app/domain/personal.py does not list: a term the server starts writing on customer orders
+    and nobody lists there would take every customer order out of analytics. Each way a customer
+    order goes, from the server's own hand, must say nothing but listed terms."""
+    from app.domain import personal
+    expired = held_checkout(client, hub_a, MONDAY + dt.timedelta(seconds=2))
+    cancelled = held_checkout(client, hub_a, quantity=1)
+    completed = held_checkout(client, hub_a, quantity=2)
+    body = client.get(cancelled, headers=hub_a).get_json()
+    main_node(body)["dfc-b:hasOrderStatus"] = "dfc-v:Cancelled"
+    assert client.put(cancelled, headers=hub_a, **jsonld(body)).status_code == 200
+    body = client.get(completed, headers=hub_a).get_json()
+    main_node(body)["dfc-b:hasOrderStatus"] = "dfc-v:Complete"
+    assert client.put(completed, headers=hub_a, **jsonld(body)).status_code == 200
+    clock.set(MONDAY + dt.timedelta(seconds=3))
+    assert len(expire_holds(services(client))) == 1
+    assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).status_code == 200
+    store = services(client).store
+    for path in (expired, cancelled, completed):
+        doc = store.graph(NamedNode(BASE + path))
+        assert personal.is_customer_order(doc), path
+        unlisted = [t for t in doc if not personal.says_nothing(t)]
+        assert not unlisted, (path, unlisted)
