@@ -273,6 +273,7 @@ class DirectReader:
 
     def __init__(self, store: Store):
         self.select, self.query_to = store.select, store.query_to
+        self.state = None       # the live store: nothing computed from it holds for the next query
 
     def cancel(self) -> None:
         """Nothing to stop here."""
