@@ -37,7 +37,9 @@ from app.analytics.runner import QueryRunner
 from app.analytics.text import QueryText, read_query
 from app.config import Settings
 from app.domain import personal, policy
-from app.rdf.render import to_jsonld, to_ntriples, to_rdfxml, to_turtle
+from app.errors import NotAcceptable
+from app.rdf.render import keep_carriage_returns, to_jsonld, to_ntriples, to_rdfxml, to_turtle, \
+    xml_character_outside
 from app.store import Store
 from app.store.base import N_TRIPLES, RESULT_FORMATS
 
@@ -47,6 +49,7 @@ __all__ = ["Analytics", "Dataset", "QueryText", "read_query", "RESULT_MEDIA", "G
 RESULT_MEDIA = RESULT_FORMATS
 GRAPH_MEDIA = {"text/turtle": to_turtle, "application/ld+json": to_jsonld, N_TRIPLES: to_ntriples,
                "application/rdf+xml": to_rdfxml}
+XML_RESULTS = "application/sparql-results+xml"
 # Always in both lists: the SPARQL protocol reads empty lists as "no restriction". Never written.
 NOTHING = NamedNode("urn:x-dfc-hub:analytics:no-graph")
 
@@ -104,6 +107,8 @@ class Analytics:
         """Run a query over `dataset`; return its results serialised as `media_type`."""
         raw = N_TRIPLES if query.returns_graph else media_type
         body = self.runner.run(lambda out: self._answer(query, raw, dataset, out))
+        if media_type == XML_RESULTS:
+            return _well_formed(body)
         if not query.returns_graph:
             return body
         triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
@@ -127,3 +132,14 @@ class Analytics:
 
     def close(self) -> None:
         self.runner.close()
+
+
+def _well_formed(body: bytes) -> bytes:
+    """Results as XML only when an XML parser can read them back whole (pyoxigraph's writer
+    copies a literal's characters as they are); else a 406 naming the formats that can."""
+    bad = xml_character_outside(body)
+    if bad is not None:
+        others = [m for m in RESULT_MEDIA if m != XML_RESULTS]
+        raise NotAcceptable(f"these results hold {bad}, a character XML 1.0 cannot carry, escaped or not: "
+                            f"ask for {', '.join(others)}", available=others)
+    return keep_carriage_returns(body)

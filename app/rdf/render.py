@@ -229,7 +229,24 @@ def to_rdfxml(triples: list[Triple], family: str = "1.x", base_url: str | None =
         parser.Parse(body, True)
     except xml.parsers.expat.ExpatError as e:
         _no_rdfxml(f"written as RDF/XML it is no well-formed XML ({e})")
-    return body
+    return keep_carriage_returns(body)
+
+
+def keep_carriage_returns(xml_body: bytes) -> bytes:
+    """Escape each carriage return pyoxigraph's XML writers leave raw in a literal: a parser
+    reads a raw CR, or CR LF, as one line feed (XML 1.0 §2.11), so a literal came back changed.
+    They write none of their own: their lines end in LF."""
+    return xml_body.replace(b"\r", b"&#13;")
+
+
+# What an XML body may not hold, as UTF-8: C0 controls but tab, LF and CR; U+FFFE, U+FFFF.
+_NOT_XML_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
+def xml_character_outside(xml_body: bytes) -> str | None:
+    """The first character in an XML body that XML 1.0 cannot carry, escaped or not (as U+…), or None."""
+    bad = _NOT_XML_BYTES.search(xml_body)
+    return None if bad is None else f"U+{ord(bad.group().decode()):04X}"
 
 
 def _refuse_what_xml_cannot_write(triples) -> None:
