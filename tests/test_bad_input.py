@@ -449,6 +449,20 @@ def test_an_answer_nobody_accepts_is_406_before_anything_is_written(read_client,
     assert everything(read_store) == before
 
 
+
+def test_a_write_whose_document_has_no_rdf_xml_form_answers_in_json_ld_not_406(client):
+    """Whether a graph has an RDF/XML form is known only once it is written: the answer was a 406
+    after the write, reporting a change as failed. The write now answers in the default type, as
+    RFC 9110 lets a server disregard Accept; a read still says 406, with the types that carry it."""
+    token = token_for(client, JEAN)
+    doc = {**item(7), "urn:x:1": "a term RDF/XML cannot write as an element"}
+    r = client.put(ITEM, headers={**token, "Accept": "application/rdf+xml"}, **jsonld(doc))
+    assert r.status_code in (200, 201), r.get_data(as_text=True)
+    assert r.mimetype == "application/ld+json" and "urn:x:1" in r.get_data(as_text=True)
+    got = client.get(ITEM, headers={"Accept": "application/ld+json"})
+    assert got.headers["ETag"] == r.headers["ETag"]         # the tag of the representation it sent
+    assert_problem(client.get(ITEM, headers={"Accept": "application/rdf+xml"}), 406)
+
 @pytest.mark.parametrize("extra, code", [
     ({"dfc-b:description": {"@value": "x", "@type": "xsd:decimal"}}, "ill-typed"),
     ({"dfc-b:orderedBy": "http://x.test/a b"}, "invalid-iri"),
