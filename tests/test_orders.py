@@ -357,6 +357,26 @@ def test_a_line_put_binds_its_key_to_its_body(client, hub_a):
     assert ledger(client)["held"] == 2
 
 
+def test_a_line_put_retried_after_the_line_went_gets_its_first_answer(client, hub_a):
+    """The retry of a line PUT whose answer was lost looked for the line first: once another
+    request had deleted it, the retry was a 404 for a change that was made."""
+    made = place(client, hub_a, order((CARROTS, 1), (CARROTS, 2)))
+    line = lines_of(made.get_json())[0]
+    again = {**hub_a, "Idempotency-Key": "three-kilos"}
+    body = {"@context": CTX, "@id": line["@id"], "@type": "dfc-b:OrderLine", "dfc-b:quantity": 3,
+            "dfc-b:concerns": CARROTS}
+    first = client.put(path_of(line["@id"]), headers=again, **jsonld(body))
+    assert first.status_code == 200 and ledger(client)["held"] == 5
+    assert client.delete(path_of(line["@id"]), headers=hub_a).status_code == 204
+    retry = client.put(path_of(line["@id"]), headers=again, **jsonld(body))
+    assert retry.status_code == 200 and retry.get_data() == first.get_data(), retry.get_data(as_text=True)
+    assert ledger(client)["held"] == 2                         # the line stays deleted, once
+    body["dfc-b:quantity"] = 4
+    assert client.put(path_of(line["@id"]), headers=again, **jsonld(body)).status_code == 422
+    other = {"Authorization": "Bearer nobody", "Idempotency-Key": "three-kilos"}
+    assert client.put(path_of(line["@id"]), headers=other, **jsonld(body)).status_code == 401
+
+
 def test_keys_are_per_agent(client, hub_a, hub_b):
     a = place(client, hub_a, order((CARROTS, 1)), **{"Idempotency-Key": "same"})
     b = place(client, hub_b, order((CARROTS, 1), buyer=HUB_B), **{"Idempotency-Key": "same"})

@@ -12,6 +12,7 @@ from app.orders import summary
 from app.orders.idempotency import Answer
 from app.domain.kinds import KINDS, ORDERS
 from app.errors import NotFound
+from app.namespaces import RDF_TYPE, T
 
 bp = Blueprint("orders", __name__, url_prefix="/api/dfc")
 
@@ -121,6 +122,9 @@ def get_line(ent, eid, seg, oid, lseg, lid):
 def put_line(ent, eid, seg, oid, lseg, lid):
     """Replace one line: the order is rewritten with it, and its reservation adjusts."""
     key = idempotency_key()           # before the body is read: it is read once, and the key binds it
+    kept = _book().replayed(key) if key is not None else None
+    if kept is not None:              # the line may be gone since: the first answer, before looking for it
+        return _answer(Answer(kept.status, None, _kept_line(kept.triples, lid)))
     ns, iri, triples = readable_order(eid, oid)
     line = _line(triples, iri, lid)
     payload = read_body(line.value)
@@ -129,6 +133,13 @@ def put_line(ent, eid, seg, oid, lseg, lid):
     incoming = orders.from_payload(whole, iri, ns, base_url(), services().pseudonyms.person)
     answer = _book().save(ns, incoming, agent(), target=iri, key=key, expected=_unchanged(triples, line))
     return _answer(Answer(answer.status, None, orders.line_triples(answer.triples, line)))
+
+
+def _kept_line(triples, lid: str):
+    """The line `lid` in an order's answer kept for replay, with what it says."""
+    for order in {t.subject for t in triples if t.predicate == RDF_TYPE and t.object == T.Order}:
+        return orders.line_triples(triples, _line(triples, order, lid))
+    raise NotFound(f"the answer kept for this Idempotency-Key holds no line {lid}")
 
 
 def _unchanged(read, line) -> versions.Expected:
