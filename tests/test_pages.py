@@ -54,3 +54,31 @@ def test_a_program_that_is_refused_a_page_gets_the_apis_problem():
     r = client.get("/pages/enterprises/jean-farm", headers={"Accept": "application/json"})
     assert (r.status_code, r.mimetype) == (401, "application/problem+json")
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def _policy(response) -> dict[str, set[str]]:
+    """A Content-Security-Policy header as directive → its sources."""
+    found = {}
+    for part in response.headers.get("Content-Security-Policy", "").split(";"):
+        if part.strip():
+            name, *sources = part.split()
+            found[name] = set(sources)
+    return found
+
+
+def test_no_page_may_be_framed_run_a_script_or_be_sniffed():
+    """A hostile site may not frame a page to steer a click onto its buttons (clickjacking), and a
+    page runs no script and posts no form elsewhere even if markup ever slipped through the escaping."""
+    client = make_app().test_client()
+    hub = token_for(client, f"{BASE}/api/dfc/enterprises/hub-a")
+    for path in ("/", "/pages/enterprises", "/pages/enterprises/hub-a", "/pages/enterprises/hub-a/sale_sessions/week-48",
+                 "/pages/enterprises/jean-farm", "/sparql", "/conformance"):
+        r = client.get(path, headers={**hub, **HTML})
+        assert r.mimetype == "text/html", path
+        policy = _policy(r)
+        assert policy.get("frame-ancestors") == {"'none'"} and r.headers.get("X-Frame-Options") == "DENY", path
+        assert policy.get("default-src") == {"'none'"} and "script-src" not in policy, path
+        assert policy.get("form-action") == {"'self'", BASE} and policy.get("base-uri") == {"'none'"}, path
+        assert r.headers.get("X-Content-Type-Options") == "nosniff", path
+    refused = client.get("/pages/enterprises/hub-a", headers={"Accept": "application/json"})
+    assert refused.mimetype == "application/problem+json" and refused.headers["X-Content-Type-Options"] == "nosniff"
