@@ -82,3 +82,40 @@ def test_no_page_may_be_framed_run_a_script_or_be_sniffed():
         assert r.headers.get("X-Content-Type-Options") == "nosniff", path
     refused = client.get("/pages/enterprises/hub-a", headers={"Accept": "application/json"})
     assert refused.mimetype == "application/problem+json" and refused.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _form_token(text: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)
+
+
+def test_signing_out_forgets_every_token_the_browser_kept_and_every_form_it_was_shown():
+    """A shared computer, over real HTTP: the cookie is HttpOnly and strict; after "Sign out" the
+    analyst's /sparql token is gone too, and no form token from before a sign-in or a sign-out is
+    taken after it (a form shown to one agent never posts for the next)."""
+    with serving(lambda base: make_app(public_base_url=base)) as base:
+        def issued(agent, scopes=()):
+            r = requests.post(f"{base}/api/admin/tokens", headers=admin(), timeout=30,
+                              json={"agent": agent, "scopes": list(scopes)})
+            return r.json()["token"]
+        hub, analyst = issued(f"{base}/api/dfc/enterprises/hub-a"), issued("https://analysts.example/ana", ["Analytics"])
+        browser = requests.Session()
+        anonymous = _form_token(browser.get(base + "/", headers=HTML, timeout=30).text)
+        r = browser.post(base + "/pages/sign-in", data={"token": hub, "csrf_token": anonymous}, timeout=30,
+                         allow_redirects=False)
+        assert r.status_code == 303
+        cookie = r.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie, cookie
+        signed_in = _form_token(browser.get(base + "/pages/enterprises/hub-a", headers=HTML, timeout=30).text)
+        assert signed_in != anonymous
+        r = browser.post(base + "/sparql", data={"token": analyst, "csrf_token": signed_in, "query": ""},
+                         headers=HTML, timeout=30)
+        assert "A token is kept" in r.text
+        stale = browser.post(base + "/pages/sign-out", data={"csrf_token": anonymous}, headers=HTML, timeout=30,
+                             allow_redirects=False)
+        assert stale.status_code == 400 and "CSRF" in stale.text
+        r = browser.post(base + "/pages/sign-out", data={"csrf_token": signed_in}, timeout=30, allow_redirects=False)
+        assert r.status_code == 303
+        assert "A token is kept" not in browser.get(base + "/sparql", headers=HTML, timeout=30).text
+        again = browser.post(base + "/pages/sign-in", data={"token": hub, "csrf_token": signed_in}, headers=HTML,
+                             timeout=30, allow_redirects=False)
+        assert again.status_code == 400 and "CSRF" in again.text

@@ -31,12 +31,16 @@ def visitor() -> Agent | None:
 def sign_in(token: str) -> Agent:
     """Keep `token` for this browser once the server knows it (401 otherwise)."""
     who = services().auth.agent(token)
+    # A session of its own: no form token shown before (to another agent, or to a forger who
+    # planted the cookie) posts for this one.
+    session.clear()
     session[TOKEN] = token
     return who
 
 
 def sign_out() -> None:
-    session.pop(TOKEN, None)
+    """Forget everything this browser kept: the token, the /sparql page's, and the forms' CSRF secret."""
+    session.clear()
 
 
 def wants_html() -> bool:
