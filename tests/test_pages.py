@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import requests
-from conftest import BASE, admin, make_app, token_for
+from conftest import BASE, admin, jsonld, make_app, token_for
 from support.threaded_server import serving
 
 CTX = "https://www.datafoodconsortium.org"
@@ -119,3 +119,44 @@ def test_signing_out_forgets_every_token_the_browser_kept_and_every_form_it_was_
         again = browser.post(base + "/pages/sign-in", data={"token": hub, "csrf_token": signed_in}, headers=HTML,
                              timeout=30, allow_redirects=False)
         assert again.status_code == 400 and "CSRF" in again.text
+
+
+def _rows(response, table: str) -> list[str]:
+    """The body rows of the table with id `table`."""
+    body = response.get_data(as_text=True)
+    found = re.search(rf'<table id="{table}">.*?<tbody>(.*?)</tbody>', body, re.S)
+    return re.findall(r"<tr>", found.group(1)) if found else []
+
+
+def test_a_session_of_many_orders_is_shown_a_page_at_a_time():
+    """A session's customer orders and a producer's wholesale orders come DFC_HUB_PAGE_SIZE to a
+    page: thousands of orders make a page as long as a few do (here: 3 to a page, 7 orders)."""
+    client = make_app(page_size=3).test_client()
+    api = f"{BASE}/api/dfc/enterprises"
+    hub, jean = token_for(client, f"{api}/hub-a"), token_for(client, f"{api}/jean-farm")
+    for n in range(7):
+        doc = {"@context": CTX, "@graph": [
+            {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:buyer", "dfc-b:hasOrderStatus": "dfc-v:Held",
+             "dfc-b:belongsTo": f"{api}/hub-a/sale_sessions/week-48",
+             "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
+                                "dfc-b:concerns": f"{api}/hub-a/offers/jean-carrots"}]},
+            {"@id": "_:buyer", "@type": "dfc-b:Person", "dfc-b:firstName": f"Customer {n}"}]}
+        assert client.post("/api/dfc/enterprises/hub-a/orders", headers=hub, **jsonld(doc)).status_code == 201
+        wholesale = {"@context": CTX, "@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": f"{api}/hub-a",
+                     "dfc-b:hasOrderStatus": "dfc-v:Held", "dfc-b:hasPart": [
+                         {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 0.1, "dfc-b:concerns": f"{api}/jean-farm/offers/carrots"}]}
+        assert client.post("/api/dfc/enterprises/jean-farm/orders", headers=hub, **jsonld(wholesale)).status_code == 201
+    session = "/pages/enterprises/hub-a/sale_sessions/week-48"
+    seen = []
+    for page, shown in ((1, 3), (2, 3), (3, 1)):
+        r = client.get(f"{session}?page={page}", headers={**hub, **HTML})
+        assert r.status_code == 200 and len(_rows(r, "customer-orders")) == shown, (page, _text(r))
+        seen += re.findall(r'/orders/(\w+)">', r.get_data(as_text=True).split('id="customer-orders"')[1].split("</table>")[0])
+        assert ("?page=%d" % (page + 1) in r.get_data(as_text=True)) == (page < 3)
+    assert len(set(seen)) == 7
+    assert "Rows 1–3 of 7" in _text(client.get(session, headers={**hub, **HTML}))
+    assert client.get(f"{session}?page=4", headers={**hub, **HTML}).status_code == 404
+    assert client.get(f"{session}?page=x", headers={**hub, **HTML}).status_code == 400
+    board = "/pages/enterprises/jean-farm"       # 8 wholesale orders: the 7, and the session's
+    assert [len(_rows(client.get(f"{board}?page={p}", headers={**jean, **HTML}), "wholesale-orders"))
+            for p in (1, 2, 3)] == [3, 3, 2]

@@ -17,15 +17,16 @@ ZERO = Decimal(0)
 REFERENCES = b("references")
 
 
-def board(who, ns: docs.Namespace) -> dict:
-    """Everything the board shows; each section is Refused where the policy table says no."""
+def board(who, ns: docs.Namespace, page: int = 1) -> dict:
+    """Everything the board shows, page `page` of its wholesale orders; each section is Refused where
+    the policy table says no."""
     reading.require(who, "enterprise_board", "read", ns)
     name, _ = reading.enterprise(ns)
     known = reading.names()
     sold = guarded(lambda: reading.order_documents(who, ns))
     items = _items(ns, sold, known)
     sessions_ = _sessions(ns, sold)
-    return {"name": name, "eid": ns.eid, "items": items, "wholesale": _wholesale(sold, known),
+    return {"name": name, "eid": ns.eid, "items": items, "wholesale": _wholesale(sold, known, page),
             "sessions": sessions_, "partners": guarded(lambda: _partners(who, ns)),
             "hub": bool(sessions_), "producer": bool(items)}
 
@@ -69,15 +70,15 @@ def _holders(sold, known) -> dict:
             for item, rows in by_item.items()}
 
 
-def _wholesale(sold, known):
-    """The wholesale orders the enterprise sold, newest first, with their statuses and pages."""
+def _wholesale(sold, known, page):
+    """A page of the wholesale orders the enterprise sold, newest first, with their statuses and pages."""
     if isinstance(sold, Refused):
         return sold
     rows = [{"id": iri.value.rsplit("/", 1)[-1], "page": reading.order_path(iri.value),
              "buyer": reading.party(orders.buyer(doc, iri), known), "status": reading.status_of(doc, iri),
              "at": reading.placed_at(doc, iri)}
             for iri, doc in sold if not orders.is_customer(doc, iri)]
-    return sorted(rows, key=lambda r: (r["at"], r["id"]), reverse=True)
+    return reading.paged(sorted(rows, key=lambda r: (r["at"], r["id"]), reverse=True), page)
 
 
 def _sessions(ns, sold) -> list[dict]:

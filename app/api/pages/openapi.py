@@ -31,6 +31,8 @@ def paths(segment_param) -> dict:
     oid = segment_param("oid", "o1", "The order's id")
     did = segment_param("did", "d1", "The delivery's id")
     board = "/pages/enterprises/{eid}"
+    # A board's long table (a producer's wholesale orders, a session's customer orders), a page at a time.
+    page = {"$ref": "#/components/parameters/page"}
 
     def op(name, summary, answers, params=(), body=None):
         # A unique operationId each (API.md "Strict JSON-LD clients"), named for the page.
@@ -45,10 +47,10 @@ def paths(segment_param) -> dict:
         "/pages/sign-out": {"post": op("pageSignOut", "Forget the token", _answers(None, 400, redirect=True), body=_form())},
         "/pages/enterprises": {"get": op("pageBoards", "Every enterprise's board, linked", _answers("The list"))},
         board: {"get": op("pageBoard", "The enterprise's board: stock and who holds it, wholesale orders, sessions, partners",
-                          _answers("The board", 400, 401, 403, 404), [eid])},
+                          _answers("The board", 400, 401, 403, 404), [eid, page])},
         f"{board}/sale_sessions/{{sid}}": {"get": op("pageSessionBoard", 
             "A hub's session board: summary and chart, customer orders (pseudonymous), wholesale orders",
-            _answers("The session board", 400, 401, 403, 404), [eid, sid])},
+            _answers("The session board", 400, 401, 403, 404), [eid, sid, page])},
         f"{board}/sale_sessions/{{sid}}/close": {"post": op("pageCloseSession", 
             "Close the session: without confirm=yes, the page asking to confirm",
             _answers("The confirmation step", 400, 401, 403, 404, 409, redirect=True), [eid, sid],

@@ -29,6 +29,27 @@ class Refused:
     detail: str
 
 
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """One page of a long table: its rows, which page of how many, and the rows before it."""
+    rows: list
+    number: int
+    last: int
+    total: int
+    start: int
+
+
+def paged(rows: list, number: int) -> Page:
+    """Page `number` of `rows`, DFC_HUB_PAGE_SIZE to a page (404 past the last): a session of
+    thousands of orders makes a page as long as a few orders do."""
+    size = services().settings.page_size
+    last = max(1, -(-len(rows) // size))
+    if number > last:
+        raise NotFound(f"no page {number}: the table has {last} page(s)")
+    start = (number - 1) * size
+    return Page(rows[start:start + size], number, last, len(rows), start)
+
+
 def guarded(read):
     """`read()`, or Refused when the policy table says no: a board shows what it may, and says what it may not."""
     try:

@@ -16,8 +16,9 @@ def _session(ns: docs.Namespace, sid: str):
     return services().orders.session(f"{ns.collection(KINDS['sale_sessions'])}/{sid}")
 
 
-def board(who, ns: docs.Namespace, sid: str) -> dict:
-    """The session's board for its hub (row session_summary read), each other section under its own row."""
+def board(who, ns: docs.Namespace, sid: str, page: int = 1) -> dict:
+    """The session's board for its hub (row session_summary read), each other section under its own row;
+    page `page` of its customer orders."""
     reading.require(who, "session_summary", "read", ns)
     book = services().orders
     session = _session(ns, sid)
@@ -30,7 +31,7 @@ def board(who, ns: docs.Namespace, sid: str) -> dict:
     return {"id": sid, "eid": ns.eid, "name": label.value if label is not None else sid,
             "hub": reading.enterprise(ns)[0], "closed": sessions.closed_at(doc, session) is not None,
             "start": charts.when(start), "end": charts.when(end),
-            "rows": rows, "chart": chart, "customers": guarded(lambda: _customers(who, ns, session)),
+            "rows": rows, "chart": chart, "customers": guarded(lambda: reading.paged(_customers(who, ns, session), page)),
             "wholesale": guarded(lambda: _wholesale(who, ns, session, known)),
             "forwarded": [{"order": f["order"].value.rsplit("/", 1)[-1], "state": f["state"].value}
                           for f in book.forwarded(session, ns)]}

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request
 
 from app import __version__
 from app.api.context import base_url, namespace, services
+from app.api.paging import whole_number
 from app.domain import documents as docs
 from app.domain import statuses
 from app.domain.kinds import ORDERS
@@ -80,13 +81,13 @@ def enterprises():
 @bp.get(BOARD)
 def board(eid):
     ns = namespace(eid)
-    return render_template("pages/board.html", board=boards.board(access.visitor(), ns))
+    return render_template("pages/board.html", board=boards.board(access.visitor(), ns, _page()))
 
 
 @bp.get(f"{BOARD}/sale_sessions/<sid>")
 def session(eid, sid):
     ns = namespace(eid)
-    return render_template("pages/session.html", s=session_board.board(access.visitor(), ns, sid))
+    return render_template("pages/session.html", s=session_board.board(access.visitor(), ns, sid, _page()))
 
 
 @bp.post(f"{BOARD}/sale_sessions/<sid>/close")
@@ -130,6 +131,11 @@ def ship(eid, oid, did):
         return _shown(e, who, ns, oid)
     flash(f"Delivery {did} is shipped.")
     return redirect(f"{base_url()}/pages/enterprises/{eid}/orders/{oid}", 303)
+
+
+def _page() -> int:
+    """The page of a board's long table that `?page=` asks for (400 for what is no page number)."""
+    return whole_number("page", 1, 1, 10**9)
 
 
 def _order_iri(ns, oid: str):
