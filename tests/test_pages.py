@@ -160,3 +160,28 @@ def test_a_session_of_many_orders_is_shown_a_page_at_a_time():
     board = "/pages/enterprises/jean-farm"       # 8 wholesale orders: the 7, and the session's
     assert [len(_rows(client.get(f"{board}?page={p}", headers={**jean, **HTML}), "wholesale-orders"))
             for p in (1, 2, 3)] == [3, 3, 2]
+
+
+def test_the_cookie_keeps_no_token_anyone_could_read_back():
+    """The session cookie is signed, not encrypted by Flask: whoever sees it (a proxy's log, a
+    copied profile) must not find the API tokens in it, only what opens these pages (and /sparql)."""
+    apps = []
+    with serving(lambda base: apps.append(make_app(public_base_url=base)) or apps[0]) as base:
+        app = apps[0]
+        def issued(agent, scopes=()):
+            return requests.post(f"{base}/api/admin/tokens", headers=admin(), timeout=30,
+                                 json={"agent": agent, "scopes": list(scopes)}).json()["token"]
+        hub, analyst = issued(f"{base}/api/dfc/enterprises/hub-a"), issued("https://analysts.example/ana", ["Analytics"])
+        browser = requests.Session()
+        form = _form_token(browser.get(base + "/", headers=HTML, timeout=30).text)
+        browser.post(base + "/pages/sign-in", data={"token": hub, "csrf_token": form}, timeout=30)
+        form = _form_token(browser.get(base + "/sparql", headers=HTML, timeout=30).text)
+        browser.post(base + "/sparql", data={"token": analyst, "csrf_token": form, "query": ""}, headers=HTML, timeout=30)
+        kept = app.session_interface.get_signing_serializer(app).loads(browser.cookies["session"])
+        assert set(kept) >= {"page_token", "sparql_token"}
+        assert not any(secret in str(value) for value in kept.values() for secret in (hub, analyst)), kept
+        home = browser.get(base + "/", headers=HTML, timeout=30).text
+        assert f"Signed in as <code>{base}/api/dfc/enterprises/hub-a</code>" in home
+        r = browser.post(base + "/sparql", headers=HTML, timeout=30,
+                         data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "csrf_token": form})
+        assert r.status_code == 200 and 'id="results"' in r.text

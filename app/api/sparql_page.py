@@ -21,6 +21,7 @@ from app.api.negotiate import best_media_type
 from app import queries
 from app.errors import BadRequest, HubError, NotAcceptable, Unauthorized
 from app.api.pages import charts
+from app.api.pages.access import seal, unseal
 
 TOKEN = "sparql_token"
 EXAMPLES = Path(queries.__file__).with_name("analytics")
@@ -56,7 +57,7 @@ def answer(run, allow) -> Response | tuple[str, int]:
         session.pop(TOKEN, None)
         return _page(form)
     if request.form.get("token", "").strip():
-        session[TOKEN] = request.form["token"].strip()
+        session[TOKEN] = seal(request.form["token"].strip())
     if not form["query"].strip():
         return _page(form)
     try:
@@ -73,7 +74,7 @@ def answer(run, allow) -> Response | tuple[str, int]:
 def _session_agent():
     if TOKEN not in session:
         raise Unauthorized("enter a bearer token with the Analytics scope")
-    return services().auth.agent(session[TOKEN])
+    return services().auth.agent(unseal(session[TOKEN]))
 
 
 def _results(form, run):
