@@ -132,6 +132,22 @@ def test_a_retry_after_that_is_no_number_of_seconds_nor_a_date_leaves_the_schedu
     assert receiver.deliveries[-1].status == 200
 
 
+def test_a_2xx_whose_retry_after_is_too_long_to_read_is_delivered_once(receiver):
+    """A receiver that says yes is answered: a Retry-After of more digits than int() reads is
+    ignored, not a failed attempt that sends the event again."""
+    app, clock = _app("0,60,600")
+    client = app.test_client()
+    sub = _subscribe(client, receiver.url)
+    receiver.answers = [(200, {"Retry-After": "9" * 5000})]
+    _complete_order(client)
+    _dispatcher(app).drain()
+    clock.set(DEMO_MONDAY + dt.timedelta(seconds=61))
+    _dispatcher(app).drain()
+    assert len(receiver.deliveries) == 1
+    details = client.get(f"{FARM}/webhooks/{sub['id']}", headers=admin()).get_json()
+    assert details["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
+
+
 def test_whatever_reading_an_answer_raises_fails_that_delivery_not_the_pass(receiver, monkeypatch):
     """The sender never raises: an answer that trips it up (here, its Retry-After parser made to
     fail) is one failed attempt, retried as the schedule says, and the pass settles the others."""
@@ -297,7 +313,8 @@ def test_the_log_filters_by_type_and_resumes_after_an_id():
     assert later == log[2:]
     turtle = client.get(f"{FARM}/events", headers={**admin(), "Accept": "text/turtle"})
     assert turtle.status_code == 200 and b"procurement.order_received" in turtle.data
-    for bad in ("after=12x", "type=order.whatever", "per_page=0", "per_page=²", "after=evt_１２"):
+    for bad in ("after=12x", "type=order.whatever", "per_page=0", "per_page=²", "after=evt_１２",
+                "per_page=" + "9" * 5000):       # more digits than int() reads: 400, not 500
         r = client.get(f"{FARM}/events?{bad}", headers=admin())
         assert r.status_code == 400 and r.mimetype == "application/problem+json", bad
 

@@ -23,10 +23,15 @@ JS_DATE = re.compile(
     r"(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2}) ?(?:UTC|GMT|Z)?(?P<off>[+-]\d{2}:?\d{2})?(?: \(.*\))?$")
 
 
+# More digits than int() reads (sys.get_int_max_str_digits, 4300 by default) raise ValueError: no
+# count, page or delay we read comes near this many, so a longer string is no number to us.
+MAX_DIGITS = 4000
+
+
 def whole(text: str) -> int | None:
     """The whole number a string of ASCII digits spells, else None. Not `str.isdigit` alone: it
     says yes to "²", which int() refuses (a 500, a failed pass), and to other scripts' digits."""
-    return int(text) if text.isascii() and text.isdigit() else None
+    return int(text) if len(text) <= MAX_DIGITS and text.isascii() and text.isdigit() else None
 
 
 def decimal_literal(value) -> Literal | None:
