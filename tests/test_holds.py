@@ -134,6 +134,35 @@ def test_a_hold_that_has_passed_already_is_refused_saying_where_and_changes_noth
     assert complete.status_code == 201, complete.get_data(as_text=True)      # placed at once: nothing is held
 
 
+@pytest.mark.parametrize("kind", ["customer", "wholesale"])
+def test_a_draft_made_held_keeping_a_hold_that_has_passed_is_refused_and_reserves_nothing(client, clock, hub_a, kind):
+    """A PUT that leaves hub:holdUntil out keeps the hold the order had: a Draft whose hold passed
+    meanwhile, made Held so, asks to hold until a time gone, as if it had said so (422). Taken,
+    it reserved stock that no later write could use: each is 409, the hold having ended."""
+    until = (MONDAY + dt.timedelta(minutes=10)).isoformat()
+    if kind == "customer":
+        path = held_checkout(client, hub_a, MONDAY + dt.timedelta(minutes=10), status="dfc-v:Draft")
+    else:
+        r = place(client, hub_a, order((f"{JEAN}/offers/carrots", 3), status="dfc-v:Draft",
+                                       **{"hub:holdUntil": until}))
+        assert r.status_code == 201, r.get_data(as_text=True)
+        path = path_of(r.headers["Location"])
+    before = ledger(client)
+    body = client.get(path, headers=hub_a).get_json()
+    node = main_node(body)
+    node.pop("hub:holdUntil")
+    node.pop("hub:status", None)
+    node["dfc-b:hasOrderStatus"] = "dfc-v:Held"
+    clock.set(MONDAY + dt.timedelta(minutes=11))
+    r = client.put(path, headers=hub_a, **jsonld(body))
+    assert r.status_code == 422 and r.get_json()["pointer"] == "/hub:holdUntil", r.get_data(as_text=True)
+    assert ledger(client) == before and status(client, hub_a, path) == "dfc-v:Draft"
+    node["hub:holdUntil"] = (MONDAY + dt.timedelta(hours=1)).isoformat()     # a new hold: taken
+    r = client.put(path, headers=hub_a, **jsonld(body))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert status(client, hub_a, path) == "dfc-v:Held" and ledger(client) != before
+
+
 def test_a_write_to_an_order_whose_hold_has_ended_is_409_and_a_put_keeps_the_hold(client, clock, hub_a):
     path = held_checkout(client, hub_a, MONDAY + dt.timedelta(minutes=10))
     body = client.get(path, headers=hub_a).get_json()

@@ -56,14 +56,19 @@ def refuse_ended(doc, order, now: dt.datetime) -> None:
                        holdUntil=end.value if end is not None else None)
 
 
-def refuse_passed(new, order, now: dt.datetime) -> None:
+def refuse_passed(current, new, order, now: dt.datetime) -> None:
     """Refuse (422) a write that asks to hold an order until a time already gone: it would reserve
-    stock only for the server to release it at its next round, with two events to tell of it."""
-    if new is None or orders.status(new, order) not in (None, T.Held):
+    stock only for the server to release it at its next round, with two events to tell of it.
+    A hold the write keeps (`kept`: a Draft's, made Held) asks it as much as one it states."""
+    if new is None:
         return
-    end = until(new, order)
+    status = orders.status(new, order) or (orders.status(current, order) if current is not None else None)
+    if status not in (None, T.Held):
+        return
+    held = [*new, *kept(current, new, order)]
+    end = until(held, order)
     if end is not None and end <= now:
-        value = first(new, order, T.holdUntil).value
+        value = first(held, order, T.holdUntil).value
         raise InvalidValue(f"hub:holdUntil {value} has passed already (it is {now.isoformat()} here): "
                            "give a later time, or none", pointer="/hub:holdUntil", holdUntil=value)
 
