@@ -220,6 +220,44 @@ def test_a_410_disables_the_subscription(receiver):
     assert len(receiver.deliveries) == 1
 
 
+def _record(store, count: int) -> None:
+    """Record `count` status changes told to Jean's farm, in one unit of work."""
+    with store.transaction() as tx:
+        for n in range(count):
+            events.record(tx, events.ORDER_STATUS_CHANGED, [NamedNode(JEAN)], {"n": n}, DEMO_MONDAY)
+
+
+def test_deliveries_left_to_a_disabled_subscription_hold_up_no_ones_retries(receiver):
+    """A receiver that answered 410 has its subscription stopped, and nothing is sent to it: its
+    deliveries still pending (a replay its owner asks for makes as many as it likes) filled every
+    pass's 64 due deliveries, oldest first, none of them sendable — no one else's retry went out."""
+    app, clock = _app("0,0")
+    client = app.test_client()
+    store = app.extensions["dfc_hub"].store
+    ours = _subscribe(client, receiver.url, ALL, eid="hub-a")
+    with receiving() as gone:
+        gone.otherwise = 410
+        theirs = _subscribe(client, gone.url, ["procurement.order_status_changed"])
+        _record(store, 1)
+        _dispatcher(app).drain()
+        assert len(gone.deliveries) == 1           # the 410 stopped it
+        path = f"{FARM}/webhooks/{theirs['id']}"
+        assert client.get(path, headers=admin()).get_json()["active"] is False
+        _record(store, BATCH)
+        assert client.post(path + "/replay", headers=admin()).get_json()["replayed"] == BATCH + 1
+        clock.set(DEMO_MONDAY + dt.timedelta(seconds=1))      # our retry is due after all of those
+        receiver.answers = [500]
+        _complete_order(client)
+        _dispatcher(app).drain()
+        clock.set(DEMO_MONDAY + dt.timedelta(seconds=2))
+        _dispatcher(app).drain()
+        assert len(gone.deliveries) == 1
+    # The pass has settled what it sent: hub A's status change, failed once, then retried.
+    assert [(d.id, d.status) for d in receiver.deliveries] == [(receiver.deliveries[0].id, s) for s in (500, 200)]
+    assert client.get(f"/api/dfc/enterprises/hub-a/webhooks/{ours['id']}",
+                      headers=admin()).get_json()["deliveries"]["pending"] == 0
+
+
 def test_a_subscription_receives_only_its_types_and_its_own_enterprises_events(receiver):
     app, _ = _app()
     client = app.test_client()
