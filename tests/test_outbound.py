@@ -17,6 +17,9 @@ from support.trickler import trickling
 @pytest.mark.parametrize("url", [
     "ftp://example.org/hook", "file:///etc/passwd", "gopher://x", "http://", "not a url",
     "http://user:pw@example.org/", "http://example.org:99999/",
+    # What urlsplit drops before the check (tabs, line breaks) or a store cannot hold (a lone
+    # surrogate): the URL checked would not be the one kept and called.
+    "http://127.0.0.1/hooks\r\nX-Evil: 1", "http://exa\tmple.org/", "http://127.0.0.1/\udcff", "http://127.0.0.1/a\x00",
 ])
 def test_a_url_that_is_not_plain_http_is_refused(url):
     with pytest.raises(UnsafeURL) as caught:

@@ -358,7 +358,8 @@ def test_the_log_filters_by_type_and_resumes_after_an_id():
 
 
 @pytest.mark.parametrize("url", ["ftp://93.184.215.14/x", "http://127.0.0.1:{port}/hooks", "http://10.0.0.1/",
-                                 "http://169.254.169.254/", "http://[::1]:{port}/", "not a url", None])
+                                 "http://169.254.169.254/", "http://[::1]:{port}/", "not a url", None,
+                                 "https://93.184.215.14/\udcff"])        # no string a store holds: was a 500
 def test_a_bad_subscription_is_a_422_and_nothing_is_ever_sent_to_it(url, receiver):
     app = make_app(webhook_allow_private=False)
     client = app.test_client()

@@ -156,6 +156,10 @@ def _embedded(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
 def _parts(url: str, field: str) -> tuple[str, int]:
     if not isinstance(url, str) or len(url) > 2048:
         raise UnsafeURL("a URL must be a string of at most 2048 characters", field=field)
+    # urlsplit drops tabs and line breaks before it parses, and a lone surrogate is no text a store
+    # holds: the URL judged must be the one kept and called, character for character.
+    if not url.isprintable():
+        raise UnsafeURL("a URL may not hold control characters, line breaks or lone surrogates", field=field)
     try:
         parts = urlsplit(url)
         port = parts.port
