@@ -38,6 +38,15 @@ def test_loopback_private_and_link_local_hosts_are_refused_unless_allowed(url):
     assert check_url(url, allow_private=True) == url
 
 
+def test_a_refusal_does_not_tell_which_address_a_name_has():
+    """A name the deployment resolves to a private address is refused without naming that
+    address: the 422 would map the deployment's internal DNS for anyone who may subscribe."""
+    with pytest.raises(UnsafeURL) as caught:
+        check_url("http://localhost/hooks", allow_private=False)
+    assert "localhost" in caught.value.detail
+    assert "127.0.0.1" not in caught.value.detail and "::1" not in caught.value.detail
+
+
 def test_a_public_address_passes():
     assert check_url("https://93.184.215.14/hooks", allow_private=False) == "https://93.184.215.14/hooks"
 

@@ -178,8 +178,9 @@ def _resolve(host: str, port: int, allow_private: bool, field: str) -> tuple[str
     if not allow_private:
         for address in addresses:
             if refused(address):
-                raise UnsafeURL(f"{host} resolves to {address}, a loopback, private or link-local address "
-                                "the server does not call (DFC_HUB_WEBHOOK_ALLOW_PRIVATE)", field=field)
+                # Not which address: the answer would map the deployment's internal names for any caller.
+                raise UnsafeURL(f"{host} resolves to a loopback, private or link-local address the server "
+                                "does not call (DFC_HUB_WEBHOOK_ALLOW_PRIVATE)", field=field)
     return tuple(dict.fromkeys(str(a) for a in addresses))
 
 
