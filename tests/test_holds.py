@@ -223,6 +223,23 @@ def test_a_customer_order_of_a_closed_session_is_the_hubs_placed_order_not_the_e
     assert status(client, hub_a, path) == "dfc-v:Held" and ledger(client) == committed
 
 
+def test_a_close_before_the_expirer_ran_cancels_the_holds_that_ended_instead_of_committing_them(client, clock,
+                                                                                                 hub_a):
+    """The close and the expirer are two workers (and a hub may close by hand): a hold that ended
+    before the close was committed by it when the close came first, and then stayed Held for
+    ever, every write refused with "the server cancels the order" — which it never did."""
+    before = ledger(client)
+    ended = held_checkout(client, hub_a, MONDAY + dt.timedelta(hours=1))
+    kept = held_checkout(client, hub_a, quantity=2)                    # no hold: the close commits it
+    clock.set(dt.datetime(2026, 11, 27, 19, tzinfo=dt.timezone.utc))    # after hub A's session ended
+    assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).status_code == 200
+    body = client.get(ended, headers=hub_a).get_json()
+    assert main_node(body)["dfc-b:hasOrderStatus"] == "dfc-v:Cancelled"
+    assert [n.get("hub:reason") for n in body["@graph"] if n.get("@type") == "hub:StatusChange"] == ["hold expired"]
+    assert status(client, hub_a, kept) == "dfc-v:Held"
+    assert ledger(client)["committed"] == before["committed"] + 2 and ledger(client)["held"] == before["held"]
+
+
 @pytest.mark.parametrize("rival", ["put", "cancel", "expirer", "wholesale cancel"])
 def test_the_expirer_racing_the_buyer_or_another_expirer_cancels_once(tmp_path, rival):
     clock = ManualClock(MONDAY)

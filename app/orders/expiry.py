@@ -31,7 +31,14 @@ class HoldExpiry:
     def expire_holds(self, now: dt.datetime | None = None) -> list[NamedNode]:
         """Cancel every Held order whose hold has ended; return those this call cancelled."""
         now = now or self.clock.now()
-        rows = self.store.select(queries.load("held_with_hold"))
+        return self._expire_ended(self.store.select(queries.load("held_with_hold")), now)
+
+    def expire_session_holds(self, session: NamedNode, now: dt.datetime) -> list[NamedNode]:
+        """Cancel the Held orders of an open session whose hold has ended (before its close commits them)."""
+        return self._expire_ended(self.store.select(queries.load("session_holds"), {"session": session}), now)
+
+    def _expire_ended(self, rows, now: dt.datetime) -> list[NamedNode]:
+        """Cancel each order of `rows` (order, until) whose hold has ended; return those cancelled."""
         due = [r["order"] for r in rows if (end := holds.until([Triple(r["order"], T.holdUntil, r["until"])],
                                                                 r["order"])) is not None and end <= now]
         cancelled = []

@@ -39,6 +39,9 @@ class SessionClose:
         and (closed now?, placed) tells of the run that ended it.
         """
         now = now or self.clock.now()
+        # A hold that ended is the expirer's to cancel, whichever worker runs first: the close
+        # must not commit its stock (each cancelled in its own unit of work, as the expirer does).
+        self.expire_session_holds(session, now)
         owner = docs.enterprise_of(session.value, self.base_url)
         hub = NamedNode(docs.Namespace(self.base_url, owner).iri) if owner else session
         # Only the session's own hub's orders: another buyer naming it completes nothing.
