@@ -16,6 +16,7 @@ from app.domain.clock import ManualClock
 from conftest import ADMIN, make_app
 from support.orders import MONDAY, sale_week
 from support.faulty_proxy import FaultyProxy
+from support.trickler import trickling
 from support.threaded_server import serving
 
 # Not rerun with the calendar moved: every date it builds and every clock its apps read are its
@@ -251,3 +252,21 @@ def test_an_order_whose_partner_was_removed_waits_out_of_the_retry_queue_until_i
     assert r.status_code == 201, r.text
     assert world.retry_queue() == (1, 0)                # back in the queue, and sent: Jean's order shrinks
     assert world.held() == (0, 0)
+
+
+@pytest.mark.parametrize("location", [b"/orders/a b", b"/orders/a|b", b"/orders/%zz"])
+def test_a_location_that_is_no_iri_is_a_502_and_leaves_nothing_reserved(world, location):
+    """A partner's answer to our POST whose Location no IRI can be (a space, `|`, a bad escape;
+    a raw server, as a framework would quote it) was a 500 that left the basket reserved."""
+    jean = f"{world.jean_api}/jean-farm"
+    token = world.http.post(f"{world.proxy.url}/api/admin/tokens", json={"agent": f"{world.api}/hub-a", "scopes": []},
+                            headers=ADMIN_H).json()["token"]
+    answer = b"HTTP/1.1 201 Created\r\nLocation: " + location + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    with trickling(0, answer=answer) as orders:
+        r = world.http.put(f"{world.api}/hub-a/partners/jean", headers=world.token, json={
+            "enterprise": jean, "catalog": f"{jean}/catalog", "orders": f"{orders.url}/orders", "token": token})
+        assert r.status_code == 200, r.text
+        r = world.checkout("basket-1")
+        assert r.status_code == 502, r.text
+        assert r.headers["Content-Type"] == "application/problem+json"
+        assert world.held() == (0, 0)

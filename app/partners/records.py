@@ -15,6 +15,7 @@ from decimal import Decimal
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain import order_documents as orders
+from app.domain.agents import valid_iri
 from app.namespaces import RDF_TYPE, T, hub
 from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first, without
@@ -154,7 +155,8 @@ def remote_lines(answer: list[Triple], remote: NamedNode, doc, order) -> dict[Na
 def answered_order(answer: list[Triple], location: str | None) -> NamedNode | None:
     """The order a partner's answer to our POST names: its Location, else its one Order node."""
     if location:
-        return NamedNode(location)
+        # A Location no IRI can be (a space, a bad escape) names no order we can keep or PUT.
+        return NamedNode(location) if valid_iri(location) else None
     found = [t.subject for t in answer if t.predicate == RDF_TYPE and t.object == T.Order
              and isinstance(t.subject, NamedNode)]
     return found[0] if len(found) == 1 else None
