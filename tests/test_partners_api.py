@@ -49,6 +49,8 @@ def test_only_the_hub_configures_its_partners(client):
     ({"token": "two words"}, "token"),
     ({"token": None, "auth": {"kind": "bearer", "token": "tok€"}}, "/auth/token"),
     ({"extra": 1}, "/extra"),
+    ({"enterprise": "http://127.0.0.1:9/api/dfc/enterprises/far farm"}, "enterprise"),   # no IRI: was a 500
+    ({"enterprise": "http://127.0.0.1:9/api/dfc/enterprises/%zz"}, "enterprise"),
 ])
 def test_a_bad_partner_is_a_422_naming_the_field_and_stores_nothing(client, change, where):
     store = client.application.extensions["dfc_hub"].store

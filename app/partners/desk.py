@@ -28,6 +28,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app import queries
 from app.domain import documents as docs
+from app.domain.agents import valid_iri
 from app.domain.versions import Expected
 from app.domain.kinds import Kind
 from app.catalog.links import Source
@@ -109,6 +110,8 @@ def from_json(body, ns: docs.Namespace, slug: str, guard,
                            pointer=f"/{missing[0]}")
     for field in ("enterprise", "catalog", "orders"):
         guard(body[field], field=field)
+        if field == "enterprise" and not valid_iri(body[field]):     # kept as an IRI: the store takes no other
+            raise InvalidValue("enterprise must be an IRI (no spaces or bad escapes)", field=field)
         if docs.enterprise_of(body[field], ns.base_url) is not None:
             raise InvalidValue(f"{field} names this server: a partner is another platform; order from "
                                "this server's producers directly", field=field)
