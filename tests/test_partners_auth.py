@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import BASE, admin, make_app, token_for
+from support.trickler import trickling
 
 from app.domain import documents as docs
 from app.partners import credentials as creds
@@ -127,3 +128,42 @@ def test_a_token_response_without_a_bearer_token_still_keeps_the_refresh_token_i
     kept = _kept(held, {"access_token": "at", "token_type": "DPoP", "expires_in": "60", "refresh_token": "new"}, 0.0)
     assert kept.access_token is None and kept.refresh_token == "new"
     assert _kept(held, {"access_token": "at", "token_type": "Bearer", "expires_in": "60"}, 0.0).usable_until == 45.0
+
+
+def _token_answer(body: bytes) -> bytes:
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
+            + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def _sync_with_token_endpoint(client, answer: bytes):
+    """Configure the partner with a refresh_token auth whose endpoint answers `answer`, and sync
+    (its catalogue at 127.0.0.1:9 is unreachable: the token request is what the sync exercises)."""
+    with trickling(0, answer=_token_answer(answer)) as idp:
+        auth = {**REFRESH, "token_url": f"{idp.url}/token"}
+        assert client.put(HUB, json={**URLS, "auth": auth}, headers=admin()).status_code == 201
+        r = client.post(f"{HUB}/sync", headers=admin())
+        assert len(idp.requests) == 1
+    return r
+
+
+@pytest.mark.parametrize("answer", [
+    b'{"access_token": "at", "token_type": "bearer", "expires_in": 1e400}',     # Authlib: int(inf)
+    b'{"access_token": "at", "token_type": "bearer", "expires_in": [60]}',
+    b'{"access_token": "at", "token_type": "bearer", "expires_at": [60]}',
+    b'{"access_token": "at", "expires_at": "soon", "expires_in": {"s": 60}}',
+    b"[" * 100_000 + b"]" * 100_000,                                            # json: RecursionError
+], ids=["infinite lifetime", "lifetime a list", "expires_at a list", "both odd", "deep nesting"])
+def test_a_token_endpoint_answering_garbage_is_a_502_or_503_never_a_500(client, answer):
+    r = _sync_with_token_endpoint(client, answer)
+    assert r.status_code in (502, 503), r.get_data(as_text=True)
+    assert r.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("lifetime", [b'"3600.5"', b'"soon"', b"1e400", b"[60]", b"-5"])
+def test_a_refresh_token_rotated_in_an_answer_with_an_odd_lifetime_is_kept(client, lifetime):
+    """The provider spent the old refresh token: losing the new one (Authlib's int() of the
+    lifetime raised first) left the partner needing new credentials at the next refresh."""
+    _sync_with_token_endpoint(client, b'{"access_token": "at", "token_type": "Bearer", "refresh_token": "r0tated", '
+                                      b'"expires_in": ' + lifetime + b"}")
+    kept = _kept_credentials(client)
+    assert (kept.refresh_token, kept.access_token, kept.refreshes) == ("r0tated", "at", 1)

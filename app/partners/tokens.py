@@ -1,7 +1,8 @@
 """Access tokens for partner platforms: got at the identity provider, kept while usable, renewed.
 
 The OAuth 2.0 protocol (RFC 6749: the client_credentials and refresh_token grants, client
-authentication, the token response and its errors) is Authlib's `OAuth2Client`; only its HTTP
+authentication, the token response and its errors) is Authlib's `OAuth2Client` — but for the
+token's lifetime, which `_kept` reads from the answer as the provider sent it; only its HTTP
 goes through our one outbound adapter (PartnerClient.token_request: the URL checked and pinned,
 the partner deadline and cap), by the small session below, since Authlib's own sessions are
 requests' or httpx's and would bypass it.
@@ -98,16 +99,18 @@ class PartnerTokens:
 
     def _request(self, found: creds.Credentials) -> dict:
         """One token request by Authlib, sent through our adapter: the token response as a dict."""
-        oauth = OAuth2Client(_AdapterSession(self.client), client_id=found.client_id,
-                             client_secret=found.client_secret,
+        session = _AdapterSession(self.client)
+        oauth = OAuth2Client(session, client_id=found.client_id, client_secret=found.client_secret,
                              token_endpoint_auth_method=_auth_method(found), scope=found.scope)
         try:
             if found.kind == creds.CLIENT_CREDENTIALS:
-                return dict(oauth.fetch_token(found.token_url, grant_type="client_credentials"))
-            return dict(oauth.refresh_token(found.token_url, refresh_token=found.refresh_token))
+                oauth.fetch_token(found.token_url, grant_type="client_credentials")
+            else:
+                oauth.refresh_token(found.token_url, refresh_token=found.refresh_token)
         except ValueError:      # Authlib: the answer is not a JSON object
             raise PartnerError(f"the partner's identity provider at {found.token_url} answered no token",
                                url=found.token_url) from None
+        return session.answer   # as the provider sent it, its lifetime too: _kept reads it
 
 
 def _kept(found: creds.Credentials, answer: dict, now: float) -> creds.Credentials:
@@ -160,27 +163,42 @@ def _basic(client, method, uri, headers, body):
 
 
 class _AdapterSession:
-    """What Authlib's OAuth2Client asks of a session (`post`), sent through PartnerClient.token_request."""
+    """What Authlib's OAuth2Client asks of a session (`post`), sent through PartnerClient.token_request.
+
+    `answer`: the last token response's JSON object, whole.
+    """
 
     def __init__(self, client):
-        self.client = client
+        self.client, self.answer = client, None
 
     def post(self, url, data=None, headers=None, auth=None, **_):
         body = urlencode(data or {})
         headers = dict(headers or {})
         if auth is not None:
             url, headers, body = auth.prepare("POST", url, headers, body)
-        return _Response(self.client.token_request(url, body.encode(), headers))
+        return _Response(self.client.token_request(url, body.encode(), headers), self)
+
+
+# Read by _kept, never by Authlib: its int() of them raised on "3600.5", [60] or 1e400 (a 500, or
+# a ValueError that lost the refresh token the same answer rotated to).
+LIFETIME = ("expires_in", "expires_at")
 
 
 class _Response:
     """A PartnerClient Reply as Authlib reads a response."""
 
-    def __init__(self, reply: Reply):
-        self.reply, self.status_code = reply, reply.status
+    def __init__(self, reply: Reply, session: _AdapterSession):
+        self.reply, self.status_code, self.session = reply, reply.status, session
 
     def json(self):
-        return json.loads(self.reply.body)
+        try:
+            found = json.loads(self.reply.body)
+        except RecursionError:      # nested past Python's limit: no token response either
+            raise ValueError("the token response nests too deeply") from None
+        if not isinstance(found, dict):
+            return found
+        self.session.answer = found
+        return {k: v for k, v in found.items() if k not in LIFETIME}
 
     def raise_for_status(self):
         if self.status_code >= 400:
