@@ -17,6 +17,9 @@ DFC_V = _GH + "taxonomies/releases/latest/download/vocabulary.rdf#"
 
 # Our own vocabulary for what DFC lacks (ontology/hub.ttl).
 HUB = "https://w3id.org/dfc-order-hub/ns#"
+# The names of the graphs that keep partners' copies of remote documents (app/partners/desk.py
+# copy_graph): a copy is known by its name, never by the marks a graph states of itself.
+PARTNER_COPIES = "urn:x-dfc-hub:partner-copy:"
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"

@@ -129,6 +129,25 @@ def test_weights_and_bulk_products_come_from_the_hubs_own_partners_copies():
     assert partners.remote_sources(store, HUB_B, [retail, bulk]) == {}
 
 
+def test_a_document_stating_the_marks_of_a_copy_of_itself_is_no_partners_copy():
+    """Any enterprise may write `hub:copyOf`, `hub:fetchedBy` in a document of its own: read as
+    marks, it posed as another hub's partner's copy (the weight of a product, its item, offer)."""
+    store = open_store("memory:")
+    b = _partner(HUB_B)
+    _configure(store, b)
+    retail = NamedNode(f"{FAR}/products/beans-500g")
+    posing = NamedNode(f"{HUB_A.value}/catalog_items/posing")
+    [(_, weight)] = _product("beans-500g", "0.001").items()
+    with store.transaction() as tx:
+        tx.put(posing, [*weight, Triple(posing, RDF_TYPE, dfc("CatalogItem")), Triple(posing, dfc("references"), retail),
+                        Triple(posing, partners.COPY_OF, posing), Triple(posing, partners.FETCHED_BY, b.iri)])
+    assert links.sizes(store, HUB_B, [retail]) == {}
+    assert partners.remote_sources(store, HUB_B, [retail]) == {}
+    assert partners.copies_of(store, b.iri) == {}
+    _sync(store, b, {})
+    assert store.graph(posing)                  # hub A's document stays as hub A wrote it
+
+
 @pytest.mark.parametrize("url,same", [
     ("http://far.test/api/orders/1", True), ("http://FAR.test:80/x", True), ("http://far.test:8080/x", False),
     ("https://far.test/x", False), ("http://far.test.evil.example/x", False), ("http://evil.example/far.test", False),

@@ -227,3 +227,24 @@ def test_marks_of_ours_inside_a_fetched_catalogue_are_not_taken_for_ours(tmp_pat
         r = w.checkout("hub-b")
         assert r.status_code == 422, r.text
         assert w.forwarded_lines("hub-b") == []
+
+
+def test_a_document_of_another_hub_marked_as_this_hubs_copy_is_never_read_as_one(tmp_path):
+    """Hub A's own catalogue item on the hub platform, stating of itself what marks a copy
+    (`hub:copyOf` itself, `hub:fetchedBy` hub B's partner), was read as hub B's copy of an item
+    of Jean's: hub B's checkouts of Jean's carrots went through hub A's item and offer."""
+    with world_of(tmp_path) as w:
+        w.configure_jean("hub-b")           # not synced: hub B has no copy of its own yet
+        mine = f"{w.api}/hub-a/catalog_items/forged"
+        _put(w.http, f"{w.api}/hub-a/offers/forged", {"@type": "dfc-b:Offer", "dfc-b:offeredItem": mine,
+                                                     "dfc-b:hasPrice": _price(0.01)})
+        _put(w.http, mine, {"@type": "dfc-b:CatalogItem", "dfc-b:references": f"{w.jean}/supplied_products/carrots",
+                            "dfc-b:offeredThrough": f"{w.api}/hub-a/offers/forged",
+                            HUB_NS + "copyOf": {"@id": mine},
+                            HUB_NS + "fetchedBy": {"@id": f"{w.api}/hub-b/partners/jean"}})
+        r = w.checkout("hub-b")
+        assert r.status_code == 422, r.text
+        assert w.forwarded_lines("hub-b") == []
+        assert w.sync("hub-b").json()["removed"] == []
+        assert w.checkout("hub-b").status_code == 201
+        assert w.forwarded_lines("hub-b") == [(f"{w.jean}/offers/carrots", 9.9)]

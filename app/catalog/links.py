@@ -12,7 +12,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app import queries
 from app.domain.documents import enterprise_of, find, variants
-from app.namespaces import RDF_TYPE, T, b
+from app.namespaces import PARTNER_COPIES, RDF_TYPE, T, b
 from app.rdf.triples import number
 from app.store import Store
 
@@ -113,7 +113,8 @@ def product_sources(store: Store, products: list[NamedNode], base_url: str) -> d
 def sizes(store: Store, hub: NamedNode, products: list[NamedNode]) -> dict[NamedNode, tuple[Decimal, NamedNode]]:
     """What one unit of each product holds (its dfc-b:hasQuantity: value, unit), where it says;
     a partner's product from the copy this hub's partner keeps (product_quantities.rq)."""
-    rows = store.select(queries.load("product_quantities"), {"products": products, "hub": hub}) if products else []
+    rows = store.select(queries.load("product_quantities"), {"products": products, "hub": hub,
+                                                             "copies": PARTNER_COPIES}) if products else []
     out: dict[NamedNode, tuple[Decimal, NamedNode]] = {}
     for row in rows:
         value = number(row["value"])

@@ -34,7 +34,7 @@ from app.domain.kinds import Kind
 from app.catalog.links import Source
 from app.partners import credentials as creds
 from app.errors import InvalidValue, NotFound
-from app.namespaces import RDF_TYPE, hub
+from app.namespaces import PARTNER_COPIES, RDF_TYPE, hub
 from app.outbound import UnsafeURL
 from app.rdf.terms import instant_literal
 from app.rdf.triples import first, number
@@ -47,7 +47,7 @@ CREDENTIAL_URLS = ("catalog", "orders")
 COPY_OF, FETCHED_BY, FETCHED_AT = hub("copyOf"), hub("fetchedBy"), hub("fetchedAt")
 # What marks a partner's copy of a remote document (written by the server only, on the copy's graph).
 MARKS = (COPY_OF, FETCHED_BY, FETCHED_AT)
-COPIES = "urn:x-dfc-hub:partner-copy:"
+COPIES = PARTNER_COPIES
 TOKEN_ORIGIN = creds.TOKEN_ORIGIN
 
 
@@ -246,7 +246,8 @@ def _content(triples) -> list[Triple]:
 
 def copies_of(store: Store, partner: NamedNode) -> dict[NamedNode, NamedNode]:
     """The remote documents this partner's syncs keep a copy of: remote IRI → the copy's graph."""
-    return {r["name"]: r["g"] for r in store.select(queries.load("partner_copies"), {"partner": partner})}
+    return {r["name"]: r["g"] for r in store.select(queries.load("partner_copies"), {"partner": partner,
+                                                                                     "copies": COPIES})}
 
 
 def legacy_copies(store: Store, partner: NamedNode) -> list[NamedNode]:
