@@ -1,8 +1,12 @@
 """A partner's `auth` over the API: checked when given, kept apart, never shown, kept when left out."""
 from __future__ import annotations
 
+import concurrent.futures
+
 import pytest
+import requests
 from conftest import BASE, admin, make_app, token_for
+from support.threaded_server import serving
 from support.trickler import trickling
 
 from app.domain import documents as docs
@@ -167,3 +171,29 @@ def test_a_refresh_token_rotated_in_an_answer_with_an_odd_lifetime_is_kept(clien
                                       b'"expires_in": ' + lifetime + b"}")
     kept = _kept_credentials(client)
     assert (kept.refresh_token, kept.access_token, kept.refreshes) == ("r0tated", "at", 1)
+
+
+def test_a_token_endpoint_that_does_not_answer_holds_up_no_other_hubs_writes():
+    """A renewal waits for the token endpoint (up to the partner deadline) inside its unit of
+    work. It locked what every write naming no keys shares: one hub's stalled identity
+    provider held up the partner settings, webhooks and tokens of every hub on the platform.
+    It now locks the partner it renews for, and nothing else."""
+    with trickling(3600) as idp, serving(lambda base: make_app(webhook_allow_private=True, public_base_url=base,
+                                                             partner_timeout_seconds=120)) as base:
+        api = f"{base}/api/dfc/enterprises"
+        hub = f"{api}/hub-a/partners/far"
+        auth = {**CLIENT, "token_url": f"{idp.url}/token"}
+        assert requests.put(hub, json={**URLS, "auth": auth}, headers=admin()).status_code == 201
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            syncing = pool.submit(requests.post, f"{hub}/sync", headers=admin())
+            idp.wait_for(1)                 # the renewal is under way, waiting for the provider
+            writes = pool.submit(lambda: [
+                requests.put(f"{api}/hub-b/partners/far", json={**URLS, "token": "t0ken"}, headers=admin()),
+                requests.post(f"{api}/hub-b/webhooks", json={"url": f"{idp.url}/hook", "events": ["procurement.order_received"]},
+                              headers=admin()),
+                requests.post(f"{base}/api/admin/tokens", json={"agent": f"{api}/hub-b", "scopes": []}, headers=admin())])
+            done, _ = concurrent.futures.wait([writes], timeout=60)      # a guard, not a measure
+            idp.stop()                      # the provider breaks off: the sync ends
+            assert done, "hub B's writes waited for hub A's token endpoint"
+            assert [r.status_code for r in writes.result()] == [201, 201, 201]
+            assert syncing.result().status_code in (502, 503)

@@ -157,6 +157,12 @@ def token_graph(partner: NamedNode) -> NamedNode:
     return NamedNode("urn:x-dfc-hub:partner-token:" + _digest(partner.value))
 
 
+def partner_keys(partner: NamedNode) -> list[NamedNode]:
+    """What a unit of work that changes a partner's configuration, credentials or copies locks:
+    its documents, not the store (a token request waits under these locks)."""
+    return [partner, token_graph(partner)]
+
+
 def credentials(store, partner: NamedNode) -> creds.Credentials | None:
     """The partner's credentials as kept (with the origins they were given for), or None."""
     return creds.read(store.graph(token_graph(partner)), partner)
@@ -348,7 +354,7 @@ class PartnerDesk:
               ) -> tuple[bool, list[Triple]]:
         """Create or replace a partner from its JSON; (created?, its document)."""
         node = iri(ns, slug)
-        with self.store.transaction() as tx:
+        with self.store.transaction(keys=partner_keys(node)) as tx:
             current = tx.graph(node)
             if current and Triple(node, RDF_TYPE, hub("Partner")) not in current:
                 raise InvalidValue(f"{node.value} is not a partner's document")
@@ -365,7 +371,7 @@ class PartnerDesk:
     def delete(self, ns: docs.Namespace, slug: str, expected: Expected = Expected()) -> None:
         """Remove a partner, its token, and the copies its syncs kept."""
         node = iri(ns, slug)
-        with self.store.transaction() as tx:
+        with self.store.transaction(keys=partner_keys(node)) as tx:
             current = tx.graph(node)
             if Triple(node, RDF_TYPE, hub("Partner")) not in current:
                 raise NotFound(f"no partner at {node.value}")

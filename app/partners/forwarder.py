@@ -91,7 +91,7 @@ class Forwarder:
         if len(fetched) > MAX_DOCUMENTS:
             raise PartnerError(f"the catalogue at {partner.catalog} holds {len(fetched)} documents, more "
                                f"than the {MAX_DOCUMENTS} a sync copies")
-        with self.store.transaction() as tx:
+        with self.store.transaction(keys=partners.partner_keys(partner_iri)) as tx:
             # Read again under the lock: the partner may have been changed or removed meanwhile.
             current = partners.load(tx, partner_iri)
             if current != partner:

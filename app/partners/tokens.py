@@ -18,7 +18,8 @@ retired refresh token here; the provider then answers `invalid_grant`, and the p
 marked as needing new credentials, which a person gives by PUT.
 
 The cost of the lock: while a token request is under way (at most
-DFC_HUB_PARTNER_TIMEOUT_SECONDS, once per token lifetime and partner) the hub's writes wait.
+DFC_HUB_PARTNER_TIMEOUT_SECONDS, once per token lifetime and partner) the writes of that
+partner's configuration wait (desk.partner_keys); no other write does.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from pyoxigraph import NamedNode
 
 from app.errors import CredentialsRefused, PartnerError
 from app.partners import credentials as creds
-from app.partners.desk import check_origin, token_graph
+from app.partners.desk import check_origin, partner_keys, token_graph
 from app.partners.client import Reply
 
 # What an identity provider answers when what the hub holds will never work again: a person
@@ -64,7 +65,8 @@ class PartnerTokens:
         A static bearer token is what it is: it comes back unchanged.
         """
         refusal, graph = None, token_graph(partner)
-        with self.store.transaction() as tx:
+        # This partner's documents only: a provider that does not answer holds up no other write.
+        with self.store.transaction(keys=partner_keys(partner)) as tx:
             found = creds.read(tx.graph(graph), partner)
             if found is None:
                 return None
