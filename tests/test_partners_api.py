@@ -66,3 +66,14 @@ def test_loopback_urls_are_refused_unless_the_deployment_allows_them():
     client = make_app().test_client()
     r = client.put(HUB, json=BODY, headers=admin())
     assert r.status_code == 422 and r.get_json()["field"] == "enterprise"
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b'{"a": ' * 50_000 + b"1" + b"}" * 50_000,
+                                  b"\xff\xfe", b"{"], ids=["deep array", "deep object", "not UTF-8", "cut short"])
+def test_a_partner_body_that_is_no_usable_json_is_a_400_and_stores_nothing(client, body):
+    store = client.application.extensions["dfc_hub"].store
+    written = store.generation
+    r = client.put(HUB, data=body, headers={**admin(), "Content-Type": "application/json"})
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert r.mimetype == "application/problem+json"
+    assert store.generation == written

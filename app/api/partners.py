@@ -7,7 +7,8 @@ from app.api.context import ENT, agent, expected, namespace, services
 from app.api.negotiate import answer_type, rdf_response
 from app.domain import versions
 from app.domain import policy
-from app.errors import BadRequest, UnsupportedMediaType
+from app.errors import UnsupportedMediaType
+from app.rdf import read_json
 
 bp = Blueprint("partners", __name__, url_prefix="/api/dfc")
 PARTNER = f"/{ENT}/<eid>/partners/<slug>"
@@ -50,7 +51,5 @@ def sync_partner(ent, eid, slug):
 def _json_body():
     if (request.mimetype or "").lower() not in ("application/json", "application/ld+json"):
         raise UnsupportedMediaType("send the partner as application/json")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise BadRequest("the body is not JSON")
-    return body
+    # As every JSON body is read: nesting past the limit is a 400 (json.loads' RecursionError was a 500).
+    return read_json(request.get_data(cache=False), services().settings.max_json_depth)
