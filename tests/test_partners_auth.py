@@ -197,3 +197,17 @@ def test_a_token_endpoint_that_does_not_answer_holds_up_no_other_hubs_writes():
             assert done, "hub B's writes waited for hub A's token endpoint"
             assert [r.status_code for r in writes.result()] == [201, 201, 201]
             assert syncing.result().status_code in (502, 503)
+
+
+@pytest.mark.parametrize("answer", [b'{"error": "r3fresh-t0ken"}', b'{"error": ["cl1ent-s3cret"]}',
+                                    b'{"error": "invalid_grant", "error_description": "r3fresh-t0ken is spent"}'])
+def test_what_a_token_endpoint_echoes_of_the_credentials_is_never_shown(client, answer):
+    """Its error description was blanked of our secrets; its error code, shown in the sync's
+    answer, was not."""
+    with trickling(0, answer=_token_answer(answer).replace(b"200 OK", b"400 Bad Request")) as idp:
+        auth = {**REFRESH, "client_secret": "cl1ent-s3cret", "token_url": f"{idp.url}/token"}
+        assert client.put(HUB, json={**URLS, "auth": auth}, headers=admin()).status_code == 201
+        r = client.post(f"{HUB}/sync", headers=admin())
+    assert r.status_code in (502, 503), r.get_data(as_text=True)
+    shown = r.get_data(as_text=True) + client.get(HUB, headers=admin()).get_data(as_text=True)
+    assert "r3fresh-t0ken" not in shown and "cl1ent-s3cret" not in shown, shown

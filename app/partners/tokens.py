@@ -83,8 +83,9 @@ class PartnerTokens:
                 answer = self._request(found)
             except OAuth2Error as e:
                 if e.error not in REFUSALS:
+                    code = _without(e.error, found)[:100]     # the provider's words, its code too
                     raise PartnerError(f"the partner's identity provider at {found.token_url} refused a token "
-                                       f"request ({e.error})", url=found.token_url, oauthError=e.error) from None
+                                       f"request ({code})", url=found.token_url, oauthError=code) from None
                 refusal = f"{e.error}: {_without(e.description, found) or 'the identity provider refused them'}"
                 tx.put(partner, creds.with_refusal(tx.graph(partner), partner, refusal))
             else:
