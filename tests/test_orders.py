@@ -610,6 +610,28 @@ def test_a_session_put_keeps_its_close(client, hub_a):
     assert client.get(url).get_json()["hub:closedAt"] == closed
 
 
+
+def test_a_session_that_orders_count_on_cannot_be_deleted_until_they_are_cancelled(client, hub_a, hub_b):
+    """Deleted with orders Held in it, a session was never closed: its customers' orders and the
+    hub's wholesale order kept the producer's stock held for ever, and each expiry round failed."""
+    url = "/api/dfc/enterprises/hub-a/sale_sessions/week-48"
+    made = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 2))
+    r = client.delete(url, headers=hub_a)
+    assert r.status_code == 409 and r.get_json()["orders"] == 2, r.get_data(as_text=True)  # the customer's, the hub's
+    assert client.get(url).status_code == 200 and ledger(client)["held"] == 2
+    doc = made.get_json()
+    main_node(doc)["dfc-b:hasOrderStatus"] = "dfc-v:Cancelled"
+    assert client.put(path_of(made.headers["Location"]), headers=hub_a, **jsonld(doc)).status_code == 200
+    # Another buyer naming the session in an order of its own keeps nobody from deleting it.
+    foreign = order((CARROTS, 1), buyer=HUB_B, **{"dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48"})
+    assert place(client, hub_b, foreign).status_code == 201
+    assert client.delete(url, headers=hub_a).status_code == 409        # the hub's wholesale order, still held
+    for node in wholesale(client, hub_a):
+        assert client.post(path_of(node["@id"]) + "/status", headers=hub_a,
+                           json={"status": "canceled_by_consumer"}).status_code == 200
+    assert client.delete(url, headers=hub_a).status_code == 204
+    assert client.get(url).status_code == 404
+
 # --- found by review: each once broke the ledger or answered 500 -------------------------------
 
 @pytest.mark.parametrize("line", [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode, Triple
 
+from app import queries
 from app.domain import documents as docs
 from app.domain.versions import Expected
 from app.domain import policy
@@ -17,6 +18,7 @@ from app.catalog import hub_settings
 from app.domain.kinds import ENTERPRISE, Kind
 from app.domain.server_state import carry_over, check_deletable, check_kind
 from app.errors import Conflict, NotFound
+from app.namespaces import RDF_TYPE, T
 from app.store import Store
 
 
@@ -95,11 +97,14 @@ class Catalog:
         return documents
 
     def delete(self, iri: str, expected: Expected = Expected()) -> None:
-        """Delete a catalogue resource; 409 for an item that orders still count on."""
-        with self.store.transaction(keys=[docs.owner_key(iri, self.base_url)]) as tx:
+        """Delete a catalogue resource; 409 for an item or a sale session that orders still count on."""
+        # The resource's own key too, in each spelling: an order written for a sale session holds
+        # it (app/orders/lock_keys.py), so none lands between counting its orders and the drop.
+        keys = [docs.owner_key(iri, self.base_url), *docs.variants(iri, self.base_url)]
+        with self.store.transaction(keys=keys) as tx:
             name, triples = _found(tx, iri, self.base_url)
             expected.check(triples)
-            check_deletable(name, triples)
+            check_deletable(name, triples, _orders_of(tx, name, triples, self.base_url))
             tx.drop(name)
 
     def delete_enterprise(self, ns: docs.Namespace, iri: str, expected: Expected = Expected()) -> None:
@@ -116,6 +121,16 @@ class Catalog:
         with self.store.transaction(keys=[ns.iri]) as tx:
             expected.check(_settings(tx, ns))
             tx.put(hub_settings.iri(ns), triples)
+
+
+def _orders_of(tx, name: NamedNode, triples: list[Triple], base_url: str) -> int:
+    """How many orders not cancelled belong to `name`, if it is a sale session (else 0)."""
+    owner = docs.enterprise_of(name.value, base_url)
+    if Triple(name, RDF_TYPE, T.SaleSession) not in triples or owner is None:
+        return 0
+    rows = tx.select(queries.load("session_live_orders"),
+                     {"session": name, "hub": NamedNode(docs.Namespace(base_url, owner).iri)})
+    return int(rows[0]["orders"].value) if rows else 0
 
 
 def _public(found: dict[NamedNode, set]) -> list[NamedNode]:
