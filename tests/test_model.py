@@ -271,7 +271,7 @@ class HubMachine(RuleBasedStateMachine):
 
     @rule(kind=st.sampled_from(["quantities disagree", "status twice", "other tenant's offer",
                                 "other tenant's session", "other tenant's token", "no token", "negative quantity", "unknown offer",
-                                "grams of carrots sold by the kilogram"]))
+                                "grams of carrots sold by the kilogram", "the hub deletes its session"]))
     def hostile(self, kind):
         self.w.hostile(kind)
 

@@ -500,6 +500,13 @@ class World(SupplierSteps):
             line["dfc-b:concerns"] = self.iri(f"{API}/hub-a/offers/nothing-here")
         elif kind == "other tenant's token":
             as_ = "hub-b"
+        elif kind == "the hub deletes its session":
+            # Refused while it is closed or a customer's order holds stock in it (when neither,
+            # deleted, it would end the walk's checkouts at hub A: not tried then).
+            if "hub-a" in self.model.closed or any(c.hub == "hub-a" and c.status == "Held"
+                                                   for c in self.model.checkouts.values()):
+                self.call("DELETE", f"{API}/hub-a/sale_sessions/week-48", "hub-a", expect={409})
+            return
         elif kind == "no token":
             as_ = None
         doc = self.checkout_doc("hub-a", [line], person)
