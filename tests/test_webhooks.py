@@ -42,6 +42,23 @@ def _subscribe(client, url, types=("procurement.order_received",), eid="jean-far
     return r.get_json()
 
 
+
+def test_an_enterprise_keeps_a_bounded_number_of_subscriptions():
+    """Every dispatcher pass reads every subscription: one enterprise making thousands slowed
+    everyone's deliveries. Past the limit a subscription is 409 and nothing is made; deleting
+    one makes room; another enterprise's count is its own."""
+    from app.events.subscriptions import MAX_SUBSCRIPTIONS
+    client = _app()[0].test_client()
+    # Loopback addresses, never resolved, and nothing is sent: no dispatcher runs here.
+    made = [_subscribe(client, f"http://127.0.0.1:9/{n}") for n in range(MAX_SUBSCRIPTIONS)]
+    r = client.post(f"{FARM}/webhooks", headers=admin(), json={"url": "http://127.0.0.1:9/more",
+                                                              "events": ["procurement.order_received"]})
+    assert r.status_code == 409 and r.get_json()["limit"] == MAX_SUBSCRIPTIONS, r.get_data(as_text=True)
+    assert len(client.get(f"{FARM}/webhooks", headers=admin()).get_json()["webhooks"]) == MAX_SUBSCRIPTIONS
+    _subscribe(client, "http://127.0.0.1:9/hub", eid="hub-a")
+    assert client.delete(f"{FARM}/webhooks/{made[0]['id']}", headers=admin()).status_code == 204
+    _subscribe(client, "http://127.0.0.1:9/more")
+
 def _dispatcher(app) -> Dispatcher:
     return app.extensions["dfc_hub"].dispatcher
 

@@ -21,12 +21,16 @@ from pyoxigraph import Literal, NamedNode, Triple
 from app import queries
 from app.events import outbox as events
 from app.domain.documents import Namespace
-from app.errors import InvalidValue, NotFound
+from app.errors import Conflict, InvalidValue, NotFound
 from app.namespaces import RDF_TYPE, TRUE, XSD, hub
 from app.rdf.terms import instant_literal
 
 SECRET_PREFIX = "whsec_"
 SEGMENT = "webhooks"
+# Subscriptions one enterprise may keep: every dispatcher pass reads each of them, so one
+# enterprise with thousands would slow every other's deliveries. A platform needs a handful
+# (Stripe allows 16 endpoints an account, Shopify one per topic and address).
+MAX_SUBSCRIPTIONS = 50
 # Where signing keys live: app/queries/webhook_sending.rq, webhook_endpoints.rq and webhook_keys_moved.ru name it too.
 KEYS = "urn:x-dfc-hub:webhook-key:"
 
@@ -107,6 +111,12 @@ class Webhooks:
         iri = NamedNode(f"{ns.iri}/{SEGMENT}/{secrets.token_hex(8)}")
         now = instant_literal(self.clock.now())
         with self.store.transaction() as tx:
+            # Counted under the lock every subscription shares: two at once cannot both be the last.
+            kept = [r for r in tx.select(queries.load("webhook_subscriptions"), {"owners": [NamedNode(i) for i in ns.iris]})
+                    if ns.owns(r["sub"].value)]
+            if len(kept) >= MAX_SUBSCRIPTIONS:
+                raise Conflict(f"{ns.iri} has {len(kept)} webhook subscriptions, the most one enterprise may have: "
+                               "delete one it no longer needs first", limit=MAX_SUBSCRIPTIONS)
             cursor = events.last_sequence(tx)      # only events from now on; a replay sends older ones
             tx.create(iri, [
                 Triple(iri, RDF_TYPE, W.WebhookSubscription), Triple(iri, W.subscriber, NamedNode(ns.iri)),

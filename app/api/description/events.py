@@ -39,9 +39,10 @@ def paths(op, segment_param) -> dict:
         ent + "/webhooks": {
             "get": op("The enterprise's webhook subscriptions", {200: _json("Subscriptions", "WebhookList")},
                       read, params=["eid"], **kw),
-            "post": op("Subscribe a URL to event types; the answer shows the signing secret, once",
+            "post": op("Subscribe a URL to event types; the answer shows the signing secret, once "
+                       "(409: the enterprise keeps the most subscriptions it may, 50)",
                        {201: _json("The subscription and its secret", "WebhookCreated", location)},
-                       [400, 401, 403, 404, 406, 413, 415, 422, 503], params=["eid"], body=body, **kw),
+                       [400, 401, 403, 404, 406, 409, 413, 415, 422, 503], params=["eid"], body=body, **kw),
         },
         ent + "/webhooks/{wid}": {
             "get": op("A subscription, its deliveries by state and its latest attempts",
