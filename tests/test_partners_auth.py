@@ -199,15 +199,27 @@ def test_a_token_endpoint_that_does_not_answer_holds_up_no_other_hubs_writes():
             assert syncing.result().status_code in (502, 503)
 
 
-@pytest.mark.parametrize("answer", [b'{"error": "r3fresh-t0ken"}', b'{"error": ["cl1ent-s3cret"]}',
-                                    b'{"error": "invalid_grant", "error_description": "r3fresh-t0ken is spent"}'])
+# The secrets below as a provider may echo them: form-encoded as the body sent them, in base64
+# alone or as the Basic header carried the client's (base64 of "hub-a:cl1ent/s3cret+").
+SECRET = "cl1ent/s3cret+"
+ECHOES = {"cl1ent%2Fs3cret%2B": "form-encoded", "Y2wxZW50L3MzY3JldCs=": "base64",
+          "aHViLWE6Y2wxZW50JTJGczNjcmV0JTJC": "a Basic header's", "cjNmcmVzaC10MGtlbg==": "a refresh token in base64"}
+
+
+@pytest.mark.parametrize("answer", [b'{"error": "r3fresh-t0ken"}', b'{"error": ["cl1ent/s3cret+"]}',
+                                    b'{"error": "invalid_grant", "error_description": "r3fresh-t0ken is spent"}',
+                                    *(b'{"error": "invalid_grant", "error_description": "got %s"}' % e.encode()
+                                      for e in ECHOES),
+                                    *(b'{"error": "%s"}' % e.encode() for e in ECHOES)])
 def test_what_a_token_endpoint_echoes_of_the_credentials_is_never_shown(client, answer):
     """Its error description was blanked of our secrets; its error code, shown in the sync's
-    answer, was not."""
+    answer, was not; nor were the secrets as the request had encoded them, which the partner's
+    GET showed anyone who may read the enterprise."""
     with trickling(0, answer=_token_answer(answer).replace(b"200 OK", b"400 Bad Request")) as idp:
-        auth = {**REFRESH, "client_secret": "cl1ent-s3cret", "token_url": f"{idp.url}/token"}
+        auth = {**REFRESH, "client_secret": SECRET, "token_url": f"{idp.url}/token"}
         assert client.put(HUB, json={**URLS, "auth": auth}, headers=admin()).status_code == 201
         r = client.post(f"{HUB}/sync", headers=admin())
     assert r.status_code in (502, 503), r.get_data(as_text=True)
     shown = r.get_data(as_text=True) + client.get(HUB, headers=admin()).get_data(as_text=True)
-    assert "r3fresh-t0ken" not in shown and "cl1ent-s3cret" not in shown, shown
+    for secret in ("r3fresh-t0ken", SECRET, *ECHOES):
+        assert secret not in shown, shown

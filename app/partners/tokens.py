@@ -27,7 +27,7 @@ import base64
 import dataclasses
 import json
 import time
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.client import OAuth2Client
@@ -137,10 +137,26 @@ def _kept(found: creds.Credentials, answer: dict, now: float) -> creds.Credentia
 def _without(text: str | None, found: creds.Credentials) -> str:
     """An identity provider's words, any secret of ours it echoed blanked out, shortened."""
     text = str(text or "")
-    for secret in (found.client_secret, found.refresh_token, found.access_token):
-        if secret:
-            text = text.replace(secret, "…")
+    for spelling in sorted(_spellings(found), key=len, reverse=True):
+        text = text.replace(spelling, "…")
     return text[:300]
+
+
+def _spellings(found: creds.Credentials) -> set[str]:
+    """Each secret as a provider may echo it: as is, form- or URL-encoded (as the request body
+    carried it), in base64 (as a Basic Authorization header carried it, with the client id)."""
+    raw = {s for s in (found.client_secret, found.refresh_token, found.access_token) if s}
+    out = set()
+    for secret in raw:
+        out |= {quote_plus(secret), quote(secret, safe=""), _b64(secret)}
+    if found.client_secret:
+        basic = f"{quote(found.client_id or '', safe='')}:{quote(found.client_secret, safe='')}"
+        out |= {_b64(basic), _b64(f"{found.client_id or ''}:{found.client_secret}")}
+    return raw | out
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 def _refused(partner: NamedNode, why: str) -> CredentialsRefused:
