@@ -95,6 +95,10 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
         """Several documents' triples, in one request (a page of a collection)."""
         return self.store.graphs(names)
 
+    def each_document(self, names: list) -> dict[NamedNode, list[Triple]]:
+        """Several documents' triples, document by document, in one request."""
+        return self.store.documents(names)
+
     def summary(self, session: NamedNode, ns: docs.Namespace) -> list:
         """A session's summary rows for its hub (app/orders/summary.py)."""
         return summary.rows(self.store, session, NamedNode(ns.iri))
