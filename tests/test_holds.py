@@ -202,6 +202,22 @@ def test_a_draft_wholesale_order_is_cancelled_for_its_buyer_when_its_hold_ends(c
     assert [(c["from"], c["to"]) for c in changes if c["order"] == BASE + path] == [("draft", "canceled_by_consumer")]
 
 
+
+def test_a_hubs_consolidated_wholesale_order_takes_no_hold_of_its_own(client, clock, hub_a):
+    """Its customers' orders draw on it. With a hold of its own it was cancelled when the hold
+    ended: the producer's stock came back while the customers' orders stayed Held, nothing
+    reserved upstream for them (found by the hostile probe of holds)."""
+    held_checkout(client, hub_a)
+    doc = client.get("/api/dfc/enterprises/hub-a/sale_sessions/week-48/wholesale_orders", headers=hub_a).get_json()
+    node = main_node(doc)
+    node["hub:holdUntil"] = (MONDAY + dt.timedelta(hours=1)).isoformat()
+    doc["@context"] = [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}]
+    before = ledger(client)
+    put = client.put(path_of(node["@id"]), headers=hub_a, **jsonld(doc))
+    assert put.status_code == 422 and put.get_json()["pointer"] == "/hub:holdUntil", put.get_data(as_text=True)
+    clock.set(MONDAY + dt.timedelta(hours=2))
+    assert expire_holds(services(client)) == [] and ledger(client) == before
+
 def test_an_order_without_a_hold_stays_held_until_the_session_closes(client, clock, hub_a):
     path = held_checkout(client, hub_a)
     r = place(client, hub_a, order((f"{JEAN}/offers/carrots", 1)))

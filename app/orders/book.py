@@ -207,6 +207,7 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
         self._authorise(w.agent, w.ns, current, new, iri)
         holds.refuse_ended(current, iri, self.clock.now())
         holds.refuse_passed(current, new, iri, self.clock.now())
+        holds.refuse_on_consolidated(current, new, iri)
         if current is not None and new is not None and orders.is_customer(current, iri) != w.customer:
             raise Conflict("an order cannot change from a customer's order to a wholesale order "
                            "or back; place a new order")

@@ -14,7 +14,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from app.domain import lifecycle, sessions, order_documents as orders
 from app.domain.statuses import CANCELED_BY_CONSUMER, DRAFT, HOLD_EXPIRED
 from app.errors import Conflict, InvalidValue
-from app.namespaces import T
+from app.namespaces import TRUE, T
 from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first
 
@@ -54,6 +54,18 @@ def refuse_ended(doc, order, now: dt.datetime) -> None:
         raise Conflict(f"the hold on {order.value} ended{' at ' + end.value if end is not None else ''}: "
                        "the server cancels the order (reason \"hold expired\"); place a new order",
                        holdUntil=end.value if end is not None else None)
+
+
+def refuse_on_consolidated(current, new, order) -> None:
+    """Refuse (422) a hold of its own on a hub's consolidated wholesale order: its customers'
+    orders draw on it, and it is held until their session closes. Cancelled when such a hold
+    ended, it released the producer's stock and left them Held with nothing reserved upstream."""
+    if new is None or first(new, order, T.holdUntil) is None:
+        return
+    if any(doc and Triple(order, T.consolidated, TRUE) in doc for doc in (current, new)):
+        raise InvalidValue(f"{order.value} consolidates its hub's customer orders, which draw on it: it is held "
+                           "until their session closes, and takes no hub:holdUntil (give the customers' orders one)",
+                           pointer="/hub:holdUntil")
 
 
 def refuse_passed(current, new, order, now: dt.datetime) -> None:
