@@ -134,6 +134,17 @@ def test_a_hold_that_has_passed_already_is_refused_saying_where_and_changes_noth
     assert complete.status_code == 201, complete.get_data(as_text=True)      # placed at once: nothing is held
 
 
+
+@pytest.mark.parametrize("offset", ["+14:01", "-15:00", "+24:00"])
+def test_a_hold_with_an_offset_no_date_time_has_is_refused(client, hub_a, offset):
+    """XSD bounds a time zone at 14 hours: "…+14:01" was kept as an xsd:dateTime no XSD reader
+    takes (found by the hostile probe of holds)."""
+    before = ledger(client)
+    r = place(client, hub_a, order((f"{JEAN}/offers/carrots", 3), **{
+        "hub:holdUntil": {"@value": f"2030-01-01T00:00:00{offset}", "@type": "xsd:dateTime"}}))
+    assert r.status_code == 422 and "dateTime" in r.get_data(as_text=True), r.get_data(as_text=True)
+    assert ledger(client) == before
+
 @pytest.mark.parametrize("kind", ["customer", "wholesale"])
 def test_a_draft_made_held_keeping_a_hold_that_has_passed_is_refused_and_reserves_nothing(client, clock, hub_a, kind):
     """A PUT that leaves hub:holdUntil out keeps the hold the order had: a Draft whose hold passed

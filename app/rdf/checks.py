@@ -27,6 +27,8 @@ from app.rdf.normalise import BOOLEANS, DATES, NUMERIC
 from app.rdf.terms import FIRST_DAY, LAST_DAY, day_of
 
 _DECIMAL_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)"
+# A time zone as XSD writes it: Z, or an offset of at most 14 hours (+14:01 is no xsd:dateTime).
+_OFFSET = r"(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))?"
 # Lexical forms of the XSD datatypes DFC data uses (XML Schema 1.1, ASCII digits only).
 LEXICAL = {XSD + name: re.compile(pattern, re.ASCII) for name, pattern in {
     "decimal": _DECIMAL_RE,
@@ -38,8 +40,8 @@ LEXICAL = {XSD + name: re.compile(pattern, re.ASCII) for name, pattern in {
     "double": rf"{_DECIMAL_RE}([eE][+-]?\d+)?|[+-]?INF|NaN",
     "float": rf"{_DECIMAL_RE}([eE][+-]?\d+)?|[+-]?INF|NaN",
     "boolean": r"true|false|1|0",
-    "dateTime": r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?",
-    "date": r"-?\d{4,}-\d\d-\d\d(Z|[+-]\d\d:\d\d)?",
+    "dateTime": r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?" + _OFFSET,
+    "date": r"-?\d{4,}-\d\d-\d\d" + _OFFSET,
 }.items()}
 # A well-formed BCP 47 language tag, as RDF checks it (no base direction: `en--ltr` is not one).
 _LANGUAGE = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
