@@ -167,6 +167,23 @@ def test_a_seller_neither_makes_nor_rewrites_an_order_in_its_buyers_name(client,
     assert client.put(path_of(location), headers=jean, **jsonld(doc)).status_code == 200
 
 
+def test_a_sellers_put_that_leaves_the_hold_out_keeps_it_as_the_buyers_does(client, hub_a, jean):
+    """A PUT that leaves hub:holdUntil out keeps the hold: the buyer's did, the seller's was a 403
+    saying it changed the hold (found by the hostile probe of holds)."""
+    until = (MONDAY + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    location = place(client, hub_a, order((CARROTS, 2), **{"hub:holdUntil": until})).headers["Location"]
+    doc = client.get(path_of(location), headers=jean).get_json()
+    del main_node(doc)["hub:holdUntil"]
+    main_node(doc)["hub:status"] = "hub:placed"
+    assert client.put(path_of(location), headers=hub_a, **jsonld(doc)).status_code == 200
+    doc = client.get(path_of(location), headers=jean).get_json()
+    kept = main_node(doc).pop("hub:holdUntil")
+    main_node(doc)["hub:status"] = "hub:confirmed"
+    r = client.put(path_of(location), headers=jean, **jsonld(doc))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert main_node(client.get(path_of(location), headers=jean).get_json())["hub:holdUntil"] == kept
+
+
 def test_the_buyer_defaults_to_the_agent(client, hub_b):
     doc = order((CARROTS, 1))
     del doc["dfc-b:orderedBy"]

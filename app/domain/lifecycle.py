@@ -174,6 +174,9 @@ def on_write(current, new, order, held_roles, agent: NamedNode, now: dt.datetime
 # discount and date. With its lines, a supplier that is not also the buyer sends them back as they are.
 CONSUMERS_TERMS = {T.orderedBy: "dfc-b:orderedBy", T.belongsTo: "dfc-b:belongsTo", T.holdUntil: "hub:holdUntil",
                    T.discount: "dfc-b:discount", T.date: "dfc-b:date"}
+# What a PUT that leaves it out keeps (app/orders/holds.py kept): leaving it out changes nothing,
+# whoever sends the PUT.
+KEPT_WHEN_LEFT_OUT = frozenset({T.holdUntil})
 
 
 def _keep_consumers_part(current, new, order) -> None:
@@ -186,7 +189,8 @@ def _keep_consumers_part(current, new, order) -> None:
         raise Forbidden("a supplier does not make an order in its consumer's name: the buyer POSTs it",
                         buyer=_value(orders.buyer(new, order)))
     changed = [term for p, term in CONSUMERS_TERMS.items()
-               if set(objects(current, order, p)) != set(objects(new, order, p))]
+               if set(objects(current, order, p)) != set(objects(new, order, p))
+               and not (p in KEPT_WHEN_LEFT_OUT and not set(objects(new, order, p)))]
     if _lines_changed(current, new, order):
         changed.append("dfc-b:hasPart")
     if changed:
