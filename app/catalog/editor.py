@@ -124,7 +124,7 @@ class Catalog:
 
 
 def _orders_of(tx, name: NamedNode, triples: list[Triple], base_url: str) -> int:
-    """How many orders not cancelled belong to `name`, if it is a sale session (else 0)."""
+    """How many orders Held or Complete belong to `name`, if it is a sale session (else 0)."""
     owner = docs.enterprise_of(name.value, base_url)
     if Triple(name, RDF_TYPE, T.SaleSession) not in triples or owner is None:
         return 0
