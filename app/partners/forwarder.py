@@ -25,6 +25,7 @@ import json
 import logging
 import threading
 import uuid
+import weakref
 from urllib.parse import urljoin, urlsplit
 
 from pyoxigraph import NamedNode
@@ -65,7 +66,9 @@ class Forwarder:
         self.store, self.client, self.base_url, self.clock = store, client, base_url, clock
         self.max_json_depth = max_json_depth
         self.tokens = PartnerTokens(store, client)
-        self._locks: dict[NamedNode, threading.Lock] = {}
+        # One lock per forwarded order while someone holds it: kept weakly, or every order ever
+        # forwarded would keep one for the life of the process.
+        self._locks: weakref.WeakValueDictionary[NamedNode, _OrderLock] = weakref.WeakValueDictionary()
         self._guard = threading.Lock()
 
     # --- catalogue ---------------------------------------------------------------------------
@@ -272,15 +275,30 @@ class Forwarder:
             if doc:
                 tx.put(order, change(doc))
 
-    def _lock(self, order: NamedNode) -> threading.Lock:
+    def _lock(self, order: NamedNode) -> "_OrderLock":
         with self._guard:
-            return self._locks.setdefault(order, threading.Lock())
+            return self._locks.setdefault(order, _OrderLock())
 
     def close(self) -> None:
         self.client.close()
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
+class _OrderLock:
+    """A lock a weak reference can name (threading.Lock cannot be one's referent)."""
+    __slots__ = ("_lock", "__weakref__")
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *_):
+        self._lock.release()
+
 
 def _grew(before, after, order) -> bool:
     """Tell whether a change asks the partner for more of anything than it held."""
