@@ -185,3 +185,23 @@ def test_the_cookie_keeps_no_token_anyone_could_read_back():
         r = browser.post(base + "/sparql", headers=HTML, timeout=30,
                          data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "csrf_token": form})
         assert r.status_code == 200 and 'id="results"' in r.text
+
+
+def test_a_holders_table_names_the_largest_buyers_and_sums_the_rest(monkeypatch):
+    """An item a hub sells to its own customers may be held by thousands: the table names the
+    buyers holding the most (here 1) and counts the others in one row, summed."""
+    from app.api.pages import boards
+    monkeypatch.setattr(boards, "HOLDERS_SHOWN", 1)
+    client = make_app().test_client()
+    api = f"{BASE}/api/dfc/enterprises"
+    jean = token_for(client, f"{api}/jean-farm")
+    for buyer, quantity in (("hub-a", 3), ("hub-b", 2)):
+        order = {"@context": CTX, "@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": f"{api}/{buyer}",
+                 "dfc-b:hasOrderStatus": "dfc-v:Held", "dfc-b:hasPart": [
+                     {"@type": "dfc-b:OrderLine", "dfc-b:quantity": quantity, "dfc-b:concerns": f"{api}/jean-farm/offers/carrots"}]}
+        token = token_for(client, f"{api}/{buyer}")
+        assert client.post("/api/dfc/enterprises/jean-farm/orders", headers=token, **jsonld(order)).status_code == 201
+    body = client.get("/pages/enterprises/jean-farm", headers={**jean, **HTML}).get_data(as_text=True)
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]*)</th><td class=\"n\">([^<]*)</td>",
+                      body.split('class="holders"')[1].split("</table>")[0])
+    assert [(who.strip(), held) for who, held in rows] == [("Hub A", "3"), ("1 other buyer", "2")], rows

@@ -65,9 +65,24 @@ def _holders(sold, known) -> dict:
             row = by_item.setdefault(item, {}).setdefault(buyer, [ZERO, ZERO])
             row[0] += held
             row[1] += committed
-    return {item: [{"buyer": buyer, "held": charts.show(h), "committed": charts.show(c)}
-                   for buyer, (h, c) in sorted(rows.items()) if h or c]
-            for item, rows in by_item.items()}
+    return {item: _largest(rows) for item, rows in by_item.items()}
+
+
+# Buyers a holders' table names: an item a hub sells to its own customers may have thousands.
+HOLDERS_SHOWN = 20
+
+
+def _largest(rows: dict) -> list[dict]:
+    """The buyers holding or committing the most of an item (by name), the rest summed in one row."""
+    counted = [(buyer, h, c) for buyer, (h, c) in rows.items() if h or c]
+    shown = sorted(sorted(counted, key=lambda r: (-(r[1] + r[2]), r[0]))[:HOLDERS_SHOWN])
+    out = [{"buyer": buyer, "held": charts.show(h), "committed": charts.show(c)} for buyer, h, c in shown]
+    named = {r[0] for r in shown}
+    rest = [r for r in counted if r[0] not in named]
+    if rest:
+        out.append({"buyer": f"{len(rest)} other buyer{'s' if len(rest) > 1 else ''}",
+                    "held": charts.show(sum(r[1] for r in rest)), "committed": charts.show(sum(r[2] for r in rest))})
+    return out
 
 
 def _wholesale(sold, known, page):
