@@ -153,6 +153,12 @@ CredentialsRefused = _error("CredentialsRefused", 503, "The partner platform nee
                             "partner-credentials-refused", PartnerUnavailable)
 
 
+def echoed(value, limit: int = 80) -> str:
+    """What a client sent, as an error repeats it: quoted, and cut short (it may be megabytes)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def violation(focus, path, value, message: str, pointer: str | None = None) -> Result:
     """One entry of a 422's `violations`, shaped like a SHACL result (API.md): terms as text."""
     return Result("Violation", _text(focus), _text(path), _text(value), message, pointer=pointer)

@@ -11,7 +11,7 @@ from app.api.negotiate import SERIALISERS, best_media_type, rdf_response
 from app.api.paging import whole_number
 from app.domain import policy
 from app.events import outbox as events
-from app.errors import BadRequest, NotAcceptable, UnsupportedMediaType
+from app.errors import BadRequest, NotAcceptable, UnsupportedMediaType, echoed
 from app.rdf import read_json
 
 bp = Blueprint("events", __name__, url_prefix="/api/dfc")
@@ -31,8 +31,8 @@ def _types() -> list[str]:
     asked = [t for value in request.args.getlist("type") for t in value.split(",") if t.strip()]
     unknown = [t for t in asked if t not in events.TYPES]
     if unknown:
-        raise BadRequest(f"unknown event type {unknown[0]!r}; known: {', '.join(events.TYPES)}",
-                         parameter="type", value=unknown[0])
+        raise BadRequest(f"unknown event type {echoed(unknown[0])}; known: {', '.join(events.TYPES)}",
+                         parameter="type", value=unknown[0][:200])
     return asked or list(events.TYPES)
 
 

@@ -21,7 +21,7 @@ def whole_number(name: str, default: int, low: int, high: int) -> int:
     number = whole(raw)
     if number is None or not low <= number <= high:
         raise BadRequest(f"query parameter {name} must be a whole number from {low} to {high}",
-                         parameter=name, value=raw)
+                         parameter=name, value=raw[:200])
     return number
 
 

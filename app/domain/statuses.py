@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
-from app.errors import InvalidValue
+from app.errors import InvalidValue, echoed
 from app.rdf import vocabulary
 from app.namespaces import HUB, SKOS, T, hub
 
@@ -71,9 +71,7 @@ def requested(status, reason) -> tuple[NamedNode, str | None]:
     what is wrong (`/status` with the twelve `allowed`, or `/reason`)."""
     target = parse(status)
     if target is None:
-        sent = repr(status)
-        sent = sent if len(sent) <= 80 else sent[:77] + "..."     # it may be megabytes
-        raise InvalidValue(f"{sent} is not a status of the order lifecycle", pointer="/status",
+        raise InvalidValue(f"{echoed(status)} is not a status of the order lifecycle", pointer="/status",
                            allowed=[name(s) for s in STATUSES])
     if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
         raise InvalidValue(f"reason must be a string of at most {MAX_REASON} characters", pointer="/reason")
