@@ -11,6 +11,7 @@ from conftest import BASE, DEMO_MONDAY, admin, make_app, token_for
 from pyoxigraph import Literal, NamedNode, Triple
 from standardwebhooks import Webhook
 
+from app import queries
 from app.events.dispatcher import BATCH, Dispatcher, Outcome
 from app.events.sender import WebhookSender
 from app.events import outbox as events
@@ -246,8 +247,9 @@ def _record(store, count: int) -> None:
 
 def test_deliveries_left_to_a_disabled_subscription_hold_up_no_ones_retries(receiver):
     """A receiver that answered 410 has its subscription stopped, and nothing is sent to it: its
-    deliveries still pending (a replay its owner asks for makes as many as it likes) filled every
-    pass's 64 due deliveries, oldest first, none of them sendable — no one else's retry went out."""
+    deliveries still pending (a replay made them, as one could of a stopped subscription before
+    replay refused it) filled every pass's 64 due deliveries, oldest first, none of them
+    sendable — no one else's retry went out."""
     app, clock = _app("0,0")
     client = app.test_client()
     store = app.extensions["dfc_hub"].store
@@ -261,7 +263,12 @@ def test_deliveries_left_to_a_disabled_subscription_hold_up_no_ones_retries(rece
         path = f"{FARM}/webhooks/{theirs['id']}"
         assert client.get(path, headers=admin()).get_json()["active"] is False
         _record(store, BATCH)
-        assert client.post(path + "/replay", headers=admin()).get_json()["replayed"] == BATCH + 1
+        assert client.post(path + "/replay", headers=admin()).status_code == 409
+        store.update(queries.load("webhook_replay"), {      # as the replay did before it refused
+            "sub": NamedNode(BASE + path), "parties": [NamedNode(JEAN)],
+            "types": [Literal("procurement.order_status_changed")], "after": 0,
+            "upto": events.last_sequence(store), "now": DEMO_MONDAY})
+        assert client.get(path, headers=admin()).get_json()["deliveries"]["pending"] == BATCH + 1
         clock.set(DEMO_MONDAY + dt.timedelta(seconds=1))      # our retry is due after all of those
         receiver.answers = [500]
         _complete_order(client)

@@ -168,6 +168,11 @@ class Webhooks:
         """Send again every event after `after` the subscription would receive; return how many."""
         sub = self.subscription(ns, wid)
         with self.store.transaction() as tx:
+            # Read under the lock the dispatcher's settling takes too: a 410 may have stopped it.
+            doc = {t.predicate: t.object.value for t in tx.graph(sub.iri)}
+            if doc.get(W.active) not in ("true", "1"):
+                raise Conflict(f"{sub.iri.value} is stopped ({doc.get(W.disabledReason) or 'its receiver is gone'}): "
+                               "nothing would be sent; subscribe the URL again", active=False)
             upto = events.last_sequence(tx)
             count = events.count(tx, ns.iris, after, upto, sub.types)
             tx.append(queries.load("webhook_replay"), {

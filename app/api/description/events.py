@@ -52,7 +52,7 @@ def paths(op, segment_param) -> dict:
         },
         ent + "/webhooks/{wid}/replay": {"post": op(
             "Send again every event after `after` that the subscription receives",
-            {202: _json("How many events will be sent again", "Replay")}, [400, 401, 403, 404, 406, 503],
+            {202: _json("How many events will be sent again", "Replay")}, [400, 401, 403, 404, 406, 409, 503],
             params=["eid", wid, after], **kw)},
     }
 
