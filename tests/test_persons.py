@@ -350,3 +350,30 @@ def test_erasure_leaves_a_customer_order_only_what_analysts_may_read(client, hub
     assert literals(client, secrets) == set()
     assert client.get("/sparql", query_string=visible, headers=analyst).get_json()["boolean"] is True
     assert client.get(SUMMARY, headers={**hub_a, "Accept": "text/csv"}).get_data(as_text=True) == summary
+
+
+def test_erasure_leaves_nothing_of_the_person_in_another_customers_order(client, hub_a):
+    """Barnabé's note names Zéphyrine ("with Zéphyrine's, zephyrine.qv@…"): his order and the
+    answer kept for his retry do not name her IRI, so her erasure once left her name and email
+    there. Now every customer order of the hub, and its kept answer, loses the statements that
+    mention one of her values; Barnabé keeps the rest of his order and his own details."""
+    person, _ = bought(client, hub_a)
+    note = f"with {ZEPHYRINE.first_name}'s order, {ZEPHYRINE.email}"
+    r = checkout_by(client, hub_a, BARNABE, (CARROTS_AT_A, 1), note=note,
+                    **{"Idempotency-Key": "barnabe-1"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    his = path_of(r.headers["Location"])
+    line = {"http://schema.org/description": f"Barnabé's, not {ZEPHYRINE.family_name}'s"}
+    other = checkout_by(client, hub_a, BARNABE, (CARROTS_AT_A, 1, line), buyer=main_node(r.get_json())["dfc-b:orderedBy"])
+    assert other.status_code == 201, other.get_data(as_text=True)
+    assert {g for _, g in literals(client, ZEPHYRINE)} >= {BASE + his, BASE + path_of(other.headers["Location"])}
+
+    assert client.delete(f"{PERSONS}/{pid(person)}", headers=hub_a).status_code == 204
+
+    assert literals(client, ZEPHYRINE) == set()
+    assert {v for v, _ in literals(client, BARNABE)} == set(BARNABE.values())
+    kept = main_node(client.get(his, headers=hub_a).get_json())
+    assert "dfc-b:description" not in kept and kept["dfc-b:hasOrderStatus"] == "dfc-v:Held"
+    retry = checkout_by(client, hub_a, BARNABE, (CARROTS_AT_A, 1), note=note, **{"Idempotency-Key": "barnabe-1"})
+    assert retry.status_code == 201 and retry.headers["Location"] == r.headers["Location"]
+    assert_no_personal_data(retry.get_data(), ZEPHYRINE, "the replayed answer")

@@ -101,6 +101,14 @@ def renamed(triples, person: NamedNode, pseudonym: NamedNode) -> list[Triple]:
             for t in triples if t.subject != person]
 
 
+def unmentioned(triples, values) -> list[Triple]:
+    """Another customer's order of the hub (or its kept answer) that does not name the person:
+    only the statements whose string mentions one of the person's `values` go (a note of theirs
+    naming the person); the rest is that customer's, and stays."""
+    needles = [v.casefold() for v in values]
+    return [t for t in triples if not _mentions(t.object, needles)]
+
+
 def _mentions(term, needles: list[str]) -> bool:
     if not (isinstance(term, Literal) and term.datatype in _STRINGS):
         return False

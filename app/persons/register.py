@@ -85,12 +85,16 @@ class Persons:
             def scrub(triples):
                 return erasure.scrub(triples, person, pseudonym, values)
             hub = Namespace(self.base_url, enterprise_of(person.value, self.base_url))
+            done = set()
             for row in tx.select(queries.load("graphs_naming_person"), {"person": person}):
                 # The hub's own documents are scrubbed; another enterprise's only lose the reference.
                 _put_changed(tx, row["g"], scrub if hub.owns(row["g"].value)
                              else lambda triples: erasure.renamed(triples, person, pseudonym))
+                done.add(row["g"])
             for row in tx.select(queries.load("answers_naming"), {"needle": Literal(person.value)}):
                 _put_changed(tx, row["g"], lambda triples: idempotency.rewritten(triples, scrub))
+                done.add(row["g"])
+            _unmention(tx, hub, values, done)
             tx.put(person, erasure.tombstone(person, now))
         self.store.forget_stale_copies()
         return pseudonym
@@ -102,6 +106,21 @@ def _held(triples: list[Triple], person: NamedNode) -> list[Triple]:
     if not erasure.is_person(triples, person):
         raise NotFound(f"no person at {person.value}")
     return triples
+
+
+def _unmention(tx, hub: Namespace, values, done: set) -> None:
+    """Another customer's order of the hub, and its kept answer, may name the person in a note
+    without naming their IRI: what mentions them goes from those too."""
+    def unmentioned(triples):
+        return erasure.unmentioned(triples, values)
+    for value in sorted(values):
+        needle = {**hub.bindings(), "needle": Literal(value.lower())}
+        for row in tx.select(queries.load("orders_mentioning"), needle):
+            if row["g"] not in done:
+                _put_changed(tx, row["g"], unmentioned)
+        for row in tx.select(queries.load("answers_mentioning"), needle):
+            if row["g"] not in done:
+                _put_changed(tx, row["g"], lambda triples: idempotency.rewritten(triples, unmentioned))
 
 
 def _put_changed(tx, name: NamedNode, change) -> None:
