@@ -377,3 +377,28 @@ def test_erasure_leaves_nothing_of_the_person_in_another_customers_order(client,
     retry = checkout_by(client, hub_a, BARNABE, (CARROTS_AT_A, 1), note=note, **{"Idempotency-Key": "barnabe-1"})
     assert retry.status_code == 201 and retry.headers["Location"] == r.headers["Location"]
     assert_no_personal_data(retry.get_data(), ZEPHYRINE, "the replayed answer")
+
+
+def test_nobody_is_described_at_the_pseudonym_an_erasure_left(client, hub_a):
+    """A platform that learnt a customer's IRI from `orderedBy` learns the erasure's pseudonym;
+    a checkout describing someone there once made it a person again, and the erased customer's
+    orders became that person's (their export listed them). Now describing anyone there is
+    refused and changes nothing; the erased customer's orders may still be changed under it."""
+    person, order = bought(client, hub_a)
+    assert client.delete(f"{PERSONS}/{pid(person)}", headers=hub_a).status_code == 204
+    doc = main_node(client.get(order, headers=hub_a).get_json())
+    pseudonym = doc["dfc-b:orderedBy"]
+    store = store_of(client)
+    written = store.generation
+    r = checkout_by(client, hub_a, BARNABE, (CARROTS_AT_A, 1), buyer=pseudonym)
+    assert (r.status_code, r.mimetype) == (409, "application/problem+json"), r.get_data(as_text=True)
+    assert store.generation == written and literals(client, BARNABE) == set()
+    assert client.get(f"{PERSONS}/{pid(pseudonym)}/export", headers=hub_a).status_code == 404
+    # The hub cancels the erased customer's order, named by the pseudonym alone.
+    cancel = {"@context": "https://www.datafoodconsortium.org", "@id": BASE + order, "@type": "dfc-b:Order",
+              "dfc-b:orderedBy": pseudonym, "dfc-b:hasOrderStatus": "dfc-v:Cancelled",
+              "dfc-b:belongsTo": f"{HUB_A}/sale_sessions/week-48",
+              "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 2, "dfc-b:concerns": CARROTS_AT_A}}
+    r = client.put(order, headers=hub_a, json=cancel)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert main_node(r.get_json())["dfc-b:orderedBy"] == pseudonym

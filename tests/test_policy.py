@@ -313,7 +313,7 @@ def test_the_public_kinds_are_those_api_md_lists_and_no_private_one():
     assert listed <= {t.value for t in policy.PUBLIC_TYPES}
     private = {B + t for t in ("Order", "OrderLine", "Person")} | \
         {HUB_NS + t for t in ("Contract", "HubSettings", "WebhookSubscription", "WebhookDelivery", "DeliveryAttempt", "DeliveryBatch",
-                              "Partner", "Event", "IdempotentResponse", "ErasedPerson")}
+                              "Partner", "Event", "IdempotentResponse", "ErasedPerson", "Pseudonym")}
     assert not {t.value for t in policy.PUBLIC_TYPES} & private
     assert policy.is_public([]) is False
 

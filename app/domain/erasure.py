@@ -27,6 +27,7 @@ from app.rdf.terms import datetime_literal
 from app.rdf.triples import Indexed, first
 
 ERASED, ERASED_AT = hub("ErasedPerson"), hub("erasedAt")
+PSEUDONYM = hub("Pseudonym")
 # Terms that say who someone is or where they live: never kept outside a person's own graph.
 PERSONAL = frozenset(b(n) for n in ("firstName", "familyName", "email", "hasAddress", "hasPhoneNumber",
                                     "phoneNumber", "street", "city", "postcode"))
@@ -41,6 +42,13 @@ def tombstone(person: NamedNode, at: dt.datetime) -> list[Triple]:
     """What stays in the person's graph: that they were erased, and when; nothing about them."""
     instant = at.astimezone(dt.timezone.utc).replace(microsecond=0)
     return [Triple(person, RDF_TYPE, ERASED), Triple(person, ERASED_AT, datetime_literal(instant))]
+
+
+def pseudonym_document(pseudonym: NamedNode) -> list[Triple]:
+    """What is kept at the pseudonym an erasure left: that it is one. A checkout describing
+    someone there is then refused (app/orders/book.py: not a person's document), or the erased
+    customer's orders would become theirs."""
+    return [Triple(pseudonym, RDF_TYPE, PSEUDONYM)]
 
 
 def is_person(triples, person: NamedNode) -> bool:

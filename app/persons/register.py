@@ -96,6 +96,7 @@ class Persons:
                 done.add(row["g"])
             _unmention(tx, hub, values, done)
             tx.put(person, erasure.tombstone(person, now))
+            tx.create(pseudonym, erasure.pseudonym_document(pseudonym))
         self.store.forget_stale_copies()
         return pseudonym
 
