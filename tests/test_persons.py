@@ -356,14 +356,15 @@ def test_erasure_leaves_nothing_of_the_person_in_another_customers_order(client,
     """Barnabé's note names Zéphyrine ("with Zéphyrine's, zephyrine.qv@…"): his order and the
     answer kept for his retry do not name her IRI, so her erasure once left her name and email
     there. Now every customer order of the hub, and its kept answer, loses the statements that
-    mention one of her values; Barnabé keeps the rest of his order and his own details."""
+    mention what names her alone (email, phone, street, full name); Barnabé keeps the rest of his
+    order and his own details."""
     person, _ = bought(client, hub_a)
     note = f"with {ZEPHYRINE.first_name}'s order, {ZEPHYRINE.email}"
     r = checkout_by(client, hub_a, BARNABE, (CARROTS_AT_A, 1), note=note,
                     **{"Idempotency-Key": "barnabe-1"})
     assert r.status_code == 201, r.get_data(as_text=True)
     his = path_of(r.headers["Location"])
-    line = {"http://schema.org/description": f"Barnabé's, not {ZEPHYRINE.family_name}'s"}
+    line = {"http://schema.org/description": f"Barnabé's, not {ZEPHYRINE.first_name} {ZEPHYRINE.family_name}'s"}
     other = checkout_by(client, hub_a, BARNABE, (CARROTS_AT_A, 1, line), buyer=main_node(r.get_json())["dfc-b:orderedBy"])
     assert other.status_code == 201, other.get_data(as_text=True)
     assert {g for _, g in literals(client, ZEPHYRINE)} >= {BASE + his, BASE + path_of(other.headers["Location"])}
@@ -378,6 +379,18 @@ def test_erasure_leaves_nothing_of_the_person_in_another_customers_order(client,
     assert retry.status_code == 201 and retry.headers["Location"] == r.headers["Location"]
     assert_no_personal_data(retry.get_data(), ZEPHYRINE, "the replayed answer")
 
+
+def test_erasure_takes_from_other_customers_notes_only_what_names_the_person_alone(client, hub_a):
+    """Her first name or her town alone are not hers: another customer's note may say them of
+    someone else, and erasing her once would have taken every such note from every order of the
+    hub. Only her email, phone, street or full name are searched for outside her own orders."""
+    person, _ = bought(client, hub_a)
+    note = f"ring {ZEPHYRINE.first_name} at the gate, {ZEPHYRINE.city}"
+    r = checkout_by(client, hub_a, BARNABE, (CARROTS_AT_A, 1), note=note)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert client.delete(f"{PERSONS}/{pid(person)}", headers=hub_a).status_code == 204
+    kept = main_node(client.get(path_of(r.headers["Location"]), headers=hub_a).get_json())
+    assert kept["dfc-b:description"] == note
 
 def test_nobody_is_described_at_the_pseudonym_an_erasure_left(client, hub_a):
     """A platform that learnt a customer's IRI from `orderedBy` learns the erasure's pseudonym;

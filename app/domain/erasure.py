@@ -36,6 +36,8 @@ NOTES = frozenset({b("description")})
 _STRINGS = (NamedNode(XSD + "string"), NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"))
 # Shorter values (initials, a country code) would match unrelated text: not searched for.
 MIN_SEARCHED = 3
+# Nor, in other customers' orders, one shorter than a short email (a@b.fr).
+MIN_IDENTIFYING = 6
 
 
 def tombstone(person: NamedNode, at: dt.datetime) -> list[Triple]:
@@ -79,6 +81,24 @@ def personal_values(triples) -> frozenset[str]:
     return frozenset(t.object.value for t in triples
                      if isinstance(t.object, Literal) and t.object.datatype in _STRINGS
                      and len(t.object.value.strip()) >= MIN_SEARCHED)
+
+
+# Terms whose value names one person alone: searched for in other customers' notes too.
+_ALONE = frozenset(b(n) for n in ("email", "phoneNumber", "street"))
+
+
+def identifying_values(triples) -> frozenset[str]:
+    """What names the person and nobody else: their email, phone number and street, and their
+    full name. Searched for in other customers' orders, where a first name, a family name, a
+    city or a postcode alone would take from someone else's note what is theirs ("Eva" is in
+    "evening", a city in many an address)."""
+    strings = [(t.predicate, t.object.value.strip()) for t in triples
+               if isinstance(t.object, Literal) and t.object.datatype in _STRINGS]
+    found = {v for p, v in strings if p in _ALONE}
+    named = dict(strings)
+    if named.get(b("firstName")) and named.get(b("familyName")):
+        found.add(f"{named[b('firstName')]} {named[b('familyName')]}")
+    return frozenset(v for v in found if len(v) >= MIN_IDENTIFYING)
 
 
 def scrub(triples, person: NamedNode, pseudonym: NamedNode, values) -> list[Triple]:

@@ -94,7 +94,7 @@ class Persons:
             for row in tx.select(queries.load("answers_naming"), {"needle": Literal(person.value)}):
                 _put_changed(tx, row["g"], lambda triples: idempotency.rewritten(triples, scrub))
                 done.add(row["g"])
-            _unmention(tx, hub, values, done)
+            _unmention(tx, hub, erasure.identifying_values(held), done)
             tx.put(person, erasure.tombstone(person, now))
             tx.create(pseudonym, erasure.pseudonym_document(pseudonym))
         self.store.forget_stale_copies()
@@ -111,7 +111,8 @@ def _held(triples: list[Triple], person: NamedNode) -> list[Triple]:
 
 def _unmention(tx, hub: Namespace, values, done: set) -> None:
     """Another customer's order of the hub, and its kept answer, may name the person in a note
-    without naming their IRI: what mentions them goes from those too."""
+    without naming their IRI: what names them alone (`values`: erasure.identifying_values)
+    goes from those too."""
     def unmentioned(triples):
         return erasure.unmentioned(triples, values)
     for value in sorted(values):
