@@ -356,3 +356,30 @@ def test_a_delivery_date_outside_the_dates_the_server_computes_with_is_422(parti
     code, body = parties.delivery(path, {_line(parties, path): 1}, day=day)
     assert code == 422 and "1000-01-01" in str(body), body
     assert parties.read(path) == before
+
+
+def test_an_order_put_at_the_camelcase_route_walks_the_lifecycle_and_its_stock_follows(parties):
+    """An order created by a PUT to `…/Enterprises/x/Orders/{oid}` is stored under that spelling:
+    its moves answered 200 and changed nothing (the edit described the snake_case IRI), its stock
+    stayed held after placing, and every delivery naming its lines was 422."""
+    start = _ledger(parties)
+    body = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:orderedBy": HUB_A, "dfc-b:hasOrderStatus": "dfc-v:Held",
+            "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 3, "dfc-b:concerns": parties.offer}}
+    code, answer = parties.api.send("PUT", "/api/dfc/Enterprises/jean-farm/Orders/camel", parties.tokens[C], body=body)
+    assert code == 201, answer
+    path = "/api/dfc/enterprises/jean-farm/orders/camel"
+    line = _line(parties, path)
+    assert parties.delivery(path, {line: 1})[0] == 201
+    assert parties.delivery("/api/dfc/Enterprises/jean-farm/Orders/camel", {line: 1})[0] == 201
+    for step, who in (("placed", C), ("confirmed", S)):
+        code, body = parties.move(path, step, who)
+        assert code == 200 and view(body)["status"] == step, body
+    assert _ledger(parties) == (start[0], start[1], start[2] + 3)
+    assert [n["@id"] for n in nodes(parties.read(path)) if n.get("@type") == "dfc-b:Order"] == \
+        [order_node(answer)["@id"]]                              # one order node: no second spelling
+    code, body = parties.ship_next(path)
+    assert code == 200 and view(body)["status"] == "partially_shipped", body
+    assert _ledger(parties) == (start[0] - 1, start[1], start[2] + 2)
+    assert parties.ship_next(path)[0] == 200
+    assert _ledger(parties) == (start[0] - 2, start[1], start[2] + 1)     # 1 never planned: still committed
+    assert _unallocated(parties, path) == 1

@@ -35,7 +35,7 @@ class OrderMoves:
         if confirmed and target != CONFIRMED:
             raise InvalidValue("confirmedPrices go with the status confirmed only", pointer="/confirmedPrices")
 
-        def edit(current, held):
+        def edit(current, held, iri, _):
             before = lifecycle.status_of(current, iri)
             lifecycle.check(before, target, held, lifecycle.came_from(current, iri))
             new = lifecycle.move(current, iri, target, NamedNode(agent.iri), self.clock.now(), reason, before)
@@ -48,7 +48,9 @@ class OrderMoves:
                        sent: list[Triple], create: bool, expected: Expected = Expected(),
                        key: idempotency.Key | None = None) -> Answer:
         """POST (create) or PUT a delivery of a wholesale order."""
-        def edit(current, held):
+        asked = delivery
+
+        def edit(current, held, iri, delivery):
             exists = any(d.iri == delivery for d in deliveries.read(current, iri))
             if create and exists:
                 raise Conflict(f"{delivery.value} exists already; PUT it to change it", iri=delivery.value)
@@ -57,25 +59,25 @@ class OrderMoves:
             self._may_edit_deliveries(current, iri, held)
             if create:
                 deliveries.check_room(current, iri, self.max_deliveries)
-            return deliveries.put(current, iri, delivery, sent, lifecycle.SUPPLIER in held,
-                                  lifecycle.CONSUMER in held), {}
-        return self._change(ns, iri, agent, "deliveries", edit, expected, delivery, key, lambda new: Answer(
-            201 if create else 200, delivery.value if create else None, deliveries.triples_of(new, delivery)))
+            return deliveries.put(current, iri, delivery, docs.rename(sent, {asked: delivery}),
+                                  lifecycle.SUPPLIER in held, lifecycle.CONSUMER in held), {}
+        return self._change(ns, iri, agent, "deliveries", edit, expected, delivery, key, lambda new, named: Answer(
+            201 if create else 200, named.value if create else None, deliveries.triples_of(new, named)))
 
     def delete_delivery(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
                         expected: Expected = Expected(), key: idempotency.Key | None = None) -> None:
         """Remove an unshipped delivery (the consumer, while the order is draft or placed)."""
-        def edit(current, held):
+        def edit(current, held, iri, delivery):
             if lifecycle.CONSUMER not in held:
                 raise Conflict("only the consumer removes a delivery")
             self._may_edit_deliveries(current, iri, held)
             return deliveries.remove(current, iri, delivery), {}
-        self._change(ns, iri, agent, "deliveries", edit, expected, delivery, key, lambda new: Answer(204, None, []))
+        self._change(ns, iri, agent, "deliveries", edit, expected, delivery, key, lambda new, _: Answer(204, None, []))
 
     def ship(self, ns: docs.Namespace, iri: NamedNode, agent: Agent | None, delivery: NamedNode,
              key: idempotency.Key | None = None) -> Answer:
         """Ship a delivery (the supplier): its quantities leave on hand and committed; the order moves on."""
-        def edit(current, held):
+        def edit(current, held, iri, delivery):
             before = lifecycle.status_of(current, iri)
             shipped_doc, moved, done = deliveries.ship(current, iri, delivery, self.clock.now())
             target = SHIPPED if done else PARTIALLY_SHIPPED
@@ -95,7 +97,7 @@ class OrderMoves:
 
     def _change(self, ns, iri: NamedNode, agent, action: str, edit, expected: Expected,
                 delivery: NamedNode | None = None, key: idempotency.Key | None = None,
-                answer_of=lambda new: Answer(200, None, new)) -> Answer:
+                answer_of=lambda new, _: Answer(200, None, new)) -> Answer:
         """One change of a wholesale order in its unit of work: read, let `edit` plan, move stock, write."""
         agent = policy.require_token(agent, "order", action)
         # The seller's lock: its stock and its orders (checked under it: `lock_keys.check`); and the
@@ -105,15 +107,19 @@ class OrderMoves:
             with attempt as tx:
                 tx.leaves_catalogue()        # a move changes ledgers, never links
                 answer = idempotency.once(tx, key, lambda: answer_of(
-                    self._move(tx, ns, iri, agent, action, edit, expected, delivery)))
+                    *self._move(tx, ns, iri, agent, action, edit, expected, delivery)))
         return answer
 
-    def _move(self, tx, ns, iri, agent, action, edit, expected, delivery) -> list[Triple]:
-        """`_change` inside its unit of work: the order as the move leaves it."""
+    def _move(self, tx, ns, iri, agent, action, edit, expected, delivery) -> tuple[list[Triple], NamedNode | None]:
+        """`_change` inside its unit of work: the order as the move leaves it, and the delivery as named in it."""
         found = docs.find(tx, iri.value, self.base_url)
         if found is None or not ns.owns(found[0].value):
             raise NotFound(f"no order at {iri.value}")
-        iri, current = found
+        asked, (iri, current) = iri, found
+        if delivery is not None and iri != asked and delivery.value.startswith(asked.value + "/"):
+            # An order PUT at a CamelCase route is stored under that spelling: its deliveries
+            # are named under the order as stored, or the edit would describe a node it is not.
+            delivery = NamedNode(iri.value + delivery.value[len(asked.value):])
         self.readable(agent, ns, current, iri)
         if orders.is_customer(current, iri):
             raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
@@ -121,7 +127,7 @@ class OrderMoves:
         holds.refuse_ended(current, iri, self.clock.now())
         held = lifecycle.roles(agent, ns.iris, orders.buyer(current, iri))
         policy.require(agent, "order", action, owner=ns, buyers=[orders.buyer(current, iri)], order=iri.value)
-        new, moved = edit(current, held)
+        new, moved = edit(current, held, iri, delivery)
         new = deliveries.refresh(new, iri)
         if orders.status(new, iri) == T.Complete and prices.unpriced(new, iri):
             new = prices.frozen(tx, ns, iri, new, self.clock.now())     # placed: the best price, frozen
@@ -139,5 +145,5 @@ class OrderMoves:
         order_events.order_written(tx, iri, current, new, ns, agent, now)
         if delivery is not None:
             order_events.delivery_changed(tx, iri, new, delivery, ns, now, shipped=action == "ship")
-        return new
+        return new, delivery
 
