@@ -69,6 +69,26 @@ def test_the_supplier_writes_a_contract_that_only_the_two_parties_read(client, t
     assert _get(client, CONTRACTS, tokens["b"]).headers["X-Total-Count"] == "0"
 
 
+def test_a_consumer_named_in_the_camelcase_spelling_reads_its_contract_and_buys_under_it(client, tokens):
+    """The supplier named hub A as `…/Enterprises/hub-a` (an alias the API accepts): the contract
+    was stored so, and hub A could neither read nor list it, nor get its prices."""
+    from support.orders import order, place
+    spelling = HUB_A.replace("/enterprises/", "/Enterprises/")
+    r = _post(client, tokens["jean"], contract((CARROTS_ITEM, "0.10"), consumer=spelling,
+                                               start="2000-01-01", end="8999-12-31"))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    path = _path(r.headers["Location"])
+    got = _get(client, path, tokens["a"])
+    assert got.status_code == 200, got.get_json()
+    assert _node(got.get_json(), "hub:Contract")["hub:consumer"] == HUB_A
+    assert _get(client, CONTRACTS, tokens["a"]).headers["X-Total-Count"] == "1"
+    assert _get(client, path, tokens["b"]).status_code == 403
+    placed = place(client, tokens["a"], order((f"{JEAN}/offers/carrots", 1), status="dfc-v:Complete"))
+    assert placed.status_code == 201, placed.get_data(as_text=True)
+    line = next(n for n in placed.get_json()["@graph"] if n.get("@type") == "dfc-b:OrderLine")
+    assert line["hub:priceSource"] == r.headers["Location"], line
+
+
 def test_a_contract_is_not_part_of_the_public_catalogue(client, tokens):
     assert _post(client, tokens["jean"], contract()).status_code == 201
     catalogue = client.get("/api/dfc/enterprises/jean-farm/catalog", headers={"Accept": "application/n-triples"})

@@ -69,7 +69,7 @@ def from_payload(triples: list[Triple], target: NamedNode | None, ns: docs.Names
             if isinstance(price, NamedNode):
                 renames[price] = BlankNode()
     doc = Indexed(docs.rename(triples, renames)).subtree(iri)
-    return iri, _canonical(_checked(doc, iri, ns), iri)
+    return iri, _canonical(_checked(doc, iri, ns), iri, ns.base_url)
 
 
 def _may_buy(iri: str, base_url: str) -> bool:
@@ -124,9 +124,16 @@ def _checked(doc: list[Triple], iri: NamedNode, ns: docs.Namespace) -> list[Trip
     return doc
 
 
-def _canonical(doc: list[Triple], iri: NamedNode) -> list[Triple]:
-    """The days as xsd:date, each entry and price typed: a contract stored one way, however sent."""
+def _canonical(doc: list[Triple], iri: NamedNode, base_url: str) -> list[Triple]:
+    """The days as xsd:date, each entry and price typed, an enterprise of ours as consumer in its
+    own spelling: a contract stored one way, however sent."""
     index = Indexed(doc)
+    who = index.first(iri, consumer_term)
+    # Reads and prices match the consumer by its IRI: `…/Enterprises/x` would lock x out of its contract.
+    if isinstance(who, NamedNode) and docs.is_enterprise(who.value, base_url):
+        spelled = NamedNode(docs.Namespace(base_url, docs.enterprise_of(who.value, base_url)).iri)
+        doc = [*(t for t in doc if not (t.subject == iri and t.predicate == consumer_term)),
+               Triple(iri, consumer_term, spelled)]
     out = [t for t in doc if not (t.subject == iri and t.predicate in (T.startDate, T.endDate))]
     out += [Triple(iri, term, Literal(_day(index.first(iri, term)).isoformat(), datatype=_DATE))
             for term in (T.startDate, T.endDate)]
