@@ -244,6 +244,37 @@ def test_an_order_may_name_only_a_contract_between_its_two_parties(client, token
     assert _get(client, CONTRACTS, tokens["jean"]).headers["X-Total-Count"] == "1"
 
 
+def test_an_order_under_a_contract_since_deleted_can_still_be_put_placed_and_cancelled(client, tokens):
+    """The supplier deleted the contract an order named: every PUT of that order, its consumer's
+    placing or cancelling included, was 422 from then on. The contract is judged when named."""
+    mine = _post(client, tokens["jean"], contract()).headers["Location"]
+    body = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:orderedBy": HUB_A, "hub:underContract": {"@id": mine},
+            "dfc-b:hasOrderStatus": "dfc-v:Held",
+            "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:concerns": f"{JEAN}/offers/carrots", "dfc-b:quantity": 1}}
+    placed = client.post("/api/dfc/enterprises/jean-farm/orders", headers=tokens["a"], data=json.dumps(body),
+                         content_type=JSONLD)
+    assert placed.status_code == 201, placed.get_json()
+    path = _path(placed.headers["Location"])
+    assert client.delete(_path(mine), headers=tokens["jean"]).status_code == 204
+
+    def put(named: str, status: str):
+        doc = _get(client, path, tokens["a"]).get_json()
+        order = _node(doc, "dfc-b:Order")
+        order.update({"dfc-b:hasOrderStatus": status, "hub:underContract": {"@id": named}})
+        return client.put(path, headers={**tokens["a"], "Accept": JSONLD}, data=json.dumps(doc), content_type=JSONLD)
+
+    other = _path(_post(client, tokens["jean"], contract(consumer=HUB_B)).headers["Location"])
+    refused = put(BASE + other, "dfc-v:Complete")         # naming another one is judged
+    assert refused.status_code == 422 and "is not a contract of jean-farm's" in refused.get_data(as_text=True)
+    assert _node(_get(client, path, tokens["a"]).get_json(), "dfc-b:Order")["hub:status"] == "hub:draft"
+    answer = put(mine, "dfc-v:Complete")
+    assert answer.status_code == 200, answer.get_json()
+    assert _node(answer.get_json(), "dfc-b:Order")["hub:status"] == "hub:placed"
+    answer = put(mine, "dfc-v:Cancelled")
+    assert answer.status_code == 200, answer.get_json()
+    assert _node(answer.get_json(), "dfc-b:Order")["hub:status"] == "hub:canceled_by_consumer"
+
+
 def _stored_end(store, iri: str, end) -> None:
     """Rewrite a stored contract's last day straight in the store, as data from before the check would be."""
     from pyoxigraph import NamedNode, Triple

@@ -249,18 +249,23 @@ def on_save(reader, supplier: docs.Namespace, order: NamedNode, current: list[Tr
     new = keep(current, new, order)
     if confirmed:
         new = confirm(new, order, confirmed)
-    check_contract(reader, supplier, order, new)
+    check_contract(reader, supplier, order, new, current)
     if orders.status(new, order) == FREEZE_AT:
         new = frozen(reader, supplier, order, new, now)
     return new
 
 
-def check_contract(reader, supplier: docs.Namespace, order: NamedNode, doc: list[Triple]) -> None:
-    """Refuse (422) an order naming a contract (hub:underContract) that is not the seller's with its buyer."""
+def check_contract(reader, supplier: docs.Namespace, order: NamedNode, doc: list[Triple],
+                   current: list[Triple] | None = None) -> None:
+    """Refuse (422) an order naming a contract (hub:underContract) that is not the seller's with its buyer.
+
+    A contract the order named already is not judged again: the supplier may delete it since, and
+    the order must still be placed, moved or cancelled by a PUT."""
     index = Indexed(doc)
     named, buyer = index.objects(order, underContract), index.first(order, T.orderedBy)
+    before = set(Indexed(current).objects(order, underContract)) if current else set()
     problems = []
-    for contract in named:
+    for contract in (c for c in named if c not in before):
         held = reader.graph(contract) if isinstance(contract, NamedNode) and supplier.owns(contract.value) else []
         ours = Triple(contract, RDF_TYPE, hub("Contract")) in held and Triple(contract, hub("consumer"), buyer) in held
         if not ours:
