@@ -275,6 +275,27 @@ def test_an_order_under_a_contract_since_deleted_can_still_be_put_placed_and_can
     assert _node(answer.get_json(), "dfc-b:Order")["hub:status"] == "hub:canceled_by_consumer"
 
 
+def test_the_supplier_neither_drops_nor_changes_the_contract_its_consumer_ordered_under(client, tokens):
+    mine = _post(client, tokens["jean"], contract()).headers["Location"]
+    other = _post(client, tokens["jean"], contract(start="2027-01-01", end="2027-12-31")).headers["Location"]
+    body = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:orderedBy": HUB_A, "hub:underContract": {"@id": mine},
+            "dfc-b:hasOrderStatus": "dfc-v:Held",
+            "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:concerns": f"{JEAN}/offers/carrots", "dfc-b:quantity": 1}}
+    path = _path(client.post("/api/dfc/enterprises/jean-farm/orders", headers=tokens["a"], data=json.dumps(body),
+                             content_type=JSONLD).headers["Location"])
+    for change in (lambda order: order.pop("hub:underContract"),
+                   lambda order: order.update({"hub:underContract": {"@id": other}})):
+        doc = _get(client, path, tokens["jean"]).get_json()
+        change(_node(doc, "dfc-b:Order"))
+        r = client.put(path, headers={**tokens["jean"], "Accept": JSONLD}, data=json.dumps(doc), content_type=JSONLD)
+        assert r.status_code == 403 and "hub:underContract" in r.get_json()["terms"], r.get_json()
+        assert _node(_get(client, path, tokens["a"]).get_json(), "dfc-b:Order")["hub:underContract"] == mine
+    doc = _get(client, path, tokens["jean"]).get_json()              # sent back as it is: a move goes through
+    _node(doc, "dfc-b:Order")["hub:status"] = "hub:canceled_by_supplier"
+    r = client.put(path, headers={**tokens["jean"], "Accept": JSONLD}, data=json.dumps(doc), content_type=JSONLD)
+    assert r.status_code == 200, r.get_json()
+
+
 def _stored_end(store, iri: str, end) -> None:
     """Rewrite a stored contract's last day straight in the store, as data from before the check would be."""
     from pyoxigraph import NamedNode, Triple

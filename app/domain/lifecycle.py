@@ -19,7 +19,7 @@ from app.domain.statuses import (CANCELATION_REQUESTED, CANCELED_BY_CONSUMER, CA
                                  CONFIRMED, DFC, DRAFT, FINAL, OPEN, PARTIALLY_SHIPPED, PLACED, PRODUCING,
                                  REMAINDER_CANCELED, SHIPPED, STATUSES, TRANSFER_FAILED, TRANSFERRED, name)
 from app.errors import Conflict, Forbidden, ShapeViolation, violation
-from app.namespaces import RDF_TYPE, T
+from app.namespaces import RDF_TYPE, T, hub
 from app.rdf.terms import instant_literal
 from app.rdf.triples import Indexed, first, objects, without
 
@@ -170,10 +170,11 @@ def on_write(current, new, order, held_roles, agent: NamedNode, now: dt.datetime
     return deliveries.refresh(move(new, order, target, agent, now, before=start), order)
 
 
-# What the consumer decides of its order: whose it is, in which session, until when it holds, its
-# discount and date. With its lines, a supplier that is not also the buyer sends them back as they are.
+# What the consumer decides of its order: whose it is, in which session, under which contract,
+# until when it holds, its discount and date. With its lines, a supplier that is not also the
+# buyer sends them back as they are.
 CONSUMERS_TERMS = {T.orderedBy: "dfc-b:orderedBy", T.belongsTo: "dfc-b:belongsTo", T.holdUntil: "hub:holdUntil",
-                   T.discount: "dfc-b:discount", T.date: "dfc-b:date"}
+                   T.discount: "dfc-b:discount", T.date: "dfc-b:date", hub("underContract"): "hub:underContract"}
 # What a PUT that leaves it out keeps (app/orders/holds.py kept): leaving it out changes nothing,
 # whoever sends the PUT.
 KEPT_WHEN_LEFT_OUT = frozenset({T.holdUntil})
