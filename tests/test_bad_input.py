@@ -463,6 +463,20 @@ def test_a_write_whose_document_has_no_rdf_xml_form_answers_in_json_ld_not_406(c
     assert got.headers["ETag"] == r.headers["ETag"]         # the tag of the representation it sent
     assert_problem(client.get(ITEM, headers={"Accept": "application/rdf+xml"}), 406)
 
+@pytest.mark.parametrize("stock, words", [("1e21", "beyond the numbers"), ("-1000000000000001", "beyond the numbers"),
+                                          ("1000000000000000", None)])
+def test_a_number_beyond_what_the_store_computes_with_is_refused_saying_where(client, stock, words):
+    """Oxigraph's decimals stop near 1.7e20: a stock or a price of 1e21 was stored, and a sum over
+    it failed into 0 without a word. A number the server computes with is at most 10^15 either way."""
+    token = token_for(client, JEAN)
+    doc = {**item(7), "dfc-b:stockLimitation": {"@value": stock, "@type": "xsd:decimal"}}
+    r = client.put(ITEM, headers=token, **jsonld(doc))
+    if words is None:
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return
+    body = assert_problem(r, 422)
+    assert words in body["violations"][0]["message"] and body["violations"][0]["path"].endswith("stockLimitation")
+
 @pytest.mark.parametrize("extra, code", [
     ({"dfc-b:description": {"@value": "x", "@type": "xsd:decimal"}}, "ill-typed"),
     ({"dfc-b:orderedBy": "http://x.test/a b"}, "invalid-iri"),

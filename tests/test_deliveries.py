@@ -175,6 +175,11 @@ def test_the_supplier_confirms_prices_with_the_order(parties):
     for not_an_iri in ("x", "a b", "", "http://a b"):      # once a 500: a key the store cannot name
         assert send("POST", path + "/status", parties.tokens[S],
                     json_body={"status": "confirmed", "confirmedPrices": {not_an_iri: 2}})[0] == 422, not_an_iri
+    # Beyond what the store's decimals sum (1e21 was kept, and the session summary counted it as 0),
+    # or below nothing.
+    for price in ("1e21", "1000000000000001", -1):
+        assert send("POST", path + "/status", parties.tokens[S],
+                    json_body={"status": "confirmed", "confirmedPrices": {line: price}})[0] == 422, price
     assert view(parties.read(path))["status"] == "placed"                  # nothing changed
     code, body = send("POST", path + "/status", parties.tokens[S],
                       json_body={"status": "confirmed", "confirmedPrices": {line: 2.4}})

@@ -16,6 +16,7 @@ from app.domain import versions
 from app.domain.kinds import ORDERS
 from app.errors import BadRequest, InvalidValue
 from app.rdf import read_json
+from app.rdf.checks import MAX_NUMBER
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/api/dfc")
 
@@ -71,6 +72,9 @@ def _confirmed_prices(sent) -> dict | None:
             out[line] = None
         if out[line] is None or not out[line].is_finite():
             raise InvalidValue(f"the confirmed price of {line} is not a number", pointer=f"/confirmedPrices/{line}")
+        if out[line] < 0 or out[line] > MAX_NUMBER:
+            raise InvalidValue(f"the confirmed price of {line} must be from 0 to {MAX_NUMBER:,}",
+                               pointer=f"/confirmedPrices/{line}")
     return out
 
 
