@@ -6,6 +6,7 @@ orders stay and still add up in the session summary.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 
@@ -415,3 +416,23 @@ def test_nobody_is_described_at_the_pseudonym_an_erasure_left(client, hub_a):
     r = client.put(order, headers=hub_a, json=cancel)
     assert r.status_code == 200, r.get_data(as_text=True)
     assert main_node(r.get_json())["dfc-b:orderedBy"] == pseudonym
+
+
+def test_a_new_order_naming_nobody_the_hub_holds_is_refused_and_a_returning_customer_is_not(client, hub_a):
+    """`…/hub-a/persons/ghost` named alone, with a note, was a 201: nobody was there, so the
+    note could never be exported or erased with a person (GET, export and DELETE of ghost: 404)."""
+    person, _ = bought(client, hub_a)
+    store = store_of(client)
+
+    def order_by(buyer: str):
+        doc = {"@context": "https://www.datafoodconsortium.org", "@id": "#", "@type": "dfc-b:Order",
+               "dfc-b:orderedBy": buyer, "dfc-b:hasOrderStatus": "dfc-v:Held", "dfc-b:description": "leave it at no. 4",
+               "dfc-b:belongsTo": f"{BASE}/api/dfc/enterprises/hub-a/sale_sessions/week-48",
+               "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1, "dfc-b:concerns": CARROTS_AT_A}}
+        return client.post("/api/dfc/enterprises/hub-a/orders", headers=hub_a, data=json.dumps(doc),
+                           content_type="application/ld+json")
+    written = store.generation
+    r = order_by(f"{BASE}{PERSONS}/ghost")
+    assert r.status_code == 422 and r.get_json()["pointer"] == "/dfc-b:orderedBy", r.get_data(as_text=True)
+    assert store.generation == written
+    assert order_by(person).status_code == 201          # a customer the hub holds, named again

@@ -38,7 +38,7 @@ from app.domain.kinds import ORDERS
 from app.orders.moves import OrderMoves
 from app.orders.session_close import CLOSE_PART, SessionClose
 from app.config import Settings
-from app.errors import Conflict, NotFound, ShapeViolation, violation
+from app.errors import Conflict, InvalidValue, NotFound, ShapeViolation, violation
 from app.namespaces import RDF_TYPE, T
 from app.store import Store
 
@@ -175,7 +175,7 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
         new = self._ruled(tx, w, iri, current, new)
         graphs = self._plan(tx, w.ns, iri, current, new, w.sources,
                             w.customer or (current is not None and orders.is_customer(current, iri)))
-        self._persons(tx, w, iri, new, graphs)
+        self._persons(tx, w, iri, current, new, graphs)
         # The answer is the document as written, so its ETag is the one a GET gives.
         answer = Answer(201 if current is None else (204 if new is None else 200),
                         iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
@@ -221,8 +221,9 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
             _deletable(current, iri)
         return None
 
-    def _persons(self, tx, w: "_Write", iri, new, graphs: dict) -> None:
-        """The person a checkout names gets a document of their own; an erased one is refused."""
+    def _persons(self, tx, w: "_Write", iri, current, new, graphs: dict) -> None:
+        """The person a checkout names gets a document of their own; an erased one is refused, and
+        so is an IRI of the hub's persons that names nobody, given as a new order's buyer."""
         if w.incoming is not None and w.incoming.person is not None:
             person, described = w.incoming.person
             held = self._refuse_non_person(tx, person)
@@ -230,7 +231,13 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
             if not held or set(described) - {Triple(person, RDF_TYPE, T.Person)}:
                 graphs.setdefault(person, described)
         elif new is not None and w.customer and isinstance(who := orders.buyer(new, iri), NamedNode):
-            erasure.refuse_erased(tx.graph(who), who)      # named by IRI alone, and erased meanwhile
+            held = tx.graph(who)
+            erasure.refuse_erased(held, who)      # named by IRI alone, and erased meanwhile
+            # Nobody there: the order's notes could never be exported or erased with a person.
+            if not held and (current is None or orders.buyer(current, iri) != who):
+                raise InvalidValue(f"the hub holds no customer at {who.value}: describe the customer (a blank "
+                                   "node with their details), or name one it holds", pointer="/dfc-b:orderedBy",
+                                   buyer=who.value)
 
     def _plan(self, tx, ns, iri, current, new, sources, customer: bool) -> dict[NamedNode, list[Triple]]:
         """Read what the planners need, let them plan (pure), read the ledgers the plan moves; record
