@@ -271,7 +271,8 @@ class HubMachine(RuleBasedStateMachine):
 
     @rule(kind=st.sampled_from(["quantities disagree", "status twice", "other tenant's offer",
                                 "other tenant's session", "other tenant's token", "no token", "negative quantity", "unknown offer",
-                                "grams of carrots sold by the kilogram", "the hub deletes its session"]))
+                                "grams of carrots sold by the kilogram", "the hub deletes its session",
+                                "a customer the hub does not hold"]))
     def hostile(self, kind):
         self.w.hostile(kind)
 

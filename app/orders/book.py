@@ -173,9 +173,10 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
         iri, current, new = self._current(tx, w)
         self._check(w, iri, current, new)
         new = self._ruled(tx, w, iri, current, new)
+        self._refuse_unknown_buyer(tx, w, iri, current, new)
         graphs = self._plan(tx, w.ns, iri, current, new, w.sources,
                             w.customer or (current is not None and orders.is_customer(current, iri)))
-        self._persons(tx, w, iri, current, new, graphs)
+        self._persons(tx, w, graphs)
         # The answer is the document as written, so its ETag is the one a GET gives.
         answer = Answer(201 if current is None else (204 if new is None else 200),
                         iri.value if current is None else None, graphs.get(iri, []) if new is not None else [])
@@ -221,16 +222,22 @@ class OrderBook(OrderMoves, HoldExpiry, SessionClose):
             _deletable(current, iri)
         return None
 
-    def _persons(self, tx, w: "_Write", iri, current, new, graphs: dict) -> None:
-        """The person a checkout names gets a document of their own; an erased one is refused, and
-        so is an IRI of the hub's persons that names nobody, given as a new order's buyer."""
+    def _persons(self, tx, w: "_Write", graphs: dict) -> None:
+        """The person a checkout describes gets a document of their own; an erased one is refused."""
         if w.incoming is not None and w.incoming.person is not None:
             person, described = w.incoming.person
             held = self._refuse_non_person(tx, person)
             # A customer named again without a word about them keeps what the hub holds of them.
             if not held or set(described) - {Triple(person, RDF_TYPE, T.Person)}:
                 graphs.setdefault(person, described)
-        elif new is not None and w.customer and isinstance(who := orders.buyer(new, iri), NamedNode):
+
+    @staticmethod
+    def _refuse_unknown_buyer(tx, w: "_Write", iri, current, new) -> None:
+        """A customer named by IRI alone: 410 once erased; 422 for an IRI of the hub's persons that
+        names nobody, given as a new order's buyer (before the stock is looked at: bad input first)."""
+        if w.incoming is not None and w.incoming.person is not None:
+            return
+        if new is not None and w.customer and isinstance(who := orders.buyer(new, iri), NamedNode):
             held = tx.graph(who)
             erasure.refuse_erased(held, who)      # named by IRI alone, and erased meanwhile
             # Nobody there: the order's notes could never be exported or erased with a person.

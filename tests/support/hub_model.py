@@ -510,6 +510,9 @@ class World(SupplierSteps):
         elif kind == "no token":
             as_ = None
         doc = self.checkout_doc("hub-a", [line], person)
+        if kind == "a customer the hub does not hold":
+            # Named by an IRI of the hub's persons alone, with nobody there: refused (422).
+            doc["@graph"] = [{**doc["@graph"][0], "dfc-b:orderedBy": self.iri(f"{API}/hub-a/persons/nobody-here")}]
         if kind == "other tenant's session":
             doc["@graph"][0]["dfc-b:belongsTo"] = self.iri(f"{API}/hub-b/sale_sessions/week-48")
         if kind == "status twice":
