@@ -5,6 +5,7 @@ import re
 
 import requests
 from conftest import BASE, admin, jsonld, make_app, token_for
+from support.orders import checkout
 from support.threaded_server import serving
 
 CTX = "https://www.datafoodconsortium.org"
@@ -135,13 +136,7 @@ def test_a_session_of_many_orders_is_shown_a_page_at_a_time():
     api = f"{BASE}/api/dfc/enterprises"
     hub, jean = token_for(client, f"{api}/hub-a"), token_for(client, f"{api}/jean-farm")
     for n in range(7):
-        doc = {"@context": CTX, "@graph": [
-            {"@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": "_:buyer", "dfc-b:hasOrderStatus": "dfc-v:Held",
-             "dfc-b:belongsTo": f"{api}/hub-a/sale_sessions/week-48",
-             "dfc-b:hasPart": [{"@type": "dfc-b:OrderLine", "dfc-b:quantity": 1,
-                                "dfc-b:concerns": f"{api}/hub-a/offers/jean-carrots"}]},
-            {"@id": "_:buyer", "@type": "dfc-b:Person", "dfc-b:firstName": f"Customer {n}"}]}
-        assert client.post("/api/dfc/enterprises/hub-a/orders", headers=hub, **jsonld(doc)).status_code == 201
+        assert checkout(client, hub, "hub-a", name=f"Customer {n}").status_code == 201
         wholesale = {"@context": CTX, "@id": "#", "@type": "dfc-b:Order", "dfc-b:orderedBy": f"{api}/hub-a",
                      "dfc-b:hasOrderStatus": "dfc-v:Held", "dfc-b:hasPart": [
                          {"@type": "dfc-b:OrderLine", "dfc-b:quantity": 0.1, "dfc-b:concerns": f"{api}/jean-farm/offers/carrots"}]}
