@@ -164,3 +164,16 @@ def test_a_token_for_an_agent_that_is_no_iri_is_422(read_client, agent):
     r = read_client.post("/api/admin/tokens", json={"agent": agent}, headers=admin())
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     assert r.get_json()["pointer"] == "/agent"
+
+
+@pytest.mark.parametrize("body, status, pointer", [
+    ({"agent": f"{BASE}/" + "a" * 100_000}, 422, "/agent"),
+    ({"agent": f"{BASE}/api/dfc/enterprises/hub-a", "scopes": ["ReadOrders"] * 100_000}, 400, "/scopes"),
+    ({"agent": f"{BASE}/api/dfc/enterprises/hub-a", "scopes": [f"Scope{n}" for n in range(100_000)]}, 400, "/scopes"),
+])
+def test_a_token_request_is_bounded_and_its_refusal_short(read_client, body, status, pointer):
+    """100,000 scopes were a 201 echoing them all (or a 400 naming each unknown one, 889 kB), and
+    an agent IRI of 100,000 characters was taken."""
+    r = read_client.post("/api/admin/tokens", json=body, headers=admin())
+    assert r.status_code == status and r.get_json()["pointer"] == pointer, r.get_data(as_text=True)[:300]
+    assert len(r.data) < 2000

@@ -14,7 +14,8 @@ import jwt
 from pyoxigraph import Literal, NamedNode
 
 from app import queries
-from app.errors import BadRequest, InvalidValue, Unauthorized
+from app.errors import BadRequest, InvalidValue, Unauthorized, echoed
+from app.rdf.checks import MAX_IRI
 from app.store import Store
 
 DFC_SCOPES = {"ReadEnterprise", "ReadProducts", "WriteProducts", "ReadOrders", "WriteOrders",
@@ -42,14 +43,18 @@ def _digest(token: str) -> str:
 
 def issue_token(store: Store, agent_iri: str, scopes: list[str]) -> str:
     """Create an opaque token for an agent; only its digest is stored."""
-    if not isinstance(agent_iri, str) or not valid_iri(agent_iri):
-        raise InvalidValue("`agent` must be an absolute IRI (no spaces, no < > \" { } | \\ ^ `)",
-                           pointer="/agent", value=agent_iri if isinstance(agent_iri, str) else None)
-    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        raise BadRequest("`scopes` must be a list of strings", pointer="/scopes")
+    if not isinstance(agent_iri, str) or len(agent_iri) > MAX_IRI or not valid_iri(agent_iri):
+        raise InvalidValue(f"`agent` must be an absolute IRI of at most {MAX_IRI} characters (no spaces, "
+                           "no < > \" { } | \\ ^ `)", pointer="/agent",
+                           value=agent_iri[:200] if isinstance(agent_iri, str) else None)
+    # Each scope once at most: a longer list names one twice, or one nobody knows.
+    if not isinstance(scopes, list) or len(scopes) > len(DFC_SCOPES) * 2 \
+            or not all(isinstance(s, str) for s in scopes):
+        raise BadRequest(f"`scopes` must be a list of at most {len(DFC_SCOPES)} strings, from "
+                         f"{sorted(DFC_SCOPES)}", pointer="/scopes")
     unknown = sorted(set(scopes) - DFC_SCOPES)
     if unknown:
-        raise BadRequest(f"unknown scopes {unknown}; known: {sorted(DFC_SCOPES)}", pointer="/scopes")
+        raise BadRequest(f"unknown scopes {echoed(unknown[:5])}; known: {sorted(DFC_SCOPES)}", pointer="/scopes")
     token = secrets.token_urlsafe(32)
     with store.transaction() as tx:
         tx.append(queries.load("insert_token"), {
