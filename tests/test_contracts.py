@@ -10,16 +10,18 @@ import json
 import re
 
 import pytest
-from conftest import BASE, JSONLD, admin, token_for
+from conftest import BASE, DEMO_MONDAY, JSONLD, admin, token_for
 
 API = BASE + "/api/dfc/enterprises"
 JEAN, HUB_A, HUB_B = f"{API}/jean-farm", f"{API}/hub-a", f"{API}/hub-b"
 CONTRACTS = "/api/dfc/enterprises/jean-farm/contracts"
 CARROTS_ITEM = f"{JEAN}/catalog_items/carrots"
 CTX = ["https://www.datafoodconsortium.org", {"hub": "https://w3id.org/dfc-order-hub/ns#"}]
+# A contract runs over the demo's year (the apps' clocks stand in its first sale week), or the next.
+YEAR, NEXT_YEAR = DEMO_MONDAY.year, DEMO_MONDAY.year + 1
 
 
-def contract(*prices, consumer=HUB_A, start="2026-01-01", end="2026-12-31", id_=None) -> dict:
+def contract(*prices, consumer=HUB_A, start=f"{YEAR}-01-01", end=f"{YEAR}-12-31", id_=None) -> dict:
     """A contract of Jean's farm; prices: (item IRI, value) pairs."""
     prices = prices or ((CARROTS_ITEM, "2.50"),)
     body = {"@context": CTX, "@type": "hub:Contract", "hub:consumer": {"@id": consumer},
@@ -60,7 +62,7 @@ def test_the_supplier_writes_a_contract_that_only_the_two_parties_read(client, t
         assert got.status_code == 200
         node = _node(got.get_json(), "hub:Contract")
         assert node["hub:consumer"] == HUB_A
-        assert node["dfc-b:startDate"]["@value"] == "2026-01-01"
+        assert node["dfc-b:startDate"]["@value"] == f"{YEAR}-01-01"
     refused = _get(client, path, tokens["b"])
     assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
     assert client.get(path).status_code == 401
@@ -277,7 +279,7 @@ def test_an_order_under_a_contract_since_deleted_can_still_be_put_placed_and_can
 
 def test_the_supplier_neither_drops_nor_changes_the_contract_its_consumer_ordered_under(client, tokens):
     mine = _post(client, tokens["jean"], contract()).headers["Location"]
-    other = _post(client, tokens["jean"], contract(start="2027-01-01", end="2027-12-31")).headers["Location"]
+    other = _post(client, tokens["jean"], contract(start=f"{NEXT_YEAR}-01-01", end=f"{NEXT_YEAR}-12-31")).headers["Location"]
     body = {"@context": CTX, "@type": "dfc-b:Order", "dfc-b:orderedBy": HUB_A, "hub:underContract": {"@id": mine},
             "dfc-b:hasOrderStatus": "dfc-v:Held",
             "dfc-b:hasPart": {"@type": "dfc-b:OrderLine", "dfc-b:concerns": f"{JEAN}/offers/carrots", "dfc-b:quantity": 1}}

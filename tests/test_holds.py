@@ -135,15 +135,18 @@ def test_a_hold_that_has_passed_already_is_refused_saying_where_and_changes_noth
 
 
 
-@pytest.mark.parametrize("offset", ["+14:01", "-15:00", "+24:00"])
-def test_a_hold_with_an_offset_no_date_time_has_is_refused(client, hub_a, offset):
+@pytest.mark.parametrize("offset, status", [("+14:01", 422), ("-15:00", 422), ("+24:00", 422),
+                                            ("+14:00", 201), ("-14:00", 201)])
+def test_a_hold_with_an_offset_no_date_time_has_is_refused(client, hub_a, offset, status):
     """XSD bounds a time zone at 14 hours: "…+14:01" was kept as an xsd:dateTime no XSD reader
-    takes (found by the hostile probe of holds)."""
-    before = ledger(client)
+    takes (found by the hostile probe of holds). The same hold at ±14:00 is taken."""
+    before, later = ledger(client), MONDAY + dt.timedelta(days=2)      # a hold to come: only its offset may be wrong
     r = place(client, hub_a, order((f"{JEAN}/offers/carrots", 3), **{
-        "hub:holdUntil": {"@value": f"2030-01-01T00:00:00{offset}", "@type": "xsd:dateTime"}}))
-    assert r.status_code == 422 and "dateTime" in r.get_data(as_text=True), r.get_data(as_text=True)
-    assert ledger(client) == before
+        "hub:holdUntil": {"@value": f"{later:%Y-%m-%dT%H:%M:%S}{offset}", "@type": "xsd:dateTime"}}))
+    assert r.status_code == status, r.get_data(as_text=True)
+    if status == 422:
+        assert "dateTime" in r.get_data(as_text=True) and ledger(client) == before
+
 
 @pytest.mark.parametrize("kind", ["customer", "wholesale"])
 def test_a_draft_made_held_keeping_a_hold_that_has_passed_is_refused_and_reserves_nothing(client, clock, hub_a, kind):
