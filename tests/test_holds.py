@@ -22,8 +22,8 @@ from app.events import outbox as events
 from app.runtime.workers import expire_holds, workers_for
 from conftest import ADMIN, BASE, jsonld, make_app, token_for
 from support.orders import client, clock, hub_a  # noqa: F401 - fixtures
-from support.orders import (CTX, HUB_A, JEAN, MONDAY, sale_week, checkout, ledger, main_node, order, path_of,
-                            place, wholesale_quantities)
+from support.orders import (CTX, HUB_A, JEAN, MONDAY, after_session_end, checkout, ledger, main_node, order,
+                            path_of, place, sale_week, wholesale_quantities)
 
 pytestmark = pytest.mark.calendar     # builds dates from the clock
 
@@ -244,7 +244,7 @@ def test_an_order_without_a_hold_stays_held_until_the_session_closes(client, clo
 def test_a_customer_order_of_a_closed_session_is_the_hubs_placed_order_not_the_expirers(client, clock, hub_a,
                                                                                           caplog):
     path = held_checkout(client, hub_a, MONDAY + dt.timedelta(days=5))
-    clock.set(dt.datetime(2026, 11, 27, 19, tzinfo=dt.timezone.utc))    # after hub A's session ended
+    clock.set(after_session_end(client))    # after hub A's session ended
     assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).status_code == 200
     committed = ledger(client)
     clock.set(MONDAY + dt.timedelta(days=6))
@@ -261,7 +261,7 @@ def test_a_close_before_the_expirer_ran_cancels_the_holds_that_ended_instead_of_
     before = ledger(client)
     ended = held_checkout(client, hub_a, MONDAY + dt.timedelta(hours=1))
     kept = held_checkout(client, hub_a, quantity=2)                    # no hold: the close commits it
-    clock.set(dt.datetime(2026, 11, 27, 19, tzinfo=dt.timezone.utc))    # after hub A's session ended
+    clock.set(after_session_end(client))    # after hub A's session ended
     assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).status_code == 200
     body = client.get(ended, headers=hub_a).get_json()
     assert main_node(body)["dfc-b:hasOrderStatus"] == "dfc-v:Cancelled"

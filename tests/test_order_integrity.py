@@ -21,8 +21,9 @@ from app.rdf import read_payload
 from conftest import BASE, jsonld, make_app, token_for
 from support.oxigraph_server import running_oxigraph
 from support.orders import client, clock, hub_a, hub_b, jean  # noqa: F401 - fixtures
-from support.orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, MONDAY, add_item, checkout,
-                            ledger, lines_of, main_node, order, path_of, place, wholesale)
+from support.orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, MONDAY, add_item,
+                            after_session_end, checkout, ledger, lines_of, main_node, order, path_of, place,
+                            wholesale)
 
 HUB_A_CARROTS = f"{HUB_A}/offers/jean-carrots"
 SESSION_A, SESSION_B = f"{HUB_A}/sale_sessions/week-48", f"{HUB_B}/sale_sessions/week-48"
@@ -251,7 +252,7 @@ def test_a_wholesale_order_in_an_open_session_still_completes(client, hub_a, clo
     r = place(client, hub_a, order((CARROTS, 2), **{"dfc-b:belongsTo": SESSION_A}))
     assert r.status_code == 201
     location = r.headers["Location"]
-    clock.set(dt.datetime(2026, 11, 27, 19, tzinfo=dt.timezone.utc))    # ended, not closed yet: last edits
+    clock.set(after_session_end(client))    # ended, not closed yet: last edits
     doc = order((CARROTS, 2), id_=location, status="dfc-v:Complete", **{"dfc-b:belongsTo": SESSION_A})
     assert client.put(path_of(location), headers=hub_a, **jsonld(doc)).status_code == 200
     assert ledger(client) == {"available": 8, "onHand": 10, "held": 0, "committed": 2}

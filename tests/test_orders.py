@@ -12,9 +12,9 @@ import pytest
 
 from conftest import ADMIN, BASE, jsonld, token_for
 from support.orders import client, clock, hub_a, hub_b, jean  # noqa: F401 - fixtures
-from support.orders import (API, MONDAY, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, add_item, checkout, ledger,
-                            lines_of, main_node, order, path_of, place, quantity, wholesale,
-                            wholesale_quantities)
+from support.orders import (API, CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, MONDAY, add_item,
+                            after_session_end, checkout, ledger, lines_of, main_node, order, path_of, place,
+                            quantity, wholesale, wholesale_quantities)
 
 pytestmark = pytest.mark.calendar     # reads the clock or builds dates: also run with the calendar moved
 
@@ -586,7 +586,7 @@ def test_a_basket_from_two_producers_is_reserved_all_or_nothing(client, hub_a):
 def test_checkouts_outside_the_session_or_after_close_get_409(client, hub_a, hub_b, clock):
     assert checkout(client, hub_b, "hub-b", (f"{HUB_B}/offers/jean-carrots", 1)).status_code == 409  # Monday: B opens Tuesday
     ali = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1))
-    clock.set(dt.datetime(2026, 11, 27, 19, tzinfo=dt.timezone.utc))          # after A's end
+    clock.set(after_session_end(client))          # after A's end
     late = checkout(client, hub_a, "hub-a", (f"{HUB_A}/offers/jean-carrots", 1))
     assert late.status_code == 409 and late.get_json()["session"].endswith("/hub-a/sale_sessions/week-48")
     assert client.post("/api/dfc/enterprises/hub-a/sale_sessions/week-48/close", headers=hub_a).status_code == 200

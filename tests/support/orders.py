@@ -20,6 +20,13 @@ CTX = "https://www.datafoodconsortium.org"
 MONDAY = DEMO_MONDAY     # the demo's first sale session opened this morning
 
 
+def after_session_end(client, hub: str = "hub-a", session: str = "week-48") -> dt.datetime:
+    """An hour after a demo session's endDate, as the store holds it: ended, not yet closed."""
+    end = client.get(f"/api/dfc/enterprises/{hub}/sale_sessions/{session}").get_json()["dfc-b:endDate"]
+    end = end["@value"] if isinstance(end, dict) else end
+    return dt.datetime.fromisoformat(end.replace("Z", "+00:00")) + dt.timedelta(hours=1)
+
+
 def sale_week(monday: dt.datetime = MONDAY) -> dict:
     """A sale session's node open the whole week of `monday`, Monday 08:00 to Friday 18:00 UTC:
     its dates follow the test's clock, never a date written here."""
