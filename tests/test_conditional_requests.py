@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from conftest import JSONLD, admin, client_of, jsonld, make_app, token_for
+from conftest import BASE, JSONLD, admin, client_of, jsonld, make_app, token_for
 from app.domain import lifecycle
 from support.lifecycle import Api, Orders
-from support.orders import MONDAY, CARROTS, CARROTS_ITEM, HUB_A, HUB_B, JEAN, order, path_of, place
+from support.orders import CARROTS, CARROTS_ITEM, CTX, HUB_A, HUB_B, JEAN, MONDAY, order, path_of, place
 
 LEEKS = "/api/dfc/enterprises/jean-farm/supplied_products/leeks"
 TURTLE = "text/turtle"
@@ -159,4 +159,26 @@ def test_a_delivery_is_replaced_only_at_the_version_named(client):
         assert r.status_code == 412, (header, r.get_data(as_text=True))
     assert client.get(delivery_path, headers=consumer).headers["ETag"] == read.headers["ETag"]
     r = client.put(delivery_path, headers={**consumer, "If-Match": read.headers["ETag"]}, **jsonld(body))
+    assert r.status_code == 200, r.get_data(as_text=True)
+
+
+def test_a_delivery_of_an_order_stored_under_the_camelcase_spelling_honours_its_preconditions(client):
+    """An order PUT at `…/Enterprises/x/Orders/y` is stored under that spelling; its deliveries'
+    versions were looked for under the snake_case one, found empty: If-Match was always 412, and
+    If-None-Match: * never refused."""
+    consumer = token_for(client, HUB_A)
+    made = client.put("/api/dfc/Enterprises/jean-farm/Orders/camel", headers=consumer,
+                      **jsonld(order((CARROTS, 2), id_=f"{BASE}/api/dfc/Enterprises/jean-farm/Orders/camel")))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    line = [n["@id"] for n in made.get_json()["@graph"] if n.get("@type") == "dfc-b:OrderLine"][0]
+    later = (MONDAY + dt.timedelta(days=9)).date().isoformat()
+    body = {"@context": [CTX, {"hub": "https://w3id.org/dfc-order-hub/ns#"}], "@type": "hub:Delivery",
+            "hub:hasDeliveryLine": {"@type": "hub:DeliveryLine", "hub:ofOrderLine": {"@id": line}, "dfc-b:quantity": 1}}
+    planned = client.post("/api/dfc/enterprises/jean-farm/orders/camel/deliveries", headers=consumer, **jsonld(body))
+    assert planned.status_code == 201, planned.get_data(as_text=True)
+    delivery = path_of(planned.headers["Location"])
+    read = client.get(delivery, headers=consumer)
+    changed = {**read.get_json(), "hub:desiredDeliveryDate": later}
+    assert client.put(delivery, headers={**consumer, "If-None-Match": "*"}, **jsonld(changed)).status_code == 412
+    r = client.put(delivery, headers={**consumer, "If-Match": read.headers["ETag"]}, **jsonld(changed))
     assert r.status_code == 200, r.get_data(as_text=True)

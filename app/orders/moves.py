@@ -8,6 +8,8 @@ is mixed into `OrderBook`, whose store, clock, readers and ledger moves it uses.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from pyoxigraph import NamedNode, Triple
 
 from app.domain import deliveries, lifecycle, policy, order_documents as orders
@@ -119,7 +121,11 @@ class OrderMoves:
         if delivery is not None and iri != asked and delivery.value.startswith(asked.value + "/"):
             # An order PUT at a CamelCase route is stored under that spelling: its deliveries
             # are named under the order as stored, or the edit would describe a node it is not.
-            delivery = NamedNode(iri.value + delivery.value[len(asked.value):])
+            named = NamedNode(iri.value + delivery.value[len(asked.value):])
+            # The preconditions name the delivery's version too: under the same spelling.
+            if expected.part == delivery:
+                expected = dataclasses.replace(expected, part=named)
+            delivery = named
         self.readable(agent, ns, current, iri)
         if orders.is_customer(current, iri):
             raise Conflict("a customer's order has no supplier lifecycle: its hub's wholesale orders do")
