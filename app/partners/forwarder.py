@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
-import weakref
 from urllib.parse import urljoin, urlsplit
 
 from pyoxigraph import NamedNode
@@ -44,6 +42,7 @@ from app.rdf import read_payload
 from app.rdf.answer_context import own_contexts
 from app.rdf.triples import first, tidy
 from app.store import Undone
+from app.store.locks import KeyLocks
 
 log = logging.getLogger(__name__)
 MAX_DOCUMENTS = 20_000      # a remote catalogue larger than this is refused, not half-copied
@@ -66,10 +65,8 @@ class Forwarder:
         self.store, self.client, self.base_url, self.clock = store, client, base_url, clock
         self.max_json_depth = max_json_depth
         self.tokens = PartnerTokens(store, client)
-        # One lock per forwarded order while someone holds it: kept weakly, or every order ever
-        # forwarded would keep one for the life of the process.
-        self._locks: weakref.WeakValueDictionary[NamedNode, _OrderLock] = weakref.WeakValueDictionary()
-        self._guard = threading.Lock()
+        # One lock per forwarded order, in this process, while a thread holds or waits for it.
+        self._locks = KeyLocks()
 
     # --- catalogue ---------------------------------------------------------------------------
 
@@ -146,7 +143,7 @@ class Forwarder:
 
     def push(self, order: NamedNode) -> None:
         """Bring the partner in line with the forwarded order as it stands here (Refused, 503, 502)."""
-        with self._lock(order):
+        with self._locks.hold([order.value]):
             for _ in range(ATTEMPTS):
                 doc = self.store.graph(order)
                 partner_iri = fwd.partner_of(doc, order)
@@ -275,30 +272,11 @@ class Forwarder:
             if doc:
                 tx.put(order, change(doc))
 
-    def _lock(self, order: NamedNode) -> "_OrderLock":
-        with self._guard:
-            return self._locks.setdefault(order, _OrderLock())
-
     def close(self) -> None:
         self.client.close()
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-class _OrderLock:
-    """A lock a weak reference can name (threading.Lock cannot be one's referent)."""
-    __slots__ = ("_lock", "__weakref__")
-
-    def __init__(self):
-        self._lock = threading.Lock()
-
-    def __enter__(self):
-        self._lock.acquire()
-        return self
-
-    def __exit__(self, *_):
-        self._lock.release()
-
 
 def _grew(before, after, order) -> bool:
     """Tell whether a change asks the partner for more of anything than it held."""
