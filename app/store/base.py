@@ -36,6 +36,9 @@ RESULT_FORMATS = ("application/sparql-results+json", "application/sparql-results
 N_TRIPLES = "application/n-triples"
 
 
+# Documents one read asks for at once: a board of 5,000 orders in one query would be as long as
+# all their names, one request each 5,000 round trips to a remote store.
+READ_AT_ONCE = 500
 LOCK_LOST_TRIES = 5     # a lock lapsing under the same unit of work again and again: the store is too slow
 
 
@@ -87,17 +90,18 @@ class Store(abc.ABC):
         """Return the triples of one named graph (empty if there is none)."""
 
     def graphs(self, names: Iterable[NamedNode]) -> list[Triple]:
-        """Return the triples of several named graphs, in one request."""
-        query = graphs_query(names)
-        return self.construct(query) if query else []
+        """Return the triples of several named graphs, a request per READ_AT_ONCE of them."""
+        names = list(names)
+        return [t for start in range(0, len(names), READ_AT_ONCE)
+                for t in self.construct(graphs_query(names[start:start + READ_AT_ONCE]))]
 
     def documents(self, names: Iterable[NamedNode]) -> dict[NamedNode, list[Triple]]:
-        """Return several named graphs' triples, graph by graph, in one request."""
+        """Return several named graphs' triples, graph by graph, a request per READ_AT_ONCE of them."""
         names = list(dict.fromkeys(names))
         out: dict[NamedNode, list[Triple]] = {name: [] for name in names}
-        query = documents_query(names)
-        for row in self.select(query) if query else []:
-            out[row["g"]].append(Triple(row["s"], row["p"], row["o"]))
+        for start in range(0, len(names), READ_AT_ONCE):
+            for row in self.select(documents_query(names[start:start + READ_AT_ONCE])):
+                out[row["g"]].append(Triple(row["s"], row["p"], row["o"]))
         return out
 
     @abc.abstractmethod

@@ -93,18 +93,11 @@ def pseudonym(iri: str) -> str:
     return "customer " + hashlib.sha256(iri.encode()).hexdigest()[:6]
 
 
-# Orders a board reads in one request: one each was a round trip each on a remote store
-# (5,000 orders, 5,000 requests), all at once a query as long as all their names.
-READ_AT_ONCE = 500
-
-
 def order_documents(who, ns: docs.Namespace) -> list[tuple]:
-    """(IRI, triples) of the orders sold by `ns` the agent may read (row order list)."""
+    """(IRI, triples) of the orders sold by `ns` the agent may read (row order list), read at once."""
     book = services().orders
     names = book.listing(who, ns)
-    read: dict = {}
-    for start in range(0, len(names), READ_AT_ONCE):
-        read.update(book.each_document(names[start:start + READ_AT_ONCE]))
+    read = book.each_document(names)
     return [(name, read.get(name, [])) for name in names]
 
 
