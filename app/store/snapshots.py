@@ -13,7 +13,6 @@ so a document that has started to describe a person is never read in its older s
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import os
 import shutil
@@ -35,7 +34,6 @@ WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "query_worker.
 _JSON = "application/sparql-results+json"
 # Our own queries on a snapshot (the analyst graph list) are never cut short for size.
 _UNBOUNDED = 1 << 40
-_NUMBERS = itertools.count(1)
 
 
 class Stopped(StoreUnavailable):
@@ -93,8 +91,8 @@ class SnapshotReader:
 
     def __init__(self, path: str, worker: Worker, max_bytes: int = _UNBOUNDED):
         self.path, self.worker, self.max_bytes = path, worker, max_bytes
-        # A snapshot never changes, and no path names two (they are numbered): what was computed
-        # from one holds for every query that reads it.
+        # A snapshot never changes, and its store numbers them: what was computed from one holds
+        # for every query that reads it (each store has an Analytics of its own).
         self.state = path
         self.cancelled = False
         self._cancel_lock = threading.Lock()
@@ -147,6 +145,7 @@ class Snapshots:
         self._idle: list[Worker] = []
         self._max_idle = max_idle
         self._state = threading.Lock()
+        self._made = 0
 
     @contextlib.contextmanager
     def reader(self, max_bytes: int) -> Iterator[SnapshotReader]:
@@ -221,9 +220,8 @@ class Snapshots:
         if self._dir is None:
             self._dir = tempfile.mkdtemp(prefix="dfc-hub-snapshots-")
             self._remove = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
-        # Numbered across the process, not the store: a store reopened at the same path makes its
-        # snapshots in the same directory, and a path must name one snapshot only (SnapshotReader).
-        path = os.path.join(self._dir, str(next(_NUMBERS)))
+        self._made += 1
+        path = os.path.join(self._dir, str(self._made))
         try:
             if self._on_disk:
                 self._owner.raw.flush()
