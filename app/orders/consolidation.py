@@ -22,7 +22,7 @@ from app.partners import records as forwarded
 from app.catalog.links import Source, product_sources, sizes
 from app.catalog.hub_settings import HubSettings
 from app.errors import ShapeViolation, violation
-from app.namespaces import FALSE, RDF_TYPE, TRUE, T
+from app.namespaces import FALSE, PARTNER_COPIES, RDF_TYPE, TRUE, T
 from app.queries import as_term
 from app.rdf.terms import decimal_literal
 from app.rdf.triples import Indexed, number, tidy
@@ -109,7 +109,7 @@ def _upstream(ns, offer, source, product, wholesale, upstream, remote, base_url)
 # Remote products are read from the copies the hub's own partners keep, and no one else's.
 def _bulk_products(store: Store, hub: NamedNode, products: list[NamedNode]) -> dict[NamedNode, NamedNode]:
     rows = store.select(queries.load("bulk_products"), {"products": products, "hub": hub,
-                                                        "copies": partners.COPIES}) if products else []
+                                                        "copies": PARTNER_COPIES}) if products else []
     out: dict[NamedNode, NamedNode] = {}
     for row in rows:
         out.setdefault(row["retail"], row["bulk"])

@@ -47,7 +47,6 @@ CREDENTIAL_URLS = ("catalog", "orders")
 COPY_OF, FETCHED_BY, FETCHED_AT = hub("copyOf"), hub("fetchedBy"), hub("fetchedAt")
 # What marks a partner's copy of a remote document (written by the server only, on the copy's graph).
 MARKS = (COPY_OF, FETCHED_BY, FETCHED_AT)
-COPIES = PARTNER_COPIES
 TOKEN_ORIGIN = creds.TOKEN_ORIGIN
 
 
@@ -85,7 +84,7 @@ def origin(url: str) -> str:
 
 def copy_graph(partner: NamedNode, name: NamedNode) -> NamedNode:
     """Where `partner` keeps its copy of the remote document `name`: a graph of that partner's alone."""
-    return NamedNode(COPIES + _digest(partner.value) + ":" + _digest(name.value))
+    return NamedNode(PARTNER_COPIES + _digest(partner.value) + ":" + _digest(name.value))
 
 
 def _digest(text: str) -> str:
@@ -252,8 +251,8 @@ def _content(triples) -> list[Triple]:
 
 def copies_of(store: Store, partner: NamedNode) -> dict[NamedNode, NamedNode]:
     """The remote documents this partner's syncs keep a copy of: remote IRI → the copy's graph."""
-    return {r["name"]: r["g"] for r in store.select(queries.load("partner_copies"), {"partner": partner,
-                                                                                     "copies": COPIES})}
+    rows = store.select(queries.load("partner_copies"), {"partner": partner, "copies": PARTNER_COPIES})
+    return {r["name"]: r["g"] for r in rows}
 
 
 def legacy_copies(store: Store, partner: NamedNode) -> list[NamedNode]:
@@ -307,7 +306,7 @@ def remote_sources(store: Store, hub_iri: NamedNode, products: list[NamedNode]) 
     if not products:
         return {}
     rows = store.select(queries.load("remote_product_items"), {"products": products, "hub": hub_iri,
-                                                               "copies": COPIES})
+                                                               "copies": PARTNER_COPIES})
     # Each (partner, item, offer) the copies state, in a fixed order: the first with an offer wins.
     candidates = []
     for row in rows:
