@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
@@ -10,10 +11,15 @@ from app.api.context import bearer_challenge
 from app.errors import HubError
 
 log = logging.getLogger(__name__)
+# The server's HTML pages (/, /pages/…, /sparql, /conformance) load no script, image or
+# stylesheet: only their own inline style. Their forms post to this server (PUBLIC_BASE_URL's
+# origin, which a proxy may serve under another name than 'self').
+PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; "
+               "form-action 'self' {}")
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprints, the one error handler and the access log."""
+    """Register the blueprints, the one error handler, the headers every answer carries, the access log."""
     from app.api import (admin, conformance, contexts, contracts, events, hub_settings, lifecycle, orders,
                          partners, persons, resources, service, sparql)
     from app.api.access_log import AccessLog
@@ -38,7 +44,24 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HubError, _hub_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
+    app.after_request(_guarded(app.config["SETTINGS"].public_base_url))
     app.wsgi_app = AccessLog(app.wsgi_app)
+
+
+def _guarded(public_base_url: str):
+    """What every answer says of itself: no other type than it says; and an HTML page may not be
+    framed by another site (to steer a click onto a button) nor run a script that slipped past
+    the escaping."""
+    base = urlsplit(public_base_url)
+    policy = PAGE_POLICY.format(f"{base.scheme}://{base.netloc}")
+
+    def guarded(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", policy)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+    return guarded
 
 
 def problem(body: dict, headers: dict | None = None) -> Response:

@@ -7,15 +7,10 @@ for the pages' POSTs only: the API's clients send bearer tokens, never a cookie)
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
-# The pages load no script, image or stylesheet: only their own inline style. Their forms post
-# to this server (PUBLIC_BASE_URL's origin, which a proxy may serve under another name than 'self').
-POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {}"
 
 
 def init_app(app: Flask) -> None:
@@ -29,19 +24,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.add_template_global(charts.show, "show")     # macros see globals, not a blueprint's context
     app.register_blueprint(views.bp)
-    base = urlsplit(app.config["SETTINGS"].public_base_url)
-    policy = POLICY.format(f"{base.scheme}://{base.netloc}")
-
-    @app.after_request
-    def _guarded(response):
-        # Every HTML page of the server (these, `/`, /sparql, /conformance): another site may not
-        # frame one to steer a click onto a button (clickjacking), and markup that ever slipped
-        # through the escaping runs no script. No answer is read as another type than it says.
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", policy)
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
 
 
 def home():
