@@ -28,10 +28,17 @@ class Reply:
     def media_type(self) -> str:
         return (self.headers.get("content-type") or JSONLD).split(";")[0].strip().lower()
 
+    def json(self):
+        """The answer's body read as JSON; ValueError for what is none, nested past Python's limit too."""
+        try:
+            return json.loads(self.body)
+        except RecursionError:
+            raise ValueError("the answer nests too deeply to read") from None
+
     def problem(self) -> dict:
         """The answer's problem+json body, {} when it is none."""
         try:
-            found = json.loads(self.body)
+            found = self.json()
         except ValueError:
             return {}
         return found if isinstance(found, dict) else {}

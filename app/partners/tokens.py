@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import time
 from urllib.parse import quote, quote_plus, urlencode
 
@@ -210,10 +209,7 @@ class _Response:
         self.reply, self.status_code, self.session = reply, reply.status, session
 
     def json(self):
-        try:
-            found = json.loads(self.reply.body)
-        except RecursionError:      # nested past Python's limit: no token response either
-            raise ValueError("the token response nests too deeply") from None
+        found = self.reply.json()
         if not isinstance(found, dict):
             return found
         self.session.answer = found
