@@ -269,3 +269,12 @@ def test_a_location_that_is_no_iri_is_a_502_and_leaves_nothing_reserved(world, l
         assert r.status_code == 502, r.text
         assert r.headers["Content-Type"] == "application/problem+json"
         assert world.held() == (0, 0)
+
+
+def test_a_partner_answer_nested_past_any_parser_is_no_problem_body_and_no_500():
+    """Reply.problem() read a partner's body with json.loads and let RecursionError through."""
+    from app.partners.client import Reply
+    deep = Reply(409, {"content-type": "application/problem+json"}, b"[" * 100_000 + b"]" * 100_000)
+    assert deep.problem() == {}
+    with pytest.raises(ValueError):
+        deep.json()

@@ -680,3 +680,14 @@ def test_a_unit_of_work_putting_an_empty_document_where_there_was_none_writes_no
     with store.transaction(keys=keys) as tx:
         tx.put(G2, [Triple(S, P, Literal("after"))])
     assert store.graph(G2) == [Triple(S, P, Literal("after"))]
+
+
+def test_many_documents_are_read_whole_in_requests_of_a_bounded_size(store):
+    """Documents are read READ_AT_ONCE to a request: a board of thousands of orders was one query
+    as long as all their names (or one request each). Every one comes back, each whole."""
+    from app.store.base import READ_AT_ONCE
+    names = [NamedNode(f"urn:x-test:doc:{n}") for n in range(READ_AT_ONCE * 2 + 7)]
+    store.bulk_load(Quad(g, P, Literal(str(n)), g) for n, g in enumerate(names))
+    documents = store.documents(names)
+    assert [[t.object.value for t in documents[g]] for g in names] == [[str(n)] for n in range(len(names))]
+    assert len(store.graphs(names)) == len(names)
