@@ -131,7 +131,7 @@ def _canonical(doc: list[Triple], iri: NamedNode, base_url: str) -> list[Triple]
     who = index.first(iri, consumer_term)
     # Reads and prices match the consumer by its IRI: `…/Enterprises/x` would lock x out of its contract.
     if isinstance(who, NamedNode) and docs.is_enterprise(who.value, base_url):
-        spelled = NamedNode(docs.Namespace(base_url, docs.enterprise_of(who.value, base_url)).iri)
+        spelled = NamedNode(docs.owner_key(who.value, base_url))
         doc = [*(t for t in doc if not (t.subject == iri and t.predicate == consumer_term)),
                Triple(iri, consumer_term, spelled)]
     out = [t for t in doc if not (t.subject == iri and t.predicate in (T.startDate, T.endDate))]

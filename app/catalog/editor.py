@@ -125,11 +125,10 @@ class Catalog:
 
 def _orders_of(tx, name: NamedNode, triples: list[Triple], base_url: str) -> int:
     """How many orders Held or Complete belong to `name`, if it is a sale session (else 0)."""
-    owner = docs.enterprise_of(name.value, base_url)
-    if Triple(name, RDF_TYPE, T.SaleSession) not in triples or owner is None:
+    if Triple(name, RDF_TYPE, T.SaleSession) not in triples:
         return 0
     rows = tx.select(queries.load("session_live_orders"),
-                     {"session": name, "hub": NamedNode(docs.Namespace(base_url, owner).iri)})
+                     {"session": name, "hub": NamedNode(docs.owner_key(name.value, base_url))})
     return int(rows[0]["orders"].value) if rows else 0
 
 

@@ -54,13 +54,14 @@ def check_deletable(name: NamedNode, triples: list[Triple], orders: int = 0) -> 
     session (written again at its IRI, it would open again, and its close run twice), or one that
     `orders` Held or Complete still belong to: they would wait for a close that never comes, their
     stock reserved for ever."""
-    closed = sessions.closed_at(triples, name)
-    if Triple(name, RDF_TYPE, T.SaleSession) in triples and closed is not None:
-        raise Conflict(f"{name.value} closed at {closed.value}; a closed session stays, the record of its "
-                       "orders", closedAt=closed.value)
-    if Triple(name, RDF_TYPE, T.SaleSession) in triples and orders:
-        raise Conflict(f"{orders} order(s) Held or Complete belong to {name.value}; cancel them, or close the "
-                       "session, before deleting it", orders=orders)
+    if Triple(name, RDF_TYPE, T.SaleSession) in triples:
+        closed = sessions.closed_at(triples, name)
+        if closed is not None:
+            raise Conflict(f"{name.value} closed at {closed.value}; a closed session stays, the record of its "
+                           "orders", closedAt=closed.value)
+        if orders:
+            raise Conflict(f"{orders} order(s) Held or Complete belong to {name.value}; cancel them, or close "
+                           "the session, before deleting it", orders=orders)
     if Triple(name, RDF_TYPE, T.CatalogItem) in triples:
         ledger = stock.read(triples, name)
         # Committed stock counts too: cancelling a Complete order later must find its ledger.
