@@ -113,16 +113,18 @@ def _unmention(tx, hub: Namespace, values, done: set) -> None:
     """Another customer's order of the hub, and its kept answer, may name the person in a note
     without naming their IRI: what names them alone (`values`: erasure.identifying_values)
     goes from those too."""
+    if not values:
+        return
+
     def unmentioned(triples):
         return erasure.unmentioned(triples, values)
-    for value in sorted(values):
-        needle = {**hub.bindings(), "needle": Literal(value.lower())}
-        for row in tx.select(queries.load("orders_mentioning"), needle):
-            if row["g"] not in done:
-                _put_changed(tx, row["g"], unmentioned)
-        for row in tx.select(queries.load("answers_mentioning"), needle):
-            if row["g"] not in done:
-                _put_changed(tx, row["g"], lambda triples: idempotency.rewritten(triples, unmentioned))
+    needles = {**hub.bindings(), "needles": [Literal(v.lower()) for v in sorted(values)]}
+    for row in tx.select(queries.load("orders_mentioning"), needles):
+        if row["g"] not in done:
+            _put_changed(tx, row["g"], unmentioned)
+    for row in tx.select(queries.load("answers_mentioning"), needles):
+        if row["g"] not in done:
+            _put_changed(tx, row["g"], lambda triples: idempotency.rewritten(triples, unmentioned))
 
 
 def _put_changed(tx, name: NamedNode, change) -> None:
