@@ -112,8 +112,7 @@ class Webhooks:
         now = instant_literal(self.clock.now())
         with self.store.transaction() as tx:
             # Counted under the lock every subscription shares: two at once cannot both be the last.
-            kept = [r for r in tx.select(queries.load("webhook_subscriptions"), {"owners": [NamedNode(i) for i in ns.iris]})
-                    if ns.owns(r["sub"].value)]
+            kept = self.subscriptions(ns, tx)
             if len(kept) >= MAX_SUBSCRIPTIONS:
                 raise Conflict(f"{ns.iri} has {len(kept)} webhook subscriptions, the most one enterprise may have: "
                                "delete one it no longer needs first", limit=MAX_SUBSCRIPTIONS)
@@ -128,9 +127,10 @@ class Webhooks:
         sub = Subscription(iri, ns.iri, url, types, True, now.value, cursor)
         return sub, SECRET_PREFIX + _b64(key)
 
-    def subscriptions(self, ns: Namespace) -> list[Subscription]:
-        """The enterprise's subscriptions, oldest first."""
-        rows = self.store.select(queries.load("webhook_subscriptions"), {"owners": [NamedNode(i) for i in ns.iris]})
+    def subscriptions(self, ns: Namespace, reader=None) -> list[Subscription]:
+        """The enterprise's subscriptions, oldest first (as `reader`, a unit of work, reads them)."""
+        rows = (reader or self.store).select(queries.load("webhook_subscriptions"),
+                                             {"owners": [NamedNode(i) for i in ns.iris]})
         # Only those subscribing made, in the enterprise's namespace: another's document naming
         # it as subscriber (a store may hold one from before writes were kept to their kinds) is not its.
         return [_subscription(r) for r in rows if ns.owns(r["sub"].value)]
@@ -169,10 +169,10 @@ class Webhooks:
         sub = self.subscription(ns, wid)
         with self.store.transaction() as tx:
             # Read under the lock the dispatcher's settling takes too: a 410 may have stopped it.
-            doc = {t.predicate: t.object.value for t in tx.graph(sub.iri)}
-            if doc.get(W.active) not in ("true", "1"):
-                raise Conflict(f"{sub.iri.value} is stopped ({doc.get(W.disabledReason) or 'its receiver is gone'}): "
-                               "nothing would be sent; subscribe the URL again", active=False)
+            now = next((s for s in self.subscriptions(ns, tx) if s.iri == sub.iri), None)
+            if now is None or not now.active:
+                raise Conflict(f"{sub.iri.value} is stopped (its receiver answered 410, or it was removed): nothing "
+                               "would be sent; subscribe the URL again", active=False)
             upto = events.last_sequence(tx)
             count = events.count(tx, ns.iris, after, upto, sub.types)
             tx.append(queries.load("webhook_replay"), {
