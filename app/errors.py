@@ -153,10 +153,14 @@ CredentialsRefused = _error("CredentialsRefused", 503, "The partner platform nee
                             "partner-credentials-refused", PartnerUnavailable)
 
 
+def clipped(text: str, limit: int = 200) -> str:
+    """A client's text short enough to repeat in a problem (it may be megabytes), saying how long it was."""
+    return text if len(text) <= limit else f"{text[:limit - 25]}… ({len(text)} characters)"
+
+
 def echoed(value, limit: int = 80) -> str:
-    """What a client sent, as an error repeats it: quoted, and cut short (it may be megabytes)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    """What a client sent, as an error's message repeats it: quoted, and clipped."""
+    return clipped(repr(value), limit)
 
 
 def violation(focus, path, value, message: str, pointer: str | None = None) -> Result:

@@ -11,7 +11,7 @@ from app.api.negotiate import SERIALISERS, best_media_type, rdf_response
 from app.api.paging import whole_number
 from app.domain import policy
 from app.events import outbox as events
-from app.errors import BadRequest, NotAcceptable, UnsupportedMediaType, echoed
+from app.errors import BadRequest, NotAcceptable, UnsupportedMediaType, clipped, echoed
 from app.rdf import read_json
 
 bp = Blueprint("events", __name__, url_prefix="/api/dfc")
@@ -32,7 +32,7 @@ def _types() -> list[str]:
     unknown = [t for t in asked if t not in events.TYPES]
     if unknown:
         raise BadRequest(f"unknown event type {echoed(unknown[0])}; known: {', '.join(events.TYPES)}",
-                         parameter="type", value=unknown[0][:200])
+                         parameter="type", value=clipped(unknown[0]))
     return asked or list(events.TYPES)
 
 

@@ -7,7 +7,7 @@ from flask import request
 
 from app.api.context import request_iri, services
 from app.api.negotiate import family, rdf_response
-from app.errors import BadRequest
+from app.errors import BadRequest, clipped
 from app.rdf.render import ldp_container
 from app.rdf.terms import whole
 
@@ -21,7 +21,7 @@ def whole_number(name: str, default: int, low: int, high: int) -> int:
     number = whole(raw)
     if number is None or not low <= number <= high:
         raise BadRequest(f"query parameter {name} must be a whole number from {low} to {high}",
-                         parameter=name, value=raw[:200])
+                         parameter=name, value=clipped(raw))
     return number
 
 

@@ -14,7 +14,7 @@ import jwt
 from pyoxigraph import Literal, NamedNode
 
 from app import queries
-from app.errors import BadRequest, InvalidValue, Unauthorized, echoed
+from app.errors import BadRequest, InvalidValue, Unauthorized, clipped, echoed
 from app.rdf.checks import MAX_IRI
 from app.store import Store
 
@@ -48,7 +48,7 @@ def issue_token(store: Store, agent_iri: str, scopes: list[str]) -> str:
     if not isinstance(agent_iri, str) or len(agent_iri) > MAX_IRI or not valid_iri(agent_iri):
         raise InvalidValue(f"`agent` must be an absolute IRI of at most {MAX_IRI} characters (no spaces, "
                            "no < > \" { } | \\ ^ `)", pointer="/agent",
-                           value=agent_iri[:200] if isinstance(agent_iri, str) else None)
+                           value=clipped(agent_iri) if isinstance(agent_iri, str) else None)
     if not isinstance(scopes, list) or len(scopes) > MAX_SCOPES or not all(isinstance(s, str) for s in scopes):
         raise BadRequest(f"`scopes` must be a list of at most {MAX_SCOPES} strings, from {sorted(DFC_SCOPES)}",
                          pointer="/scopes")

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app import queries
-from app.errors import BadRequest, echoed
+from app.errors import BadRequest, clipped, echoed
 from app.namespaces import RDF_TYPE, XSD, hub
 from app.rdf.terms import instant_literal, whole
 
@@ -97,7 +97,7 @@ def sequence_of(event: str) -> int:
     number = whole(text) if len(text) <= 18 else None
     if number is None:
         raise BadRequest(f"{echoed(event)} is not an event id (evt_ followed by digits)", parameter="after",
-                         value=event[:200])
+                         value=clipped(event))
     return number
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from pyoxigraph import Literal, NamedNode
 
 from app.rdf import vocabulary
-from app.errors import ShapeViolation, violation
+from app.errors import ShapeViolation, clipped, violation
 from app.namespaces import DFC_B, HUB, XSD
 from app.rdf.contexts import object_properties
 from app.rdf.normalise import BOOLEANS, DATES, NUMERIC
@@ -169,8 +169,7 @@ def _too_long(t, term):
 
 def _clip(term):
     """A term's text short enough to quote in a problem (a refused value may be megabytes)."""
-    text = term.value if isinstance(term, (NamedNode, Literal)) else str(term)
-    return text if len(text) <= 120 else f"{text[:100]}… ({len(text)} characters)"
+    return clipped(term.value if isinstance(term, (NamedNode, Literal)) else str(term), 120)
 
 
 def refuse_dropped_iris(doc, base_iri: str | None) -> None:
