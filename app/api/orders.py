@@ -122,6 +122,7 @@ def get_line(ent, eid, seg, oid, lseg, lid):
 def put_line(ent, eid, seg, oid, lseg, lid):
     """Replace one line: the order is rewritten with it, and its reservation adjusts."""
     key = idempotency_key()           # before the body is read: it is read once, and the key binds it
+    _caller("replace")                # a replay too needs a token that may still write orders
     kept = _book().replayed(key) if key is not None else None
     if kept is not None:              # the line may be gone since: the first answer, before looking for it
         return _answer(Answer(kept.status, None, _kept_line(kept.triples, lid)))
@@ -151,6 +152,7 @@ def _unchanged(read, line) -> versions.Expected:
 @bp.delete(f"/{ENT}/<eid>/{ORD}/<oid>/{LINES}/<lid>")
 def delete_line(ent, eid, seg, oid, lseg, lid):
     key = idempotency_key()
+    _caller("replace")                # a replay too needs a token that may still write orders
     if key is not None and _book().replayed(key) is not None:
         return Response(status=204)       # the line is gone: the first answer, before looking for it
     ns, iri, triples = readable_order(eid, oid)
