@@ -430,7 +430,8 @@ class InProcess:
         self.api = TestClient(self.app)
         self.run = Run(f"Flask test client, {clients} threads" if through_flask
                        else f"in-process, {clients} threads", len(w.bodies))
-        self.store_cpu, self.statements = 0.0, 0      # in the store's updates; what they left stored
+        # CPU in the store's updates, and what the measured checkouts left stored (from `before`).
+        self.store_cpu, self.statements, self.before = 0.0, 0, 0
 
     def start(self) -> None:
         token = set_up(self.api, self.w)
@@ -453,7 +454,7 @@ class InProcess:
                 with lock:
                     self.store_cpu += time.thread_time() - start
         store._update = timed
-        self.stored = lambda: len(store.raw) - before
+        self.before = before
 
     def _pipeline(self, token: str) -> Callable[[bytes], tuple[int, str]]:
         hub = self.app.extensions["dfc_hub"]
@@ -475,7 +476,7 @@ class InProcess:
         drive(self.run, lambda i: self.checkout(self.w.bodies[i]), indices, self.clients)
 
     def check(self) -> tuple[bool, str]:
-        self.statements = self.stored()
+        self.statements = len(self.app.extensions["dfc_hub"].store.raw) - self.before
         return verdict(self.w, self.warm, self.run, lambda item: ledger_via_api(self.api, self.w, item),
                        orders_stored_via_api(self.api))
 
@@ -556,9 +557,6 @@ class Naive:
         pass
 
 
-# The statements the floor stores a placed order of `lines` lines: its type, status and buyer,
-# and each line's link, type, quantity and offer.
-FLOOR_STATEMENTS = lambda lines: 3 + 4 * lines  # noqa: E731
 FLOOR_PREFIXES = f"PREFIX dfc-b: <{DFC_B}>\nPREFIX hub: <{HUB}>\n"
 
 
@@ -591,6 +589,7 @@ class Floor:
         self.store.extend(quads)
         self.warm = drive(Run("warm-up", len(self.w.warmup_bodies)), lambda i: self.checkout(self.w.warmup_bodies[i]),
                           range(len(self.w.warmup_bodies)), self.clients)
+        self.before, self.statements = len(self.store), 0     # what the measured checkouts leave stored
 
     def checkout(self, body: bytes) -> tuple[int, str]:
         node = json.loads(body)["@graph"][0]
@@ -626,6 +625,7 @@ class Floor:
                 q = next(iter(self.store.quads_for_pattern(ox.NamedNode(item), ox.NamedNode(p), None)), None)
                 values.append(None if q is None else float(q.object.value))
             return ItemLedger(*values)
+        self.statements = len(self.store) - self.before
         stored = len(list(self.store.query(FLOOR_PREFIXES + "SELECT DISTINCT ?o { GRAPH ?o { ?o a dfc-b:Order } }")))
         return verdict(self.w, self.warm, self.run, ledger, stored)
 
@@ -679,6 +679,7 @@ def main() -> None:
             for contender in contenders:
                 contender.slice(range(lo, hi))
         checks = [c.check() for c in contenders]
+    _, in_process, _, _, the_floor = contenders
     http_run, direct, flask_run, naive, floor = (c.run for c in contenders)
 
     print(f"{'':32s}checkouts/s   p50 ms   p99 ms   201 / 409    CPU per checkout (serving process)")
@@ -706,10 +707,11 @@ def main() -> None:
           f"in-process / floor {per_checkout(direct) / per_checkout(floor):.1f}x)")
     print(f"  zero oversell       {'met in every run' if clean else 'NOT met'}")
     # What the floor's ratio is made of: the part no code of ours runs, and the HTTP layer's.
-    in_store = contenders[1].store_cpu / len(direct.latencies)
+    in_store = in_process.store_cpu / len(direct.latencies)
+    per_order = lambda c, run: c.statements / max(run.accepted, 1)  # noqa: E731
     print(f"where the server's CPU goes, per checkout: the store's updates {in_store * 1000:.2f} ms "
-          f"({contenders[1].statements / max(direct.accepted, 1):.0f} statements stored a placed order, "
-          f"the floor stores {FLOOR_STATEMENTS(args.lines)}); the rest of the in-process run "
+          f"({per_order(in_process, direct):.0f} statements stored a placed order, "
+          f"the floor stores {per_order(the_floor, floor):.0f}); the rest of the in-process run "
           f"{(per_checkout(direct) - in_store) * 1000:.2f} ms; HTTP and Flask add "
           f"{(per_checkout(http_run) - per_checkout(direct)) * 1000:.2f} ms")
     sys.exit(0 if clean else 1)
