@@ -393,6 +393,10 @@ def test_a_line_put_retried_after_the_line_went_gets_its_first_answer(client, hu
     assert client.put(path_of(line["@id"]), headers=again, **jsonld(body)).status_code == 422
     other = {"Authorization": "Bearer nobody", "Idempotency-Key": "three-kilos"}
     assert client.put(path_of(line["@id"]), headers=other, **jsonld(body)).status_code == 401
+    # Hub A again, with a token that may only read orders now: the replay is refused too.
+    body["dfc-b:quantity"] = 3
+    reader = {**token_for(client, HUB_A, ["ReadOrders"]), "Idempotency-Key": "three-kilos"}
+    assert client.put(path_of(line["@id"]), headers=reader, **jsonld(body)).status_code == 403
 
 
 def test_keys_are_per_agent(client, hub_a, hub_b):
